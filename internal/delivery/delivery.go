@@ -1,0 +1,44 @@
+// Package delivery carries messages to people: text messages (SMS) with
+// one-time codes, and email with codes and security notices. The domain
+// sees only the two narrow interfaces below; each technology (Twilio, SMTP,
+// the local development outbox) lives in a sub-package of its own.
+package delivery
+
+import (
+	"context"
+	"errors"
+)
+
+// SMS is one text message.
+type SMS struct {
+	To   string // E.164
+	Body string
+}
+
+// Email is one email with a plain-text and an HTML part.
+type Email struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// SMSSender sends text messages. Implementations honour ctx's deadline.
+type SMSSender interface {
+	SendSMS(ctx context.Context, m SMS) error
+}
+
+// Mailer sends email. Implementations honour ctx's deadline.
+type Mailer interface {
+	SendEmail(ctx context.Context, m Email) error
+}
+
+// Checker is implemented by senders that can verify their configuration
+// at start-up (credentials accepted, server reachable).
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
+// ErrPermanent marks a failure that retrying will not fix, such as a number
+// the provider refuses. Wrapped errors satisfy errors.Is(err, ErrPermanent).
+var ErrPermanent = errors.New("delivery: permanent failure")

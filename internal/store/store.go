@@ -1,0 +1,262 @@
+// Package store defines the records the portal keeps and the storage
+// interface the domain needs. Each method is atomic on its own, so that the
+// rules that depend on it (single-use codes, attempt counters, session
+// rotation) hold when several requests, or several instances sharing one
+// database, race. Implementations live in sub-packages, one per engine
+// (sqlite, and later postgres), and all pass the suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrEmailTaken is returned when a user is created with an email address
+// that another account already uses.
+var ErrEmailTaken = errors.New("store: email already in use")
+
+// MFAOverride is a per-user exception to the portal-wide MFA policy.
+type MFAOverride string
+
+const (
+	MFAFollowPolicy MFAOverride = ""         // what the portal-wide policy says
+	MFARequired     MFAOverride = "required" // always, whatever the policy
+	MFAExempt       MFAOverride = "exempt"   // never, whatever the policy
+)
+
+// User is an account of the portal.
+type User struct {
+	ID           int64
+	Email        string // lower-cased; unique
+	Name         string
+	PasswordHash string // PHC string (argon2id)
+	Admin        bool
+	Phone        string // E.164; empty until registered
+
+	MFA              MFAOverride
+	MFADisabledUntil time.Time // zero unless an administrator disabled MFA for a while
+
+	// CodeFailures counts wrong codes in a row (SMS and email together);
+	// only a completed login resets it.
+	CodeFailures    int
+	CodeLockedUntil time.Time
+
+	Deactivated bool
+	CreatedAt   time.Time
+	LastLoginAt time.Time // zero until the first completed login
+}
+
+// Stage is how far a session has got through the login.
+type Stage string
+
+const (
+	// StageCode: the password was right, a code is still owed.
+	StageCode Stage = "code"
+	// StageRegisterPhone: the password was right, MFA is required and the
+	// account has no phone yet; the session may only register one.
+	StageRegisterPhone Stage = "register_phone"
+	// StageFull: logged in.
+	StageFull Stage = "full"
+)
+
+// Session is a server-side session. Only the SHA-256 of its token is kept.
+type Session struct {
+	TokenHash []byte
+	UserID    int64
+	Stage     Stage
+	// AttemptID identifies the login attempt (or phone change) that codes
+	// issued to this session are bound to. Random, never shown to anyone.
+	AttemptID string
+	// PendingPhone is a number awaiting confirmation by code (registration
+	// or change); the account's phone is untouched until then.
+	PendingPhone string
+
+	CreatedAt       time.Time // start of the login; the absolute timeout runs from here
+	LastSeenAt      time.Time // the idle timeout runs from here
+	AuthenticatedAt time.Time // last time the password (and code) were proven; zero before
+	IP              string
+	UserAgent       string
+}
+
+// Purpose says what a one-time code is for.
+type Purpose string
+
+const (
+	PurposeLogin         Purpose = "login"
+	PurposeRegisterPhone Purpose = "register_phone"
+	PurposeChangePhone   Purpose = "change_phone"
+)
+
+// Channel is how a code is delivered.
+type Channel string
+
+const (
+	ChannelSMS   Channel = "sms"
+	ChannelEmail Channel = "email"
+)
+
+// Challenge is one issued one-time code. The code itself is never stored,
+// only a keyed hash bound to user, purpose, destination and attempt.
+type Challenge struct {
+	ID          int64
+	UserID      int64
+	AttemptID   string
+	Purpose     Purpose
+	Channel     Channel
+	Destination string // E.164 number or email address
+	CodeHash    []byte
+	Failures    int // wrong tries so far, carried over from voided predecessors
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	ConsumedAt  time.Time // zero until used
+	VoidedAt    time.Time // zero unless replaced or tried too often
+	IP          string
+}
+
+// Active reports whether the challenge can still be used at now.
+func (c *Challenge) Active(now time.Time) bool {
+	return c.ConsumedAt.IsZero() && c.VoidedAt.IsZero() && now.Before(c.ExpiresAt)
+}
+
+// Throttle is a failure counter for a key such as "password:user:42" or
+// "password:ip:192.0.2.1".
+type Throttle struct {
+	Key         string
+	Failures    int
+	WindowStart time.Time // first failure of the current window
+	LockedUntil time.Time
+}
+
+// AuditEvent is one entry of the append-only audit log.
+type AuditEvent struct {
+	ID        int64
+	Time      time.Time // UTC
+	Event     string    // e.g. "login.password", "code.sent", "phone.changed"
+	Outcome   string    // "success", "failure", or a short reason
+	ActorID   int64     // 0 when unknown (e.g. a failed login for no such email)
+	SubjectID int64     // the account the event is about; 0 when unknown
+	IP        string
+	UserAgent string
+	Detail    string // masked destination, channel, reason; never a code or password
+}
+
+// Store is everything the portal keeps.
+type Store interface {
+	Users
+	Sessions
+	Challenges
+	Throttles
+	Audit
+	Settings
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Users keeps accounts.
+type Users interface {
+	// CreateUser inserts u and sets u.ID; ErrEmailTaken if the email is used.
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// UserByEmail looks up by lower-cased email.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	CountUsers(ctx context.Context) (int, error)
+	// SetPhone sets the account's MFA phone (E.164).
+	SetPhone(ctx context.Context, userID int64, phone string) error
+	// RecordLogin notes a completed login: sets LastLoginAt and resets the
+	// code-failure count and code lock.
+	RecordLogin(ctx context.Context, userID int64, at time.Time) error
+	// AddCodeFailure adds one to the account's code-failure count and, if
+	// lock is not nil, stores lock(newCount) as CodeLockedUntil (zero time:
+	// no lock). It returns the new count. Atomic.
+	AddCodeFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) (int, error)
+	// CreateFirstAdmin creates u, which must be an administrator, if and
+	// only if setupTokenHash matches the stored setup token and no user
+	// exists yet; the token is deleted in the same transaction.
+	// ErrNotFound when the token does not match or was used.
+	CreateFirstAdmin(ctx context.Context, setupTokenHash []byte, u *User) error
+	// SetSetupToken replaces the stored one-time setup token hash.
+	SetSetupToken(ctx context.Context, tokenHash []byte) error
+}
+
+// Sessions keeps server-side sessions, keyed by the hash of their token.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByHash returns ErrNotFound for unknown hashes.
+	SessionByHash(ctx context.Context, tokenHash []byte) (*Session, error)
+	// ReplaceSession deletes the session oldHash and inserts s, atomically;
+	// ErrNotFound (and no insert) if oldHash no longer exists, so that one
+	// session cannot be stepped up twice.
+	ReplaceSession(ctx context.Context, oldHash []byte, s *Session) error
+	// UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and
+	// AuthenticatedAt of the session s.TokenHash; ErrNotFound if gone.
+	UpdateSession(ctx context.Context, s *Session) error
+	// TouchSession sets LastSeenAt.
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteUserSessions deletes every session of the user except the one
+	// whose hash is except (nil: all). It returns how many went.
+	DeleteUserSessions(ctx context.Context, userID int64, except []byte) (int, error)
+	// DeleteExpiredSessions deletes sessions last seen before idleBefore or
+	// created before createdBefore; it returns how many went.
+	DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int, error)
+}
+
+// Challenges keeps one-time codes.
+type Challenges interface {
+	// IssueChallenge, in one transaction, voids (VoidedAt = c.CreatedAt)
+	// every still-unused challenge of the same user, attempt and purpose,
+	// sets c.Failures to the highest Failures among the challenges of that
+	// user, attempt and purpose (so a resend does not reset the count), and
+	// inserts c, setting c.ID.
+	IssueChallenge(ctx context.Context, c *Challenge) error
+	// LatestChallenge returns the newest challenge of the user, attempt and
+	// purpose, used or not; ErrNotFound if none.
+	LatestChallenge(ctx context.Context, userID int64, attemptID string, purpose Purpose) (*Challenge, error)
+	// ConsumeChallenge marks the challenge used if, and only if, it is
+	// neither used nor voided and not expired at at. Exactly one of many
+	// concurrent calls returns true.
+	ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error)
+	// AddChallengeFailure adds one wrong try to a challenge that is neither
+	// used nor voided; when Failures reaches maxFailures it voids it (at
+	// at). It returns the new count and whether the challenge is now void;
+	// ok is false when the challenge was already used or voided.
+	AddChallengeFailure(ctx context.Context, id int64, maxFailures int, at time.Time) (failures int, voided, ok bool, err error)
+	// CountChallengesForUser counts challenges issued to the user since.
+	CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error)
+	// CountChallengesToDestination counts challenges sent to dest since.
+	CountChallengesToDestination(ctx context.Context, dest string, since time.Time) (int, error)
+}
+
+// Throttles keeps failure counters used to slow down guessing.
+type Throttles interface {
+	// Throttle returns the counter for key; a zero Throttle (with Key set)
+	// if there is none.
+	Throttle(ctx context.Context, key string) (Throttle, error)
+	// AddThrottleFailure adds a failure to key at at, atomically. A window
+	// that started before windowStart is reset first (count from 1). If
+	// lock is not nil, lock(newFailures) is stored as LockedUntil.
+	AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (Throttle, error)
+	// ClearThrottle removes the counter for key.
+	ClearThrottle(ctx context.Context, key string) error
+}
+
+// Audit is the append-only audit log.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// AuditForUser returns the newest events whose subject or actor is the
+	// user, newest first.
+	AuditForUser(ctx context.Context, userID int64, limit int) ([]AuditEvent, error)
+}
+
+// Settings keeps portal-wide settings as strings.
+type Settings interface {
+	// Setting returns the value and whether it is set.
+	Setting(ctx context.Context, key string) (string, bool, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
