@@ -1,0 +1,288 @@
+package twilio_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/delivery/twilio"
+	"github.com/providerportal/portal/internal/delivery/twiliotest"
+)
+
+const (
+	testSID   = "AC00000000000000000000000000000001"
+	testToken = "test-auth-token"
+	testFrom  = "+15005550006"
+	testTo    = "+14155550123"
+	testBody  = "Your Provider Portal code is 493027. It expires in 10 minutes."
+)
+
+func newSender(t *testing.T) (*twilio.Sender, *twiliotest.Server) {
+	t.Helper()
+	srv := twiliotest.NewServer(testSID, testToken)
+	t.Cleanup(srv.Close)
+	return &twilio.Sender{
+		APIURL:     srv.URL(),
+		AccountSID: testSID,
+		AuthToken:  testToken,
+		From:       testFrom,
+		Timeout:    5 * time.Second,
+	}, srv
+}
+
+func TestSendFromNumber(t *testing.T) {
+	s, srv := newSender(t)
+	s.StatusCallback = "https://portal.example/sms/status"
+
+	receipt, err := s.Send(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(receipt.SID, "SM") || len(receipt.SID) != 34 || receipt.Status != "queued" {
+		t.Errorf("receipt = %+v, want an SM… SID and status queued", receipt)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("server got %d messages, want 1", len(msgs))
+	}
+	want := twiliotest.Message{
+		SID: receipt.SID, To: testTo, From: testFrom, Body: testBody,
+		StatusCallback: "https://portal.example/sms/status",
+	}
+	if msgs[0] != want {
+		t.Errorf("server got %+v, want %+v", msgs[0], want)
+	}
+	if code := twiliotest.ExtractCode(msgs[0].Body); code != "493027" {
+		t.Errorf("ExtractCode = %q", code)
+	}
+}
+
+func TestSendWithMessagingService(t *testing.T) {
+	s, srv := newSender(t)
+	s.From = "MG11111111111111111111111111111111"
+
+	if err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := srv.Wait(t.Context(), testTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MessagingServiceSid != s.From || m.From != "" || m.StatusCallback != "" {
+		t.Errorf("server got %+v, want MessagingServiceSid %s and no From or StatusCallback", m, s.From)
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		code      int
+		permanent bool
+	}{
+		{"invalid To", http.StatusBadRequest, 21211, true},
+		{"unsubscribed recipient", http.StatusBadRequest, 21610, true},
+		{"forbidden", http.StatusForbidden, 20003, true},
+		{"rate limited", http.StatusTooManyRequests, 20429, false},
+		{"unavailable", http.StatusServiceUnavailable, 20500, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, srv := newSender(t)
+			// Twilio's message quotes the body here, to prove it is cut out.
+			srv.FailNext(tt.status, tt.code, "Refused: "+testBody)
+
+			err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+			var twErr *twilio.Error
+			if !errors.As(err, &twErr) {
+				t.Fatalf("err = %v, want *twilio.Error", err)
+			}
+			if twErr.Status != tt.status || twErr.Code != tt.code {
+				t.Errorf("err = %+v, want status %d code %d", twErr, tt.status, tt.code)
+			}
+			if got := errors.Is(err, delivery.ErrPermanent); got != tt.permanent {
+				t.Errorf("errors.Is(err, ErrPermanent) = %v, want %v", got, tt.permanent)
+			}
+			assertNoBody(t, err)
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("server kept %d messages after a failure", n)
+			}
+		})
+	}
+}
+
+func TestSendInvalidNumberValidatedByServer(t *testing.T) {
+	s, _ := newSender(t)
+	err := s.SendSMS(t.Context(), delivery.SMS{To: "0123", Body: testBody})
+	var twErr *twilio.Error
+	if !errors.As(err, &twErr) || twErr.Code != 21211 || !errors.Is(err, delivery.ErrPermanent) {
+		t.Fatalf("err = %v, want permanent *twilio.Error 21211", err)
+	}
+	assertNoBody(t, err)
+}
+
+func TestSendBadCredentials(t *testing.T) {
+	s, _ := newSender(t)
+	s.AuthToken = "wrong"
+	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	var twErr *twilio.Error
+	if !errors.As(err, &twErr) || twErr.Status != http.StatusUnauthorized || twErr.Code != 20003 {
+		t.Fatalf("err = %v, want *twilio.Error 401/20003", err)
+	}
+	if !errors.Is(err, delivery.ErrPermanent) {
+		t.Errorf("bad credentials should be permanent: %v", err)
+	}
+	assertNoBody(t, err)
+}
+
+func TestSendNetworkErrorIsTemporary(t *testing.T) {
+	s, srv := newSender(t)
+	srv.Close()
+	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	if err == nil || errors.Is(err, delivery.ErrPermanent) {
+		t.Fatalf("err = %v, want a temporary error", err)
+	}
+	assertNoBody(t, err)
+}
+
+func TestSendTimeout(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) }) // runs before hang.Close
+
+	s := &twilio.Sender{APIURL: hang.URL, AccountSID: testSID, AuthToken: testToken,
+		From: testFrom, Timeout: 200 * time.Millisecond}
+	start := time.Now()
+	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if errors.Is(err, delivery.ErrPermanent) {
+		t.Error("a timeout must not be permanent")
+	}
+	if elapsed > 2*time.Second {
+		t.Errorf("returned after %v, want about the 200ms timeout", elapsed)
+	}
+	assertNoBody(t, err)
+
+	// The caller's deadline wins when it is shorter than Timeout.
+	s.Timeout = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.SendSMS(ctx, delivery.SMS{To: testTo, Body: testBody}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestSendNonTwilioResponse(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A captive portal or misrouted proxy: HTML, and far too much of it.
+		w.Header().Set("Content-Type", "text/html")
+		if strings.HasPrefix(r.URL.Path, "/gateway/") {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+		w.Write([]byte("<html>" + strings.Repeat("x", 1<<20) + "</html>"))
+	}))
+	t.Cleanup(proxy.Close)
+
+	s := &twilio.Sender{APIURL: proxy.URL, AccountSID: testSID, AuthToken: testToken, From: testFrom}
+	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	if err == nil {
+		t.Fatal("a 200 HTML page was taken as a sent message")
+	}
+	if len(err.Error()) > 200 {
+		t.Errorf("error is %d bytes long; the response body leaked into it", len(err.Error()))
+	}
+	if err := s.Check(t.Context()); err == nil {
+		t.Fatal("Check accepted a 200 HTML page as a Twilio account")
+	}
+
+	s.APIURL = proxy.URL + "/gateway"
+	err = s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	var twErr *twilio.Error
+	if !errors.As(err, &twErr) || twErr.Status != http.StatusBadGateway || errors.Is(err, delivery.ErrPermanent) {
+		t.Fatalf("err = %v, want temporary *twilio.Error with status 502", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	s, srv := newSender(t)
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Errorf("Check sent %d messages", n)
+	}
+
+	s.AuthToken = "wrong"
+	err := s.Check(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "Twilio rejected the account SID or auth token") {
+		t.Fatalf("Check with a wrong token: %v", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("error contains the token: %v", err)
+	}
+
+	s.AuthToken = testToken
+	s.AccountSID = "AC00000000000000000000000000000002"
+	if err := s.Check(t.Context()); err == nil {
+		t.Fatal("Check accepted an account SID the token does not belong to")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := twilio.Sender{AccountSID: testSID, AuthToken: testToken, From: testFrom}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(*twilio.Sender)
+		want   string
+	}{
+		{"no SID", func(s *twilio.Sender) { s.AccountSID = "" }, "account SID"},
+		{"no token", func(s *twilio.Sender) { s.AuthToken = "" }, "auth token"},
+		{"no From", func(s *twilio.Sender) { s.From = "" }, "From"},
+		{"bad API URL", func(s *twilio.Sender) { s.APIURL = "api.twilio.com" }, "API URL"},
+		{"bad callback", func(s *twilio.Sender) { s.StatusCallback = "/status" }, "status callback"},
+		{"negative timeout", func(s *twilio.Sender) { s.Timeout = -time.Second }, "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ok
+			tt.change(&s)
+			err := s.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want an error about %q", err, tt.want)
+			}
+		})
+	}
+	var empty twilio.Sender
+	if err := empty.Validate(); err == nil || strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("Validate of the zero Sender = %q, want all three problems", err)
+	}
+}
+
+// assertNoBody fails if the SMS body or the code in it leaked into err,
+// since errors end up in logs.
+func assertNoBody(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if msg := err.Error(); strings.Contains(msg, testBody) || strings.Contains(msg, "493027") {
+		t.Errorf("error contains the message body: %q", msg)
+	}
+}

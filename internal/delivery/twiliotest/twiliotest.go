@@ -1,0 +1,302 @@
+// Package twiliotest runs a local stand-in for Twilio's Messages API so
+// tests (of the twilio sender, of the login flow, and browser tests) can
+// send real HTTP requests and read the codes that would have reached a
+// phone. It checks credentials and required fields the way Twilio does,
+// answers with Twilio-shaped JSON, and can be told to fail the next
+// requests. It listens on loopback only and is not for production use.
+package twiliotest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one message the server accepted.
+type Message struct {
+	SID                 string
+	To                  string
+	From                string
+	MessagingServiceSid string
+	Body                string
+	StatusCallback      string
+}
+
+// Server is a fake Twilio API for one account. Its methods are safe for
+// concurrent use.
+type Server struct {
+	accountSID string
+	authToken  string
+	http       *httptest.Server
+
+	mu       sync.Mutex
+	messages []Message
+	taken    []bool        // taken[i]: messages[i] was returned by Next or Wait
+	arrived  chan struct{} // closed and replaced whenever a message arrives
+	faults   []fault
+}
+
+type fault struct {
+	status  int
+	code    int
+	message string
+}
+
+// NewServer starts a server on 127.0.0.1 that accepts requests for
+// accountSID authenticated with authToken. Call Close when done.
+func NewServer(accountSID, authToken string) *Server {
+	s := &Server{
+		accountSID: accountSID,
+		authToken:  authToken,
+		arrived:    make(chan struct{}),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", s.createMessage)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{file}", s.fetchAccount)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
+	})
+	s.http = httptest.NewServer(mux) // binds 127.0.0.1
+	return s
+}
+
+// URL is the base URL to use as twilio.Sender's APIURL.
+func (s *Server) URL() string { return s.http.URL }
+
+// Close stops the server and waits for requests in flight.
+func (s *Server) Close() { s.http.Close() }
+
+// Messages returns every accepted message, oldest first.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Next returns the oldest message not yet returned by Next or Wait,
+// blocking until one arrives or ctx is done.
+func (s *Server) Next(ctx context.Context) (Message, error) {
+	return s.take(ctx, func(Message) bool { return true })
+}
+
+// Wait returns the oldest message to the number to that was not yet
+// returned by Next or Wait, blocking until one arrives or ctx is done.
+func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
+	return s.take(ctx, func(m Message) bool { return m.To == to })
+}
+
+func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
+	for {
+		s.mu.Lock()
+		for i, m := range s.messages {
+			if !s.taken[i] && match(m) {
+				s.taken[i] = true
+				s.mu.Unlock()
+				return m, nil
+			}
+		}
+		arrived := s.arrived
+		s.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		}
+	}
+}
+
+// FailNext makes the next message request (after its credentials are
+// checked) fail with an HTTP status and a Twilio error code and message,
+// such as 400/21211 for an invalid To number or 503/20500. Calls queue up:
+// each failure is used once, in order.
+func (s *Server) FailNext(status, code int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{status: status, code: code, message: message})
+}
+
+func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	if r.PathValue("account") != s.accountSID {
+		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
+		return
+	}
+	if f, ok := s.nextFault(); ok {
+		writeError(w, f.status, f.code, f.message)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, 20001, "Could not parse the request body")
+		return
+	}
+	m := Message{
+		To:                  r.PostForm.Get("To"),
+		From:                r.PostForm.Get("From"),
+		MessagingServiceSid: r.PostForm.Get("MessagingServiceSid"),
+		Body:                r.PostForm.Get("Body"),
+		StatusCallback:      r.PostForm.Get("StatusCallback"),
+	}
+	switch {
+	case m.To == "":
+		writeError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
+		return
+	case !isE164(m.To):
+		writeError(w, http.StatusBadRequest, 21211, "Invalid 'To' Phone Number: "+m.To)
+		return
+	case m.From == "" && m.MessagingServiceSid == "":
+		writeError(w, http.StatusBadRequest, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
+		return
+	case m.Body == "":
+		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
+		return
+	}
+	m.SID = newSID("SM")
+	// Recorded before answering, so a test that saw the 201 also sees
+	// the message in Messages.
+	s.mu.Lock()
+	s.messages = append(s.messages, m)
+	s.taken = append(s.taken, false)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	s.mu.Unlock()
+
+	now := time.Now().UTC().Format(time.RFC1123Z)
+	status, from, service := "queued", any(m.From), any(nil)
+	if m.MessagingServiceSid != "" {
+		// Twilio picks the sender later, so "from" is still empty.
+		status, service = "accepted", m.MessagingServiceSid
+		if m.From == "" {
+			from = nil
+		}
+	}
+	uri := "/2010-04-01/Accounts/" + s.accountSID + "/Messages/" + m.SID
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"account_sid":           s.accountSID,
+		"api_version":           "2010-04-01",
+		"body":                  m.Body,
+		"date_created":          now,
+		"date_sent":             nil,
+		"date_updated":          now,
+		"direction":             "outbound-api",
+		"error_code":            nil,
+		"error_message":         nil,
+		"from":                  from,
+		"messaging_service_sid": service,
+		"num_media":             "0",
+		"num_segments":          "1",
+		"price":                 nil,
+		"price_unit":            "USD",
+		"sid":                   m.SID,
+		"status":                status,
+		"subresource_uris":      map[string]string{"media": uri + "/Media.json"},
+		"to":                    m.To,
+		"uri":                   uri + ".json",
+	})
+
+}
+
+func (s *Server) fetchAccount(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	if r.PathValue("file") != s.accountSID+".json" {
+		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sid":           s.accountSID,
+		"friendly_name": "twiliotest",
+		"status":        "active",
+		"type":          "Full",
+		"uri":           "/2010-04-01/Accounts/" + s.accountSID + ".json",
+	})
+}
+
+func (s *Server) nextFault() (fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	return ok &&
+		subtle.ConstantTimeCompare([]byte(user), []byte(s.accountSID)) == 1 &&
+		subtle.ConstantTimeCompare([]byte(pass), []byte(s.authToken)) == 1
+}
+
+// ExtractCode returns the first run of exactly six ASCII digits in body
+// (the one-time code), or "" if there is none. Longer runs, such as phone
+// numbers, are skipped.
+func ExtractCode(body string) string {
+	for i := 0; i < len(body); {
+		if !isDigit(body[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(body) && isDigit(body[j]) {
+			j++
+		}
+		if j-i == 6 {
+			return body[i:j]
+		}
+		i = j
+	}
+	return ""
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+// isE164 is the shape Twilio insists on for To: "+", then 7 to 15 digits
+// not starting with 0.
+func isE164(s string) bool {
+	digits, ok := strings.CutPrefix(s, "+")
+	if !ok || len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
+		return false
+	}
+	for i := range len(digits) {
+		if !isDigit(digits[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func newSID(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return prefix + hex.EncodeToString(b)
+}
+
+func writeError(w http.ResponseWriter, status, code int, message string) {
+	writeJSON(w, status, map[string]any{
+		"code":      code,
+		"message":   message,
+		"more_info": "https://www.twilio.com/docs/errors/" + strconv.Itoa(code),
+		"status":    status,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,202 @@
+package twiliotest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/twiliotest"
+)
+
+const (
+	sid   = "AC00000000000000000000000000000001"
+	token = "secret"
+)
+
+// post sends a raw form the way any Twilio client would, so the server is
+// tested on its own and not only through our twilio package.
+func post(t *testing.T, srv *twiliotest.Server, user, pass string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
+		srv.URL()+"/2010-04-01/Accounts/"+sid+"/Messages.json", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(user, pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("response is not JSON: %v", err)
+	}
+	return resp.StatusCode, body
+}
+
+func TestCreateMessage(t *testing.T) {
+	srv := twiliotest.NewServer(sid, token)
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") {
+		t.Errorf("URL = %s, want loopback", srv.URL())
+	}
+
+	status, body := post(t, srv, sid, token, url.Values{
+		"To": {"+14155550123"}, "From": {"+15005550006"}, "Body": {"code 123456"},
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("status = %d, body %v", status, body)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || body["sid"] != msgs[0].SID || body["status"] != "queued" ||
+		body["to"] != "+14155550123" || body["from"] != "+15005550006" || body["body"] != "code 123456" ||
+		body["account_sid"] != sid || body["date_created"] == nil {
+		t.Errorf("response %v does not match recorded %+v", body, msgs)
+	}
+	if s, _ := body["sid"].(string); len(s) != 34 || !strings.HasPrefix(s, "SM") {
+		t.Errorf("sid = %q, want SM + 32 hex digits", s)
+	}
+}
+
+func TestCreateMessageRejects(t *testing.T) {
+	valid := url.Values{"To": {"+14155550123"}, "From": {"+15005550006"}, "Body": {"hi"}}
+	without := func(key string) url.Values {
+		v := url.Values{}
+		for k, vs := range valid {
+			if k != key {
+				v[k] = vs
+			}
+		}
+		return v
+	}
+	tests := []struct {
+		name       string
+		user, pass string
+		form       url.Values
+		status     int
+		code       float64
+	}{
+		{"wrong token", sid, "nope", valid, 401, 20003},
+		{"wrong user", "AC9", token, valid, 401, 20003},
+		{"no To", sid, token, without("To"), 400, 21604},
+		{"invalid To", sid, token, url.Values{"To": {"555-0123"}, "From": {"+15005550006"}, "Body": {"hi"}}, 400, 21211},
+		{"no From", sid, token, without("From"), 400, 21603},
+		{"no Body", sid, token, without("Body"), 400, 21602},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := twiliotest.NewServer(sid, token)
+			defer srv.Close()
+			status, body := post(t, srv, tt.user, tt.pass, tt.form)
+			if status != tt.status || body["code"] != tt.code || body["message"] == "" {
+				t.Errorf("got %d %v, want %d with code %v", status, body, tt.status, tt.code)
+			}
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("recorded %d messages", n)
+			}
+		})
+	}
+}
+
+func TestFailNextQueue(t *testing.T) {
+	srv := twiliotest.NewServer(sid, token)
+	defer srv.Close()
+	srv.FailNext(400, 21211, "Invalid 'To' Phone Number")
+	srv.FailNext(503, 20500, "Service unavailable")
+	form := url.Values{"To": {"+14155550123"}, "MessagingServiceSid": {"MG1"}, "Body": {"hi"}}
+
+	for _, want := range []int{400, 503, 201} {
+		if status, body := post(t, srv, sid, token, form); status != want {
+			t.Fatalf("status = %d (%v), want %d", status, body, want)
+		}
+	}
+	if m := srv.Messages(); len(m) != 1 || m[0].MessagingServiceSid != "MG1" {
+		t.Errorf("Messages = %+v", m)
+	}
+}
+
+func TestNextAndWait(t *testing.T) {
+	srv := twiliotest.NewServer(sid, token)
+	defer srv.Close()
+	send := func(to, body string) {
+		post(t, srv, sid, token, url.Values{"To": {to}, "From": {"+15005550006"}, "Body": {body}})
+	}
+
+	got := make(chan twiliotest.Message, 1)
+	go func() {
+		m, err := srv.Wait(context.Background(), "+14155550002")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- m
+	}()
+	send("+14155550001", "first 111111")
+	send("+14155550002", "second 222222")
+	if m := <-got; m.Body != "second 222222" {
+		t.Errorf("Wait returned %+v", m)
+	}
+
+	// Next skips what Wait already took.
+	m, err := srv.Next(t.Context())
+	if err != nil || m.Body != "first 111111" {
+		t.Fatalf("Next = %+v, %v", m, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := srv.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next with nothing left = %v, want deadline exceeded", err)
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Errorf("Messages has %d, want 2 (taking does not remove)", n)
+	}
+}
+
+func TestAccount(t *testing.T) {
+	srv := twiliotest.NewServer(sid, token)
+	defer srv.Close()
+	get := func(user, pass, account string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet,
+			srv.URL()+"/2010-04-01/Accounts/"+account+".json", nil)
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get(sid, token, sid); got != 200 {
+		t.Errorf("GET account = %d", got)
+	}
+	if got := get(sid, "bad", sid); got != 401 {
+		t.Errorf("GET account with bad token = %d", got)
+	}
+	if got := get(sid, token, "AC2"); got != 404 {
+		t.Errorf("GET other account = %d", got)
+	}
+}
+
+func TestExtractCode(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{"Your Provider Portal code is 493027.", "493027"},
+		{"493027 is your code", "493027"},
+		{"Call +14155550123 if this wasn't you. Code: 000123", "000123"},
+		{"@portal.example #654321", "654321"},
+		{"12345 or 1234567", ""},
+		{"", ""},
+		{"Code 123456, ref 654321", "123456"},
+		{"Café code 112233", "112233"},
+	}
+	for _, tt := range tests {
+		if got := twiliotest.ExtractCode(tt.body); got != tt.want {
+			t.Errorf("ExtractCode(%q) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
