@@ -1,0 +1,193 @@
+// Package sqlite keeps the portal's records in a SQLite file, implementing
+// store.Store with plain SQL on the pure-Go modernc.org/sqlite driver. The
+// schema comes from numbered migrations embedded in the binary and applied
+// by Open. Times are stored as unix milliseconds (UTC), NULL for the zero
+// time. Queries number their parameters ($1, $2, …), which the driver binds
+// by number, so that the PostgreSQL store can share their text.
+//
+// SQLite allows one writer at a time, so the DB keeps two pools on the same
+// file: a single connection for writes, whose transactions begin IMMEDIATE
+// (they take the write lock before reading, so a read-then-write never fails
+// half-way with SQLITE_BUSY), and several read-only connections that WAL
+// mode lets run alongside it. Other processes sharing the file wait up to the
+// busy timeout for the lock.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// Per-connection settings, in modernc.org/sqlite's DSN syntax (a plain file
+// name followed by query parameters).
+const (
+	writeParams = "_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)" +
+		"&_txlock=immediate"
+	readParams = "_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_query_only=1"
+)
+
+// DB is a portal store in one SQLite file.
+type DB struct {
+	write *sql.DB // one connection: every change goes through it
+	read  *sql.DB // read-only connections for lookups
+}
+
+// Open opens the SQLite database at path, creating the file if needed, and
+// applies pending migrations. path must name a file: an in-memory database
+// would not be shared by the read and write connections.
+func Open(ctx context.Context, path string) (*DB, error) {
+	switch {
+	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"):
+		return nil, fmt.Errorf("sqlite: open %q: need the path of a database file", path)
+	case strings.Contains(path, "?"):
+		return nil, fmt.Errorf("sqlite: open %q: path must not contain '?'", path)
+	}
+
+	write, err := sql.Open("sqlite", path+"?"+writeParams)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+
+	read, err := sql.Open("sqlite", path+"?"+readParams)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+
+	db := &DB{write: write, read: read}
+	// The write connection comes first: it creates the file and switches it
+	// to WAL, which the read-only connections cannot do.
+	if err := write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping reports whether the database answers, on both pools.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	var one int
+	if err := db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE, see writeParams)
+// and commits it if fn returns nil. fn must use only tx: the write pool has
+// a single connection, which tx holds.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// timeValue converts t for storage: unix milliseconds, or NULL for the zero time.
+func timeValue(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the time a stored value stands for, in UTC.
+func fromMillis(ms int64) time.Time {
+	return time.UnixMilli(ms).UTC()
+}
+
+// normalize is t as it reads back after being stored.
+func normalize(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return fromMillis(t.UnixMilli())
+}
+
+// timeScanner scans a nullable unix-milliseconds column into *t.
+type timeScanner struct{ t *time.Time }
+
+func scanTime(t *time.Time) timeScanner { return timeScanner{t} }
+
+func (s timeScanner) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*s.t = time.Time{}
+	case int64:
+		*s.t = fromMillis(v)
+	default:
+		return fmt.Errorf("time column holds %T, want unix milliseconds", src)
+	}
+	return nil
+}
+
+// notFound turns sql.ErrNoRows into store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// isUniqueViolation reports whether err is a UNIQUE constraint failure.
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// changedOne returns store.ErrNotFound unless res reports a changed row.
+func changedOne(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

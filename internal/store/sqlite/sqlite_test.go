@@ -1,0 +1,216 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/store/storetest"
+)
+
+func open(t *testing.T, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "portal.db"))
+	})
+}
+
+// migrationCount is the number of migration files in the source tree.
+func migrationCount(t *testing.T) int {
+	t.Helper()
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migration files (%v)", err)
+	}
+	return len(files)
+}
+
+func TestMigrate(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "portal.db"))
+	v, err := db.Version(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := migrationCount(t); v != want {
+		t.Errorf("Version = %d after Open, want %d (one per migration file)", v, want)
+	}
+	n, err := db.Migrate(t.Context())
+	if err != nil || n != 0 {
+		t.Errorf("Migrate on a migrated database = %d, %v; want 0, nil", n, err)
+	}
+	if v2, err := db.Version(t.Context()); err != nil || v2 != v {
+		t.Errorf("Version = %d, %v after a second Migrate, want %d", v2, err, v)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portal.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting(ctx, "mfa_policy", "required"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = open(t, path)
+	got, err := db.UserByEmail(ctx, "ann@example.org")
+	if err != nil || got.ID != u.ID || got.Name != "Ann" || !got.CreatedAt.Equal(u.CreatedAt) {
+		t.Errorf("after reopening: UserByEmail = %+v, %v; want %+v", got, err, u)
+	}
+	if v, ok, err := db.Setting(ctx, "mfa_policy"); err != nil || !ok || v != "required" {
+		t.Errorf("after reopening: Setting = %q, %t, %v", v, ok, err)
+	}
+	if v, err := db.Version(ctx); err != nil || v != migrationCount(t) {
+		t.Errorf("after reopening: Version = %d, %v", v, err)
+	}
+}
+
+func TestOpenRefusesMemory(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file::memory:?cache=shared", "portal.db?mode=ro"} {
+		if db, err := sqlite.Open(t.Context(), path); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+func TestOpenSetsPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	db := open(t, path)
+	// WAL mode keeps its log next to the database.
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Errorf("no WAL file: %v", err)
+	}
+	// Foreign keys are enforced: no session for a user who does not exist.
+	err := db.CreateSession(t.Context(), &store.Session{
+		TokenHash: []byte("hash"), UserID: 999, Stage: store.StageFull,
+		CreatedAt: time.Unix(1e9, 0), LastSeenAt: time.Unix(1e9, 0),
+	})
+	if err == nil {
+		t.Error("CreateSession for a missing user succeeded; foreign keys are off")
+	}
+}
+
+func TestMigrationNames(t *testing.T) {
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		if want := fmt.Sprintf("%04d_", i+1); !strings.HasPrefix(filepath.Base(f), want) {
+			t.Errorf("migration %s should start with %s: numbered from 1, without gaps", filepath.Base(f), want)
+		}
+	}
+}
+
+// TestTwoInstances runs two DBs on one file, as two portal processes would:
+// the write lock, not the single write connection, keeps counts exact.
+func TestTwoInstances(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portal.db")
+	dbs := []*sqlite.DB{open(t, path), open(t, path)}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Challenge{
+		UserID: u.ID, AttemptID: "a", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at, ExpiresAt: at.Add(time.Hour),
+	}
+	if err := dbs[1].IssueChallenge(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 40
+	var wg sync.WaitGroup
+	var consumed atomic.Int32
+	for i := range n {
+		db := dbs[i%2]
+		wg.Go(func() {
+			if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
+				t.Errorf("AddThrottleFailure: %v", err)
+			}
+			if _, err := db.AddCodeFailure(ctx, u.ID, nil); err != nil {
+				t.Errorf("AddCodeFailure: %v", err)
+			}
+			ok, err := db.ConsumeChallenge(ctx, c.ID, at)
+			if err != nil {
+				t.Errorf("ConsumeChallenge: %v", err)
+			}
+			if ok {
+				consumed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+
+	if th, err := dbs[0].Throttle(ctx, "k"); err != nil || th.Failures != n {
+		t.Errorf("Throttle = %+v, %v; want %d failures", th, err, n)
+	}
+	if got, err := dbs[1].UserByID(ctx, u.ID); err != nil || got.CodeFailures != n {
+		t.Errorf("CodeFailures = %d, %v; want %d", got.CodeFailures, err, n)
+	}
+	if consumed.Load() != 1 {
+		t.Errorf("challenge consumed %d times, want 1", consumed.Load())
+	}
+}
+
+// TestConcurrentOpen starts several instances on a new file at once: each
+// migration is applied exactly once.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	const n = 4
+	dbs := make([]*sqlite.DB, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			db, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Errorf("Open: %v", err)
+				return
+			}
+			dbs[i] = db
+		})
+	}
+	wg.Wait()
+	for _, db := range dbs {
+		if db == nil {
+			continue
+		}
+		if v, err := db.Version(t.Context()); err != nil || v != migrationCount(t) {
+			t.Errorf("Version = %d, %v; want %d", v, err, migrationCount(t))
+		}
+		db.Close()
+	}
+}

@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Throttle returns the counter for key; a zero Throttle with Key set if
+// there is none.
+func (db *DB) Throttle(ctx context.Context, key string) (store.Throttle, error) {
+	t := store.Throttle{Key: key}
+	err := db.read.QueryRowContext(ctx,
+		`SELECT failures, window_start, locked_until FROM throttles WHERE key = $1`, key,
+	).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, nil
+	}
+	if err != nil {
+		return store.Throttle{}, fmt.Errorf("sqlite: throttle: %w", err)
+	}
+	return t, nil
+}
+
+// AddThrottleFailure adds a failure to key at at, in one transaction. A
+// window that started before windowStart starts again at at, counting from
+// 1. If lock is not nil, lock(newFailures) is stored as LockedUntil;
+// otherwise LockedUntil is left as it was. lock must not use the store.
+func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
+	t := store.Throttle{Key: key}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO throttles (key, failures, window_start) VALUES ($1, 1, $2)
+			ON CONFLICT (key) DO UPDATE SET
+				failures = CASE WHEN throttles.window_start < $3
+					THEN 1 ELSE throttles.failures + 1 END,
+				window_start = CASE WHEN throttles.window_start < $3
+					THEN excluded.window_start ELSE throttles.window_start END
+			RETURNING failures, window_start, locked_until`,
+			key, at.UnixMilli(), windowStart.UnixMilli(),
+		).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
+		if err != nil || lock == nil {
+			return err
+		}
+		t.LockedUntil = normalize(lock(t.Failures))
+		_, err = tx.ExecContext(ctx,
+			`UPDATE throttles SET locked_until = $2 WHERE key = $1`,
+			key, timeValue(t.LockedUntil))
+		return err
+	})
+	if err != nil {
+		return store.Throttle{}, fmt.Errorf("sqlite: add throttle failure: %w", err)
+	}
+	return t, nil
+}
+
+// ClearThrottle removes the counter for key, if there is one.
+func (db *DB) ClearThrottle(ctx context.Context, key string) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM throttles WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("sqlite: clear throttle: %w", err)
+	}
+	return nil
+}

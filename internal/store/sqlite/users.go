@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// userColumns is the column list scanUser reads, in its order.
+const userColumns = `id, email, name, password_hash, admin, phone, mfa, mfa_disabled_until,
+	code_failures, code_locked_until, deactivated, created_at, last_login_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
+	var u store.User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Admin, &u.Phone, &u.MFA,
+		scanTime(&u.MFADisabledUntil), &u.CodeFailures, scanTime(&u.CodeLockedUntil),
+		&u.Deactivated, scanTime(&u.CreatedAt), scanTime(&u.LastLoginAt))
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// insertUser inserts u and sets u.ID.
+func insertUser(ctx context.Context, q querier, u *store.User) error {
+	err := q.QueryRowContext(ctx, `
+		INSERT INTO users (email, name, password_hash, admin, phone, mfa, mfa_disabled_until,
+			code_failures, code_locked_until, deactivated, created_at, last_login_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		RETURNING id`,
+		u.Email, u.Name, u.PasswordHash, u.Admin, u.Phone, string(u.MFA), timeValue(u.MFADisabledUntil),
+		u.CodeFailures, timeValue(u.CodeLockedUntil), u.Deactivated, timeValue(u.CreatedAt), timeValue(u.LastLoginAt),
+	).Scan(&u.ID)
+	if isUniqueViolation(err) {
+		return store.ErrEmailTaken
+	}
+	return err
+}
+
+// CreateUser inserts u and sets u.ID; store.ErrEmailTaken if another
+// account has the email, whatever its case.
+func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
+	if err := insertUser(ctx, db.write, u); err != nil {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return nil
+}
+
+// UserByID returns the user with the id; store.ErrNotFound if none.
+func (db *DB) UserByID(ctx context.Context, id int64) (*store.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user %d: %w", id, notFound(err))
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user with the email, compared without regard to
+// case; store.ErrNotFound if none.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*store.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user by email: %w", notFound(err))
+	}
+	return u, nil
+}
+
+// CountUsers returns the number of accounts.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count users: %w", err)
+	}
+	return n, nil
+}
+
+// SetPhone sets the account's MFA phone; store.ErrNotFound if no such user.
+func (db *DB) SetPhone(ctx context.Context, userID int64, phone string) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE users SET phone = $2 WHERE id = $1`, userID, phone)
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set phone: %w", err)
+	}
+	return nil
+}
+
+// RecordLogin sets LastLoginAt and clears the code-failure count and code
+// lock; store.ErrNotFound if no such user.
+func (db *DB) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
+	res, err := db.write.ExecContext(ctx, `
+		UPDATE users SET last_login_at = $2, code_failures = 0, code_locked_until = NULL
+		WHERE id = $1`,
+		userID, timeValue(at))
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: record login: %w", err)
+	}
+	return nil
+}
+
+// AddCodeFailure adds one to the account's code-failure count and, if lock
+// is not nil, stores lock(newCount) as CodeLockedUntil, in one transaction.
+// store.ErrNotFound if no such user. lock must not use the store.
+func (db *DB) AddCodeFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) (int, error) {
+	var n int
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			UPDATE users SET code_failures = code_failures + 1
+			WHERE id = $1
+			RETURNING code_failures`,
+			userID).Scan(&n)
+		if err != nil || lock == nil {
+			return notFound(err)
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE users SET code_locked_until = $2 WHERE id = $1`,
+			userID, timeValue(lock(n)))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add code failure: %w", err)
+	}
+	return n, nil
+}
+
+// errNotAdmin is returned by CreateFirstAdmin for a user who is not an
+// administrator; the setup token is left alone.
+var errNotAdmin = errors.New("the first user must be an administrator")
+
+// CreateFirstAdmin creates u, in one transaction, if and only if
+// setupTokenHash is the stored setup token and no user exists yet, and
+// deletes the token. store.ErrNotFound, with nothing changed, when the token
+// does not match, was used, or a user already exists.
+func (db *DB) CreateFirstAdmin(ctx context.Context, setupTokenHash []byte, u *store.User) error {
+	if !u.Admin {
+		return fmt.Errorf("sqlite: create first admin: %w", errNotAdmin)
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// Deleting the matching token is the check that it matches; the
+		// rollback puts it back if anything below fails.
+		res, err := tx.ExecContext(ctx,
+			`DELETE FROM setup_token WHERE token_hash = $1`, setupTokenHash)
+		if err != nil {
+			return err
+		}
+		if err := changedOne(res); err != nil {
+			return err
+		}
+		var users int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&users); err != nil {
+			return err
+		}
+		if users > 0 {
+			return store.ErrNotFound
+		}
+		return insertUser(ctx, tx, u)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: create first admin: %w", err)
+	}
+	return nil
+}
+
+// SetSetupToken replaces the stored setup token hash; an empty hash removes it.
+func (db *DB) SetSetupToken(ctx context.Context, tokenHash []byte) error {
+	var err error
+	if len(tokenHash) == 0 {
+		_, err = db.write.ExecContext(ctx, `DELETE FROM setup_token`)
+	} else {
+		_, err = db.write.ExecContext(ctx, `
+			INSERT INTO setup_token (id, token_hash) VALUES (1, $1)
+			ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash`,
+			tokenHash)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set setup token: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,402 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+var challengesTests = []test{
+	{"IssueChallenge", testIssueChallenge},
+	{"LatestChallengeNotFound", testLatestChallengeNotFound},
+	{"LatestChallengeNewest", testLatestChallengeNewest},
+	{"IssueChallengeVoidsPredecessors", testIssueChallengeVoidsPredecessors},
+	{"IssueChallengeCarriesFailures", testIssueChallengeCarriesFailures},
+	{"IssueChallengeConcurrent", testIssueChallengeConcurrent},
+	{"ConsumeChallenge", testConsumeChallenge},
+	{"ConsumeChallengeExpired", testConsumeChallengeExpired},
+	{"ConsumeChallengeVoided", testConsumeChallengeVoided},
+	{"ConsumeChallengeConcurrent", testConsumeChallengeConcurrent},
+	{"AddChallengeFailure", testAddChallengeFailure},
+	{"AddChallengeFailureNotActive", testAddChallengeFailureNotActive},
+	{"AddChallengeFailureConcurrent", testAddChallengeFailureConcurrent},
+	{"CountChallenges", testCountChallenges},
+}
+
+func latest(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
+	t.Helper()
+	got, err := s.LatestChallenge(t.Context(), c.UserID, c.AttemptID, c.Purpose)
+	if err != nil {
+		t.Fatalf("LatestChallenge: %v", err)
+	}
+	return got
+}
+
+func consume(t *testing.T, s store.Store, id int64, at time.Time) bool {
+	t.Helper()
+	ok, err := s.ConsumeChallenge(t.Context(), id, at)
+	if err != nil {
+		t.Fatalf("ConsumeChallenge: %v", err)
+	}
+	return ok
+}
+
+func testIssueChallenge(t *testing.T, s store.Store) {
+	u := createUser(t, s, "ann@example.org")
+	c := newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0)
+	c.Channel, c.Destination = store.ChannelEmail, "ann@example.org"
+	issue(t, s, c)
+	if c.Failures != 0 {
+		t.Errorf("first challenge Failures = %d, want 0", c.Failures)
+	}
+	checkRecord(t, "challenge", *latest(t, s, c), *c)
+
+	d := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeChangePhone, t0))
+	if d.ID == c.ID {
+		t.Errorf("two challenges have ID %d", d.ID)
+	}
+	checkRecord(t, "challenge", *latest(t, s, d), *d)
+}
+
+func testLatestChallengeNotFound(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	_, err := s.LatestChallenge(ctx, u.ID, "attempt-1", store.PurposeLogin)
+	wantNotFound(t, err, "LatestChallenge with none issued")
+
+	issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	_, err = s.LatestChallenge(ctx, u.ID, "attempt-2", store.PurposeLogin)
+	wantNotFound(t, err, "LatestChallenge(other attempt)")
+	_, err = s.LatestChallenge(ctx, u.ID, "attempt-1", store.PurposeRegisterPhone)
+	wantNotFound(t, err, "LatestChallenge(other purpose)")
+	_, err = s.LatestChallenge(ctx, u.ID+1000, "attempt-1", store.PurposeLogin)
+	wantNotFound(t, err, "LatestChallenge(other user)")
+}
+
+func testLatestChallengeNewest(t *testing.T, s store.Store) {
+	u := createUser(t, s, "ann@example.org")
+	issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	c2 := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Minute)))
+	if got := latest(t, s, c2); got.ID != c2.ID {
+		t.Fatalf("LatestChallenge = %d, want the newer %d", got.ID, c2.ID)
+	}
+	// Used or not.
+	at := t0.Add(2 * time.Minute)
+	if !consume(t, s, c2.ID, at) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+	got := latest(t, s, c2)
+	want := *c2
+	want.ConsumedAt = at
+	checkRecord(t, "used challenge", *got, want)
+}
+
+func testIssueChallengeVoidsPredecessors(t *testing.T, s store.Store) {
+	ann := createUser(t, s, "ann@example.org")
+	bob := createUser(t, s, "bob@example.org")
+	first := issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0))
+	// Same user, attempt and purpose: voided by the next one.
+	prev := issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Second)))
+	// Not the same user, attempt and purpose: left alone.
+	others := []*store.Challenge{
+		issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeChangePhone, t0)),
+		issue(t, s, newChallenge(ann.ID, "attempt-2", store.PurposeLogin, t0)),
+		issue(t, s, newChallenge(bob.ID, "attempt-1", store.PurposeLogin, t0)),
+	}
+	next := issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Minute)))
+
+	at := t0.Add(90 * time.Second)
+	for _, c := range []*store.Challenge{first, prev} {
+		if consume(t, s, c.ID, at) {
+			t.Errorf("challenge %d, replaced by a new one, could still be used", c.ID)
+		}
+		if _, _, ok, err := s.AddChallengeFailure(t.Context(), c.ID, 5, at); err != nil || ok {
+			t.Errorf("AddChallengeFailure(replaced): ok %t, %v; want false, nil", ok, err)
+		}
+	}
+	for _, c := range others {
+		if got := latest(t, s, c); !got.VoidedAt.IsZero() {
+			t.Errorf("challenge %s/%s of user %d was voided", c.AttemptID, c.Purpose, c.UserID)
+		}
+		if !consume(t, s, c.ID, at) {
+			t.Errorf("challenge %s/%s of user %d could not be used", c.AttemptID, c.Purpose, c.UserID)
+		}
+	}
+	got := latest(t, s, next)
+	checkRecord(t, "new challenge", *got, *next)
+	if !consume(t, s, next.ID, at) {
+		t.Error("the new challenge could not be used")
+	}
+}
+
+func testIssueChallengeCarriesFailures(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	fail := func(c *store.Challenge, max int) {
+		t.Helper()
+		if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0); err != nil || !ok {
+			t.Fatalf("AddChallengeFailure: ok %t, %v", ok, err)
+		}
+	}
+	c1 := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	fail(c1, 5)
+	fail(c1, 5)
+	c2 := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Minute)))
+	if c2.Failures != 2 {
+		t.Errorf("resent challenge Failures = %d, want 2 carried over", c2.Failures)
+	}
+	if got := latest(t, s, c2); got.Failures != 2 {
+		t.Errorf("stored resent challenge Failures = %d, want 2", got.Failures)
+	}
+	fail(c2, 5)
+	fail(c2, 5)
+	fail(c2, 5) // the fifth: voided
+	c3 := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(2*time.Minute)))
+	if c3.Failures != 5 {
+		t.Errorf("challenge after a voided one Failures = %d, want 5", c3.Failures)
+	}
+
+	// A new attempt, or another purpose, starts from 0.
+	for _, c := range []*store.Challenge{
+		newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0.Add(3*time.Minute)),
+		newChallenge(u.ID, "attempt-1", store.PurposeChangePhone, t0.Add(3*time.Minute)),
+	} {
+		if issue(t, s, c); c.Failures != 0 {
+			t.Errorf("challenge %s/%s Failures = %d, want 0", c.AttemptID, c.Purpose, c.Failures)
+		}
+	}
+}
+
+func testIssueChallengeConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	const n = 10
+	cs := make([]*store.Challenge, n)
+	concurrently(n, func(i int) {
+		c := newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Duration(i)*time.Second))
+		if err := s.IssueChallenge(ctx, c); err != nil {
+			t.Errorf("IssueChallenge: %v", err)
+		}
+		cs[i] = c
+	})
+	usable := 0
+	for _, c := range cs {
+		if consume(t, s, c.ID, t0.Add(time.Minute)) {
+			usable++
+		}
+	}
+	if usable != 1 {
+		t.Errorf("after %d concurrent IssueChallenge calls %d challenges were usable, want 1", n, usable)
+	}
+}
+
+func testConsumeChallenge(t *testing.T, s store.Store) {
+	u := createUser(t, s, "ann@example.org")
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	at := t0.Add(time.Minute)
+	if !consume(t, s, c.ID, at) {
+		t.Fatal("ConsumeChallenge of a fresh challenge = false")
+	}
+	if consume(t, s, c.ID, at.Add(time.Second)) {
+		t.Error("a challenge could be used twice")
+	}
+	got := latest(t, s, c)
+	if !sameTime(got.ConsumedAt, at) || got.Active(at) {
+		t.Errorf("used challenge ConsumedAt = %v, want %v", got.ConsumedAt, at)
+	}
+	if consume(t, s, c.ID+1000, at) {
+		t.Error("ConsumeChallenge of an unknown id = true")
+	}
+}
+
+func testConsumeChallengeExpired(t *testing.T, s store.Store) {
+	u := createUser(t, s, "ann@example.org")
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	if consume(t, s, c.ID, c.ExpiresAt) {
+		t.Error("a challenge could be used at its expiry")
+	}
+	if consume(t, s, c.ID, c.ExpiresAt.Add(time.Hour)) {
+		t.Error("a challenge could be used after its expiry")
+	}
+	if got := latest(t, s, c); !got.ConsumedAt.IsZero() {
+		t.Errorf("refused ConsumeChallenge set ConsumedAt %v", got.ConsumedAt)
+	}
+	if !consume(t, s, c.ID, c.ExpiresAt.Add(-time.Millisecond)) {
+		t.Error("a challenge could not be used just before its expiry")
+	}
+}
+
+func testConsumeChallengeVoided(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	// Voided by too many wrong tries.
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	if _, voided, _, err := s.AddChallengeFailure(ctx, c.ID, 1, t0.Add(time.Second)); err != nil || !voided {
+		t.Fatalf("AddChallengeFailure(max 1): voided %t, %v", voided, err)
+	}
+	if consume(t, s, c.ID, t0.Add(time.Minute)) {
+		t.Error("a challenge voided by wrong tries could be used")
+	}
+	// Voided by a resend: see testIssueChallengeVoidsPredecessors.
+}
+
+func testConsumeChallengeConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	const n = 20
+	results := make([]bool, n)
+	concurrently(n, func(i int) {
+		ok, err := s.ConsumeChallenge(ctx, c.ID, t0.Add(time.Minute))
+		if err != nil {
+			t.Errorf("ConsumeChallenge: %v", err)
+		}
+		results[i] = ok
+	})
+	won := 0
+	for _, ok := range results {
+		if ok {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d concurrent ConsumeChallenge calls returned true, want 1", won, n)
+	}
+}
+
+func testAddChallengeFailure(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	const max = 3
+	for i := 1; i <= max; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		failures, voided, ok, err := s.AddChallengeFailure(ctx, c.ID, max, at)
+		mustNot(t, err, "AddChallengeFailure")
+		if failures != i || voided != (i == max) || !ok {
+			t.Errorf("try %d: AddChallengeFailure = %d, %t, %t; want %d, %t, true", i, failures, voided, ok, i, i == max)
+		}
+	}
+	got := latest(t, s, c)
+	want := *c
+	want.Failures, want.VoidedAt = max, t0.Add(max*time.Second)
+	checkRecord(t, "challenge tried too often", *got, want)
+
+	if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0.Add(time.Minute)); err != nil || ok {
+		t.Errorf("AddChallengeFailure on a voided challenge: ok %t, %v; want false, nil", ok, err)
+	}
+	if got := latest(t, s, c); got.Failures != max {
+		t.Errorf("voided challenge Failures = %d after another try, want %d", got.Failures, max)
+	}
+
+	_, _, _, err := s.AddChallengeFailure(ctx, c.ID+1000, max, t0)
+	wantNotFound(t, err, "AddChallengeFailure(unknown)")
+}
+
+func testAddChallengeFailureNotActive(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	if !consume(t, s, c.ID, t0.Add(time.Second)) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+	if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, 3, t0.Add(time.Minute)); err != nil || ok {
+		t.Errorf("AddChallengeFailure on a used challenge: ok %t, %v; want false, nil", ok, err)
+	}
+	if got := latest(t, s, c); got.Failures != 0 || !got.VoidedAt.IsZero() {
+		t.Errorf("used challenge changed: Failures %d, VoidedAt %v", got.Failures, got.VoidedAt)
+	}
+}
+
+func testAddChallengeFailureConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	const n, max = 20, 5
+	type result struct {
+		failures   int
+		voided, ok bool
+	}
+	results := make([]result, n)
+	concurrently(n, func(i int) {
+		f, v, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0.Add(time.Second))
+		if err != nil {
+			t.Errorf("AddChallengeFailure: %v", err)
+		}
+		results[i] = result{f, v, ok}
+	})
+	counted, voidedBy := 0, 0
+	seen := map[int]bool{}
+	for _, r := range results {
+		if !r.ok {
+			continue
+		}
+		counted++
+		if seen[r.failures] || r.failures < 1 || r.failures > max {
+			t.Errorf("counted tries returned failures %v", results)
+		}
+		seen[r.failures] = true
+		if r.voided {
+			voidedBy++
+		}
+	}
+	if counted != max || voidedBy != 1 {
+		t.Errorf("of %d concurrent tries %d counted and %d voided, want %d and 1", n, counted, voidedBy, max)
+	}
+	got := latest(t, s, c)
+	if got.Failures != max || got.VoidedAt.IsZero() {
+		t.Errorf("challenge Failures = %d, VoidedAt %v; want %d and voided", got.Failures, got.VoidedAt, max)
+	}
+}
+
+func testCountChallenges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ann := createUser(t, s, "ann@example.org")
+	bob := createUser(t, s, "bob@example.org")
+	to := func(c *store.Challenge, dest string) *store.Challenge {
+		c.Destination = dest
+		return c
+	}
+	// Same attempt, so each voids the one before: voided and used
+	// challenges still count as sent.
+	for i := range 3 {
+		issue(t, s, to(newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Duration(i)*time.Minute)), "+15555550100"))
+	}
+	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeLogin, t0.Add(time.Minute)), "+15555550100"))
+	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeRegisterPhone, t0.Add(3*time.Minute)), "+15555550199"))
+
+	for _, tc := range []struct {
+		user  int64
+		since time.Time
+		want  int
+	}{
+		{ann.ID, t0.Add(-time.Hour), 3},
+		{ann.ID, t0, 3}, // since is inclusive
+		{ann.ID, t0.Add(time.Minute), 2},
+		{ann.ID, t0.Add(3 * time.Minute), 0},
+		{bob.ID, t0, 2},
+		{bob.ID + 1000, t0, 0},
+	} {
+		n, err := s.CountChallengesForUser(ctx, tc.user, tc.since)
+		if err != nil || n != tc.want {
+			t.Errorf("CountChallengesForUser(%d, %v) = %d, %v; want %d", tc.user, tc.since, n, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		dest  string
+		since time.Time
+		want  int
+	}{
+		{"+15555550100", t0, 4},
+		{"+15555550100", t0.Add(time.Minute), 3},
+		{"+15555550100", t0.Add(2*time.Minute + time.Second), 0},
+		{"+15555550199", t0, 1},
+		{"+15555550000", t0, 0},
+	} {
+		n, err := s.CountChallengesToDestination(ctx, tc.dest, tc.since)
+		if err != nil || n != tc.want {
+			t.Errorf("CountChallengesToDestination(%s, %v) = %d, %v; want %d", tc.dest, tc.since, n, err, tc.want)
+		}
+	}
+}

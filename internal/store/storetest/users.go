@@ -1,0 +1,342 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+var usersTests = []test{
+	{"CreateUser", testCreateUser},
+	{"CreateUserEmailTaken", testCreateUserEmailTaken},
+	{"UserNotFound", testUserNotFound},
+	{"UserByEmailIgnoresCase", testUserByEmailIgnoresCase},
+	{"CountUsers", testCountUsers},
+	{"SetPhone", testSetPhone},
+	{"RecordLogin", testRecordLogin},
+	{"AddCodeFailure", testAddCodeFailure},
+	{"AddCodeFailureConcurrent", testAddCodeFailureConcurrent},
+	{"CreateFirstAdmin", testCreateFirstAdmin},
+	{"CreateFirstAdminReplacedToken", testCreateFirstAdminReplacedToken},
+	{"CreateFirstAdminUserExists", testCreateFirstAdminUserExists},
+	{"CreateFirstAdminNotAdmin", testCreateFirstAdminNotAdmin},
+	{"CreateFirstAdminConcurrent", testCreateFirstAdminConcurrent},
+	{"TimesRoundTrip", testTimesRoundTrip},
+	{"Ping", testPing},
+}
+
+func testCreateUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := &store.User{
+		Email:            "ann@example.org",
+		Name:             "Ann Example",
+		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+		Admin:            true,
+		Phone:            "+15555550100",
+		MFA:              store.MFARequired,
+		MFADisabledUntil: t0.Add(time.Hour),
+		CodeFailures:     2,
+		CodeLockedUntil:  t0.Add(10 * time.Minute),
+		Deactivated:      true,
+		CreatedAt:        t0,
+		LastLoginAt:      t0.Add(-time.Hour),
+	}
+	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
+	if u.ID == 0 {
+		t.Fatal("CreateUser did not set ID")
+	}
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	checkRecord(t, "UserByID", *got, *u)
+	got, err = s.UserByEmail(ctx, u.Email)
+	mustNot(t, err, "UserByEmail")
+	checkRecord(t, "UserByEmail", *got, *u)
+
+	// Zero values stay zero.
+	v := &store.User{Email: "bob@example.org", CreatedAt: t0}
+	mustNot(t, s.CreateUser(ctx, v), "CreateUser")
+	if v.ID == 0 || v.ID == u.ID {
+		t.Fatalf("second user ID = %d, first %d", v.ID, u.ID)
+	}
+	got, err = s.UserByID(ctx, v.ID)
+	mustNot(t, err, "UserByID")
+	checkRecord(t, "UserByID", *got, *v)
+}
+
+func testCreateUserEmailTaken(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	createUser(t, s, "ann@example.org")
+	for _, email := range []string{"ann@example.org", "Ann@Example.ORG"} {
+		err := s.CreateUser(ctx, &store.User{Email: email, CreatedAt: t0})
+		if !errors.Is(err, store.ErrEmailTaken) {
+			t.Errorf("CreateUser(%q) again: err = %v, want store.ErrEmailTaken", email, err)
+		}
+	}
+	if n, err := s.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("CountUsers = %d, %v; want 1", n, err)
+	}
+}
+
+func testUserNotFound(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	_, err := s.UserByID(ctx, u.ID+1000)
+	wantNotFound(t, err, "UserByID(unknown)")
+	_, err = s.UserByEmail(ctx, "nobody@example.org")
+	wantNotFound(t, err, "UserByEmail(unknown)")
+}
+
+func testUserByEmailIgnoresCase(t *testing.T, s store.Store) {
+	u := createUser(t, s, "ann@example.org")
+	got, err := s.UserByEmail(t.Context(), "ANN@example.org")
+	mustNot(t, err, "UserByEmail")
+	if got.ID != u.ID {
+		t.Errorf("UserByEmail found user %d, want %d", got.ID, u.ID)
+	}
+}
+
+func testCountUsers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if n, err := s.CountUsers(ctx); err != nil || n != 0 {
+		t.Errorf("CountUsers on an empty store = %d, %v; want 0", n, err)
+	}
+	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		createUser(t, s, e)
+	}
+	if n, err := s.CountUsers(ctx); err != nil || n != 3 {
+		t.Errorf("CountUsers = %d, %v; want 3", n, err)
+	}
+}
+
+func testSetPhone(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	other := createUser(t, s, "bob@example.org")
+	mustNot(t, s.SetPhone(ctx, u.ID, "+15555550123"), "SetPhone")
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	want := *u
+	want.Phone = "+15555550123"
+	checkRecord(t, "user after SetPhone", *got, want)
+
+	got, err = s.UserByID(ctx, other.ID)
+	mustNot(t, err, "UserByID")
+	checkRecord(t, "other user", *got, *other)
+
+	wantNotFound(t, s.SetPhone(ctx, other.ID+1000, "+15555550123"), "SetPhone(unknown)")
+}
+
+func testRecordLogin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	lock := func(int) time.Time { return t0.Add(time.Hour) }
+	for range 3 {
+		_, err := s.AddCodeFailure(ctx, u.ID, lock)
+		mustNot(t, err, "AddCodeFailure")
+	}
+	at := t0.Add(2 * time.Hour)
+	mustNot(t, s.RecordLogin(ctx, u.ID, at), "RecordLogin")
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	want := *u
+	want.LastLoginAt = at
+	checkRecord(t, "user after RecordLogin", *got, want)
+
+	wantNotFound(t, s.RecordLogin(ctx, u.ID+1000, at), "RecordLogin(unknown)")
+}
+
+func testAddCodeFailure(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	var lockArgs []int
+	lock := func(failures int) time.Time {
+		lockArgs = append(lockArgs, failures)
+		if failures < 3 {
+			return time.Time{}
+		}
+		return t0.Add(time.Duration(failures) * time.Minute)
+	}
+	check := func(wantFailures int, wantLock time.Time) {
+		t.Helper()
+		got, err := s.UserByID(ctx, u.ID)
+		mustNot(t, err, "UserByID")
+		if got.CodeFailures != wantFailures || !sameTime(got.CodeLockedUntil, wantLock) {
+			t.Errorf("CodeFailures, CodeLockedUntil = %d, %v; want %d, %v",
+				got.CodeFailures, got.CodeLockedUntil, wantFailures, wantLock)
+		}
+	}
+
+	for want := 1; want <= 3; want++ {
+		n, err := s.AddCodeFailure(ctx, u.ID, lock)
+		mustNot(t, err, "AddCodeFailure")
+		if n != want {
+			t.Errorf("AddCodeFailure = %d, want %d", n, want)
+		}
+	}
+	if !slices.Equal(lockArgs, []int{1, 2, 3}) {
+		t.Errorf("lock called with %v, want [1 2 3]", lockArgs)
+	}
+	check(3, t0.Add(3*time.Minute))
+
+	// Without a lock function the lock stays as it is.
+	n, err := s.AddCodeFailure(ctx, u.ID, nil)
+	mustNot(t, err, "AddCodeFailure(nil lock)")
+	if n != 4 {
+		t.Errorf("AddCodeFailure(nil lock) = %d, want 4", n)
+	}
+	check(4, t0.Add(3*time.Minute))
+
+	// A zero time from lock means no lock.
+	n, err = s.AddCodeFailure(ctx, u.ID, func(int) time.Time { return time.Time{} })
+	mustNot(t, err, "AddCodeFailure")
+	if n != 5 {
+		t.Errorf("AddCodeFailure = %d, want 5", n)
+	}
+	check(5, time.Time{})
+
+	_, err = s.AddCodeFailure(ctx, u.ID+1000, lock)
+	wantNotFound(t, err, "AddCodeFailure(unknown)")
+}
+
+func testAddCodeFailureConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	const n = 20
+	counts := make([]int, n)
+	concurrently(n, func(i int) {
+		c, err := s.AddCodeFailure(ctx, u.ID, func(f int) time.Time { return t0.Add(time.Duration(f) * time.Minute) })
+		if err != nil {
+			t.Errorf("AddCodeFailure: %v", err)
+		}
+		counts[i] = c
+	})
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != i+1 {
+			t.Fatalf("concurrent AddCodeFailure returned %v, want 1…%d once each", counts, n)
+		}
+	}
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	if got.CodeFailures != n || !sameTime(got.CodeLockedUntil, t0.Add(n*time.Minute)) {
+		t.Errorf("CodeFailures, CodeLockedUntil = %d, %v; want %d, %v",
+			got.CodeFailures, got.CodeLockedUntil, n, t0.Add(n*time.Minute))
+	}
+}
+
+func newAdmin(email string) *store.User {
+	return &store.User{Email: email, Name: "Admin", PasswordHash: "$argon2id$x", Admin: true, CreatedAt: t0}
+}
+
+func wantUsers(t *testing.T, s store.Store, want int) {
+	t.Helper()
+	if n, err := s.CountUsers(t.Context()); err != nil || n != want {
+		t.Errorf("CountUsers = %d, %v; want %d", n, err, want)
+	}
+}
+
+func testCreateFirstAdmin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	wantNotFound(t, s.CreateFirstAdmin(ctx, hash("setup"), newAdmin("a@example.org")), "CreateFirstAdmin without a token")
+	wantUsers(t, s, 0)
+
+	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
+	wantNotFound(t, s.CreateFirstAdmin(ctx, hash("wrong"), newAdmin("a@example.org")), "CreateFirstAdmin(wrong token)")
+	wantUsers(t, s, 0)
+
+	u := newAdmin("a@example.org")
+	mustNot(t, s.CreateFirstAdmin(ctx, hash("setup"), u), "CreateFirstAdmin")
+	if u.ID == 0 {
+		t.Fatal("CreateFirstAdmin did not set ID")
+	}
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	checkRecord(t, "first admin", *got, *u)
+
+	// The token is gone with its first use.
+	wantNotFound(t, s.CreateFirstAdmin(ctx, hash("setup"), newAdmin("b@example.org")), "CreateFirstAdmin a second time")
+	wantUsers(t, s, 1)
+}
+
+func testCreateFirstAdminReplacedToken(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustNot(t, s.SetSetupToken(ctx, hash("old")), "SetSetupToken")
+	mustNot(t, s.SetSetupToken(ctx, hash("new")), "SetSetupToken")
+	wantNotFound(t, s.CreateFirstAdmin(ctx, hash("old"), newAdmin("a@example.org")), "CreateFirstAdmin(replaced token)")
+	mustNot(t, s.CreateFirstAdmin(ctx, hash("new"), newAdmin("a@example.org")), "CreateFirstAdmin(new token)")
+	wantUsers(t, s, 1)
+}
+
+func testCreateFirstAdminUserExists(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	createUser(t, s, "someone@example.org")
+	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
+	wantNotFound(t, s.CreateFirstAdmin(ctx, hash("setup"), newAdmin("a@example.org")), "CreateFirstAdmin with a user present")
+	wantUsers(t, s, 1)
+	if _, err := s.UserByEmail(ctx, "a@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused admin was created (err %v)", err)
+	}
+}
+
+func testCreateFirstAdminNotAdmin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
+	u := newAdmin("a@example.org")
+	u.Admin = false
+	if err := s.CreateFirstAdmin(ctx, hash("setup"), u); err == nil {
+		t.Error("CreateFirstAdmin accepted a user who is not an administrator")
+	}
+	wantUsers(t, s, 0)
+	// The refusal did not use up the token.
+	mustNot(t, s.CreateFirstAdmin(ctx, hash("setup"), newAdmin("a@example.org")), "CreateFirstAdmin after a refusal")
+}
+
+func testCreateFirstAdminConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
+	const n = 10
+	errs := make([]error, n)
+	concurrently(n, func(i int) {
+		errs[i] = s.CreateFirstAdmin(ctx, hash("setup"), newAdmin(string(rune('a'+i))+"@example.org"))
+	})
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("CreateFirstAdmin: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d of %d concurrent CreateFirstAdmin calls succeeded, want 1", ok, n)
+	}
+	wantUsers(t, s, 1)
+}
+
+func testTimesRoundTrip(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	// An instant off the millisecond grid, in a zone other than UTC.
+	zone := time.FixedZone("UTC+5:30", 5*3600+30*60)
+	at := time.Date(2026, 1, 2, 8, 34, 5, 123456789, zone)
+	u := &store.User{Email: "ann@example.org", CreatedAt: at, MFADisabledUntil: at.Add(time.Hour)}
+	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	checkRecord(t, "user", *got, *u) // same instant to the millisecond, in UTC
+	if !got.LastLoginAt.IsZero() || !got.CodeLockedUntil.IsZero() {
+		t.Errorf("zero times came back as %v, %v", got.LastLoginAt, got.CodeLockedUntil)
+	}
+
+	ss := createSession(t, s, u.ID, "tok", at, at.Add(time.Minute))
+	gotS, err := s.SessionByHash(ctx, ss.TokenHash)
+	mustNot(t, err, "SessionByHash")
+	checkRecord(t, "session", *gotS, *ss)
+}
+
+func testPing(t *testing.T, s store.Store) {
+	mustNot(t, s.Ping(t.Context()), "Ping")
+}
