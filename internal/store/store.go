@@ -168,6 +168,8 @@ type Users interface {
 	CountUsers(ctx context.Context) (int, error)
 	// SetPhone sets the account's MFA phone (E.164).
 	SetPhone(ctx context.Context, userID int64, phone string) error
+	// SetMFA sets the account's exception to the portal-wide MFA policy.
+	SetMFA(ctx context.Context, userID int64, o MFAOverride) error
 	// RecordLogin notes a completed login: sets LastLoginAt and resets the
 	// code-failure count and code lock.
 	RecordLogin(ctx context.Context, userID int64, at time.Time) error

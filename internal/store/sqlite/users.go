@@ -93,6 +93,19 @@ func (db *DB) SetPhone(ctx context.Context, userID int64, phone string) error {
 	return nil
 }
 
+// SetMFA sets the per-user MFA override; store.ErrNotFound if no such user.
+func (db *DB) SetMFA(ctx context.Context, userID int64, o store.MFAOverride) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE users SET mfa = $2 WHERE id = $1`, userID, string(o))
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set MFA override: %w", err)
+	}
+	return nil
+}
+
 // RecordLogin sets LastLoginAt and clears the code-failure count and code
 // lock; store.ErrNotFound if no such user.
 func (db *DB) RecordLogin(ctx context.Context, userID int64, at time.Time) error {

@@ -16,6 +16,7 @@ var usersTests = []test{
 	{"UserByEmailIgnoresCase", testUserByEmailIgnoresCase},
 	{"CountUsers", testCountUsers},
 	{"SetPhone", testSetPhone},
+	{"SetMFA", testSetMFA},
 	{"RecordLogin", testRecordLogin},
 	{"AddCodeFailure", testAddCodeFailure},
 	{"AddCodeFailureConcurrent", testAddCodeFailureConcurrent},
@@ -127,6 +128,20 @@ func testSetPhone(t *testing.T, s store.Store) {
 	checkRecord(t, "other user", *got, *other)
 
 	wantNotFound(t, s.SetPhone(ctx, other.ID+1000, "+15555550123"), "SetPhone(unknown)")
+}
+
+func testSetMFA(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	for _, o := range []store.MFAOverride{store.MFAExempt, store.MFARequired, store.MFAFollowPolicy} {
+		mustNot(t, s.SetMFA(ctx, u.ID, o), "SetMFA")
+		got, err := s.UserByID(ctx, u.ID)
+		mustNot(t, err, "UserByID")
+		want := *u
+		want.MFA = o
+		checkRecord(t, "user after SetMFA", *got, want)
+	}
+	wantNotFound(t, s.SetMFA(ctx, u.ID+1000, store.MFAExempt), "SetMFA(unknown)")
 }
 
 func testRecordLogin(t *testing.T, s store.Store) {
