@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/providerportal/portal/internal/config"
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/delivery/smtp"
+	"github.com/providerportal/portal/internal/delivery/twilio"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/web"
+)
+
+// App is the portal wired together. Tests build one with their own
+// configuration and run it on a free port.
+type App struct {
+	Config *config.Config
+	Log    *slog.Logger
+
+	DB     *sqlite.DB
+	Login  *login.Service
+	Web    *web.Server
+	Outbox *outbox.Outbox // nil unless some messages go to the local outbox
+
+	listener net.Listener
+	server   *http.Server
+	done     chan error
+}
+
+// newLogger writes text or JSON to w at the configured level.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openDB opens the database named by the configuration, applying
+// migrations.
+func openDB(ctx context.Context, cfg *config.Config) (*sqlite.DB, error) {
+	db, err := sqlite.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", cfg.Database.Path, err)
+	}
+	return db, nil
+}
+
+// Open wires the portal: database, senders, login service, web server.
+func (a *App) Open(ctx context.Context) error {
+	cfg := a.Config
+	var err error
+	if a.DB, err = openDB(ctx, cfg); err != nil {
+		return err
+	}
+	key := cfg.SecretKey
+	if key == nil {
+		if key, err = keyFile(cfg.Database.Path + ".key"); err != nil {
+			return err
+		}
+	}
+
+	sms, mail, err := a.senders(ctx)
+	if err != nil {
+		return err
+	}
+	rules := login.DefaultRules()
+	rules.EmailFallback = cfg.EmailFallback
+	a.Login = &login.Service{
+		Store:      a.DB,
+		SMS:        sms,
+		Mail:       mail,
+		Passwords:  &password.Hasher{Params: password.DefaultParams},
+		CodeKey:    key,
+		Rules:      rules,
+		PortalName: cfg.PortalName,
+		BaseURL:    cfg.BaseURL,
+		Log:        a.Log,
+	}
+	a.Web, err = web.New(web.Config{
+		Login:          a.Login,
+		Log:            a.Log,
+		BaseURL:        cfg.BaseURL,
+		PortalName:     cfg.PortalName,
+		Outbox:         a.Outbox,
+		TrustedProxies: cfg.TrustedProxies,
+	})
+	return err
+}
+
+// senders builds the SMS sender and the mailer the configuration asks for,
+// and checks them. A failed check is logged, not fatal: the portal still
+// serves what it can (the other channel, accounts without MFA), and the
+// operator sees the problem at once.
+func (a *App) senders(ctx context.Context) (delivery.SMSSender, delivery.Mailer, error) {
+	cfg := a.Config
+	var sms delivery.SMSSender
+	var mail delivery.Mailer
+	if cfg.SMSProvider == "outbox" || cfg.SMTPURL == "" {
+		a.Outbox = outbox.New(a.Log, nil)
+	}
+	switch cfg.SMSProvider {
+	case "twilio":
+		t := &twilio.Sender{
+			APIURL: cfg.Twilio.APIURL, AccountSID: cfg.Twilio.AccountSID,
+			AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From,
+		}
+		if err := t.Validate(); err != nil {
+			return nil, nil, err
+		}
+		sms = t
+	default:
+		sms = a.Outbox
+	}
+	if cfg.SMTPURL != "" {
+		m, err := smtp.New(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, nil, fmt.Errorf("PORTAL_SMTP_URL: %w", err)
+		}
+		mail = m
+	} else {
+		mail = a.Outbox
+	}
+	for name, s := range map[string]any{"SMS (" + cfg.SMSProvider + ")": sms, "email": mail} {
+		if c, ok := s.(delivery.Checker); ok {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := c.Check(cctx)
+			cancel()
+			if err != nil {
+				a.Log.Error("start-up check failed: messages may not be delivered", "sender", name, "err", err)
+			}
+		}
+	}
+	return sms, mail, nil
+}
+
+// keyFile reads the code-hash key kept beside a SQLite database, creating
+// it (readable by the owner only) on first use.
+func keyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return keyFile(path) // another process made it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create secret key file: %w", err)
+		}
+		if _, err := fmt.Fprintln(f, hex.EncodeToString(k)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("write secret key file: %w", err)
+		}
+		return k, f.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secret key file: %w", err)
+	}
+	k, err := config.ParseKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("secret key file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// Listen opens the listening socket. It may come before Open, so that a
+// test listening on port 0 can put the bound address in the base URL.
+func (a *App) Listen() error {
+	l, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	a.listener = l
+	return nil
+}
+
+// Addr is the bound address.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Serve serves until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context) error {
+	a.server = &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	go a.sweepSessions(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return a.server.Shutdown(sctx)
+}
+
+// sweepSessions deletes timed-out sessions now and then, so the table does
+// not grow without bound. Correctness does not depend on it: Authenticate
+// refuses expired sessions anyway.
+func (a *App) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := a.Login.SweepSessions(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweep sessions", "err", err)
+		} else if n > 0 {
+			a.Log.Debug("swept expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	if a.DB != nil {
+		return a.DB.Close()
+	}
+	return nil
+}

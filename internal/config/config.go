@@ -1,0 +1,230 @@
+// Package config reads the portal's configuration from the environment:
+// the operator interface of the product brief. Every variable has a safe
+// default for a first run on one machine (SQLite next to the binary,
+// messages kept in the local outbox); Load reports every problem at once,
+// in words an operator can act on.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Addr     string // PORTAL_ADDR
+	BaseURL  string // PORTAL_BASE_URL
+	Database Database
+
+	PortalName    string // PORTAL_NAME
+	SMSProvider   string // PORTAL_SMS_PROVIDER: "outbox" or "twilio"
+	Twilio        Twilio
+	SMTPURL       string // PORTAL_SMTP_URL; empty: the local outbox
+	MailFrom      string // PORTAL_MAIL_FROM
+	EmailFallback bool   // PORTAL_EMAIL_FALLBACK
+
+	// SecretKey keys the hashes of one-time codes (PORTAL_SECRET_KEY, hex
+	// or base64, at least 32 bytes). Empty: kept in a file beside the
+	// SQLite database.
+	SecretKey []byte
+
+	TrustedProxies []netip.Prefix // PORTAL_TRUSTED_PROXIES
+	LogLevel       string         // PORTAL_LOG_LEVEL
+	LogFormat      string         // PORTAL_LOG_FORMAT: "text" or "json"
+}
+
+// Database says where data lives.
+type Database struct {
+	Engine string // "sqlite" or "postgres"
+	Path   string // SQLite file
+	URL    string // PostgreSQL URL
+}
+
+// Twilio holds the Twilio Messages API settings.
+type Twilio struct {
+	AccountSID string // PORTAL_TWILIO_ACCOUNT_SID
+	AuthToken  string // PORTAL_TWILIO_AUTH_TOKEN
+	From       string // PORTAL_TWILIO_FROM: a number or a Messaging Service SID (MG…)
+	APIURL     string // PORTAL_TWILIO_API_URL
+}
+
+// Variables lists every variable Load reads, with its default, for the
+// README and `portal help`.
+var Variables = []struct{ Name, Default, Meaning string }{
+	{"PORTAL_ADDR", "127.0.0.1:8080", "listen address"},
+	{"PORTAL_BASE_URL", "http://localhost:8080", "public URL of the portal (links, cookies, WebOTP)"},
+	{"PORTAL_DATABASE_URL", "portal.db", "SQLite path (or sqlite:PATH); postgres://… is planned"},
+	{"PORTAL_SECRET_KEY", "(file PATH.key beside the SQLite database)", "key for code hashes: 32+ bytes, hex or base64"},
+	{"PORTAL_NAME", "Provider Portal", "name shown on pages and in messages"},
+	{"PORTAL_SMS_PROVIDER", "outbox", "outbox (codes in the server log and /dev/outbox) or twilio"},
+	{"PORTAL_TWILIO_ACCOUNT_SID", "", "Twilio account SID"},
+	{"PORTAL_TWILIO_AUTH_TOKEN", "", "Twilio auth token"},
+	{"PORTAL_TWILIO_FROM", "", "sender number (E.164) or Messaging Service SID (MG…)"},
+	{"PORTAL_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL"},
+	{"PORTAL_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; empty: outbox"},
+	{"PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>", "From address of email"},
+	{"PORTAL_EMAIL_FALLBACK", "true", "offer \"Send code to email\""},
+	{"PORTAL_TRUSTED_PROXIES", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed"},
+	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"PORTAL_LOG_FORMAT", "text", "text or json"},
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (*Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	c := &Config{
+		Addr:        get("PORTAL_ADDR", "127.0.0.1:8080"),
+		BaseURL:     strings.TrimRight(get("PORTAL_BASE_URL", "http://localhost:8080"), "/"),
+		PortalName:  get("PORTAL_NAME", "Provider Portal"),
+		SMSProvider: strings.ToLower(get("PORTAL_SMS_PROVIDER", "outbox")),
+		Twilio: Twilio{
+			AccountSID: get("PORTAL_TWILIO_ACCOUNT_SID", ""),
+			AuthToken:  get("PORTAL_TWILIO_AUTH_TOKEN", ""),
+			From:       get("PORTAL_TWILIO_FROM", ""),
+			APIURL:     strings.TrimRight(get("PORTAL_TWILIO_API_URL", "https://api.twilio.com"), "/"),
+		},
+		SMTPURL:   get("PORTAL_SMTP_URL", ""),
+		MailFrom:  get("PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>"),
+		LogLevel:  strings.ToLower(get("PORTAL_LOG_LEVEL", "info")),
+		LogFormat: strings.ToLower(get("PORTAL_LOG_FORMAT", "text")),
+	}
+
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		bad("PORTAL_BASE_URL=%q: give the public address with scheme and host and no path, e.g. https://portal.example.org", c.BaseURL)
+	}
+
+	db, err := ParseDatabaseURL(get("PORTAL_DATABASE_URL", "portal.db"))
+	if err != nil {
+		bad("PORTAL_DATABASE_URL: %v", err)
+	}
+	c.Database = db
+
+	switch c.SMSProvider {
+	case "outbox":
+	case "twilio":
+		if c.Twilio.AccountSID == "" || c.Twilio.AuthToken == "" || c.Twilio.From == "" {
+			bad("PORTAL_SMS_PROVIDER=twilio needs PORTAL_TWILIO_ACCOUNT_SID, PORTAL_TWILIO_AUTH_TOKEN and PORTAL_TWILIO_FROM")
+		}
+		if u, err := url.Parse(c.Twilio.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("PORTAL_TWILIO_API_URL=%q is not an http(s) URL", c.Twilio.APIURL)
+		}
+	case "webhook":
+		bad("PORTAL_SMS_PROVIDER=webhook is not available in this version; use twilio or outbox")
+	default:
+		bad("PORTAL_SMS_PROVIDER=%q: use outbox or twilio", c.SMSProvider)
+	}
+
+	if c.EmailFallback, err = parseBool(get("PORTAL_EMAIL_FALLBACK", "true")); err != nil {
+		bad("PORTAL_EMAIL_FALLBACK: %v", err)
+	}
+
+	if k := get("PORTAL_SECRET_KEY", ""); k != "" {
+		if c.SecretKey, err = ParseKey(k); err != nil {
+			bad("PORTAL_SECRET_KEY: %v", err)
+		}
+	} else if c.Database.Engine != "sqlite" {
+		bad("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it (generate one with: openssl rand -hex 32)")
+	}
+
+	for _, p := range strings.Split(get("PORTAL_TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			bad("PORTAL_TRUSTED_PROXIES: %q is not an address or CIDR", p)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
+
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("PORTAL_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("PORTAL_LOG_FORMAT=%q: use text or json", c.LogFormat)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// ParseDatabaseURL reads PORTAL_DATABASE_URL: a SQLite path, sqlite:PATH,
+// or a postgres:// URL.
+func ParseDatabaseURL(s string) (Database, error) {
+	switch {
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		return Database{}, errors.New("PostgreSQL is not supported by this version yet; use a SQLite path")
+	case strings.HasPrefix(s, "sqlite://"):
+		s = strings.TrimPrefix(s, "sqlite://")
+	case strings.HasPrefix(s, "sqlite:"):
+		s = strings.TrimPrefix(s, "sqlite:")
+	case strings.Contains(s, "://"):
+		return Database{}, fmt.Errorf("%q: give a SQLite file path (or sqlite:PATH)", s)
+	}
+	if s == "" {
+		return Database{}, errors.New("the SQLite path is empty")
+	}
+	return Database{Engine: "sqlite", Path: s}, nil
+}
+
+// ParseKey reads a key given as hex or base64 (standard or URL alphabet);
+// it must be at least 32 bytes.
+func ParseKey(s string) ([]byte, error) {
+	var k []byte
+	if b, err := hex.DecodeString(s); err == nil {
+		k = b
+	} else {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(s); err == nil {
+				k = b
+				break
+			}
+		}
+	}
+	if k == nil {
+		return nil, errors.New("not hex or base64")
+	}
+	if len(k) < 32 {
+		return nil, fmt.Errorf("%d bytes is too short: use at least 32 random bytes (openssl rand -hex 32)", len(k))
+	}
+	return k, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "on", "yes":
+		return true, nil
+	case "off", "no":
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q: use true or false", s)
+	}
+	return b, nil
+}

@@ -1,0 +1,125 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// NewAccount is what it takes to create an account.
+type NewAccount struct {
+	Email    string
+	Name     string
+	Password string
+	Admin    bool
+}
+
+// Validate checks the account against the rules and returns a plain-words
+// *Error for the first problem.
+func (a *NewAccount) Validate() error {
+	a.Email = NormalizeEmail(a.Email)
+	a.Name = trimSpace(a.Name)
+	switch {
+	case a.Name == "":
+		return &Error{Kind: KindInvalidInput, Field: "name", Message: "Enter a name."}
+	case len(a.Name) > 200:
+		return &Error{Kind: KindInvalidInput, Field: "name", Message: "Use a name of at most 200 characters."}
+	case !validEmail(a.Email):
+		return &Error{Kind: KindInvalidInput, Field: "email", Message: "Enter an email address like name@example.org."}
+	}
+	if err := password.Check(a.Password, a.Email, a.Name); err != nil {
+		var pe *password.PolicyError
+		if errors.As(err, &pe) {
+			return &Error{Kind: KindInvalidInput, Field: "password", Message: pe.Message}
+		}
+		return err
+	}
+	return nil
+}
+
+// CreateAccount validates and creates an account.
+func (s *Service) CreateAccount(ctx context.Context, a NewAccount, c Client) (*store.User, error) {
+	u, err := s.prepareAccount(&a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrEmailTaken) {
+			return nil, &Error{Kind: KindInvalidInput, Field: "email", Message: "An account with this email address already exists."}
+		}
+		return nil, fmt.Errorf("login: create user: %w", err)
+	}
+	s.audit(ctx, "account.created", "success", 0, u.ID, c, roleName(u.Admin))
+	return u, nil
+}
+
+func (s *Service) prepareAccount(a *NewAccount) (*store.User, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.Passwords.Hash(a.Password)
+	if err != nil {
+		return nil, fmt.Errorf("login: hash password: %w", err)
+	}
+	return &store.User{Email: a.Email, Name: a.Name, PasswordHash: hash, Admin: a.Admin, CreatedAt: s.now()}, nil
+}
+
+func roleName(admin bool) string {
+	if admin {
+		return "administrator"
+	}
+	return "provider"
+}
+
+// EnsureSetupToken returns a new one-time link token when the portal has no
+// account yet, so that the first administrator can be created in the
+// browser; ok is false once any account exists. Each call replaces the
+// previous token.
+func (s *Service) EnsureSetupToken(ctx context.Context) (token string, ok bool, err error) {
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil {
+		return "", false, fmt.Errorf("login: count users: %w", err)
+	}
+	if n > 0 {
+		return "", false, nil
+	}
+	token, err = s.randomID(32)
+	if err != nil {
+		return "", false, err
+	}
+	if err := s.Store.SetSetupToken(ctx, HashToken(token)); err != nil {
+		return "", false, fmt.Errorf("login: store setup token: %w", err)
+	}
+	return token, true, nil
+}
+
+// SetupNeeded reports whether the portal has no account yet.
+func (s *Service) SetupNeeded(ctx context.Context) (bool, error) {
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("login: count users: %w", err)
+	}
+	return n == 0, nil
+}
+
+// CreateFirstAdmin creates the first administrator with the one-time link
+// token printed at start-up. The token works once, and only while there is
+// no account.
+func (s *Service) CreateFirstAdmin(ctx context.Context, token string, a NewAccount, c Client) (*store.User, error) {
+	a.Admin = true
+	u, err := s.prepareAccount(&a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateFirstAdmin(ctx, HashToken(token), u); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &Error{Kind: KindSetupTokenInvalid, Message: "This set-up link has already been used or is not valid. Log in, or restart the portal on an empty database for a new link."}
+		}
+		return nil, fmt.Errorf("login: create first administrator: %w", err)
+	}
+	s.audit(ctx, "account.created", "success", u.ID, u.ID, c, "first administrator, by the set-up link")
+	return u, nil
+}

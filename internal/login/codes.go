@@ -1,0 +1,303 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/otp"
+	"github.com/providerportal/portal/internal/phone"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// sendTimeout bounds a provider call made while a person waits.
+const sendTimeout = 10 * time.Second
+
+// CodeStatus is what the code screen shows about the current code.
+type CodeStatus struct {
+	Sent        bool
+	Channel     store.Channel
+	Destination string    // masked: "•••• 3456" or "j•••@example.org"
+	ResendAt    time.Time // when "Send a new code" works again on this channel
+	ExpiresAt   time.Time
+	Remaining   int // tries left
+}
+
+// CodeStatus describes the newest code of the session for purpose.
+func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.Purpose) (CodeStatus, error) {
+	ch, err := s.Store.LatestChallenge(ctx, sess.UserID, sess.AttemptID, purpose)
+	if errors.Is(err, store.ErrNotFound) {
+		return CodeStatus{}, nil
+	}
+	if err != nil {
+		return CodeStatus{}, fmt.Errorf("login: latest code: %w", err)
+	}
+	return CodeStatus{
+		Sent:        true,
+		Channel:     ch.Channel,
+		Destination: maskDestination(ch.Channel, ch.Destination),
+		ResendAt:    ch.CreatedAt.Add(s.Rules.ResendCooldown),
+		ExpiresAt:   ch.ExpiresAt,
+		Remaining:   max(0, s.Rules.MaxCodeTries-ch.Failures),
+	}, nil
+}
+
+func maskDestination(ch store.Channel, dest string) string {
+	if ch == store.ChannelEmail {
+		return MaskEmail(dest)
+	}
+	return phone.Mask(dest)
+}
+
+// SendLoginCode sends a login code by SMS to the account's phone or, as the
+// fallback, by email to the account's address.
+func (s *Service) SendLoginCode(ctx context.Context, sess *Session, ch store.Channel, c Client) (*store.Challenge, error) {
+	if sess.Stage != store.StageCode {
+		return nil, fmt.Errorf("login: send login code in stage %q", sess.Stage)
+	}
+	dest := sess.User.Phone
+	if ch == store.ChannelEmail {
+		if !s.Rules.EmailFallback {
+			return nil, &Error{Kind: KindNotAllowed, Message: "Codes by email are turned off for this portal. Contact your system administrator if you cannot receive text messages."}
+		}
+		dest = sess.User.Email
+	}
+	return s.issueCode(ctx, sess, store.PurposeLogin, ch, dest, c)
+}
+
+// issueCode checks the sending rules, stores a new code (voiding the
+// previous one of the same purpose) and sends it.
+func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Purpose, ch store.Channel, dest string, c Client) (*store.Challenge, error) {
+	now := s.now()
+	u := sess.User
+	if err := s.checkCodeLock(u, now); err != nil {
+		return nil, err
+	}
+
+	prev, err := s.Store.LatestChallenge(ctx, u.ID, sess.AttemptID, purpose)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		prev = nil
+	case err != nil:
+		return nil, fmt.Errorf("login: latest code: %w", err)
+	}
+	if prev != nil {
+		if prev.Failures >= s.Rules.MaxCodeTries {
+			return nil, errCodeExhausted
+		}
+		if prev.Channel == ch && prev.Destination == dest {
+			if wait := prev.CreatedAt.Add(s.Rules.ResendCooldown).Sub(now); wait > 0 {
+				return nil, &Error{Kind: KindCooldown, RetryAfter: wait,
+					Message: fmt.Sprintf("A code was sent moments ago. You can ask for another in %s.", waitWords(wait))}
+			}
+		}
+	}
+	n, err := s.Store.CountChallengesForUser(ctx, u.ID, now.Add(-s.Rules.CodesPerAccountWindow))
+	if err != nil {
+		return nil, fmt.Errorf("login: count codes: %w", err)
+	}
+	if n >= s.Rules.CodesPerAccount {
+		s.audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
+		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerAccountWindow,
+			Message: fmt.Sprintf("Several codes have been sent in the last %s. Use the newest one you received, or wait a little and ask again.", waitWords(s.Rules.CodesPerAccountWindow))}
+	}
+	n, err = s.Store.CountChallengesToDestination(ctx, dest, now.Add(-s.Rules.CodesPerDestinationWindow))
+	if err != nil {
+		return nil, fmt.Errorf("login: count codes: %w", err)
+	}
+	if n >= s.Rules.CodesPerDestination {
+		s.audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "destination budget")
+		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerDestinationWindow,
+			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
+	}
+
+	code, err := otp.Generate(s.rand())
+	if err != nil {
+		return nil, err
+	}
+	chal := &store.Challenge{
+		UserID:      u.ID,
+		AttemptID:   sess.AttemptID,
+		Purpose:     purpose,
+		Channel:     ch,
+		Destination: dest,
+		CodeHash:    otp.Hash(s.CodeKey, binding(u.ID, purpose, dest, sess.AttemptID), code),
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(s.Rules.CodeTTL),
+		IP:          c.IP,
+	}
+	if err := s.Store.IssueChallenge(ctx, chal); err != nil {
+		return nil, fmt.Errorf("login: store code: %w", err)
+	}
+
+	sendCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	masked := maskDestination(ch, dest)
+	if ch == store.ChannelEmail {
+		err = s.Mail.SendEmail(sendCtx, s.codeEmail(dest, code))
+	} else {
+		err = s.SMS.SendSMS(sendCtx, s.codeSMS(dest, code))
+	}
+	if err != nil {
+		s.log().Warn("code not delivered", "channel", ch, "to", masked, "user", u.ID, "err", err)
+		s.audit(ctx, "code.sent", "failure", u.ID, u.ID, c, fmt.Sprintf("%s to %s", ch, masked))
+		return chal, deliveryFailed(ch, err)
+	}
+	s.audit(ctx, "code.sent", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
+	return chal, nil
+}
+
+func binding(userID int64, p store.Purpose, dest, attempt string) otp.Binding {
+	return otp.Binding{UserID: userID, Purpose: string(p), Destination: dest, AttemptID: attempt}
+}
+
+func deliveryFailed(ch store.Channel, err error) error {
+	switch {
+	case ch == store.ChannelEmail:
+		return &Error{Kind: KindDeliveryFailed, Err: err,
+			Message: "We could not send the email just now. Try again in a moment."}
+	case errors.Is(err, delivery.ErrPermanent):
+		return &Error{Kind: KindUndeliverable, Err: err,
+			Message: "This phone number could not receive our text message. Check the number, use \u201cSend code to email\u201d, or ask your administrator for help."}
+	}
+	return &Error{Kind: KindDeliveryFailed, Err: err,
+		Message: "We could not send the text message just now. Try again in a moment, or use \u201cSend code to email\u201d."}
+}
+
+var errCodeExhausted = &Error{
+	Kind:    KindCodeExhausted,
+	Message: "The code was entered wrongly too many times, so it no longer works. Log in again to get a new code.",
+}
+
+func (s *Service) checkCodeLock(u *store.User, now time.Time) error {
+	if wait := u.CodeLockedUntil.Sub(now); wait > 0 {
+		return &Error{Kind: KindCodeLocked, RetryAfter: wait,
+			Message: fmt.Sprintf("Too many wrong codes have been entered for this account. For your security, try again in %s, or contact your system administrator.", waitWords(wait))}
+	}
+	return nil
+}
+
+// verifyCode checks input against the newest code of the session for
+// purpose and, if it is right, consumes it. Exactly one of several
+// concurrent right submissions succeeds.
+func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.Purpose, input string, c Client) (*store.Challenge, error) {
+	code, err := otp.Parse(input)
+	if err != nil {
+		// A typo in the format is not a guess; it costs no try.
+		return nil, &Error{Kind: KindCodeFormat, Message: "Enter the 6-digit code from the message, digits only."}
+	}
+	now := s.now()
+	u := sess.User
+	if err := s.checkCodeLock(u, now); err != nil {
+		return nil, err
+	}
+	ch, err := s.Store.LatestChallenge(ctx, u.ID, sess.AttemptID, purpose)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Kind: KindNoCode, Message: "No code has been sent yet. Ask for a code first."}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: latest code: %w", err)
+	}
+	switch {
+	case !ch.ConsumedAt.IsZero():
+		return nil, errCodeUsed
+	case !ch.VoidedAt.IsZero() || ch.Failures >= s.Rules.MaxCodeTries:
+		return nil, errCodeExhausted
+	case !now.Before(ch.ExpiresAt):
+		s.audit(ctx, "code.verify", "expired", u.ID, u.ID, c, string(ch.Channel))
+		return nil, &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
+	}
+
+	if otp.Matches(s.CodeKey, binding(u.ID, purpose, ch.Destination, sess.AttemptID), code, ch.CodeHash) {
+		ok, err := s.Store.ConsumeChallenge(ctx, ch.ID, now)
+		if err != nil {
+			return nil, fmt.Errorf("login: consume code: %w", err)
+		}
+		if !ok {
+			return nil, errCodeUsed
+		}
+		s.audit(ctx, "code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
+		return ch, nil
+	}
+
+	failures, voided, ok, err := s.Store.AddChallengeFailure(ctx, ch.ID, s.Rules.MaxCodeTries, now)
+	if err != nil {
+		return nil, fmt.Errorf("login: count wrong code: %w", err)
+	}
+	inARow, err := s.Store.AddCodeFailure(ctx, u.ID, func(n int) time.Time {
+		return lockUntil(now, s.Rules.codeLock(n))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("login: count wrong code: %w", err)
+	}
+	s.audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
+	if inARow >= s.Rules.CodeLockAfter {
+		s.audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
+		u.CodeLockedUntil = now.Add(s.Rules.codeLock(inARow))
+		return nil, s.checkCodeLock(u, now)
+	}
+	if !ok {
+		// Another request used or voided it between our read and write.
+		return nil, errCodeUsed
+	}
+	if voided {
+		return nil, errCodeExhausted
+	}
+	left := s.Rules.MaxCodeTries - failures
+	return nil, &Error{Kind: KindWrongCode, Remaining: left,
+		Message: fmt.Sprintf("That code is not right. Check the message and try again (%s left).", plural(left, "try"))}
+}
+
+var errCodeUsed = &Error{
+	Kind:    KindCodeUsed,
+	Message: "This code has already been used. Send a new code and enter that one.",
+}
+
+// VerifyLoginCode completes a login with the code sent for it. On success
+// the session is replaced by a new, fully logged-in one.
+func (s *Service) VerifyLoginCode(ctx context.Context, sess *Session, input string, c Client) (*Session, error) {
+	if sess.Stage != store.StageCode {
+		return nil, fmt.Errorf("login: verify login code in stage %q", sess.Stage)
+	}
+	ch, err := s.verifyCode(ctx, sess, store.PurposeLogin, input, c)
+	if err != nil {
+		return nil, err
+	}
+	full, err := s.stepUp(ctx, sess, store.StageFull, false, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.completeLogin(ctx, sess.User, c, "code by "+string(ch.Channel)); err != nil {
+		return nil, err
+	}
+	if ch.Channel == store.ChannelEmail {
+		s.audit(ctx, "login.email_fallback", "success", sess.UserID, sess.UserID, c, MaskEmail(ch.Destination))
+	}
+	return full, nil
+}
+
+// stepUp replaces sess by a session with a new token at stage; the old token
+// stops working at once. Of two concurrent step-ups of one session, one
+// fails. keepCreated keeps the absolute timeout running from the original
+// login (re-authentication) rather than from now (a completed login).
+func (s *Service) stepUp(ctx context.Context, sess *Session, stage store.Stage, keepCreated bool, c Client) (*Session, error) {
+	next, err := s.newSession(sess.User, stage, c)
+	if err != nil {
+		return nil, err
+	}
+	next.AttemptID = sess.AttemptID
+	next.PendingPhone = sess.PendingPhone
+	next.AuthenticatedAt = s.now()
+	if keepCreated {
+		next.CreatedAt = sess.CreatedAt
+	}
+	if err := s.Store.ReplaceSession(ctx, sess.TokenHash, next.Session); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errCodeUsed
+		}
+		return nil, fmt.Errorf("login: replace session: %w", err)
+	}
+	return next, nil
+}

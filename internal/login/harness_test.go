@@ -1,0 +1,196 @@
+package login_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+)
+
+const (
+	testPassword = "correct horse battery staple"
+	testPhone    = "+447546123456"
+)
+
+// harness is a login service on a real SQLite file with a clock the test
+// moves and an outbox that keeps what was sent.
+type harness struct {
+	t    *testing.T
+	ctx  context.Context
+	svc  *login.Service
+	db   *sqlite.DB
+	box  *outbox.Outbox
+	logs *syncBuffer // the service's own log (not the outbox's)
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fastHasher keeps tests quick; the production parameters are checked in
+// package password and in the command's wiring test.
+var fastHasher = &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir()+"/portal.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := &harness{t: t, ctx: ctx, db: db, logs: &syncBuffer{},
+		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	h.box = outbox.New(nil, h.clock)
+	h.svc = &login.Service{
+		Store:      db,
+		SMS:        h.box,
+		Mail:       h.box,
+		Passwords:  fastHasher,
+		CodeKey:    bytes.Repeat([]byte{7}, 32),
+		Rules:      login.DefaultRules(),
+		PortalName: "Provider Portal",
+		BaseURL:    "https://portal.example.org",
+		Log:        slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:        h.clock,
+	}
+	return h
+}
+
+func (h *harness) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
+
+func (h *harness) advance(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = h.now.Add(d)
+}
+
+var client = login.Client{IP: "192.0.2.10", UserAgent: "test"}
+
+// user creates an account; phone may be empty.
+func (h *harness) user(email, phone string) *store.User {
+	h.t.Helper()
+	u, err := h.svc.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: "Test Person", Password: testPassword}, client)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if phone != "" {
+		if err := h.db.SetPhone(h.ctx, u.ID, phone); err != nil {
+			h.t.Fatal(err)
+		}
+		u.Phone = phone
+	}
+	return u
+}
+
+// login logs in with the right password and checks the stage.
+func (h *harness) login(email string, want store.Stage) *login.Session {
+	h.t.Helper()
+	sess, codeErr, err := h.svc.Login(h.ctx, email, testPassword, client)
+	if err != nil || codeErr != nil {
+		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
+	}
+	if sess.Stage != want {
+		h.t.Fatalf("Login(%s) stage = %s, want %s", email, sess.Stage, want)
+	}
+	return sess
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode is the code in the newest message to to.
+func (h *harness) lastCode(to string) string {
+	h.t.Helper()
+	for _, m := range h.box.Messages() {
+		if m.To == to {
+			if c := codeRE.FindStringSubmatch(m.Body); c != nil {
+				return c[1]
+			}
+		}
+	}
+	h.t.Fatalf("no code sent to %s", to)
+	return ""
+}
+
+func (h *harness) sent(to string) int {
+	n := 0
+	for _, m := range h.box.Messages() {
+		if m.To == to {
+			n++
+		}
+	}
+	return n
+}
+
+// reload refreshes the session's account from the store, as a new request
+// would.
+func (h *harness) reload(sess *login.Session) *login.Session {
+	h.t.Helper()
+	u, err := h.db.UserByID(h.ctx, sess.UserID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	sess.User = u
+	return sess
+}
+
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+func kindOf(err error) login.Kind {
+	var le *login.Error
+	if !errors.As(err, &le) {
+		return 0
+	}
+	return le.Kind
+}
+
+// failingSMS refuses every message.
+type failingSMS struct{ err error }
+
+func (f failingSMS) SendSMS(context.Context, delivery.SMS) error { return f.err }
+
+func assertNoSecrets(t *testing.T, where, text string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("%s contains the secret %q", where, s)
+		}
+	}
+}

@@ -1,0 +1,547 @@
+package login_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
+)
+
+func TestLoginStages(t *testing.T) {
+	h := newHarness(t)
+	h.user("no-phone@example.org", "")
+	h.user("phone@example.org", testPhone)
+	exempt := h.user("exempt@example.org", "")
+	if err := h.db.SetMFA(h.ctx, exempt.ID, store.MFAExempt); err != nil {
+		t.Fatal(err)
+	}
+
+	h.login("no-phone@example.org", store.StageRegisterPhone)
+	if n := len(h.box.Messages()); n != 0 {
+		t.Fatalf("registration stage sent %d messages before a number was given", n)
+	}
+
+	h.login("  Phone@Example.org ", store.StageCode)
+	msgs := h.box.Messages()
+	if len(msgs) != 1 || msgs[0].To != testPhone {
+		t.Fatalf("login code not sent by SMS to the registered phone: %+v", msgs)
+	}
+	code := h.lastCode(testPhone)
+	if !strings.HasSuffix(msgs[0].Body, "\n\n@portal.example.org #"+code) {
+		t.Errorf("SMS does not end with the WebOTP line: %q", msgs[0].Body)
+	}
+
+	full := h.login("exempt@example.org", store.StageFull)
+	if full.AuthenticatedAt.IsZero() {
+		t.Error("a login without MFA did not count as authenticated")
+	}
+}
+
+func TestMFARequiredPolicy(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		u      store.User
+		portal bool
+		want   bool
+	}{
+		{"portal requires", store.User{}, true, true},
+		{"portal optional", store.User{}, false, false},
+		{"user required, portal optional", store.User{MFA: store.MFARequired}, false, true},
+		{"user exempt", store.User{MFA: store.MFAExempt}, true, false},
+		{"disabled for a while", store.User{MFADisabledUntil: now.Add(time.Hour)}, true, false},
+		{"disable ended", store.User{MFADisabledUntil: now.Add(-time.Second)}, true, true},
+		{"disable ends exactly now", store.User{MFADisabledUntil: now}, true, true},
+		{"disabled beats required", store.User{MFA: store.MFARequired, MFADisabledUntil: now.Add(time.Hour)}, true, false},
+	}
+	for _, tt := range tests {
+		if got := login.MFARequired(&tt.u, tt.portal, now); got != tt.want {
+			t.Errorf("%s: MFARequired = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestNoEnumeration(t *testing.T) {
+	h := newHarness(t)
+	h.user("someone@example.org", testPhone)
+	_, _, errUnknown := h.svc.Login(h.ctx, "nobody@example.org", testPassword, client)
+	_, _, errWrong := h.svc.Login(h.ctx, "someone@example.org", "wrong password here", client)
+	if kindOf(errUnknown) != login.KindInvalidCredentials || kindOf(errWrong) != login.KindInvalidCredentials {
+		t.Fatalf("errors: unknown %v, wrong %v", errUnknown, errWrong)
+	}
+	if errUnknown.Error() != errWrong.Error() {
+		t.Fatalf("unknown email and wrong password answer differently: %q vs %q", errUnknown, errWrong)
+	}
+	// Throttling treats both alike too: after the same number of failures
+	// both are locked with the same message.
+	for i := 0; i < 5; i++ {
+		h.svc.Login(h.ctx, "nobody@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+		h.svc.Login(h.ctx, "someone@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+	}
+	_, _, errUnknown = h.svc.Login(h.ctx, "nobody@example.org", "x", client)
+	_, _, errWrong = h.svc.Login(h.ctx, "someone@example.org", "x", client)
+	if kindOf(errUnknown) != login.KindThrottled || errUnknown.Error() != errWrong.Error() {
+		t.Fatalf("throttled answers differ: %q vs %q", errUnknown, errWrong)
+	}
+}
+
+func TestPasswordThrottle(t *testing.T) {
+	h := newHarness(t)
+	h.user("p@example.org", testPhone)
+	r := h.svc.Rules
+	// The free failures pass straight through.
+	for i := 1; i <= r.PasswordFreeAccount; i++ {
+		if _, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", client); kindOf(err) != login.KindInvalidCredentials {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	// Then a backoff: even the right password waits.
+	if _, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", client); kindOf(err) != login.KindInvalidCredentials {
+		t.Fatalf("failure %d: %v", r.PasswordFreeAccount+1, err)
+	}
+	_, _, err := h.svc.Login(h.ctx, "p@example.org", testPassword, client)
+	var le *login.Error
+	if !errors.As(err, &le) || le.Kind != login.KindThrottled || le.RetryAfter != r.PasswordBackoffBase {
+		t.Fatalf("right password during backoff = %v, want throttled for %s", err, r.PasswordBackoffBase)
+	}
+	// Growing, then a temporary lock at PasswordLockAccount failures.
+	for n := r.PasswordFreeAccount + 2; n <= r.PasswordLockAccount; n++ {
+		h.advance(r.PasswordBackoffMax)
+		h.svc.Login(h.ctx, "p@example.org", "wrong", client)
+	}
+	_, _, err = h.svc.Login(h.ctx, "p@example.org", testPassword, client)
+	if !errors.As(err, &le) || le.Kind != login.KindThrottled || le.RetryAfter != r.PasswordLockDuration {
+		t.Fatalf("after %d failures: %v, want locked for %s", r.PasswordLockAccount, err, r.PasswordLockDuration)
+	}
+	h.advance(r.PasswordLockDuration)
+	h.login("p@example.org", store.StageCode)
+}
+
+func TestPasswordThrottlePerIP(t *testing.T) {
+	h := newHarness(t)
+	h.user("victim@example.org", testPhone)
+	attacker := login.Client{IP: "203.0.113.9"}
+	for i := 0; i <= h.svc.Rules.PasswordFreeIP; i++ {
+		h.svc.Login(h.ctx, fmt.Sprintf("guess%d@example.org", i), "password", attacker)
+	}
+	if _, _, err := h.svc.Login(h.ctx, "victim@example.org", testPassword, attacker); kindOf(err) != login.KindThrottled {
+		t.Fatalf("IP after %d failures on many accounts: %v, want throttled", h.svc.Rules.PasswordFreeIP+1, err)
+	}
+	// Another client is not affected.
+	h.login("victim@example.org", store.StageCode)
+}
+
+func TestCodeLogin(t *testing.T) {
+	h := newHarness(t)
+	h.user("c@example.org", testPhone)
+	sess := h.login("c@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+
+	full, err := h.svc.VerifyLoginCode(h.ctx, sess, " "+code[:3]+" "+code[3:], client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Stage != store.StageFull || full.Token == "" || full.Token == sess.Token {
+		t.Fatalf("verified session: stage %s, new token %v", full.Stage, full.Token != sess.Token)
+	}
+	// The half-finished session's token died at the step up.
+	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatalf("old token after step up: %v", err)
+	}
+	got, err := h.svc.Authenticate(h.ctx, full.Token)
+	if err != nil || got.Stage != store.StageFull {
+		t.Fatalf("new token: %v, %v", got, err)
+	}
+	// Single use: the same code again is refused.
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); err == nil {
+		t.Fatal("a used code worked twice")
+	}
+	u, _ := h.db.UserByID(h.ctx, sess.UserID)
+	if u.LastLoginAt.IsZero() {
+		t.Error("completed login not recorded")
+	}
+}
+
+func TestWrongCodesAndTriesLeft(t *testing.T) {
+	h := newHarness(t)
+	h.user("w@example.org", testPhone)
+	sess := h.login("w@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+	for left := 4; left >= 1; left-- {
+		_, err := h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
+		var le *login.Error
+		if !errors.As(err, &le) || le.Kind != login.KindWrongCode || le.Remaining != left {
+			t.Fatalf("wrong code: %v, want %d tries left", err, left)
+		}
+		if !strings.Contains(le.Message, fmt.Sprint(left)) {
+			t.Errorf("message %q does not say how many tries remain", le.Message)
+		}
+	}
+	// The fifth wrong try voids the code: even the right code fails now.
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(code), client); kindOf(err) != login.KindCodeExhausted {
+		t.Fatalf("fifth wrong code: %v, want exhausted", err)
+	}
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); kindOf(err) != login.KindCodeExhausted {
+		t.Fatalf("right code after five wrong: %v, want exhausted", err)
+	}
+	h.advance(time.Minute)
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindCodeExhausted {
+		t.Fatalf("new code for an exhausted attempt: %v", err)
+	}
+	// Formatting mistakes cost nothing.
+	sess2 := h.login("w@example.org", store.StageCode)
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess2, "12345", client); kindOf(err) != login.KindCodeFormat {
+		t.Fatalf("five digits: %v", err)
+	}
+	st, _ := h.svc.CodeStatus(h.ctx, sess2, store.PurposeLogin)
+	if st.Remaining != 5 {
+		t.Fatalf("a format error cost a try: %d left", st.Remaining)
+	}
+}
+
+func TestResendVoidsOldCodeKeepsFailures(t *testing.T) {
+	h := newHarness(t)
+	h.user("r@example.org", testPhone)
+	sess := h.login("r@example.org", store.StageCode)
+	first := h.lastCode(testPhone)
+	for i := 0; i < 3; i++ {
+		h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(first), client)
+	}
+
+	// Within the cooldown a resend is refused, with the wait.
+	h.advance(10 * time.Second)
+	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
+	var le *login.Error
+	if !errors.As(err, &le) || le.Kind != login.KindCooldown || le.RetryAfter != 20*time.Second {
+		t.Fatalf("resend after 10 s: %v, want cooldown of 20 s", err)
+	}
+	h.advance(20 * time.Second)
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+		t.Fatalf("resend after 30 s: %v", err)
+	}
+	second := h.lastCode(testPhone)
+	st, _ := h.svc.CodeStatus(h.ctx, sess, store.PurposeLogin)
+	if st.Remaining != 2 {
+		t.Fatalf("after 3 wrong tries and a resend, %d tries left; want 2 (the count is not reset)", st.Remaining)
+	}
+	if first != second {
+		if _, err := h.svc.VerifyLoginCode(h.ctx, sess, first, client); err == nil {
+			t.Fatal("the old code still works after a resend")
+		}
+	}
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, second, client); err != nil && first != second {
+		// One try was just spent on the old code; one remains.
+		t.Fatalf("new code: %v", err)
+	}
+}
+
+func TestCodeExpiry(t *testing.T) {
+	h := newHarness(t)
+	h.user("e@example.org", testPhone)
+	sess := h.login("e@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+	h.advance(10 * time.Minute)
+	_, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client)
+	var le *login.Error
+	if !errors.As(err, &le) || le.Kind != login.KindCodeExpired || !strings.Contains(le.Message, "new code") {
+		t.Fatalf("code at 10 minutes: %v, want expired with advice to get a new one", err)
+	}
+}
+
+func TestCodeExpiryBoundary(t *testing.T) {
+	h := newHarness(t)
+	h.user("e@example.org", testPhone)
+	sess := h.login("e@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+	h.advance(10*time.Minute - time.Second)
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); err != nil {
+		t.Fatalf("code one second before expiry: %v", err)
+	}
+}
+
+func TestCodeBudgets(t *testing.T) {
+	h := newHarness(t)
+	h.user("b@example.org", testPhone)
+	sess := h.login("b@example.org", store.StageCode) // code 1
+	for i := 2; i <= 5; i++ {
+		h.advance(31 * time.Second)
+		if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+			t.Fatalf("code %d: %v", i, err)
+		}
+	}
+	h.advance(31 * time.Second)
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindTooManyCodes {
+		t.Fatalf("sixth code within 15 minutes: %v", err)
+	}
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindTooManyCodes {
+		t.Fatalf("the per-account budget must cover email too: %v", err)
+	}
+	if n := h.sent(testPhone); n != 5 {
+		t.Fatalf("%d messages sent, want 5", n)
+	}
+	h.advance(15 * time.Minute)
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func TestDestinationBudget(t *testing.T) {
+	h := newHarness(t)
+	// Two accounts pumping one number: the number's hourly budget holds.
+	for i := 0; i < 2; i++ {
+		h.user(fmt.Sprintf("d%d@example.org", i), "")
+	}
+	sent := 0
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 2; i++ {
+			sess := h.login(fmt.Sprintf("d%d@example.org", i), store.StageRegisterPhone)
+			if _, err := h.svc.StartPhoneRegistration(h.ctx, sess, "+44 7700 900123", client); err == nil {
+				sent++
+			} else if kindOf(err) != login.KindTooManyCodes {
+				t.Fatal(err)
+			}
+		}
+		h.advance(31 * time.Second)
+	}
+	if sent != 5 || h.sent("+447700900123") != 5 {
+		t.Fatalf("%d codes went to one number within the hour, want 5", sent)
+	}
+}
+
+func TestCodeLockAfterTenInARow(t *testing.T) {
+	h := newHarness(t)
+	h.user("l@example.org", testPhone)
+	r := h.svc.Rules
+	// Two login attempts of five wrong codes each: ten in a row.
+	for attempt := 0; attempt < 2; attempt++ {
+		sess := h.login("l@example.org", store.StageCode)
+		code := h.lastCode(testPhone)
+		for i := 0; i < 5; i++ {
+			_, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client)
+			if attempt == 1 && i == 4 {
+				var le *login.Error
+				if !errors.As(err, &le) || le.Kind != login.KindCodeLocked || le.RetryAfter != r.CodeLockBase {
+					t.Fatalf("tenth wrong code: %v, want locked for %s", err, r.CodeLockBase)
+				}
+			}
+		}
+		h.advance(time.Minute)
+	}
+	// Locked: the code step refuses, and sends nothing.
+	sess := h.login("l@example.org", store.StageCode)
+	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), "123456", client); kindOf(err) != login.KindCodeLocked {
+		t.Fatalf("while locked: %v", err)
+	}
+	h.advance(r.CodeLockBase)
+	// The eleventh wrong code locks for twice as long.
+	sess = h.login("l@example.org", store.StageCode)
+	_, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode(testPhone)), client)
+	var le *login.Error
+	if !errors.As(err, &le) || le.Kind != login.KindCodeLocked || le.RetryAfter != 2*r.CodeLockBase {
+		t.Fatalf("eleventh wrong code: %v, want locked for %s", err, 2*r.CodeLockBase)
+	}
+	// Only a completed login resets the count.
+	h.advance(2 * r.CodeLockBase)
+	sess = h.login("l@example.org", store.StageCode)
+	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), h.lastCode(testPhone), client); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := h.db.UserByID(h.ctx, sess.UserID)
+	if u.CodeFailures != 0 || !u.CodeLockedUntil.IsZero() {
+		t.Fatalf("after a completed login: %d failures, locked until %v", u.CodeFailures, u.CodeLockedUntil)
+	}
+}
+
+func TestConcurrentRightCodeLogsInOnce(t *testing.T) {
+	h := newHarness(t)
+	h.user("race@example.org", testPhone)
+	sess := h.login("race@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cp := *sess
+			if _, err := h.svc.VerifyLoginCode(h.ctx, &cp, code, client); err == nil {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d of 20 concurrent submissions of the right code logged in, want 1", wins.Load())
+	}
+}
+
+func TestCodeBoundToAttempt(t *testing.T) {
+	h := newHarness(t)
+	h.user("a@example.org", testPhone)
+	first := h.login("a@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+	second := h.login("a@example.org", store.StageCode)
+	other := h.lastCode(testPhone)
+	if code == other {
+		t.Skip("the two codes happen to be equal")
+	}
+	if _, err := h.svc.VerifyLoginCode(h.ctx, second, code, client); kindOf(err) != login.KindWrongCode {
+		t.Fatalf("a code from another login attempt: %v, want wrong code", err)
+	}
+	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(first), code, client); err != nil {
+		t.Fatalf("the code in its own attempt: %v", err)
+	}
+}
+
+func TestEmailFallback(t *testing.T) {
+	h := newHarness(t)
+	h.user("mail@example.org", testPhone)
+	sess := h.login("mail@example.org", store.StageCode)
+	smsCode := h.lastCode(testPhone)
+	// No cooldown when switching channel: the person could not get the SMS.
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := h.svc.CodeStatus(h.ctx, sess, store.PurposeLogin)
+	if st.Channel != store.ChannelEmail || st.Destination != "m•••@example.org" {
+		t.Fatalf("status after email fallback: %+v", st)
+	}
+	emailCode := h.lastCode("mail@example.org")
+	if smsCode != emailCode {
+		if _, err := h.svc.VerifyLoginCode(h.ctx, sess, smsCode, client); kindOf(err) != login.KindWrongCode {
+			t.Fatalf("the SMS code after switching to email: %v", err)
+		}
+	}
+	full, err := h.svc.VerifyLoginCode(h.ctx, sess, emailCode, client)
+	if err != nil || full.Stage != store.StageFull {
+		t.Fatalf("email code: %v", err)
+	}
+	events, _ := h.db.AuditForUser(h.ctx, sess.UserID, 50)
+	found := false
+	for _, e := range events {
+		found = found || e.Event == "login.email_fallback"
+	}
+	if !found {
+		t.Error("use of the email fallback is not audited")
+	}
+
+	h.svc.Rules.EmailFallback = false
+	sess = h.login("mail@example.org", store.StageCode)
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindNotAllowed {
+		t.Fatalf("email fallback turned off: %v", err)
+	}
+}
+
+func TestEmailCodesShareTheFailureCount(t *testing.T) {
+	h := newHarness(t)
+	h.user("share@example.org", testPhone)
+	sess := h.login("share@example.org", store.StageCode)
+	for i := 0; i < 3; i++ {
+		h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(h.lastCode(testPhone)), client)
+	}
+	h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
+	h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode("share@example.org")), client)
+	u, _ := h.db.UserByID(h.ctx, sess.UserID)
+	if u.CodeFailures != 4 {
+		t.Fatalf("account failures = %d, want 4 (SMS and email together)", u.CodeFailures)
+	}
+}
+
+func TestDeliveryFailure(t *testing.T) {
+	h := newHarness(t)
+	h.user("f@example.org", testPhone)
+	h.svc.SMS = failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}
+	sess, codeErr, err := h.svc.Login(h.ctx, "f@example.org", testPassword, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kindOf(codeErr) != login.KindUndeliverable {
+		t.Fatalf("permanent SMS failure: %v", codeErr)
+	}
+	var le *login.Error
+	errors.As(codeErr, &le)
+	if strings.Contains(le.Message, "21211") || !strings.Contains(le.Message, "Send code to email") {
+		t.Errorf("message %q shows internals or does not offer email", le.Message)
+	}
+	// The person can still get in by email.
+	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode("f@example.org"), client); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	h := newHarness(t)
+	exempt := h.user("s@example.org", "")
+	h.db.SetMFA(h.ctx, exempt.ID, store.MFAExempt)
+
+	sess := h.login("s@example.org", store.StageFull)
+	h.advance(29 * time.Minute)
+	if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
+		t.Fatalf("after 29 idle minutes: %v", err)
+	}
+	h.advance(31 * time.Minute)
+	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatalf("after 31 idle minutes: %v", err)
+	}
+
+	sess = h.login("s@example.org", store.StageFull)
+	for i := 0; i < 12*3; i++ { // active every 20 minutes for 12 hours
+		h.advance(20 * time.Minute)
+		if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
+			if i < 12*3-1 {
+				t.Fatalf("active session ended after %d minutes: %v", (i+1)*20, err)
+			}
+			return
+		}
+	}
+	t.Fatal("an active session outlived the 12-hour absolute timeout")
+}
+
+func TestLogout(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("o@example.org", "")
+	h.db.SetMFA(h.ctx, u.ID, store.MFAExempt)
+	sess := h.login("o@example.org", store.StageFull)
+	if err := h.svc.Logout(h.ctx, sess.Token, client); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatalf("after logout: %v", err)
+	}
+}
+
+func TestSecretsStayOutOfLogsAndAudit(t *testing.T) {
+	h := newHarness(t)
+	h.user("secret@example.org", testPhone)
+	h.svc.Login(h.ctx, "secret@example.org", "not the password at all", client)
+	sess := h.login("secret@example.org", store.StageCode)
+	code := h.lastCode(testPhone)
+	h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
+	h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
+	emailCode := h.lastCode("secret@example.org")
+	full, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), emailCode, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := h.db.AuditForUser(h.ctx, sess.UserID, 100)
+	var audit strings.Builder
+	for _, e := range events {
+		fmt.Fprintf(&audit, "%+v\n", e)
+	}
+	if len(events) < 5 {
+		t.Fatalf("only %d audit events", len(events))
+	}
+	for where, text := range map[string]string{"audit log": audit.String(), "service log": h.logs.String()} {
+		assertNoSecrets(t, where, text, testPassword, "not the password at all", code, wrongCode(code), emailCode, sess.Token, full.Token, testPhone)
+	}
+}

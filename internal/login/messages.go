@@ -1,0 +1,119 @@
+package login
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// codeSMS is the text message with a code. Its last line is the WebOTP
+// line ("@host #code") that lets a phone's browser offer the code for the
+// portal's origin, and nothing else's.
+func (s *Service) codeSMS(to, code string) delivery.SMS {
+	return delivery.SMS{
+		To: to,
+		Body: fmt.Sprintf("Your %s code is %s. It expires in %s. Never share it; we will never ask for it.\n\n@%s #%s",
+			s.PortalName, code, waitWords(s.Rules.CodeTTL), s.host(), code),
+	}
+}
+
+func (s *Service) host() string {
+	u, err := url.Parse(s.BaseURL)
+	if err != nil || u.Hostname() == "" {
+		return "localhost"
+	}
+	return u.Host
+}
+
+var emailLayout = template.Must(template.New("email").Parse(`<!doctype html>
+<html lang="en"><body style="font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2733;line-height:1.5;max-width:32rem;margin:0 auto;padding:1.5rem">
+<p style="font-weight:600;color:#0b5c6b">{{.Portal}}</p>
+{{range .Paragraphs}}<p>{{.}}</p>
+{{end}}{{if .Code}}<p style="font-size:2rem;letter-spacing:.3em;font-weight:700;font-family:ui-monospace,monospace">{{.Code}}</p>
+{{end}}{{range .After}}<p>{{.}}</p>
+{{end}}<p style="color:#5b6875;font-size:.875rem">This message was sent by {{.Portal}}. If you did not expect it, contact your system administrator.</p>
+</body></html>
+`))
+
+// email renders a message as plain text and HTML from the same paragraphs.
+func (s *Service) email(to, subject string, paragraphs []string, code string, after []string) delivery.Email {
+	var text strings.Builder
+	for _, p := range paragraphs {
+		text.WriteString(p + "\n\n")
+	}
+	if code != "" {
+		text.WriteString("    " + code + "\n\n")
+	}
+	for _, p := range after {
+		text.WriteString(p + "\n\n")
+	}
+	text.WriteString(fmt.Sprintf("This message was sent by %s. If you did not expect it, contact your system administrator.\n", s.PortalName))
+
+	var html bytes.Buffer
+	if err := emailLayout.Execute(&html, map[string]any{
+		"Portal": s.PortalName, "Paragraphs": paragraphs, "Code": code, "After": after,
+	}); err != nil {
+		// The template is fixed and its data are strings: this cannot fail
+		// at run time without a programming error.
+		panic(err)
+	}
+	return delivery.Email{To: to, Subject: subject, Text: text.String(), HTML: html.String()}
+}
+
+func (s *Service) codeEmail(to, code string) delivery.Email {
+	return s.email(to, fmt.Sprintf("Your %s code", s.PortalName),
+		[]string{fmt.Sprintf("Use this code to finish logging in to %s:", s.PortalName)},
+		code,
+		[]string{
+			fmt.Sprintf("It expires in %s and works once. Never share it; we will never ask for it.", waitWords(s.Rules.CodeTTL)),
+			"If you did not try to log in, someone may know your password: change it, and tell your system administrator.",
+		})
+}
+
+func (s *Service) phoneRegisteredEmail(u *store.User, masked string) delivery.Email {
+	return s.email(u.Email, "A phone number was registered for your login codes",
+		[]string{
+			fmt.Sprintf("Hello %s,", u.Name),
+			fmt.Sprintf("The phone number %s was registered on %s for your %s login codes.", masked, s.now().Format("2 January 2006 at 15:04 MST"), s.PortalName),
+			"If this was not you, contact your system administrator straight away.",
+		}, "", nil)
+}
+
+func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) delivery.Email {
+	return s.email(u.Email, "Your login code phone number was changed",
+		[]string{
+			fmt.Sprintf("Hello %s,", u.Name),
+			fmt.Sprintf("The phone number for your %s login codes was changed from %s to %s on %s. Other devices were logged out.",
+				s.PortalName, oldMasked, newMasked, s.now().Format("2 January 2006 at 15:04 MST")),
+			"If this was not you, contact your system administrator straight away.",
+		}, "", nil)
+}
+
+// notify sends a security notice. Notices are best effort: the change they
+// report has happened, so a failure is logged, not returned.
+func (s *Service) notify(ctx context.Context, u *store.User, m delivery.Email) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	if err := s.Mail.SendEmail(ctx, m); err != nil {
+		s.log().Warn("security notice not delivered", "user", u.ID, "subject", m.Subject, "err", err)
+	}
+}
+
+// MaskEmail hides most of the local part: "jane@example.org" becomes
+// "j•••@example.org".
+func MaskEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return "•••"
+	}
+	first := []rune(addr[:at])[0]
+	return string(first) + "•••" + addr[at:]
+}
+

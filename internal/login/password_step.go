@@ -1,0 +1,168 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+var errInvalidCredentials = &Error{
+	Kind:    KindInvalidCredentials,
+	Message: "The email or password is not right. Check both and try again.",
+}
+
+// Throttle keys. The account key is the normalised email, not the user ID,
+// so that an address with no account is throttled exactly like one with an
+// account and the answers cannot tell them apart.
+func accountKey(email string) string { return "password:account:" + email }
+func ipKey(ip string) string         { return "password:ip:" + ip }
+
+// Login checks email and password. On success it returns a new session
+// whose Stage says what comes next: StageFull (MFA not required),
+// StageRegisterPhone (MFA required, no phone yet) or StageCode, in which
+// case a code has been sent by SMS; codeErr then says if sending failed,
+// so the code screen can offer the alternatives.
+//
+// Unknown emails and wrong passwords get the same answer and cost the same
+// time.
+func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *Session, codeErr error, err error) {
+	email = NormalizeEmail(email)
+	now := s.now()
+
+	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+		s.audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
+		return nil, nil, err
+	}
+	if err := s.checkThrottle(ctx, accountKey(email), now); err != nil {
+		s.audit(ctx, "login.password", "throttled", 0, 0, c, "account")
+		return nil, nil, err
+	}
+
+	u, err := s.Store.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.Passwords.DummyVerify(pw)
+		s.passwordFailed(ctx, email, nil, c, "unknown email")
+		return nil, nil, errInvalidCredentials
+	case err != nil:
+		return nil, nil, fmt.Errorf("login: look up user: %w", err)
+	}
+
+	ok, _, err := s.Passwords.Verify(pw, u.PasswordHash)
+	if err != nil {
+		// A hash that does not parse is a damaged row, not a wrong password.
+		return nil, nil, fmt.Errorf("login: verify password of user %d: %w", u.ID, err)
+	}
+	if !ok {
+		s.passwordFailed(ctx, email, u, c, "wrong password")
+		return nil, nil, errInvalidCredentials
+	}
+	if u.Deactivated {
+		// Only someone who knows the password learns the account is off.
+		s.audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
+		return nil, nil, &Error{Kind: KindNotAllowed, Message: "This account has been deactivated. Contact your system administrator."}
+	}
+	if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
+		return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
+	}
+
+	required, err := s.portalRequiresMFA(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	stage := store.StageFull
+	switch {
+	case !MFARequired(u, required, now):
+	case u.Phone == "":
+		stage = store.StageRegisterPhone
+	default:
+		stage = store.StageCode
+	}
+
+	sess, err = s.newSession(u, stage, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if stage == store.StageFull {
+		sess.AuthenticatedAt = now
+	}
+	if err := s.Store.CreateSession(ctx, sess.Session); err != nil {
+		return nil, nil, fmt.Errorf("login: create session: %w", err)
+	}
+	s.audit(ctx, "login.password", "success", u.ID, u.ID, c, string(stage))
+
+	switch stage {
+	case store.StageFull:
+		if err := s.completeLogin(ctx, u, c, "MFA not required"); err != nil {
+			return nil, nil, err
+		}
+	case store.StageCode:
+		_, codeErr = s.SendLoginCode(ctx, sess, store.ChannelSMS, c)
+		var pe *Error
+		if codeErr != nil && !errors.As(codeErr, &pe) {
+			return nil, nil, codeErr
+		}
+	}
+	return sess, codeErr, nil
+}
+
+// checkThrottle refuses while key is locked.
+func (s *Service) checkThrottle(ctx context.Context, key string, now time.Time) error {
+	t, err := s.Store.Throttle(ctx, key)
+	if err != nil {
+		return fmt.Errorf("login: read throttle: %w", err)
+	}
+	if wait := t.LockedUntil.Sub(now); wait > 0 {
+		return &Error{
+			Kind:       KindThrottled,
+			Message:    fmt.Sprintf("Too many attempts. For your security, wait %s and try again, or use \u201cForgot your password?\u201d if you are unsure of it.", waitWords(wait)),
+			RetryAfter: wait,
+		}
+	}
+	return nil
+}
+
+// passwordFailed counts a wrong password against the account and the IP.
+func (s *Service) passwordFailed(ctx context.Context, email string, u *store.User, c Client, why string) {
+	now := s.now()
+	windowStart := now.Add(-s.Rules.PasswordWindow)
+	var subject int64
+	if u != nil {
+		subject = u.ID
+	}
+	t, err := s.Store.AddThrottleFailure(ctx, accountKey(email), now, windowStart, func(n int) time.Time {
+		return lockUntil(now, s.Rules.accountPasswordLock(n))
+	})
+	if err != nil {
+		s.log().Error("count password failure", "err", err)
+	}
+	if _, err := s.Store.AddThrottleFailure(ctx, ipKey(c.IP), now, windowStart, func(n int) time.Time {
+		return lockUntil(now, s.Rules.ipPasswordLock(n))
+	}); err != nil {
+		s.log().Error("count password failure", "err", err)
+	}
+	s.audit(ctx, "login.password", "failure", subject, subject, c, why)
+	if t.Failures == s.Rules.PasswordLockAccount && u != nil {
+		s.audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))
+	}
+}
+
+func lockUntil(now time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return now.Add(d)
+}
+
+// completeLogin records a finished login: it resets the account's
+// code-failure count and notes the time.
+func (s *Service) completeLogin(ctx context.Context, u *store.User, c Client, detail string) error {
+	if err := s.Store.RecordLogin(ctx, u.ID, s.now()); err != nil {
+		return fmt.Errorf("login: record login: %w", err)
+	}
+	s.audit(ctx, "login", "success", u.ID, u.ID, c, detail)
+	return nil
+}

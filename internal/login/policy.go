@@ -1,0 +1,119 @@
+package login
+
+import (
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Rules are the numbers behind the login. Defaults are those of the product
+// brief; an operator may tighten them.
+type Rules struct {
+	CodeTTL      time.Duration // how long a code is valid
+	MaxCodeTries int           // wrong tries before a login attempt's code is void
+
+	ResendCooldown            time.Duration // between two codes on one channel
+	CodesPerAccount           int           // codes issued to one account …
+	CodesPerAccountWindow     time.Duration // … within this window
+	CodesPerDestination       int           // codes sent to one number or address …
+	CodesPerDestinationWindow time.Duration // … within this window
+
+	CodeLockAfter int           // wrong codes in a row before the code step locks
+	CodeLockBase  time.Duration // first lock; doubles with each further failure
+	CodeLockMax   time.Duration
+
+	PasswordWindow       time.Duration // failures older than this are forgotten
+	PasswordFreeAccount  int           // wrong passwords per account before backoff
+	PasswordLockAccount  int           // … before a temporary lock
+	PasswordLockDuration time.Duration
+	PasswordFreeIP       int // wrong passwords per client IP before backoff
+	PasswordBackoffBase  time.Duration
+	PasswordBackoffMax   time.Duration
+
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	ReauthAfter     time.Duration // a full login older than this must re-enter the password for sensitive changes
+
+	EmailFallback bool // "Send code to email"
+}
+
+// DefaultRules are the numbers of the product brief.
+func DefaultRules() Rules {
+	return Rules{
+		CodeTTL:      10 * time.Minute,
+		MaxCodeTries: 5,
+
+		ResendCooldown:            30 * time.Second,
+		CodesPerAccount:           5,
+		CodesPerAccountWindow:     15 * time.Minute,
+		CodesPerDestination:       5,
+		CodesPerDestinationWindow: time.Hour,
+
+		CodeLockAfter: 10,
+		CodeLockBase:  5 * time.Minute,
+		CodeLockMax:   24 * time.Hour,
+
+		PasswordWindow:       time.Hour,
+		PasswordFreeAccount:  5,
+		PasswordLockAccount:  10,
+		PasswordLockDuration: time.Hour,
+		PasswordFreeIP:       30,
+		PasswordBackoffBase:  30 * time.Second,
+		PasswordBackoffMax:   15 * time.Minute,
+
+		IdleTimeout:     30 * time.Minute,
+		AbsoluteTimeout: 12 * time.Hour,
+		ReauthAfter:     15 * time.Minute,
+
+		EmailFallback: true,
+	}
+}
+
+// MFARequired reports whether u must pass the code step at now, given the
+// portal-wide policy. A temporary disable by an administrator wins while it
+// lasts; then the per-user override; then the portal policy.
+func MFARequired(u *store.User, portalRequires bool, now time.Time) bool {
+	if !u.MFADisabledUntil.IsZero() && now.Before(u.MFADisabledUntil) {
+		return false
+	}
+	switch u.MFA {
+	case store.MFARequired:
+		return true
+	case store.MFAExempt:
+		return false
+	}
+	return portalRequires
+}
+
+// backoff returns how long to wait after the n-th failure: nothing for the
+// first free failures, then base, doubling, capped at max.
+func backoff(n, free int, base, max time.Duration) time.Duration {
+	if n <= free {
+		return 0
+	}
+	d := base
+	for i := free + 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// codeLock is how long the code step stays locked after the n-th wrong code
+// in a row.
+func (r Rules) codeLock(n int) time.Duration {
+	return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockMax)
+}
+
+// accountPasswordLock is how long an account's password step waits after
+// the n-th wrong password in the window: backoff, then a temporary lock
+// that an administrator can lift.
+func (r Rules) accountPasswordLock(n int) time.Duration {
+	if n >= r.PasswordLockAccount {
+		return r.PasswordLockDuration
+	}
+	return backoff(n, r.PasswordFreeAccount, r.PasswordBackoffBase, r.PasswordBackoffMax)
+}
+
+func (r Rules) ipPasswordLock(n int) time.Duration {
+	return backoff(n, r.PasswordFreeIP, r.PasswordBackoffBase, r.PasswordBackoffMax)
+}

@@ -1,0 +1,154 @@
+// Package login holds the rules of getting into the portal: the password
+// step, the one-time code step by SMS or email, first-time phone
+// registration, changing the MFA phone, sessions, and the first
+// administrator's set-up. It is plain Go: storage, message delivery, the
+// clock and randomness are injected, and nothing here knows about HTTP or
+// SQL, so every rule is tested directly.
+package login
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Service runs the login. All fields but Log, Rand and Now are required.
+type Service struct {
+	Store     store.Store
+	SMS       delivery.SMSSender
+	Mail      delivery.Mailer
+	Passwords *password.Hasher
+	// CodeKey keys the hashes of one-time codes; at least 32 random bytes,
+	// kept secret and stable across restarts and instances.
+	CodeKey []byte
+	Rules   Rules
+
+	// PortalName appears in messages ("Your Provider Portal code is …").
+	PortalName string
+	// BaseURL is the portal's public URL, for links in email and the
+	// WebOTP line of text messages.
+	BaseURL string
+
+	Log  *slog.Logger     // nil: discard
+	Rand io.Reader        // nil: crypto/rand
+	Now  func() time.Time // nil: time.Now
+}
+
+// Client is who is on the other end of a request, for throttling and the
+// audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Session is a session with the account it belongs to.
+type Session struct {
+	Token string // only set when a new token was issued
+	*store.Session
+	User *store.User
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) rand() io.Reader {
+	if s.Rand != nil {
+		return s.Rand
+	}
+	return rand.Reader
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// randomID returns n random bytes, base64url-encoded.
+func (s *Service) randomID(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand(), b); err != nil {
+		return "", fmt.Errorf("login: random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// HashToken is the form in which a session token is stored.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// newSession makes a session with a fresh 256-bit token.
+func (s *Service) newSession(u *store.User, stage store.Stage, c Client) (*Session, error) {
+	token, err := s.randomID(32)
+	if err != nil {
+		return nil, err
+	}
+	attempt, err := s.randomID(16)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return &Session{
+		Token: token,
+		Session: &store.Session{
+			TokenHash:  HashToken(token),
+			UserID:     u.ID,
+			Stage:      stage,
+			AttemptID:  attempt,
+			CreatedAt:  now,
+			LastSeenAt: now,
+			IP:         c.IP,
+			UserAgent:  c.UserAgent,
+		},
+		User: u,
+	}, nil
+}
+
+// NormalizeEmail is the form in which email addresses are compared.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// audit appends to the audit log. A failure to write is logged, not
+// returned: the person's request has already had its effect.
+func (s *Service) audit(ctx context.Context, event, outcome string, actor, subject int64, c Client, detail string) {
+	e := &store.AuditEvent{
+		Time: s.now(), Event: event, Outcome: outcome,
+		ActorID: actor, SubjectID: subject,
+		IP: c.IP, UserAgent: c.UserAgent, Detail: detail,
+	}
+	if err := s.Store.AppendAudit(ctx, e); err != nil {
+		s.log().Error("audit append failed", "event", event, "err", err)
+	}
+}
+
+// portalRequiresMFA reads the portal-wide policy; MFA is required unless an
+// administrator turned it off.
+func (s *Service) portalRequiresMFA(ctx context.Context) (bool, error) {
+	v, ok, err := s.Store.Setting(ctx, SettingMFAPolicy)
+	if err != nil {
+		return true, fmt.Errorf("login: read MFA policy: %w", err)
+	}
+	return !ok || v != "optional", nil
+}
+
+// SettingMFAPolicy is the settings key of the portal-wide MFA policy:
+// "required" (the default, also when unset) or "optional".
+const SettingMFAPolicy = "mfa_policy"

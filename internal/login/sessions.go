@@ -1,0 +1,127 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// ErrNoSession means the token names no live session: never issued,
+// logged out, replaced at a step up, or timed out.
+var ErrNoSession = errors.New("login: no session")
+
+// touchEvery limits how often a session's last-seen time is written.
+const touchEvery = time.Minute
+
+// Authenticate finds the live session of token and its account. It ends
+// sessions past the idle or absolute timeout, and those of deactivated
+// accounts.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Session, error) {
+	if token == "" || len(token) > 128 {
+		return nil, ErrNoSession
+	}
+	hash := HashToken(token)
+	ss, err := s.Store.SessionByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: read session: %w", err)
+	}
+	now := s.now()
+	if now.Sub(ss.LastSeenAt) > s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) > s.Rules.AbsoluteTimeout {
+		if err := s.Store.DeleteSession(ctx, hash); err != nil {
+			return nil, fmt.Errorf("login: end expired session: %w", err)
+		}
+		return nil, ErrNoSession
+	}
+	u, err := s.Store.UserByID(ctx, ss.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: read session user: %w", err)
+	}
+	if u.Deactivated {
+		if _, err := s.Store.DeleteUserSessions(ctx, u.ID, nil); err != nil {
+			return nil, fmt.Errorf("login: end sessions: %w", err)
+		}
+		return nil, ErrNoSession
+	}
+	if now.Sub(ss.LastSeenAt) >= touchEvery {
+		ss.LastSeenAt = now
+		if err := s.Store.TouchSession(ctx, hash, now); err != nil {
+			return nil, fmt.Errorf("login: touch session: %w", err)
+		}
+	}
+	return &Session{Session: ss, User: u}, nil
+}
+
+// NeedsReauth reports whether the session's last password check is too old
+// for a sensitive change.
+func (s *Service) NeedsReauth(sess *Session) bool {
+	return s.now().Sub(sess.AuthenticatedAt) > s.Rules.ReauthAfter
+}
+
+// Reauthenticate checks the password of a logged-in person again before a
+// sensitive change and renews the session's token. Wrong passwords count
+// against the same throttles as at login.
+func (s *Service) Reauthenticate(ctx context.Context, sess *Session, pw string, c Client) (*Session, error) {
+	if sess.Stage != store.StageFull {
+		return nil, fmt.Errorf("login: reauthenticate in stage %q", sess.Stage)
+	}
+	now := s.now()
+	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+		return nil, err
+	}
+	if err := s.checkThrottle(ctx, accountKey(sess.User.Email), now); err != nil {
+		return nil, err
+	}
+	ok, _, err := s.Passwords.Verify(pw, sess.User.PasswordHash)
+	if err != nil {
+		return nil, fmt.Errorf("login: verify password of user %d: %w", sess.UserID, err)
+	}
+	if !ok {
+		s.passwordFailed(ctx, sess.User.Email, sess.User, c, "wrong password at re-authentication")
+		return nil, &Error{Kind: KindInvalidCredentials, Message: "That password is not right. Try again."}
+	}
+	next, err := s.stepUp(ctx, sess, store.StageFull, true, c)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "login.reauthenticate", "success", sess.UserID, sess.UserID, c, "")
+	return next, nil
+}
+
+// Logout ends the session of token, if any.
+func (s *Service) Logout(ctx context.Context, token string, c Client) error {
+	sess, err := s.Authenticate(ctx, token)
+	if errors.Is(err, ErrNoSession) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteSession(ctx, sess.TokenHash); err != nil {
+		return fmt.Errorf("login: logout: %w", err)
+	}
+	s.audit(ctx, "logout", "success", sess.UserID, sess.UserID, c, "")
+	return nil
+}
+
+// Abandon ends a half-finished login (e.g. "Cancel" on the code screen).
+func (s *Service) Abandon(ctx context.Context, sess *Session) error {
+	if err := s.Store.DeleteSession(ctx, sess.TokenHash); err != nil {
+		return fmt.Errorf("login: abandon: %w", err)
+	}
+	return nil
+}
+
+// SweepSessions deletes sessions past their timeouts; run it now and then.
+func (s *Service) SweepSessions(ctx context.Context) (int, error) {
+	now := s.now()
+	return s.Store.DeleteExpiredSessions(ctx, now.Add(-s.Rules.IdleTimeout), now.Add(-s.Rules.AbsoluteTimeout))
+}

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// sendProblems are the messages a code screen shows after a redirect from
+// a step that tried to send a code (?m=…).
+var sendProblems = map[string]string{
+	"send-failed":    "We could not send the text message just now. Try again in a moment, or use \u201cSend code to email\u201d.",
+	"send-rejected":  "Your phone number could not receive our text message. Use \u201cSend code to email\u201d, or ask your administrator to check the number.",
+	"send-limited":   "Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
+	"send-locked":    "Too many wrong codes have been entered for this account. Wait a while before trying again, or contact your system administrator.",
+	"send-cooldown":  "A code was sent moments ago. Use that one, or wait a little before asking for another.",
+	"send-exhausted": "The code was entered wrongly too many times. Log in again to get a new code.",
+}
+
+// sendProblemKey names the sending problem for a redirect.
+func sendProblemKey(err error) string {
+	var le *login.Error
+	if !errors.As(err, &le) {
+		return "send-failed"
+	}
+	switch le.Kind {
+	case login.KindTooManyCodes:
+		return "send-limited"
+	case login.KindCodeLocked:
+		return "send-locked"
+	case login.KindCooldown:
+		return "send-cooldown"
+	case login.KindCodeExhausted:
+		return "send-exhausted"
+	case login.KindUndeliverable:
+		return "send-rejected"
+	}
+	return "send-failed"
+}
+
+// codePage builds a code screen with the status of the current code.
+func (s *Server) codePage(r *http.Request, title string, sess *login.Session, purpose store.Purpose) (*page, error) {
+	st, err := s.login.CodeStatus(r.Context(), sess, purpose)
+	if err != nil {
+		return nil, err
+	}
+	p := s.newPage(title, sess)
+	p.Code = codeView{CodeStatus: st, now: s.now()}
+	if msg, ok := sendProblems[r.URL.Query().Get("m")]; ok {
+		p.Errors = []problem{{Message: msg}}
+	}
+	return p, nil
+}
+
+func (s *Server) codeShow(w http.ResponseWriter, r *http.Request) {
+	sess := s.requireStage(w, r, store.StageCode)
+	if sess == nil {
+		return
+	}
+	p, err := s.codePage(r, "Enter your code", sess, store.PurposeLogin)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("m") == "sent-email" {
+		p.Notice = "We emailed you a code. It may take a minute to arrive; check your junk folder too."
+	}
+	s.render(w, r, http.StatusOK, "code", p)
+}
+
+func (s *Server) codeVerify(w http.ResponseWriter, r *http.Request) {
+	sess := s.requireStage(w, r, store.StageCode)
+	if sess == nil {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.badForm(w, r, err)
+		return
+	}
+	full, err := s.login.VerifyLoginCode(r.Context(), sess, r.PostForm.Get("code"), s.client(r))
+	if err != nil {
+		s.codeFailed(w, r, sess, err, "code", "Enter your code", store.PurposeLogin)
+		return
+	}
+	s.setSessionCookie(w, full.Token)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// codeFailed answers a wrong, expired or used code on any code screen.
+// When the login attempt can no longer succeed, the half-finished session
+// ends and the person starts again at the login screen.
+func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.Session, err error, tmpl, title string, purpose store.Purpose) {
+	var le *login.Error
+	if !errors.As(err, &le) {
+		s.internalError(w, r, err)
+		return
+	}
+	if sess.Stage != store.StageFull && (le.Kind == login.KindCodeExhausted || le.Kind == login.KindCodeLocked) {
+		if err := s.login.Abandon(r.Context(), sess); err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		s.clearSessionCookie(w)
+		key := "code-exhausted"
+		if le.Kind == login.KindCodeLocked {
+			key = "code-locked"
+		}
+		http.Redirect(w, r, "/login?m="+key, http.StatusSeeOther)
+		return
+	}
+	p, perr := s.codePage(r, title, sess, purpose)
+	if perr != nil {
+		s.internalError(w, r, perr)
+		return
+	}
+	p.Errors = []problem{{Field: "code", Message: le.Message}}
+	status := http.StatusUnprocessableEntity
+	if le.Kind == login.KindCodeLocked {
+		status = http.StatusTooManyRequests
+	}
+	s.render(w, r, status, tmpl, p)
+}
+
+func (s *Server) codeResend(w http.ResponseWriter, r *http.Request) {
+	s.codeSend(w, r, store.ChannelSMS)
+}
+
+func (s *Server) codeEmail(w http.ResponseWriter, r *http.Request) {
+	s.codeSend(w, r, store.ChannelEmail)
+}
+
+func (s *Server) codeSend(w http.ResponseWriter, r *http.Request, ch store.Channel) {
+	sess := s.requireStage(w, r, store.StageCode)
+	if sess == nil {
+		return
+	}
+	_, err := s.login.SendLoginCode(r.Context(), sess, ch, s.client(r))
+	if err != nil {
+		s.sendFailed(w, r, sess, err, "code", "Enter your code", store.PurposeLogin)
+		return
+	}
+	target := "/login/code"
+	if ch == store.ChannelEmail {
+		target += "?m=sent-email"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// sendFailed shows why a code could not be sent, on the code screen.
+func (s *Server) sendFailed(w http.ResponseWriter, r *http.Request, sess *login.Session, err error, tmpl, title string, purpose store.Purpose) {
+	var le *login.Error
+	if !errors.As(err, &le) {
+		s.internalError(w, r, err)
+		return
+	}
+	if le.Kind == login.KindCodeExhausted && sess.Stage != store.StageFull {
+		s.codeFailed(w, r, sess, err, tmpl, title, purpose)
+		return
+	}
+	p, perr := s.codePage(r, title, sess, purpose)
+	if perr != nil {
+		s.internalError(w, r, perr)
+		return
+	}
+	p.Errors = []problem{{Message: le.Message}}
+	status := http.StatusUnprocessableEntity
+	switch le.Kind {
+	case login.KindCooldown, login.KindTooManyCodes, login.KindCodeLocked:
+		status = http.StatusTooManyRequests
+	case login.KindDeliveryFailed, login.KindUndeliverable:
+		status = http.StatusBadGateway
+	}
+	s.render(w, r, status, tmpl, p)
+}

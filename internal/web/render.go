@@ -1,0 +1,172 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// pageNames are the templates under templates/, each rendered inside
+// layout.html.
+var pageNames = []string{"login", "code", "register_phone", "home", "my_details", "change_phone_verify", "setup", "message", "outbox"}
+
+func parsePages() (map[string]*template.Template, error) {
+	pages := make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// problem is one thing wrong with what was submitted. Field names the input
+// it is about ("" for the form as a whole), so the summary can link to it.
+type problem struct {
+	Field   string
+	Message string
+}
+
+// form holds what the person typed, to show it back after an error. Never
+// a password or a code.
+type form struct {
+	Email string
+	Phone string
+	Name  string
+	Token string
+}
+
+// codeView is what the code screens show about the current code.
+type codeView struct {
+	login.CodeStatus
+	now time.Time
+}
+
+func (c codeView) ResendAtUnix() int64 {
+	if !c.Sent {
+		return 0
+	}
+	return c.ResendAt.Unix()
+}
+
+// CooldownSeconds is the wait before a new code can be asked for, as the
+// page is rendered (the script counts it down).
+func (c codeView) CooldownSeconds() int {
+	if !c.Sent {
+		return 0
+	}
+	return max(0, int(c.ResendAt.Sub(c.now).Round(time.Second)/time.Second))
+}
+
+// page is what every template gets; handlers fill in their own parts.
+type page struct {
+	Title   string
+	Portal  string
+	User    *store.User // nil unless logged in (full session)
+	Notice  string
+	Errors  []problem
+	Form    form
+	Code    codeView
+
+	EmailFallback   bool
+	MaskedPhone     string
+	ConfirmPassword bool
+	LastLogin       time.Time
+	Message         string
+	Link, LinkText  string
+	Messages        []outbox.Message
+}
+
+// FieldError returns the problem with field, or nil.
+func (p *page) FieldError(field string) *problem {
+	for i := range p.Errors {
+		if p.Errors[i].Field == field {
+			return &p.Errors[i]
+		}
+	}
+	return nil
+}
+
+// newPage builds what every page needs.
+func (s *Server) newPage(title string, sess *login.Session) *page {
+	p := &page{Title: title, Portal: s.portalName, EmailFallback: s.login.Rules.EmailFallback}
+	if sess != nil && sess.Stage == store.StageFull {
+		p.User = sess.User
+	}
+	return p
+}
+
+// render writes the page with status. Pages are rendered into a buffer
+// first so that a template failure becomes a clean error page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderMessage shows a page with a title, a sentence and a way on.
+func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, msg, link, linkText string) {
+	p := s.newPage(title, nil)
+	p.Message, p.Link, p.LinkText = msg, link, linkText
+	s.render(w, r, status, "message", p)
+}
+
+// internalError logs err once with the request id and shows a calm page
+// that names the id, never the error.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	id := requestID(r.Context())
+	s.log.Error("internal error", "id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	s.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong",
+		fmt.Sprintf("Sorry, the portal could not finish that. Nothing you already saved was lost. Please try again in a moment; if it keeps happening, tell your system administrator the reference %s.", id),
+		"/", "Back to the start")
+}
+
+// userProblem turns a domain error into a problem to show, about the
+// input the domain names or else field; it reports false for internal
+// errors.
+func userProblem(err error, field string) (problem, bool) {
+	var le *login.Error
+	if errors.As(err, &le) {
+		if le.Field != "" {
+			field = le.Field
+		}
+		return problem{Field: field, Message: le.Message}, true
+	}
+	return problem{}, false
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.renderMessage(w, r, http.StatusNotFound, "Page not found",
+		"There is no page at this address. It may have moved, or the link may be incomplete.", "/", "Go to the start")
+}
+
+func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	s.renderMessage(w, r, http.StatusForbidden, "Request refused",
+		"This form was sent from another website, so the portal refused it. Open the portal directly and try again.", "/", "Go to the portal")
+}
+
+// badForm answers a form that could not be read (too large or malformed).
+func (s *Server) badForm(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadRequest
+	if isBodyTooLarge(err) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	s.renderMessage(w, r, status, "That could not be read",
+		"What was sent was too long or garbled. Go back and try again.", "/", "Go to the start")
+}

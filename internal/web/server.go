@@ -1,0 +1,255 @@
+// Package web is the portal's user interface: server-rendered pages for
+// every step of the help article (log in, the code, Update Phone Number, My
+// Details), the first administrator's set-up, the development outbox and
+// the health endpoints. Handlers are short: parse the form, call the login
+// service, render or redirect. Pages work without JavaScript.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/login"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// maxFormBytes bounds request bodies; every form of the portal is tiny.
+const maxFormBytes = 16 << 10
+
+// Server serves the portal's pages.
+type Server struct {
+	login      *login.Service
+	log        *slog.Logger
+	baseURL    *url.URL
+	portalName string
+	outbox     *outbox.Outbox // nil unless the development outbox is in use
+	proxies    []netip.Prefix
+	pages      map[string]*template.Template
+	cookie     cookieNames
+	now        func() time.Time
+}
+
+// Config is what New needs.
+type Config struct {
+	Login      *login.Service
+	Log        *slog.Logger
+	BaseURL    string
+	PortalName string
+	// Outbox, when set, is listed at /dev/outbox for requests from this
+	// machine only.
+	Outbox *outbox.Outbox
+	// TrustedProxies are the load balancers whose X-Forwarded-For is
+	// believed when they connect.
+	TrustedProxies []netip.Prefix
+	Now            func() time.Time
+}
+
+// New parses the templates and returns a server.
+func New(cfg Config) (*Server, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("web: base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	s := &Server{
+		login:      cfg.Login,
+		log:        cfg.Log,
+		baseURL:    u,
+		portalName: cfg.PortalName,
+		outbox:     cfg.Outbox,
+		proxies:    cfg.TrustedProxies,
+		cookie:     cookieNamesFor(u),
+		now:        cfg.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns the portal with its middleware: request ids and logging,
+// panic recovery, security headers, body limits and refusal of
+// cross-origin form posts.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(static))))
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /login", s.loginShow)
+	mux.HandleFunc("POST /login", s.loginCheck)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /login/cancel", s.loginCancel)
+
+	mux.HandleFunc("GET /login/code", s.codeShow)
+	mux.HandleFunc("POST /login/code", s.codeVerify)
+	mux.HandleFunc("POST /login/code/resend", s.codeResend)
+	mux.HandleFunc("POST /login/code/email", s.codeEmail)
+
+	mux.HandleFunc("GET /login/phone", s.phoneRegisterShow)
+	mux.HandleFunc("POST /login/phone", s.phoneRegisterSend)
+	mux.HandleFunc("POST /login/phone/verify", s.phoneRegisterVerify)
+	mux.HandleFunc("POST /login/phone/resend", s.phoneRegisterResend)
+	mux.HandleFunc("POST /login/phone/different", s.phoneRegisterDifferent)
+
+	mux.HandleFunc("GET /my-details", s.myDetailsShow)
+	mux.HandleFunc("POST /my-details/phone", s.phoneChangeSend)
+	mux.HandleFunc("GET /my-details/phone/verify", s.phoneChangeShow)
+	mux.HandleFunc("POST /my-details/phone/verify", s.phoneChangeVerify)
+	mux.HandleFunc("POST /my-details/phone/resend", s.phoneChangeResend)
+	mux.HandleFunc("POST /my-details/phone/cancel", s.phoneChangeCancel)
+
+	mux.HandleFunc("GET /setup", s.setupShow)
+	mux.HandleFunc("POST /setup", s.setupCreate)
+
+	if s.outbox != nil {
+		mux.HandleFunc("GET /dev/outbox", s.devOutbox)
+	}
+
+	mux.HandleFunc("/", s.notFound)
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	return s.observe(s.recoverPanics(securityHeaders(s.baseURL.Scheme == "https", limitBodies(csrf.Handler(mux)))))
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// observe gives each request an id and logs it once it is done. Only
+// method, path, status and timing are logged: never form values, query
+// strings or cookies.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		level := slog.LevelDebug
+		if rec.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(ctx, level, "request", "id", id, "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.internalError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// csp allows only the portal's own stylesheet and script; no inline code,
+// no frames, forms post only to the portal.
+const csp = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func securityHeaders(https bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), otp-credentials=(self)")
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// staticFiles lets browsers cache the stylesheet and script briefly.
+func staticFiles(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.login.Store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database unreachable")
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// isBodyTooLarge reports whether parsing failed because of the size limit.
+func isBodyTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}

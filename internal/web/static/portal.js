@@ -1,0 +1,34 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Resend cooldown: disable "Send a new code" and count down on screen.
+  function tick() {
+    var now = Date.now() / 1000, pending = false;
+    document.querySelectorAll("[data-cooldown-until]").forEach(function (b) {
+      var left = Math.ceil(Number(b.dataset.cooldownUntil) - now);
+      b.disabled = left > 0;
+      if (left > 0) pending = true;
+    });
+    document.querySelectorAll("[data-cooldown-note]").forEach(function (p) {
+      var left = Math.ceil(Number(p.dataset.cooldownNote) - now);
+      p.textContent = left > 0 ? "You can ask for a new code in " + left + (left === 1 ? " second." : " seconds.") : "";
+    });
+    if (pending) setTimeout(tick, 1000);
+  }
+  // WebOTP: offer the code from the text message (its last line names this site).
+  function webOTP() {
+    var input = document.querySelector('input[autocomplete="one-time-code"]');
+    if (!input || !("OTPCredential" in window)) return;
+    var ac = new AbortController();
+    input.form.addEventListener("submit", function () { ac.abort(); });
+    navigator.credentials.get({ otp: { transport: ["sms"] }, signal: ac.signal }).then(function (otp) {
+      if (otp && otp.code) { input.value = otp.code; input.form.submit(); }
+    }).catch(function () {});
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    webOTP();
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  });
+})();
