@@ -32,7 +32,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 		return nil, fmt.Errorf("login: read session: %w", err)
 	}
 	now := s.now()
-	if now.Sub(ss.LastSeenAt) > s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) > s.Rules.AbsoluteTimeout {
+	if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {
 		if err := s.Store.DeleteSession(ctx, hash); err != nil {
 			return nil, fmt.Errorf("login: end expired session: %w", err)
 		}
