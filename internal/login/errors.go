@@ -2,6 +2,7 @@ package login
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,9 @@ func waitWords(d time.Duration) string {
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
+	}
+	if strings.HasSuffix(unit, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(unit, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -180,7 +180,7 @@ func TestWrongCodesAndTriesLeft(t *testing.T) {
 		if !errors.As(err, &le) || le.Kind != login.KindWrongCode || le.Remaining != left {
 			t.Fatalf("wrong code: %v, want %d tries left", err, left)
 		}
-		if !strings.Contains(le.Message, fmt.Sprint(left)) {
+		if want := fmt.Sprintf("%d tr", left); !strings.Contains(le.Message, want) || strings.Contains(le.Message, "trys") {
 			t.Errorf("message %q does not say how many tries remain", le.Message)
 		}
 	}

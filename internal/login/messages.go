@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -116,4 +115,3 @@ func MaskEmail(addr string) string {
 	first := []rune(addr[:at])[0]
 	return string(first) + "•••" + addr[at:]
 }
-

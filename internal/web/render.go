@@ -69,13 +69,13 @@ func (c codeView) CooldownSeconds() int {
 
 // page is what every template gets; handlers fill in their own parts.
 type page struct {
-	Title   string
-	Portal  string
-	User    *store.User // nil unless logged in (full session)
-	Notice  string
-	Errors  []problem
-	Form    form
-	Code    codeView
+	Title  string
+	Portal string
+	User   *store.User // nil unless logged in (full session)
+	Notice string
+	Errors []problem
+	Form   form
+	Code   codeView
 
 	EmailFallback   bool
 	MaskedPhone     string

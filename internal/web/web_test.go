@@ -1,0 +1,570 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/web"
+)
+
+const testPassword = "correct horse battery staple"
+
+type env struct {
+	t    *testing.T
+	srv  *httptest.Server
+	svc  *login.Service
+	db   *sqlite.DB
+	box  *outbox.Outbox
+	logs *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/portal.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, db: db, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.svc = &login.Service{
+		Store: db, SMS: e.box, Mail: e.box,
+		Passwords:  &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+		CodeKey:    bytes.Repeat([]byte{1}, 32),
+		Rules:      login.DefaultRules(),
+		PortalName: "Provider Portal",
+		BaseURL:    "http://localhost",
+		Log:        log,
+	}
+	e.srv = httptest.NewUnstartedServer(nil)
+	s, err := web.New(web.Config{Login: e.svc, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Config.Handler = s.Handler()
+	e.srv.Start()
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// browser is a client with a cookie jar that does not follow redirects, so
+// each step can be checked.
+func (e *env) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (e *env) user(email, phone string) *store.User {
+	e.t.Helper()
+	u, err := e.svc.CreateAccount(context.Background(), login.NewAccount{Email: email, Name: "Pat Provider", Password: testPassword}, login.Client{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if phone != "" {
+		e.db.SetPhone(context.Background(), u.ID, phone)
+	}
+	return u
+}
+
+type response struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (e *env) do(c *http.Client, method, path string, form url.Values, hdr ...string) response {
+	e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	// Bodies are compared as a person reads them: entities decoded.
+	return response{resp.StatusCode, resp.Header.Get("Location"), html.UnescapeString(string(b)), resp.Header}
+}
+
+func (e *env) get(c *http.Client, path string) response { return e.do(c, "GET", path, nil) }
+func (e *env) post(c *http.Client, path string, kv ...string) response {
+	f := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return e.do(c, "POST", path, f)
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+func (e *env) lastCode(to string) string {
+	e.t.Helper()
+	for _, m := range e.box.Messages() {
+		if m.To == to {
+			return codeRE.FindStringSubmatch(m.Body)[1]
+		}
+	}
+	e.t.Fatalf("no message to %s", to)
+	return ""
+}
+
+// loginFull logs c in with password and SMS code.
+func (e *env) loginFull(c *http.Client, email, phone string) {
+	e.t.Helper()
+	r := e.post(c, "/login", "email", email, "password", testPassword)
+	if r.status != http.StatusSeeOther || r.location != "/login/code" {
+		e.t.Fatalf("login: %d %s", r.status, r.location)
+	}
+	r = e.post(c, "/login/code", "code", e.lastCode(phone))
+	if r.status != http.StatusSeeOther || r.location != "/" {
+		e.t.Fatalf("code: %d %s %s", r.status, r.location, r.body)
+	}
+}
+
+func TestLoginPageLabelsAndAutocomplete(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "")
+	r := e.get(e.browser(), "/login")
+	for _, want := range []string{
+		`<label for="email">Email</label>`,
+		`<label for="password">Password</label>`,
+		`autocomplete="username"`,
+		`autocomplete="current-password"`,
+		`<button type="submit" class="primary">Login</button>`,
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("login page lacks %s", want)
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "")
+	r := e.get(e.browser(), "/login")
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+	}
+	for h, v := range want {
+		if !strings.Contains(r.header.Get(h), v) {
+			t.Errorf("%s = %q, want it to contain %q", h, r.header.Get(h), v)
+		}
+	}
+	if csp := r.header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP too loose: %s", csp)
+	}
+	if strings.Contains(r.body, "<script>") || strings.Contains(r.body, "style=") {
+		t.Error("inline script or style would be blocked by the CSP")
+	}
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "+447546123456")
+	c := e.browser()
+	for _, hdr := range [][]string{
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Origin", "https://evil.example"},
+	} {
+		f := url.Values{"email": {"a@example.org"}, "password": {testPassword}}
+		r := e.do(c, "POST", "/login", f, hdr...)
+		if r.status != http.StatusForbidden {
+			t.Errorf("cross-origin POST with %s: %d, want 403", hdr[0], r.status)
+		}
+	}
+	if n := len(e.box.Messages()); n != 0 {
+		t.Fatalf("a cross-origin login sent %d codes", n)
+	}
+	// Same-origin posts from a browser go through.
+	f := url.Values{"email": {"a@example.org"}, "password": {testPassword}}
+	if r := e.do(c, "POST", "/login", f, "Sec-Fetch-Site", "same-origin"); r.status != http.StatusSeeOther {
+		t.Fatalf("same-origin POST: %d", r.status)
+	}
+}
+
+func TestSessionCookieFlags(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "+447546123456")
+	req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies: %v", cookies)
+	}
+	c := cookies[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || len(c.Value) < 43 {
+		t.Fatalf("session cookie %+v", c)
+	}
+	raw := resp.Header.Get("Set-Cookie")
+	if strings.Contains(raw, "Expires") || strings.Contains(raw, "Max-Age") {
+		t.Errorf("session cookie persists on disk: %s", raw)
+	}
+}
+
+func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	box := outbox.New(nil, nil)
+	svc := &login.Service{Store: db, SMS: box, Mail: box, Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
+	svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
+	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "https://portal.example.org/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.Handler().ServeHTTP(rec, req)
+	set := rec.Header().Get("Set-Cookie")
+	for _, want := range []string{"__Host-portal_session=", "Path=/", "HttpOnly", "Secure", "SameSite=Lax"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+	if !strings.Contains(rec.Header().Get("Strict-Transport-Security"), "max-age=") {
+		t.Error("no HSTS over HTTPS")
+	}
+}
+
+func TestHalfFinishedLoginReachesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.user("half@example.org", "+447546123456")
+	e.user("new@example.org", "")
+	for _, tc := range []struct{ email, stage string }{{"half@example.org", "/login/code"}, {"new@example.org", "/login/phone"}} {
+		c := e.browser()
+		if r := e.post(c, "/login", "email", tc.email, "password", testPassword); r.location != tc.stage {
+			t.Fatalf("login %s: %s", tc.email, r.location)
+		}
+		for _, path := range []string{"/", "/my-details", "/my-details/phone/verify"} {
+			if r := e.get(c, path); r.status != http.StatusSeeOther || r.location != tc.stage {
+				t.Errorf("%s at %s: GET %s = %d → %q, want back to %s", tc.email, tc.stage, path, r.status, r.location, tc.stage)
+			}
+		}
+		if r := e.post(c, "/my-details/phone", "phone", "+447546999888"); r.location != tc.stage {
+			t.Errorf("%s: POST /my-details/phone = %d → %q", tc.email, r.status, r.location)
+		}
+	}
+}
+
+func TestWithoutSessionEverythingGoesToLogin(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "")
+	c := e.browser()
+	for _, path := range []string{"/", "/my-details", "/login/code", "/login/phone"} {
+		r := e.get(c, path)
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/login") {
+			t.Errorf("GET %s without a session: %d → %q", path, r.status, r.location)
+		}
+	}
+	// A forged cookie is no session either.
+	c.Jar.SetCookies(mustURL(e.srv.URL), []*http.Cookie{{Name: "portal_session", Value: strings.Repeat("A", 43)}})
+	if r := e.get(c, "/"); r.location != "/login" {
+		t.Errorf("forged cookie: %d → %q", r.status, r.location)
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, _ := url.Parse(s)
+	return u
+}
+
+func TestPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T) {
+	e := newEnv(t)
+	e.user("new@example.org", "")
+	c := e.browser()
+	e.post(c, "/login", "email", "new@example.org", "password", testPassword)
+	for _, raw := range []string{"07546123456", "+4407546123456"} {
+		r := e.post(c, "/login/phone", "phone", raw)
+		if r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: status %d", raw, r.status)
+		}
+		if !strings.Contains(r.body, "+447546123456") || !strings.Contains(r.body, `value="`+raw+`"`) {
+			t.Errorf("%s: the page does not spell out the fix or lost the input:\n%s", raw, r.body)
+		}
+		if !strings.Contains(r.body, `aria-invalid="true"`) || !strings.Contains(r.body, `href="#phone"`) {
+			t.Errorf("%s: error not tied to the field", raw)
+		}
+	}
+	if n := len(e.box.Messages()); n != 0 {
+		t.Fatalf("%d messages sent for refused numbers", n)
+	}
+}
+
+func TestCodeScreen(t *testing.T) {
+	e := newEnv(t)
+	e.user("code@example.org", "+447546123456")
+	c := e.browser()
+	e.post(c, "/login", "email", "code@example.org", "password", testPassword)
+	code := e.lastCode("+447546123456")
+	r := e.get(c, "/login/code")
+	for _, want := range []string{
+		"•••• 3456", `<label for="code">Code</label>`, `autocomplete="one-time-code"`, `inputmode="numeric"`,
+		">Verify Code</button>", ">Send code to email</button>", ">Send a new code</button>",
+		"You can ask for a new code in 30 seconds.",
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("code screen lacks %q", want)
+		}
+	}
+	if strings.Contains(r.body, code) {
+		t.Fatal("the code screen contains the code")
+	}
+	r = e.post(c, "/login/code", "code", "000000")
+	if code != "000000" && (r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "4 tries left")) {
+		t.Fatalf("wrong code: %d\n%s", r.status, r.body)
+	}
+	r = e.post(c, "/login/code/resend")
+	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "You can ask for another in") {
+		t.Fatalf("resend within the cooldown: %d", r.status)
+	}
+	r = e.post(c, "/login/code", "code", code)
+	if r.status != http.StatusSeeOther || r.location != "/" {
+		t.Fatalf("right code: %d %s", r.status, r.location)
+	}
+	r = e.get(c, "/")
+	if !strings.Contains(r.body, `href="/my-details"`) || !strings.Contains(r.body, ">Log out</button>") {
+		t.Fatal("home page lacks My Details or Log out")
+	}
+}
+
+func TestExhaustedCodeSendsBackToLogin(t *testing.T) {
+	e := newEnv(t)
+	e.user("x@example.org", "+447546123456")
+	c := e.browser()
+	e.post(c, "/login", "email", "x@example.org", "password", testPassword)
+	code := e.lastCode("+447546123456")
+	bad := "000000"
+	if code == bad {
+		bad = "111111"
+	}
+	var r response
+	for i := 0; i < 5; i++ {
+		r = e.post(c, "/login/code", "code", bad)
+	}
+	if r.status != http.StatusSeeOther || r.location != "/login?m=code-exhausted" {
+		t.Fatalf("fifth wrong code: %d %s", r.status, r.location)
+	}
+	if r := e.get(c, "/login/code"); !strings.HasPrefix(r.location, "/login") {
+		t.Fatal("the exhausted login is still open")
+	}
+	if r := e.get(c, "/login?m=code-exhausted"); !strings.Contains(r.body, "Log in again to get a new code") {
+		t.Fatal("no explanation on the login screen")
+	}
+}
+
+func TestMyDetailsChangePhone(t *testing.T) {
+	e := newEnv(t)
+	e.user("me@example.org", "+447546123456")
+	c := e.browser()
+	e.loginFull(c, "me@example.org", "+447546123456")
+	r := e.get(c, "/my-details")
+	for _, want := range []string{"<h1>My Details</h1>", "Multi-factor Authentication", "•••• 3456", ">Update</button>", `autocomplete="tel"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("My Details lacks %q", want)
+		}
+	}
+	r = e.post(c, "/my-details/phone", "phone", "07546654321")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "+447546654321") {
+		t.Fatalf("trunk-zero number: %d", r.status)
+	}
+	r = e.post(c, "/my-details/phone", "phone", "+44 7546 654321")
+	if r.location != "/my-details/phone/verify" {
+		t.Fatalf("Update: %d %s %s", r.status, r.location, r.body)
+	}
+	r = e.get(c, "/my-details/phone/verify")
+	if !strings.Contains(r.body, "•••• 4321") {
+		t.Fatal("verify page does not say where the code went")
+	}
+	r = e.post(c, "/my-details/phone/verify", "code", e.lastCode("+447546654321"))
+	if r.location != "/my-details?m=phone-changed" {
+		t.Fatalf("Verify Code: %d %s", r.status, r.location)
+	}
+	if r := e.get(c, "/my-details?m=phone-changed"); !strings.Contains(r.body, "•••• 4321") {
+		t.Fatal("the new number is not shown")
+	}
+}
+
+func TestReauthKeepsTypedNumber(t *testing.T) {
+	e := newEnv(t)
+	e.user("old@example.org", "+447546123456")
+	now := time.Now()
+	var mu sync.Mutex
+	e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c := e.browser()
+	e.loginFull(c, "old@example.org", "+447546123456")
+	mu.Lock()
+	now = now.Add(20 * time.Minute)
+	mu.Unlock()
+	e.get(c, "/") // still active (idle < 30 min)
+	r := e.post(c, "/my-details/phone", "phone", "+447546654321")
+	if r.status != http.StatusOK || !strings.Contains(r.body, `name="password"`) || !strings.Contains(r.body, `value="+447546654321"`) {
+		t.Fatalf("stale login did not ask for the password while keeping the number: %d\n%s", r.status, r.body)
+	}
+	r = e.post(c, "/my-details/phone", "phone", "+447546654321", "password", "wrong wrong wrong")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `value="+447546654321"`) {
+		t.Fatalf("wrong password: %d", r.status)
+	}
+	r = e.post(c, "/my-details/phone", "phone", "+447546654321", "password", testPassword)
+	if r.location != "/my-details/phone/verify" {
+		t.Fatalf("with the password: %d %s", r.status, r.location)
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "")
+	big := url.Values{"email": {strings.Repeat("a", 100<<10)}, "password": {"x"}}
+	r := e.do(e.browser(), "POST", "/login", big)
+	if r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("100 KiB form: %d", r.status)
+	}
+	if strings.Contains(r.body, "http:") || strings.Contains(r.body, "request body too large") {
+		t.Fatalf("internal error text shown: %s", r.body)
+	}
+}
+
+func TestDevOutboxOnlyOnLoopback(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "+447546123456")
+	c := e.browser()
+	e.post(c, "/login", "email", "a@example.org", "password", testPassword)
+	r := e.get(c, "/dev/outbox")
+	if r.status != http.StatusOK || !strings.Contains(r.body, e.lastCode("+447546123456")) {
+		t.Fatalf("outbox from loopback: %d", r.status)
+	}
+	if r := e.do(c, "GET", "/dev/outbox", nil, "X-Forwarded-For", "203.0.113.1"); r.status != http.StatusNotFound {
+		t.Fatalf("outbox through a proxy: %d", r.status)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	e := newEnv(t)
+	if r := e.get(e.browser(), "/healthz"); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	if r := e.get(e.browser(), "/readyz"); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	e.db.Close()
+	if r := e.get(e.browser(), "/readyz"); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database closed: %d", r.status)
+	}
+	r := e.get(e.browser(), "/login")
+	if r.status != http.StatusInternalServerError || strings.Contains(r.body, "sql") || !strings.Contains(r.body, "reference") {
+		t.Fatalf("page with the database closed: %d\n%s", r.status, r.body)
+	}
+}
+
+func TestSecretsNeverInResponsesOrLogs(t *testing.T) {
+	e := newEnv(t)
+	e.user("s@example.org", "+447546123456")
+	c := e.browser()
+	var bodies strings.Builder
+	r := e.post(c, "/login", "email", "s@example.org", "password", testPassword)
+	bodies.WriteString(r.location)
+	code := e.lastCode("+447546123456")
+	for _, p := range []string{"/login/code"} {
+		bodies.WriteString(e.get(c, p).body)
+	}
+	r = e.post(c, "/login/code", "code", code)
+	bodies.WriteString(r.body + r.location)
+	bodies.WriteString(e.get(c, "/").body)
+	bodies.WriteString(e.get(c, "/my-details").body)
+	for _, secret := range []string{testPassword, code} {
+		if strings.Contains(bodies.String(), secret) {
+			t.Errorf("a response contains %q", secret)
+		}
+		if strings.Contains(e.logs.String(), secret) {
+			t.Errorf("the log contains %q", secret)
+		}
+	}
+}
+
+func TestSetupPage(t *testing.T) {
+	e := newEnv(t)
+	token, _, _ := e.svc.EnsureSetupToken(context.Background())
+	c := e.browser()
+	if r := e.get(c, "/login"); !strings.Contains(r.body, "set-up link") {
+		t.Fatal("an empty portal does not point to the set-up link")
+	}
+	r := e.post(c, "/setup", "token", token, "name", "Ada", "email", "ada@example.org", "password", "short")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "12 characters") || !strings.Contains(r.body, `value="ada@example.org"`) {
+		t.Fatalf("short password: %d", r.status)
+	}
+	r = e.post(c, "/setup", "token", token, "name", "Ada", "email", "ada@example.org", "password", testPassword)
+	if r.location != "/login?m=setup-done" {
+		t.Fatalf("setup: %d %s", r.status, r.location)
+	}
+	r = e.post(c, "/setup", "token", token, "name", "Eve", "email", "eve@example.org", "password", testPassword)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("second use of the link: %d", r.status)
+	}
+	if r := e.get(c, "/setup?token="+token); r.location != "/login" {
+		t.Fatalf("set-up page after set-up: %d %s", r.status, r.location)
+	}
+}
+
+func TestNotFoundIsAPage(t *testing.T) {
+	e := newEnv(t)
+	r := e.get(e.browser(), "/no/such/page")
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, "Page not found") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}
