@@ -138,13 +138,21 @@ func (a *App) senders(ctx context.Context) (delivery.SMSSender, delivery.Mailer,
 	} else {
 		mail = a.Outbox
 	}
-	for name, s := range map[string]any{"SMS (" + cfg.SMSProvider + ")": sms, "email": mail} {
-		if c, ok := s.(delivery.Checker); ok {
+	type check struct {
+		name   string
+		sender any
+	}
+	checks := []check{{"SMS (" + cfg.SMSProvider + ")", sms}}
+	if any(mail) != any(sms) { // the outbox serves both; check it once
+		checks = append(checks, check{"email", mail})
+	}
+	for _, c := range checks {
+		if checker, ok := c.sender.(delivery.Checker); ok {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := c.Check(cctx)
+			err := checker.Check(cctx)
 			cancel()
 			if err != nil {
-				a.Log.Error("start-up check failed: messages may not be delivered", "sender", name, "err", err)
+				a.Log.Error("start-up check failed: messages may not be delivered", "sender", c.name, "err", err)
 			}
 		}
 	}
