@@ -23,12 +23,14 @@ func (s *Service) codeSMS(to, code string) delivery.SMS {
 	}
 }
 
+// host is the portal's host name for the WebOTP line, which names a host
+// without port or scheme.
 func (s *Service) host() string {
 	u, err := url.Parse(s.BaseURL)
 	if err != nil || u.Hostname() == "" {
 		return "localhost"
 	}
-	return u.Host
+	return u.Hostname()
 }
 
 var emailLayout = template.Must(template.New("email").Parse(`<!doctype html>
