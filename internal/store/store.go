@@ -114,7 +114,11 @@ type Challenge struct {
 	ExpiresAt   time.Time
 	ConsumedAt  time.Time // zero until used
 	VoidedAt    time.Time // zero unless replaced or tried too often
-	IP          string
+	// UndeliveredAt is set when the provider refused or failed to take the
+	// message. The code still works if it arrives after all, but it does
+	// not count as sent: no resend cooldown runs from it.
+	UndeliveredAt time.Time
+	IP            string
 }
 
 // Active reports whether the challenge can still be used at now.
@@ -229,6 +233,9 @@ type Challenges interface {
 	// at). It returns the new count and whether the challenge is now void;
 	// ok is false when the challenge was already used or voided.
 	AddChallengeFailure(ctx context.Context, id int64, maxFailures int, at time.Time) (failures int, voided, ok bool, err error)
+	// MarkChallengeUndelivered records that sending the challenge failed.
+	// ErrNotFound for unknown ids.
+	MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error
 	// CountChallengesForUser counts challenges issued to the user since.
 	CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error)
 	// CountChallengesToDestination counts challenges sent to dest since.

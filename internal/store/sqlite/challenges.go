@@ -34,12 +34,12 @@ func (db *DB) IssueChallenge(ctx context.Context, c *store.Challenge) error {
 		var id int64
 		err = tx.QueryRowContext(ctx, `
 			INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash,
-				failures, created_at, expires_at, consumed_at, voided_at, ip)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+				failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			RETURNING id`,
 			c.UserID, c.AttemptID, string(c.Purpose), string(c.Channel), c.Destination, c.CodeHash,
 			failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),
-			timeValue(c.VoidedAt), c.IP,
+			timeValue(c.VoidedAt), timeValue(c.UndeliveredAt), c.IP,
 		).Scan(&id)
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (db *DB) LatestChallenge(ctx context.Context, userID int64, attemptID strin
 	var c store.Challenge
 	err := db.read.QueryRowContext(ctx, `
 		SELECT id, user_id, attempt_id, purpose, channel, destination, code_hash,
-			failures, created_at, expires_at, consumed_at, voided_at, ip
+			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip
 		FROM challenges
 		WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3
 		ORDER BY created_at DESC, id DESC
@@ -67,11 +67,24 @@ func (db *DB) LatestChallenge(ctx context.Context, userID int64, attemptID strin
 		userID, attemptID, string(purpose),
 	).Scan(&c.ID, &c.UserID, &c.AttemptID, &c.Purpose, &c.Channel, &c.Destination, &c.CodeHash,
 		&c.Failures, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), scanTime(&c.ConsumedAt),
-		scanTime(&c.VoidedAt), &c.IP)
+		scanTime(&c.VoidedAt), scanTime(&c.UndeliveredAt), &c.IP)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: latest challenge: %w", notFound(err))
 	}
 	return &c, nil
+}
+
+// MarkChallengeUndelivered records that sending the challenge failed.
+func (db *DB) MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE challenges SET undelivered_at = $2 WHERE id = $1`, id, timeValue(at))
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: mark challenge undelivered: %w", err)
+	}
+	return nil
 }
 
 // ConsumeChallenge marks the challenge used at at if it is neither used nor

@@ -22,6 +22,32 @@ var challengesTests = []test{
 	{"AddChallengeFailureNotActive", testAddChallengeFailureNotActive},
 	{"AddChallengeFailureConcurrent", testAddChallengeFailureConcurrent},
 	{"CountChallenges", testCountChallenges},
+	{"MarkChallengeUndelivered", testMarkChallengeUndelivered},
+}
+
+func testMarkChallengeUndelivered(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	c := &store.Challenge{UserID: u.ID, AttemptID: "a", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: "+447546123456", CodeHash: []byte{1}, CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+	if err := s.IssueChallenge(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := latest(t, s, c); !got.UndeliveredAt.IsZero() {
+		t.Fatalf("a new challenge is undelivered: %v", got.UndeliveredAt)
+	}
+	if err := s.MarkChallengeUndelivered(ctx, c.ID, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got := latest(t, s, c)
+	if !got.UndeliveredAt.Equal(t0.Add(time.Second)) || !got.Active(t0.Add(2*time.Second)) {
+		t.Fatalf("after MarkChallengeUndelivered: %+v", got)
+	}
+	// The code still works if the message arrives after all.
+	if !consume(t, s, c.ID, t0.Add(time.Minute)) {
+		t.Fatal("an undelivered challenge could not be used")
+	}
+	wantNotFound(t, s.MarkChallengeUndelivered(ctx, c.ID+1000, t0), "MarkChallengeUndelivered(unknown)")
 }
 
 func latest(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {

@@ -49,6 +49,7 @@ CREATE TABLE challenges (
     expires_at   INTEGER NOT NULL,
     consumed_at  INTEGER,
     voided_at    INTEGER,
+    undelivered_at INTEGER,
     ip           TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX challenges_user_attempt_purpose ON challenges (user_id, attempt_id, purpose);
