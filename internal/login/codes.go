@@ -17,7 +17,8 @@ const sendTimeout = 10 * time.Second
 
 // CodeStatus is what the code screen shows about the current code.
 type CodeStatus struct {
-	Sent        bool
+	Sent        bool // a code went out (not: sending failed)
+	Undelivered bool // the newest code could not be sent
 	Channel     store.Channel
 	Destination string    // masked: "•••• 3456" or "j•••@example.org"
 	ResendAt    time.Time // when "Send a new code" works again on this channel
@@ -35,7 +36,8 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 		return CodeStatus{}, fmt.Errorf("login: latest code: %w", err)
 	}
 	return CodeStatus{
-		Sent:        true,
+		Sent:        ch.UndeliveredAt.IsZero(),
+		Undelivered: !ch.UndeliveredAt.IsZero(),
 		Channel:     ch.Channel,
 		Destination: maskDestination(ch.Channel, ch.Destination),
 		ResendAt:    ch.CreatedAt.Add(s.Rules.ResendCooldown),
@@ -87,7 +89,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		if prev.Failures >= s.Rules.MaxCodeTries {
 			return nil, errCodeExhausted
 		}
-		if prev.Channel == ch && prev.Destination == dest {
+		if prev.Channel == ch && prev.Destination == dest && prev.UndeliveredAt.IsZero() {
 			if wait := prev.CreatedAt.Add(s.Rules.ResendCooldown).Sub(now); wait > 0 {
 				return nil, &Error{Kind: KindCooldown, RetryAfter: wait,
 					Message: fmt.Sprintf("A code was sent moments ago. You can ask for another in %s.", waitWords(wait))}
@@ -143,7 +145,11 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	if err != nil {
 		s.log().Warn("code not delivered", "channel", ch, "to", masked, "user", u.ID, "err", err)
 		s.audit(ctx, "code.sent", "failure", u.ID, u.ID, c, fmt.Sprintf("%s to %s", ch, masked))
-		return chal, deliveryFailed(ch, err)
+		if merr := s.Store.MarkChallengeUndelivered(ctx, chal.ID, s.now()); merr != nil {
+			return nil, fmt.Errorf("login: mark code undelivered: %w", merr)
+		}
+		chal.UndeliveredAt = s.now()
+		return chal, s.deliveryFailed(ch, purpose, err)
 	}
 	s.audit(ctx, "code.sent", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	return chal, nil
@@ -153,17 +159,27 @@ func binding(userID int64, p store.Purpose, dest, attempt string) otp.Binding {
 	return otp.Binding{UserID: userID, Purpose: string(p), Destination: dest, AttemptID: attempt}
 }
 
-func deliveryFailed(ch store.Channel, err error) error {
+// deliveryFailed explains a failed send. It points to the email fallback
+// only where the person can use it: on the login code screen, when the
+// operator has not turned it off.
+func (s *Service) deliveryFailed(ch store.Channel, purpose store.Purpose, err error) error {
+	fallback := ""
+	if purpose == store.PurposeLogin && s.Rules.EmailFallback {
+		fallback = ", or use \u201cSend code to email\u201d"
+	}
 	switch {
 	case ch == store.ChannelEmail:
 		return &Error{Kind: KindDeliveryFailed, Err: err,
 			Message: "We could not send the email just now. Try again in a moment."}
 	case errors.Is(err, delivery.ErrPermanent):
-		return &Error{Kind: KindUndeliverable, Err: err,
-			Message: "This phone number could not receive our text message. Check the number, use \u201cSend code to email\u201d, or ask your administrator for help."}
+		msg := "This phone number could not receive our text message. Check that it is a mobile number in international format" + fallback + "."
+		if purpose == store.PurposeLogin {
+			msg = "Your phone number could not receive our text message" + fallback + ". If this keeps happening, ask your administrator to check your number."
+		}
+		return &Error{Kind: KindUndeliverable, Err: err, Message: msg}
 	}
 	return &Error{Kind: KindDeliveryFailed, Err: err,
-		Message: "We could not send the text message just now. Try again in a moment, or use \u201cSend code to email\u201d."}
+		Message: "We could not send the text message just now. Try again in a moment" + fallback + "."}
 }
 
 var errCodeExhausted = &Error{

@@ -77,6 +77,15 @@ func (s *Service) startPhone(ctx context.Context, sess *Session, purpose store.P
 	if number == sess.User.Phone {
 		return nil, &Error{Kind: KindInvalidInput, Field: "phone", Message: "That is already your registered number. Enter the new number you want to use."}
 	}
+	if number != sess.PendingPhone {
+		// A new number starts a new attempt: its codes, tries and cooldown
+		// are its own. The account-wide count of wrong codes still runs.
+		attempt, err := s.randomID(16)
+		if err != nil {
+			return nil, err
+		}
+		sess.AttemptID = attempt
+	}
 	sess.PendingPhone = number
 	sess.LastSeenAt = s.now()
 	if err := s.Store.UpdateSession(ctx, sess.Session); err != nil {

@@ -9,14 +9,29 @@ import (
 )
 
 // sendProblems are the messages a code screen shows after a redirect from
-// a step that tried to send a code (?m=…).
-var sendProblems = map[string]string{
-	"send-failed":    "We could not send the text message just now. Try again in a moment, or use \u201cSend code to email\u201d.",
-	"send-rejected":  "Your phone number could not receive our text message. Use \u201cSend code to email\u201d, or ask your administrator to check the number.",
-	"send-limited":   "Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
-	"send-locked":    "Too many wrong codes have been entered for this account. Wait a while before trying again, or contact your system administrator.",
-	"send-cooldown":  "A code was sent moments ago. Use that one, or wait a little before asking for another.",
-	"send-exhausted": "The code was entered wrongly too many times. Log in again to get a new code.",
+// a step that tried to send a code (?m=…). The second form of each is for
+// the login code screen, which offers "Send code to email".
+var sendProblems = map[string][2]string{
+	"send-failed": {
+		"We could not send the text message just now. Try again in a moment.",
+		"We could not send the text message just now. Try again in a moment, or use \u201cSend code to email\u201d.",
+	},
+	"send-rejected": {
+		"This phone number could not receive our text message. Check that it is a mobile number in international format.",
+		"Your phone number could not receive our text message. Use \u201cSend code to email\u201d, or ask your administrator to check the number.",
+	},
+	"send-limited": {
+		"Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
+		"Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
+	},
+	"send-locked": {
+		"Too many wrong codes have been entered for this account. Wait a while before trying again, or contact your system administrator.",
+		"Too many wrong codes have been entered for this account. Wait a while before trying again, or contact your system administrator.",
+	},
+	"send-cooldown": {
+		"A code was sent moments ago. Use that one, or wait a little before asking for another.",
+		"A code was sent moments ago. Use that one, or wait a little before asking for another.",
+	},
 }
 
 // sendProblemKey names the sending problem for a redirect.
@@ -32,8 +47,6 @@ func sendProblemKey(err error) string {
 		return "send-locked"
 	case login.KindCooldown:
 		return "send-cooldown"
-	case login.KindCodeExhausted:
-		return "send-exhausted"
 	case login.KindUndeliverable:
 		return "send-rejected"
 	}
@@ -48,7 +61,11 @@ func (s *Server) codePage(r *http.Request, title string, sess *login.Session, pu
 	}
 	p := s.newPage(title, sess)
 	p.Code = codeView{CodeStatus: st, now: s.now()}
-	if msg, ok := sendProblems[r.URL.Query().Get("m")]; ok {
+	if msgs, ok := sendProblems[r.URL.Query().Get("m")]; ok {
+		msg := msgs[0]
+		if purpose == store.PurposeLogin && s.login.Rules.EmailFallback {
+			msg = msgs[1]
+		}
 		p.Errors = []problem{{Message: msg}}
 	}
 	return p, nil

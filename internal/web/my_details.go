@@ -85,7 +85,12 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	if le.Kind != login.KindInvalidInput {
+	switch le.Kind {
+	case login.KindCodeExhausted:
+		s.phoneChangeExhausted(w, r, sess)
+		return
+	case login.KindInvalidInput:
+	default:
 		http.Redirect(w, r, "/my-details/phone/verify?m="+sendProblemKey(err), http.StatusSeeOther)
 		return
 	}
@@ -138,13 +143,7 @@ func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
 		p.Errors = []problem{{Message: le.Message}}
 		s.render(w, r, http.StatusOK, "my_details", p)
 	case errors.As(err, &le) && le.Kind == login.KindCodeExhausted:
-		if err := s.login.CancelPhoneChange(r.Context(), sess); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		p := s.myDetailsPage(sess)
-		p.Errors = []problem{{Field: "phone", Message: "The code was entered wrongly too many times. Your number was not changed. Enter the new number again to get a new code."}}
-		s.render(w, r, http.StatusUnprocessableEntity, "my_details", p)
+		s.phoneChangeExhausted(w, r, sess)
 	default:
 		s.codeFailed(w, r, sess, err, "change_phone_verify", changeTitle, store.PurposeChangePhone)
 	}
@@ -161,14 +160,29 @@ func (s *Server) phoneChangeResend(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.login.StartPhoneChange(r.Context(), sess, sess.PendingPhone, s.client(r)); err != nil {
 		var le *login.Error
-		if errors.As(err, &le) && le.Kind == login.KindReauthRequired {
+		switch {
+		case errors.As(err, &le) && le.Kind == login.KindReauthRequired:
 			http.Redirect(w, r, "/my-details", http.StatusSeeOther)
-			return
+		case errors.As(err, &le) && le.Kind == login.KindCodeExhausted:
+			s.phoneChangeExhausted(w, r, sess)
+		default:
+			s.sendFailed(w, r, sess, err, "change_phone_verify", changeTitle, store.PurposeChangePhone)
 		}
-		s.sendFailed(w, r, sess, err, "change_phone_verify", changeTitle, store.PurposeChangePhone)
 		return
 	}
 	http.Redirect(w, r, "/my-details/phone/verify", http.StatusSeeOther)
+}
+
+// phoneChangeExhausted ends a change whose code was tried too often; the
+// person may start again with the number.
+func (s *Server) phoneChangeExhausted(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	if err := s.login.CancelPhoneChange(r.Context(), sess); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p := s.myDetailsPage(sess)
+	p.Errors = []problem{{Field: "phone", Message: "The code was entered wrongly too many times. Your number was not changed. Enter the new number again to get a new code."}}
+	s.render(w, r, http.StatusUnprocessableEntity, "my_details", p)
 }
 
 func (s *Server) phoneChangeCancel(w http.ResponseWriter, r *http.Request) {

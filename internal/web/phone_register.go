@@ -34,8 +34,12 @@ func (s *Server) registerPage(r *http.Request, sess *login.Session) (*page, erro
 	if err != nil {
 		return nil, err
 	}
-	if sess.PendingPhone == "" {
+	switch {
+	case sess.PendingPhone == "":
 		p.Code = codeView{}
+	case !p.Code.Sent:
+		// Sending failed: offer the number again, to correct or retry.
+		p.Form.Phone = sess.PendingPhone
 	}
 	return p, nil
 }
@@ -60,9 +64,14 @@ func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	if le.Kind != login.KindInvalidInput {
-		// The number was fine but sending was not: the code form shows
-		// why and offers to send again.
+	switch le.Kind {
+	case login.KindCodeExhausted, login.KindCodeLocked:
+		s.codeFailed(w, r, sess, err, "register_phone", registerTitle, store.PurposeRegisterPhone)
+		return
+	case login.KindInvalidInput:
+	default:
+		// The number was fine but sending was not: the screen shows why
+		// and offers to send again.
 		http.Redirect(w, r, "/login/phone?m="+sendProblemKey(err), http.StatusSeeOther)
 		return
 	}

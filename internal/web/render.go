@@ -51,11 +51,13 @@ type codeView struct {
 	now time.Time
 }
 
-func (c codeView) ResendAtUnix() int64 {
+// ResendAtMillis is when a new code may be asked for, for the script that
+// counts down (milliseconds, so it never enables the button too early).
+func (c codeView) ResendAtMillis() int64 {
 	if !c.Sent {
 		return 0
 	}
-	return c.ResendAt.Unix()
+	return c.ResendAt.UnixMilli()
 }
 
 // CooldownSeconds is the wait before a new code can be asked for, as the
@@ -64,7 +66,8 @@ func (c codeView) CooldownSeconds() int {
 	if !c.Sent {
 		return 0
 	}
-	return max(0, int(c.ResendAt.Sub(c.now).Round(time.Second)/time.Second))
+	wait := c.ResendAt.Sub(c.now)
+	return max(0, int((wait+time.Second-1)/time.Second))
 }
 
 // page is what every template gets; handlers fill in their own parts.

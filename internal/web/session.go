@@ -74,6 +74,7 @@ func stagePath(stage store.Stage) string {
 // the person where they belong (to log in, or to the step they are at) and
 // returns nil: a half-finished login reaches no page of another stage.
 func (s *Server) requireStage(w http.ResponseWriter, r *http.Request, stage store.Stage) *login.Session {
+	_, cookieErr := r.Cookie(s.cookie.session)
 	sess, err := s.session(w, r)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -81,8 +82,10 @@ func (s *Server) requireStage(w http.ResponseWriter, r *http.Request, stage stor
 	}
 	if sess == nil {
 		target := "/login"
-		if stage != store.StageFull {
-			target = "/login?m=expired"
+		if cookieErr == nil {
+			// There was a session, and it is over: say why the person is
+			// asked to log in again.
+			target = "/login?m=ended"
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return nil

@@ -315,7 +315,7 @@ func TestWithoutSessionEverythingGoesToLogin(t *testing.T) {
 	}
 	// A forged cookie is no session either.
 	c.Jar.SetCookies(mustURL(e.srv.URL), []*http.Cookie{{Name: "portal_session", Value: strings.Repeat("A", 43)}})
-	if r := e.get(c, "/"); r.location != "/login" {
+	if r := e.get(c, "/"); !strings.HasPrefix(r.location, "/login") {
 		t.Errorf("forged cookie: %d → %q", r.status, r.location)
 	}
 }
@@ -464,6 +464,30 @@ func TestReauthKeepsTypedNumber(t *testing.T) {
 	r = e.post(c, "/my-details/phone", "phone", "+447546654321", "password", testPassword)
 	if r.location != "/my-details/phone/verify" {
 		t.Fatalf("with the password: %d %s", r.status, r.location)
+	}
+}
+
+func TestEndedSessionIsExplained(t *testing.T) {
+	e := newEnv(t)
+	e.user("two@example.org", "+447546123456")
+	laptop, phone := e.browser(), e.browser()
+	e.loginFull(laptop, "two@example.org", "+447546123456")
+	e.loginFull(phone, "two@example.org", "+447546123456")
+	e.post(phone, "/my-details/phone", "phone", "+447546654321")
+	if r := e.post(phone, "/my-details/phone/verify", "code", e.lastCode("+447546654321")); r.location != "/my-details?m=phone-changed" {
+		t.Fatalf("change: %d %s", r.status, r.location)
+	}
+	r := e.get(laptop, "/my-details")
+	if r.location != "/login?m=ended" {
+		t.Fatalf("the other device: %d → %q, want /login?m=ended", r.status, r.location)
+	}
+	if r := e.get(laptop, r.location); !strings.Contains(r.body, "ended on another device") {
+		t.Fatal("the login screen does not say why")
+	}
+	// After logging out there is nothing to explain.
+	e.post(phone, "/logout")
+	if r := e.get(phone, "/"); r.location != "/login" {
+		t.Fatalf("after logout: %q", r.location)
 	}
 }
 

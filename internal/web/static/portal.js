@@ -3,14 +3,14 @@
   "use strict";
   // Resend cooldown: disable "Send a new code" and count down on screen.
   function tick() {
-    var now = Date.now() / 1000, pending = false;
+    var now = Date.now(), pending = false;
     document.querySelectorAll("[data-cooldown-until]").forEach(function (b) {
-      var left = Math.ceil(Number(b.dataset.cooldownUntil) - now);
+      var left = Math.ceil((Number(b.dataset.cooldownUntil) - now) / 1000);
       b.disabled = left > 0;
       if (left > 0) pending = true;
     });
     document.querySelectorAll("[data-cooldown-note]").forEach(function (p) {
-      var left = Math.ceil(Number(p.dataset.cooldownNote) - now);
+      var left = Math.ceil((Number(p.dataset.cooldownNote) - now) / 1000);
       p.textContent = left > 0 ? "You can ask for a new code in " + left + (left === 1 ? " second." : " seconds.") : "";
     });
     if (pending) setTimeout(tick, 1000);
