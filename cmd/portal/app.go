@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
@@ -34,6 +35,7 @@ type App struct {
 
 	DB     *sqlite.DB
 	Login  *login.Service
+	Admin  *admin.Service
 	Web    *web.Server
 	Outbox *outbox.Outbox // nil unless some messages go to the local outbox
 
@@ -63,8 +65,12 @@ func openDB(ctx context.Context, cfg *config.Config) (*sqlite.DB, error) {
 	return db, nil
 }
 
-// Open wires the portal: database, senders, login service, web server.
-func (a *App) Open(ctx context.Context) error {
+// OpenServices wires everything but the web server: the database, the
+// senders, the login service and the administration service. `serve` (by
+// way of Open) and the `portal user` commands both start here, so a notice
+// sent from the command line goes out exactly as one sent from the console.
+// Nothing listens.
+func (a *App) OpenServices(ctx context.Context) error {
 	cfg := a.Config
 	var err error
 	if a.DB, err = openDB(ctx, cfg); err != nil {
@@ -76,8 +82,7 @@ func (a *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
-
-	sms, mail, err := a.senders(ctx)
+	sms, mail, err := a.senders()
 	if err != nil {
 		return err
 	}
@@ -94,8 +99,22 @@ func (a *App) Open(ctx context.Context) error {
 		BaseURL:    cfg.BaseURL,
 		Log:        a.Log,
 	}
+	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
+	return nil
+}
+
+// Open wires the whole portal: OpenServices, a check of each sender, and
+// the web server.
+func (a *App) Open(ctx context.Context) error {
+	if err := a.OpenServices(ctx); err != nil {
+		return err
+	}
+	a.checkSenders(ctx)
+	cfg := a.Config
+	var err error
 	a.Web, err = web.New(web.Config{
 		Login:          a.Login,
+		Admin:          a.Admin,
 		Log:            a.Log,
 		BaseURL:        cfg.BaseURL,
 		PortalName:     cfg.PortalName,
@@ -105,11 +124,8 @@ func (a *App) Open(ctx context.Context) error {
 	return err
 }
 
-// senders builds the SMS sender and the mailer the configuration asks for,
-// and checks them. A failed check is logged, not fatal: the portal still
-// serves what it can (the other channel, accounts without MFA), and the
-// operator sees the problem at once.
-func (a *App) senders(ctx context.Context) (delivery.SMSSender, delivery.Mailer, error) {
+// senders builds the SMS sender and the mailer the configuration asks for.
+func (a *App) senders() (delivery.SMSSender, delivery.Mailer, error) {
 	cfg := a.Config
 	var sms delivery.SMSSender
 	var mail delivery.Mailer
@@ -138,13 +154,22 @@ func (a *App) senders(ctx context.Context) (delivery.SMSSender, delivery.Mailer,
 	} else {
 		mail = a.Outbox
 	}
+	return sms, mail, nil
+}
+
+// checkSenders checks each sender once at start-up. A failed check is
+// logged, not fatal: the portal still serves what it can (the other
+// channel, accounts without MFA), and the operator sees the problem at
+// once. The `portal user` commands skip it: a notice that cannot be sent
+// is logged when it fails.
+func (a *App) checkSenders(ctx context.Context) {
 	type check struct {
 		name   string
 		sender any
 	}
-	checks := []check{{"SMS (" + cfg.SMSProvider + ")", sms}}
-	if any(mail) != any(sms) { // the outbox serves both; check it once
-		checks = append(checks, check{"email", mail})
+	checks := []check{{"SMS (" + a.Config.SMSProvider + ")", a.Login.SMS}}
+	if any(a.Login.Mail) != any(a.Login.SMS) { // the outbox serves both; check it once
+		checks = append(checks, check{"email", a.Login.Mail})
 	}
 	for _, c := range checks {
 		if checker, ok := c.sender.(delivery.Checker); ok {
@@ -156,7 +181,6 @@ func (a *App) senders(ctx context.Context) (delivery.SMSSender, delivery.Mailer,
 			}
 		}
 	}
-	return sms, mail, nil
 }
 
 // keyFile reads the code-hash key kept beside a SQLite database, creating
@@ -249,8 +273,12 @@ func (a *App) sweepSessions(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
+// Close waits for the login service's background work, then releases the
+// database.
 func (a *App) Close() error {
+	if a.Login != nil {
+		a.Login.Wait()
+	}
 	if a.DB != nil {
 		return a.DB.Close()
 	}

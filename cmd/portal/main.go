@@ -1,8 +1,8 @@
 // Command portal runs Provider Portal: `portal serve` for the web server,
-// `portal migrate` for the database schema, and `portal user create` to
-// add an account from a script. Configuration comes from PORTAL_*
-// environment variables (see `portal help`). This package only wires the
-// internal packages together.
+// `portal migrate` for the database schema, and `portal user …` to add an
+// account from a script or help a locked-out provider. Configuration comes
+// from PORTAL_* environment variables (see `portal help`). This package
+// only wires the internal packages together.
 package main
 
 import (
@@ -40,6 +40,29 @@ Usage:
                                standard input (one line)
   portal help                  this text and the environment variables
 
+Helping a provider (as in the administrators' console: each change takes a
+reason, is audited, and the person is told by email):
+  portal user list [--search S] [--limit N] [--after EMAIL]
+                               users with role, masked phone, MFA state,
+                               locks and last login; 50 a page by default
+  portal user show --email E   one user and their 10 most recent events
+  portal user set-phone --email E --phone P --reason R
+                               change the phone login codes go to
+  portal user mfa-disable --email E [--for 24h] --reason R
+                               log in without a code for 1h to 7d (e.g. 36h,
+                               2d); codes come back by themselves after
+  portal user mfa-enable --email E --reason R
+                               end a temporary MFA disable early
+  portal user unlock --email E --reason R
+                               lift locks from wrong passwords or codes
+  portal user reset-password --email E --reason R
+                               email a password reset link
+  portal user deactivate --email E --reason R
+  portal user reactivate --email E --reason R
+  portal user make-admin --email E [--remove] --reason R
+                               give (or take) the administrator role; the
+                               last administrator keeps it
+
 Environment:
 `
 
@@ -54,11 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout)
 	case "user":
-		if len(args) < 2 || args[1] != "create" {
-			fmt.Fprintln(stderr, "portal user: the only subcommand is: portal user create --email E --name N [--admin]")
-			return errUsage
-		}
-		return userCreate(ctx, args[2:], getenv, stdin, stdout, stderr)
+		return runUser(ctx, args[1:], cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return nil

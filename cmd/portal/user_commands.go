@@ -1,0 +1,613 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/phone"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// The `portal user …` commands let an operator help a provider who is
+// locked out, from the machine that holds the database. Each one parses its
+// flags, finds the account by --email and calls the administration service
+// as admin.Operator(): the rules, audit entries and email notices are those
+// of the web console. Nothing here decides what is allowed.
+
+// cmdIO is what a command reads and writes.
+type cmdIO struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// userCommands are the subcommands of `portal user`, by name.
+var userCommands = map[string]func(ctx context.Context, args []string, x cmdIO) error{
+	"create": func(ctx context.Context, args []string, x cmdIO) error {
+		return userCreate(ctx, args, x.getenv, x.stdin, x.stdout, x.stderr)
+	},
+	"list": userList,
+	"show": userShow,
+
+	"set-phone":      changeCommand(setPhone),
+	"mfa-disable":    changeCommand(mfaDisable),
+	"mfa-enable":     changeCommand(mfaEnable),
+	"unlock":         changeCommand(unlock),
+	"reset-password": changeCommand(resetPassword),
+	"deactivate":     changeCommand(deactivate),
+	"reactivate":     changeCommand(reactivate),
+	"make-admin":     changeCommand(makeAdmin),
+}
+
+const userSubcommands = "create, list, show, set-phone, mfa-disable, mfa-enable, unlock, reset-password, deactivate, reactivate, make-admin"
+
+func runUser(ctx context.Context, args []string, x cmdIO) error {
+	if len(args) == 0 {
+		fmt.Fprintf(x.stderr, "portal user: name a subcommand: %s (portal help)\n", userSubcommands)
+		return errUsage
+	}
+	cmd, ok := userCommands[args[0]]
+	if !ok {
+		fmt.Fprintf(x.stderr, "portal user: unknown subcommand %q; use one of: %s (portal help)\n", args[0], userSubcommands)
+		return errUsage
+	}
+	return cmd(ctx, args[1:], x)
+}
+
+// parseFlags parses args into fs and checks that each flag named in
+// required was given a value. Problems are usage errors, explained on
+// stderr with the command's usage line.
+func parseFlags(fs *flag.FlagSet, args []string, line string, stderr io.Writer, required ...string) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n", line)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage // the flag package has said why
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\nusage: %s\n", fs.Name(), fs.Arg(0), line)
+		return errUsage
+	}
+	for _, name := range required {
+		if fs.Lookup(name).Value.String() == "" {
+			why := ""
+			if name == "reason" {
+				why = " (it is kept in the audit log)"
+			}
+			fmt.Fprintf(stderr, "%s: --%s is required%s\nusage: %s\n", fs.Name(), name, why, line)
+			return errUsage
+		}
+	}
+	return nil
+}
+
+// openServices opens the database and builds the services as `serve` does.
+func openServices(ctx context.Context, getenv func(string) string, stderr io.Writer) (*App, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{Config: cfg, Log: newLogger(cfg, stderr)}
+	if err := app.OpenServices(ctx); err != nil {
+		app.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// findUser looks up the account with this email address.
+func findUser(ctx context.Context, app *App, email string) (*store.User, error) {
+	email = login.NormalizeEmail(email)
+	u, err := app.DB.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no user with email %s", email)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// plain turns a refusal of the domain into its sentence, without the
+// package prefix; other errors are internal and keep their context.
+func plain(err error) error {
+	var le *login.Error
+	if errors.As(err, &le) {
+		return errors.New(le.Message)
+	}
+	return err
+}
+
+// change is a command that changes one account. Every change takes
+// --email and --reason; flags adds the command's own flags and returns
+// the action to run and which of its flags are required.
+type change struct {
+	name  string // "set-phone"
+	line  string // the usage line
+	flags func(fs *flag.FlagSet) (act action, required []string)
+}
+
+// action carries out a change on u and returns what to tell the operator.
+type action func(ctx context.Context, app *App, u *store.User, reason string) (string, error)
+
+func changeCommand(c change) func(ctx context.Context, args []string, x cmdIO) error {
+	return func(ctx context.Context, args []string, x cmdIO) error {
+		fs := flag.NewFlagSet("portal user "+c.name, flag.ContinueOnError)
+		email := fs.String("email", "", "email address of the account (required)")
+		reason := fs.String("reason", "", "why; kept in the audit log and told to the person (required)")
+		act, required := c.flags(fs)
+		if err := parseFlags(fs, args, c.line, x.stderr, append([]string{"email", "reason"}, required...)...); err != nil {
+			return err
+		}
+		app, err := openServices(ctx, x.getenv, x.stderr)
+		if err != nil {
+			return err
+		}
+		defer app.Close()
+		u, err := findUser(ctx, app, *email)
+		if err != nil {
+			return err
+		}
+		msg, err := act(ctx, app, u, *reason)
+		if err != nil {
+			return plain(err)
+		}
+		fmt.Fprintln(x.stdout, msg)
+		return nil
+	}
+}
+
+// reload reads u again after a change, to report what is now stored.
+func reload(ctx context.Context, app *App, u *store.User) (*store.User, error) {
+	nu, err := app.DB.UserByID(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read %s again: %w", u.Email, err)
+	}
+	return nu, nil
+}
+
+var setPhone = change{
+	name: "set-phone",
+	line: "portal user set-phone --email E --phone P --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		number := fs.String("phone", "", "mobile number with country code, e.g. +447546123456 (required)")
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.SetPhone(ctx, admin.Operator(), u.ID, *number, reason); err != nil {
+				return "", err
+			}
+			nu, err := reload(ctx, app, u)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Login codes for %s now go to %s. Their sessions were ended and they were told by email.",
+				nu.Email, phone.Mask(nu.Phone)), nil
+		}, []string{"phone"}
+	},
+}
+
+var mfaDisable = change{
+	name: "mfa-disable",
+	line: "portal user mfa-disable --email E [--for 24h] --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		d := durationFlag(admin.DefaultDisable)
+		fs.Var(&d, "for", "how long, from 1h to 7d: a Go duration (90m, 36h) or days (2d)")
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.DisableMFA(ctx, admin.Operator(), u.ID, time.Duration(d), reason); err != nil {
+				return "", err
+			}
+			nu, err := reload(ctx, app, u)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s can log in with email and password alone until %s; then codes are required again by themselves. They were told by email.",
+				nu.Email, stamp(nu.MFADisabledUntil)), nil
+		}, nil
+	},
+}
+
+var mfaEnable = change{
+	name: "mfa-enable",
+	line: "portal user mfa-enable --email E --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.EndMFADisable(ctx, admin.Operator(), u.ID, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Login codes are on again for %s as the MFA policy says. They were told by email.", u.Email), nil
+		}, nil
+	},
+}
+
+var unlock = change{
+	name: "unlock",
+	line: "portal user unlock --email E --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.Unlock(ctx, admin.Operator(), u.ID, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s is unlocked: wrong passwords and codes no longer hold them back. They were told by email.", u.Email), nil
+		}, nil
+	},
+}
+
+var resetPassword = change{
+	name: "reset-password",
+	line: "portal user reset-password --email E --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.SendPasswordReset(ctx, admin.Operator(), u.ID, reason); err != nil {
+				return "", fmt.Errorf("the password reset email to %s was not sent: %w", u.Email, err)
+			}
+			return fmt.Sprintf("A password reset link (valid %s) was emailed to %s. Their current password works until they use it.",
+				minutes(login.ResetLinkTTL), u.Email), nil
+		}, nil
+	},
+}
+
+var deactivate = change{
+	name: "deactivate",
+	line: "portal user deactivate --email E --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, false, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s is deactivated and logged out everywhere. They were told by email.", u.Email), nil
+		}, nil
+	},
+}
+
+var reactivate = change{
+	name: "reactivate",
+	line: "portal user reactivate --email E --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, true, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s is active again. They were told by email.", u.Email), nil
+		}, nil
+	},
+}
+
+var makeAdmin = change{
+	name: "make-admin",
+	line: "portal user make-admin --email E [--remove] --reason R",
+	flags: func(fs *flag.FlagSet) (action, []string) {
+		remove := fs.Bool("remove", false, "take the administrator role instead of giving it")
+		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+			if err := app.Admin.SetRole(ctx, admin.Operator(), u.ID, !*remove, reason); err != nil {
+				return "", err
+			}
+			if *remove {
+				return fmt.Sprintf("%s is no longer an administrator. They were told by email.", u.Email), nil
+			}
+			return fmt.Sprintf("%s is now an administrator. They were told by email.", u.Email), nil
+		}, nil
+	},
+}
+
+// durationFlag is a Go duration ("36h", "90m") or a whole number of days
+// ("2d"). The range is the domain's to check.
+type durationFlag time.Duration
+
+// String writes "24h" rather than "24h0m0s".
+func (d *durationFlag) String() string {
+	s := time.Duration(*d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func (d *durationFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return errors.New("give a duration such as 24h, 90m or 2d")
+		}
+		// Anything past 7 days is refused by the domain; capping here
+		// only keeps the multiplication from overflowing.
+		n = min(n, 1000)
+		*d = durationFlag(time.Duration(n) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("give a duration such as 24h, 90m or 2d")
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+func minutes(d time.Duration) string {
+	return fmt.Sprintf("%d minutes", int(d/time.Minute))
+}
+
+// maxListLimit bounds one page of `portal user list`.
+const maxListLimit = 500
+
+func userList(ctx context.Context, args []string, x cmdIO) error {
+	const line = "portal user list [--search S] [--limit N] [--after EMAIL]"
+	fs := flag.NewFlagSet("portal user list", flag.ContinueOnError)
+	search := fs.String("search", "", "part of the name or email, or digits of the phone number")
+	limit := fs.Int("limit", 50, fmt.Sprintf("at most this many users (1 to %d)", maxListLimit))
+	after := fs.String("after", "", "continue after this email (printed at the end of a page)")
+	if err := parseFlags(fs, args, line, x.stderr); err != nil {
+		return err
+	}
+	if *limit < 1 || *limit > maxListLimit {
+		fmt.Fprintf(x.stderr, "portal user list: --limit must be from 1 to %d\nusage: %s\n", maxListLimit, line)
+		return errUsage
+	}
+	app, err := openServices(ctx, x.getenv, x.stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	// One more than asked tells whether there is a next page.
+	users, err := app.DB.ListUsers(ctx, store.UserQuery{
+		Search: strings.TrimSpace(*search), After: login.NormalizeEmail(*after), Limit: *limit + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	more := len(users) > *limit
+	if more {
+		users = users[:*limit]
+	}
+	if len(users) == 0 {
+		if *search != "" {
+			fmt.Fprintf(x.stdout, "No users match %q.\n", *search)
+		} else {
+			fmt.Fprintln(x.stdout, "No users.")
+		}
+		return nil
+	}
+	st, err := newStatus(ctx, app)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tACCOUNT\tPHONE\tMFA\tLOCKED\tLAST LOGIN")
+	for i := range users {
+		u := &users[i]
+		locked, err := st.locked(ctx, u)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			printable(u.Email), printable(u.Name), role(u), accountState(u), maskedPhone(u), st.mfa(u), locked, lastLogin(u))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if more {
+		fmt.Fprintf(x.stdout, "more: --after %s\n", users[len(users)-1].Email)
+	}
+	return nil
+}
+
+// recentEvents is how many audit events `portal user show` prints.
+const recentEvents = 10
+
+func userShow(ctx context.Context, args []string, x cmdIO) error {
+	const line = "portal user show --email E"
+	fs := flag.NewFlagSet("portal user show", flag.ContinueOnError)
+	email := fs.String("email", "", "email address of the account (required)")
+	if err := parseFlags(fs, args, line, x.stderr, "email"); err != nil {
+		return err
+	}
+	app, err := openServices(ctx, x.getenv, x.stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	u, err := findUser(ctx, app, *email)
+	if err != nil {
+		return err
+	}
+	st, err := newStatus(ctx, app)
+	if err != nil {
+		return err
+	}
+	locked, err := st.locked(ctx, u)
+	if err != nil {
+		return err
+	}
+	events, err := app.DB.AuditForUser(ctx, u.ID, recentEvents)
+	if err != nil {
+		return fmt.Errorf("read audit log: %w", err)
+	}
+
+	tw := tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"Email", printable(u.Email)},
+		{"Name", printable(u.Name)},
+		{"Role", role(u)},
+		{"Account", accountState(u)},
+		{"Phone", maskedPhone(u)},
+		{"MFA", st.mfa(u)},
+		{"Wrong codes in a row", strconv.Itoa(u.CodeFailures)},
+		{"Locked", locked},
+		{"Created", stamp(u.CreatedAt)},
+		{"Last login", lastLogin(u)},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(x.stdout, "\nRecent events (newest first):\n")
+	if len(events) == 0 {
+		fmt.Fprintln(x.stdout, "none")
+		return nil
+	}
+	names := map[int64]string{u.ID: u.Email}
+	actor := func(id int64) string {
+		if id == 0 {
+			return "-"
+		}
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := fmt.Sprintf("user %d", id)
+		if a, err := app.DB.UserByID(ctx, id); err == nil {
+			n = a.Email
+		}
+		names[id] = n
+		return n
+	}
+	tw = tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME (UTC)\tEVENT\tOUTCOME\tBY\tIP\tCLIENT\tDETAIL")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			e.Time.UTC().Format(time.DateTime), printable(e.Event), printable(e.Outcome), printable(actor(e.ActorID)),
+			orDash(printable(e.IP)), orDash(printable(shorten(e.UserAgent, 40))), orDash(printable(e.Detail)))
+	}
+	return tw.Flush()
+}
+
+// status describes accounts for the list and the details: MFA state and
+// locks, as of one moment.
+type status struct {
+	app            *App
+	now            time.Time
+	portalRequires bool
+}
+
+func newStatus(ctx context.Context, app *App) (*status, error) {
+	// The portal-wide policy as package login reads it: required unless
+	// an administrator made it optional.
+	v, ok, err := app.DB.Setting(ctx, login.SettingMFAPolicy)
+	if err != nil {
+		return nil, fmt.Errorf("read MFA policy: %w", err)
+	}
+	return &status{app: app, now: time.Now().UTC(), portalRequires: !ok || v != "optional"}, nil
+}
+
+// mfa says whether a login of u asks for a code: "required", "disabled
+// until …", "exempt", "not yet registered" (required, but the phone is
+// registered at the next login) or "off (portal policy)".
+func (s *status) mfa(u *store.User) string {
+	switch {
+	case !u.MFADisabledUntil.IsZero() && s.now.Before(u.MFADisabledUntil):
+		return "disabled until " + stamp(u.MFADisabledUntil)
+	case login.MFARequired(u, s.portalRequires, s.now) && u.Phone == "":
+		return "not yet registered"
+	case login.MFARequired(u, s.portalRequires, s.now):
+		return "required"
+	case u.MFA == store.MFAExempt:
+		return "exempt"
+	default:
+		return "off (portal policy)"
+	}
+}
+
+// locked says whether wrong codes or wrong passwords hold u back now, and
+// until when.
+func (s *status) locked(ctx context.Context, u *store.User) (string, error) {
+	t, err := s.app.DB.Throttle(ctx, login.AccountThrottleKey(u.Email))
+	if err != nil {
+		return "", fmt.Errorf("read password lock of %s: %w", u.Email, err)
+	}
+	var why []string
+	until := time.Time{}
+	if t.LockedUntil.After(s.now) {
+		why = append(why, "passwords")
+		until = t.LockedUntil
+	}
+	if u.CodeLockedUntil.After(s.now) {
+		why = append(why, "codes")
+		until = maxTime(until, u.CodeLockedUntil)
+	}
+	if len(why) == 0 {
+		return "no", nil
+	}
+	return fmt.Sprintf("until %s (%s)", stamp(until), strings.Join(why, ", ")), nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func role(u *store.User) string {
+	if u.Admin {
+		return "administrator"
+	}
+	return "provider"
+}
+
+func accountState(u *store.User) string {
+	if u.Deactivated {
+		return "deactivated"
+	}
+	return "active"
+}
+
+func maskedPhone(u *store.User) string {
+	if u.Phone == "" {
+		return "-"
+	}
+	return phone.Mask(u.Phone)
+}
+
+func lastLogin(u *store.User) string {
+	if u.LastLoginAt.IsZero() {
+		return "never"
+	}
+	return stamp(u.LastLoginAt)
+}
+
+// stamp is how the commands show a moment: UTC, to the minute, as the
+// audit log keeps it.
+func stamp(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// printable keeps what others typed (names, user agents, reasons) from
+// moving the columns or sending escape sequences to the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
