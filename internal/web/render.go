@@ -15,7 +15,9 @@ import (
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "code", "register_phone", "home", "my_details", "change_phone_verify", "setup", "message", "outbox"}
+var pageNames = []string{"login", "code", "register_phone", "home", "my_details", "change_phone_verify", "setup", "message", "outbox",
+	"forgot_password", "reset_password",
+	"admin_confirm", "admin_users", "admin_user", "admin_user_new", "admin_action", "admin_audit", "admin_settings"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -43,6 +45,17 @@ type form struct {
 	Phone string
 	Name  string
 	Token string
+
+	// Administration.
+	Search   string // the user list's search
+	Role     string // "provider" or "administrator"
+	Action   string // the user action whose form is shown back
+	Reason   string
+	Duration string // of an MFA disable: "24h"
+	Policy   string // portal-wide MFA: "required" or "optional"
+	User     string // audit log filters: email, event, from and to dates
+	Event    string
+	From, To string
 }
 
 // codeView is what the code screens show about the current code.
@@ -87,6 +100,19 @@ type page struct {
 	Message         string
 	Link, LinkText  string
 	Messages        []outbox.Message
+
+	FormAction string // where a form shared by two pages posts
+	Sent       bool   // "Forgot your password?" was answered
+
+	// Administration (admin_*.go).
+	AdminNav  string // the current section of the console
+	Accounts  []accountView
+	Account   *accountView
+	Events    []auditRow
+	NextPage  string // link to the next page of a list; "" on the last
+	Action    *actionConfirm
+	StepUp    stepUpView
+	PortalMFA bool // MFA is required for everyone
 }
 
 // FieldError returns the problem with field, or nil.

@@ -1,8 +1,10 @@
 // Package web is the portal's user interface: server-rendered pages for
 // every step of the help article (log in, the code, Update Phone Number, My
-// Details), the first administrator's set-up, the development outbox and
-// the health endpoints. Handlers are short: parse the form, call the login
-// service, render or redirect. Pages work without JavaScript.
+// Details), "Forgot your password?" and the emailed links, the
+// administrators' console under /admin, the first administrator's set-up,
+// the development outbox and the health endpoints. Handlers are short:
+// parse the form, call the login or admin service, render or redirect.
+// Pages work without JavaScript.
 package web
 
 import (
@@ -20,6 +22,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/login"
 )
@@ -36,6 +39,7 @@ const maxFormBytes = 16 << 10
 // Server serves the portal's pages.
 type Server struct {
 	login      *login.Service
+	admin      *admin.Service
 	log        *slog.Logger
 	baseURL    *url.URL
 	portalName string
@@ -48,7 +52,10 @@ type Server struct {
 
 // Config is what New needs.
 type Config struct {
-	Login      *login.Service
+	Login *login.Service
+	// Admin carries out the administrators' actions; nil: one on Login's
+	// store.
+	Admin      *admin.Service
 	Log        *slog.Logger
 	BaseURL    string
 	PortalName string
@@ -69,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		login:      cfg.Login,
+		admin:      cfg.Admin,
 		log:        cfg.Log,
 		baseURL:    u,
 		portalName: cfg.PortalName,
@@ -80,8 +88,17 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.admin == nil {
+		s.admin = &admin.Service{Store: cfg.Login.Store, Login: cfg.Login}
+	}
 	if s.now == nil {
-		s.now = time.Now
+		// The login service's clock, so that pages and rules agree.
+		s.now = func() time.Time {
+			if cfg.Login.Now != nil {
+				return cfg.Login.Now()
+			}
+			return time.Now()
+		}
 	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -123,6 +140,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /my-details/phone/verify", s.phoneChangeVerify)
 	mux.HandleFunc("POST /my-details/phone/resend", s.phoneChangeResend)
 	mux.HandleFunc("POST /my-details/phone/cancel", s.phoneChangeCancel)
+
+	mux.HandleFunc("GET /forgot-password", s.forgotPasswordShow)
+	mux.HandleFunc("POST /forgot-password", s.forgotPasswordSend)
+	mux.HandleFunc("GET /reset-password", s.resetPasswordShow)
+	mux.HandleFunc("POST /reset-password", s.resetPasswordSet)
+	mux.HandleFunc("GET /welcome", s.welcomeShow)
+	mux.HandleFunc("POST /welcome", s.welcomeSet)
+
+	// Administration: every handler starts with requireAdmin.
+	mux.HandleFunc("GET /admin", s.adminHome)
+	mux.HandleFunc("GET /admin/{$}", s.adminHome)
+	mux.HandleFunc("GET /admin/confirm", s.stepUpShow)
+	mux.HandleFunc("POST /admin/confirm", s.stepUpPassword)
+	mux.HandleFunc("POST /admin/confirm/code", s.stepUpVerify)
+	mux.HandleFunc("POST /admin/confirm/resend", s.stepUpResend)
+	mux.HandleFunc("GET /admin/users", s.adminUsers)
+	mux.HandleFunc("GET /admin/users/new", s.adminUserNewShow)
+	mux.HandleFunc("POST /admin/users/new", s.adminUserCreate)
+	mux.HandleFunc("GET /admin/users/{id}", s.adminUserShow)
+	mux.HandleFunc("POST /admin/users/{id}/{action}", s.adminUserAction)
+	mux.HandleFunc("GET /admin/audit", s.adminAudit)
+	mux.HandleFunc("GET /admin/settings", s.adminSettingsShow)
+	mux.HandleFunc("POST /admin/settings", s.adminSettingsSave)
+	mux.HandleFunc("/admin/", s.adminNotFound)
 
 	mux.HandleFunc("GET /setup", s.setupShow)
 	mux.HandleFunc("POST /setup", s.setupCreate)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
@@ -30,6 +31,7 @@ type env struct {
 	t    *testing.T
 	srv  *httptest.Server
 	svc  *login.Service
+	adm  *admin.Service
 	db   *sqlite.DB
 	box  *outbox.Outbox
 	logs *lockedBuffer
@@ -70,8 +72,9 @@ func newEnv(t *testing.T) *env {
 		BaseURL:    "http://localhost",
 		Log:        log,
 	}
+	e.adm = &admin.Service{Store: db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
-	s, err := web.New(web.Config{Login: e.svc, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box})
+	s, err := web.New(web.Config{Login: e.svc, Admin: e.adm, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Who reaches the console: every /admin handler starts with requireAdmin,
+// before it reads a form, so a crafted request of a non-administrator does
+// nothing. The rules themselves are admin.Service.Authorize.
+
+// requireAdmin returns the session of a fully logged-in administrator whose
+// login is fresh. Otherwise it answers and returns false: no session → log
+// in; a half-finished login → back to its step; not an administrator → 403;
+// a login older than the limit → confirm it is you (a GET is sent there, a
+// POST shows it in place and is not carried out).
+func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request) (*login.Session, bool) {
+	sess := s.requireStage(w, r, store.StageFull)
+	if sess == nil {
+		return nil, false
+	}
+	err := s.admin.Authorize(s.actor(r, sess))
+	switch {
+	case err == nil:
+		return sess, true
+	case errors.Is(err, admin.ErrForbidden):
+		s.forbidden(w, r, sess)
+	case errors.Is(err, admin.ErrStale):
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			http.Redirect(w, r, "/admin/confirm?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil, false
+		}
+		s.stepUpPage(w, r, sess, http.StatusOK, safeNext(postReturn(r)), true)
+	default:
+		s.internalError(w, r, err)
+	}
+	return nil, false
+}
+
+// requireAdminStale is requireAdmin for the confirmation pages themselves:
+// an administrator whose login is too old is let through, with fresh
+// reporting whether it still is.
+func (s *Server) requireAdminStale(w http.ResponseWriter, r *http.Request) (sess *login.Session, fresh, ok bool) {
+	sess = s.requireStage(w, r, store.StageFull)
+	if sess == nil {
+		return nil, false, false
+	}
+	err := s.admin.Authorize(s.actor(r, sess))
+	switch {
+	case err == nil:
+		return sess, true, true
+	case errors.Is(err, admin.ErrStale):
+		return sess, false, true
+	case errors.Is(err, admin.ErrForbidden):
+		s.forbidden(w, r, sess)
+	default:
+		s.internalError(w, r, err)
+	}
+	return nil, false, false
+}
+
+func (s *Server) actor(r *http.Request, sess *login.Session) admin.Actor {
+	return admin.Actor{Session: sess, Client: s.client(r)}
+}
+
+// forbidden is the 403 page; it says no more than that.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	p := s.newPage("No access", sess)
+	p.Message = "You do not have access to this page."
+	p.Link, p.LinkText = "/", "Go to the start"
+	s.render(w, r, http.StatusForbidden, "message", p)
+}
+
+// postReturn is the page to come back to after confirming a login that was
+// too old for a POST: the user's page for an action on a user, else the
+// page of the form.
+func postReturn(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" {
+		return "/admin/users/" + url.PathEscape(id)
+	}
+	return r.URL.Path
+}
+
+// safeNext returns next if it is a page of the console on this site, else
+// the user list: the confirmation page never sends anyone elsewhere.
+func safeNext(next string) string {
+	const fallback = "/admin/users"
+	if next == "" || len(next) > 1024 || strings.ContainsAny(next, "\\\x00\r\n\t") || strings.HasPrefix(next, "//") {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(next, "/") {
+		return fallback
+	}
+	clean := path.Clean(u.Path)
+	if clean != "/admin" && !strings.HasPrefix(clean, "/admin/") || strings.HasPrefix(clean, "/admin/confirm") {
+		return fallback
+	}
+	out := (&url.URL{Path: clean}).EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.Query().Encode()
+	}
+	return out
+}
+
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.requireAdmin(w, r); !ok {
+		return
+	}
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+// adminNotFound answers unknown addresses under /admin, to administrators
+// only: others learn nothing about what exists there.
+func (s *Server) adminNotFound(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.requireAdmin(w, r); !ok {
+		return
+	}
+	s.notFound(w, r)
+}

@@ -1,0 +1,193 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// The audit log page: filters by user, event type and UTC dates, newest
+// first, paged by event id so that it stays quick on millions of rows.
+
+const auditPerPage = 50
+
+// auditRow is one event as the tables show it: people by email.
+type auditRow struct {
+	Time, Event, Outcome, Actor, Subject, IP, UserAgent, Detail string
+}
+
+// eventOption is an entry of the event type filter.
+type eventOption struct{ Value, Label string }
+
+// eventKinds filter by prefix; eventNames are the events the portal
+// writes, for an exact match.
+var (
+	eventKinds = []eventOption{
+		{"login.", "Login steps (login.…)"},
+		{"code.", "Codes sent and verified (code.…)"},
+		{"phone.", "Phone numbers (phone.…)"},
+		{"password.", "Passwords (password.…)"},
+		{"account.", "Accounts (account.…)"},
+		{"admin.", "Administrator actions (admin.…)"},
+	}
+	eventNames = []string{
+		"login", "logout", "login.password", "login.email_fallback", "login.reauthenticate", "login.step_up",
+		"code.sent", "code.verify",
+		"phone.registered", "phone.changed",
+		"password.reset_requested", "password.set",
+		"account.created", "account.locked",
+		"admin.user_created", "admin.mfa_disabled", "admin.mfa_enabled", "admin.mfa_override", "admin.phone_changed",
+		"admin.unlocked", "admin.password_reset_sent", "admin.sessions_ended", "admin.deactivated", "admin.reactivated",
+		"admin.role_granted", "admin.role_removed", "admin.mfa_policy",
+	}
+)
+
+// EventKinds and EventNames feed the event type filter.
+func (p *page) EventKinds() []eventOption { return eventKinds }
+func (p *page) EventNames() []string      { return eventNames }
+
+func knownEvent(v string) bool {
+	return slices.ContainsFunc(eventKinds, func(o eventOption) bool { return o.Value == v }) || slices.Contains(eventNames, v)
+}
+
+// auditRows writes events for people, looking each account up once.
+func (s *Server) auditRows(ctx context.Context, events []store.AuditEvent) ([]auditRow, error) {
+	emails := map[int64]string{0: "—"}
+	who := func(id int64) (string, error) {
+		if e, ok := emails[id]; ok {
+			return e, nil
+		}
+		u, err := s.login.Store.UserByID(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			emails[id] = fmt.Sprintf("account %d (deleted)", id)
+		case err != nil:
+			return "", fmt.Errorf("audit: look up user %d: %w", id, err)
+		default:
+			emails[id] = u.Email
+		}
+		return emails[id], nil
+	}
+	rows := make([]auditRow, 0, len(events))
+	for _, e := range events {
+		actor, err := who(e.ActorID)
+		if err != nil {
+			return nil, err
+		}
+		subject, err := who(e.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, auditRow{
+			Time: e.Time.UTC().Format("2006-01-02 15:04:05"), Event: e.Event, Outcome: e.Outcome,
+			Actor: actor, Subject: subject, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail,
+		})
+	}
+	return rows, nil
+}
+
+// parseDay reads a date of <input type="date"> as the start of that UTC day.
+func parseDay(v string) (time.Time, bool) {
+	t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(v), time.UTC)
+	return t, err == nil
+}
+
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireAdmin(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	in := r.URL.Query()
+	p := s.adminPage("Audit log", "audit", sess)
+	f := &p.Form
+	f.User, f.Event, f.From, f.To = strings.TrimSpace(in.Get("user")), in.Get("event"), in.Get("from"), in.Get("to")
+
+	q := store.AuditQuery{Limit: auditPerPage + 1}
+	if f.User != "" {
+		u, err := s.login.Store.UserByEmail(ctx, login.NormalizeEmail(f.User))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p.Errors = append(p.Errors, problem{"user", "There is no account with this email address. Check it, or leave the field empty for everyone."})
+		case err != nil:
+			s.internalError(w, r, err)
+			return
+		default:
+			q.UserID = u.ID
+		}
+	}
+	if f.Event != "" {
+		if knownEvent(f.Event) {
+			q.Event = f.Event
+		} else {
+			p.Errors = append(p.Errors, problem{"event", "Choose an event type from the list."})
+		}
+	}
+	if f.From != "" {
+		if t, ok := parseDay(f.From); ok {
+			q.Since = t
+		} else {
+			p.Errors = append(p.Errors, problem{"from", "Enter the From date as year-month-day, for example 2026-01-31."})
+		}
+	}
+	if f.To != "" {
+		if t, ok := parseDay(f.To); ok {
+			q.Until = t.AddDate(0, 0, 1) // the To day is included
+		} else {
+			p.Errors = append(p.Errors, problem{"to", "Enter the To date as year-month-day, for example 2026-01-31."})
+		}
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		p.Errors = append(p.Errors, problem{"to", "The To date is before the From date."})
+	}
+	if len(p.Errors) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_audit", p)
+		return
+	}
+	if before, err := strconv.ParseInt(in.Get("before"), 10, 64); err == nil && before > 0 {
+		q.BeforeID = before
+	}
+
+	events, err := s.login.Store.ListAudit(ctx, q)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	more := len(events) > auditPerPage
+	if more {
+		events = events[:auditPerPage]
+	}
+	if p.Events, err = s.auditRows(ctx, events); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	filters := url.Values{}
+	for k, v := range map[string]string{"user": f.User, "event": f.Event, "from": f.From, "to": f.To} {
+		if v != "" {
+			filters.Set(k, v)
+		}
+	}
+	if more {
+		next := url.Values{"before": {strconv.FormatInt(events[len(events)-1].ID, 10)}}
+		for k, v := range filters {
+			next[k] = v
+		}
+		p.NextPage = "/admin/audit?" + next.Encode()
+	}
+	if q.BeforeID != 0 {
+		p.Link, p.LinkText = "/admin/audit", "Newest entries"
+		if len(filters) > 0 {
+			p.Link += "?" + filters.Encode()
+		}
+	}
+	s.render(w, r, http.StatusOK, "admin_audit", p)
+}

@@ -1,0 +1,270 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/phone"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// The actions on a user's page. Each is a small form with a Reason; the
+// first POST shows what will happen and asks to confirm (confirm=yes);
+// only then does admin.Service act, and the user's page says what was done.
+
+// mfaDurations are the choices of "Disable MFA temporarily".
+var mfaDurations = []durationOption{
+	{"1h", "1 hour"}, {"4h", "4 hours"}, {"8h", "8 hours"}, {"24h", "24 hours"},
+	{"48h", "2 days"}, {"72h", "3 days"}, {"168h", "7 days"},
+}
+
+const defaultDuration = "24h"
+
+// actionInput is what an action's form sent, checked.
+type actionInput struct {
+	Reason   string
+	Duration time.Duration // disable-mfa
+	Label    string        // the duration in words
+	Phone    string        // update-phone: the number, normalised
+}
+
+// userAction is one action of a user's page.
+type userAction struct {
+	Title  string // the button's words, and the confirmation's heading
+	Notice string // key of the user page's notice afterwards
+	// question says what will happen, for the confirmation.
+	question func(s *Server, u *store.User, in actionInput) string
+	run      func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error
+}
+
+var userActions = map[string]userAction{
+	"disable-mfa": {
+		Title: "Disable MFA temporarily", Notice: "mfa-disabled",
+		question: func(s *Server, u *store.User, in actionInput) string {
+			return fmt.Sprintf("Disable MFA for %s for %s? They will log in with email and password alone until %s; then the code is asked for again by itself. They will be told by email and logged out everywhere.",
+				u.Name, in.Label, formatTime(s.now().Add(in.Duration)))
+		},
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.DisableMFA(ctx, a, u.ID, in.Duration, in.Reason)
+		},
+	},
+	"end-mfa-disable": {
+		Title: "End MFA disable now", Notice: "mfa-enabled",
+		question: func(s *Server, u *store.User, in actionInput) string {
+			return fmt.Sprintf("End the MFA disable for %s now? From their next login the code is asked for again (if MFA applies to them). They will be told by email.", u.Name)
+		},
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.EndMFADisable(ctx, a, u.ID, in.Reason)
+		},
+	},
+	"update-phone": {
+		Title: "Update phone number", Notice: "phone-changed",
+		question: func(s *Server, u *store.User, in actionInput) string {
+			return fmt.Sprintf("Change the phone number of %s to %s? Their next login code goes to that number. They will be told by email and logged out everywhere.", u.Name, in.Phone)
+		},
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.SetPhone(ctx, a, u.ID, in.Phone, in.Reason)
+		},
+	},
+	"require-mfa": override("Require MFA", store.MFARequired,
+		"Require MFA for %s, whatever the portal-wide policy? Every login will ask for a code. They will be told by email."),
+	"exempt-mfa": override("Exempt from MFA", store.MFAExempt,
+		"Exempt %s from MFA? They will log in with email and password alone until this is changed. They will be told by email and logged out everywhere."),
+	"follow-policy": override("Follow portal policy", store.MFAFollowPolicy,
+		"Let %s follow the portal-wide MFA policy? Whether a code is asked for then depends on the Settings page. They will be told by email."),
+	"unlock": {
+		Title: "Unlock", Notice: "unlocked",
+		question: func(s *Server, u *store.User, in actionInput) string {
+			return fmt.Sprintf("Unlock the account of %s? The locks from wrong passwords and wrong codes are lifted, and they can log in again at once. They will be told by email.", u.Name)
+		},
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.Unlock(ctx, a, u.ID, in.Reason)
+		},
+	},
+	"send-reset": {
+		Title: "Send password reset", Notice: "reset-sent",
+		question: func(s *Server, u *store.User, in actionInput) string {
+			return fmt.Sprintf("Email %s a link to set a new password, to %s? It works once, within 30 minutes; their current password keeps working until the link is used.", u.Name, u.Email)
+		},
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.SendPasswordReset(ctx, a, u.ID, in.Reason)
+		},
+	},
+	"end-sessions": {
+		Title: "End all sessions", Notice: "sessions-ended",
+		question: func(s *Server, u *store.User, in actionInput) string {
+			return fmt.Sprintf("End all sessions of %s? They will be logged out on every device and told by email.", u.Name)
+		},
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.EndSessions(ctx, a, u.ID, in.Reason)
+		},
+	},
+	"deactivate": active("Deactivate", false, "deactivated",
+		"Deactivate the account of %s? They will be logged out everywhere and cannot log in until the account is reactivated. They will be told by email."),
+	"reactivate": active("Reactivate", true, "reactivated",
+		"Reactivate the account of %s? They can log in again. They will be told by email."),
+	"make-admin": role("Make administrator", true, "role-granted",
+		"Make %s an administrator? They will be able to use this console, after a full login with password and code. They will be told by email."),
+	"remove-admin": role("Remove administrator", false, "role-removed",
+		"Remove the administrator role from %s? They will no longer reach this console. They will be told by email."),
+}
+
+func override(title string, o store.MFAOverride, question string) userAction {
+	return userAction{
+		Title: title, Notice: "mfa-override",
+		question: func(s *Server, u *store.User, in actionInput) string { return fmt.Sprintf(question, u.Name) },
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.SetMFAOverride(ctx, a, u.ID, o, in.Reason)
+		},
+	}
+}
+
+func active(title string, on bool, notice, question string) userAction {
+	return userAction{
+		Title: title, Notice: notice,
+		question: func(s *Server, u *store.User, in actionInput) string { return fmt.Sprintf(question, u.Name) },
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.SetActive(ctx, a, u.ID, on, in.Reason)
+		},
+	}
+}
+
+func role(title string, isAdmin bool, notice, question string) userAction {
+	return userAction{
+		Title: title, Notice: notice,
+		question: func(s *Server, u *store.User, in actionInput) string { return fmt.Sprintf(question, u.Name) },
+		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
+			return s.admin.SetRole(ctx, a, u.ID, isAdmin, in.Reason)
+		},
+	}
+}
+
+// actionConfirm is the confirmation of an action.
+type actionConfirm struct {
+	Title    string
+	Question string
+	Path     string // where the confirmed form posts
+	Hidden   []hiddenField
+}
+
+type hiddenField struct{ Name, Value string }
+
+// readAction checks what an action's form sent: a reason, and the
+// duration or number the action needs. The domain checks again; this
+// keeps the confirmation from promising what cannot be done.
+func readAction(name string, r *http.Request) (actionInput, []problem) {
+	in := actionInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
+	var probs []problem
+	switch name {
+	case "disable-mfa":
+		v := r.PostForm.Get("duration")
+		for _, d := range mfaDurations {
+			if d.Value == v {
+				in.Duration, _ = time.ParseDuration(v)
+				in.Label = d.Label
+			}
+		}
+		if in.Duration == 0 {
+			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from 1 hour to 7 days."})
+		}
+	case "update-phone":
+		number, err := phone.Normalize(r.PostForm.Get("phone"))
+		var pe *phone.Error
+		switch {
+		case errors.As(err, &pe):
+			probs = append(probs, problem{"phone", pe.Message})
+		case err != nil:
+			probs = append(probs, problem{"phone", "Enter the mobile number in international format, for example +447546XXXXXX."})
+		default:
+			in.Phone = number
+		}
+	}
+	if in.Reason == "" {
+		probs = append(probs, problem{name + "-reason", "Give a reason: it is kept in the audit log."})
+	}
+	return in, probs
+}
+
+func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireAdmin(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("action")
+	act, known := userActions[name]
+	if !known {
+		s.notFound(w, r)
+		return
+	}
+	u, ok := s.userFromPath(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.badForm(w, r, err)
+		return
+	}
+	in, probs := readAction(name, r)
+	if len(probs) > 0 {
+		s.userActionProblem(w, r, sess, u, name, probs)
+		return
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		p, err := s.userPage(r.Context(), sess, u)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		p.Title = act.Title
+		p.Form.Reason = in.Reason
+		p.Action = &actionConfirm{
+			Title: act.Title, Question: act.question(s, u, in),
+			Path: fmt.Sprintf("/admin/users/%d/%s", u.ID, name),
+		}
+		if in.Duration != 0 {
+			p.Action.Hidden = append(p.Action.Hidden, hiddenField{"duration", r.PostForm.Get("duration")})
+		}
+		if in.Phone != "" {
+			p.Action.Hidden = append(p.Action.Hidden, hiddenField{"phone", in.Phone})
+		}
+		s.render(w, r, http.StatusOK, "admin_action", p)
+		return
+	}
+	if err := act.run(r.Context(), s, s.actor(r, sess), u, in); err != nil {
+		pr, ok := userProblem(err, "")
+		if !ok {
+			s.internalError(w, r, err)
+			return
+		}
+		if pr.Field == "reason" {
+			pr.Field = name + "-reason"
+		}
+		s.userActionProblem(w, r, sess, u, name, []problem{pr})
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?m=%s", u.ID, act.Notice), http.StatusSeeOther)
+}
+
+// userActionProblem shows the user's page again with the action's form
+// open, what was typed in it, and what is wrong.
+func (s *Server) userActionProblem(w http.ResponseWriter, r *http.Request, sess *login.Session, u *store.User, name string, probs []problem) {
+	p, err := s.userPage(r.Context(), sess, u)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p.Form.Action = name
+	p.Form.Reason = r.PostForm.Get("reason")
+	p.Form.Phone = r.PostForm.Get("phone")
+	if d := r.PostForm.Get("duration"); d != "" {
+		p.Form.Duration = d
+	}
+	p.Errors = probs
+	s.render(w, r, http.StatusUnprocessableEntity, "admin_user", p)
+}

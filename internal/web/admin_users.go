@@ -1,0 +1,150 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/phone"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// The console's list of users: search by name, email or phone digits,
+// pages in email order, and each account's MFA state at a glance.
+
+const (
+	usersPerPage = 50
+	maxSearch    = 100
+	// adminTime is how the console writes a moment (always UTC).
+	adminTime = "2 Jan 2006 15:04 MST"
+)
+
+// accountView is an account as the console shows it.
+type accountView struct {
+	*store.User
+	Self          bool   // the administrator looking at it
+	MaskedPhone   string // "" while no phone is registered
+	MFAState      string // "Required", "Disabled until …", "Exempt", "Not required by policy"
+	MFADisabled   bool   // a temporary disable is running …
+	DisabledUntil string // … until then
+	Locked        bool   // by wrong codes or wrong passwords …
+	LockedUntil   string // … until then
+	LastLogin     string // "Never" before the first completed login
+	Created       string
+}
+
+// accountView describes u at now under the portal-wide policy.
+func (s *Server) accountView(ctx context.Context, sess *login.Session, u *store.User, portalRequires bool, now time.Time) (accountView, error) {
+	v := accountView{User: u, Self: sess.UserID == u.ID, LastLogin: "Never", Created: formatTime(u.CreatedAt)}
+	if u.Phone != "" {
+		v.MaskedPhone = phone.Mask(u.Phone)
+	}
+	if !u.LastLoginAt.IsZero() {
+		v.LastLogin = formatTime(u.LastLoginAt)
+	}
+	v.MFADisabled = now.Before(u.MFADisabledUntil)
+	switch {
+	case v.MFADisabled:
+		v.DisabledUntil = formatTime(u.MFADisabledUntil)
+		v.MFAState = "Disabled until " + v.DisabledUntil
+	case login.MFARequired(u, portalRequires, now):
+		v.MFAState = "Required"
+	case u.MFA == store.MFAExempt:
+		v.MFAState = "Exempt"
+	default:
+		v.MFAState = "Not required by policy"
+	}
+	until := u.CodeLockedUntil
+	t, err := s.login.Store.Throttle(ctx, login.AccountThrottleKey(u.Email))
+	if err != nil {
+		return v, fmt.Errorf("read password lock: %w", err)
+	}
+	if t.LockedUntil.After(until) {
+		until = t.LockedUntil
+	}
+	if now.Before(until) {
+		v.Locked, v.LockedUntil = true, formatTime(until)
+	}
+	return v, nil
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(adminTime)
+}
+
+// portalRequiresMFA reads the portal-wide policy: required unless an
+// administrator chose otherwise (login.SettingMFAPolicy).
+func (s *Server) portalRequiresMFA(ctx context.Context) (bool, error) {
+	v, ok, err := s.login.Store.Setting(ctx, login.SettingMFAPolicy)
+	if err != nil {
+		return true, fmt.Errorf("read MFA policy: %w", err)
+	}
+	return !ok || v != "optional", nil
+}
+
+// adminPage builds a page of the console.
+func (s *Server) adminPage(title, section string, sess *login.Session) *page {
+	p := s.newPage(title, sess)
+	p.AdminNav = section
+	return p
+}
+
+func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireAdmin(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	p := s.adminPage("Users", "users", sess)
+	p.Form.Search = strings.TrimSpace(r.URL.Query().Get("q"))
+	if rs := []rune(p.Form.Search); len(rs) > maxSearch {
+		p.Form.Search = string(rs[:maxSearch])
+	}
+	after := r.URL.Query().Get("after")
+	users, err := s.login.Store.ListUsers(ctx, store.UserQuery{Search: p.Form.Search, After: after, Limit: usersPerPage + 1})
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	more := len(users) > usersPerPage
+	if more {
+		users = users[:usersPerPage]
+	}
+	policy, err := s.portalRequiresMFA(ctx)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	now := s.now()
+	for i := range users {
+		v, err := s.accountView(ctx, sess, &users[i], policy, now)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		p.Accounts = append(p.Accounts, v)
+	}
+	if more {
+		q := url.Values{"after": {users[len(users)-1].Email}}
+		if p.Form.Search != "" {
+			q.Set("q", p.Form.Search)
+		}
+		p.NextPage = "/admin/users?" + q.Encode()
+	}
+	switch {
+	case after != "" && p.Form.Search != "":
+		p.Link, p.LinkText = "/admin/users?"+url.Values{"q": {p.Form.Search}}.Encode(), "Back to the first page"
+	case after != "":
+		p.Link, p.LinkText = "/admin/users", "Back to the first page"
+	case p.Form.Search != "":
+		p.Link, p.LinkText = "/admin/users", "Clear the search"
+	}
+	s.render(w, r, http.StatusOK, "admin_users", p)
+}
