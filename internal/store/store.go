@@ -15,6 +15,10 @@ import (
 // ErrNotFound is returned when a looked-up record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrLastAdmin is returned when a change would leave the portal without an
+// active administrator.
+var ErrLastAdmin = errors.New("store: the last active administrator")
+
 // ErrEmailTaken is returned when a user is created with an email address
 // that another account already uses.
 var ErrEmailTaken = errors.New("store: email already in use")
@@ -89,6 +93,7 @@ const (
 	PurposeLogin         Purpose = "login"
 	PurposeRegisterPhone Purpose = "register_phone"
 	PurposeChangePhone   Purpose = "change_phone"
+	PurposeStepUp        Purpose = "step_up" // an administrator proving a fresh login
 )
 
 // Channel is how a code is delivered.
@@ -148,6 +153,48 @@ type AuditEvent struct {
 	Detail    string // masked destination, channel, reason; never a code or password
 }
 
+// TokenPurpose says what an emailed link is for.
+type TokenPurpose string
+
+const (
+	TokenPasswordReset TokenPurpose = "password_reset" // "Forgot your password?", or sent by an administrator
+	TokenInvite        TokenPurpose = "invite"         // a new account sets its first password
+)
+
+// Token is a single-use link sent by email. Only the SHA-256 of its secret
+// is kept.
+type Token struct {
+	Hash      []byte
+	UserID    int64
+	Purpose   TokenPurpose
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until used
+}
+
+// UserQuery selects a page of users for the administrators' list.
+type UserQuery struct {
+	// Search matches, case-insensitively, a part of the name or email, or
+	// the digits of the phone number; empty matches everyone.
+	Search string
+	// After continues the list after this email (keyset paging in email
+	// order); empty starts at the beginning.
+	After string
+	Limit int // at most this many; 0 means 50
+}
+
+// AuditQuery selects events of the audit log, newest first.
+type AuditQuery struct {
+	UserID int64     // events whose subject or actor is this user; 0: all
+	Event  string    // exact event name, or a prefix ending in "." ("login."); empty: all
+	Since  time.Time // inclusive; zero: no bound
+	Until  time.Time // exclusive; zero: no bound
+	// BeforeID continues the list below this event id (keyset paging);
+	// 0 starts at the newest.
+	BeforeID int64
+	Limit    int // at most this many; 0 means 50
+}
+
 // Store is everything the portal keeps.
 type Store interface {
 	Users
@@ -156,6 +203,7 @@ type Store interface {
 	Throttles
 	Audit
 	Settings
+	Tokens
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
@@ -174,6 +222,23 @@ type Users interface {
 	SetPhone(ctx context.Context, userID int64, phone string) error
 	// SetMFA sets the account's exception to the portal-wide MFA policy.
 	SetMFA(ctx context.Context, userID int64, o MFAOverride) error
+	// SetMFADisabledUntil sets (or, with the zero time, clears) a temporary
+	// MFA exemption.
+	SetMFADisabledUntil(ctx context.Context, userID int64, until time.Time) error
+	// SetPassword replaces the password hash.
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	// ClearCodeLock resets the code-failure count and code lock.
+	ClearCodeLock(ctx context.Context, userID int64) error
+	// SetAdmin gives or takes the administrator role. Taking it from the
+	// last active (not deactivated) administrator fails with ErrLastAdmin,
+	// atomically: of two concurrent demotions of the last two
+	// administrators, one fails.
+	SetAdmin(ctx context.Context, userID int64, admin bool) error
+	// SetDeactivated deactivates or reactivates an account. Deactivating
+	// the last active administrator fails with ErrLastAdmin, atomically.
+	SetDeactivated(ctx context.Context, userID int64, deactivated bool) error
+	// ListUsers returns a page of users in email order.
+	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
 	// RecordLogin notes a completed login: sets LastLoginAt and resets the
 	// code-failure count and code lock.
 	RecordLogin(ctx context.Context, userID int64, at time.Time) error
@@ -261,6 +326,25 @@ type Audit interface {
 	// AuditForUser returns the newest events whose subject or actor is the
 	// user, newest first.
 	AuditForUser(ctx context.Context, userID int64, limit int) ([]AuditEvent, error)
+	// ListAudit returns events matching q, newest (highest id) first. It
+	// stays fast on millions of rows: every filter is served by an index.
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+}
+
+// Tokens keeps single-use emailed links.
+type Tokens interface {
+	// CreateToken stores t, first deleting the user's unused tokens of the
+	// same purpose (a new link voids the old one); ErrNotFound if the user
+	// does not exist.
+	CreateToken(ctx context.Context, t *Token) error
+	// UseToken marks the token with this hash and purpose used at at and
+	// returns it, if and only if it exists, is unused and has not expired
+	// (ExpiresAt > at). Exactly one of concurrent calls succeeds; the rest,
+	// and every other case, get ErrNotFound.
+	UseToken(ctx context.Context, hash []byte, purpose TokenPurpose, at time.Time) (*Token, error)
+	// TokenByHash returns an unused, unexpired token without using it (to
+	// show the form behind a link); ErrNotFound otherwise.
+	TokenByHash(ctx context.Context, hash []byte, purpose TokenPurpose, at time.Time) (*Token, error)
 }
 
 // Settings keeps portal-wide settings as strings.

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,6 +129,27 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// params collects the arguments of a statement built piece by piece.
+type params []any
+
+// add appends v and returns its placeholder, "$n".
+func (p *params) add(v any) string {
+	*p = append(*p, v)
+	return "$" + strconv.Itoa(len(*p))
+}
+
+// defaultPageSize is the page size of the lists when a query asks for none.
+const defaultPageSize = 50
+
+// pageSize is the page size a query's Limit asks for: defaultPageSize for 0
+// (or less).
+func pageSize(limit int) int {
+	if limit <= 0 {
+		return defaultPageSize
+	}
+	return limit
+}
+
 // timeValue converts t for storage: unix milliseconds, or NULL for the zero time.
 func timeValue(t time.Time) any {
 	if t.IsZero() {
@@ -178,6 +200,13 @@ func notFound(err error) error {
 func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isForeignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure.
+func isForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // changedOne returns store.ErrNotFound unless res reports a changed row.

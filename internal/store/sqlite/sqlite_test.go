@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,5 +213,47 @@ func TestConcurrentOpen(t *testing.T) {
 			t.Errorf("Version = %d, %v; want %d", v, err, migrationCount(t))
 		}
 		db.Close()
+	}
+}
+
+// TestTwoInstancesLastAdmin demotes the last two administrators at once
+// through two DBs on one file: the check and the change share a write
+// transaction, so one of the two is refused.
+func TestTwoInstancesLastAdmin(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portal.db")
+	dbs := []*sqlite.DB{open(t, path), open(t, path)}
+	var ids []int64
+	for _, email := range []string{"a@example.org", "b@example.org"} {
+		u := &store.User{Email: email, Admin: true, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		if err := dbs[0].CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	for round := range 10 {
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() { errs[i] = dbs[i].SetDeactivated(ctx, ids[i], true) })
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, store.ErrLastAdmin):
+				refused++
+			case err != nil:
+				t.Fatalf("round %d: SetDeactivated: %v", round, err)
+			}
+		}
+		if refused != 1 {
+			t.Fatalf("round %d: %d of 2 demotions refused, want 1", round, refused)
+		}
+		for _, id := range ids {
+			if err := dbs[1].SetDeactivated(ctx, id, false); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
@@ -200,4 +201,188 @@ func (db *DB) SetSetupToken(ctx context.Context, tokenHash []byte) error {
 		return fmt.Errorf("sqlite: set setup token: %w", err)
 	}
 	return nil
+}
+
+// SetMFADisabledUntil sets the temporary MFA exemption; the zero time clears
+// it. store.ErrNotFound if no such user.
+func (db *DB) SetMFADisabledUntil(ctx context.Context, userID int64, until time.Time) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE users SET mfa_disabled_until = $2 WHERE id = $1`, userID, timeValue(until))
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set MFA disabled until: %w", err)
+	}
+	return nil
+}
+
+// SetPassword replaces the password hash; store.ErrNotFound if no such user.
+func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hash)
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set password: %w", err)
+	}
+	return nil
+}
+
+// ClearCodeLock resets the code-failure count and code lock;
+// store.ErrNotFound if no such user.
+func (db *DB) ClearCodeLock(ctx context.Context, userID int64) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE users SET code_failures = 0, code_locked_until = NULL WHERE id = $1`, userID)
+	if err == nil {
+		err = changedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: clear code lock: %w", err)
+	}
+	return nil
+}
+
+// SetAdmin gives or takes the administrator role; store.ErrNotFound if no
+// such user. Taking it from the last active administrator fails with
+// store.ErrLastAdmin.
+func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if !admin {
+			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET admin = $2 WHERE id = $1`, userID, admin)
+		if err != nil {
+			return err
+		}
+		return changedOne(res)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set admin: %w", err)
+	}
+	return nil
+}
+
+// SetDeactivated deactivates or reactivates an account; store.ErrNotFound
+// if no such user. Deactivating the last active administrator fails with
+// store.ErrLastAdmin.
+func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if deactivated {
+			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET deactivated = $2 WHERE id = $1`, userID, deactivated)
+		if err != nil {
+			return err
+		}
+		return changedOne(res)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set deactivated: %w", err)
+	}
+	return nil
+}
+
+// checkNotLastAdmin returns store.ErrLastAdmin if the user is an active
+// administrator and no other one exists, store.ErrNotFound if there is no
+// such user. It runs in the transaction that makes the change: the write
+// lock, taken at BEGIN IMMEDIATE, keeps a concurrent demotion from passing
+// the same check before this one commits.
+func checkNotLastAdmin(ctx context.Context, tx *sql.Tx, userID int64) error {
+	var active bool
+	err := tx.QueryRowContext(ctx,
+		`SELECT admin AND NOT deactivated FROM users WHERE id = $1`, userID).Scan(&active)
+	if err != nil || !active {
+		return notFound(err)
+	}
+	var others bool
+	err = tx.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM users WHERE admin AND NOT deactivated AND id <> $1)`,
+		userID).Scan(&others)
+	if err != nil {
+		return err
+	}
+	if !others {
+		return store.ErrLastAdmin
+	}
+	return nil
+}
+
+// ListUsers returns a page of users in email order, without regard to case,
+// after q.After. A search matches a part of the name or email (LIKE, which
+// in SQLite ignores the case of ASCII letters only), or, when it holds at
+// least three digits, those digits in the phone number, whatever separates
+// them in the search: "7546 123" finds +447546123456.
+//
+// The ids of the page come from the index users_list, in email order; it
+// also holds what a search looks at, so that a search reads only the index
+// and stops when the page is full, though a search that matches few users
+// reads the whole index. The page's rows are read last, by id.
+func (db *DB) ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error) {
+	query, args := listUsersQuery(q)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer rows.Close()
+	var users []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return users, nil
+}
+
+// listUsersQuery builds the statement for ListUsers.
+func listUsersQuery(q store.UserQuery) (string, []any) {
+	var (
+		p     params
+		where []string
+	)
+	if q.After != "" {
+		where = append(where, `lower(email) > lower(`+p.add(q.After)+`)`)
+	}
+	if q.Search != "" {
+		part := p.add("%" + escapeLike(q.Search) + "%")
+		match := []string{
+			`name LIKE ` + part + ` ESCAPE '\'`,
+			`email LIKE ` + part + ` ESCAPE '\'`,
+		}
+		if digits := digitsOf(q.Search); len(digits) >= 3 {
+			match = append(match, `phone LIKE `+p.add("%"+digits+"%"))
+		}
+		where = append(where, `(`+strings.Join(match, ` OR `)+`)`)
+	}
+	ids := `SELECT id FROM users`
+	if len(where) > 0 {
+		ids += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	ids += ` ORDER BY lower(email) LIMIT ` + p.add(pageSize(q.Limit))
+	return `SELECT ` + userColumns + ` FROM users WHERE id IN (` + ids + `) ORDER BY lower(email)`, p
+}
+
+// escapeLike makes s match itself in a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// digitsOf returns the ASCII digits of s, in order.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }

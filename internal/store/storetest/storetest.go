@@ -20,7 +20,8 @@ import (
 // must return an empty, migrated store and close it when t ends
 // (t.Cleanup).
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	groups := [][]test{usersTests, sessionsTests, challengesTests, throttlesTests, auditTests, settingsTests}
+	groups := [][]test{usersTests, adminsTests, userListTests, sessionsTests, challengesTests,
+		throttlesTests, auditTests, auditListTests, settingsTests, tokensTests}
 	for _, tests := range groups {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

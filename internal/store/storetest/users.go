@@ -17,6 +17,9 @@ var usersTests = []test{
 	{"CountUsers", testCountUsers},
 	{"SetPhone", testSetPhone},
 	{"SetMFA", testSetMFA},
+	{"SetMFADisabledUntil", testSetMFADisabledUntil},
+	{"SetPassword", testSetPassword},
+	{"ClearCodeLock", testClearCodeLock},
 	{"RecordLogin", testRecordLogin},
 	{"AddCodeFailure", testAddCodeFailure},
 	{"AddCodeFailureConcurrent", testAddCodeFailureConcurrent},
@@ -142,6 +145,73 @@ func testSetMFA(t *testing.T, s store.Store) {
 		checkRecord(t, "user after SetMFA", *got, want)
 	}
 	wantNotFound(t, s.SetMFA(ctx, u.ID+1000, store.MFAExempt), "SetMFA(unknown)")
+}
+
+// checkUser compares the stored user want.ID with want.
+func checkUser(t *testing.T, s store.Store, what string, want store.User) {
+	t.Helper()
+	got, err := s.UserByID(t.Context(), want.ID)
+	mustNot(t, err, "UserByID")
+	checkRecord(t, what, *got, want)
+}
+
+func testSetMFADisabledUntil(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	other := createUser(t, s, "bob@example.org")
+	until := t0.Add(24 * time.Hour)
+	mustNot(t, s.SetMFADisabledUntil(ctx, u.ID, until), "SetMFADisabledUntil")
+	want := *u
+	want.MFADisabledUntil = until
+	checkUser(t, s, "user after SetMFADisabledUntil", want)
+
+	// The zero time clears it.
+	mustNot(t, s.SetMFADisabledUntil(ctx, u.ID, time.Time{}), "SetMFADisabledUntil(zero time)")
+	checkUser(t, s, "user after SetMFADisabledUntil(zero time)", *u)
+
+	checkUser(t, s, "other user", *other)
+	wantNotFound(t, s.SetMFADisabledUntil(ctx, other.ID+1000, until), "SetMFADisabledUntil(unknown)")
+}
+
+func testSetPassword(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	other := createUser(t, s, "bob@example.org")
+	const hash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
+	mustNot(t, s.SetPassword(ctx, u.ID, hash), "SetPassword")
+	want := *u
+	want.PasswordHash = hash
+	checkUser(t, s, "user after SetPassword", want)
+	checkUser(t, s, "other user", *other)
+	wantNotFound(t, s.SetPassword(ctx, other.ID+1000, hash), "SetPassword(unknown)")
+}
+
+func testClearCodeLock(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	other := createUser(t, s, "bob@example.org")
+	login := t0.Add(-time.Hour)
+	mustNot(t, s.RecordLogin(ctx, u.ID, login), "RecordLogin")
+	lock := func(int) time.Time { return t0.Add(time.Hour) }
+	for _, id := range []int64{u.ID, u.ID, u.ID, other.ID} {
+		_, err := s.AddCodeFailure(ctx, id, lock)
+		mustNot(t, err, "AddCodeFailure")
+	}
+
+	mustNot(t, s.ClearCodeLock(ctx, u.ID), "ClearCodeLock")
+	want := *u
+	want.LastLoginAt = login // unlike RecordLogin, left alone
+	checkUser(t, s, "user after ClearCodeLock", want)
+	n, err := s.AddCodeFailure(ctx, u.ID, nil)
+	mustNot(t, err, "AddCodeFailure")
+	if n != 1 {
+		t.Errorf("AddCodeFailure after ClearCodeLock = %d, want 1", n)
+	}
+
+	wantOther := *other
+	wantOther.CodeFailures, wantOther.CodeLockedUntil = 1, t0.Add(time.Hour)
+	checkUser(t, s, "other user", wantOther)
+	wantNotFound(t, s.ClearCodeLock(ctx, other.ID+1000), "ClearCodeLock(unknown)")
 }
 
 func testRecordLogin(t *testing.T, s store.Store) {
