@@ -552,7 +552,7 @@ func TestUserListAndShow(t *testing.T) {
 
 	// show: the details and the newest ten events, newest first.
 	for i := range 12 {
-		e.must(t, "user", "unlock", "--email", cat.Email, "--reason", "round "+string(rune('a'+i)))
+		e.must(t, "user", "reset-password", "--email", cat.Email, "--reason", "round "+string(rune('a'+i)))
 	}
 	out = e.must(t, "user", "show", "--email", "CAT@example.org")
 	for _, want := range []string{
@@ -569,7 +569,7 @@ func TestUserListAndShow(t *testing.T) {
 	if len(rows) != 1+recentEvents || !strings.HasPrefix(rows[0], "TIME (UTC)") {
 		t.Fatalf("events:\n%s", events)
 	}
-	if !strings.Contains(rows[1], "admin.unlocked") || !strings.Contains(rows[1], "reason: round l") ||
+	if !strings.Contains(rows[1], "admin.password_reset_sent") || !strings.Contains(rows[1], "reason: round l") ||
 		!strings.Contains(rows[1], "portal command line") || !strings.Contains(rows[10], "reason: round c") {
 		t.Errorf("events are not the newest ten, newest first:\n%s", events)
 	}

@@ -20,6 +20,22 @@ type NewAccount struct {
 // Validate checks the account against the rules and returns a plain-words
 // *Error for the first problem.
 func (a *NewAccount) Validate() error {
+	if err := a.ValidateIdentity(); err != nil {
+		return err
+	}
+	if err := password.Check(a.Password, a.Email, a.Name); err != nil {
+		var pe *password.PolicyError
+		if errors.As(err, &pe) {
+			return &Error{Kind: KindInvalidInput, Field: "password", Message: pe.Message}
+		}
+		return err
+	}
+	return nil
+}
+
+// ValidateIdentity checks name and email only (an invited account sets its
+// password later), normalising both.
+func (a *NewAccount) ValidateIdentity() error {
 	a.Email = NormalizeEmail(a.Email)
 	a.Name = trimSpace(a.Name)
 	switch {
@@ -29,13 +45,6 @@ func (a *NewAccount) Validate() error {
 		return &Error{Kind: KindInvalidInput, Field: "name", Message: "Use a name of at most 200 characters."}
 	case !validEmail(a.Email):
 		return &Error{Kind: KindInvalidInput, Field: "email", Message: "Enter an email address like name@example.org."}
-	}
-	if err := password.Check(a.Password, a.Email, a.Name); err != nil {
-		var pe *password.PolicyError
-		if errors.As(err, &pe) {
-			return &Error{Kind: KindInvalidInput, Field: "password", Message: pe.Message}
-		}
-		return err
 	}
 	return nil
 }
@@ -52,7 +61,7 @@ func (s *Service) CreateAccount(ctx context.Context, a NewAccount, c Client) (*s
 		}
 		return nil, fmt.Errorf("login: create user: %w", err)
 	}
-	s.audit(ctx, "account.created", "success", 0, u.ID, c, roleName(u.Admin))
+	s.Audit(ctx, "account.created", "success", 0, u.ID, c, roleName(u.Admin))
 	return u, nil
 }
 
@@ -120,6 +129,6 @@ func (s *Service) CreateFirstAdmin(ctx context.Context, token string, a NewAccou
 		}
 		return nil, fmt.Errorf("login: create first administrator: %w", err)
 	}
-	s.audit(ctx, "account.created", "success", u.ID, u.ID, c, "first administrator, by the set-up link")
+	s.Audit(ctx, "account.created", "success", u.ID, u.ID, c, "first administrator, by the set-up link")
 	return u, nil
 }

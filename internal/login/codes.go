@@ -101,7 +101,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, fmt.Errorf("login: count codes: %w", err)
 	}
 	if n >= s.Rules.CodesPerAccount {
-		s.audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
+		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
 		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerAccountWindow,
 			Message: fmt.Sprintf("Several codes have been sent in the last %s. Use the newest one you received, or wait a little and ask again.", waitWords(s.Rules.CodesPerAccountWindow))}
 	}
@@ -110,7 +110,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, fmt.Errorf("login: count codes: %w", err)
 	}
 	if n >= s.Rules.CodesPerDestination {
-		s.audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "destination budget")
+		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "destination budget")
 		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerDestinationWindow,
 			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
 	}
@@ -144,14 +144,14 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	}
 	if err != nil {
 		s.log().Warn("code not delivered", "channel", ch, "to", masked, "user", u.ID, "err", err)
-		s.audit(ctx, "code.sent", "failure", u.ID, u.ID, c, fmt.Sprintf("%s to %s", ch, masked))
+		s.Audit(ctx, "code.sent", "failure", u.ID, u.ID, c, fmt.Sprintf("%s to %s", ch, masked))
 		if merr := s.Store.MarkChallengeUndelivered(ctx, chal.ID, s.now()); merr != nil {
 			return nil, fmt.Errorf("login: mark code undelivered: %w", merr)
 		}
 		chal.UndeliveredAt = s.now()
 		return chal, s.deliveryFailed(ch, purpose, err)
 	}
-	s.audit(ctx, "code.sent", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
+	s.Audit(ctx, "code.sent", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	return chal, nil
 }
 
@@ -222,7 +222,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	case !ch.VoidedAt.IsZero() || ch.Failures >= s.Rules.MaxCodeTries:
 		return nil, errCodeExhausted
 	case !now.Before(ch.ExpiresAt):
-		s.audit(ctx, "code.verify", "expired", u.ID, u.ID, c, string(ch.Channel))
+		s.Audit(ctx, "code.verify", "expired", u.ID, u.ID, c, string(ch.Channel))
 		return nil, &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
 	}
 
@@ -234,7 +234,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		if !ok {
 			return nil, errCodeUsed
 		}
-		s.audit(ctx, "code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
+		s.Audit(ctx, "code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
 		return ch, nil
 	}
 
@@ -248,9 +248,9 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	if err != nil {
 		return nil, fmt.Errorf("login: count wrong code: %w", err)
 	}
-	s.audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
+	s.Audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
 	if inARow >= s.Rules.CodeLockAfter {
-		s.audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
+		s.Audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
 		u.CodeLockedUntil = now.Add(s.Rules.codeLock(inARow))
 		return nil, s.checkCodeLock(u, now)
 	}
@@ -289,7 +289,7 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess *Session, input stri
 		return nil, err
 	}
 	if ch.Channel == store.ChannelEmail {
-		s.audit(ctx, "login.email_fallback", "success", sess.UserID, sess.UserID, c, MaskEmail(ch.Destination))
+		s.Audit(ctx, "login.email_fallback", "success", sess.UserID, sess.UserID, c, MaskEmail(ch.Destination))
 	}
 	return full, nil
 }

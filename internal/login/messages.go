@@ -97,6 +97,30 @@ func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) 
 		}, "", nil)
 }
 
+// NotifyUser emails u a security notice: a greeting, the paragraphs, and
+// the advice to contact an administrator if it was unexpected.
+func (s *Service) NotifyUser(ctx context.Context, u *store.User, subject string, paragraphs ...string) {
+	ps := append([]string{fmt.Sprintf("Hello %s,", u.Name)}, paragraphs...)
+	s.notify(ctx, u, s.email(u.Email, subject, ps, "", nil))
+}
+
+func (s *Service) resetEmail(u *store.User, link string, purpose store.TokenPurpose) delivery.Email {
+	if purpose == store.TokenInvite {
+		return s.email(u.Email, fmt.Sprintf("Your %s account", s.PortalName),
+			[]string{
+				fmt.Sprintf("Hello %s,", u.Name),
+				fmt.Sprintf("An account on %s has been created for you. Open this link to choose your password (it works once, within 72 hours):", s.PortalName),
+				link,
+			}, "", []string{"When you first log in, you will be asked for your mobile number: login codes are sent to it by text message."})
+	}
+	return s.email(u.Email, fmt.Sprintf("Reset your %s password", s.PortalName),
+		[]string{
+			fmt.Sprintf("Hello %s,", u.Name),
+			"Someone (hopefully you) asked to reset your password. Open this link to choose a new one (it works once, within 30 minutes):",
+			link,
+		}, "", []string{"If you did not ask for this, ignore this email: your password stays as it is."})
+}
+
 // notify sends a security notice. Notices are best effort: the change they
 // report has happened, so a failure is logged, not returned.
 func (s *Service) notify(ctx context.Context, u *store.User, m delivery.Email) {

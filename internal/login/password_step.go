@@ -18,7 +18,11 @@ var errInvalidCredentials = &Error{
 // so that an address with no account is throttled exactly like one with an
 // account and the answers cannot tell them apart.
 func accountKey(email string) string { return "password:account:" + email }
-func ipKey(ip string) string         { return "password:ip:" + ip }
+
+// AccountThrottleKey is the key of an account's wrong-password counter, for
+// an administrator who lifts a lock.
+func AccountThrottleKey(email string) string { return accountKey(NormalizeEmail(email)) }
+func ipKey(ip string) string                 { return "password:ip:" + ip }
 
 // Login checks email and password. On success it returns a new session
 // whose Stage says what comes next: StageFull (MFA not required),
@@ -33,11 +37,11 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	now := s.now()
 
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
-		s.audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
+		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
 		return nil, nil, err
 	}
 	if err := s.checkThrottle(ctx, accountKey(email), now); err != nil {
-		s.audit(ctx, "login.password", "throttled", 0, 0, c, "account")
+		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "account")
 		return nil, nil, err
 	}
 
@@ -51,10 +55,9 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, fmt.Errorf("login: look up user: %w", err)
 	}
 
-	ok, _, err := s.Passwords.Verify(pw, u.PasswordHash)
+	ok, err := s.checkPassword(u, pw)
 	if err != nil {
-		// A hash that does not parse is a damaged row, not a wrong password.
-		return nil, nil, fmt.Errorf("login: verify password of user %d: %w", u.ID, err)
+		return nil, nil, err
 	}
 	if !ok {
 		s.passwordFailed(ctx, email, u, c, "wrong password")
@@ -62,14 +65,14 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	}
 	if u.Deactivated {
 		// Only someone who knows the password learns the account is off.
-		s.audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
+		s.Audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
 		return nil, nil, &Error{Kind: KindNotAllowed, Message: "This account has been deactivated. Contact your system administrator."}
 	}
 	if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
 		return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
 	}
 
-	required, err := s.portalRequiresMFA(ctx)
+	required, err := s.PortalRequiresMFA(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +95,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	if err := s.Store.CreateSession(ctx, sess.Session); err != nil {
 		return nil, nil, fmt.Errorf("login: create session: %w", err)
 	}
-	s.audit(ctx, "login.password", "success", u.ID, u.ID, c, string(stage))
+	s.Audit(ctx, "login.password", "success", u.ID, u.ID, c, string(stage))
 
 	switch stage {
 	case store.StageFull:
@@ -107,6 +110,21 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		}
 	}
 	return sess, codeErr, nil
+}
+
+// checkPassword verifies pw against the account's hash. An account that
+// has not set a password yet (invited) matches nothing, in the same time.
+func (s *Service) checkPassword(u *store.User, pw string) (bool, error) {
+	if u.PasswordHash == "" {
+		s.Passwords.DummyVerify(pw)
+		return false, nil
+	}
+	ok, _, err := s.Passwords.Verify(pw, u.PasswordHash)
+	if err != nil {
+		// A hash that does not parse is a damaged row, not a wrong password.
+		return false, fmt.Errorf("login: verify password of user %d: %w", u.ID, err)
+	}
+	return ok, nil
 }
 
 // checkThrottle refuses while key is locked.
@@ -144,9 +162,9 @@ func (s *Service) passwordFailed(ctx context.Context, email string, u *store.Use
 	}); err != nil {
 		s.log().Error("count password failure", "err", err)
 	}
-	s.audit(ctx, "login.password", "failure", subject, subject, c, why)
+	s.Audit(ctx, "login.password", "failure", subject, subject, c, why)
 	if t.Failures == s.Rules.PasswordLockAccount && u != nil {
-		s.audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))
+		s.Audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))
 	}
 }
 
@@ -163,6 +181,6 @@ func (s *Service) completeLogin(ctx context.Context, u *store.User, c Client, de
 	if err := s.Store.RecordLogin(ctx, u.ID, s.now()); err != nil {
 		return fmt.Errorf("login: record login: %w", err)
 	}
-	s.audit(ctx, "login", "success", u.ID, u.ID, c, detail)
+	s.Audit(ctx, "login", "success", u.ID, u.ID, c, detail)
 	return nil
 }

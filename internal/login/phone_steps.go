@@ -49,7 +49,7 @@ func (s *Service) VerifyPhoneRegistration(ctx context.Context, sess *Session, in
 		return fmt.Errorf("login: end session: %w", err)
 	}
 	masked := phone.Mask(sess.PendingPhone)
-	s.audit(ctx, "phone.registered", "success", sess.UserID, sess.UserID, c, masked)
+	s.Audit(ctx, "phone.registered", "success", sess.UserID, sess.UserID, c, masked)
 	s.notify(ctx, sess.User, s.phoneRegisteredEmail(sess.User, masked))
 	return nil
 }
@@ -120,7 +120,7 @@ func (s *Service) VerifyPhoneChange(ctx context.Context, sess *Session, input st
 		return fmt.Errorf("login: end other sessions: %w", err)
 	}
 	sess.User.Phone = next
-	s.audit(ctx, "phone.changed", "success", sess.UserID, sess.UserID, c,
+	s.Audit(ctx, "phone.changed", "success", sess.UserID, sess.UserID, c,
 		fmt.Sprintf("%s to %s; %d other sessions ended", phone.Mask(old), phone.Mask(next), ended))
 	s.notify(ctx, sess.User, s.phoneChangedEmail(sess.User, phone.Mask(old), phone.Mask(next)))
 	return nil

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
@@ -42,7 +43,24 @@ type Service struct {
 	Log  *slog.Logger     // nil: discard
 	Rand io.Reader        // nil: crypto/rand
 	Now  func() time.Time // nil: time.Now
+
+	pending sync.WaitGroup // work finished after the answer (see background)
 }
+
+// background runs f after the caller has answered, so that the answer's
+// timing does not tell what f found. Wait waits for it.
+func (s *Service) background(f func(ctx context.Context)) {
+	s.pending.Add(1)
+	go func() {
+		defer s.pending.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*sendTimeout)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// Wait waits for background work (tests, graceful shutdown).
+func (s *Service) Wait() { s.pending.Wait() }
 
 // Client is who is on the other end of a request, for throttling and the
 // audit log.
@@ -126,9 +144,9 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// audit appends to the audit log. A failure to write is logged, not
+// Audit appends to the audit log. A failure to write is logged, not
 // returned: the person's request has already had its effect.
-func (s *Service) audit(ctx context.Context, event, outcome string, actor, subject int64, c Client, detail string) {
+func (s *Service) Audit(ctx context.Context, event, outcome string, actor, subject int64, c Client, detail string) {
 	e := &store.AuditEvent{
 		Time: s.now(), Event: event, Outcome: outcome,
 		ActorID: actor, SubjectID: subject,
@@ -139,9 +157,9 @@ func (s *Service) audit(ctx context.Context, event, outcome string, actor, subje
 	}
 }
 
-// portalRequiresMFA reads the portal-wide policy; MFA is required unless an
+// PortalRequiresMFA reads the portal-wide policy; MFA is required unless an
 // administrator turned it off.
-func (s *Service) portalRequiresMFA(ctx context.Context) (bool, error) {
+func (s *Service) PortalRequiresMFA(ctx context.Context) (bool, error) {
 	v, ok, err := s.Store.Setting(ctx, SettingMFAPolicy)
 	if err != nil {
 		return true, fmt.Errorf("login: read MFA policy: %w", err)

@@ -73,27 +73,36 @@ func (s *Service) Reauthenticate(ctx context.Context, sess *Session, pw string, 
 	if sess.Stage != store.StageFull {
 		return nil, fmt.Errorf("login: reauthenticate in stage %q", sess.Stage)
 	}
-	now := s.now()
-	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+	if err := s.verifySessionPassword(ctx, sess, pw, c); err != nil {
 		return nil, err
-	}
-	if err := s.checkThrottle(ctx, accountKey(sess.User.Email), now); err != nil {
-		return nil, err
-	}
-	ok, _, err := s.Passwords.Verify(pw, sess.User.PasswordHash)
-	if err != nil {
-		return nil, fmt.Errorf("login: verify password of user %d: %w", sess.UserID, err)
-	}
-	if !ok {
-		s.passwordFailed(ctx, sess.User.Email, sess.User, c, "wrong password at re-authentication")
-		return nil, &Error{Kind: KindInvalidCredentials, Message: "That password is not right. Try again."}
 	}
 	next, err := s.stepUp(ctx, sess, store.StageFull, true, c)
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "login.reauthenticate", "success", sess.UserID, sess.UserID, c, "")
+	s.Audit(ctx, "login.reauthenticate", "success", sess.UserID, sess.UserID, c, "")
 	return next, nil
+}
+
+// verifySessionPassword checks the password of a logged-in person, with
+// the same throttles as at login.
+func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw string, c Client) error {
+	now := s.now()
+	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+		return err
+	}
+	if err := s.checkThrottle(ctx, accountKey(sess.User.Email), now); err != nil {
+		return err
+	}
+	ok, err := s.checkPassword(sess.User, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.passwordFailed(ctx, sess.User.Email, sess.User, c, "wrong password at re-authentication")
+		return &Error{Kind: KindInvalidCredentials, Field: "password", Message: "That password is not right. Try again."}
+	}
+	return nil
 }
 
 // Logout ends the session of token, if any.
@@ -108,7 +117,7 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) error {
 	if err := s.Store.DeleteSession(ctx, sess.TokenHash); err != nil {
 		return fmt.Errorf("login: logout: %w", err)
 	}
-	s.audit(ctx, "logout", "success", sess.UserID, sess.UserID, c, "")
+	s.Audit(ctx, "logout", "success", sess.UserID, sess.UserID, c, "")
 	return nil
 }
 

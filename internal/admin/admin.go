@@ -1,0 +1,434 @@
+// Package admin holds what administrators may do to other accounts: disable
+// MFA for a while, update a phone number, require or exempt MFA, unlock,
+// send a password reset, end sessions, deactivate and reactivate, change
+// roles, create users, and set the portal-wide MFA policy. Every action is
+// authorised here (administrator, fresh login, not against the rules of
+// self-protection), takes a reason, is audited, tells the person by email,
+// and ends their sessions where it lowers or changes their protection. The
+// console (package web) and the operator's commands (cmd/portal) both call
+// it, so the rules are the same everywhere.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/phone"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Limits of a temporary MFA disable.
+const (
+	MinDisable     = time.Hour
+	MaxDisable     = 7 * 24 * time.Hour
+	DefaultDisable = 24 * time.Hour
+	maxReason      = 500
+)
+
+// Service carries out administrators' actions.
+type Service struct {
+	Store store.Store
+	Login *login.Service // audit log, notices, links, MFA policy, clock
+}
+
+// Actor is who acts: an administrator's web session, or the operator at
+// the command line (who holds the database already).
+type Actor struct {
+	Session *login.Session // nil for the command line
+	Client  login.Client
+}
+
+// Operator is the actor of `portal user …` commands.
+func Operator() Actor {
+	return Actor{Client: login.Client{UserAgent: "portal command line"}}
+}
+
+func (a Actor) id() int64 {
+	if a.Session == nil {
+		return 0
+	}
+	return a.Session.UserID
+}
+
+func (a Actor) name() string {
+	if a.Session == nil {
+		return "the system operator"
+	}
+	return fmt.Sprintf("%s (%s)", a.Session.User.Name, a.Session.User.Email)
+}
+
+// ErrForbidden: the actor is not an administrator. Pages answer 403.
+var ErrForbidden = errors.New("admin: not an administrator")
+
+// ErrStale: the administrator's login is older than allowed; they must
+// prove it again with password and code.
+var ErrStale = errors.New("admin: login too old for administration")
+
+// Authorize checks that the actor may administer: a fully logged-in,
+// active administrator whose login is fresh. The command line always may.
+func (s *Service) Authorize(a Actor) error {
+	if a.Session == nil {
+		return nil
+	}
+	u := a.Session.User
+	if a.Session.Stage != store.StageFull || !u.Admin || u.Deactivated {
+		return ErrForbidden
+	}
+	if !s.Login.Fresh(a.Session) {
+		return ErrStale
+	}
+	return nil
+}
+
+func invalid(field, msg string) error {
+	return &login.Error{Kind: login.KindInvalidInput, Field: field, Message: msg}
+}
+
+// nothingToDo answers an action that would change nothing: no audit entry,
+// no email to the person.
+func nothingToDo(msg string) error {
+	return &login.Error{Kind: login.KindInvalidInput, Message: msg}
+}
+
+func notAllowed(msg string) error {
+	return &login.Error{Kind: login.KindNotAllowed, Message: msg}
+}
+
+// cleanReason checks the reason every action takes.
+func cleanReason(reason string) (string, error) {
+	reason = strings.Join(strings.Fields(reason), " ")
+	switch {
+	case reason == "":
+		return "", invalid("reason", "Give a reason: it is kept in the audit log.")
+	case len([]rune(reason)) > maxReason:
+		return "", invalid("reason", fmt.Sprintf("Keep the reason to at most %d characters.", maxReason))
+	}
+	return reason, nil
+}
+
+// target loads the account acted on and checks actor and reason.
+func (s *Service) target(ctx context.Context, a Actor, userID int64, reason string) (*store.User, string, error) {
+	if err := s.Authorize(a); err != nil {
+		return nil, "", err
+	}
+	reason, err := cleanReason(reason)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := s.Store.UserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", &login.Error{Kind: login.KindInvalidInput, Message: "There is no such user."}
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("admin: read user: %w", err)
+	}
+	return u, reason, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Login.Now != nil {
+		return s.Login.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// done audits an action, tells the person and, when protect is set, ends
+// their sessions (not the acting administrator's own current one).
+func (s *Service) done(ctx context.Context, a Actor, u *store.User, event, reason, detail, subject, change string, endSessions bool) error {
+	ended := 0
+	if endSessions {
+		var except []byte
+		if a.Session != nil && a.Session.UserID == u.ID {
+			except = a.Session.TokenHash
+		}
+		n, err := s.Store.DeleteUserSessions(ctx, u.ID, except)
+		if err != nil {
+			return fmt.Errorf("admin: end sessions: %w", err)
+		}
+		ended = n
+	}
+	if detail != "" {
+		detail += "; "
+	}
+	detail += "reason: " + reason
+	if ended > 0 {
+		detail += fmt.Sprintf("; %d sessions ended", ended)
+	}
+	s.Login.Audit(ctx, event, "success", a.id(), u.ID, a.Client, detail)
+	when := s.now().Format("2 January 2006 at 15:04 MST")
+	paras := []string{fmt.Sprintf("%s %s on %s.", change, "by "+a.name(), when), "Reason given: " + reason}
+	if ended > 0 {
+		paras = append(paras, "For your security, you were logged out everywhere; log in again to continue.")
+	}
+	paras = append(paras, "If you did not expect this, contact your system administrator.")
+	s.Login.NotifyUser(ctx, u, subject, paras...)
+	return nil
+}
+
+// DisableMFA lets u log in with email and password alone for d (1 hour to
+// 7 days); MFA comes back by itself at the end. An administrator cannot do
+// this to their own account.
+func (s *Service) DisableMFA(ctx context.Context, a Actor, userID int64, d time.Duration, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	if d < MinDisable || d > MaxDisable {
+		return invalid("duration", "Choose a duration from 1 hour to 7 days.")
+	}
+	if a.id() == u.ID {
+		return notAllowed("You cannot disable MFA for your own account. Ask another administrator.")
+	}
+	until := s.now().Add(d)
+	if err := s.Store.SetMFADisabledUntil(ctx, u.ID, until); err != nil {
+		return fmt.Errorf("admin: disable MFA: %w", err)
+	}
+	return s.done(ctx, a, u, "admin.mfa_disabled", reason, "until "+until.Format(time.RFC3339),
+		"Login codes are turned off for your account for a while",
+		fmt.Sprintf("Login codes were turned off for your account until %s", until.Format("2 January 2006 at 15:04 MST")), true)
+}
+
+// EndMFADisable ends a temporary disable early: codes are asked for again.
+func (s *Service) EndMFADisable(ctx context.Context, a Actor, userID int64, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	if !s.now().Before(u.MFADisabledUntil) {
+		return nothingToDo("MFA is not disabled for this account.")
+	}
+	if err := s.Store.SetMFADisabledUntil(ctx, u.ID, time.Time{}); err != nil {
+		return fmt.Errorf("admin: end MFA disable: %w", err)
+	}
+	return s.done(ctx, a, u, "admin.mfa_enabled", reason, "",
+		"Login codes are back on for your account", "Login codes were turned back on for your account", false)
+}
+
+// SetPhone sets u's MFA phone; the next login sends the code there. The
+// number gets the same checks and guidance as when a person enters it.
+func (s *Service) SetPhone(ctx context.Context, a Actor, userID int64, raw, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	number, err := phone.Normalize(raw)
+	var pe *phone.Error
+	if errors.As(err, &pe) {
+		return invalid("phone", pe.Message)
+	}
+	if err != nil {
+		return fmt.Errorf("admin: normalise phone: %w", err)
+	}
+	if err := s.Store.SetPhone(ctx, u.ID, number); err != nil {
+		return fmt.Errorf("admin: set phone: %w", err)
+	}
+	if number == u.Phone {
+		return nothingToDo("That is already the account's number.")
+	}
+	change := fmt.Sprintf("The phone number %s was registered for your login codes", phone.Mask(number))
+	detail := "none to " + phone.Mask(number)
+	if u.Phone != "" {
+		change = fmt.Sprintf("The phone number for your login codes was changed from %s to %s", phone.Mask(u.Phone), phone.Mask(number))
+		detail = phone.Mask(u.Phone) + " to " + phone.Mask(number)
+	}
+	return s.done(ctx, a, u, "admin.phone_changed", reason, detail,
+		"The phone number for your login codes was changed", change, true)
+}
+
+// SetMFAOverride requires MFA of u whatever the portal policy, exempts u
+// from it, or returns u to the policy. Administrators cannot exempt
+// themselves.
+func (s *Service) SetMFAOverride(ctx context.Context, a Actor, userID int64, o store.MFAOverride, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	if o == store.MFAExempt && a.id() == u.ID {
+		return notAllowed("You cannot exempt your own account from MFA. Ask another administrator.")
+	}
+	if o == u.MFA {
+		return nothingToDo("The account is already set that way.")
+	}
+	if err := s.Store.SetMFA(ctx, u.ID, o); err != nil {
+		return fmt.Errorf("admin: set MFA override: %w", err)
+	}
+	change := map[store.MFAOverride]string{
+		store.MFARequired:     "Login codes are now always required for your account",
+		store.MFAExempt:       "Your account was exempted from login codes",
+		store.MFAFollowPolicy: "Your account now follows the portal's policy for login codes",
+	}[o]
+	return s.done(ctx, a, u, "admin.mfa_override", reason, "set to "+overrideName(o), change, change, o == store.MFAExempt)
+}
+
+func overrideName(o store.MFAOverride) string {
+	if o == store.MFAFollowPolicy {
+		return "portal policy"
+	}
+	return string(o)
+}
+
+// Unlock lifts the locks that wrong passwords and wrong codes put on u.
+func (s *Service) Unlock(ctx context.Context, a Actor, userID int64, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Throttle(ctx, login.AccountThrottleKey(u.Email))
+	if err != nil {
+		return fmt.Errorf("admin: read password lock: %w", err)
+	}
+	now := s.now()
+	if !now.Before(u.CodeLockedUntil) && !now.Before(t.LockedUntil) && u.CodeFailures == 0 && t.Failures == 0 {
+		return nothingToDo("This account is not locked.")
+	}
+	if err := s.Store.ClearCodeLock(ctx, u.ID); err != nil {
+		return fmt.Errorf("admin: clear code lock: %w", err)
+	}
+	if err := s.Store.ClearThrottle(ctx, login.AccountThrottleKey(u.Email)); err != nil {
+		return fmt.Errorf("admin: clear password lock: %w", err)
+	}
+	return s.done(ctx, a, u, "admin.unlocked", reason, "", "Your account was unlocked", "Your account was unlocked", false)
+}
+
+// SendPasswordReset emails u a link to set a new password (valid 30
+// minutes). The current password keeps working until the link is used.
+func (s *Service) SendPasswordReset(ctx context.Context, a Actor, userID int64, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	if u.Deactivated {
+		return notAllowed("This account is deactivated. Reactivate it first.")
+	}
+	if err := s.Login.SendResetLink(ctx, u, store.TokenPasswordReset); err != nil {
+		s.Login.Audit(ctx, "admin.password_reset_sent", "failure", a.id(), u.ID, a.Client, "reason: "+reason)
+		return &login.Error{Kind: login.KindDeliveryFailed, Err: err,
+			Message: "The password reset email could not be sent. Check the mail settings and try again."}
+	}
+	s.Login.Audit(ctx, "admin.password_reset_sent", "success", a.id(), u.ID, a.Client, "reason: "+reason)
+	return nil
+}
+
+// EndSessions logs u out everywhere.
+func (s *Service) EndSessions(ctx context.Context, a Actor, userID int64, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	return s.done(ctx, a, u, "admin.sessions_ended", reason, "", "You were logged out everywhere",
+		"All your sessions were ended", true)
+}
+
+// SetActive deactivates (active false) or reactivates u. The last active
+// administrator cannot be deactivated.
+func (s *Service) SetActive(ctx context.Context, a Actor, userID int64, active bool, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	if u.Deactivated == !active {
+		if active {
+			return nothingToDo("This account is already active.")
+		}
+		return nothingToDo("This account is already deactivated.")
+	}
+	err = s.Store.SetDeactivated(ctx, u.ID, !active)
+	if errors.Is(err, store.ErrLastAdmin) {
+		return notAllowed("This is the last active administrator. Make someone else an administrator first.")
+	}
+	if err != nil {
+		return fmt.Errorf("admin: set active: %w", err)
+	}
+	if active {
+		return s.done(ctx, a, u, "admin.reactivated", reason, "", "Your account was reactivated", "Your account was reactivated", false)
+	}
+	return s.done(ctx, a, u, "admin.deactivated", reason, "", "Your account was deactivated", "Your account was deactivated", true)
+}
+
+// SetRole gives or takes the administrator role. The last active
+// administrator keeps it.
+func (s *Service) SetRole(ctx context.Context, a Actor, userID int64, admin bool, reason string) error {
+	u, reason, err := s.target(ctx, a, userID, reason)
+	if err != nil {
+		return err
+	}
+	if u.Admin == admin {
+		if admin {
+			return nothingToDo("This account is already an administrator.")
+		}
+		return nothingToDo("This account is not an administrator.")
+	}
+	err = s.Store.SetAdmin(ctx, u.ID, admin)
+	if errors.Is(err, store.ErrLastAdmin) {
+		return notAllowed("This is the last active administrator. Make someone else an administrator first.")
+	}
+	if err != nil {
+		return fmt.Errorf("admin: set role: %w", err)
+	}
+	if admin {
+		return s.done(ctx, a, u, "admin.role_granted", reason, "", "You are now an administrator", "You were made an administrator", false)
+	}
+	return s.done(ctx, a, u, "admin.role_removed", reason, "", "You are no longer an administrator", "Your administrator role was removed", false)
+}
+
+// NewUser is an account an administrator creates.
+type NewUser struct {
+	Name  string
+	Email string
+	Admin bool
+}
+
+// CreateUser creates an account without a password and emails the person a
+// single-use link (valid 72 hours) to set one; at their first login they
+// register their phone.
+func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*store.User, error) {
+	if err := s.Authorize(a); err != nil {
+		return nil, err
+	}
+	acct := login.NewAccount{Email: nu.Email, Name: nu.Name, Admin: nu.Admin}
+	if err := acct.ValidateIdentity(); err != nil {
+		return nil, err
+	}
+	u := &store.User{Email: acct.Email, Name: acct.Name, Admin: nu.Admin, CreatedAt: s.now()}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrEmailTaken) {
+			return nil, invalid("email", "An account with this email address already exists.")
+		}
+		return nil, fmt.Errorf("admin: create user: %w", err)
+	}
+	role := "provider"
+	if u.Admin {
+		role = "administrator"
+	}
+	s.Login.Audit(ctx, "admin.user_created", "success", a.id(), u.ID, a.Client, role)
+	if err := s.Login.SendResetLink(ctx, u, store.TokenInvite); err != nil {
+		return u, &login.Error{Kind: login.KindDeliveryFailed, Err: err,
+			Message: "The account was created, but the invitation email could not be sent. Use \u201cSend password reset\u201d to try again."}
+	}
+	return u, nil
+}
+
+// SetPortalMFA sets the portal-wide policy: MFA required for everyone (the
+// default) or only for those individually required.
+func (s *Service) SetPortalMFA(ctx context.Context, a Actor, required bool, reason string) error {
+	if err := s.Authorize(a); err != nil {
+		return err
+	}
+	reason, err := cleanReason(reason)
+	if err != nil {
+		return err
+	}
+	v := "required"
+	if !required {
+		v = "optional"
+	}
+	if err := s.Store.SetSetting(ctx, login.SettingMFAPolicy, v); err != nil {
+		return fmt.Errorf("admin: set MFA policy: %w", err)
+	}
+	s.Login.Audit(ctx, "admin.mfa_policy", "success", a.id(), 0, a.Client, v+"; reason: "+reason)
+	return nil
+}

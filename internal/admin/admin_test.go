@@ -1,0 +1,473 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+)
+
+const pw = "correct horse battery staple"
+
+type harness struct {
+	t   *testing.T
+	ctx context.Context
+	db  *sqlite.DB
+	box *outbox.Outbox
+	svc *login.Service
+	adm *admin.Service
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/portal.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := &harness{t: t, ctx: context.Background(), db: db, now: time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)}
+	h.box = outbox.New(nil, h.clock)
+	h.svc = &login.Service{
+		Store: db, SMS: h.box, Mail: h.box,
+		Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+		CodeKey:   bytes.Repeat([]byte{3}, 32), Rules: login.DefaultRules(),
+		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Now: h.clock,
+	}
+	h.adm = &admin.Service{Store: db, Login: h.svc}
+	return h
+}
+
+func (h *harness) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
+
+func (h *harness) advance(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = h.now.Add(d)
+}
+
+func (h *harness) user(email, phone string, isAdmin bool) *store.User {
+	h.t.Helper()
+	u, err := h.svc.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: strings.Split(email, "@")[0], Password: pw, Admin: isAdmin}, login.Client{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if phone != "" {
+		h.db.SetPhone(h.ctx, u.ID, phone)
+		u.Phone = phone
+	}
+	return u
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+func (h *harness) code(to string) string {
+	h.t.Helper()
+	for _, m := range h.box.Messages() {
+		if m.To == to {
+			if c := codeRE.FindStringSubmatch(m.Body); c != nil {
+				return c[1]
+			}
+		}
+	}
+	h.t.Fatalf("no code to %s", to)
+	return ""
+}
+
+func (h *harness) mailTo(to string) []outbox.Message {
+	var ms []outbox.Message
+	for _, m := range h.box.Messages() {
+		if m.To == to && m.Channel == outbox.ChannelEmail {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// loginFull logs u in with password and code and returns the session.
+func (h *harness) loginFull(email, phone string) *login.Session {
+	h.t.Helper()
+	sess, _, err := h.svc.Login(h.ctx, email, pw, login.Client{IP: "192.0.2.1"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if sess.Stage == store.StageFull {
+		return sess
+	}
+	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.code(phone), login.Client{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u, _ := h.db.UserByID(h.ctx, full.UserID)
+	full.User = u
+	return full
+}
+
+func (h *harness) actor(sess *login.Session) admin.Actor {
+	return admin.Actor{Session: sess, Client: login.Client{IP: "192.0.2.9", UserAgent: "test"}}
+}
+
+func (h *harness) stage(email string) store.Stage {
+	h.t.Helper()
+	sess, _, err := h.svc.Login(h.ctx, email, pw, login.Client{IP: "192.0.2.2"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return sess.Stage
+}
+
+func kind(err error) login.Kind {
+	var le *login.Error
+	if errors.As(err, &le) {
+		return le.Kind
+	}
+	return 0
+}
+
+func (h *harness) lastAudit(userID int64) store.AuditEvent {
+	h.t.Helper()
+	events, err := h.db.AuditForUser(h.ctx, userID, 1)
+	if err != nil || len(events) == 0 {
+		h.t.Fatalf("no audit event: %v", err)
+	}
+	return events[0]
+}
+
+func TestDisableMFATemporarily(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	patSess := h.loginFull("pat@example.org", "+447546123456")
+
+	for _, d := range []time.Duration{59 * time.Minute, 7*24*time.Hour + time.Second} {
+		if err := h.adm.DisableMFA(h.ctx, h.actor(boss), p.ID, d, "lost phone"); kind(err) != login.KindInvalidInput {
+			t.Errorf("DisableMFA for %v: %v, want refused", d, err)
+		}
+	}
+	if err := h.adm.DisableMFA(h.ctx, h.actor(boss), p.ID, admin.DefaultDisable, "  "); kind(err) != login.KindInvalidInput {
+		t.Errorf("no reason: %v", err)
+	}
+	if err := h.adm.DisableMFA(h.ctx, h.actor(boss), p.ID, admin.DefaultDisable, "Lost phone, ticket 4411"); err != nil {
+		t.Fatal(err)
+	}
+	// The user's sessions ended: their protection was lowered.
+	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Errorf("the provider's session survived: %v", err)
+	}
+	// They were told, by whom, and why.
+	mails := h.mailTo("pat@example.org")
+	if len(mails) == 0 || !strings.Contains(mails[0].Body, "boss@example.org") || !strings.Contains(mails[0].Body, "Lost phone, ticket 4411") {
+		t.Fatalf("notice: %+v", mails)
+	}
+	e := h.lastAudit(p.ID)
+	if e.Event != "admin.mfa_disabled" || e.ActorID != boss.UserID || !strings.Contains(e.Detail, "ticket 4411") {
+		t.Fatalf("audit: %+v", e)
+	}
+	// Password alone for 24 hours, then MFA by itself.
+	if st := h.stage("pat@example.org"); st != store.StageFull {
+		t.Fatalf("during the disable: stage %s", st)
+	}
+	h.advance(24*time.Hour - time.Minute)
+	if st := h.stage("pat@example.org"); st != store.StageFull {
+		t.Fatalf("a minute before the end: stage %s", st)
+	}
+	h.advance(time.Minute)
+	if st := h.stage("pat@example.org"); st != store.StageCode {
+		t.Fatalf("at the end: stage %s, want the code again", st)
+	}
+}
+
+func TestEndMFADisableEarly(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	h.adm.DisableMFA(h.ctx, h.actor(boss), p.ID, 48*time.Hour, "travel")
+	if err := h.adm.EndMFADisable(h.ctx, h.actor(boss), p.ID, "back early"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.stage("pat@example.org"); st != store.StageCode {
+		t.Fatalf("after ending the disable: %s", st)
+	}
+}
+
+func TestAdministratorsCannotLowerTheirOwnProtection(t *testing.T) {
+	h := newHarness(t)
+	b := h.user("boss@example.org", "+447546000001", true)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	if err := h.adm.DisableMFA(h.ctx, h.actor(boss), b.ID, time.Hour, "me"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("own MFA disable: %v", err)
+	}
+	if err := h.adm.SetMFAOverride(h.ctx, h.actor(boss), b.ID, store.MFAExempt, "me"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("own exemption: %v", err)
+	}
+	if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "step down"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("removing the last administrator's role: %v", err)
+	}
+	if err := h.adm.SetActive(h.ctx, h.actor(boss), b.ID, false, "leaving"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("deactivating the last administrator: %v", err)
+	}
+	// With a second administrator, stepping down works.
+	other := h.user("deputy@example.org", "+447546000002", true)
+	if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "handing over to deputy"); err != nil {
+		t.Fatal(err)
+	}
+	_ = other
+}
+
+func TestOnlyFreshAdministratorsAct(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	h.user("other@example.org", "+447546000003", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	provider := h.loginFull("other@example.org", "+447546000003")
+
+	if err := h.adm.Unlock(h.ctx, h.actor(provider), p.ID, "x"); !errors.Is(err, admin.ErrForbidden) {
+		t.Fatalf("a provider acting: %v", err)
+	}
+	if _, err := h.adm.CreateUser(h.ctx, h.actor(provider), admin.NewUser{Name: "Eve", Email: "eve@example.org"}); !errors.Is(err, admin.ErrForbidden) {
+		t.Fatalf("a provider creating a user: %v", err)
+	}
+	half, _, _ := h.svc.Login(h.ctx, "boss@example.org", pw, login.Client{})
+	if err := h.adm.Unlock(h.ctx, h.actor(half), p.ID, "x"); !errors.Is(err, admin.ErrForbidden) {
+		t.Fatalf("a half-finished login acting: %v", err)
+	}
+
+	h.advance(16 * time.Minute)
+	h.svc.Authenticate(h.ctx, boss.Token)
+	if err := h.adm.Unlock(h.ctx, h.actor(boss), p.ID, "x"); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("16 minutes after login: %v, want stale", err)
+	}
+	// Password and code again.
+	if _, _, err := h.svc.StartStepUp(h.ctx, boss, "wrong password!", login.Client{}); kind(err) != login.KindInvalidCredentials {
+		t.Fatalf("step up with a wrong password: %v", err)
+	}
+	next, needCode, err := h.svc.StartStepUp(h.ctx, boss, pw, login.Client{})
+	if err != nil || !needCode || next != nil {
+		t.Fatalf("StartStepUp = %v, %v, %v; want a code", next, needCode, err)
+	}
+	fresh, err := h.svc.VerifyStepUp(h.ctx, boss, h.code("+447546000001"), login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Token == boss.Token {
+		t.Fatal("step up kept the token")
+	}
+	fresh.User = boss.User
+	if err := h.adm.EndSessions(h.ctx, h.actor(fresh), p.ID, "lost laptop"); err != nil {
+		t.Fatalf("after the step up: %v", err)
+	}
+	// The command line acts as the operator.
+	if err := h.adm.EndSessions(h.ctx, admin.Operator(), p.ID, "from the console"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestActionsThatChangeNothingAreRefused(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.actor(h.loginFull("boss@example.org", "+447546000001"))
+	before := len(h.mailTo("pat@example.org"))
+	for name, err := range map[string]error{
+		"end disable":   h.adm.EndMFADisable(h.ctx, boss, p.ID, "r"),
+		"unlock":        h.adm.Unlock(h.ctx, boss, p.ID, "r"),
+		"reactivate":    h.adm.SetActive(h.ctx, boss, p.ID, true, "r"),
+		"remove role":   h.adm.SetRole(h.ctx, boss, p.ID, false, "r"),
+		"same override": h.adm.SetMFAOverride(h.ctx, boss, p.ID, store.MFAFollowPolicy, "r"),
+		"same phone":    h.adm.SetPhone(h.ctx, boss, p.ID, "+447546123456", "r"),
+	} {
+		if kind(err) != login.KindInvalidInput {
+			t.Errorf("%s: %v, want a plain refusal", name, err)
+		}
+	}
+	if n := len(h.mailTo("pat@example.org")); n != before {
+		t.Fatalf("%d notices for changes that changed nothing", n-before)
+	}
+}
+
+func TestSetPhone(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	err := h.adm.SetPhone(h.ctx, h.actor(boss), p.ID, "07546654321", "new phone")
+	var le *login.Error
+	if !errors.As(err, &le) || le.Field != "phone" || !strings.Contains(le.Message, "+447546654321") {
+		t.Fatalf("trunk-zero number: %v", err)
+	}
+	if err := h.adm.SetPhone(h.ctx, h.actor(boss), p.ID, "+44 7546 654321", "new phone, ticket 9"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(h.box.Messages())
+	if st := h.stage("pat@example.org"); st != store.StageCode {
+		t.Fatal(st)
+	}
+	if msgs := h.box.Messages(); len(msgs) != before+1 || msgs[0].To != "+447546654321" {
+		t.Fatalf("the next code did not go to the new number: %+v", msgs[0])
+	}
+	if e := h.lastAudit(p.ID); !strings.Contains(e.Detail, "•••• 3456 to •••• 4321") {
+		// the login just now is the last event; look further back
+		events, _ := h.db.AuditForUser(h.ctx, p.ID, 20)
+		found := false
+		for _, e := range events {
+			found = found || (e.Event == "admin.phone_changed" && strings.Contains(e.Detail, "•••• 4321"))
+		}
+		if !found {
+			t.Fatalf("phone change not audited: %+v", events)
+		}
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	for i := 0; i < 10; i++ {
+		h.svc.Login(h.ctx, "pat@example.org", "wrong password", login.Client{IP: "198.51.100.1"})
+	}
+	if _, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindThrottled {
+		t.Fatalf("after 10 wrong passwords: %v", err)
+	}
+	h.db.AddCodeFailure(h.ctx, p.ID, func(int) time.Time { return h.clock().Add(time.Hour) })
+	if err := h.adm.Unlock(h.ctx, h.actor(boss), p.ID, "verified by phone"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.stage("pat@example.org"); st != store.StageCode {
+		t.Fatalf("after unlock: %s", st)
+	}
+	u, _ := h.db.UserByID(h.ctx, p.ID)
+	if u.CodeFailures != 0 || !u.CodeLockedUntil.IsZero() {
+		t.Fatalf("code lock not lifted: %+v", u)
+	}
+}
+
+func TestDeactivateEndsSessionsAndRefusesLogin(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	patSess := h.loginFull("pat@example.org", "+447546123456")
+	if err := h.adm.SetActive(h.ctx, h.actor(boss), p.ID, false, "left the practice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatal("a deactivated account's session survived")
+	}
+	if _, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindNotAllowed {
+		t.Fatalf("login of a deactivated account: %v", err)
+	}
+	if err := h.adm.SetActive(h.ctx, h.actor(boss), p.ID, true, "came back"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.stage("pat@example.org"); st != store.StageCode {
+		t.Fatal(st)
+	}
+}
+
+func TestCreateUserInvitation(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	if _, err := h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "", Email: "x@example.org"}); kind(err) != login.KindInvalidInput {
+		t.Fatalf("no name: %v", err)
+	}
+	u, err := h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "New Nurse", Email: "Nurse@Example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No password yet: nothing logs in.
+	if _, _, err := h.svc.Login(h.ctx, "nurse@example.org", "", login.Client{}); kind(err) != login.KindInvalidCredentials {
+		t.Fatalf("login before the password is set: %v", err)
+	}
+	mails := h.mailTo("nurse@example.org")
+	if len(mails) != 1 {
+		t.Fatalf("invitation: %+v", mails)
+	}
+	token := regexp.MustCompile(`/welcome\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(mails[0].Body)
+	if token == nil {
+		t.Fatalf("no link in %q", mails[0].Body)
+	}
+	h.advance(71 * time.Hour)
+	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, "short", login.Client{}); kind(err) != login.KindInvalidInput {
+		t.Fatalf("short password: %v", err)
+	}
+	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, pw, login.Client{}); err != nil {
+		t.Fatalf("within 72 hours: %v", err)
+	}
+	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, pw+"!", login.Client{}); kind(err) != login.KindSetupTokenInvalid {
+		t.Fatalf("second use: %v", err)
+	}
+	if st := h.stage("nurse@example.org"); st != store.StageRegisterPhone {
+		t.Fatalf("first login of the invited user: %s", st)
+	}
+	_ = u
+}
+
+func TestInvitationExpires(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "Late", Email: "late@example.org"})
+	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(h.mailTo("late@example.org")[0].Body)[1]
+	h.advance(72 * time.Hour)
+	if err := h.svc.SetPasswordWithLink(h.ctx, token, store.TokenInvite, pw, login.Client{}); kind(err) != login.KindSetupTokenInvalid {
+		t.Fatalf("after 72 hours: %v", err)
+	}
+}
+
+func TestPortalPolicy(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	if err := h.adm.SetPortalMFA(h.ctx, h.actor(boss), false, "pilot without MFA"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.stage("pat@example.org"); st != store.StageFull {
+		t.Fatalf("policy optional: %s", st)
+	}
+	if err := h.adm.SetMFAOverride(h.ctx, h.actor(boss), p.ID, store.MFARequired, "handles payments"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.stage("pat@example.org"); st != store.StageCode {
+		t.Fatalf("required for the user: %s", st)
+	}
+}
+
+func TestEndSessions(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	patSess := h.loginFull("pat@example.org", "+447546123456")
+	if err := h.adm.EndSessions(h.ctx, h.actor(boss), p.ID, "stolen laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatal("session survived")
+	}
+	if _, err := h.svc.Authenticate(h.ctx, boss.Token); err != nil {
+		t.Fatal("the administrator's own session ended")
+	}
+}
