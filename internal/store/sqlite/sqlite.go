@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db := &DB{write: write, read: read}
 	// The write connection comes first: it creates the file and switches it
 	// to WAL, which the read-only connections cannot do.
-	if err := write.PingContext(ctx); err != nil {
+	if err := connectWriter(ctx, write); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -88,6 +88,26 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// connectWriter opens the write connection. Switching a new file to WAL
+// needs a moment of exclusive access, and SQLite answers SQLITE_BUSY at
+// once, without the busy timeout, when another process (another instance
+// starting at the same time) holds the file just then; so a busy answer is
+// retried for as long as the busy timeout would have waited.
+func connectWriter(ctx context.Context, write *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := write.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close closes the database.
@@ -219,4 +239,10 @@ func changedOne(res sql.Result) error {
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -255,5 +256,36 @@ func TestTwoInstancesLastAdmin(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestAuditIsAppendOnly checks that the database itself refuses to change
+// or remove audit entries, whoever connects.
+func TestAuditIsAppendOnly(t *testing.T) {
+	ctx := t.Context()
+	path := t.TempDir() + "/p.db"
+	db := open(t, path)
+	if err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Event: "login", Outcome: "success"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range []string{
+		`UPDATE audit_events SET outcome = 'failure'`,
+		`DELETE FROM audit_events`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused", q, err)
+		}
+	}
+	events, err := db.AuditForUser(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Outcome != "success" {
+		t.Fatalf("audit log after the attempts: %+v", events)
 	}
 }
