@@ -382,7 +382,7 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 		}
 		return nil
 	}
-	st, err := newStatus(ctx, app)
+	policy, err := app.Admin.Policy(ctx)
 	if err != nil {
 		return err
 	}
@@ -390,12 +390,12 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tACCOUNT\tPHONE\tMFA\tLOCKED\tLAST LOGIN")
 	for i := range users {
 		u := &users[i]
-		locked, err := st.locked(ctx, u)
+		mfa, locked, err := describe(ctx, app, u, policy)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			printable(u.Email), printable(u.Name), role(u), accountState(u), maskedPhone(u), st.mfa(u), locked, lastLogin(u))
+			printable(u.Email), printable(u.Name), role(u), accountState(u), maskedPhone(u), mfa, locked, lastLogin(u))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -425,11 +425,11 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 	if err != nil {
 		return err
 	}
-	st, err := newStatus(ctx, app)
+	policy, err := app.Admin.Policy(ctx)
 	if err != nil {
 		return err
 	}
-	locked, err := st.locked(ctx, u)
+	mfa, locked, err := describe(ctx, app, u, policy)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 		{"Role", role(u)},
 		{"Account", accountState(u)},
 		{"Phone", maskedPhone(u)},
-		{"MFA", st.mfa(u)},
+		{"MFA", mfa},
 		{"Wrong codes in a row", strconv.Itoa(u.CodeFailures)},
 		{"Locked", locked},
 		{"Created", stamp(u.CreatedAt)},
@@ -487,70 +487,34 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 	return tw.Flush()
 }
 
-// status describes accounts for the list and the details: MFA state and
-// locks, as of one moment.
-type status struct {
-	app            *App
-	now            time.Time
-	portalRequires bool
-}
-
-func newStatus(ctx context.Context, app *App) (*status, error) {
-	// The portal-wide policy as package login reads it: required unless
-	// an administrator made it optional.
-	v, ok, err := app.DB.Setting(ctx, login.SettingMFAPolicy)
+// describe says, for the list and the details, whether a login of u asks
+// for a code ("required", "disabled until …", "exempt", "not yet
+// registered": required, but the phone is registered at the next login,
+// or "off (portal policy)") and whether wrong passwords or codes hold u
+// back ("no", or "until … (passwords, codes)").
+func describe(ctx context.Context, app *App, u *store.User, p admin.Policy) (mfa, locked string, err error) {
+	st, err := app.Admin.State(ctx, u, p)
 	if err != nil {
-		return nil, fmt.Errorf("read MFA policy: %w", err)
+		return "", "", err
 	}
-	return &status{app: app, now: time.Now().UTC(), portalRequires: !ok || v != "optional"}, nil
-}
-
-// mfa says whether a login of u asks for a code: "required", "disabled
-// until …", "exempt", "not yet registered" (required, but the phone is
-// registered at the next login) or "off (portal policy)".
-func (s *status) mfa(u *store.User) string {
-	switch {
-	case !u.MFADisabledUntil.IsZero() && s.now.Before(u.MFADisabledUntil):
-		return "disabled until " + stamp(u.MFADisabledUntil)
-	case login.MFARequired(u, s.portalRequires, s.now) && u.Phone == "":
-		return "not yet registered"
-	case login.MFARequired(u, s.portalRequires, s.now):
-		return "required"
-	case u.MFA == store.MFAExempt:
-		return "exempt"
-	default:
-		return "off (portal policy)"
-	}
-}
-
-// locked says whether wrong codes or wrong passwords hold u back now, and
-// until when.
-func (s *status) locked(ctx context.Context, u *store.User) (string, error) {
-	t, err := s.app.DB.Throttle(ctx, login.AccountThrottleKey(u.Email))
-	if err != nil {
-		return "", fmt.Errorf("read password lock of %s: %w", u.Email, err)
-	}
+	mfa = map[admin.MFAState]string{
+		admin.MFAStateRequired:      "required",
+		admin.MFAStateNotRegistered: "not yet registered",
+		admin.MFAStateDisabled:      "disabled until " + stamp(st.DisabledUntil),
+		admin.MFAStateExempt:        "exempt",
+		admin.MFAStateOff:           "off (portal policy)",
+	}[st.MFA]
 	var why []string
-	until := time.Time{}
-	if t.LockedUntil.After(s.now) {
+	if !st.PasswordsLockedUntil.IsZero() {
 		why = append(why, "passwords")
-		until = t.LockedUntil
 	}
-	if u.CodeLockedUntil.After(s.now) {
+	if !st.CodesLockedUntil.IsZero() {
 		why = append(why, "codes")
-		until = maxTime(until, u.CodeLockedUntil)
 	}
 	if len(why) == 0 {
-		return "no", nil
+		return mfa, "no", nil
 	}
-	return fmt.Sprintf("until %s (%s)", stamp(until), strings.Join(why, ", ")), nil
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+	return mfa, fmt.Sprintf("until %s (%s)", stamp(st.LockedUntil()), strings.Join(why, ", ")), nil
 }
 
 func role(u *store.User) string {

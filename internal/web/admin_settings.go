@@ -62,7 +62,7 @@ func (s *Server) adminSettingsSave(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) settingsPage(r *http.Request, sess *login.Session) (*page, error) {
-	required, err := s.portalRequiresMFA(r.Context())
+	required, err := s.login.PortalRequiresMFA(r.Context())
 	if err != nil {
 		return nil, err
 	}

@@ -82,11 +82,11 @@ func (s *Server) userFromPath(w http.ResponseWriter, r *http.Request) (*store.Us
 // userPage builds a user's page: the account as it is now and its recent
 // events.
 func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.User) (*page, error) {
-	policy, err := s.portalRequiresMFA(ctx)
+	policy, err := s.admin.Policy(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.accountView(ctx, sess, u, policy, s.now())
+	v, err := s.accountView(ctx, sess, u, policy)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.Use
 	}
 	p := s.adminPage(u.Name, "users", sess)
 	p.Account = &v
-	p.PortalMFA = policy
+	p.PortalMFA = policy.Required
 	p.Form.Duration = defaultDuration
 	if p.Events, err = s.auditRows(ctx, events); err != nil {
 		return nil, err

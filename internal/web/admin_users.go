@@ -2,12 +2,12 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
@@ -37,8 +37,8 @@ type accountView struct {
 	Created       string
 }
 
-// accountView describes u at now under the portal-wide policy.
-func (s *Server) accountView(ctx context.Context, sess *login.Session, u *store.User, portalRequires bool, now time.Time) (accountView, error) {
+// accountView describes u under the portal-wide policy p.
+func (s *Server) accountView(ctx context.Context, sess *login.Session, u *store.User, p admin.Policy) (accountView, error) {
 	v := accountView{User: u, Self: sess.UserID == u.ID, LastLogin: "Never", Created: formatTime(u.CreatedAt)}
 	if u.Phone != "" {
 		v.MaskedPhone = phone.Mask(u.Phone)
@@ -46,27 +46,22 @@ func (s *Server) accountView(ctx context.Context, sess *login.Session, u *store.
 	if !u.LastLoginAt.IsZero() {
 		v.LastLogin = formatTime(u.LastLoginAt)
 	}
-	v.MFADisabled = now.Before(u.MFADisabledUntil)
-	switch {
-	case v.MFADisabled:
-		v.DisabledUntil = formatTime(u.MFADisabledUntil)
+	st, err := s.admin.State(ctx, u, p)
+	if err != nil {
+		return v, err
+	}
+	switch st.MFA {
+	case admin.MFAStateDisabled:
+		v.MFADisabled, v.DisabledUntil = true, formatTime(st.DisabledUntil)
 		v.MFAState = "Disabled until " + v.DisabledUntil
-	case login.MFARequired(u, portalRequires, now):
+	case admin.MFAStateRequired, admin.MFAStateNotRegistered:
 		v.MFAState = "Required"
-	case u.MFA == store.MFAExempt:
+	case admin.MFAStateExempt:
 		v.MFAState = "Exempt"
 	default:
 		v.MFAState = "Not required by policy"
 	}
-	until := u.CodeLockedUntil
-	t, err := s.login.Store.Throttle(ctx, login.AccountThrottleKey(u.Email))
-	if err != nil {
-		return v, fmt.Errorf("read password lock: %w", err)
-	}
-	if t.LockedUntil.After(until) {
-		until = t.LockedUntil
-	}
-	if now.Before(until) {
+	if until := st.LockedUntil(); !until.IsZero() {
 		v.Locked, v.LockedUntil = true, formatTime(until)
 	}
 	return v, nil
@@ -77,16 +72,6 @@ func formatTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(adminTime)
-}
-
-// portalRequiresMFA reads the portal-wide policy: required unless an
-// administrator chose otherwise (login.SettingMFAPolicy).
-func (s *Server) portalRequiresMFA(ctx context.Context) (bool, error) {
-	v, ok, err := s.login.Store.Setting(ctx, login.SettingMFAPolicy)
-	if err != nil {
-		return true, fmt.Errorf("read MFA policy: %w", err)
-	}
-	return !ok || v != "optional", nil
 }
 
 // adminPage builds a page of the console.
@@ -117,14 +102,13 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
 	if more {
 		users = users[:usersPerPage]
 	}
-	policy, err := s.portalRequiresMFA(ctx)
+	policy, err := s.admin.Policy(ctx)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	now := s.now()
 	for i := range users {
-		v, err := s.accountView(ctx, sess, &users[i], policy, now)
+		v, err := s.accountView(ctx, sess, &users[i], policy)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
