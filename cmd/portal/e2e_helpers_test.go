@@ -22,6 +22,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery/smtptest"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
 )
 
 // End-to-end helpers: the real portal on a free port with local stand-ins
@@ -46,13 +47,56 @@ type testPortal struct {
 	// text messages names it ("@127.0.0.1 #123456"): the format binds a
 	// code to an https origin on the default port, so it takes no port.
 	Host string
+	// Clock is the portal's clock when the test asked for one (withClock),
+	// else nil: the portal then runs on the real time.
+	Clock *testClock
+}
+
+// testClock is a clock the test moves by hand: the real time plus an
+// offset that only Advance changes, so time still passes between steps
+// (as it does for the portal in production) and a test can jump past a
+// deadline at once.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now is the clock's time; give it to the portal as its Now.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// portalOption changes how startPortal sets up the portal.
+type portalOption func(*portalSetup)
+
+type portalSetup struct {
+	clock *testClock
+}
+
+// withClock runs the portal on c: the login service's clock, which the
+// administration service and the pages use too.
+func withClock(c *testClock) portalOption {
+	return func(s *portalSetup) { s.clock = c }
 }
 
 // startPortal starts the portal in-process, sending text messages to a
 // twiliotest server and email to an smtptest server. Everything stops when
 // the test ends; the portal's log is shown only if the test failed.
-func startPortal(t *testing.T) *testPortal {
+func startPortal(t *testing.T, opts ...portalOption) *testPortal {
 	t.Helper()
+	var setup portalSetup
+	for _, o := range opts {
+		o(&setup)
+	}
 	sid := "AC" + randomHex(t, 16)
 	token := randomHex(t, 16)
 	tw := twiliotest.NewServer(sid, token)
@@ -98,6 +142,12 @@ func startPortal(t *testing.T) *testPortal {
 		app.Close()
 		t.Fatal(err)
 	}
+	if setup.clock != nil {
+		// Set before the server starts, so no request sees the real
+		// clock; the web and administration layers read the login
+		// service's clock at each use.
+		app.Login.Now = setup.clock.Now
+	}
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx) }()
 	t.Cleanup(func() {
@@ -118,23 +168,76 @@ func startPortal(t *testing.T) *testPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testPortal{App: app, Twilio: tw, SMTP: sm, BaseURL: cfg.BaseURL, Host: u.Hostname()}
+	return &testPortal{App: app, Twilio: tw, SMTP: sm, BaseURL: cfg.BaseURL, Host: u.Hostname(), Clock: setup.clock}
 }
 
 // createUser makes a provider account with e2ePassword; with a phone
 // (E.164), it is registered as if the first login had been done already.
-func (p *testPortal) createUser(t *testing.T, email, name, phone string) {
+// It returns the account's id.
+func (p *testPortal) createUser(t *testing.T, email, name, phone string) int64 {
+	t.Helper()
+	return p.createAccount(t, login.NewAccount{Email: email, Name: name, Password: e2ePassword}, phone)
+}
+
+// createAdmin is createUser for an administrator.
+func (p *testPortal) createAdmin(t *testing.T, email, name, phone string) int64 {
+	t.Helper()
+	return p.createAccount(t, login.NewAccount{Email: email, Name: name, Password: e2ePassword, Admin: true}, phone)
+}
+
+func (p *testPortal) createAccount(t *testing.T, a login.NewAccount, phone string) int64 {
 	t.Helper()
 	ctx := t.Context()
-	u, err := p.App.Login.CreateAccount(ctx, login.NewAccount{Email: email, Name: name, Password: e2ePassword}, login.Client{})
+	u, err := p.App.Login.CreateAccount(ctx, a, login.Client{})
 	if err != nil {
-		t.Fatalf("create account %s: %v", email, err)
+		t.Fatalf("create account %s: %v", a.Email, err)
 	}
 	if phone != "" {
 		if err := p.App.DB.SetPhone(ctx, u.ID, phone); err != nil {
-			t.Fatalf("register phone of %s: %v", email, err)
+			t.Fatalf("register phone of %s: %v", a.Email, err)
 		}
 	}
+	return u.ID
+}
+
+// user reads an account as it is stored now.
+func (p *testPortal) user(t *testing.T, email string) *store.User {
+	t.Helper()
+	u, err := p.App.DB.UserByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatalf("read account %s: %v", email, err)
+	}
+	return u
+}
+
+// logInWithCode logs in on b with email and password, then the code sent
+// by text message to phone, and waits for the home page.
+func (p *testPortal) logInWithCode(t *testing.T, b *tab, email, password, phone string) {
+	t.Helper()
+	b.logIn(email, password)
+	b.waitHeading("Enter your code")
+	b.fill("Code", p.smsCode(t, phone))
+	b.click("Verify Code")
+	b.waitFor("the home page", homePage)
+}
+
+// linkPath is the path and query of the link of the portal that an email
+// gives, failing unless the email has one to path.
+func (p *testPortal) linkPath(t *testing.T, m smtptest.Message, path string) string {
+	t.Helper()
+	i := strings.Index(m.Text, p.BaseURL+path+"?")
+	if i < 0 {
+		t.Fatalf("email %q has no link to %s%s: %q", m.Subject, p.BaseURL, path, m.Text)
+	}
+	link := m.Text[i:]
+	if j := strings.IndexFunc(link, func(r rune) bool { return r == ' ' || r == '\n' || r == '\r' }); j >= 0 {
+		link = link[:j]
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("link %q in email %q: %v", link, m.Subject, err)
+	}
+	return u.RequestURI()
 }
 
 // sms waits for the next text message to the number to.
@@ -304,9 +407,17 @@ func heading(text string) string {
 	return "//*[self::h1 or self::h2][normalize-space()=" + xpathString(text) + "]"
 }
 
+// fieldIn is the field labelled label inside the element scope selects
+// (an XPath location path), for pages where several forms have a field of
+// the same name.
+func fieldIn(scope, label string) string {
+	return scope + "//*[self::input or self::textarea or self::select][@id=" + scope + "//label[normalize-space()=" + xpathString(label) + "]/@for]"
+}
+
 const (
 	noticeBox = "//div[@role='status']"
 	errorBox  = "//div[@id='error-summary']"
+	homePage  = "//h1[starts-with(normalize-space(), 'Welcome, ')]"
 )
 
 // run runs browser steps with the step timeout and fails the test, showing
@@ -341,14 +452,35 @@ func (b *tab) open(path string) {
 // there.
 func (b *tab) fill(label, value string) {
 	b.t.Helper()
+	b.fillField(label, field(label), value)
+}
+
+// fillIn is fill for the field labelled label inside scope (see fieldIn).
+func (b *tab) fillIn(scope, label, value string) {
+	b.t.Helper()
+	b.fillField(label, fieldIn(scope, label), value)
+}
+
+func (b *tab) fillField(label, sel, value string) {
+	b.t.Helper()
 	// Emptied by script, as a person would select what is there and type
 	// over it. (chromedp's SetValue cannot set "".)
-	clear := "document.evaluate(" + strconv.Quote(field(label)) +
+	clear := "document.evaluate(" + strconv.Quote(sel) +
 		", document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue.value = ''"
 	b.run("type into "+label,
-		chromedp.WaitVisible(field(label)),
+		chromedp.WaitVisible(sel),
 		chromedp.Evaluate[chromedp.Void](clear),
-		chromedp.SendKeys(field(label), value))
+		chromedp.SendKeys(sel, value))
+}
+
+// logIn enters email and password on the login screen and clicks Login.
+func (b *tab) logIn(email, password string) {
+	b.t.Helper()
+	b.open("/login")
+	b.waitHeading("Log in")
+	b.fill("Email", email)
+	b.fill("Password", password)
+	b.click("Login")
 }
 
 // click clicks the button with this text.
@@ -390,13 +522,45 @@ func (b *tab) text(sel string) string {
 // value is what the field labelled label holds.
 func (b *tab) value(label string) string {
 	b.t.Helper()
+	return b.valueOf(field(label))
+}
+
+// valueOf is what the field sel selects holds.
+func (b *tab) valueOf(sel string) string {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Value(field(label), chromedp.NodeVisible))
+	s, err := chromedp.Run(ctx, chromedp.Value(sel, chromedp.NodeVisible))
 	if err != nil {
-		b.t.Fatalf("read field %s: %v\n%s", label, err, b.describe())
+		b.t.Fatalf("read field %s: %v\n%s", sel, err, b.describe())
 	}
 	return s
+}
+
+// openStatus navigates to a path of the portal and returns the HTTP
+// status of the page it ends on (after redirects).
+func (b *tab) openStatus(path string) int64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.base+path))
+	if err != nil {
+		b.t.Fatalf("open %s: %v\n%s", path, err, b.describe())
+	}
+	return resp.Status
+}
+
+// count is how many elements sel selects now; it does not wait.
+func (b *tab) count(sel string) int {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.evaluate("+strconv.Quote("count("+sel+")")+
+		", document, null, XPathResult.NUMBER_TYPE, null).numberValue"))
+	if err != nil {
+		b.t.Fatalf("count %s: %v\n%s", sel, err, b.describe())
+	}
+	return n
 }
 
 // path is the path of the page the tab shows.
