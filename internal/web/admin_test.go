@@ -746,7 +746,7 @@ func TestAdminCreateUserAndInvitation(t *testing.T) {
 		t.Fatalf("short password: %d", r.status)
 	}
 	r = e.post(n, "/welcome", "token", token, "password", "a brand new passphrase here")
-	if r.location != "/login?m=password-set" {
+	if r.location != "/login?m=account-ready" {
 		t.Fatalf("set password: %d %q\n%s", r.status, r.location, r.body)
 	}
 	// First login: Update Phone Number.

@@ -15,6 +15,7 @@ var loginNotices = map[string]problem{
 	"logged-out":       {Message: "You have logged out."},
 	"setup-done":       {Message: "Your administrator account is ready. Log in to register the phone for your login codes."},
 	"password-set":     {Message: "Your password was changed and you were logged out everywhere. Log in with the new password."},
+	"account-ready":    {Message: "Your password is set. Log in with it: you will then be asked for the mobile number that login codes go to."},
 	"ended":            {Message: "You were logged out: your session timed out or ended on another device (for example after a phone number change). Log in again to continue."},
 	"code-exhausted":   {Field: "!", Message: "The code was entered wrongly too many times, so it no longer works. Log in again to get a new code."},
 	"code-locked":      {Field: "!", Message: "Too many wrong codes have been entered for this account. Wait a while, then log in again, or contact your system administrator."},

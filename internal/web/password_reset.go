@@ -101,6 +101,8 @@ func (s *Server) passwordLinkSet(w http.ResponseWriter, r *http.Request, l passw
 	err = s.login.SetPasswordWithLink(ctx, token, l.purpose, pw, s.client(r))
 	var le *login.Error
 	switch {
+	case err == nil && l.purpose == store.TokenInvite:
+		http.Redirect(w, r, "/login?m=account-ready", http.StatusSeeOther)
 	case err == nil:
 		http.Redirect(w, r, "/login?m=password-set", http.StatusSeeOther)
 	case errors.As(err, &le) && le.Field == "password":
