@@ -7,12 +7,17 @@ package delivery
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // SMS is one text message.
 type SMS struct {
 	To   string // E.164
 	Body string
+	// ID, when set, names this message uniquely and stays the same when
+	// it is sent again, so a receiver can drop duplicates. Optional: only
+	// some senders pass it on (the webhook sender does).
+	ID string
 }
 
 // Email is one email with a plain-text and an HTML part.
@@ -42,3 +47,24 @@ type Checker interface {
 // ErrPermanent marks a failure that retrying will not fix, such as a number
 // the provider refuses. Wrapped errors satisfy errors.Is(err, ErrPermanent).
 var ErrPermanent = errors.New("delivery: permanent failure")
+
+// RetryHint is implemented by errors that carry the provider's request to
+// wait before trying again (an HTTP Retry-After on 429 or 503).
+type RetryHint interface {
+	RetryAfter() time.Duration
+}
+
+// RetryAfter returns the delay the provider asked for before the next
+// attempt, from the first RetryHint in err's chain. ok is false when there
+// is no hint or it is not positive, so callers need not know which sender
+// failed.
+func RetryAfter(err error) (d time.Duration, ok bool) {
+	var hint RetryHint
+	if !errors.As(err, &hint) {
+		return 0, false
+	}
+	if d = hint.RetryAfter(); d <= 0 {
+		return 0, false
+	}
+	return d, true
+}

@@ -65,19 +65,36 @@ type Error struct {
 	Code     int    // Twilio error code (https://www.twilio.com/docs/api/errors); 0 if none was given
 	Message  string // Twilio's explanation, with the message body removed
 	MoreInfo string // link to Twilio's page about Code
+	// RetryDelay is how long Twilio asked us to wait (its Retry-After
+	// header on a 429 or 503); 0 when it did not say. It is a field of
+	// its own name because RetryAfter is the delivery.RetryHint method.
+	RetryDelay time.Duration
 }
 
+var _ delivery.RetryHint = (*Error)(nil)
+
+// RetryAfter implements delivery.RetryHint.
+func (e *Error) RetryAfter() time.Duration { return e.RetryDelay }
+
 func (e *Error) Error() string {
+	msg := fmt.Sprintf("twilio: HTTP %d: %s", e.Status, e.Message)
 	if e.Code != 0 {
-		return fmt.Sprintf("twilio: HTTP %d, error %d: %s", e.Status, e.Code, e.Message)
+		msg = fmt.Sprintf("twilio: HTTP %d, error %d: %s", e.Status, e.Code, e.Message)
 	}
-	return fmt.Sprintf("twilio: HTTP %d: %s", e.Status, e.Message)
+	if e.RetryDelay > 0 {
+		msg += fmt.Sprintf(" (retry after %s)", e.RetryDelay)
+	}
+	return msg
 }
 
 // Permanent reports whether sending again cannot succeed: Twilio refused
 // the request itself (an invalid number, bad credentials, a blocked
-// recipient), as opposed to being overloaded (429) or failing (5xx).
+// recipient), as opposed to being overloaded (429) or failing (5xx). An
+// error code that PermanentCode names is permanent whatever the status.
 func (e *Error) Permanent() bool {
+	if PermanentCode(e.Code) {
+		return true
+	}
 	return e.Status >= 400 && e.Status < 500 &&
 		e.Status != http.StatusTooManyRequests && e.Status != http.StatusRequestTimeout
 }
@@ -151,12 +168,13 @@ func (s *Sender) Send(ctx context.Context, m delivery.SMS) (Receipt, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 
-	status, body, err := s.do(req)
+	resp, err := s.do(req)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("twilio: sending SMS: %w", err)
 	}
+	status, body := resp.status, resp.body
 	if status < 200 || status > 299 {
-		return Receipt{}, apiError(status, body, m.Body)
+		return Receipt{}, apiError(resp, m.Body)
 	}
 	var created struct {
 		SID    string `json:"sid"`
@@ -179,15 +197,16 @@ func (s *Sender) Check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("twilio: building request: %w", err)
 	}
-	status, body, err := s.do(req)
+	resp, err := s.do(req)
 	if err != nil {
 		return fmt.Errorf("twilio: checking account: %w", err)
 	}
+	status, body := resp.status, resp.body
 	switch {
 	case status == http.StatusUnauthorized:
-		return fmt.Errorf("twilio: Twilio rejected the account SID or auth token: %w", apiError(status, body, ""))
+		return fmt.Errorf("twilio: Twilio rejected the account SID or auth token: %w", apiError(resp, ""))
 	case status < 200 || status > 299:
-		return fmt.Errorf("twilio: checking account: %w", apiError(status, body, ""))
+		return fmt.Errorf("twilio: checking account: %w", apiError(resp, ""))
 	}
 	var account struct {
 		SID    string `json:"sid"`
@@ -202,9 +221,15 @@ func (s *Sender) Check(ctx context.Context) error {
 	return nil
 }
 
-// do sends req with the account's credentials and returns the status and
-// at most maxResponseBytes of the body.
-func (s *Sender) do(req *http.Request) (int, []byte, error) {
+// response is what do keeps of an answer.
+type response struct {
+	status     int
+	body       []byte        // at most maxResponseBytes
+	retryAfter time.Duration // from Retry-After on a 429 or 503; 0 if none
+}
+
+// do sends req with the account's credentials and reads the answer.
+func (s *Sender) do(req *http.Request) (response, error) {
 	req.SetBasicAuth(s.AccountSID, s.AuthToken)
 	req.Header.Set("Accept", "application/json")
 	client := s.Client
@@ -213,14 +238,18 @@ func (s *Sender) do(req *http.Request) (int, []byte, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return 0, nil, fmt.Errorf("reading response: %w", err)
+		return response{}, fmt.Errorf("reading response: %w", err)
 	}
-	return resp.StatusCode, body, nil
+	r := response{status: resp.StatusCode, body: body}
+	if r.status == http.StatusTooManyRequests || r.status == http.StatusServiceUnavailable {
+		r.retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return r, nil
 }
 
 func (s *Sender) accountURL() string {
@@ -241,19 +270,19 @@ func (s *Sender) timeout() time.Duration {
 // apiError turns an error answer into *Error. Twilio's messages sometimes
 // quote the request; secret (the SMS body) is cut out in case it ever
 // quotes the body, so codes cannot reach logs through an error.
-func apiError(status int, body []byte, secret string) *Error {
+func apiError(resp response, secret string) *Error {
 	var twilioErr struct {
 		Code     int    `json:"code"`
 		Message  string `json:"message"`
 		MoreInfo string `json:"more_info"`
 	}
-	e := &Error{Status: status}
-	if json.Unmarshal(body, &twilioErr) == nil && twilioErr.Message != "" {
+	e := &Error{Status: resp.status, RetryDelay: resp.retryAfter}
+	if json.Unmarshal(resp.body, &twilioErr) == nil && twilioErr.Message != "" {
 		e.Code, e.Message, e.MoreInfo = twilioErr.Code, twilioErr.Message, twilioErr.MoreInfo
 	} else {
 		// Not Twilio's JSON (an HTML page from a proxy, say): its text
 		// would only clutter the log.
-		e.Message = http.StatusText(status)
+		e.Message = http.StatusText(resp.status)
 	}
 	if secret != "" {
 		e.Message = strings.ReplaceAll(e.Message, secret, "[message body]")

@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -90,6 +91,10 @@ func TestSendErrors(t *testing.T) {
 		{"forbidden", http.StatusForbidden, 20003, true},
 		{"rate limited", http.StatusTooManyRequests, 20429, false},
 		{"unavailable", http.StatusServiceUnavailable, 20500, false},
+		// These codes are permanent whatever status they come with.
+		{"unsubscribed with a 500", http.StatusInternalServerError, 21610, true},
+		{"region not enabled with a 503", http.StatusServiceUnavailable, 21408, true},
+		{"not a mobile with a 429", http.StatusTooManyRequests, 21614, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +116,94 @@ func TestSendErrors(t *testing.T) {
 			assertNoBody(t, err)
 			if n := len(srv.Messages()); n != 0 {
 				t.Errorf("server kept %d messages after a failure", n)
+			}
+		})
+	}
+}
+
+func TestSendRetryAfterWhenDown(t *testing.T) {
+	s, srv := newSender(t)
+	srv.Down(90 * time.Second)
+
+	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	var twErr *twilio.Error
+	if !errors.As(err, &twErr) || twErr.Status != http.StatusServiceUnavailable || twErr.Code != 20503 {
+		t.Fatalf("err = %v, want *twilio.Error 503/20503", err)
+	}
+	if errors.Is(err, delivery.ErrPermanent) {
+		t.Error("503 must not be permanent")
+	}
+	if d, ok := delivery.RetryAfter(fmt.Errorf("outbox: %w", err)); !ok || d != 90*time.Second {
+		t.Errorf("delivery.RetryAfter = %v, %v; want 1m30s, true", d, ok)
+	}
+	if !strings.Contains(err.Error(), "retry after 1m30s") {
+		t.Errorf("error %q does not say when to retry", err)
+	}
+	if err := s.Check(t.Context()); err == nil {
+		t.Error("Check passed while Twilio is down")
+	}
+
+	srv.Down() // no Retry-After
+	err = s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+	if _, ok := delivery.RetryAfter(err); ok || err == nil {
+		t.Errorf("err = %v; want an error without a retry hint", err)
+	}
+
+	srv.Up()
+	if err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody}); err != nil {
+		t.Fatalf("after Up: %v", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("server has %d messages, want 1", n)
+	}
+}
+
+func TestSendRetryAfterHeader(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Duration // 0: no hint
+	}{
+		{"429 seconds", http.StatusTooManyRequests, "7", 7 * time.Second},
+		{"503 HTTP date", http.StatusServiceUnavailable, "date+1m", time.Minute},
+		{"503 date passed", http.StatusServiceUnavailable, "date-1m", 0},
+		{"503 garbage", http.StatusServiceUnavailable, "later", 0},
+		{"500 ignores it", http.StatusInternalServerError, "7", 0},
+		{"400 ignores it", http.StatusBadRequest, "7", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				v := tt.retryAfter
+				if d, ok := strings.CutPrefix(v, "date"); ok {
+					offset, _ := time.ParseDuration(d)
+					// A whole second more, since HTTP dates drop fractions.
+					v = time.Now().Add(offset + time.Second).UTC().Format(http.TimeFormat)
+				}
+				w.Header().Set("Retry-After", v)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				fmt.Fprintf(w, `{"code": 20429, "message": "Too Many Requests", "status": %d}`, tt.status)
+			}))
+			t.Cleanup(api.Close)
+			s := &twilio.Sender{APIURL: api.URL, AccountSID: testSID, AuthToken: testToken, From: testFrom}
+
+			err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
+			var twErr *twilio.Error
+			if !errors.As(err, &twErr) {
+				t.Fatalf("err = %v, want *twilio.Error", err)
+			}
+			d, ok := delivery.RetryAfter(err)
+			if tt.want == 0 {
+				if ok || twErr.RetryDelay != 0 {
+					t.Errorf("RetryAfter = %v, %v; want no hint", d, ok)
+				}
+				return
+			}
+			// Dates are to the second; allow for the request's own time.
+			if !ok || d > tt.want+time.Second || d < tt.want-time.Second {
+				t.Errorf("RetryAfter = %v, %v; want about %v", d, ok, tt.want)
 			}
 		})
 	}

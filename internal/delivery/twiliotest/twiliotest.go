@@ -3,17 +3,28 @@
 // send real HTTP requests and read the codes that would have reached a
 // phone. It checks credentials and required fields the way Twilio does,
 // answers with Twilio-shaped JSON, and can be told to fail the next
-// requests. It listens on loopback only and is not for production use.
+// requests, answer slowly, or be down altogether. It also plays Twilio's
+// part in delivery receipts: Deliver posts a signed status callback to a
+// message's StatusCallback URL. It listens on loopback only and is not
+// for production use.
 package twiliotest
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,12 +47,17 @@ type Server struct {
 	accountSID string
 	authToken  string
 	http       *httptest.Server
+	closing    chan struct{} // closed by Close, to end slow answers at once
+	closeOnce  sync.Once
 
-	mu       sync.Mutex
-	messages []Message
-	taken    []bool        // taken[i]: messages[i] was returned by Next or Wait
-	arrived  chan struct{} // closed and replaced whenever a message arrives
-	faults   []fault
+	mu             sync.Mutex
+	messages       []Message
+	taken          []bool        // taken[i]: messages[i] was returned by Next or Wait
+	arrived        chan struct{} // closed and replaced whenever a message arrives
+	faults         []fault
+	delay          time.Duration // Slow
+	down           bool          // Down
+	downRetryAfter time.Duration // Retry-After while down; 0 for none
 }
 
 type fault struct {
@@ -57,6 +73,7 @@ func NewServer(accountSID, authToken string) *Server {
 		accountSID: accountSID,
 		authToken:  authToken,
 		arrived:    make(chan struct{}),
+		closing:    make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", s.createMessage)
@@ -64,15 +81,80 @@ func NewServer(accountSID, authToken string) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 	})
-	s.http = httptest.NewServer(mux) // binds 127.0.0.1
+	s.http = httptest.NewServer(s.faulty(mux)) // binds 127.0.0.1
 	return s
 }
 
 // URL is the base URL to use as twilio.Sender's APIURL.
 func (s *Server) URL() string { return s.http.URL }
 
-// Close stops the server and waits for requests in flight.
-func (s *Server) Close() { s.http.Close() }
+// Close stops the server and waits for requests in flight; answers held
+// back by Slow are cut short.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.http.Close()
+}
+
+// Slow makes every answer wait d before it is given, as a slow provider
+// would (the request is still handled if the client waits that long).
+// Slow(0) restores prompt answers.
+func (s *Server) Slow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// Down makes the server answer every request, whatever its credentials,
+// with 503 and Twilio error 20503, until Up is called. With a positive
+// retryAfter (only the first value is used) the answers carry a
+// Retry-After header of that many seconds, rounded up.
+func (s *Server) Down(retryAfter ...time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down, s.downRetryAfter = true, 0
+	if len(retryAfter) > 0 && retryAfter[0] > 0 {
+		s.downRetryAfter = retryAfter[0]
+	}
+}
+
+// Up ends Down.
+func (s *Server) Up() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down, s.downRetryAfter = false, 0
+}
+
+// faulty wraps the API with the faults of Slow and Down.
+func (s *Server) faulty(api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		delay := s.delay
+		s.mu.Unlock()
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				return
+			case <-s.closing:
+				return
+			}
+		}
+		// Read after the delay, so Up during a slow request is seen.
+		s.mu.Lock()
+		down, retryAfter := s.down, s.downRetryAfter
+		s.mu.Unlock()
+		if down {
+			if retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
+			}
+			writeError(w, http.StatusServiceUnavailable, 20503, "Service unavailable")
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
 
 // Messages returns every accepted message, oldest first.
 func (s *Server) Messages() []Message {
@@ -204,6 +286,87 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		"uri":                   uri + ".json",
 	})
 
+}
+
+// Deliver plays Twilio reporting a status change of the message sid: it
+// POSTs to the message's StatusCallback URL the form Twilio sends
+// (MessageSid, MessageStatus, their older names SmsSid and SmsStatus,
+// AccountSid, From or MessagingServiceSid, To, ApiVersion, and ErrorCode
+// when errorCode is not 0), signed with the server's auth token in the
+// X-Twilio-Signature header. It returns an error if there is no such
+// message, it has no StatusCallback, or the receiver does not answer 2xx.
+func (s *Server) Deliver(ctx context.Context, sid, status string, errorCode int) error {
+	var m Message
+	found := false
+	s.mu.Lock()
+	for _, msg := range s.messages {
+		if msg.SID == sid {
+			m, found = msg, true
+			break
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !found:
+		return fmt.Errorf("twiliotest: no message %s", sid)
+	case m.StatusCallback == "":
+		return fmt.Errorf("twiliotest: message %s was sent without a StatusCallback", sid)
+	}
+
+	form := url.Values{
+		"AccountSid":    {s.accountSID},
+		"ApiVersion":    {"2010-04-01"},
+		"MessageSid":    {m.SID},
+		"MessageStatus": {status},
+		"SmsSid":        {m.SID},
+		"SmsStatus":     {status},
+		"To":            {m.To},
+	}
+	if m.From != "" {
+		form.Set("From", m.From)
+	}
+	if m.MessagingServiceSid != "" {
+		form.Set("MessagingServiceSid", m.MessagingServiceSid)
+	}
+	if errorCode != 0 {
+		form.Set("ErrorCode", strconv.Itoa(errorCode))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.StatusCallback, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("twiliotest: status callback: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	req.Header.Set("X-Twilio-Signature", Signature(s.authToken, m.StatusCallback, form))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("twiliotest: status callback: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("twiliotest: status callback to %s answered HTTP %d", m.StatusCallback, resp.StatusCode)
+	}
+	return nil
+}
+
+// Signature is the X-Twilio-Signature Twilio puts on a form-encoded POST
+// of form to fullURL: base64 of HMAC-SHA1, keyed with authToken, of the
+// URL followed by each parameter's name and value in order of name
+// (https://www.twilio.com/docs/usage/security). Tests use it to sign
+// callbacks of their own; it is written apart from twilio.ValidateSignature
+// so that each checks the other.
+func Signature(authToken, fullURL string, form url.Values) string {
+	mac := hmac.New(sha1.New, []byte(authToken))
+	io.WriteString(mac, fullURL)
+	for _, name := range slices.Sorted(maps.Keys(form)) {
+		values := slices.Clone(form[name])
+		slices.Sort(values)
+		for _, v := range slices.Compact(values) {
+			io.WriteString(mac, name+v)
+		}
+	}
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func (s *Server) fetchAccount(w http.ResponseWriter, r *http.Request) {
