@@ -1,0 +1,164 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// IssueChallenge, in one transaction, voids the unused challenges of the
+// same user, attempt and purpose, carries their highest failure count over
+// to c and inserts c, setting c.ID and c.Failures.
+//
+// The transaction first takes an advisory lock on the user, attempt and
+// purpose, so that concurrent issues for them go one at a time: otherwise,
+// at READ COMMITTED, each would void only what was committed before it
+// began, and two new challenges would both stay usable.
+func (db *DB) IssueChallenge(ctx context.Context, c *store.Challenge) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`,
+			lockChallenges, lockKey(strconv.FormatInt(c.UserID, 10), c.AttemptID, string(c.Purpose)))
+		if err != nil {
+			return err
+		}
+		var failures int
+		err = tx.QueryRow(ctx, `
+			SELECT COALESCE(MAX(failures), 0) FROM challenges
+			WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3`,
+			c.UserID, c.AttemptID, string(c.Purpose)).Scan(&failures)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE challenges SET voided_at = $4
+			WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3
+				AND consumed_at IS NULL AND voided_at IS NULL`,
+			c.UserID, c.AttemptID, string(c.Purpose), timeValue(c.CreatedAt))
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRow(ctx, `
+			INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash,
+				failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			RETURNING id`,
+			c.UserID, c.AttemptID, string(c.Purpose), string(c.Channel), c.Destination, c.CodeHash,
+			failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),
+			timeValue(c.VoidedAt), timeValue(c.UndeliveredAt), c.IP,
+		).Scan(&id)
+		if err != nil {
+			return err
+		}
+		c.ID, c.Failures = id, failures
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: issue challenge: %w", err)
+	}
+	return nil
+}
+
+// LatestChallenge returns the newest challenge of the user, attempt and
+// purpose, used or not; store.ErrNotFound if none.
+func (db *DB) LatestChallenge(ctx context.Context, userID int64, attemptID string, purpose store.Purpose) (*store.Challenge, error) {
+	var c store.Challenge
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, user_id, attempt_id, purpose, channel, destination, code_hash,
+			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip
+		FROM challenges
+		WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3
+		ORDER BY created_at DESC, id DESC
+		LIMIT 1`,
+		userID, attemptID, string(purpose),
+	).Scan(&c.ID, &c.UserID, &c.AttemptID, &c.Purpose, &c.Channel, &c.Destination, &c.CodeHash,
+		&c.Failures, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), scanTime(&c.ConsumedAt),
+		scanTime(&c.VoidedAt), scanTime(&c.UndeliveredAt), &c.IP)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: latest challenge: %w", notFound(err))
+	}
+	return &c, nil
+}
+
+// MarkChallengeUndelivered records that sending the challenge failed.
+func (db *DB) MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error {
+	return db.update(ctx, "mark challenge undelivered",
+		`UPDATE challenges SET undelivered_at = $2 WHERE id = $1`, id, timeValue(at))
+}
+
+// ConsumeChallenge marks the challenge used at at if it is neither used nor
+// voided nor expired at at, in one conditional UPDATE: of many concurrent
+// calls the first locks the row, and the others, once it commits, check
+// the condition again on the row it left and change nothing. Unknown ids
+// report false.
+func (db *DB) ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE challenges SET consumed_at = $2
+		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
+		id, at.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("postgres: consume challenge: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// AddChallengeFailure adds a wrong try to a challenge that is neither used
+// nor voided, voiding it at at when the count reaches maxFailures, in one
+// UPDATE … RETURNING. When the challenge was already used or voided, ok is
+// false and failures and voided describe it as it is. store.ErrNotFound for
+// unknown ids.
+func (db *DB) AddChallengeFailure(ctx context.Context, id int64, maxFailures int, at time.Time) (failures int, voided, ok bool, err error) {
+	// $3 is cast: a CASE of a bare parameter and NULL would be text.
+	err = db.pool.QueryRow(ctx, `
+		UPDATE challenges
+		SET failures = failures + 1,
+			voided_at = CASE WHEN failures + 1 >= $2 THEN $3::bigint ELSE NULL END
+		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
+		RETURNING failures, voided_at IS NOT NULL`,
+		id, maxFailures, at.UnixMilli(),
+	).Scan(&failures, &voided)
+	if err == nil {
+		return failures, voided, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, false, fmt.Errorf("postgres: add challenge failure: %w", err)
+	}
+	// Used, voided, or not there: say which.
+	err = db.pool.QueryRow(ctx,
+		`SELECT failures, voided_at IS NOT NULL FROM challenges WHERE id = $1`, id,
+	).Scan(&failures, &voided)
+	if err != nil {
+		return 0, false, false, fmt.Errorf("postgres: add challenge failure: %w", notFound(err))
+	}
+	return failures, voided, false, nil
+}
+
+// CountChallengesForUser counts challenges issued to the user at or after since.
+func (db *DB) CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx,
+		`SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND created_at >= $2`,
+		userID, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count challenges for user: %w", err)
+	}
+	return n, nil
+}
+
+// CountChallengesToDestination counts challenges sent to dest at or after since.
+func (db *DB) CountChallengesToDestination(ctx context.Context, dest string, since time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx,
+		`SELECT COUNT(*) FROM challenges WHERE destination = $1 AND created_at >= $2`,
+		dest, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count challenges to destination: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+func insertSession(ctx context.Context, q querier, s *store.Session) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO sessions (token_hash, user_id, stage, attempt_id, pending_phone,
+			created_at, last_seen_at, authenticated_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		s.TokenHash, s.UserID, string(s.Stage), s.AttemptID, s.PendingPhone,
+		timeValue(s.CreatedAt), timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt), s.IP, s.UserAgent)
+	return err
+}
+
+// CreateSession inserts s.
+func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
+	if err := insertSession(ctx, db.pool, s); err != nil {
+		return fmt.Errorf("postgres: create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByHash returns the session; store.ErrNotFound for unknown hashes.
+func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Session, error) {
+	var s store.Session
+	err := db.pool.QueryRow(ctx, `
+		SELECT token_hash, user_id, stage, attempt_id, pending_phone,
+			created_at, last_seen_at, authenticated_at, ip, user_agent
+		FROM sessions WHERE token_hash = $1`,
+		tokenHash,
+	).Scan(&s.TokenHash, &s.UserID, &s.Stage, &s.AttemptID, &s.PendingPhone,
+		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: session: %w", notFound(err))
+	}
+	return &s, nil
+}
+
+// ReplaceSession deletes the session oldHash and inserts s in one
+// transaction; store.ErrNotFound, inserting nothing, if oldHash is gone. Of
+// concurrent calls, the first DELETE locks the row and the others, once it
+// commits, find it gone.
+func (db *DB) ReplaceSession(ctx context.Context, oldHash []byte, s *store.Session) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, oldHash)
+		if err != nil {
+			return err
+		}
+		if err := changedOne(tag); err != nil {
+			return err
+		}
+		return insertSession(ctx, tx, s)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: replace session: %w", err)
+	}
+	return nil
+}
+
+// UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and
+// AuthenticatedAt of the session s.TokenHash; store.ErrNotFound if gone.
+func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {
+	return db.update(ctx, "update session", `
+		UPDATE sessions
+		SET stage = $2, attempt_id = $3, pending_phone = $4, last_seen_at = $5, authenticated_at = $6
+		WHERE token_hash = $1`,
+		s.TokenHash, string(s.Stage), s.AttemptID, s.PendingPhone,
+		timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt))
+}
+
+// TouchSession sets LastSeenAt; store.ErrNotFound if the session is gone.
+func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
+	return db.update(ctx, "touch session",
+		`UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`,
+		tokenHash, timeValue(at))
+}
+
+// DeleteSession deletes the session, if it exists.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	if _, err := db.pool.Exec(ctx,
+		`DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return fmt.Errorf("postgres: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions deletes every session of the user except the one whose
+// hash is except (nil: all) and returns how many went.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except []byte) (int, error) {
+	var tag pgconn.CommandTag
+	var err error
+	if len(except) == 0 {
+		tag, err = db.pool.Exec(ctx,
+			`DELETE FROM sessions WHERE user_id = $1`, userID)
+	} else {
+		tag, err = db.pool.Exec(ctx,
+			`DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, except)
+	}
+	return deleted(tag, err, "delete user sessions")
+}
+
+// DeleteExpiredSessions deletes sessions last seen before idleBefore or
+// created before createdBefore and returns how many went.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx,
+		`DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2`,
+		idleBefore.UnixMilli(), createdBefore.UnixMilli())
+	return deleted(tag, err, "delete expired sessions")
+}
+
+func deleted(tag pgconn.CommandTag, err error, what string) (int, error) {
+	if err != nil {
+		return 0, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
