@@ -1,0 +1,291 @@
+// Package webhooktest runs a local receiver for the webhook SMS sender, so
+// tests (of the sender, of failover, and end-to-end tests) can send real
+// signed requests and read the codes that would have reached a phone. It
+// verifies each request's signature and timestamp with webhook.Verify,
+// drops repeated message ids as a careful receiver would, and can be told
+// to fail the next requests, answer slowly, or be down. It listens on
+// loopback only and is not for production use.
+package webhooktest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/webhook"
+)
+
+// Path is where the server takes messages; URL includes it.
+const Path = "/sms"
+
+// maxBodyBytes bounds a request body; an SMS is far smaller.
+const maxBodyBytes = 64 << 10
+
+// Message is one message the server accepted.
+type Message struct {
+	ID        string
+	To        string
+	Body      string
+	Timestamp time.Time // from X-Portal-Timestamp
+}
+
+// Server is a fake SMS gateway sharing one secret with the sender. Its
+// methods are safe for concurrent use.
+type Server struct {
+	secret    []byte
+	http      *httptest.Server
+	closing   chan struct{} // closed by Close, to end slow answers at once
+	closeOnce sync.Once
+
+	mu             sync.Mutex
+	messages       []Message
+	taken          []bool          // taken[i]: messages[i] was returned by Next or Wait
+	seen           map[string]bool // ids accepted
+	duplicates     int
+	refused        int
+	arrived        chan struct{} // closed and replaced whenever a message arrives
+	faults         []fault
+	delay          time.Duration
+	down           bool
+	downRetryAfter time.Duration
+}
+
+type fault struct {
+	status     int
+	retryAfter time.Duration
+}
+
+// NewServer starts a receiver on 127.0.0.1 that accepts requests signed
+// with secret. Call Close when done.
+func NewServer(secret []byte) *Server {
+	s := &Server{
+		secret:  append([]byte(nil), secret...),
+		seen:    make(map[string]bool),
+		arrived: make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+Path, s.receive)
+	mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST only"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	})
+	s.http = httptest.NewServer(s.faulty(mux)) // binds 127.0.0.1
+	return s
+}
+
+// URL is the address to use as webhook.Sender's URL.
+func (s *Server) URL() string { return s.http.URL + Path }
+
+// Close stops the server and waits for requests in flight; answers held
+// back by Slow are cut short.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.http.Close()
+}
+
+// Messages returns every accepted message, oldest first, each id once.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Duplicates is how many requests repeated an id already accepted; they
+// were answered 200 and not recorded again.
+func (s *Server) Duplicates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duplicates
+}
+
+// Refused is how many requests were answered 401 for a missing or wrong
+// signature or a stale timestamp.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// Next returns the oldest message not yet returned by Next or Wait,
+// blocking until one arrives or ctx is done.
+func (s *Server) Next(ctx context.Context) (Message, error) {
+	return s.take(ctx, func(Message) bool { return true })
+}
+
+// Wait returns the oldest message to the number to that was not yet
+// returned by Next or Wait, blocking until one arrives or ctx is done.
+func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
+	return s.take(ctx, func(m Message) bool { return m.To == to })
+}
+
+func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
+	for {
+		s.mu.Lock()
+		for i, m := range s.messages {
+			if !s.taken[i] && match(m) {
+				s.taken[i] = true
+				s.mu.Unlock()
+				return m, nil
+			}
+		}
+		arrived := s.arrived
+		s.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		}
+	}
+}
+
+// FailNext makes the next correctly signed request fail with status
+// (without recording its message) and, if retryAfter is positive, a
+// Retry-After header of that many seconds, rounded up. Calls queue up:
+// each failure is used once, in order.
+func (s *Server) FailNext(status int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter})
+}
+
+// Slow makes every answer wait d before it is given; Slow(0) ends it.
+func (s *Server) Slow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// Down makes the server answer every request with 503 until Up is called,
+// with a Retry-After header when retryAfter (only the first value is
+// used) is positive.
+func (s *Server) Down(retryAfter ...time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down, s.downRetryAfter = true, 0
+	if len(retryAfter) > 0 && retryAfter[0] > 0 {
+		s.downRetryAfter = retryAfter[0]
+	}
+}
+
+// Up ends Down.
+func (s *Server) Up() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down, s.downRetryAfter = false, 0
+}
+
+func (s *Server) faulty(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		delay := s.delay
+		s.mu.Unlock()
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				return
+			case <-s.closing:
+				return
+			}
+		}
+		s.mu.Lock()
+		down, retryAfter := s.down, s.downRetryAfter
+		s.mu.Unlock()
+		if down {
+			fail(w, http.StatusServiceUnavailable, retryAfter)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
+		return
+	}
+	err = webhook.Verify(s.secret, r.Header.Get(webhook.TimestampHeader), r.Header.Get(webhook.SignatureHeader),
+		body, time.Now(), webhook.DefaultTolerance)
+	if err != nil {
+		s.mu.Lock()
+		s.refused++
+		s.mu.Unlock()
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "want application/json"})
+		return
+	}
+	var m webhook.Message
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil || dec.More() || m.ID == "" || m.To == "" || m.Body == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON object with id, to and body"})
+		return
+	}
+	if f, ok := s.nextFault(); ok {
+		fail(w, f.status, f.retryAfter)
+		return
+	}
+	secs, _ := strconv.ParseInt(r.Header.Get(webhook.TimestampHeader), 10, 64) // Verify checked it
+
+	s.mu.Lock()
+	if s.seen[m.ID] {
+		s.duplicates++
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]string{"id": m.ID, "status": "duplicate"})
+		return
+	}
+	// Recorded before answering, so a test that saw the 2xx also sees
+	// the message in Messages.
+	s.seen[m.ID] = true
+	s.messages = append(s.messages, Message{ID: m.ID, To: m.To, Body: m.Body, Timestamp: time.Unix(secs, 0)})
+	s.taken = append(s.taken, false)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	s.mu.Unlock()
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": m.ID, "status": "accepted"})
+}
+
+func (s *Server) nextFault() (fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+func fail(w http.ResponseWriter, status int, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
+	}
+	msg := http.StatusText(status)
+	if msg == "" {
+		msg = "failure"
+	}
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
