@@ -23,6 +23,8 @@ import (
 	"github.com/providerportal/portal/internal/delivery/twilio"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/postgres"
 	"github.com/providerportal/portal/internal/store/sqlite"
 	"github.com/providerportal/portal/internal/web"
 )
@@ -33,7 +35,7 @@ type App struct {
 	Config *config.Config
 	Log    *slog.Logger
 
-	DB     *sqlite.DB
+	DB     database // SQLite or PostgreSQL, as configured
 	Login  *login.Service
 	Admin  *admin.Service
 	Web    *web.Server
@@ -55,12 +57,26 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openDB opens the database named by the configuration, applying
-// migrations.
-func openDB(ctx context.Context, cfg *config.Config) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, cfg.Database.Path)
+// database is what the portal needs of a storage engine: the store, and
+// the schema version that `portal migrate` reports.
+type database interface {
+	store.Store
+	Version(ctx context.Context) (int, error)
+}
+
+// openDB opens the database named by the configuration, SQLite or
+// PostgreSQL, applying migrations.
+func openDB(ctx context.Context, cfg *config.Config) (database, error) {
+	var db database
+	var err error
+	switch cfg.Database.Engine {
+	case "postgres":
+		db, err = postgres.Open(ctx, cfg.Database.URL, postgres.MaxConns(cfg.Database.MaxConns))
+	default:
+		db, err = sqlite.Open(ctx, cfg.Database.Path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", cfg.Database.Path, err)
+		return nil, fmt.Errorf("open database %s: %w", cfg.Database.Location(), err)
 	}
 	return db, nil
 }
@@ -78,6 +94,11 @@ func (a *App) OpenServices(ctx context.Context) error {
 	}
 	key := cfg.SecretKey
 	if key == nil {
+		// Only one instance uses a SQLite file, so its key may live
+		// beside it; instances sharing PostgreSQL must share the key.
+		if cfg.Database.Engine != "sqlite" {
+			return errors.New("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it")
+		}
 		if key, err = keyFile(cfg.Database.Path + ".key"); err != nil {
 			return err
 		}

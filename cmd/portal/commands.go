@@ -78,7 +78,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database %s is at schema version %d\n", cfg.Database.Path, v)
+	fmt.Fprintf(stdout, "database %s is at schema version %d\n", cfg.Database.Location(), v)
 	return nil
 }
 

@@ -43,7 +43,30 @@ type Config struct {
 type Database struct {
 	Engine string // "sqlite" or "postgres"
 	Path   string // SQLite file
-	URL    string // PostgreSQL URL
+	URL    string // PostgreSQL URL, as given
+	// MaxConns is the size of each instance's PostgreSQL connection pool
+	// (PORTAL_DATABASE_MAX_CONNS); 0: the URL's pool_max_conns, else 10.
+	MaxConns int32
+}
+
+// Location names the database for messages: the SQLite path, or the
+// PostgreSQL URL without its password.
+func (d Database) Location() string {
+	if d.Engine != "postgres" {
+		return d.Path
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return "(a PostgreSQL URL)"
+	}
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.Redacted()
 }
 
 // Twilio holds the Twilio Messages API settings.
@@ -59,8 +82,9 @@ type Twilio struct {
 var Variables = []struct{ Name, Default, Meaning string }{
 	{"PORTAL_ADDR", "127.0.0.1:8080", "listen address"},
 	{"PORTAL_BASE_URL", "http://localhost:8080", "public URL of the portal (links, cookies, WebOTP)"},
-	{"PORTAL_DATABASE_URL", "portal.db", "SQLite path (or sqlite:PATH); postgres://… is planned"},
-	{"PORTAL_SECRET_KEY", "(file PATH.key beside the SQLite database)", "key for code hashes: 32+ bytes, hex or base64"},
+	{"PORTAL_DATABASE_URL", "portal.db", "SQLite path (or sqlite:PATH), or postgres://user:pass@host:5432/db?sslmode=…"},
+	{"PORTAL_DATABASE_MAX_CONNS", "10", "PostgreSQL connections per instance (overrides pool_max_conns in the URL)"},
+	{"PORTAL_SECRET_KEY", "(file PATH.key beside the SQLite database)", "key for code hashes: 32+ bytes, hex or base64; required with PostgreSQL"},
 	{"PORTAL_NAME", "Provider Portal", "name shown on pages and in messages"},
 	{"PORTAL_SMS_PROVIDER", "outbox", "outbox (codes in the server log and /dev/outbox) or twilio"},
 	{"PORTAL_TWILIO_ACCOUNT_SID", "", "Twilio account SID"},
@@ -112,6 +136,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("PORTAL_DATABASE_URL: %v", err)
 	}
 	c.Database = db
+	if v := get("PORTAL_DATABASE_MAX_CONNS", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 || n > maxConns {
+			bad("PORTAL_DATABASE_MAX_CONNS=%q: give a number of connections from 1 to %d", v, maxConns)
+		}
+		c.Database.MaxConns = int32(n)
+	}
 
 	switch c.SMSProvider {
 	case "outbox":
@@ -173,12 +204,20 @@ func Load(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// maxConns bounds PORTAL_DATABASE_MAX_CONNS: more is a typo, not a plan.
+const maxConns = 1000
+
 // ParseDatabaseURL reads PORTAL_DATABASE_URL: a SQLite path, sqlite:PATH,
-// or a postgres:// URL.
+// or a postgres:// (or postgresql://) URL, kept as given for the driver,
+// which also reads its pool_* parameters.
 func ParseDatabaseURL(s string) (Database, error) {
 	switch {
 	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
-		return Database{}, errors.New("PostgreSQL is not supported by this version yet; use a SQLite path")
+		// The parse error would repeat the URL, password and all.
+		if _, err := url.Parse(s); err != nil {
+			return Database{}, errors.New("the PostgreSQL URL cannot be parsed: postgres://user:password@host:5432/database?sslmode=verify-full")
+		}
+		return Database{Engine: "postgres", URL: s}, nil
 	case strings.HasPrefix(s, "sqlite://"):
 		s = strings.TrimPrefix(s, "sqlite://")
 	case strings.HasPrefix(s, "sqlite:"):

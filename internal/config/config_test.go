@@ -31,10 +31,47 @@ func TestDatabaseURL(t *testing.T) {
 			t.Errorf("ParseDatabaseURL(%q) = %+v, %v", in, d, err)
 		}
 	}
-	for _, in := range []string{"mysql://x", "sqlite:"} {
+	for _, in := range []string{"postgres://u:pw@db.example.org:5432/portal?sslmode=verify-full", "postgresql://db/portal", "postgres:///portal?host=/run/postgresql"} {
+		d, err := ParseDatabaseURL(in)
+		if err != nil || d.Engine != "postgres" || d.URL != in || d.Path != "" {
+			t.Errorf("ParseDatabaseURL(%q) = %+v, %v", in, d, err)
+		}
+	}
+	for _, in := range []string{"mysql://x", "sqlite:", "postgres://u:secret@host:port/db"} {
 		if _, err := ParseDatabaseURL(in); err == nil {
 			t.Errorf("ParseDatabaseURL(%q) accepted", in)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("ParseDatabaseURL(%q): the error repeats the password: %v", in, err)
 		}
+	}
+}
+
+func TestPostgres(t *testing.T) {
+	const url = "postgres://portal:pw@db.example.org/portal?sslmode=verify-full"
+	_, err := Load(env("PORTAL_DATABASE_URL", url))
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_SECRET_KEY is required") {
+		t.Fatalf("PostgreSQL without PORTAL_SECRET_KEY: %v", err)
+	}
+	key := strings.Repeat("ab", 32)
+	c, err := Load(env("PORTAL_DATABASE_URL", url, "PORTAL_SECRET_KEY", key))
+	if err != nil || c.Database.Engine != "postgres" || c.Database.URL != url || c.Database.MaxConns != 0 || len(c.SecretKey) != 32 {
+		t.Fatalf("PostgreSQL: %+v, %v", c, err)
+	}
+	if got := c.Database.Location(); strings.Contains(got, "pw") || !strings.Contains(got, "db.example.org/portal") {
+		t.Errorf("Location() = %q, want the URL without its password", got)
+	}
+	c, err = Load(env("PORTAL_DATABASE_URL", url, "PORTAL_SECRET_KEY", key, "PORTAL_DATABASE_MAX_CONNS", "25"))
+	if err != nil || c.Database.MaxConns != 25 {
+		t.Fatalf("PORTAL_DATABASE_MAX_CONNS=25: %+v, %v", c, err)
+	}
+	for _, bad := range []string{"0", "-1", "many", "100000"} {
+		_, err := Load(env("PORTAL_DATABASE_URL", url, "PORTAL_SECRET_KEY", key, "PORTAL_DATABASE_MAX_CONNS", bad))
+		if err == nil || !strings.Contains(err.Error(), "PORTAL_DATABASE_MAX_CONNS") {
+			t.Errorf("PORTAL_DATABASE_MAX_CONNS=%s: %v", bad, err)
+		}
+	}
+	if c, _ := Load(env()); c.Database.Location() != "portal.db" {
+		t.Errorf("Location() of the default = %q", c.Database.Location())
 	}
 }
 
@@ -83,7 +120,7 @@ func FuzzParseDatabaseURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDatabaseURL(s)
-		if err == nil && (d.Engine != "sqlite" || d.Path == "") {
+		if err == nil && !(d.Engine == "sqlite" && d.Path != "" || d.Engine == "postgres" && d.URL == s) {
 			t.Fatalf("ParseDatabaseURL(%q) = %+v", s, d)
 		}
 	})
