@@ -14,42 +14,44 @@ import (
 // same user, attempt and purpose, carries their highest failure count over
 // to c and inserts c, setting c.ID and c.Failures.
 func (db *DB) IssueChallenge(ctx context.Context, c *store.Challenge) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var failures int
-		err := tx.QueryRowContext(ctx, `
-			SELECT COALESCE(MAX(failures), 0) FROM challenges
-			WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3`,
-			c.UserID, c.AttemptID, string(c.Purpose)).Scan(&failures)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `
-			UPDATE challenges SET voided_at = $4
-			WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3
-				AND consumed_at IS NULL AND voided_at IS NULL`,
-			c.UserID, c.AttemptID, string(c.Purpose), timeValue(c.CreatedAt))
-		if err != nil {
-			return err
-		}
-		var id int64
-		err = tx.QueryRowContext(ctx, `
-			INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash,
-				failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			RETURNING id`,
-			c.UserID, c.AttemptID, string(c.Purpose), string(c.Channel), c.Destination, c.CodeHash,
-			failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),
-			timeValue(c.VoidedAt), timeValue(c.UndeliveredAt), c.IP,
-		).Scan(&id)
-		if err != nil {
-			return err
-		}
-		c.ID, c.Failures = id, failures
-		return nil
-	})
-	if err != nil {
+	if err := db.inTx(ctx, func(tx *sql.Tx) error { return issueChallenge(ctx, tx, c) }); err != nil {
 		return fmt.Errorf("sqlite: issue challenge: %w", err)
 	}
+	return nil
+}
+
+// issueChallenge is IssueChallenge inside the transaction tx.
+func issueChallenge(ctx context.Context, tx *sql.Tx, c *store.Challenge) error {
+	var failures int
+	err := tx.QueryRowContext(ctx, `
+		SELECT COALESCE(MAX(failures), 0) FROM challenges
+		WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3`,
+		c.UserID, c.AttemptID, string(c.Purpose)).Scan(&failures)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE challenges SET voided_at = $4
+		WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3
+			AND consumed_at IS NULL AND voided_at IS NULL`,
+		c.UserID, c.AttemptID, string(c.Purpose), timeValue(c.CreatedAt))
+	if err != nil {
+		return err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash,
+			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		RETURNING id`,
+		c.UserID, c.AttemptID, string(c.Purpose), string(c.Channel), c.Destination, c.CodeHash,
+		failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),
+		timeValue(c.VoidedAt), timeValue(c.UndeliveredAt), c.IP,
+	).Scan(&id)
+	if err != nil {
+		return err
+	}
+	c.ID, c.Failures = id, failures
 	return nil
 }
 

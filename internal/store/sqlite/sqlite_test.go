@@ -37,6 +37,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestMessagesConformance(t *testing.T) {
+	storetest.RunMessages(t, func(t *testing.T) storetest.MessageStore {
+		return open(t, filepath.Join(t.TempDir(), "portal.db"))
+	})
+}
+
 // migrationCount is the number of migration files in the source tree.
 func migrationCount(t *testing.T) int {
 	t.Helper()
@@ -186,6 +192,32 @@ func TestTwoInstances(t *testing.T) {
 	if consumed.Load() != 1 {
 		t.Errorf("challenge consumed %d times, want 1", consumed.Load())
 	}
+}
+
+// TestTwoInstancesClaimMessages claims messages through two DBs on one
+// file, as two portal processes' dispatchers would: each message goes to
+// exactly one claimer.
+func TestTwoInstancesClaimMessages(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portal.db")
+	dbs := []*sqlite.DB{open(t, path), open(t, path)}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var ids []int64
+	for i := range n {
+		m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: fmt.Sprintf("+155555501%02d", i),
+			Sealed: []byte("sealed"), CreatedAt: at.Add(time.Duration(i) * time.Millisecond)}
+		if err := dbs[i%2].EnqueueMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	storetest.ClaimEachOnce(t, []store.Messages{dbs[0], dbs[1]}, 20, at.Add(time.Minute), ids)
 }
 
 // TestConcurrentOpen starts several instances on a new file at once: each
