@@ -21,6 +21,8 @@ import (
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/delivery/smtp"
 	"github.com/providerportal/portal/internal/delivery/twilio"
+	"github.com/providerportal/portal/internal/delivery/webhook"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
@@ -35,11 +37,12 @@ type App struct {
 	Config *config.Config
 	Log    *slog.Logger
 
-	DB     database // SQLite or PostgreSQL, as configured
-	Login  *login.Service
-	Admin  *admin.Service
-	Web    *web.Server
-	Outbox *outbox.Outbox // nil unless some messages go to the local outbox
+	DB       database             // SQLite or PostgreSQL, as configured
+	Dispatch *dispatch.Dispatcher // sends the outbox; inline until Serve runs it
+	Login    *login.Service
+	Admin    *admin.Service
+	Web      *web.Server
+	Outbox   *outbox.Outbox // nil unless some messages go to the local outbox
 
 	listener net.Listener
 	server   *http.Server
@@ -57,10 +60,12 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// database is what the portal needs of a storage engine: the store, and
-// the schema version that `portal migrate` reports.
+// database is what the portal needs of a storage engine: the store, the
+// outbox its dispatcher sends, and the schema version that `portal
+// migrate` reports.
 type database interface {
 	store.Store
+	store.Messages
 	Version(ctx context.Context) (int, error)
 }
 
@@ -103,22 +108,46 @@ func (a *App) OpenServices(ctx context.Context) error {
 			return err
 		}
 	}
-	sms, mail, err := a.senders()
+	providers, mail, err := a.senders()
 	if err != nil {
 		return err
 	}
+	sealer, err := dispatch.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	// Until Serve runs the dispatcher in the background, messages go out
+	// inline: a command's notice is sent before the command exits.
+	a.Dispatch = &dispatch.Dispatcher{
+		Store:  a.DB,
+		SMS:    providers,
+		Mail:   mail,
+		Sealer: sealer,
+		Log:    a.Log,
+		Inline: true,
+	}
 	rules := login.DefaultRules()
 	rules.EmailFallback = cfg.EmailFallback
+	rules.SMSCountries = cfg.SMSCountries
+	rules.SMSPerIPHour = cfg.SMSPerIPHour
+	rules.SMSPerCallingCodeHour = cfg.SMSPerCountryHour
+	rules.SMSGlobalHour = cfg.SMSHour
 	a.Login = &login.Service{
 		Store:      a.DB,
-		SMS:        sms,
-		Mail:       mail,
+		Outbox:     a.Dispatch,
 		Passwords:  &password.Hasher{Params: password.DefaultParams},
 		CodeKey:    key,
 		Rules:      rules,
 		PortalName: cfg.PortalName,
 		BaseURL:    cfg.BaseURL,
 		Log:        a.Log,
+	}
+	a.Dispatch.OnFinal = a.Login.MessageFinal
+	a.Dispatch.Now = func() time.Time {
+		if a.Login.Now != nil { // tests move the login service's clock
+			return a.Login.Now()
+		}
+		return time.Now()
 	}
 	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
 	return nil
@@ -141,30 +170,48 @@ func (a *App) Open(ctx context.Context) error {
 		PortalName:     cfg.PortalName,
 		Outbox:         a.Outbox,
 		TrustedProxies: cfg.TrustedProxies,
+		Receipts: web.Receipts{
+			Dispatch:        a.Dispatch,
+			TwilioAuthToken: cfg.Twilio.AuthToken,
+			TwilioProvider:  "twilio",
+		},
 	})
 	return err
 }
 
-// senders builds the SMS sender and the mailer the configuration asks for.
-func (a *App) senders() (delivery.SMSSender, delivery.Mailer, error) {
+// senders builds the SMS providers, in failover order, and the mailer the
+// configuration asks for.
+func (a *App) senders() ([]dispatch.Provider, delivery.Mailer, error) {
 	cfg := a.Config
-	var sms delivery.SMSSender
+	var providers []dispatch.Provider
 	var mail delivery.Mailer
-	if cfg.SMSProvider == "outbox" || cfg.SMTPURL == "" {
+	if cfg.SMSProviders[0] == "outbox" || cfg.SMTPURL == "" {
 		a.Outbox = outbox.New(a.Log, nil)
 	}
-	switch cfg.SMSProvider {
-	case "twilio":
-		t := &twilio.Sender{
-			APIURL: cfg.Twilio.APIURL, AccountSID: cfg.Twilio.AccountSID,
-			AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From,
+	for _, name := range cfg.SMSProviders {
+		var sender delivery.SMSSender
+		switch name {
+		case "twilio":
+			t := &twilio.Sender{
+				APIURL: cfg.Twilio.APIURL, AccountSID: cfg.Twilio.AccountSID,
+				AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From,
+				// Delivery receipts come back here, signed with the token.
+				StatusCallback: cfg.BaseURL + web.TwilioStatusPath,
+			}
+			if err := t.Validate(); err != nil {
+				return nil, nil, err
+			}
+			sender = t
+		case "webhook":
+			w := &webhook.Sender{URL: cfg.Webhook.URL, Secret: cfg.Webhook.Secret}
+			if err := w.Validate(); err != nil {
+				return nil, nil, fmt.Errorf("PORTAL_SMS_WEBHOOK_URL: %w", err)
+			}
+			sender = w
+		default:
+			sender = a.Outbox
 		}
-		if err := t.Validate(); err != nil {
-			return nil, nil, err
-		}
-		sms = t
-	default:
-		sms = a.Outbox
+		providers = append(providers, dispatch.Provider{Name: name, Sender: sender})
 	}
 	if cfg.SMTPURL != "" {
 		m, err := smtp.New(cfg.SMTPURL, cfg.MailFrom)
@@ -175,7 +222,7 @@ func (a *App) senders() (delivery.SMSSender, delivery.Mailer, error) {
 	} else {
 		mail = a.Outbox
 	}
-	return sms, mail, nil
+	return providers, mail, nil
 }
 
 // checkSenders checks each sender once at start-up. A failed check is
@@ -188,9 +235,16 @@ func (a *App) checkSenders(ctx context.Context) {
 		name   string
 		sender any
 	}
-	checks := []check{{"SMS (" + a.Config.SMSProvider + ")", a.Login.SMS}}
-	if any(a.Login.Mail) != any(a.Login.SMS) { // the outbox serves both; check it once
-		checks = append(checks, check{"email", a.Login.Mail})
+	var checks []check
+	seen := map[any]bool{} // the local outbox serves both; check it once
+	for _, p := range a.Dispatch.SMS {
+		if !seen[p.Sender] {
+			seen[p.Sender] = true
+			checks = append(checks, check{"SMS (" + p.Name + ")", p.Sender})
+		}
+	}
+	if !seen[a.Dispatch.Mail] {
+		checks = append(checks, check{"email", a.Dispatch.Mail})
 	}
 	for _, c := range checks {
 		if checker, ok := c.sender.(delivery.Checker); ok {
@@ -262,6 +316,22 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.sweepSessions(ctx)
+
+	// The dispatcher sends the outbox in the background from now on; it
+	// stops after the last request is answered, so nothing queued by a
+	// request is left half-sent by the shutdown.
+	a.Dispatch.Inline = false
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		a.Dispatch.Run(dctx)
+	}()
+	defer func() {
+		stopDispatch()
+		<-dispatched
+	}()
+
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	select {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
@@ -42,11 +43,12 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, ctx: context.Background(), db: db, now: time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)}
 	h.box = outbox.New(nil, h.clock)
 	h.svc = &login.Service{
-		Store: db, SMS: h.box, Mail: h.box,
+		Store: db, Outbox: dispatchtest.Inline(t, db, h.box, h.box, h.clock),
 		Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey:   bytes.Repeat([]byte{3}, 32), Rules: login.DefaultRules(),
 		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Now: h.clock,
 	}
+	h.svc.Outbox.OnFinal = h.svc.MessageFinal
 	h.adm = &admin.Service{Store: db, Login: h.svc}
 	return h
 }

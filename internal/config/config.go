@@ -22,12 +22,21 @@ type Config struct {
 	BaseURL  string // PORTAL_BASE_URL
 	Database Database
 
-	PortalName    string // PORTAL_NAME
-	SMSProvider   string // PORTAL_SMS_PROVIDER: "outbox" or "twilio"
-	Twilio        Twilio
-	SMTPURL       string // PORTAL_SMTP_URL; empty: the local outbox
-	MailFrom      string // PORTAL_MAIL_FROM
-	EmailFallback bool   // PORTAL_EMAIL_FALLBACK
+	PortalName string // PORTAL_NAME
+	// SMSProviders is PORTAL_SMS_PROVIDER: "outbox", or an ordered list of
+	// real gateways ("twilio", "webhook", "twilio,webhook") tried in turn.
+	SMSProviders []string
+	Webhook      Webhook
+	// Against SMS pumping: PORTAL_SMS_COUNTRIES (ISO regions; empty: all)
+	// and hourly budgets (0: no limit).
+	SMSCountries      []string
+	SMSPerIPHour      int // PORTAL_SMS_LIMIT_PER_IP_HOUR
+	SMSPerCountryHour int // PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR
+	SMSHour           int // PORTAL_SMS_LIMIT_PER_HOUR
+	Twilio            Twilio
+	SMTPURL           string // PORTAL_SMTP_URL; empty: the local outbox
+	MailFrom          string // PORTAL_MAIL_FROM
+	EmailFallback     bool   // PORTAL_EMAIL_FALLBACK
 
 	// SecretKey keys the hashes of one-time codes (PORTAL_SECRET_KEY, hex
 	// or base64, at least 32 bytes). Empty: kept in a file beside the
@@ -69,6 +78,12 @@ func (d Database) Location() string {
 	return u.Redacted()
 }
 
+// Webhook is the generic SMS gateway: a signed JSON POST.
+type Webhook struct {
+	URL    string // PORTAL_SMS_WEBHOOK_URL
+	Secret []byte // PORTAL_SMS_WEBHOOK_SECRET
+}
+
 // Twilio holds the Twilio Messages API settings.
 type Twilio struct {
 	AccountSID string // PORTAL_TWILIO_ACCOUNT_SID
@@ -86,7 +101,13 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"PORTAL_DATABASE_MAX_CONNS", "10", "PostgreSQL connections per instance (overrides pool_max_conns in the URL)"},
 	{"PORTAL_SECRET_KEY", "(file PATH.key beside the SQLite database)", "key for code hashes: 32+ bytes, hex or base64; required with PostgreSQL"},
 	{"PORTAL_NAME", "Provider Portal", "name shown on pages and in messages"},
-	{"PORTAL_SMS_PROVIDER", "outbox", "outbox (codes in the server log and /dev/outbox) or twilio"},
+	{"PORTAL_SMS_PROVIDER", "outbox", "outbox (codes in the server log and /dev/outbox), or gateways in failover order: twilio, webhook, twilio,webhook"},
+	{"PORTAL_SMS_WEBHOOK_URL", "", "webhook gateway: JSON POST of id/to/body (https, or http on loopback)"},
+	{"PORTAL_SMS_WEBHOOK_SECRET", "", "webhook gateway: HMAC-SHA256 key, 32+ characters"},
+	{"PORTAL_SMS_COUNTRIES", "(all)", "countries text messages may go to, e.g. GB,IE"},
+	{"PORTAL_SMS_LIMIT_PER_IP_HOUR", "20", "text messages per client address per hour"},
+	{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", "500", "text messages per country calling code per hour"},
+	{"PORTAL_SMS_LIMIT_PER_HOUR", "2000", "text messages per hour for the whole portal"},
 	{"PORTAL_TWILIO_ACCOUNT_SID", "", "Twilio account SID"},
 	{"PORTAL_TWILIO_AUTH_TOKEN", "", "Twilio auth token"},
 	{"PORTAL_TWILIO_FROM", "", "sender number (E.164) or Messaging Service SID (MG…)"},
@@ -111,10 +132,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	c := &Config{
-		Addr:        get("PORTAL_ADDR", "127.0.0.1:8080"),
-		BaseURL:     strings.TrimRight(get("PORTAL_BASE_URL", "http://localhost:8080"), "/"),
-		PortalName:  get("PORTAL_NAME", "Provider Portal"),
-		SMSProvider: strings.ToLower(get("PORTAL_SMS_PROVIDER", "outbox")),
+		Addr:       get("PORTAL_ADDR", "127.0.0.1:8080"),
+		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL", "http://localhost:8080"), "/"),
+		PortalName: get("PORTAL_NAME", "Provider Portal"),
+		Webhook: Webhook{
+			URL:    get("PORTAL_SMS_WEBHOOK_URL", ""),
+			Secret: []byte(get("PORTAL_SMS_WEBHOOK_SECRET", "")),
+		},
 		Twilio: Twilio{
 			AccountSID: get("PORTAL_TWILIO_ACCOUNT_SID", ""),
 			AuthToken:  get("PORTAL_TWILIO_AUTH_TOKEN", ""),
@@ -144,19 +168,63 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Database.MaxConns = int32(n)
 	}
 
-	switch c.SMSProvider {
-	case "outbox":
-	case "twilio":
-		if c.Twilio.AccountSID == "" || c.Twilio.AuthToken == "" || c.Twilio.From == "" {
-			bad("PORTAL_SMS_PROVIDER=twilio needs PORTAL_TWILIO_ACCOUNT_SID, PORTAL_TWILIO_AUTH_TOKEN and PORTAL_TWILIO_FROM")
+	for _, p := range strings.Split(strings.ToLower(get("PORTAL_SMS_PROVIDER", "outbox")), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.SMSProviders = append(c.SMSProviders, p)
 		}
-		if u, err := url.Parse(c.Twilio.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("PORTAL_TWILIO_API_URL=%q is not an http(s) URL", c.Twilio.APIURL)
+	}
+	seen := map[string]bool{}
+	for _, p := range c.SMSProviders {
+		switch {
+		case seen[p]:
+			bad("PORTAL_SMS_PROVIDER names %s twice", p)
+		case p == "outbox" && len(c.SMSProviders) > 1:
+			bad("PORTAL_SMS_PROVIDER: outbox keeps messages on this machine and cannot be combined with gateways")
+		case p == "outbox":
+		case p == "twilio":
+			if c.Twilio.AccountSID == "" || c.Twilio.AuthToken == "" || c.Twilio.From == "" {
+				bad("PORTAL_SMS_PROVIDER=twilio needs PORTAL_TWILIO_ACCOUNT_SID, PORTAL_TWILIO_AUTH_TOKEN and PORTAL_TWILIO_FROM")
+			}
+			if u, err := url.Parse(c.Twilio.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad("PORTAL_TWILIO_API_URL=%q is not an http(s) URL", c.Twilio.APIURL)
+			}
+		case p == "webhook":
+			if c.Webhook.URL == "" || len(c.Webhook.Secret) < 32 {
+				bad("PORTAL_SMS_PROVIDER=webhook needs PORTAL_SMS_WEBHOOK_URL and a PORTAL_SMS_WEBHOOK_SECRET of at least 32 characters (openssl rand -hex 32)")
+			}
+		default:
+			bad("PORTAL_SMS_PROVIDER: %q is not a provider; use outbox, or twilio and/or webhook", p)
 		}
-	case "webhook":
-		bad("PORTAL_SMS_PROVIDER=webhook is not available in this version; use twilio or outbox")
-	default:
-		bad("PORTAL_SMS_PROVIDER=%q: use outbox or twilio", c.SMSProvider)
+		seen[p] = true
+	}
+	if len(c.SMSProviders) == 0 {
+		c.SMSProviders = []string{"outbox"}
+	}
+
+	for _, r := range strings.Split(get("PORTAL_SMS_COUNTRIES", ""), ",") {
+		if r = strings.ToUpper(strings.TrimSpace(r)); r == "" {
+			continue
+		}
+		if len(r) != 2 || strings.Trim(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			bad("PORTAL_SMS_COUNTRIES: %q is not a two-letter country code such as GB", r)
+			continue
+		}
+		c.SMSCountries = append(c.SMSCountries, r)
+	}
+	for _, l := range []struct {
+		name string
+		def  int
+		to   *int
+	}{
+		{"PORTAL_SMS_LIMIT_PER_IP_HOUR", 20, &c.SMSPerIPHour},
+		{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", 500, &c.SMSPerCountryHour},
+		{"PORTAL_SMS_LIMIT_PER_HOUR", 2000, &c.SMSHour},
+	} {
+		n, err := strconv.Atoi(get(l.name, strconv.Itoa(l.def)))
+		if err != nil || n < 0 {
+			bad("%s: give a whole number, 0 for no limit", l.name)
+		}
+		*l.to = n
 	}
 
 	if c.EmailFallback, err = parseBool(get("PORTAL_EMAIL_FALLBACK", "true")); err != nil {

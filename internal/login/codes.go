@@ -12,13 +12,13 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-// sendTimeout bounds a provider call made while a person waits.
-const sendTimeout = 10 * time.Second
-
 // CodeStatus is what the code screen shows about the current code.
 type CodeStatus struct {
-	Sent        bool // a code went out (not: sending failed)
+	Sent        bool // a code is on its way or out (not: sending failed)
 	Undelivered bool // the newest code could not be sent
+	// Delivery is the message's progress: queued, sending, sent,
+	// delivered, failed or expired.
+	Delivery    store.MessageStatus
 	Channel     store.Channel
 	Destination string    // masked: "•••• 3456" or "j•••@example.org"
 	ResendAt    time.Time // when "Send a new code" works again on this channel
@@ -35,7 +35,7 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 	if err != nil {
 		return CodeStatus{}, fmt.Errorf("login: latest code: %w", err)
 	}
-	return CodeStatus{
+	st := CodeStatus{
 		Sent:        ch.UndeliveredAt.IsZero(),
 		Undelivered: !ch.UndeliveredAt.IsZero(),
 		Channel:     ch.Channel,
@@ -43,7 +43,19 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 		ResendAt:    ch.CreatedAt.Add(s.Rules.ResendCooldown),
 		ExpiresAt:   ch.ExpiresAt,
 		Remaining:   max(0, s.Rules.MaxCodeTries-ch.Failures),
-	}, nil
+	}
+	m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return CodeStatus{}, fmt.Errorf("login: code message: %w", err)
+	default:
+		st.Delivery = m.Status
+		if m.Status == store.MessageFailed || m.Status == store.MessageExpired {
+			st.Sent, st.Undelivered = false, true
+		}
+	}
+	return st, nil
 }
 
 func maskDestination(ch store.Channel, dest string) string {
@@ -115,6 +127,12 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
 	}
 
+	if ch == store.ChannelSMS {
+		if err := s.checkSMSBudgets(ctx, u, dest, c); err != nil {
+			return nil, err
+		}
+	}
+
 	code, err := otp.Generate(s.rand())
 	if err != nil {
 		return nil, err
@@ -130,29 +148,107 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		ExpiresAt:   now.Add(s.Rules.CodeTTL),
 		IP:          c.IP,
 	}
-	if err := s.Store.IssueChallenge(ctx, chal); err != nil {
+	content := s.codeSMS(code)
+	if ch == store.ChannelEmail {
+		content = s.codeEmail(code)
+	}
+	m := &store.Message{
+		UserID: u.ID, Channel: ch, To: dest, IP: c.IP,
+		CreatedAt: now, ExpiresAt: chal.ExpiresAt,
+	}
+	// The code and the message carrying it are stored together; the
+	// dispatcher sends it, so a slow provider never holds this request.
+	if err := s.Outbox.Queue(ctx, chal, m, content); err != nil {
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
-
-	sendCtx, cancel := context.WithTimeout(ctx, sendTimeout)
-	defer cancel()
 	masked := maskDestination(ch, dest)
-	if ch == store.ChannelEmail {
-		err = s.Mail.SendEmail(sendCtx, s.codeEmail(dest, code))
-	} else {
-		err = s.SMS.SendSMS(sendCtx, s.codeSMS(dest, code))
+	s.Audit(ctx, "code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
+	s.Outbox.Kick(ctx)
+
+	// Where the message went out at once (a dispatcher that sends inline),
+	// a refusal is known now.
+	if sent, err := s.Outbox.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
+		chal.UndeliveredAt = now
+		return chal, s.deliveryFailed(ch, purpose, fmt.Errorf("%s: %w", sent.LastError, delivery.ErrPermanent))
 	}
-	if err != nil {
-		s.log().Warn("code not delivered", "channel", ch, "to", masked, "user", u.ID, "err", err)
-		s.Audit(ctx, "code.sent", "failure", u.ID, u.ID, c, fmt.Sprintf("%s to %s", ch, masked))
-		if merr := s.Store.MarkChallengeUndelivered(ctx, chal.ID, s.now()); merr != nil {
-			return nil, fmt.Errorf("login: mark code undelivered: %w", merr)
-		}
-		chal.UndeliveredAt = s.now()
-		return chal, s.deliveryFailed(ch, purpose, err)
-	}
-	s.Audit(ctx, "code.sent", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	return chal, nil
+}
+
+// checkSMSBudgets holds the limits against SMS pumping (fraudsters making
+// the portal text premium or foreign numbers they profit from): the
+// destination countries the operator allows, and hourly budgets per client
+// address, per country calling code and for the whole portal. They are
+// counted in the database, so they hold across instances.
+func (s *Service) checkSMSBudgets(ctx context.Context, u *store.User, dest string, c Client) error {
+	if err := s.Rules.AllowedDestination(dest); err != nil {
+		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "country not allowed: "+phone.Region(dest))
+		return err
+	}
+	since := s.now().Add(-time.Hour)
+	type budget struct {
+		name  string
+		limit int
+		q     store.MessageCount
+	}
+	budgets := []budget{{"whole portal", s.Rules.SMSGlobalHour, store.MessageCount{Channel: store.ChannelSMS, Since: since}}}
+	if c.IP != "" {
+		budgets = append(budgets, budget{"client address", s.Rules.SMSPerIPHour, store.MessageCount{Channel: store.ChannelSMS, Since: since, IP: c.IP}})
+	}
+	if cc := phone.CallingCode(dest); cc != "" {
+		budgets = append(budgets, budget{"country " + cc, s.Rules.SMSPerCallingCodeHour, store.MessageCount{Channel: store.ChannelSMS, Since: since, Prefix: cc}})
+	}
+	for _, b := range budgets {
+		if b.limit <= 0 {
+			continue
+		}
+		n, err := s.Outbox.Store.CountMessages(ctx, b.q)
+		if err != nil {
+			return fmt.Errorf("login: count messages: %w", err)
+		}
+		if n >= b.limit {
+			s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+b.name)
+			s.log().Warn("SMS budget exhausted", "budget", b.name, "limit", b.limit)
+			return s.smsLimited()
+		}
+	}
+	return nil
+}
+
+func (s *Service) smsLimited() error {
+	msg := "We cannot send more text messages just now. Please try again later."
+	if s.Rules.EmailFallback {
+		msg = "We cannot send more text messages just now. Use \u201cSend code to email\u201d, or try again later."
+	}
+	return &Error{Kind: KindTooManyCodes, RetryAfter: time.Hour, Message: msg}
+}
+
+// MessageFinal is told by the dispatcher when a message will not be sent
+// (again): a code that could not be delivered is marked so, which the code
+// screen shows, and the outcome is audited.
+func (s *Service) MessageFinal(ctx context.Context, m *store.Message) {
+	if m.ChallengeID == 0 {
+		if m.Status == store.MessageFailed || m.Status == store.MessageExpired {
+			s.log().Warn("notice not delivered", "message", m.ID, "status", m.Status, "err", m.LastError)
+		}
+		return
+	}
+	detail := fmt.Sprintf("%s to %s by %s", m.Channel, maskDestination(m.Channel, m.To), orNone(m.Provider))
+	switch m.Status {
+	case store.MessageFailed, store.MessageExpired:
+		if err := s.Store.MarkChallengeUndelivered(ctx, m.ChallengeID, s.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log().Error("mark code undelivered", "challenge", m.ChallengeID, "err", err)
+		}
+		s.Audit(ctx, "code.delivery", string(m.Status), 0, m.UserID, Client{}, detail+": "+m.LastError)
+	default:
+		s.Audit(ctx, "code.delivery", string(m.Status), 0, m.UserID, Client{}, detail)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func binding(userID int64, p store.Purpose, dest, attempt string) otp.Binding {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
@@ -72,8 +73,7 @@ func newHarness(t *testing.T) *harness {
 	h.box = outbox.New(nil, h.clock)
 	h.svc = &login.Service{
 		Store:      db,
-		SMS:        h.box,
-		Mail:       h.box,
+		Outbox:     dispatchtest.Inline(t, db, h.box, h.box, h.clock),
 		Passwords:  fastHasher,
 		CodeKey:    bytes.Repeat([]byte{7}, 32),
 		Rules:      login.DefaultRules(),
@@ -82,6 +82,7 @@ func newHarness(t *testing.T) *harness {
 		Log:        slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        h.clock,
 	}
+	h.svc.Outbox.OnFinal = h.svc.MessageFinal
 	return h
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -472,7 +473,7 @@ func TestEmailCodesShareTheFailureCount(t *testing.T) {
 func TestDeliveryFailure(t *testing.T) {
 	h := newHarness(t)
 	h.user("f@example.org", testPhone)
-	h.svc.SMS = failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}
+	h.svc.Outbox.SMS = []dispatch.Provider{{Name: "failing", Sender: failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}}}
 	sess, codeErr, err := h.svc.Login(h.ctx, "f@example.org", testPassword, client)
 	if err != nil {
 		t.Fatal(err)

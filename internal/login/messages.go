@@ -8,17 +8,16 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/store"
 )
 
 // codeSMS is the text message with a code. Its last line is the WebOTP
 // line ("@host #code") that lets a phone's browser offer the code for the
 // portal's origin, and nothing else's.
-func (s *Service) codeSMS(to, code string) delivery.SMS {
-	return delivery.SMS{
-		To: to,
-		Body: fmt.Sprintf("Your %s code is %s. It expires in %s. Never share it; we will never ask for it.\n\n@%s #%s",
+func (s *Service) codeSMS(code string) dispatch.Content {
+	return dispatch.Content{
+		Text: fmt.Sprintf("Your %s code is %s. It expires in %s. Never share it; we will never ask for it.\n\n@%s #%s",
 			s.PortalName, code, waitWords(s.Rules.CodeTTL), s.host(), code),
 	}
 }
@@ -44,7 +43,7 @@ var emailLayout = template.Must(template.New("email").Parse(`<!doctype html>
 `))
 
 // email renders a message as plain text and HTML from the same paragraphs.
-func (s *Service) email(to, subject string, paragraphs []string, code string, after []string) delivery.Email {
+func (s *Service) email(subject string, paragraphs []string, code string, after []string) dispatch.Content {
 	var text strings.Builder
 	for _, p := range paragraphs {
 		text.WriteString(p + "\n\n")
@@ -65,11 +64,11 @@ func (s *Service) email(to, subject string, paragraphs []string, code string, af
 		// at run time without a programming error.
 		panic(err)
 	}
-	return delivery.Email{To: to, Subject: subject, Text: text.String(), HTML: html.String()}
+	return dispatch.Content{Subject: subject, Text: text.String(), HTML: html.String()}
 }
 
-func (s *Service) codeEmail(to, code string) delivery.Email {
-	return s.email(to, fmt.Sprintf("Your %s code", s.PortalName),
+func (s *Service) codeEmail(code string) dispatch.Content {
+	return s.email(fmt.Sprintf("Your %s code", s.PortalName),
 		[]string{fmt.Sprintf("Use this code to finish logging in to %s:", s.PortalName)},
 		code,
 		[]string{
@@ -78,8 +77,8 @@ func (s *Service) codeEmail(to, code string) delivery.Email {
 		})
 }
 
-func (s *Service) phoneRegisteredEmail(u *store.User, masked string) delivery.Email {
-	return s.email(u.Email, "A phone number was registered for your login codes",
+func (s *Service) phoneRegisteredEmail(u *store.User, masked string) dispatch.Content {
+	return s.email("A phone number was registered for your login codes",
 		[]string{
 			fmt.Sprintf("Hello %s,", u.Name),
 			fmt.Sprintf("The phone number %s was registered on %s for your %s login codes.", masked, s.now().Format("2 January 2006 at 15:04 MST"), s.PortalName),
@@ -87,8 +86,8 @@ func (s *Service) phoneRegisteredEmail(u *store.User, masked string) delivery.Em
 		}, "", nil)
 }
 
-func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) delivery.Email {
-	return s.email(u.Email, "Your login code phone number was changed",
+func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) dispatch.Content {
+	return s.email("Your login code phone number was changed",
 		[]string{
 			fmt.Sprintf("Hello %s,", u.Name),
 			fmt.Sprintf("The phone number for your %s login codes was changed from %s to %s on %s. Other devices were logged out.",
@@ -101,19 +100,19 @@ func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) 
 // the advice to contact an administrator if it was unexpected.
 func (s *Service) NotifyUser(ctx context.Context, u *store.User, subject string, paragraphs ...string) {
 	ps := append([]string{fmt.Sprintf("Hello %s,", u.Name)}, paragraphs...)
-	s.notify(ctx, u, s.email(u.Email, subject, ps, "", nil))
+	s.notify(ctx, u, s.email(subject, ps, "", nil))
 }
 
-func (s *Service) resetEmail(u *store.User, link string, purpose store.TokenPurpose) delivery.Email {
+func (s *Service) resetEmail(u *store.User, link string, purpose store.TokenPurpose) dispatch.Content {
 	if purpose == store.TokenInvite {
-		return s.email(u.Email, fmt.Sprintf("Your %s account", s.PortalName),
+		return s.email(fmt.Sprintf("Your %s account", s.PortalName),
 			[]string{
 				fmt.Sprintf("Hello %s,", u.Name),
 				fmt.Sprintf("An account on %s has been created for you. Open this link to choose your password (it works once, within 72 hours):", s.PortalName),
 				link,
 			}, "", []string{"When you first log in, you will be asked for your mobile number: login codes are sent to it by text message."})
 	}
-	return s.email(u.Email, fmt.Sprintf("Reset your %s password", s.PortalName),
+	return s.email(fmt.Sprintf("Reset your %s password", s.PortalName),
 		[]string{
 			fmt.Sprintf("Hello %s,", u.Name),
 			"Someone (hopefully you) asked to reset your password. Open this link to choose a new one (it works once, within 30 minutes):",
@@ -121,14 +120,23 @@ func (s *Service) resetEmail(u *store.User, link string, purpose store.TokenPurp
 		}, "", []string{"If you did not ask for this, ignore this email: your password stays as it is."})
 }
 
-// notify sends a security notice. Notices are best effort: the change they
-// report has happened, so a failure is logged, not returned.
-func (s *Service) notify(ctx context.Context, u *store.User, m delivery.Email) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	defer cancel()
-	if err := s.Mail.SendEmail(ctx, m); err != nil {
-		s.log().Warn("security notice not delivered", "user", u.ID, "subject", m.Subject, "err", err)
+// notify queues a security notice to the account's email. Notices are
+// best effort: the change they report has happened, so a failure to queue
+// is logged, not returned.
+func (s *Service) notify(ctx context.Context, u *store.User, c dispatch.Content) {
+	if err := s.queueEmail(ctx, u, c); err != nil {
+		s.log().Error("security notice not queued", "user", u.ID, "subject", c.Subject, "err", err)
 	}
+}
+
+// queueEmail queues an email to u and starts it on its way.
+func (s *Service) queueEmail(ctx context.Context, u *store.User, c dispatch.Content) error {
+	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.now()}
+	if err := s.Outbox.Queue(ctx, nil, m, c); err != nil {
+		return fmt.Errorf("login: queue email: %w", err)
+	}
+	s.Outbox.Kick(ctx)
+	return nil
 }
 
 // MaskEmail hides most of the local part: "jane@example.org" becomes

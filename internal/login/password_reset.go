@@ -79,13 +79,7 @@ func (s *Service) SendResetLink(ctx context.Context, u *store.User, purpose stor
 	if purpose == store.TokenInvite {
 		link = fmt.Sprintf("%s/welcome?token=%s", s.BaseURL, token)
 	}
-	m := s.resetEmail(u, link, purpose)
-	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
-	defer cancel()
-	if err := s.Mail.SendEmail(ctx, m); err != nil {
-		return fmt.Errorf("login: send link: %w", err)
-	}
-	return nil
+	return s.queueEmail(ctx, u, s.resetEmail(u, link, purpose))
 }
 
 var errLinkInvalid = &Error{Kind: KindSetupTokenInvalid,

@@ -74,6 +74,9 @@ func (s *Service) startPhone(ctx context.Context, sess *Session, purpose store.P
 	if err != nil {
 		return nil, err
 	}
+	if err := s.Rules.AllowedDestination(number); err != nil {
+		return nil, err
+	}
 	if number == sess.User.Phone {
 		return nil, &Error{Kind: KindInvalidInput, Field: "phone", Message: "That is already your registered number. Enter the new number you want to use."}
 	}

@@ -1,8 +1,10 @@
 package login
 
 import (
+	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -35,6 +37,15 @@ type Rules struct {
 	ReauthAfter     time.Duration // a full login older than this must re-enter the password for sensitive changes
 
 	EmailFallback bool // "Send code to email"
+
+	// Against SMS pumping: the destination countries allowed (ISO 3166
+	// regions such as "GB"; empty: all), and hourly budgets of text
+	// messages per client address, per country calling code and for the
+	// whole portal (0: no limit).
+	SMSCountries          []string
+	SMSPerIPHour          int
+	SMSPerCallingCodeHour int
+	SMSGlobalHour         int
 }
 
 // DefaultRules are the numbers of the product brief.
@@ -66,7 +77,27 @@ func DefaultRules() Rules {
 		ReauthAfter:     15 * time.Minute,
 
 		EmailFallback: true,
+
+		SMSPerIPHour:          20,
+		SMSPerCallingCodeHour: 500,
+		SMSGlobalHour:         2000,
 	}
+}
+
+// AllowedDestination refuses numbers outside the countries the operator
+// allows, in words the person can act on.
+func (r Rules) AllowedDestination(e164 string) error {
+	if len(r.SMSCountries) == 0 {
+		return nil
+	}
+	region := phone.Region(e164)
+	for _, c := range r.SMSCountries {
+		if strings.EqualFold(c, region) {
+			return nil
+		}
+	}
+	return &Error{Kind: KindInvalidInput, Field: "phone",
+		Message: "This portal cannot send text messages to numbers in that country. Use a mobile number from " + strings.Join(r.SMSCountries, ", ") + ", or ask your administrator."}
 }
 
 // MFARequired reports whether u must pass the code step at now, given the

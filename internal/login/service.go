@@ -18,16 +18,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
 // Service runs the login. All fields but Log, Rand and Now are required.
 type Service struct {
-	Store     store.Store
-	SMS       delivery.SMSSender
-	Mail      delivery.Mailer
+	Store store.Store
+	// Outbox queues every SMS and email durably, with the code it carries;
+	// its dispatcher sends them.
+	Outbox    *dispatch.Dispatcher
 	Passwords *password.Hasher
 	// CodeKey keys the hashes of one-time codes; at least 32 random bytes,
 	// kept secret and stable across restarts and instances.
@@ -53,7 +54,7 @@ func (s *Service) background(f func(ctx context.Context)) {
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*sendTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		f(ctx)
 	}()

@@ -353,3 +353,19 @@ func Region(e164 string) string {
 	}
 	return region
 }
+
+// CallingCode returns the country calling code of an E.164 number with its
+// plus sign ("+44"), or "" if it cannot be read. Numbers sharing it share a
+// price list at SMS providers, which is why budgets against SMS pumping
+// are kept per calling code.
+func CallingCode(e164 string) string {
+	digits, ok := strings.CutPrefix(e164, "+")
+	if !ok || digits == "" || len(digits) > 15 || strings.TrimLeft(digits, "0123456789") != "" {
+		return ""
+	}
+	num, err := phonenumbers.Parse(e164, "ZZ")
+	if err != nil || num.GetCountryCode() == 0 {
+		return ""
+	}
+	return "+" + strconv.Itoa(int(num.GetCountryCode()))
+}

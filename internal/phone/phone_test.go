@@ -326,3 +326,18 @@ func TestExampleMobilesEveryRegion(t *testing.T) {
 		t.Errorf("checked only %d example numbers; has the metadata changed?", checked)
 	}
 }
+
+func TestCallingCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"+447546123456": "+44",
+		"+12025550123":  "+1",
+		"+353851234567": "+353",
+		"07546123456":   "",
+		"+":             "",
+		"+44abc":        "",
+	} {
+		if got := CallingCode(in); got != want {
+			t.Errorf("CallingCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

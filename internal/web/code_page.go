@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -60,7 +61,7 @@ func (s *Server) codePage(r *http.Request, title string, sess *login.Session, pu
 		return nil, err
 	}
 	p := s.newPage(title, sess)
-	p.Code = codeView{CodeStatus: st, now: s.now()}
+	p.Code = codeView{CodeStatus: st, now: s.now(), StatusURL: statusURLs[purpose]}
 	if msgs, ok := sendProblems[r.URL.Query().Get("m")]; ok {
 		msg := msgs[0]
 		if purpose == store.PurposeLogin && s.login.Rules.EmailFallback {
@@ -69,6 +70,35 @@ func (s *Server) codePage(r *http.Request, title string, sess *login.Session, pu
 		p.Errors = []problem{{Message: msg}}
 	}
 	return p, nil
+}
+
+// statusURLs answer the delivery status of each screen's code.
+var statusURLs = map[store.Purpose]string{
+	store.PurposeLogin:         "/login/code/status",
+	store.PurposeRegisterPhone: "/login/phone/status",
+	store.PurposeChangePhone:   "/my-details/phone/status",
+	store.PurposeStepUp:        "/admin/confirm/status",
+}
+
+// codeStatus answers, as JSON, where the session's newest code for
+// purpose is on its way ({"status": "queued"|"sending"|"sent"|…}); the code
+// screens' script asks while it is pending and reloads when it is not.
+// Nothing secret is in it.
+func (s *Server) codeStatus(stage store.Stage, purpose store.Purpose) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess := s.requireStage(w, r, stage)
+		if sess == nil {
+			return
+		}
+		st, err := s.login.CodeStatus(r.Context(), sess, purpose)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": string(st.Delivery)})
+	}
 }
 
 func (s *Server) codeShow(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,9 @@ func (s *Server) registerPage(r *http.Request, sess *login.Session) (*page, erro
 	case !p.Code.Sent:
 		// Sending failed: offer the number again, to correct or retry.
 		p.Form.Phone = sess.PendingPhone
+		if p.Code.Undelivered && len(p.Errors) == 0 {
+			p.Errors = []problem{{Field: "phone", Message: "The code could not be sent to " + p.Code.Destination + ". Check that this is a mobile number in international format, then click Send Verification Code again."}}
+		}
 	}
 	return p, nil
 }

@@ -62,6 +62,20 @@ type form struct {
 type codeView struct {
 	login.CodeStatus
 	now time.Time
+	// StatusURL answers the code's delivery status as JSON, for the
+	// script that updates the screen while the message is on its way.
+	StatusURL string
+}
+
+// Pending reports whether the message is still on its way to the provider.
+func (c codeView) Pending() bool {
+	return c.Delivery == store.MessageQueued || c.Delivery == store.MessageSending
+}
+
+// EmailFirst reports whether "Send code to email" should lead: the text
+// message could not be sent.
+func (c codeView) EmailFirst() bool {
+	return c.Undelivered && c.Channel == store.ChannelSMS
 }
 
 // ResendAtMillis is when a new code may be asked for, for the script that

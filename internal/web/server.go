@@ -24,7 +24,9 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
 )
 
 //go:embed templates/*.html
@@ -44,6 +46,7 @@ type Server struct {
 	baseURL    *url.URL
 	portalName string
 	outbox     *outbox.Outbox // nil unless the development outbox is in use
+	receipts   Receipts
 	proxies    []netip.Prefix
 	pages      map[string]*template.Template
 	cookie     cookieNames
@@ -62,10 +65,20 @@ type Config struct {
 	// Outbox, when set, is listed at /dev/outbox for requests from this
 	// machine only.
 	Outbox *outbox.Outbox
+	// Receipts, when TwilioAuthToken is set, takes Twilio's delivery
+	// receipts at TwilioStatusPath.
+	Receipts Receipts
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed when they connect.
 	TrustedProxies []netip.Prefix
 	Now            func() time.Time
+}
+
+// Receipts is what the delivery receipt endpoints need.
+type Receipts struct {
+	Dispatch        *dispatch.Dispatcher
+	TwilioAuthToken string // checks X-Twilio-Signature
+	TwilioProvider  string // the provider name messages sent through Twilio carry
 }
 
 // New parses the templates and returns a server.
@@ -81,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 		baseURL:    u,
 		portalName: cfg.PortalName,
 		outbox:     cfg.Outbox,
+		receipts:   cfg.Receipts,
 		proxies:    cfg.TrustedProxies,
 		cookie:     cookieNamesFor(u),
 		now:        cfg.Now,
@@ -127,6 +141,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /login/code", s.codeVerify)
 	mux.HandleFunc("POST /login/code/resend", s.codeResend)
 	mux.HandleFunc("POST /login/code/email", s.codeEmail)
+	mux.HandleFunc("GET /login/code/status", s.codeStatus(store.StageCode, store.PurposeLogin))
+	mux.HandleFunc("GET /login/phone/status", s.codeStatus(store.StageRegisterPhone, store.PurposeRegisterPhone))
+	mux.HandleFunc("GET /my-details/phone/status", s.codeStatus(store.StageFull, store.PurposeChangePhone))
 
 	mux.HandleFunc("GET /login/phone", s.phoneRegisterShow)
 	mux.HandleFunc("POST /login/phone", s.phoneRegisterSend)
@@ -168,6 +185,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /setup", s.setupShow)
 	mux.HandleFunc("POST /setup", s.setupCreate)
 
+	if s.receipts.TwilioAuthToken != "" && s.receipts.Dispatch != nil {
+		mux.HandleFunc("POST "+TwilioStatusPath, s.twilioStatus)
+	}
 	if s.outbox != nil {
 		mux.HandleFunc("GET /dev/outbox", s.devOutbox)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
@@ -64,7 +65,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, db: db, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = &login.Service{
-		Store: db, SMS: e.box, Mail: e.box,
+		Store: db, Outbox: dispatchtest.Inline(t, db, e.box, e.box, nil),
 		Passwords:  &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey:    bytes.Repeat([]byte{1}, 32),
 		Rules:      login.DefaultRules(),
@@ -72,6 +73,14 @@ func newEnv(t *testing.T) *env {
 		BaseURL:    "http://localhost",
 		Log:        log,
 	}
+	// The dispatcher keeps the login service's time, which tests move.
+	e.svc.Outbox.Now = func() time.Time {
+		if e.svc.Now != nil {
+			return e.svc.Now()
+		}
+		return time.Now()
+	}
+	e.svc.Outbox.OnFinal = e.svc.MessageFinal
 	e.adm = &admin.Service{Store: db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
 	s, err := web.New(web.Config{Login: e.svc, Admin: e.adm, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box})
@@ -264,7 +273,7 @@ func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
 	}
 	defer db.Close()
 	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, SMS: box, Mail: box, Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+	svc := &login.Service{Store: db, Outbox: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
 	svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
 	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})

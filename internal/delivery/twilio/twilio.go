@@ -295,3 +295,10 @@ func apiError(resp response, secret string) *Error {
 func isMessagingService(from string) bool {
 	return strings.HasPrefix(from, "MG")
 }
+
+// SendSMSRef sends m and returns Twilio's message SID, which delivery
+// receipts (status callbacks) name.
+func (s *Sender) SendSMSRef(ctx context.Context, m delivery.SMS) (string, error) {
+	r, err := s.Send(ctx, m)
+	return r.SID, err
+}

@@ -25,8 +25,29 @@
       if (otp && otp.code) { input.value = otp.code; input.form.submit(); }
     }).catch(function () {});
   }
+  // Delivery status: while the message is on its way, ask the portal now
+  // and then, and show the screen again once it has gone out (or not).
+  function pollDelivery() {
+    var el = document.querySelector("[data-delivery-poll]");
+    if (!el || !window.fetch) return;
+    var tries = 0;
+    (function ask() {
+      if (++tries > 90) return;
+      fetch(el.dataset.deliveryPoll, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (!s) return;
+          if (s.status === "queued" || s.status === "sending") { setTimeout(ask, 1500); return; }
+          var code = document.querySelector('input[autocomplete="one-time-code"]');
+          if (code && code.value) return; // never throw away what is being typed
+          location.reload();
+        })
+        .catch(function () { setTimeout(ask, 3000); });
+    })();
+  }
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    pollDelivery();
     webOTP();
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();

@@ -1,0 +1,292 @@
+// Package dispatch is the durable outbox's sender. Codes and notices are
+// written to the database as messages (sealed, in the same transaction as
+// the code they carry); a Dispatcher inside `portal serve` claims due
+// messages, sends them through the configured providers in order (failing
+// over to the next when one refuses the message or is down), retries
+// temporary failures with backoff (honouring Retry-After), gives up on
+// permanent ones, never sends a code that has expired, and applies delivery
+// receipts. Several instances can run dispatchers on one database: a claim
+// is exclusive, and a dispatcher that dies releases its messages when its
+// lease runs out.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Provider is a named SMS sender, in failover order.
+type Provider struct {
+	Name   string
+	Sender delivery.SMSSender
+}
+
+// Referencer is implemented by senders that return the provider's id of
+// a message, which delivery receipts name.
+type Referencer interface {
+	SendSMSRef(ctx context.Context, m delivery.SMS) (ref string, err error)
+}
+
+// Dispatcher sends queued messages.
+type Dispatcher struct {
+	Store  store.Messages
+	SMS    []Provider // tried in order
+	Mail   delivery.Mailer
+	Sealer *Sealer
+	Log    *slog.Logger     // nil: discard
+	Now    func() time.Time // nil: time.Now
+
+	Lease       time.Duration // how long a claim lasts; default 1 minute
+	Batch       int           // messages claimed at a time; default 10
+	MaxAttempts int           // provider calls before giving up; default 8
+	BackoffBase time.Duration // first retry delay, doubling; default 2 s
+	BackoffMax  time.Duration // default 2 minutes
+	Poll        time.Duration // how often Run looks for due messages without a Kick; default 1 s
+	SendTimeout time.Duration // per provider call; default 10 s
+
+	// Inline makes Kick send at once in the caller's goroutine (tests,
+	// and commands that have no running dispatcher). Run is not needed
+	// then.
+	Inline bool
+
+	// OnFinal is called when a message becomes final (sent, failed,
+	// expired, delivered), for the audit log and for the code screen.
+	OnFinal func(ctx context.Context, m *store.Message)
+
+	kickOnce sync.Once
+	kick     chan struct{}
+	inline   sync.Mutex
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Dispatcher) log() *slog.Logger {
+	if d.Log != nil {
+		return d.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (d *Dispatcher) kickChan() chan struct{} {
+	d.kickOnce.Do(func() { d.kick = make(chan struct{}, 1) })
+	return d.kick
+}
+
+// Kick tells the dispatcher that a message is waiting, so it goes out now
+// rather than at the next poll. It never blocks on sending unless Inline.
+func (d *Dispatcher) Kick(ctx context.Context) {
+	if d.Inline {
+		d.inline.Lock()
+		defer d.inline.Unlock()
+		if _, err := d.RunOnce(context.WithoutCancel(ctx)); err != nil {
+			d.log().Error("dispatch", "err", err)
+		}
+		return
+	}
+	select {
+	case d.kickChan() <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends due messages until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	poll := orDefault(d.Poll, time.Second)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.log().Error("dispatch", "err", err)
+			}
+			if n < orDefault(d.Batch, 10) || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.kickChan():
+		}
+	}
+}
+
+// RunOnce claims one batch of due messages and sends them, one at a time.
+// It returns how many it claimed.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	msgs, err := d.Store.ClaimMessages(ctx, d.now(), orDefault(d.Lease, time.Minute), orDefault(d.Batch, 10))
+	if err != nil {
+		return 0, err
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		u := d.send(ctx, m)
+		if err := d.Store.CompleteMessage(ctx, m.ID, u); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				// Our lease ran out and another dispatcher took over.
+				d.log().Warn("message taken over by another dispatcher", "message", m.ID)
+				continue
+			}
+			return len(msgs), err
+		}
+		m.Status, m.Provider, m.ProviderRef, m.LastError = u.Status, u.Provider, u.ProviderRef, u.LastError
+		if u.Status.Final() && d.OnFinal != nil {
+			d.OnFinal(ctx, m)
+		}
+	}
+	return len(msgs), nil
+}
+
+// send makes one try of m and says what became of it.
+func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUpdate {
+	now := d.now()
+	u := store.MessageUpdate{At: now}
+	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+		u.Status, u.LastError = store.MessageExpired, "its code expired before it could be sent"
+		d.log().Info("message expired unsent", "message", m.ID, "channel", m.Channel, "attempts", m.Attempts)
+		return u
+	}
+	c, err := d.Sealer.Open(m.Sealed)
+	if err != nil {
+		u.Status, u.LastError = store.MessageFailed, err.Error()
+		d.log().Error("message cannot be opened: was PORTAL_SECRET_KEY changed?", "message", m.ID)
+		return u
+	}
+
+	var temporary error
+	var retryAfter time.Duration
+	if m.Channel == store.ChannelEmail {
+		err := d.call(ctx, func(ctx context.Context) error {
+			return d.Mail.SendEmail(ctx, delivery.Email{To: m.To, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
+		})
+		if err == nil {
+			u.Status, u.Provider = store.MessageSent, "email"
+			return u
+		}
+		if errors.Is(err, delivery.ErrPermanent) {
+			u.Status, u.Provider, u.LastError = store.MessageFailed, "email", err.Error()
+			d.log().Warn("email refused for good", "message", m.ID, "err", err)
+			return u
+		}
+		temporary = err
+		retryAfter, _ = delivery.RetryAfter(err)
+	} else {
+		sms := delivery.SMS{ID: strconv.FormatInt(m.ID, 10), To: m.To, Body: c.Text}
+		var lastPermanent error
+		for _, p := range d.SMS {
+			var ref string
+			err := d.call(ctx, func(ctx context.Context) error {
+				if r, ok := p.Sender.(Referencer); ok {
+					var err error
+					ref, err = r.SendSMSRef(ctx, sms)
+					return err
+				}
+				return p.Sender.SendSMS(ctx, sms)
+			})
+			if err == nil {
+				u.Status, u.Provider, u.ProviderRef = store.MessageSent, p.Name, ref
+				return u
+			}
+			if errors.Is(err, delivery.ErrPermanent) {
+				lastPermanent = fmt.Errorf("%s: %w", p.Name, err)
+				d.log().Warn("SMS provider refused the message; trying the next", "message", m.ID, "provider", p.Name, "err", err)
+				continue
+			}
+			temporary = fmt.Errorf("%s: %w", p.Name, err)
+			if ra, ok := delivery.RetryAfter(err); ok && (retryAfter == 0 || ra < retryAfter) {
+				retryAfter = ra
+			}
+			d.log().Warn("SMS provider unavailable; trying the next", "message", m.ID, "provider", p.Name, "err", err)
+		}
+		if temporary == nil {
+			if lastPermanent == nil {
+				lastPermanent = errors.New("no SMS provider is configured")
+			}
+			u.Status, u.LastError = store.MessageFailed, lastPermanent.Error()
+			return u
+		}
+	}
+
+	// Every provider failed, at least one only for now: try again later.
+	if m.Attempts >= orDefault(d.MaxAttempts, 8) {
+		u.Status, u.LastError = store.MessageFailed, "gave up after "+strconv.Itoa(m.Attempts)+" tries: "+temporary.Error()
+		d.log().Warn("message given up", "message", m.ID, "attempts", m.Attempts, "err", temporary)
+		return u
+	}
+	wait := d.backoff(m.Attempts)
+	if retryAfter > wait {
+		wait = retryAfter
+	}
+	u.Status, u.NextAttemptAt, u.LastError = store.MessageQueued, now.Add(wait), temporary.Error()
+	d.log().Info("message will be retried", "message", m.ID, "in", wait, "err", temporary)
+	return u
+}
+
+// call makes one provider call with the send timeout.
+func (d *Dispatcher) call(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(d.SendTimeout, 10*time.Second))
+	defer cancel()
+	return f(ctx)
+}
+
+// backoff is the wait after the n-th failed try: base, doubling, capped.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	w := orDefault(d.BackoffBase, 2*time.Second)
+	limit := orDefault(d.BackoffMax, 2*time.Minute)
+	for i := 1; i < n && w < limit; i++ {
+		w *= 2
+	}
+	return min(w, limit)
+}
+
+// Receipt applies a provider's delivery report (e.g. a Twilio status
+// callback) to the message it names.
+func (d *Dispatcher) Receipt(ctx context.Context, provider, ref string, status store.MessageStatus, detail string) error {
+	m, err := d.Store.RecordReceipt(ctx, provider, ref, status, detail, d.now())
+	if err != nil {
+		return err
+	}
+	if m.Status == status && d.OnFinal != nil {
+		d.OnFinal(ctx, m)
+	}
+	return nil
+}
+
+// Queue seals content into m and stores it for sending; with c, the code
+// and the message carrying it are written in one transaction. Kick sends
+// it on its way.
+func (d *Dispatcher) Queue(ctx context.Context, c *store.Challenge, m *store.Message, content Content) error {
+	sealed, err := d.Sealer.Seal(content)
+	if err != nil {
+		return err
+	}
+	m.Sealed = sealed
+	m.Status = store.MessageQueued
+	if c != nil {
+		return d.Store.IssueChallengeWithMessage(ctx, c, m)
+	}
+	return d.Store.EnqueueMessage(ctx, m)
+}

@@ -1,0 +1,322 @@
+package dispatch_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/delivery/twilio"
+	"github.com/providerportal/portal/internal/delivery/twiliotest"
+	"github.com/providerportal/portal/internal/dispatch"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+)
+
+// scripted is an SMS provider that answers from a script, then succeeds.
+type scripted struct {
+	mu     sync.Mutex
+	script []error
+	sent   []delivery.SMS
+}
+
+func (s *scripted) SendSMS(_ context.Context, m delivery.SMS) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.script) > 0 {
+		err := s.script[0]
+		s.script = s.script[1:]
+		if err != nil {
+			return err
+		}
+	}
+	s.sent = append(s.sent, m)
+	return nil
+}
+
+func (s *scripted) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
+
+type retryLater struct{ after time.Duration }
+
+func (e retryLater) Error() string             { return "429 too many requests" }
+func (e retryLater) RetryAfter() time.Duration { return e.after }
+func permanent(msg string) error               { return fmt.Errorf("%s: %w", msg, delivery.ErrPermanent) }
+func (h *harness) clock() time.Time            { h.mu.Lock(); defer h.mu.Unlock(); return h.now }
+func (h *harness) advance(d time.Duration)     { h.mu.Lock(); h.now = h.now.Add(d); h.mu.Unlock() }
+func (h *harness) runOnce() int                { n, err := h.d.RunOnce(h.ctx); h.must(err); return n }
+func (h *harness) must(err error) {
+	h.t.Helper()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+type harness struct {
+	t    *testing.T
+	ctx  context.Context
+	db   *sqlite.DB
+	d    *dispatch.Dispatcher
+	user int64
+
+	mu     sync.Mutex
+	now    time.Time
+	finals []store.Message
+}
+
+func newHarness(t *testing.T, providers ...dispatch.Provider) *harness {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	sealer, err := dispatch.NewSealer(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, ctx: context.Background(), db: db, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	u := &store.User{Email: "a@example.org", Name: "A", CreatedAt: h.now}
+	h.must(db.CreateUser(h.ctx, u))
+	h.user = u.ID
+	h.d = &dispatch.Dispatcher{Store: db, SMS: providers, Sealer: sealer, Now: h.clock,
+		OnFinal: func(_ context.Context, m *store.Message) { h.mu.Lock(); h.finals = append(h.finals, *m); h.mu.Unlock() }}
+	return h
+}
+
+// queue queues an SMS whose code expires in ttl (0: never).
+func (h *harness) queue(text string, ttl time.Duration) *store.Message {
+	h.t.Helper()
+	m := &store.Message{UserID: h.user, Channel: store.ChannelSMS, To: "+447546123456", CreatedAt: h.clock()}
+	if ttl > 0 {
+		m.ExpiresAt = h.clock().Add(ttl)
+	}
+	h.must(h.d.Queue(h.ctx, nil, m, dispatch.Content{Text: text}))
+	return m
+}
+
+func (h *harness) final() []store.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]store.Message(nil), h.finals...)
+}
+
+func TestSendsAndErasesContent(t *testing.T) {
+	p := &scripted{}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.queue("Your code is 123456", 10*time.Minute)
+	if n := h.runOnce(); n != 1 || p.count() != 1 || p.sent[0].Body != "Your code is 123456" || p.sent[0].ID == "" {
+		t.Fatalf("claimed %d, sent %+v", n, p.sent)
+	}
+	f := h.final()
+	if len(f) != 1 || f[0].Status != store.MessageSent || f[0].Provider != "p" {
+		t.Fatalf("final: %+v", f)
+	}
+	// The code is not kept readable once the message is out.
+	m, err := h.db.ClaimMessages(h.ctx, h.clock().Add(time.Hour), time.Minute, 10)
+	h.must(err)
+	if len(m) != 0 {
+		t.Fatal("a sent message was claimed again")
+	}
+}
+
+func TestSealedContentIsNotReadable(t *testing.T) {
+	s, _ := dispatch.NewSealer(bytes.Repeat([]byte{1}, 32))
+	sealed, err := s.Seal(dispatch.Content{Text: "code 654321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("654321")) {
+		t.Fatal("the sealed content shows the code")
+	}
+	other, _ := dispatch.NewSealer(bytes.Repeat([]byte{2}, 32))
+	if _, err := other.Open(sealed); !errors.Is(err, dispatch.ErrUnsealable) {
+		t.Fatalf("opened with another key: %v", err)
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := s.Open(sealed); !errors.Is(err, dispatch.ErrUnsealable) {
+		t.Fatalf("opened damaged content: %v", err)
+	}
+}
+
+func TestRetriesTemporaryFailuresWithBackoff(t *testing.T) {
+	p := &scripted{script: []error{errors.New("503"), errors.New("timeout")}}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.queue("hello", 10*time.Minute)
+	h.runOnce() // 503: retry in 2 s
+	if n := h.runOnce(); n != 0 {
+		t.Fatal("retried before the backoff")
+	}
+	h.advance(2 * time.Second)
+	h.runOnce() // timeout: retry in 4 s
+	h.advance(3 * time.Second)
+	if n := h.runOnce(); n != 0 {
+		t.Fatal("the backoff did not double")
+	}
+	h.advance(time.Second)
+	h.runOnce()
+	if p.count() != 1 {
+		t.Fatalf("sent %d times, want once after two failures", p.count())
+	}
+}
+
+func TestHonoursRetryAfter(t *testing.T) {
+	p := &scripted{script: []error{retryLater{30 * time.Second}}}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.queue("hello", 10*time.Minute)
+	h.runOnce()
+	h.advance(29 * time.Second)
+	if h.runOnce() != 0 {
+		t.Fatal("retried before Retry-After")
+	}
+	h.advance(time.Second)
+	h.runOnce()
+	if p.count() != 1 {
+		t.Fatal("not sent after Retry-After")
+	}
+}
+
+func TestPermanentFailureIsNotRetried(t *testing.T) {
+	p := &scripted{script: []error{permanent("21211 invalid To")}}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.queue("hello", 10*time.Minute)
+	h.runOnce()
+	h.advance(time.Hour)
+	if h.runOnce() != 0 || p.count() != 0 {
+		t.Fatal("a permanent failure was retried")
+	}
+	if f := h.final(); len(f) != 1 || f[0].Status != store.MessageFailed {
+		t.Fatalf("final: %+v", f)
+	}
+}
+
+func TestFailover(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first error
+	}{
+		{"first refuses the message", permanent("21408 region not enabled")},
+		{"first is down", errors.New("503 service unavailable")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := &scripted{script: []error{tc.first}}
+			second := &scripted{}
+			h := newHarness(t, dispatch.Provider{Name: "first", Sender: first}, dispatch.Provider{Name: "second", Sender: second})
+			h.queue("hello", 10*time.Minute)
+			h.runOnce()
+			if second.count() != 1 {
+				t.Fatal("the second provider was not tried at once")
+			}
+			if f := h.final(); len(f) != 1 || f[0].Provider != "second" || f[0].Status != store.MessageSent {
+				t.Fatalf("final: %+v", f)
+			}
+		})
+	}
+}
+
+func TestExpiredCodesAreNotSent(t *testing.T) {
+	p := &scripted{script: []error{errors.New("503")}}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.queue("code 123456", 10*time.Minute)
+	h.runOnce()
+	h.advance(10 * time.Minute) // the provider was down until the code expired
+	h.runOnce()
+	if p.count() != 0 {
+		t.Fatal("an expired code was sent")
+	}
+	if f := h.final(); len(f) != 1 || f[0].Status != store.MessageExpired {
+		t.Fatalf("final: %+v", f)
+	}
+}
+
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	p := &scripted{script: []error{errors.New("1"), errors.New("2"), errors.New("3")}}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.d.MaxAttempts = 3
+	h.queue("notice", 0)
+	for i := 0; i < 3; i++ {
+		h.runOnce()
+		h.advance(time.Hour)
+	}
+	if f := h.final(); len(f) != 1 || f[0].Status != store.MessageFailed || f[0].Attempts != 3 {
+		t.Fatalf("final: %+v", f)
+	}
+}
+
+// TestCrashedDispatcherIsTakenOver: a dispatcher that claimed a message and
+// died (kill -9 mid-send) leaves it sending; when its lease runs out,
+// another dispatcher sends it. Nothing is lost.
+func TestCrashedDispatcherIsTakenOver(t *testing.T) {
+	p := &scripted{}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.queue("code 111222", 10*time.Minute)
+	claimed, err := h.db.ClaimMessages(h.ctx, h.clock(), time.Minute, 10) // the dispatcher that then dies
+	h.must(err)
+	if len(claimed) != 1 {
+		t.Fatal("nothing claimed")
+	}
+	if h.runOnce() != 0 {
+		t.Fatal("a live claim was taken over")
+	}
+	h.advance(time.Minute)
+	h.runOnce()
+	if p.count() != 1 {
+		t.Fatal("the message was lost with its dispatcher")
+	}
+}
+
+func TestRunSendsWhenKicked(t *testing.T) {
+	p := &scripted{}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
+	h.d.Now = nil
+	h.d.Poll = time.Hour // only a kick can wake it
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.d.Run(ctx); close(done) }()
+	m := &store.Message{UserID: h.user, Channel: store.ChannelSMS, To: "+447546123456", CreatedAt: time.Now()}
+	h.must(h.d.Queue(h.ctx, nil, m, dispatch.Content{Text: "hi"}))
+	h.d.Kick(h.ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for p.count() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if p.count() != 1 {
+		t.Fatal("a kicked dispatcher did not send")
+	}
+}
+
+// TestAgainstTwilio runs the dispatcher against a server that speaks
+// Twilio's Messages API: a 503 is retried, a 400/21211 is final.
+func TestAgainstTwilio(t *testing.T) {
+	tw := twiliotest.NewServer("AC"+fmt.Sprintf("%032x", 1), "token")
+	defer tw.Close()
+	sender := &twilio.Sender{APIURL: tw.URL(), AccountSID: "AC" + fmt.Sprintf("%032x", 1), AuthToken: "token", From: "+15005550006"}
+	h := newHarness(t, dispatch.Provider{Name: "twilio", Sender: sender})
+	tw.FailNext(503, 20500, "Service unavailable")
+	h.queue("code 101010", 10*time.Minute)
+	h.runOnce()
+	h.advance(2 * time.Second)
+	h.runOnce()
+	if len(tw.Messages()) != 1 {
+		t.Fatalf("Twilio got %d messages", len(tw.Messages()))
+	}
+	f := h.final()
+	if len(f) != 1 || f[0].ProviderRef != tw.Messages()[0].SID {
+		t.Fatalf("final: %+v; the Twilio SID must be kept for receipts", f)
+	}
+	tw.FailNext(400, 21211, "The 'To' number is not a valid phone number.")
+	h.queue("code 202020", 10*time.Minute)
+	h.runOnce()
+	if f := h.final(); len(f) != 2 || f[1].Status != store.MessageFailed {
+		t.Fatalf("final: %+v", f)
+	}
+}
