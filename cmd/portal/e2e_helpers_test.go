@@ -80,6 +80,24 @@ type portalOption func(*portalSetup)
 
 type portalSetup struct {
 	clock *testClock
+	env   map[string]string
+	tune  []func(*App)
+}
+
+// withEnv sets a PORTAL_* variable for the portal (over the defaults).
+func withEnv(name, value string) portalOption {
+	return func(s *portalSetup) {
+		if s.env == nil {
+			s.env = map[string]string{}
+		}
+		s.env[name] = value
+	}
+}
+
+// withApp changes the wired portal before it serves, e.g. the
+// dispatcher's backoff.
+func withApp(f func(*App)) portalOption {
+	return func(s *portalSetup) { s.tune = append(s.tune, f) }
 }
 
 // withClock runs the portal on c: the login service's clock, which the
@@ -118,6 +136,9 @@ func startPortal(t *testing.T, opts ...portalOption) *testPortal {
 		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
 		"PORTAL_LOG_LEVEL":          "debug",
 	}
+	for k, v := range setup.env {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +168,9 @@ func startPortal(t *testing.T, opts ...portalOption) *testPortal {
 		// clock; the web and administration layers read the login
 		// service's clock at each use.
 		app.Login.Now = setup.clock.Now
+	}
+	for _, f := range setup.tune {
+		f(app)
 	}
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx) }()
