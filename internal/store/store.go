@@ -389,11 +389,15 @@ type Audit interface {
 // Messages is the durable outbox. "Oldest" and "newest" go by ID, that
 // is by the order in which messages were stored, not by CreatedAt.
 type Messages interface {
+	// Budgets, if given, are checked in the same transaction, serialised
+	// with every other budgeted issue (across instances too): if any
+	// budget already counts Limit messages, nothing is written and the
+	// error is a *BudgetError naming it.
 	// IssueChallengeWithMessage is IssueChallenge and EnqueueMessage in one
 	// transaction: m.ChallengeID is set to c.ID, and both get their IDs.
 	// If either insert fails (say m.UserID names no user), neither is
 	// written and no predecessor of c is voided.
-	IssueChallengeWithMessage(ctx context.Context, c *Challenge, m *Message) error
+	IssueChallengeWithMessage(ctx context.Context, c *Challenge, m *Message, budgets ...Budget) error
 	// EnqueueMessage stores m as MessageQueued, whatever m.Status said,
 	// and sets m.ID and m.Status. A zero NextAttemptAt (due at once) and a
 	// zero UpdatedAt are set to CreatedAt. A notice has ChallengeID 0.
@@ -438,6 +442,19 @@ type Messages interface {
 	// SMS pumping.
 	CountMessages(ctx context.Context, q MessageCount) (int, error)
 }
+
+// Budget is a limit a new message must fit in: fewer than Limit messages
+// match Count before it is written.
+type Budget struct {
+	Name  string
+	Limit int
+	Count MessageCount
+}
+
+// BudgetError says which budget a message did not fit in.
+type BudgetError struct{ Budget string }
+
+func (e *BudgetError) Error() string { return "store: message budget exhausted: " + e.Budget }
 
 // MessageCount selects messages to count, whatever their status: those on
 // Channel created at or after Since, narrowed by each non-empty field. To,

@@ -62,14 +62,35 @@ func enqueue(ctx context.Context, tx pgx.Tx, m *store.Message) error {
 
 // IssueChallengeWithMessage issues c and queues m, carrying its code, in
 // one transaction.
-func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message) error {
+func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message, budgets ...store.Budget) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if len(budgets) > 0 {
+			// Every budgeted issue takes this lock first, so the counts
+			// below and the insert cannot interleave with another's, on
+			// any instance.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, lockBudgets); err != nil {
+				return err
+			}
+		}
+		for _, b := range budgets {
+			n, err := countMessages(ctx, tx, b.Count)
+			if err != nil {
+				return err
+			}
+			if n >= b.Limit {
+				return &store.BudgetError{Budget: b.Name}
+			}
+		}
 		if err := issueChallenge(ctx, tx, c); err != nil {
 			return err
 		}
 		m.ChallengeID = c.ID
 		return enqueue(ctx, tx, m)
 	})
+	var be *store.BudgetError
+	if errors.As(err, &be) {
+		return be
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: issue challenge with message: %w", err)
 	}
@@ -223,6 +244,15 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 
 // CountMessages counts messages for the budgets.
 func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, error) {
+	n, err := countMessages(ctx, db.pool, q)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count messages: %w", err)
+	}
+	return n, nil
+}
+
+// countMessages counts on db, the pool or a transaction.
+func countMessages(ctx context.Context, db querier, q store.MessageCount) (int, error) {
 	var p params
 	where := []string{`channel = ` + p.add(string(q.Channel)), `created_at >= ` + p.add(q.Since.UnixMilli())}
 	if q.To != "" {
@@ -236,9 +266,6 @@ func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, err
 		where = append(where, `ip = `+p.add(q.IP))
 	}
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE `+strings.Join(where, ` AND `), p...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: count messages: %w", err)
-	}
-	return n, nil
+	err := db.QueryRow(ctx, `SELECT count(*) FROM messages WHERE `+strings.Join(where, ` AND `), p...).Scan(&n)
+	return n, err
 }

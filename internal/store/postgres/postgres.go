@@ -129,6 +129,7 @@ type querier interface {
 const (
 	lockChallenges = 1 // key: hash of user, attempt and purpose (IssueChallenge)
 	lockAdmins     = 2 // key: 0; who is an active administrator (SetAdmin, SetDeactivated)
+	lockBudgets    = 3 // key: 0; message budgets (IssueChallengeWithMessage with budgets)
 )
 
 // lockKey is the key of an advisory lock on what parts name: a 32-bit

@@ -58,14 +58,29 @@ func enqueue(ctx context.Context, tx *sql.Tx, m *store.Message) error {
 
 // IssueChallengeWithMessage issues c and queues m, carrying its code, in
 // one transaction.
-func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message) error {
+func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message, budgets ...store.Budget) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// The write transaction holds SQLite's single write lock, so no
+		// other issue can slip in between these counts and the insert.
+		for _, b := range budgets {
+			n, err := countMessages(ctx, tx, b.Count)
+			if err != nil {
+				return err
+			}
+			if n >= b.Limit {
+				return &store.BudgetError{Budget: b.Name}
+			}
+		}
 		if err := issueChallenge(ctx, tx, c); err != nil {
 			return err
 		}
 		m.ChallengeID = c.ID
 		return enqueue(ctx, tx, m)
 	})
+	var be *store.BudgetError
+	if errors.As(err, &be) {
+		return be
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: issue challenge with message: %w", err)
 	}
@@ -226,6 +241,17 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 
 // CountMessages counts messages for the budgets.
 func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, error) {
+	n, err := countMessages(ctx, db.read, q)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count messages: %w", err)
+	}
+	return n, nil
+}
+
+// countMessages counts on db, a connection pool or a transaction.
+func countMessages(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, q store.MessageCount) (int, error) {
 	query := `SELECT count(*) FROM messages WHERE channel = $1 AND created_at >= $2`
 	args := []any{string(q.Channel), q.Since.UnixMilli()}
 	if q.To != "" {
@@ -243,8 +269,6 @@ func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, err
 		query += fmt.Sprintf(` AND ip = $%d`, len(args))
 	}
 	var n int
-	if err := db.read.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: count messages: %w", err)
-	}
-	return n, nil
+	err := db.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ var messagesTests = []messagesTest{
 	{"IssueChallengeWithMessage", testIssueChallengeWithMessage},
 	{"IssueChallengeWithMessageIsIssueChallenge", testIssueChallengeWithMessageIsIssueChallenge},
 	{"IssueChallengeWithMessageAtomic", testIssueChallengeWithMessageAtomic},
+	{"IssueChallengeWithMessageBudgets", testIssueChallengeWithMessageBudgets},
+	{"IssueChallengeWithMessageBudgetsConcurrent", testIssueChallengeWithMessageBudgetsConcurrent},
 	{"EnqueueMessage", testEnqueueMessage},
 	{"EnqueueMessageIsQueued", testEnqueueMessageIsQueued},
 	{"ClaimMessagesDue", testClaimMessagesDue},
@@ -962,5 +965,65 @@ func testCountMessagesPrefix(t *testing.T, s MessageStore) {
 		if err != nil || n != tc.want {
 			t.Errorf("CountMessages(Prefix %q) = %d, %v; want %d", tc.prefix, n, err, tc.want)
 		}
+	}
+}
+
+func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	budget := func(limit int) store.Budget {
+		return store.Budget{Name: "country +1", Limit: limit, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0, Prefix: "+1"}}
+	}
+	for i := 0; i < 2; i++ {
+		c := newChallenge(u.ID, fmt.Sprint("attempt-", i), store.PurposeLogin, t0.Add(time.Duration(i)*time.Second))
+		if err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), budget(2)); err != nil {
+			t.Fatalf("within the budget: %v", err)
+		}
+	}
+	c := newChallenge(u.ID, "attempt-3", store.PurposeLogin, t0.Add(time.Minute))
+	err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), budget(5), budget(2))
+	var be *store.BudgetError
+	if !errors.As(err, &be) || be.Budget != "country +1" {
+		t.Fatalf("over the budget: %v, want a *store.BudgetError", err)
+	}
+	_, err = s.LatestChallenge(ctx, u.ID, "attempt-3", store.PurposeLogin)
+	wantNotFound(t, err, "LatestChallenge after a refused budget")
+	if n, _ := s.CountMessages(ctx, store.MessageCount{Channel: store.ChannelSMS}); n != 2 {
+		t.Errorf("%d messages after a refused budget, want 2", n)
+	}
+	// A budget on something else does not count these.
+	other := store.Budget{Name: "ip", Limit: 1, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0, IP: "192.0.2.99"}}
+	if err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), other); err != nil {
+		t.Fatalf("another budget: %v", err)
+	}
+}
+
+func testIssueChallengeWithMessageBudgetsConcurrent(t *testing.T, s MessageStore) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	const limit, tries = 5, 20
+	b := store.Budget{Name: "whole portal", Limit: limit, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0}}
+	var wg sync.WaitGroup
+	var ok, refused atomic.Int32
+	for i := 0; i < tries; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := newChallenge(u.ID, fmt.Sprint("attempt-", i), store.PurposeLogin, t0)
+			err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), b)
+			var be *store.BudgetError
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.As(err, &be):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if ok.Load() != limit || refused.Load() != tries-limit {
+		t.Fatalf("%d issued and %d refused of %d concurrent tries within a budget of %d", ok.Load(), refused.Load(), tries, limit)
 	}
 }
