@@ -276,9 +276,9 @@ func (d *Dispatcher) Receipt(ctx context.Context, provider, ref string, status s
 }
 
 // Queue seals content into m and stores it for sending; with c, the code
-// and the message carrying it are written in one transaction. Kick sends
-// it on its way.
-func (d *Dispatcher) Queue(ctx context.Context, c *store.Challenge, m *store.Message, content Content) error {
+// and the message carrying it are written in one transaction, within the
+// budgets given (see store.Messages). Kick sends it on its way.
+func (d *Dispatcher) Queue(ctx context.Context, c *store.Challenge, m *store.Message, content Content, budgets ...store.Budget) error {
 	sealed, err := d.Sealer.Seal(content)
 	if err != nil {
 		return err
@@ -286,7 +286,7 @@ func (d *Dispatcher) Queue(ctx context.Context, c *store.Challenge, m *store.Mes
 	m.Sealed = sealed
 	m.Status = store.MessageQueued
 	if c != nil {
-		return d.Store.IssueChallengeWithMessage(ctx, c, m)
+		return d.Store.IssueChallengeWithMessage(ctx, c, m, budgets...)
 	}
 	return d.Store.EnqueueMessage(ctx, m)
 }

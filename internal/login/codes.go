@@ -127,10 +127,13 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
 	}
 
+	var budgets []store.Budget
 	if ch == store.ChannelSMS {
-		if err := s.checkSMSBudgets(ctx, u, dest, c); err != nil {
+		if err := s.Rules.AllowedDestination(dest); err != nil {
+			s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "country not allowed: "+phone.Region(dest))
 			return nil, err
 		}
+		budgets = s.smsBudgets(dest, c)
 	}
 
 	code, err := otp.Generate(s.rand())
@@ -158,7 +161,12 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	}
 	// The code and the message carrying it are stored together; the
 	// dispatcher sends it, so a slow provider never holds this request.
-	if err := s.Outbox.Queue(ctx, chal, m, content); err != nil {
+	var be *store.BudgetError
+	if err := s.Outbox.Queue(ctx, chal, m, content, budgets...); errors.As(err, &be) {
+		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+be.Budget)
+		s.log().Warn("SMS budget exhausted", "budget", be.Budget)
+		return nil, s.smsLimited()
+	} else if err != nil {
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
 	masked := maskDestination(ch, dest)
@@ -174,44 +182,28 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	return chal, nil
 }
 
-// checkSMSBudgets holds the limits against SMS pumping (fraudsters making
-// the portal text premium or foreign numbers they profit from): the
-// destination countries the operator allows, and hourly budgets per client
-// address, per country calling code and for the whole portal. They are
-// counted in the database, so they hold across instances.
-func (s *Service) checkSMSBudgets(ctx context.Context, u *store.User, dest string, c Client) error {
-	if err := s.Rules.AllowedDestination(dest); err != nil {
-		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "country not allowed: "+phone.Region(dest))
-		return err
-	}
+// smsBudgets are the limits against SMS pumping (fraudsters making the
+// portal text premium or foreign numbers they profit from): hourly budgets
+// of text messages per client address, per country calling code and for
+// the whole portal. The store checks them in the transaction that writes
+// the message, so they hold exactly, across instances.
+func (s *Service) smsBudgets(dest string, c Client) []store.Budget {
 	since := s.now().Add(-time.Hour)
-	type budget struct {
-		name  string
-		limit int
-		q     store.MessageCount
+	var budgets []store.Budget
+	add := func(name string, limit int, q store.MessageCount) {
+		if limit > 0 {
+			q.Channel, q.Since = store.ChannelSMS, since
+			budgets = append(budgets, store.Budget{Name: name, Limit: limit, Count: q})
+		}
 	}
-	budgets := []budget{{"whole portal", s.Rules.SMSGlobalHour, store.MessageCount{Channel: store.ChannelSMS, Since: since}}}
+	add("whole portal", s.Rules.SMSGlobalHour, store.MessageCount{})
 	if c.IP != "" {
-		budgets = append(budgets, budget{"client address", s.Rules.SMSPerIPHour, store.MessageCount{Channel: store.ChannelSMS, Since: since, IP: c.IP}})
+		add("client address", s.Rules.SMSPerIPHour, store.MessageCount{IP: c.IP})
 	}
 	if cc := phone.CallingCode(dest); cc != "" {
-		budgets = append(budgets, budget{"country " + cc, s.Rules.SMSPerCallingCodeHour, store.MessageCount{Channel: store.ChannelSMS, Since: since, Prefix: cc}})
+		add("country "+cc, s.Rules.SMSPerCallingCodeHour, store.MessageCount{Prefix: cc})
 	}
-	for _, b := range budgets {
-		if b.limit <= 0 {
-			continue
-		}
-		n, err := s.Outbox.Store.CountMessages(ctx, b.q)
-		if err != nil {
-			return fmt.Errorf("login: count messages: %w", err)
-		}
-		if n >= b.limit {
-			s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+b.name)
-			s.log().Warn("SMS budget exhausted", "budget", b.name, "limit", b.limit)
-			return s.smsLimited()
-		}
-	}
-	return nil
+	return budgets
 }
 
 func (s *Service) smsLimited() error {
