@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/twiliotest"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+)
+
+// TestKilledProcessLosesNoMessage kills `portal serve` with SIGKILL after
+// a code was committed to the outbox but before it could be sent (the
+// provider was down), starts it again, and sees the message go out: once,
+// and none lost.
+func TestKilledProcessLosesNoMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the portal binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "portal")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+
+	sid, token := "AC"+strings.Repeat("ab", 16), "token"
+	tw := twiliotest.NewServer(sid, token)
+	defer tw.Close()
+	addr := freeAddr(t)
+	env := append(os.Environ(),
+		"PORTAL_ADDR="+addr,
+		"PORTAL_BASE_URL=http://"+addr,
+		"PORTAL_DATABASE_URL="+filepath.Join(dir, "portal.db"),
+		"PORTAL_SMS_PROVIDER=twilio",
+		"PORTAL_TWILIO_ACCOUNT_SID="+sid,
+		"PORTAL_TWILIO_AUTH_TOKEN="+token,
+		"PORTAL_TWILIO_FROM=+15005550006",
+		"PORTAL_TWILIO_API_URL="+tw.URL(),
+		"PORTAL_LOG_LEVEL=warn",
+	)
+	run := func(stdin string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("portal %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run(e2ePassword+"\n", "user", "create", "--email", "kim@example.org", "--name", "Kim Kill")
+	run("", "user", "set-phone", "--email", "kim@example.org", "--phone", "+447546123456", "--reason", "test set-up")
+
+	serve := func() *exec.Cmd {
+		t.Helper()
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return cmd
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("portal serve did not become ready")
+			}
+		}
+	}
+
+	tw.Down() // every try fails for now: the code stays in the outbox
+	first := serve()
+	h := newHTTPClient(t, "http://"+addr)
+	if code, loc, _ := h.do("POST", "/login", url.Values{"email": {"kim@example.org"}, "password": {e2ePassword}}); loc != "/login/code" {
+		t.Fatalf("login: %d %s", code, loc)
+	}
+	h.waitStatus("queued") // committed, tried, failed, waiting for a retry
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	killed := time.Now()
+
+	tw.Up()
+	serve()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	m, err := tw.Wait(ctx, "+447546123456")
+	if err != nil {
+		t.Fatalf("the code committed before the kill never went out: %v", err)
+	}
+	t.Logf("killed with the code in the outbox; after the restart it went out %v later", time.Since(killed).Round(10*time.Millisecond))
+	code := twiliotest.ExtractCode(m.Body)
+	if c, loc, _ := h.do("POST", "/login/code", url.Values{"code": {code}}); c != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("the code sent after the restart: %d %s", c, loc)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(tw.Messages()); n != 1 {
+		t.Fatalf("%d text messages went out, want exactly 1", n)
+	}
+
+	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	queued, err := db.CountMessages(t.Context(), store.MessageCount{Channel: store.ChannelSMS, Since: time.Now().Add(-time.Hour)})
+	if err != nil || queued != 1 {
+		t.Fatalf("%d SMS rows, %v", queued, err)
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr())
+}
