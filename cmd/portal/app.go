@@ -24,6 +24,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery/webhook"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres"
@@ -39,6 +40,7 @@ type App struct {
 
 	DB       database             // SQLite or PostgreSQL, as configured
 	Dispatch *dispatch.Dispatcher // sends the outbox; inline until Serve runs it
+	Metrics  *metrics.Metrics
 	Login    *login.Service
 	Admin    *admin.Service
 	Web      *web.Server
@@ -132,7 +134,9 @@ func (a *App) OpenServices(ctx context.Context) error {
 	rules.SMSPerIPHour = cfg.SMSPerIPHour
 	rules.SMSPerCallingCodeHour = cfg.SMSPerCountryHour
 	rules.SMSGlobalHour = cfg.SMSHour
+	a.Metrics = metrics.New()
 	a.Login = &login.Service{
+		Metrics:    a.Metrics,
 		Store:      a.DB,
 		Outbox:     a.Dispatch,
 		Passwords:  &password.Hasher{Params: password.DefaultParams},
@@ -332,8 +336,26 @@ func (a *App) Serve(ctx context.Context) error {
 		<-dispatched
 	}()
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	if addr := a.Config.MetricsAddr; addr != "" {
+		// Metrics on their own address, which the operator keeps off the
+		// public network.
+		ml, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("PORTAL_METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := ms.Serve(ml); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		defer ms.Close()
+		a.Log.Info("metrics", "url", "http://"+ml.Addr().String()+"/metrics")
+	}
 	select {
 	case err := <-errc:
 		return err

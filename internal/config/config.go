@@ -44,6 +44,7 @@ type Config struct {
 	SecretKey []byte
 
 	TrustedProxies []netip.Prefix // PORTAL_TRUSTED_PROXIES
+	MetricsAddr    string         // PORTAL_METRICS_ADDR; empty: no metrics endpoint
 	LogLevel       string         // PORTAL_LOG_LEVEL
 	LogFormat      string         // PORTAL_LOG_FORMAT: "text" or "json"
 }
@@ -116,6 +117,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>", "From address of email"},
 	{"PORTAL_EMAIL_FALLBACK", "true", "offer \"Send code to email\""},
 	{"PORTAL_TRUSTED_PROXIES", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed"},
+	{"PORTAL_METRICS_ADDR", "", "where Prometheus metrics are served at /metrics, e.g. 127.0.0.1:9090 (empty: off)"},
 	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PORTAL_LOG_FORMAT", "text", "text or json"},
 }
@@ -145,10 +147,11 @@ func Load(getenv func(string) string) (*Config, error) {
 			From:       get("PORTAL_TWILIO_FROM", ""),
 			APIURL:     strings.TrimRight(get("PORTAL_TWILIO_API_URL", "https://api.twilio.com"), "/"),
 		},
-		SMTPURL:   get("PORTAL_SMTP_URL", ""),
-		MailFrom:  get("PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>"),
-		LogLevel:  strings.ToLower(get("PORTAL_LOG_LEVEL", "info")),
-		LogFormat: strings.ToLower(get("PORTAL_LOG_FORMAT", "text")),
+		SMTPURL:     get("PORTAL_SMTP_URL", ""),
+		MailFrom:    get("PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>"),
+		MetricsAddr: get("PORTAL_METRICS_ADDR", ""),
+		LogLevel:    strings.ToLower(get("PORTAL_LOG_LEVEL", "info")),
+		LogFormat:   strings.ToLower(get("PORTAL_LOG_FORMAT", "text")),
 	}
 
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {

@@ -130,6 +130,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	var budgets []store.Budget
 	if ch == store.ChannelSMS {
 		if err := s.Rules.AllowedDestination(dest); err != nil {
+			s.Metrics.BudgetRefused("country not allowed")
 			s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "country not allowed: "+phone.Region(dest))
 			return nil, err
 		}
@@ -163,6 +164,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	// dispatcher sends it, so a slow provider never holds this request.
 	var be *store.BudgetError
 	if err := s.Outbox.Queue(ctx, chal, m, content, budgets...); errors.As(err, &be) {
+		s.Metrics.BudgetRefused(be.Budget)
 		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+be.Budget)
 		s.log().Warn("SMS budget exhausted", "budget", be.Budget)
 		return nil, s.smsLimited()
@@ -170,6 +172,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
 	masked := maskDestination(ch, dest)
+	s.Metrics.CodeIssued(string(purpose), string(ch))
 	s.Audit(ctx, "code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	s.Outbox.Kick(ctx)
 
@@ -218,6 +221,7 @@ func (s *Service) smsLimited() error {
 // (again): a code that could not be delivered is marked so, which the code
 // screen shows, and the outcome is audited.
 func (s *Service) MessageFinal(ctx context.Context, m *store.Message) {
+	s.Metrics.MessageFinal(string(m.Channel), string(m.Status), m.Provider)
 	if m.ChallengeID == 0 {
 		if m.Status == store.MessageFailed || m.Status == store.MessageExpired {
 			s.log().Warn("notice not delivered", "message", m.ID, "status", m.Status, "err", m.LastError)
@@ -322,6 +326,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		if !ok {
 			return nil, errCodeUsed
 		}
+		s.Metrics.LoginStep("code", "success")
 		s.Audit(ctx, "code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
 		return ch, nil
 	}
@@ -336,8 +341,10 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	if err != nil {
 		return nil, fmt.Errorf("login: count wrong code: %w", err)
 	}
+	s.Metrics.LoginStep("code", "failure")
 	s.Audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
 	if inARow >= s.Rules.CodeLockAfter {
+		s.Metrics.LoginStep("code", "locked")
 		s.Audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
 		u.CodeLockedUntil = now.Add(s.Rules.codeLock(inARow))
 		return nil, s.checkCodeLock(u, now)

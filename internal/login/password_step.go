@@ -37,10 +37,12 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	now := s.now()
 
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+		s.Metrics.LoginStep("password", "throttled")
 		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
 		return nil, nil, err
 	}
 	if err := s.checkThrottle(ctx, accountKey(email), now); err != nil {
+		s.Metrics.LoginStep("password", "throttled")
 		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "account")
 		return nil, nil, err
 	}
@@ -95,6 +97,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	if err := s.Store.CreateSession(ctx, sess.Session); err != nil {
 		return nil, nil, fmt.Errorf("login: create session: %w", err)
 	}
+	s.Metrics.LoginStep("password", "success")
 	s.Audit(ctx, "login.password", "success", u.ID, u.ID, c, string(stage))
 
 	switch stage {
@@ -162,6 +165,7 @@ func (s *Service) passwordFailed(ctx context.Context, email string, u *store.Use
 	}); err != nil {
 		s.log().Error("count password failure", "err", err)
 	}
+	s.Metrics.LoginStep("password", "failure")
 	s.Audit(ctx, "login.password", "failure", subject, subject, c, why)
 	if t.Failures == s.Rules.PasswordLockAccount && u != nil {
 		s.Audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))

@@ -75,6 +75,8 @@ func (s *Service) startPhone(ctx context.Context, sess *Session, purpose store.P
 		return nil, err
 	}
 	if err := s.Rules.AllowedDestination(number); err != nil {
+		s.Metrics.BudgetRefused("country not allowed")
+		s.Audit(ctx, "code.sent", "limited", sess.UserID, sess.UserID, c, "country not allowed: "+phone.Region(number))
 		return nil, err
 	}
 	if number == sess.User.Phone {

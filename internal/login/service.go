@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/dispatch"
+	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -41,9 +42,10 @@ type Service struct {
 	// WebOTP line of text messages.
 	BaseURL string
 
-	Log  *slog.Logger     // nil: discard
-	Rand io.Reader        // nil: crypto/rand
-	Now  func() time.Time // nil: time.Now
+	Metrics *metrics.Metrics // nil: not counted
+	Log     *slog.Logger     // nil: discard
+	Rand    io.Reader        // nil: crypto/rand
+	Now     func() time.Time // nil: time.Now
 
 	pending sync.WaitGroup // work finished after the answer (see background)
 }
