@@ -78,7 +78,8 @@ func (s *Service) Authorize(a Actor) error {
 	if a.Session.Stage != store.StageFull || !u.Admin || u.Deactivated {
 		return ErrForbidden
 	}
-	if !s.Login.Fresh(a.Session) {
+	// Administration needs a fresh login that proved a code.
+	if !s.Login.Fresh(a.Session) || !a.Session.MFA {
 		return ErrStale
 	}
 	return nil
@@ -183,6 +184,9 @@ func (s *Service) DisableMFA(ctx context.Context, a Actor, userID int64, d time.
 	if a.id() == u.ID {
 		return notAllowed("You cannot disable MFA for your own account. Ask another administrator.")
 	}
+	if u.Admin {
+		return notAllowed("Administrators always log in with a code. If their phone is lost, update their phone number instead.")
+	}
 	until := s.now().Add(d)
 	if err := s.Store.SetMFADisabledUntil(ctx, u.ID, until); err != nil {
 		return fmt.Errorf("admin: disable MFA: %w", err)
@@ -249,6 +253,9 @@ func (s *Service) SetMFAOverride(ctx context.Context, a Actor, userID int64, o s
 	}
 	if o == store.MFAExempt && a.id() == u.ID {
 		return notAllowed("You cannot exempt your own account from MFA. Ask another administrator.")
+	}
+	if o == store.MFAExempt && u.Admin {
+		return notAllowed("Administrators always log in with a code, so they cannot be exempted.")
 	}
 	if o == u.MFA {
 		return nothingToDo("The account is already set that way.")

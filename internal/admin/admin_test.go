@@ -473,3 +473,40 @@ func TestEndSessions(t *testing.T) {
 		t.Fatal("the administrator's own session ended")
 	}
 }
+
+func TestAdministratorsAlwaysUseMFA(t *testing.T) {
+	h := newHarness(t)
+	h.user("boss@example.org", "+447546000001", true)
+	deputy := h.user("deputy@example.org", "+447546000002", true)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	if err := h.adm.DisableMFA(h.ctx, h.actor(boss), deputy.ID, time.Hour, "travel"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("disabling another administrator's MFA: %v", err)
+	}
+	if err := h.adm.SetMFAOverride(h.ctx, h.actor(boss), deputy.ID, store.MFAExempt, "x"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("exempting an administrator: %v", err)
+	}
+	// With the portal policy optional, an administrator still gets the code.
+	if err := h.adm.SetPortalMFA(h.ctx, h.actor(boss), false, "pilot"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.stage("deputy@example.org"); st != store.StageCode {
+		t.Fatalf("administrator with MFA optional for the portal: %s", st)
+	}
+	// A provider made administrator after a password-only login must prove
+	// a code before administering.
+	p := h.user("pat@example.org", "+447546123456", false)
+	patSess, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{})
+	if err != nil || patSess.Stage != store.StageFull {
+		t.Fatalf("provider login with MFA optional: %v", err)
+	}
+	if err := h.adm.SetRole(h.ctx, h.actor(boss), p.ID, true, "new practice manager"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatalf("the password-only session of a new administrator survived: %v", err)
+	}
+	patSess.User.Admin = true
+	if err := h.adm.EndSessions(h.ctx, h.actor(patSess), deputy.ID, "x"); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("administering from a password-only session: %v", err)
+	}
+}

@@ -376,7 +376,7 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess *Session, input stri
 	if err != nil {
 		return nil, err
 	}
-	full, err := s.stepUp(ctx, sess, store.StageFull, false, c)
+	full, err := s.stepUp(ctx, sess, store.StageFull, false, true, c)
 	if err != nil {
 		return nil, err
 	}
@@ -392,14 +392,17 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess *Session, input stri
 // stepUp replaces sess by a session with a new token at stage; the old token
 // stops working at once. Of two concurrent step-ups of one session, one
 // fails. keepCreated keeps the absolute timeout running from the original
-// login (re-authentication) rather than from now (a completed login).
-func (s *Service) stepUp(ctx context.Context, sess *Session, stage store.Stage, keepCreated bool, c Client) (*Session, error) {
+// login (re-authentication) rather than from now (a completed login);
+// provedCode says a one-time code was just proven, otherwise the session
+// keeps what it had.
+func (s *Service) stepUp(ctx context.Context, sess *Session, stage store.Stage, keepCreated, provedCode bool, c Client) (*Session, error) {
 	next, err := s.newSession(sess.User, stage, c)
 	if err != nil {
 		return nil, err
 	}
 	next.AttemptID = sess.AttemptID
 	next.PendingPhone = sess.PendingPhone
+	next.MFA = sess.MFA || provedCode
 	next.AuthenticatedAt = s.now()
 	if keepCreated {
 		next.CreatedAt = sess.CreatedAt

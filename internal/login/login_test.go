@@ -61,6 +61,7 @@ func TestMFARequiredPolicy(t *testing.T) {
 		{"disable ended", store.User{MFADisabledUntil: now.Add(-time.Second)}, true, true},
 		{"disable ends exactly now", store.User{MFADisabledUntil: now}, true, true},
 		{"disabled beats required", store.User{MFA: store.MFARequired, MFADisabledUntil: now.Add(time.Hour)}, true, false},
+		{"administrators always", store.User{Admin: true, MFA: store.MFAExempt, MFADisabledUntil: now.Add(time.Hour)}, false, true},
 	}
 	for _, tt := range tests {
 		if got := login.MFARequired(&tt.u, tt.portal, now); got != tt.want {
@@ -559,5 +560,33 @@ func TestSecretsStayOutOfLogsAndAudit(t *testing.T) {
 	}
 	for where, text := range map[string]string{"audit log": audit.String(), "service log": h.logs.String()} {
 		assertNoSecrets(t, where, text, testPassword, "not the password at all", code, wrongCode(code), emailCode, sess.Token, full.Token, testPhone)
+	}
+}
+
+func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("window@example.org", testPhone)
+	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clock().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	sess := h.login("window@example.org", store.StageFull)
+	if sess.MFA {
+		t.Fatal("a password-only session claims MFA")
+	}
+	for i := 0; i < 2; i++ {
+		h.advance(25 * time.Minute)
+		if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
+			t.Fatalf("within the window: %v", err)
+		}
+	}
+	h.advance(11 * time.Minute) // past the end of the disable, not idle
+	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+		t.Fatalf("a password-only session outlived the MFA disable: %v", err)
+	}
+	// A session that proved a code is not affected by such changes.
+	sess = h.login("window@example.org", store.StageCode)
+	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
+	if err != nil || !full.MFA {
+		t.Fatalf("code login: %v, MFA %v", err, full != nil && full.MFA)
 	}
 }

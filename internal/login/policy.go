@@ -101,9 +101,14 @@ func (r Rules) AllowedDestination(e164 string) error {
 }
 
 // MFARequired reports whether u must pass the code step at now, given the
-// portal-wide policy. A temporary disable by an administrator wins while it
-// lasts; then the per-user override; then the portal policy.
+// portal-wide policy. Administrators always must: their accounts can change
+// everyone else's protection. For others, a temporary disable by an
+// administrator wins while it lasts; then the per-user override; then the
+// portal policy.
 func MFARequired(u *store.User, portalRequires bool, now time.Time) bool {
+	if u.Admin {
+		return true
+	}
 	if !u.MFADisabledUntil.IsZero() && now.Before(u.MFADisabledUntil) {
 		return false
 	}

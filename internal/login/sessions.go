@@ -51,6 +51,21 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 		}
 		return nil, ErrNoSession
 	}
+	if ss.Stage == store.StageFull && !ss.MFA {
+		// Logged in with the password alone, while MFA did not apply to
+		// the account. Once it applies again (a temporary disable ran
+		// out, an administrator required it), the session ends.
+		required, err := s.PortalRequiresMFA(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if MFARequired(u, required, now) {
+			if err := s.Store.DeleteSession(ctx, hash); err != nil {
+				return nil, fmt.Errorf("login: end session: %w", err)
+			}
+			return nil, ErrNoSession
+		}
+	}
 	if now.Sub(ss.LastSeenAt) >= touchEvery {
 		ss.LastSeenAt = now
 		if err := s.Store.TouchSession(ctx, hash, now); err != nil {
@@ -76,7 +91,7 @@ func (s *Service) Reauthenticate(ctx context.Context, sess *Session, pw string, 
 	if err := s.verifySessionPassword(ctx, sess, pw, c); err != nil {
 		return nil, err
 	}
-	next, err := s.stepUp(ctx, sess, store.StageFull, true, c)
+	next, err := s.stepUp(ctx, sess, store.StageFull, true, false, c)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,10 @@ func (s *Service) StartStepUp(ctx context.Context, sess *Session, pw string, c C
 	if err != nil {
 		return nil, false, err
 	}
-	if !MFARequired(sess.User, required, s.now()) || sess.User.Phone == "" {
+	if sess.User.Phone == "" && MFARequired(sess.User, required, s.now()) {
+		return nil, false, &Error{Kind: KindNotAllowed, Message: "Register a mobile number in My Details first: administrators confirm it is them with a code."}
+	}
+	if !MFARequired(sess.User, required, s.now()) {
 		next, err := s.Reauthenticate(ctx, sess, pw, c)
 		return next, false, err
 	}
@@ -79,7 +82,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, sess *Session, input string,
 	if _, err := s.verifyCode(ctx, sess, store.PurposeStepUp, input, c); err != nil {
 		return nil, err
 	}
-	next, err := s.stepUp(ctx, sess, store.StageFull, true, c)
+	next, err := s.stepUp(ctx, sess, store.StageFull, true, true, c)
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,10 @@ type Session struct {
 	// or change); the account's phone is untouched until then.
 	PendingPhone string
 
+	// MFA reports whether the session proved a one-time code (at login or
+	// a step up). Set when the session is created.
+	MFA bool
+
 	CreatedAt       time.Time // start of the login; the absolute timeout runs from here
 	LastSeenAt      time.Time // the idle timeout runs from here
 	AuthenticatedAt time.Time // last time the password (and code) were proven; zero before
@@ -371,6 +375,13 @@ type Throttles interface {
 	// that started before windowStart is reset first (count from 1). If
 	// lock is not nil, lock(newFailures) is stored as LockedUntil.
 	AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (Throttle, error)
+	// AddThrottleFailureUnlessLocked is AddThrottleFailure unless key is
+	// locked at at (LockedUntil after at): then it changes nothing and
+	// returns the counter as it is with ok false. The check and the count
+	// are one atomic step, so a caller can count a try before knowing its
+	// outcome: of many concurrent tries, those after the one whose failure
+	// sets a lock find it locked, as they would one after the other.
+	AddThrottleFailureUnlessLocked(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (t Throttle, ok bool, err error)
 	// ClearThrottle removes the counter for key.
 	ClearThrottle(ctx context.Context, key string) error
 }

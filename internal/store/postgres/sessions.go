@@ -14,10 +14,10 @@ import (
 func insertSession(ctx context.Context, q querier, s *store.Session) error {
 	_, err := q.Exec(ctx, `
 		INSERT INTO sessions (token_hash, user_id, stage, attempt_id, pending_phone,
-			created_at, last_seen_at, authenticated_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		s.TokenHash, s.UserID, string(s.Stage), s.AttemptID, s.PendingPhone,
-		timeValue(s.CreatedAt), timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt), s.IP, s.UserAgent)
+		timeValue(s.CreatedAt), timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt), s.IP, s.UserAgent, s.MFA)
 	return err
 }
 
@@ -34,11 +34,11 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 	var s store.Session
 	err := db.pool.QueryRow(ctx, `
 		SELECT token_hash, user_id, stage, attempt_id, pending_phone,
-			created_at, last_seen_at, authenticated_at, ip, user_agent
+			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa
 		FROM sessions WHERE token_hash = $1`,
 		tokenHash,
 	).Scan(&s.TokenHash, &s.UserID, &s.Stage, &s.AttemptID, &s.PendingPhone,
-		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent)
+		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: session: %w", notFound(err))
 	}

@@ -31,31 +31,65 @@ func (db *DB) Throttle(ctx context.Context, key string) (store.Throttle, error) 
 // 1. If lock is not nil, lock(newFailures) is stored as LockedUntil;
 // otherwise LockedUntil is left as it was. lock must not use the store.
 func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
-	t := store.Throttle{Key: key}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO throttles (key, failures, window_start) VALUES ($1, 1, $2)
-			ON CONFLICT (key) DO UPDATE SET
-				failures = CASE WHEN throttles.window_start < $3
-					THEN 1 ELSE throttles.failures + 1 END,
-				window_start = CASE WHEN throttles.window_start < $3
-					THEN excluded.window_start ELSE throttles.window_start END
-			RETURNING failures, window_start, locked_until`,
-			key, at.UnixMilli(), windowStart.UnixMilli(),
-		).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
-		if err != nil || lock == nil {
-			return err
-		}
-		t.LockedUntil = normalize(lock(t.Failures))
-		_, err = tx.ExecContext(ctx,
-			`UPDATE throttles SET locked_until = $2 WHERE key = $1`,
-			key, timeValue(t.LockedUntil))
+	var t store.Throttle
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		t, err = addThrottleFailure(ctx, tx, key, at, windowStart, lock)
 		return err
 	})
 	if err != nil {
 		return store.Throttle{}, fmt.Errorf("sqlite: add throttle failure: %w", err)
 	}
 	return t, nil
+}
+
+// addThrottleFailure is the body of AddThrottleFailure, in tx.
+func addThrottleFailure(ctx context.Context, tx *sql.Tx, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
+	t := store.Throttle{Key: key}
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO throttles (key, failures, window_start) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN throttles.window_start < $3
+				THEN 1 ELSE throttles.failures + 1 END,
+			window_start = CASE WHEN throttles.window_start < $3
+				THEN excluded.window_start ELSE throttles.window_start END
+		RETURNING failures, window_start, locked_until`,
+		key, at.UnixMilli(), windowStart.UnixMilli(),
+	).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
+	if err != nil || lock == nil {
+		return t, err
+	}
+	t.LockedUntil = normalize(lock(t.Failures))
+	_, err = tx.ExecContext(ctx,
+		`UPDATE throttles SET locked_until = $2 WHERE key = $1`,
+		key, timeValue(t.LockedUntil))
+	return t, err
+}
+
+// AddThrottleFailureUnlessLocked is AddThrottleFailure, in the same
+// transaction as a check of the lock: the write lock that BEGIN IMMEDIATE
+// takes serializes it with every other change.
+func (db *DB) AddThrottleFailureUnlessLocked(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, bool, error) {
+	t := store.Throttle{Key: key}
+	ok := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx,
+			`SELECT failures, window_start, locked_until FROM throttles WHERE key = $1`, key,
+		).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case t.LockedUntil.After(at):
+			return nil
+		}
+		ok = true
+		t, err = addThrottleFailure(ctx, tx, key, at, windowStart, lock)
+		return err
+	})
+	if err != nil {
+		return store.Throttle{}, false, fmt.Errorf("sqlite: add throttle failure: %w", err)
+	}
+	return t, ok, nil
 }
 
 // ClearThrottle removes the counter for key, if there is one.

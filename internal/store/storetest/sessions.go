@@ -44,6 +44,7 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 		CreatedAt:       t0,
 		LastSeenAt:      t0.Add(time.Minute),
 		AuthenticatedAt: t0.Add(30 * time.Second),
+		MFA:             true,
 		IP:              "2001:db8::1",
 		UserAgent:       "Mozilla/5.0",
 	}
@@ -216,7 +217,7 @@ func testReplaceSession(t *testing.T, s store.Store) {
 	next := &store.Session{
 		TokenHash: hash("new"), UserID: u.ID, Stage: store.StageFull, AttemptID: "attempt-2",
 		CreatedAt: t0, LastSeenAt: t0.Add(time.Minute), AuthenticatedAt: t0.Add(time.Minute),
-		IP: "192.0.2.1", UserAgent: "Test/1.0",
+		MFA: true, IP: "192.0.2.1", UserAgent: "Test/1.0",
 	}
 	mustNot(t, s.ReplaceSession(ctx, old.TokenHash, next), "ReplaceSession")
 	if sessionExists(t, s, old.TokenHash) {

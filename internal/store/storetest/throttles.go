@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,8 @@ var throttlesTests = []test{
 	{"AddThrottleFailureLock", testAddThrottleFailureLock},
 	{"ClearThrottle", testClearThrottle},
 	{"AddThrottleFailureConcurrent", testAddThrottleFailureConcurrent},
+	{"AddThrottleFailureUnlessLocked", testAddThrottleFailureUnlessLocked},
+	{"AddThrottleFailureUnlessLockedConcurrent", testAddThrottleFailureUnlessLockedConcurrent},
 }
 
 const window = 15 * time.Minute
@@ -137,4 +140,98 @@ func testAddThrottleFailureConcurrent(t *testing.T, s store.Store) {
 	if got.Failures != n {
 		t.Errorf("Failures = %d after %d concurrent failures", got.Failures, n)
 	}
+}
+
+// lockFrom locks for an hour after the failure that reaches n, and not
+// before.
+func lockFrom(n int, at time.Time) func(int) time.Time {
+	return func(failures int) time.Time {
+		if failures < n {
+			return time.Time{}
+		}
+		return at.Add(time.Hour)
+	}
+}
+
+func testAddThrottleFailureUnlessLocked(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const key = "password:account:a@example.org"
+	try := func(at time.Time, lock func(int) time.Time) (store.Throttle, bool) {
+		t.Helper()
+		th, ok, err := s.AddThrottleFailureUnlessLocked(ctx, key, at, at.Add(-window), lock)
+		mustNot(t, err, "AddThrottleFailureUnlessLocked")
+		return th, ok
+	}
+
+	// Unlocked, it counts as AddThrottleFailure does, from a missing key.
+	th, ok := try(t0, lockFrom(2, t0))
+	if !ok {
+		t.Fatal("the first try of a missing key was refused")
+	}
+	checkThrottle(t, s, th, store.Throttle{Key: key, Failures: 1, WindowStart: t0})
+	th, ok = try(t0.Add(time.Second), lockFrom(2, t0))
+	if !ok {
+		t.Fatal("a try of an unlocked key was refused")
+	}
+	locked := store.Throttle{Key: key, Failures: 2, WindowStart: t0, LockedUntil: t0.Add(time.Hour)}
+	checkThrottle(t, s, th, locked)
+
+	// Locked: nothing changes, and lock is not called.
+	th, ok = try(t0.Add(time.Minute), func(int) time.Time {
+		t.Error("lock called for a refused try")
+		return time.Time{}
+	})
+	if ok {
+		t.Error("a try of a locked key was counted")
+	}
+	checkThrottle(t, s, th, locked)
+	// Still locked a millisecond before the end, even past the window.
+	th, ok = try(t0.Add(time.Hour-time.Millisecond), nil)
+	if ok {
+		t.Error("a try a millisecond before the lock ends was counted")
+	}
+	checkThrottle(t, s, th, locked)
+
+	// From the end of the lock on, it counts again: here in a new window.
+	th, ok = try(t0.Add(time.Hour), nil)
+	if !ok {
+		t.Fatal("a try when the lock ended was refused")
+	}
+	checkThrottle(t, s, th, store.Throttle{Key: key, Failures: 1, WindowStart: t0.Add(time.Hour), LockedUntil: t0.Add(time.Hour)})
+
+	// A lock set by AddThrottleFailure counts too; other keys are not locked.
+	fail(t, s, "other", t0, lockFrom(1, t0))
+	if _, ok, _ := s.AddThrottleFailureUnlessLocked(ctx, "other", t0.Add(time.Minute), t0, nil); ok {
+		t.Error("a key locked by AddThrottleFailure was counted")
+	}
+	if _, ok, _ := s.AddThrottleFailureUnlessLocked(ctx, "third", t0.Add(time.Minute), t0, nil); !ok {
+		t.Error("a try of a missing key was refused while another key is locked")
+	}
+}
+
+// testAddThrottleFailureUnlessLockedConcurrent: of 50 tries at once, with a
+// lock from the fifth failure on, exactly five count; the rest find the
+// lock.
+func testAddThrottleFailureUnlessLockedConcurrent(t *testing.T, s store.Store) {
+	const key, n, lockAt = "password:account:b@example.org", 50, 5
+	var mu sync.Mutex
+	var counted []int
+	concurrently(n, func(i int) {
+		th, ok, err := s.AddThrottleFailureUnlessLocked(t.Context(), key, t0, t0.Add(-window), lockFrom(lockAt, t0))
+		if err != nil {
+			t.Errorf("AddThrottleFailureUnlessLocked: %v", err)
+		}
+		if ok {
+			mu.Lock()
+			counted = append(counted, th.Failures)
+			mu.Unlock()
+		}
+	})
+	slices.Sort(counted)
+	if !slices.Equal(counted, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("of %d concurrent tries with a lock at the %dth failure, these counted: %v, want 1…%d once each", n, lockAt, counted, lockAt)
+	}
+	got, err := s.Throttle(t.Context(), key)
+	mustNot(t, err, "Throttle")
+	checkRecord(t, "throttle after the tries", got, store.Throttle{Key: key, Failures: lockAt, WindowStart: t0, LockedUntil: t0.Add(time.Hour)})
 }
