@@ -41,9 +41,13 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
 		return nil, nil, err
 	}
-	if err := s.checkThrottle(ctx, accountKey(email), now); err != nil {
+	t, err := s.countPasswordTry(ctx, email, now)
+	var throttledErr *Error
+	if errors.As(err, &throttledErr) {
 		s.Metrics.LoginStep("password", "throttled")
 		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "account")
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 
@@ -51,7 +55,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.Passwords.DummyVerify(pw)
-		s.passwordFailed(ctx, email, nil, c, "unknown email")
+		s.passwordFailed(ctx, nil, c, "unknown email", t)
 		return nil, nil, errInvalidCredentials
 	case err != nil:
 		return nil, nil, fmt.Errorf("login: look up user: %w", err)
@@ -62,16 +66,16 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, err
 	}
 	if !ok {
-		s.passwordFailed(ctx, email, u, c, "wrong password")
+		s.passwordFailed(ctx, u, c, "wrong password", t)
 		return nil, nil, errInvalidCredentials
+	}
+	if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
+		return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
 	}
 	if u.Deactivated {
 		// Only someone who knows the password learns the account is off.
 		s.Audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
 		return nil, nil, &Error{Kind: KindNotAllowed, Message: "This account has been deactivated. Contact your system administrator."}
-	}
-	if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
-		return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
 	}
 
 	required, err := s.PortalRequiresMFA(ctx)
@@ -137,28 +141,51 @@ func (s *Service) checkThrottle(ctx context.Context, key string, now time.Time) 
 		return fmt.Errorf("login: read throttle: %w", err)
 	}
 	if wait := t.LockedUntil.Sub(now); wait > 0 {
-		return &Error{
-			Kind:       KindThrottled,
-			Message:    fmt.Sprintf("Too many attempts. For your security, wait %s and try again, or use \u201cForgot your password?\u201d if you are unsure of it.", waitWords(wait)),
-			RetryAfter: wait,
-		}
+		return throttled(wait)
 	}
 	return nil
 }
 
-// passwordFailed counts a wrong password against the account and the IP.
-func (s *Service) passwordFailed(ctx context.Context, email string, u *store.User, c Client, why string) {
+func throttled(wait time.Duration) error {
+	return &Error{
+		Kind:       KindThrottled,
+		Message:    fmt.Sprintf("Too many attempts. For your security, wait %s and try again, or use \u201cForgot your password?\u201d if you are unsure of it.", waitWords(wait)),
+		RetryAfter: wait,
+	}
+}
+
+// countPasswordTry counts a try of the account's password as a failure
+// before the password is checked, unless the account is locked. The check
+// of the lock and the count are one step in the database, so that of many
+// tries at once, on any number of instances, no more get through than one
+// after the other would: the rest find the lock that the last one let
+// through set. A right password then clears the count (ClearThrottle).
+//
+// The client address's counter is checked and counted the usual way, after
+// the password: it is shared by everyone behind one address, so counting
+// right passwords there first would need taking them back.
+func (s *Service) countPasswordTry(ctx context.Context, email string, now time.Time) (store.Throttle, error) {
+	t, ok, err := s.Store.AddThrottleFailureUnlessLocked(ctx, accountKey(email), now, now.Add(-s.Rules.PasswordWindow), func(n int) time.Time {
+		return lockUntil(now, s.Rules.accountPasswordLock(n))
+	})
+	if err != nil {
+		return t, fmt.Errorf("login: count password try: %w", err)
+	}
+	if !ok {
+		return t, throttled(t.LockedUntil.Sub(now)) // the only *Error it returns
+	}
+	return t, nil
+}
+
+// passwordFailed records a wrong password, already counted against the
+// account as t (countPasswordTry): it counts it against the IP and audits
+// it.
+func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, why string, t store.Throttle) {
 	now := s.now()
 	windowStart := now.Add(-s.Rules.PasswordWindow)
 	var subject int64
 	if u != nil {
 		subject = u.ID
-	}
-	t, err := s.Store.AddThrottleFailure(ctx, accountKey(email), now, windowStart, func(n int) time.Time {
-		return lockUntil(now, s.Rules.accountPasswordLock(n))
-	})
-	if err != nil {
-		s.log().Error("count password failure", "err", err)
 	}
 	if _, err := s.Store.AddThrottleFailure(ctx, ipKey(c.IP), now, windowStart, func(n int) time.Time {
 		return lockUntil(now, s.Rules.ipPasswordLock(n))

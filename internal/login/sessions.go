@@ -106,7 +106,8 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
 		return err
 	}
-	if err := s.checkThrottle(ctx, accountKey(sess.User.Email), now); err != nil {
+	t, err := s.countPasswordTry(ctx, sess.User.Email, now)
+	if err != nil {
 		return err
 	}
 	ok, err := s.checkPassword(sess.User, pw)
@@ -114,8 +115,11 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 		return err
 	}
 	if !ok {
-		s.passwordFailed(ctx, sess.User.Email, sess.User, c, "wrong password at re-authentication")
+		s.passwordFailed(ctx, sess.User, c, "wrong password at re-authentication", t)
 		return &Error{Kind: KindInvalidCredentials, Field: "password", Message: "That password is not right. Try again."}
+	}
+	if err := s.Store.ClearThrottle(ctx, accountKey(sess.User.Email)); err != nil {
+		return fmt.Errorf("login: clear throttle: %w", err)
 	}
 	return nil
 }
