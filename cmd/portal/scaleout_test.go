@@ -1,0 +1,486 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/providerportal/portal/internal/config"
+	"github.com/providerportal/portal/internal/delivery/smtptest"
+	"github.com/providerportal/portal/internal/delivery/twiliotest"
+	"github.com/providerportal/portal/internal/dispatch"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/postgres/pgtest"
+)
+
+// Scale-out: instances of the portal sharing one PostgreSQL database, as
+// behind a load balancer without sticky sessions. The journeys send each
+// request to the instance the test names, carrying the session cookie from
+// one to the other; the races are spread over both. Without a PostgreSQL
+// server the tests skip, unless PORTAL_REQUIRE_POSTGRES=1 (see pgtest).
+
+// cluster is several portals on one database, sharing the secret key and
+// the stand-ins for Twilio and SMTP.
+type cluster struct {
+	Portals []*testPortal
+	Twilio  *twiliotest.Server
+	SMTP    *smtptest.Server
+	// OpenTook is how long the instances' concurrent Open took.
+	OpenTook time.Duration
+	// finished counts, per instance, the messages its dispatcher brought
+	// to a final status (sent, failed, expired).
+	finished []atomic.Int64
+}
+
+// startCluster starts n portals in-process on the PostgreSQL database at
+// dbURL. They Open at the same time, as instances that an orchestrator
+// starts together do, so on an empty database they race to migrate it.
+// Everything stops when the test ends; the portals' logs are shown only if
+// the test failed.
+func startCluster(t *testing.T, dbURL string, n int) *cluster {
+	t.Helper()
+	sid := "AC" + randomHex(t, 16)
+	token := randomHex(t, 16)
+	tw := twiliotest.NewServer(sid, token)
+	t.Cleanup(tw.Close)
+	sm, err := smtptest.NewServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sm.Close)
+	env := map[string]string{
+		"PORTAL_DATABASE_URL":       dbURL,
+		"PORTAL_SECRET_KEY":         randomHex(t, 32), // the same for every instance
+		"PORTAL_SMS_PROVIDER":       "twilio",
+		"PORTAL_TWILIO_ACCOUNT_SID": sid,
+		"PORTAL_TWILIO_AUTH_TOKEN":  token,
+		"PORTAL_TWILIO_FROM":        "+15005550006",
+		"PORTAL_TWILIO_API_URL":     tw.URL(),
+		"PORTAL_SMTP_URL":           sm.URL(),
+		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
+		"PORTAL_LOG_LEVEL":          "debug",
+	}
+	c := &cluster{Twilio: tw, SMTP: sm, finished: make([]atomic.Int64, n)}
+
+	apps := make([]*App, n)
+	for i := range apps {
+		cfg, err := config.Load(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := new(e2eLogBuffer)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("log of instance %s:\n%s", instanceName(i), logs)
+			}
+		})
+		app := &App{Config: cfg, Log: newLogger(cfg, logs)}
+		cfg.Addr = "127.0.0.1:0"
+		if err := app.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		cfg.BaseURL = "http://" + app.Addr()
+		apps[i] = app
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, app := range apps {
+		wg.Go(func() { errs[i] = app.Open(ctx) })
+	}
+	wg.Wait()
+	c.OpenTook = time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		cancel()
+		for _, app := range apps {
+			app.Close()
+		}
+		t.Fatalf("open %d instances at once: %v", n, err)
+	}
+
+	for i, app := range apps {
+		onFinal := app.Dispatch.OnFinal
+		app.Dispatch.OnFinal = func(ctx context.Context, m *store.Message) {
+			c.finished[i].Add(1)
+			onFinal(ctx, m)
+		}
+		served := make(chan error, 1)
+		go func() { served <- app.Serve(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			select {
+			case err := <-served:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("instance %s stopped: %v", instanceName(i), err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Errorf("instance %s did not shut down within 15s", instanceName(i))
+			}
+			if err := app.Close(); err != nil {
+				t.Errorf("close instance %s: %v", instanceName(i), err)
+			}
+		})
+		c.Portals = append(c.Portals, &testPortal{App: app, Twilio: tw, SMTP: sm,
+			BaseURL: app.Config.BaseURL, Host: "127.0.0.1"})
+	}
+	return c
+}
+
+// instanceName is A, B, … for the instances of a cluster.
+func instanceName(i int) string { return string(rune('A' + i)) }
+
+// on is the same person (the same cookie jar) talking to the instance p.
+// Cookies do not depend on the port, so the session cookie one instance
+// sets goes to the other as well, as it does behind a load balancer.
+func (h *httpClient) on(p *testPortal) *httpClient {
+	c := *h
+	c.base = p.BaseURL
+	return &c
+}
+
+// expect fails unless a response has the status and, for a redirect, the
+// location; it returns the body.
+func expect(t *testing.T, what string, want int, wantLoc string, status int, loc, body string) string {
+	t.Helper()
+	if status != want || loc != wantLoc {
+		t.Fatalf("%s: %d %q, want %d %q\n%s", what, status, loc, want, wantLoc, body)
+	}
+	return body
+}
+
+// mustContain fails unless body contains each of want.
+func mustContain(t *testing.T, what, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s does not say %q:\n%s", what, w, body)
+		}
+	}
+}
+
+// TestScaleOut runs two instances on one fresh database: the help article's
+// journeys with every request alternating between them, and the races that
+// only the database can settle.
+func TestScaleOut(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	c := startCluster(t, db.URL, 2)
+	A, B := c.Portals[0], c.Portals[1]
+	t.Logf("two instances opened (and migrated) one fresh database at the same time in %v", c.OpenTook.Round(time.Millisecond))
+	for i, p := range c.Portals {
+		v, err := p.App.DB.Version(t.Context())
+		if err != nil || v == 0 {
+			t.Fatalf("instance %s: schema version %d (%v)", instanceName(i), v, err)
+		}
+		if i > 0 {
+			if v0, _ := c.Portals[0].App.DB.Version(t.Context()); v != v0 {
+				t.Fatalf("instance %s is at schema version %d, A at %d", instanceName(i), v, v0)
+			}
+		}
+	}
+
+	t.Run("login with MFA and change phone", func(t *testing.T) {
+		A.createUser(t, "florence@example.org", "Florence Nightingale", "+447546123456")
+		h := newHTTPClient(t, A.BaseURL)
+
+		// Password on A.
+		status, loc, body := h.on(A).do("POST", "/login", url.Values{"email": {"florence@example.org"}, "password": {e2ePassword}})
+		expect(t, "password on A", 303, "/login/code", status, loc, body)
+		code := A.smsCode(t, "+447546123456")
+
+		// The code screen and the code on B.
+		status, loc, body = h.on(B).do("GET", "/login/code", nil)
+		mustContain(t, "the code screen on B", expect(t, "code screen on B", 200, "", status, loc, body), "•••• 3456")
+		status, loc, body = h.on(B).do("POST", "/login/code", url.Values{"code": {code}})
+		expect(t, "code on B", 303, "/", status, loc, body)
+
+		// My Details on A.
+		status, loc, body = h.on(A).do("GET", "/", nil)
+		mustContain(t, "the home page on A", expect(t, "home on A", 200, "", status, loc, body), "Welcome, Florence Nightingale")
+		status, loc, body = h.on(A).do("GET", "/my-details", nil)
+		mustContain(t, "My Details on A", expect(t, "My Details on A", 200, "", status, loc, body), "Multi-factor Authentication", "•••• 3456")
+
+		// Update on B sends a code to the new number.
+		status, loc, body = h.on(B).do("POST", "/my-details/phone", url.Values{"phone": {"+44 7546 654321"}})
+		expect(t, "Update on B", 303, "/my-details/phone/verify", status, loc, body)
+		status, loc, body = h.on(A).do("GET", "/my-details/phone/verify", nil)
+		mustContain(t, "the confirmation screen on A", expect(t, "confirmation screen on A", 200, "", status, loc, body), "•••• 4321")
+		code = A.smsCode(t, "+447546654321")
+
+		// Verify Code on A.
+		status, loc, body = h.on(A).do("POST", "/my-details/phone/verify", url.Values{"code": {code}})
+		expect(t, "Verify Code on A", 303, "/my-details?m=phone-changed", status, loc, body)
+		status, loc, body = h.on(B).do("GET", "/my-details", nil)
+		mustContain(t, "My Details on B", expect(t, "My Details on B", 200, "", status, loc, body), "•••• 4321")
+		if u := B.user(t, "florence@example.org"); u.Phone != "+447546654321" {
+			t.Errorf("phone after the change: %q", u.Phone)
+		}
+		m := A.email(t, "florence@example.org")
+		mustContain(t, "the notice of the changed phone", m.Text, "•••• 3456", "•••• 4321")
+
+		// Log out on B; the session is gone on A too.
+		status, loc, body = h.on(B).do("POST", "/logout", url.Values{})
+		expect(t, "logout on B", 303, "/login?m=logged-out", status, loc, body)
+		status, loc, body = h.on(A).do("GET", "/my-details", nil)
+		expect(t, "My Details on A after logout", 303, "/login", status, loc, body)
+
+		// Codes now go to the new number, whichever instance asks.
+		status, loc, body = h.on(B).do("POST", "/login", url.Values{"email": {"florence@example.org"}, "password": {e2ePassword}})
+		expect(t, "password on B", 303, "/login/code", status, loc, body)
+		status, loc, body = h.on(A).do("POST", "/login/code", url.Values{"code": {B.smsCode(t, "+447546654321")}})
+		expect(t, "code on A", 303, "/", status, loc, body)
+	})
+
+	t.Run("first login registers phone", func(t *testing.T) {
+		A.createUser(t, "ada@example.org", "Ada Lovelace", "")
+		h := newHTTPClient(t, A.BaseURL)
+
+		status, loc, body := h.on(B).do("POST", "/login", url.Values{"email": {"ada@example.org"}, "password": {e2ePassword}})
+		expect(t, "password on B", 303, "/login/phone", status, loc, body)
+		status, loc, body = h.on(A).do("GET", "/login/phone", nil)
+		mustContain(t, "Update Phone Number on A", expect(t, "Update Phone Number on A", 200, "", status, loc, body), "Update Phone Number")
+
+		// Without the country code: the article's Important note, on A.
+		status, loc, body = h.on(A).do("POST", "/login/phone", url.Values{"phone": {"07546123456"}})
+		mustContain(t, "the refusal on A", expect(t, "number without country code on A", 422, "", status, loc, body), "country code", "leading zero")
+
+		status, loc, body = h.on(B).do("POST", "/login/phone", url.Values{"phone": {"+44 7546 123456"}})
+		expect(t, "Send Verification Code on B", 303, "/login/phone", status, loc, body)
+		status, loc, body = h.on(A).do("GET", "/login/phone", nil)
+		mustContain(t, "the code field on A", expect(t, "code form on A", 200, "", status, loc, body), "•••• 3456")
+		code := A.smsCode(t, "+447546123456")
+		status, loc, body = h.on(B).do("POST", "/login/phone/verify", url.Values{"code": {code}})
+		expect(t, "Verify Code on B", 303, "/login?m=phone-registered", status, loc, body)
+
+		// Log in again: password on A, code on B, home on A.
+		status, loc, body = h.on(A).do("POST", "/login", url.Values{"email": {"ada@example.org"}, "password": {e2ePassword}})
+		expect(t, "password on A", 303, "/login/code", status, loc, body)
+		status, loc, body = h.on(B).do("POST", "/login/code", url.Values{"code": {A.smsCode(t, "+447546123456")}})
+		expect(t, "code on B", 303, "/", status, loc, body)
+		status, loc, body = h.on(A).do("GET", "/", nil)
+		mustContain(t, "the home page on A", expect(t, "home on A", 200, "", status, loc, body), "Welcome, Ada Lovelace")
+	})
+
+	t.Run("20 submissions of one code log in once", func(t *testing.T) {
+		id := A.createUser(t, "mary@example.org", "Mary Seacole", "+447700900123")
+		h := newHTTPClient(t, A.BaseURL)
+		status, loc, body := h.on(A).do("POST", "/login", url.Values{"email": {"mary@example.org"}, "password": {e2ePassword}})
+		expect(t, "password on A", 303, "/login/code", status, loc, body)
+		code := A.smsCode(t, "+447700900123")
+
+		results := race(t, c.Portals, 20, h.cookies(A), "/login/code", url.Values{"code": {code}})
+		logins := results["303 /"]
+		t.Logf("20 concurrent submissions of one correct code, 10 on each instance: %d logged in; all answers: %v", logins, results)
+		if logins != 1 {
+			t.Errorf("%d of 20 submissions of one code logged in, want exactly 1", logins)
+		}
+		if n := countAudit(t, A, id, "login", "success"); n != 1 {
+			t.Errorf("the audit log has %d completed logins, want 1", n)
+		}
+	})
+
+	t.Run("outbox dispatchers send each message once", func(t *testing.T) {
+		id := A.createUser(t, "outbox@example.org", "Outbox Test", "")
+		waitOutboxIdle(t, db.URL)
+		before := make([]int64, len(c.Portals))
+		for i := range c.Portals {
+			before[i] = c.finished[i].Load()
+		}
+		twilioBefore, smtpBefore := len(c.Twilio.Messages()), len(c.SMTP.Messages())
+
+		// 200 notices, 100 by SMS and 100 by email, queued through both
+		// instances; then both dispatchers are woken at once.
+		const notices = 200
+		start := time.Now()
+		for i := range notices {
+			p := c.Portals[i%2]
+			m := &store.Message{UserID: id, Channel: store.ChannelSMS, To: fmt.Sprintf("+4477009%05d", i), CreatedAt: time.Now()}
+			if i%4 >= 2 {
+				m.Channel, m.To = store.ChannelEmail, fmt.Sprintf("notice-%d@example.org", i)
+			}
+			content := dispatch.Content{Subject: fmt.Sprintf("Notice %d", i), Text: fmt.Sprintf("Notice %d from the scale-out test.", i)}
+			if err := p.App.Dispatch.Queue(t.Context(), nil, m, content); err != nil {
+				t.Fatalf("queue notice %d: %v", i, err)
+			}
+		}
+		for _, p := range c.Portals {
+			p.App.Dispatch.Kick(t.Context())
+		}
+		waitOutboxIdle(t, db.URL)
+		took := time.Since(start)
+
+		sms := slices.Clone(c.Twilio.Messages()[twilioBefore:])
+		mail := slices.Clone(c.SMTP.Messages()[smtpBefore:])
+		got := map[string]int{}
+		for _, m := range sms {
+			got[m.To]++
+		}
+		for _, m := range mail {
+			got[strings.Join(m.To, ",")]++
+		}
+		var missing, twice []string
+		for i := range notices {
+			to := fmt.Sprintf("+4477009%05d", i)
+			if i%4 >= 2 {
+				to = fmt.Sprintf("notice-%d@example.org", i)
+			}
+			switch got[to] {
+			case 1:
+			case 0:
+				missing = append(missing, to)
+			default:
+				twice = append(twice, fmt.Sprintf("%s ×%d", to, got[to]))
+			}
+		}
+		var shares []string
+		for i := range c.Portals {
+			shares = append(shares, fmt.Sprintf("%s sent %d", instanceName(i), c.finished[i].Load()-before[i]))
+		}
+		t.Logf("%d notices queued through both instances: Twilio received %d, SMTP %d, in %v; %s",
+			notices, len(sms), len(mail), took.Round(time.Millisecond), strings.Join(shares, ", "))
+		if len(missing) > 0 || len(twice) > 0 || len(sms)+len(mail) != notices {
+			t.Errorf("each notice should arrive exactly once: missing %q, more than once %q", missing, twice)
+		}
+		for i := range c.Portals {
+			if c.finished[i].Load() == before[i] {
+				t.Errorf("the dispatcher of instance %s sent none of the %d: the test did not race two dispatchers", instanceName(i), notices)
+			}
+		}
+	})
+
+	// Last: it throttles the test's client address, 127.0.0.1.
+	t.Run("50 wrong passwords stay within the lockout", func(t *testing.T) {
+		const email = "edith@example.org"
+		A.createUser(t, email, "Edith Cavell", "+447700900456")
+		rules := A.App.Login.Rules
+
+		results := race(t, c.Portals, 50, nil, "/login", url.Values{"email": {email}, "password": {"not the password"}})
+		th, err := A.App.DB.Throttle(t.Context(), login.AccountThrottleKey(email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As many as one person typing one after the other could make
+		// before the first wait: the free failures, then the one that
+		// starts the backoff. Every other try must be refused unread.
+		allowed := rules.PasswordFreeAccount + 1
+		t.Logf("50 concurrent wrong passwords, 25 on each instance: %d counted (allowed %d, lockout after %d), locked for %v; all answers: %v",
+			th.Failures, allowed, rules.PasswordLockAccount, time.Until(th.LockedUntil).Round(time.Second), results)
+		if th.Failures > allowed || th.Failures > rules.PasswordLockAccount {
+			t.Errorf("%d wrong passwords were counted, more than the %d the rules allow", th.Failures, allowed)
+		}
+		if n := results["422 "]; n != th.Failures {
+			t.Errorf("%d tries were answered as wrong passwords, but %d were counted", n, th.Failures)
+		}
+
+		// The right password is refused while the account is locked.
+		h := newHTTPClient(t, B.BaseURL)
+		status, loc, body := h.on(B).do("POST", "/login", url.Values{"email": {email}, "password": {e2ePassword}})
+		mustContain(t, "the right password while locked", expect(t, "right password while locked", 429, "", status, loc, body), "Too many attempts")
+	})
+}
+
+// cookies are the cookies the person's jar sends to p.
+func (h *httpClient) cookies(p *testPortal) []*http.Cookie {
+	u, _ := url.Parse(p.BaseURL)
+	return h.c.Jar.Cookies(u)
+}
+
+// race posts form to path n times at once, spread evenly over the portals,
+// each with the cookies given, and counts the answers by status and
+// location ("303 /", "422 ").
+func race(t *testing.T, portals []*testPortal, n int, cookies []*http.Cookie, path string, form url.Values) map[string]int {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	answers := make([]string, n)
+	errs := make([]error, n)
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		p := portals[i%len(portals)]
+		req, err := http.NewRequest("POST", p.BaseURL+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		wg.Go(func() {
+			<-ready
+			resp, err := client.Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			answers[i] = fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("Location"))
+		})
+	}
+	close(ready)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, a := range answers {
+		counts[a]++
+	}
+	return counts
+}
+
+// countAudit counts the user's audit events of one name and outcome.
+func countAudit(t *testing.T, p *testPortal, userID int64, event, outcome string) int {
+	t.Helper()
+	events, err := p.App.DB.ListAudit(t.Context(), store.AuditQuery{UserID: userID, Event: event, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
+
+// waitOutboxIdle waits until no message of the database is waiting to be
+// sent or being sent.
+func waitOutboxIdle(t *testing.T, dbURL string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for {
+		var pending int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM messages WHERE status IN ('queued', 'sending')`).Scan(&pending)
+		if err != nil {
+			t.Fatalf("outbox still has messages to send (%v)", err)
+		}
+		if pending == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
