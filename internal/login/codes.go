@@ -264,9 +264,9 @@ func (s *Service) deliveryFailed(ch store.Channel, purpose store.Purpose, err er
 		return &Error{Kind: KindDeliveryFailed, Err: err,
 			Message: "We could not send the email just now. Try again in a moment."}
 	case errors.Is(err, delivery.ErrPermanent):
-		msg := "This phone number could not receive our text message. Check that it is a mobile number in international format" + fallback + "."
+		msg := "The code could not be sent: this phone number could not receive our text message. Check that it is a mobile number in international format" + fallback + "."
 		if purpose == store.PurposeLogin {
-			msg = "Your phone number could not receive our text message" + fallback + ". If this keeps happening, ask your administrator to check your number."
+			msg = "The code could not be sent: your phone number could not receive our text message" + fallback + ". If this keeps happening, ask your administrator to check your number."
 		}
 		return &Error{Kind: KindUndeliverable, Err: err, Message: msg}
 	}

@@ -18,8 +18,8 @@ var sendProblems = map[string][2]string{
 		"We could not send the text message just now. Try again in a moment, or use \u201cSend code to email\u201d.",
 	},
 	"send-rejected": {
-		"This phone number could not receive our text message. Check that it is a mobile number in international format.",
-		"Your phone number could not receive our text message. Use \u201cSend code to email\u201d, or ask your administrator to check the number.",
+		"The code could not be sent: this phone number could not receive our text message. Check that it is a mobile number in international format.",
+		"The code could not be sent: your phone number could not receive our text message. Use \u201cSend code to email\u201d, or ask your administrator to check the number.",
 	},
 	"send-limited": {
 		"Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
