@@ -35,6 +35,7 @@ import (
 // the stand-ins for Twilio and SMTP.
 type cluster struct {
 	Portals []*testPortal
+	Logs    []*e2eLogBuffer // each instance's log
 	Twilio  *twiliotest.Server
 	SMTP    *smtptest.Server
 	// OpenTook is how long the instances' concurrent Open took.
@@ -93,6 +94,7 @@ func startCluster(t *testing.T, dbURL string, n int) *cluster {
 		}
 		cfg.BaseURL = "http://" + app.Addr()
 		apps[i] = app
+		c.Logs = append(c.Logs, logs)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -153,25 +155,30 @@ func (h *httpClient) on(p *testPortal) *httpClient {
 	return &c
 }
 
-// expect fails unless a response has the status and, for a redirect, the
-// location; it returns the body.
-func expect(t *testing.T, what string, want int, wantLoc string, status int, loc, body string) string {
-	t.Helper()
+// step sends a request and fails unless the answer has the status and,
+// for a redirect, the location, and its body says each of says. It
+// returns the body.
+func (h *httpClient) step(what, method, path string, form url.Values, want int, wantLoc string, says ...string) string {
+	h.t.Helper()
+	status, loc, body := h.do(method, path, form)
 	if status != want || loc != wantLoc {
-		t.Fatalf("%s: %d %q, want %d %q\n%s", what, status, loc, want, wantLoc, body)
+		h.t.Fatalf("%s: %d %q, want %d %q\n%s", what, status, loc, want, wantLoc, body)
+	}
+	for _, s := range says {
+		if !strings.Contains(body, s) {
+			h.t.Errorf("%s does not say %q:\n%s", what, s, body)
+		}
 	}
 	return body
 }
 
-// mustContain fails unless body contains each of want.
-func mustContain(t *testing.T, what, body string, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(body, w) {
-			t.Errorf("%s does not say %q:\n%s", what, w, body)
-		}
-	}
+func loginForm(email, password string) url.Values {
+	return url.Values{"email": {email}, "password": {password}}
 }
+
+func codeForm(code string) url.Values { return url.Values{"code": {code}} }
+
+func phoneForm(phone string) url.Values { return url.Values{"phone": {phone}} }
 
 // TestScaleOut runs two instances on one fresh database: the help article's
 // journeys with every request alternating between them, and the races that
@@ -197,92 +204,62 @@ func TestScaleOut(t *testing.T) {
 		A.createUser(t, "florence@example.org", "Florence Nightingale", "+447546123456")
 		h := newHTTPClient(t, A.BaseURL)
 
-		// Password on A.
-		status, loc, body := h.on(A).do("POST", "/login", url.Values{"email": {"florence@example.org"}, "password": {e2ePassword}})
-		expect(t, "password on A", 303, "/login/code", status, loc, body)
+		// Password on A; the code screen and the code on B; My Details on A.
+		h.on(A).step("password on A", "POST", "/login", loginForm("florence@example.org", e2ePassword), 303, "/login/code")
 		code := A.smsCode(t, "+447546123456")
+		h.on(B).step("the code screen on B", "GET", "/login/code", nil, 200, "", "•••• 3456")
+		h.on(B).step("Verify Code on B", "POST", "/login/code", codeForm(code), 303, "/")
+		h.on(A).step("the home page on A", "GET", "/", nil, 200, "", "Welcome, Florence Nightingale")
+		h.on(A).step("My Details on A", "GET", "/my-details", nil, 200, "", "Multi-factor Authentication", "•••• 3456")
 
-		// The code screen and the code on B.
-		status, loc, body = h.on(B).do("GET", "/login/code", nil)
-		mustContain(t, "the code screen on B", expect(t, "code screen on B", 200, "", status, loc, body), "•••• 3456")
-		status, loc, body = h.on(B).do("POST", "/login/code", url.Values{"code": {code}})
-		expect(t, "code on B", 303, "/", status, loc, body)
-
-		// My Details on A.
-		status, loc, body = h.on(A).do("GET", "/", nil)
-		mustContain(t, "the home page on A", expect(t, "home on A", 200, "", status, loc, body), "Welcome, Florence Nightingale")
-		status, loc, body = h.on(A).do("GET", "/my-details", nil)
-		mustContain(t, "My Details on A", expect(t, "My Details on A", 200, "", status, loc, body), "Multi-factor Authentication", "•••• 3456")
-
-		// Update on B sends a code to the new number.
-		status, loc, body = h.on(B).do("POST", "/my-details/phone", url.Values{"phone": {"+44 7546 654321"}})
-		expect(t, "Update on B", 303, "/my-details/phone/verify", status, loc, body)
-		status, loc, body = h.on(A).do("GET", "/my-details/phone/verify", nil)
-		mustContain(t, "the confirmation screen on A", expect(t, "confirmation screen on A", 200, "", status, loc, body), "•••• 4321")
+		// Update on B sends a code to the new number; Verify Code on A.
+		h.on(B).step("Update on B", "POST", "/my-details/phone", phoneForm("+44 7546 654321"), 303, "/my-details/phone/verify")
+		h.on(A).step("the confirmation screen on A", "GET", "/my-details/phone/verify", nil, 200, "", "•••• 4321")
 		code = A.smsCode(t, "+447546654321")
-
-		// Verify Code on A.
-		status, loc, body = h.on(A).do("POST", "/my-details/phone/verify", url.Values{"code": {code}})
-		expect(t, "Verify Code on A", 303, "/my-details?m=phone-changed", status, loc, body)
-		status, loc, body = h.on(B).do("GET", "/my-details", nil)
-		mustContain(t, "My Details on B", expect(t, "My Details on B", 200, "", status, loc, body), "•••• 4321")
+		h.on(A).step("Verify Code on A", "POST", "/my-details/phone/verify", codeForm(code), 303, "/my-details?m=phone-changed")
+		h.on(B).step("My Details on B", "GET", "/my-details", nil, 200, "", "•••• 4321")
 		if u := B.user(t, "florence@example.org"); u.Phone != "+447546654321" {
 			t.Errorf("phone after the change: %q", u.Phone)
 		}
-		m := A.email(t, "florence@example.org")
-		mustContain(t, "the notice of the changed phone", m.Text, "•••• 3456", "•••• 4321")
+		if m := A.email(t, "florence@example.org"); !strings.Contains(m.Text, "•••• 3456") || !strings.Contains(m.Text, "•••• 4321") {
+			t.Errorf("the notice of the changed phone does not name both numbers: %q", m.Text)
+		}
 
 		// Log out on B; the session is gone on A too.
-		status, loc, body = h.on(B).do("POST", "/logout", url.Values{})
-		expect(t, "logout on B", 303, "/login?m=logged-out", status, loc, body)
-		status, loc, body = h.on(A).do("GET", "/my-details", nil)
-		expect(t, "My Details on A after logout", 303, "/login", status, loc, body)
+		h.on(B).step("Log out on B", "POST", "/logout", url.Values{}, 303, "/login?m=logged-out")
+		h.on(A).step("My Details on A after logging out", "GET", "/my-details", nil, 303, "/login")
 
-		// Codes now go to the new number, whichever instance asks.
-		status, loc, body = h.on(B).do("POST", "/login", url.Values{"email": {"florence@example.org"}, "password": {e2ePassword}})
-		expect(t, "password on B", 303, "/login/code", status, loc, body)
-		status, loc, body = h.on(A).do("POST", "/login/code", url.Values{"code": {B.smsCode(t, "+447546654321")}})
-		expect(t, "code on A", 303, "/", status, loc, body)
+		// Codes now go to the new number, whichever instance sends them.
+		h.on(B).step("password on B", "POST", "/login", loginForm("florence@example.org", e2ePassword), 303, "/login/code")
+		h.on(A).step("Verify Code on A", "POST", "/login/code", codeForm(B.smsCode(t, "+447546654321")), 303, "/")
 	})
 
 	t.Run("first login registers phone", func(t *testing.T) {
 		A.createUser(t, "ada@example.org", "Ada Lovelace", "")
 		h := newHTTPClient(t, A.BaseURL)
 
-		status, loc, body := h.on(B).do("POST", "/login", url.Values{"email": {"ada@example.org"}, "password": {e2ePassword}})
-		expect(t, "password on B", 303, "/login/phone", status, loc, body)
-		status, loc, body = h.on(A).do("GET", "/login/phone", nil)
-		mustContain(t, "Update Phone Number on A", expect(t, "Update Phone Number on A", 200, "", status, loc, body), "Update Phone Number")
-
-		// Without the country code: the article's Important note, on A.
-		status, loc, body = h.on(A).do("POST", "/login/phone", url.Values{"phone": {"07546123456"}})
-		mustContain(t, "the refusal on A", expect(t, "number without country code on A", 422, "", status, loc, body), "country code", "leading zero")
-
-		status, loc, body = h.on(B).do("POST", "/login/phone", url.Values{"phone": {"+44 7546 123456"}})
-		expect(t, "Send Verification Code on B", 303, "/login/phone", status, loc, body)
-		status, loc, body = h.on(A).do("GET", "/login/phone", nil)
-		mustContain(t, "the code field on A", expect(t, "code form on A", 200, "", status, loc, body), "•••• 3456")
+		h.on(B).step("password on B", "POST", "/login", loginForm("ada@example.org", e2ePassword), 303, "/login/phone")
+		h.on(A).step("Update Phone Number on A", "GET", "/login/phone", nil, 200, "", "Update Phone Number")
+		// The article's Important note: the country code is needed.
+		h.on(A).step("a number without country code on A", "POST", "/login/phone", phoneForm("07546123456"), 422, "", "country code", "leading zero")
+		h.on(B).step("Send Verification Code on B", "POST", "/login/phone", phoneForm("+44 7546 123456"), 303, "/login/phone")
+		h.on(A).step("the code field on A", "GET", "/login/phone", nil, 200, "", "•••• 3456")
 		code := A.smsCode(t, "+447546123456")
-		status, loc, body = h.on(B).do("POST", "/login/phone/verify", url.Values{"code": {code}})
-		expect(t, "Verify Code on B", 303, "/login?m=phone-registered", status, loc, body)
+		h.on(B).step("Verify Code on B", "POST", "/login/phone/verify", codeForm(code), 303, "/login?m=phone-registered")
 
 		// Log in again: password on A, code on B, home on A.
-		status, loc, body = h.on(A).do("POST", "/login", url.Values{"email": {"ada@example.org"}, "password": {e2ePassword}})
-		expect(t, "password on A", 303, "/login/code", status, loc, body)
-		status, loc, body = h.on(B).do("POST", "/login/code", url.Values{"code": {A.smsCode(t, "+447546123456")}})
-		expect(t, "code on B", 303, "/", status, loc, body)
-		status, loc, body = h.on(A).do("GET", "/", nil)
-		mustContain(t, "the home page on A", expect(t, "home on A", 200, "", status, loc, body), "Welcome, Ada Lovelace")
+		h.on(A).step("password on A", "POST", "/login", loginForm("ada@example.org", e2ePassword), 303, "/login/code")
+		h.on(B).step("Verify Code on B", "POST", "/login/code", codeForm(A.smsCode(t, "+447546123456")), 303, "/")
+		h.on(A).step("the home page on A", "GET", "/", nil, 200, "", "Welcome, Ada Lovelace")
 	})
 
 	t.Run("20 submissions of one code log in once", func(t *testing.T) {
 		id := A.createUser(t, "mary@example.org", "Mary Seacole", "+447700900123")
 		h := newHTTPClient(t, A.BaseURL)
-		status, loc, body := h.on(A).do("POST", "/login", url.Values{"email": {"mary@example.org"}, "password": {e2ePassword}})
-		expect(t, "password on A", 303, "/login/code", status, loc, body)
+		h.on(A).step("password on A", "POST", "/login", loginForm("mary@example.org", e2ePassword), 303, "/login/code")
 		code := A.smsCode(t, "+447700900123")
 
-		results := race(t, c.Portals, 20, h.cookies(A), "/login/code", url.Values{"code": {code}})
+		results := race(t, c.Portals, 20, h.cookies(A), "/login/code", codeForm(code))
 		logins := results["303 /"]
 		t.Logf("20 concurrent submissions of one correct code, 10 on each instance: %d logged in; all answers: %v", logins, results)
 		if logins != 1 {
@@ -368,7 +345,7 @@ func TestScaleOut(t *testing.T) {
 		A.createUser(t, email, "Edith Cavell", "+447700900456")
 		rules := A.App.Login.Rules
 
-		results := race(t, c.Portals, 50, nil, "/login", url.Values{"email": {email}, "password": {"not the password"}})
+		results := race(t, c.Portals, 50, nil, "/login", loginForm(email, "not the password"))
 		th, err := A.App.DB.Throttle(t.Context(), login.AccountThrottleKey(email))
 		if err != nil {
 			t.Fatal(err)
@@ -387,9 +364,7 @@ func TestScaleOut(t *testing.T) {
 		}
 
 		// The right password is refused while the account is locked.
-		h := newHTTPClient(t, B.BaseURL)
-		status, loc, body := h.on(B).do("POST", "/login", url.Values{"email": {email}, "password": {e2ePassword}})
-		mustContain(t, "the right password while locked", expect(t, "right password while locked", 429, "", status, loc, body), "Too many attempts")
+		newHTTPClient(t, B.BaseURL).step("the right password while locked", "POST", "/login", loginForm(email, e2ePassword), 429, "", "Too many attempts")
 	})
 }
 
