@@ -101,6 +101,10 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// Pool returns the connection pool, for a tool that writes the tables
+// themselves: `portal migrate-to` fills them from SQLite.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {

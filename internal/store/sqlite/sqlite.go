@@ -115,6 +115,10 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
+// ReadOnly returns the pool of read-only connections, for a tool that
+// reads the tables themselves: `portal migrate-to` copies them.
+func (db *DB) ReadOnly() *sql.DB { return db.read }
+
 // Ping reports whether the database answers, on both pools.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
