@@ -35,6 +35,10 @@ const usage = `Provider Portal: login with email, password and a code by text me
 Usage:
   portal serve                 run the web server (applies migrations first)
   portal migrate               apply database migrations and exit
+  portal migrate-to --database-url postgres://…
+                               copy the SQLite database of
+                               PORTAL_DATABASE_URL into an empty PostgreSQL
+                               database (stop the portal first)
   portal user create --email E --name N [--admin]
                                create an account; the password is read from
                                standard input (one line)
@@ -76,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout)
+	case "migrate-to":
+		return migrateTo(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 	case "help", "-h", "--help":

@@ -45,12 +45,16 @@ type cluster struct {
 	finished []atomic.Int64
 }
 
+// clusterEnv sets a PORTAL_* variable for every instance of a cluster,
+// over startCluster's defaults.
+type clusterEnv struct{ name, value string }
+
 // startCluster starts n portals in-process on the PostgreSQL database at
 // dbURL. They Open at the same time, as instances that an orchestrator
 // starts together do, so on an empty database they race to migrate it.
 // Everything stops when the test ends; the portals' logs are shown only if
 // the test failed.
-func startCluster(t *testing.T, dbURL string, n int) *cluster {
+func startCluster(t *testing.T, dbURL string, n int, envs ...clusterEnv) *cluster {
 	t.Helper()
 	sid := "AC" + randomHex(t, 16)
 	token := randomHex(t, 16)
@@ -72,6 +76,9 @@ func startCluster(t *testing.T, dbURL string, n int) *cluster {
 		"PORTAL_SMTP_URL":           sm.URL(),
 		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
 		"PORTAL_LOG_LEVEL":          "debug",
+	}
+	for _, e := range envs {
+		env[e.name] = e.value
 	}
 	c := &cluster{Twilio: tw, SMTP: sm, finished: make([]atomic.Int64, n)}
 
