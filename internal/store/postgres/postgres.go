@@ -58,19 +58,19 @@ func MaxConns(n int32) Option {
 	}
 }
 
+// DefaultConnectTimeout bounds a new connection when the URL does not set
+// connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
 // Open connects to the PostgreSQL database at url (postgres://… or
 // key=value form; pgxpool's pool_* parameters are understood, and any other
 // run-time parameter such as search_path is set on every connection) and
 // applies pending migrations. The pool holds DefaultMaxConns connections
 // unless the URL's pool_max_conns or the MaxConns option says otherwise.
 func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := PoolConfig(url)
 	if err != nil {
-		// The parse error repeats the URL, password and all: say less.
-		return nil, errors.New("postgres: open: the database URL cannot be parsed")
-	}
-	if !setsPoolSize(url) {
-		cfg.MaxConns = DefaultMaxConns
+		return nil, err
 	}
 	for _, o := range opts {
 		o(cfg)
@@ -85,6 +85,27 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// PoolConfig reads url with the portal's defaults: DefaultMaxConns unless
+// pool_max_conns is given, DefaultConnectTimeout unless connect_timeout is.
+func PoolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error repeats the URL, password and all: say less.
+		return nil, errors.New("postgres: open: the database URL cannot be parsed")
+	}
+	if !setsPoolSize(url) {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a limit, a database host that silently drops packets
+		// would hold each request until the kernel gives up (minutes);
+		// with it, the request fails fast with the friendly error page and
+		// /readyz reports the outage.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	return cfg, nil
 }
 
 // setsPoolSize reports whether the connection string sets pool_max_conns.

@@ -393,3 +393,19 @@ func TestOpenBadURL(t *testing.T) {
 		t.Errorf("Open(bad URL) = %v; want an error without the password", err)
 	}
 }
+
+func TestConnectTimeoutDefault(t *testing.T) {
+	// A database host that silently drops packets must not hold requests
+	// for minutes: new connections give up after the default.
+	cfg, err := postgres.PoolConfig("postgres://u@127.0.0.1:1/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ConnConfig.ConnectTimeout != postgres.DefaultConnectTimeout {
+		t.Fatalf("connect timeout %v, want %v", cfg.ConnConfig.ConnectTimeout, postgres.DefaultConnectTimeout)
+	}
+	cfg, err = postgres.PoolConfig("postgres://u@127.0.0.1:1/db?connect_timeout=2")
+	if err != nil || cfg.ConnConfig.ConnectTimeout.Seconds() != 2 {
+		t.Fatalf("the URL's connect_timeout was not kept: %v, %v", cfg.ConnConfig.ConnectTimeout, err)
+	}
+}
