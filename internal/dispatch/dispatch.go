@@ -144,6 +144,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	for i := range msgs {
 		m := &msgs[i]
 		u := d.send(ctx, m)
+		u.Lease = m.LeaseUntil
 		if err := d.Store.CompleteMessage(ctx, m.ID, u); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				// Our lease ran out and another dispatcher took over.

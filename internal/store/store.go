@@ -251,6 +251,10 @@ type MessageUpdate struct {
 	ProviderRef   string
 	LastError     string
 	At            time.Time
+	// Lease is the LeaseUntil of the claim this outcome belongs to; if
+	// set, the outcome is refused (ErrNotFound) once another dispatcher
+	// has taken the message over after the lease ran out.
+	Lease time.Time
 }
 
 // Store is everything the portal keeps.
@@ -428,8 +432,8 @@ type Messages interface {
 	// ProviderRef, LastError and UpdatedAt (u.At) as u says and clears
 	// LeaseUntil. MessageQueued keeps Sealed and sets NextAttemptAt (u.At
 	// if u's is zero); a final status erases Sealed and leaves
-	// NextAttemptAt as it was. ErrNotFound if the message is unknown or no
-	// longer sending; an error, and no change, if u.Status is neither
+	// NextAttemptAt as it was. ErrNotFound if the message is unknown, no
+	// longer sending, or (u.Lease set) claimed again since; an error, and no change, if u.Status is neither
 	// MessageQueued nor a final one (sent, delivered, failed, expired).
 	CompleteMessage(ctx context.Context, id int64, u MessageUpdate) error
 	// MessageForChallenge returns the newest message carrying the code;

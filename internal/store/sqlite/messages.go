@@ -166,9 +166,9 @@ func (db *DB) CompleteMessage(ctx context.Context, id int64, u store.MessageUpda
 		UPDATE messages SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), lease_until = NULL,
 			provider = $4, provider_ref = $5, last_error = $6, updated_at = $7,
 			sealed = CASE WHEN $8 THEN NULL ELSE sealed END
-		WHERE id = $1 AND status = 'sending'`,
+		WHERE id = $1 AND status = 'sending' AND ($9 IS NULL OR lease_until = $9)`,
 		id, string(u.Status), next, u.Provider, u.ProviderRef, truncate(u.LastError, 500),
-		u.At.UnixMilli(), erase)
+		u.At.UnixMilli(), erase, timeValue(u.Lease))
 	if err == nil {
 		err = changedOne(res)
 	}

@@ -39,6 +39,7 @@ var messagesTests = []messagesTest{
 	{"IssueChallengeWithMessageIsIssueChallenge", testIssueChallengeWithMessageIsIssueChallenge},
 	{"IssueChallengeWithMessageAtomic", testIssueChallengeWithMessageAtomic},
 	{"IssueChallengeWithMessageBudgets", testIssueChallengeWithMessageBudgets},
+	{"CompleteMessageStaleLease", testCompleteMessageStaleLease},
 	{"IssueChallengeWithMessageBudgetsConcurrent", testIssueChallengeWithMessageBudgetsConcurrent},
 	{"EnqueueMessage", testEnqueueMessage},
 	{"EnqueueMessageIsQueued", testEnqueueMessageIsQueued},
@@ -1025,5 +1026,27 @@ func testIssueChallengeWithMessageBudgetsConcurrent(t *testing.T, s MessageStore
 	wg.Wait()
 	if ok.Load() != limit || refused.Load() != tries-limit {
 		t.Fatalf("%d issued and %d refused of %d concurrent tries within a budget of %d", ok.Load(), refused.Load(), tries, limit)
+	}
+}
+
+// testCompleteMessageStaleLease: a dispatcher whose lease ran out, and whose
+// message another took over, cannot record an outcome over the new claim.
+func testCompleteMessageStaleLease(t *testing.T, s MessageStore) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	m := newMessage(u.ID, "+15555550100", t0)
+	if err := s.EnqueueMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	first := claimMessages(t, s, t0, 10)
+	second := claimMessages(t, s, t0.Add(2*time.Minute), 10) // the first lease (1 minute) has run out
+	if len(first) != 1 || len(second) != 1 {
+		t.Fatalf("claims: %d then %d", len(first), len(second))
+	}
+	stale := store.MessageUpdate{Status: store.MessageSent, At: t0.Add(3 * time.Minute), Lease: first[0].LeaseUntil}
+	wantNotFound(t, s.CompleteMessage(ctx, m.ID, stale), "CompleteMessage with a lease that was taken over")
+	current := store.MessageUpdate{Status: store.MessageSent, At: t0.Add(3 * time.Minute), Lease: second[0].LeaseUntil}
+	if err := s.CompleteMessage(ctx, m.ID, current); err != nil {
+		t.Fatalf("CompleteMessage with the current lease: %v", err)
 	}
 }
