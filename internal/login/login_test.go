@@ -12,6 +12,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -589,4 +590,23 @@ func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
 	if err != nil || !full.MFA {
 		t.Fatalf("code login: %v, MFA %v", err, full != nil && full.MFA)
 	}
+}
+
+func TestWeakerHashIsReplacedAtLogin(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("old@example.org", testPhone)
+	weak := &password.Hasher{Params: password.Params{Memory: 32, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	old, err := weak.Hash(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.SetPassword(h.ctx, u.ID, old); err != nil {
+		t.Fatal(err)
+	}
+	h.login("old@example.org", store.StageCode)
+	got, _ := h.db.UserByID(h.ctx, u.ID)
+	if got.PasswordHash == old || !strings.Contains(got.PasswordHash, "m=64,") {
+		t.Fatalf("the weaker hash was kept: %s", got.PasswordHash)
+	}
+	h.login("old@example.org", store.StageCode) // and the new one works
 }

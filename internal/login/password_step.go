@@ -61,7 +61,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, fmt.Errorf("login: look up user: %w", err)
 	}
 
-	ok, err := s.checkPassword(u, pw)
+	ok, err := s.checkPassword(ctx, u, pw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,15 +121,27 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 
 // checkPassword verifies pw against the account's hash. An account that
 // has not set a password yet (invited) matches nothing, in the same time.
-func (s *Service) checkPassword(u *store.User, pw string) (bool, error) {
+func (s *Service) checkPassword(ctx context.Context, u *store.User, pw string) (bool, error) {
 	if u.PasswordHash == "" {
 		s.Passwords.DummyVerify(pw)
 		return false, nil
 	}
-	ok, _, err := s.Passwords.Verify(pw, u.PasswordHash)
+	ok, rehash, err := s.Passwords.Verify(pw, u.PasswordHash)
 	if err != nil {
 		// A hash that does not parse is a damaged row, not a wrong password.
 		return false, fmt.Errorf("login: verify password of user %d: %w", u.ID, err)
+	}
+	if ok && rehash {
+		// A hash made with weaker parameters than today's: replace it while
+		// the password is at hand. A failure only postpones it.
+		if hash, err := s.Passwords.Hash(pw); err != nil {
+			s.log().Error("rehash password", "user", u.ID, "err", err)
+		} else if err := s.Store.SetPassword(ctx, u.ID, hash); err != nil {
+			s.log().Error("store rehashed password", "user", u.ID, "err", err)
+		} else {
+			u.PasswordHash = hash
+			s.Audit(ctx, "password.rehashed", "success", u.ID, u.ID, Client{}, "stronger parameters")
+		}
 	}
 	return ok, nil
 }

@@ -110,7 +110,7 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 	if err != nil {
 		return err
 	}
-	ok, err := s.checkPassword(sess.User, pw)
+	ok, err := s.checkPassword(ctx, sess.User, pw)
 	if err != nil {
 		return err
 	}

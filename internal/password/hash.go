@@ -63,7 +63,8 @@ func (h *Hasher) params() Params {
 	return h.Params
 }
 
-// Hash returns password's argon2id hash as a PHC string:
+// Hash returns the argon2id hash of password (NFKC-normalised) as a PHC
+// string:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, both in unpadded base64.
 func (h *Hasher) Hash(password string) (string, error) {
 	p := h.params()
@@ -78,7 +79,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := argon2.IDKey([]byte(Normalize(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt),
@@ -96,7 +97,7 @@ func (h *Hasher) Verify(password, phc string) (ok, needsRehash bool, err error) 
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, stored.Time, stored.Memory, stored.Threads, stored.KeyLen)
+	got := argon2.IDKey([]byte(Normalize(password)), salt, stored.Time, stored.Memory, stored.Threads, stored.KeyLen)
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
@@ -112,7 +113,7 @@ func (h *Hasher) DummyVerify(password string) {
 		return // Hash fails too; there is no real hash to imitate
 	}
 	salt := make([]byte, p.SaltLen)
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := argon2.IDKey([]byte(Normalize(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))
 }
 

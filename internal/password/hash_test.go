@@ -77,7 +77,7 @@ func TestHashMatchesReference(t *testing.T) {
 
 func TestHashVerify(t *testing.T) {
 	h := Hasher{Params: testParams}
-	for _, pw := range []string{"violet tractor ocean pebble", "", "緑の海と青い山の小さな川", strings.Repeat("x", MaxLength*4)} {
+	for _, pw := range []string{"violet tractor ocean pebble", "", "緑の海と青い山の小さな川", strings.Repeat("x", MaxBytes*4)} {
 		phc, err := h.Hash(pw)
 		if err != nil {
 			t.Fatal(err)

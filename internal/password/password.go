@@ -13,14 +13,25 @@ import (
 
 	"github.com/trustelem/zxcvbn"
 	"github.com/trustelem/zxcvbn/matching"
+	"golang.org/x/text/unicode/norm"
 )
 
-// Password length limits, counted in characters (runes) so that a
-// password in, say, Greek or Japanese is not held to a different rule.
+// Password length limits. The minimum is counted in characters (runes,
+// after NFKC normalisation) so that a password in, say, Greek or Japanese
+// is not held to a different rule; the maximum in bytes, generous enough
+// for any passphrase (NIST SP 800-63B asks for at least 64 characters) and
+// never truncated.
 const (
 	MinLength = 12
-	MaxLength = 256
+	MaxBytes  = 1024
 )
+
+// Normalize is the form in which passwords are checked and hashed: Unicode
+// NFKC, so that the same password typed on different keyboards (composed
+// or decomposed accents, full-width digits) is the same password.
+func Normalize(password string) string {
+	return norm.NFKC.String(password)
+}
 
 // minScore is the lowest zxcvbn score accepted: 3 means "safely
 // unguessable", about 10^8 guesses or more.
@@ -44,7 +55,7 @@ const commonMaxRunes = 20
 // Messages shown to the user.
 const (
 	msgTooShort   = "Use at least 12 characters. A few unrelated words make a strong, memorable password."
-	msgTooLong    = "Use at most 256 characters."
+	msgTooLong    = "Use at most 1,024 bytes (about 1,000 letters, fewer in some scripts)."
 	msgUnreadable = "This password contains characters that can't be used. Type it again."
 	msgCommon     = "This password is on a list of commonly used passwords. Choose another one."
 	msgGuessable  = "This password is too easy to guess. Try a longer phrase of unrelated words."
@@ -63,11 +74,12 @@ func Check(password string, userInputs ...string) error {
 	if !utf8.ValidString(password) {
 		return &PolicyError{Message: msgUnreadable}
 	}
-	switch n := utf8.RuneCountInString(password); {
-	case n < MinLength:
-		return &PolicyError{Message: msgTooShort}
-	case n > MaxLength:
+	if len(password) > MaxBytes {
 		return &PolicyError{Message: msgTooLong}
+	}
+	password = Normalize(password)
+	if utf8.RuneCountInString(password) < MinLength {
+		return &PolicyError{Message: msgTooShort}
 	}
 
 	if isCommon(password) {

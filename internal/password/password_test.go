@@ -22,8 +22,9 @@ func TestCheck(t *testing.T) {
 		{"eleven multibyte characters", "緑の海と青い山の小さな", nil, msgTooShort},
 		{"twelve multibyte characters", "緑の海と青い山の小さな川", nil, ""},
 		{"twelve characters with accents", "žluťoučký kň", nil, ""},
-		{"257 characters", strings.Repeat("violet tractor ocean pebble ", 10)[:257], nil, msgTooLong},
-		{"256 characters", strings.Repeat("violet tractor ocean pebble ", 10)[:256], nil, ""},
+		{"1,025 bytes", strings.Repeat("violet tractor ocean pebble ", 40)[:1025], nil, msgTooLong},
+		{"1,024 bytes", strings.Repeat("violet tractor ocean pebble ", 40)[:1024], nil, ""},
+		{"full-width letters normalise to a common password", "ｐａｓｓｗｏｒｄ１２３４", nil, msgCommon},
 		{"invalid UTF-8", "violet tractor \xff ocean", nil, msgUnreadable},
 
 		{"common", "password1234", nil, msgCommon},
@@ -114,8 +115,29 @@ func TestPrefix(t *testing.T) {
 // BenchmarkCheckWorstCase measures the slowest input found for zxcvbn, a
 // maximum-length password dense in leet substitutions; see zxcvbnMaxBytes.
 func BenchmarkCheckWorstCase(b *testing.B) {
-	pw := strings.Repeat("4@$1|!0(<{[%+7389625", 13)[:MaxLength]
+	pw := strings.Repeat("4@$1|!0(<{[%+7389625", 52)[:MaxBytes]
 	for b.Loop() {
 		_ = Check(pw, "jane.doe@example.com", "Jane Doe")
+	}
+}
+
+func TestNormalizedHashing(t *testing.T) {
+	h := &Hasher{Params: Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	composed, decomposed := "caf\u00e9 tractor ocean", "cafe\u0301 tractor ocean"
+	phc, err := h.Hash(composed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := h.Verify(decomposed, phc); err != nil || !ok {
+		t.Fatalf("the decomposed spelling of the same password did not verify: %v %v", ok, err)
+	}
+	// No truncation: a long password differs from its first kilobyte less one byte.
+	long := strings.Repeat("violet tractor ocean pebble ", 40)[:MaxBytes]
+	phc, _ = h.Hash(long)
+	if ok, _, _ := h.Verify(long[:MaxBytes-1], phc); ok {
+		t.Fatal("a password one byte shorter verified: it was truncated")
+	}
+	if ok, _, _ := h.Verify(long, phc); !ok {
+		t.Fatal("a 1,024-byte password did not verify")
 	}
 }
