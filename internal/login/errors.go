@@ -27,6 +27,7 @@ const (
 	KindNotAllowed                         // e.g. email fallback turned off
 	KindReauthRequired                     // password needed again before a sensitive change
 	KindSetupTokenInvalid                  // first-run link wrong or used
+	KindBusy                               // every password-hashing slot is taken; try again shortly
 )
 
 // Error is a failure to show to the person as it is: Message is a plain

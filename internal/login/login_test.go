@@ -610,3 +610,36 @@ func TestWeakerHashIsReplacedAtLogin(t *testing.T) {
 	}
 	h.login("old@example.org", store.StageCode) // and the new one works
 }
+
+// TestHashingIsBounded: argon2id takes 19 MiB and a core's time per
+// login; beyond the slots, logins wait briefly and are then turned away
+// politely, instead of piling up memory.
+func TestHashingIsBounded(t *testing.T) {
+	h := newHarness(t)
+	// A costly hash, so that logins overlap.
+	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: 64 << 10, Time: 3, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	h.user("busy@example.org", testPhone)
+	h.svc.HashSlots, h.svc.HashWait = 1, 20*time.Millisecond
+	var wg sync.WaitGroup
+	kinds := make([]login.Kind, 4)
+	for i := range kinds {
+		wg.Go(func() {
+			_, _, err := h.svc.Login(h.ctx, "busy@example.org", "not the password at all", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+			kinds[i] = kindOf(err)
+		})
+	}
+	wg.Wait()
+	busy := 0
+	for _, k := range kinds {
+		if k == login.KindBusy {
+			busy++
+		}
+	}
+	if busy == 0 || busy == len(kinds) {
+		t.Fatalf("with one hashing slot, 4 concurrent logins gave %v; want some turned away as busy, and one served", kinds)
+	}
+	th, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("busy@example.org"))
+	if th.Failures != len(kinds)-busy {
+		t.Fatalf("%d failures counted for %d tries checked: tries turned away must not count", th.Failures, len(kinds)-busy)
+	}
+}

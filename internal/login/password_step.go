@@ -34,6 +34,13 @@ func ipKey(ip string) string                 { return "password:ip:" + ip }
 // time.
 func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *Session, codeErr error, err error) {
 	email = NormalizeEmail(email)
+	// A slot for the password hash first, so that a try turned away as
+	// busy is not counted against the account.
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
 	now := s.now()
 
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -47,7 +48,47 @@ type Service struct {
 	Rand    io.Reader        // nil: crypto/rand
 	Now     func() time.Time // nil: time.Now
 
-	pending sync.WaitGroup // work finished after the answer (see background)
+	// HashSlots bounds concurrent argon2id work (19 MiB and ~20 ms of a
+	// core each), so a flood of logins queues briefly and is then turned
+	// away politely instead of exhausting memory. 0: one per CPU.
+	HashSlots int
+	// HashWait is how long a login waits for a free slot before it is
+	// told to try again in a moment. 0: 2 seconds.
+	HashWait time.Duration
+
+	pending   sync.WaitGroup // work finished after the answer (see background)
+	slotsOnce sync.Once
+	slots     chan struct{}
+}
+
+// errBusy turns a login away when every hashing slot stayed taken.
+var errBusy = &Error{Kind: KindBusy, RetryAfter: 2 * time.Second,
+	Message: "The portal is very busy just now. Please try again in a moment."}
+
+// hashSlot waits for a free hashing slot; release frees it.
+func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
+	s.slotsOnce.Do(func() {
+		n := s.HashSlots
+		if n <= 0 {
+			n = runtime.NumCPU()
+		}
+		s.slots = make(chan struct{}, n)
+	})
+	wait := s.HashWait
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	case <-t.C:
+		s.Metrics.LoginStep("password", "busy")
+		return nil, errBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // background runs f after the caller has answered, so that the answer's

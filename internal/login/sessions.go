@@ -102,6 +102,11 @@ func (s *Service) Reauthenticate(ctx context.Context, sess *Session, pw string, 
 // verifySessionPassword checks the password of a logged-in person, with
 // the same throttles as at login.
 func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw string, c Client) error {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	now := s.now()
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
 		return err

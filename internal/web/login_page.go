@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
@@ -82,8 +84,9 @@ func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Errors = []problem{pr}
 		status := http.StatusUnprocessableEntity
-		if errors.As(err, &le) && le.Kind == login.KindThrottled {
+		if errors.As(err, &le) && (le.Kind == login.KindThrottled || le.Kind == login.KindBusy) {
 			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(le.RetryAfter.Round(time.Second)/time.Second))))
 		}
 		s.render(w, r, status, "login", p)
 		return
