@@ -67,6 +67,8 @@ reason, is audited, and the person is told by email):
                                give (or take) the administrator role; the
                                last administrator keeps it
 
+  portal config                print the effective configuration, secrets masked
+
 Environment:
 `
 
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args[1:], getenv, stdout)
 	case "migrate-to":
 		return migrateTo(ctx, args[1:], getenv, stdout, stderr)
+	case "config":
+		return printConfig(args[1:], getenv, stdout)
 	case "user":
 		return runUser(ctx, args[1:], cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 	case "help", "-h", "--help":
