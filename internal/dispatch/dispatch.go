@@ -141,11 +141,20 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A message under way is finished even when ctx ends (a shutdown):
+	// half-sent messages are what duplicates are made of. The rest of the
+	// batch is handed back at once for the next dispatcher.
+	work := context.WithoutCancel(ctx)
 	for i := range msgs {
 		m := &msgs[i]
-		u := d.send(ctx, m)
+		var u store.MessageUpdate
+		if ctx.Err() != nil {
+			u = store.MessageUpdate{Status: store.MessageQueued, At: d.now()}
+		} else {
+			u = d.send(work, m)
+		}
 		u.Lease = m.LeaseUntil
-		if err := d.Store.CompleteMessage(ctx, m.ID, u); err != nil {
+		if err := d.Store.CompleteMessage(work, m.ID, u); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				// Our lease ran out and another dispatcher took over.
 				d.log().Warn("message taken over by another dispatcher", "message", m.ID)
@@ -155,7 +164,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		}
 		m.Status, m.Provider, m.ProviderRef, m.LastError = u.Status, u.Provider, u.ProviderRef, u.LastError
 		if u.Status.Final() && d.OnFinal != nil {
-			d.OnFinal(ctx, m)
+			d.OnFinal(work, m)
 		}
 	}
 	return len(msgs), nil

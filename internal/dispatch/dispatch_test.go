@@ -320,3 +320,47 @@ func TestAgainstTwilio(t *testing.T) {
 		t.Fatalf("final: %+v", f)
 	}
 }
+
+// TestShutdownFinishesTheMessageUnderWay: when the dispatcher is stopped
+// (SIGTERM) in the middle of a batch, the message being sent is finished
+// and recorded, and the rest are handed back for the next dispatcher at
+// once rather than after their lease.
+func TestShutdownFinishesTheMessageUnderWay(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	slow := &stopping{stop: stop}
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: slow})
+	h.queue("first", 10*time.Minute)
+	h.queue("second", 10*time.Minute)
+	if _, err := h.d.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if slow.sent != 1 {
+		t.Fatalf("%d messages sent; want the one under way finished and no more", slow.sent)
+	}
+	f := h.final()
+	if len(f) != 1 || f[0].Status != store.MessageSent {
+		t.Fatalf("final: %+v; the message under way was not recorded", f)
+	}
+	// The second is due again at once, for whoever dispatches next.
+	if n := h.runOnce(); n != 1 || slow.sent != 2 {
+		t.Fatalf("the handed-back message: claimed %d, sent %d", n, slow.sent)
+	}
+}
+
+// stopping is a provider whose first send is interrupted by a shutdown
+// signal: it stops the dispatcher's context, then completes normally.
+type stopping struct {
+	stop func()
+	sent int
+}
+
+func (s *stopping) SendSMS(ctx context.Context, m delivery.SMS) error {
+	if s.sent == 0 {
+		s.stop()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.sent++
+	return nil
+}
