@@ -48,7 +48,6 @@ type App struct {
 
 	listener net.Listener
 	server   *http.Server
-	done     chan error
 }
 
 // newLogger writes text or JSON to w at the configured level.
