@@ -29,6 +29,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/providerportal/portal/internal/delivery/faults"
 )
 
 // Message is one message the server accepted.
@@ -47,17 +49,15 @@ type Server struct {
 	accountSID string
 	authToken  string
 	http       *httptest.Server
-	closing    chan struct{} // closed by Close, to end slow answers at once
-	closeOnce  sync.Once
+	// Slow, Down and Up inject faults; while down, every request gets 503
+	// with Twilio error 20503.
+	*faults.Injector
 
-	mu             sync.Mutex
-	messages       []Message
-	taken          []bool        // taken[i]: messages[i] was returned by Next or Wait
-	arrived        chan struct{} // closed and replaced whenever a message arrives
-	faults         []fault
-	delay          time.Duration // Slow
-	down           bool          // Down
-	downRetryAfter time.Duration // Retry-After while down; 0 for none
+	mu       sync.Mutex
+	messages []Message
+	taken    []bool        // taken[i]: messages[i] was returned by Next or Wait
+	arrived  chan struct{} // closed and replaced whenever a message arrives
+	failNext []fault       // FailNext
 }
 
 type fault struct {
@@ -73,7 +73,7 @@ func NewServer(accountSID, authToken string) *Server {
 		accountSID: accountSID,
 		authToken:  authToken,
 		arrived:    make(chan struct{}),
-		closing:    make(chan struct{}),
+		Injector:   faults.New(),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", s.createMessage)
@@ -81,7 +81,9 @@ func NewServer(accountSID, authToken string) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 	})
-	s.http = httptest.NewServer(s.faulty(mux)) // binds 127.0.0.1
+	s.http = httptest.NewServer(s.Wrap(mux, func(w http.ResponseWriter) {
+		writeError(w, http.StatusServiceUnavailable, 20503, "Service unavailable")
+	})) // binds 127.0.0.1
 	return s
 }
 
@@ -91,69 +93,8 @@ func (s *Server) URL() string { return s.http.URL }
 // Close stops the server and waits for requests in flight; answers held
 // back by Slow are cut short.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
+	s.Injector.Close()
 	s.http.Close()
-}
-
-// Slow makes every answer wait d before it is given, as a slow provider
-// would (the request is still handled if the client waits that long).
-// Slow(0) restores prompt answers.
-func (s *Server) Slow(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
-
-// Down makes the server answer every request, whatever its credentials,
-// with 503 and Twilio error 20503, until Up is called. With a positive
-// retryAfter (only the first value is used) the answers carry a
-// Retry-After header of that many seconds, rounded up.
-func (s *Server) Down(retryAfter ...time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.down, s.downRetryAfter = true, 0
-	if len(retryAfter) > 0 && retryAfter[0] > 0 {
-		s.downRetryAfter = retryAfter[0]
-	}
-}
-
-// Up ends Down.
-func (s *Server) Up() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.down, s.downRetryAfter = false, 0
-}
-
-// faulty wraps the API with the faults of Slow and Down.
-func (s *Server) faulty(api http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		delay := s.delay
-		s.mu.Unlock()
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				return
-			case <-s.closing:
-				return
-			}
-		}
-		// Read after the delay, so Up during a slow request is seen.
-		s.mu.Lock()
-		down, retryAfter := s.down, s.downRetryAfter
-		s.mu.Unlock()
-		if down {
-			if retryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
-			}
-			writeError(w, http.StatusServiceUnavailable, 20503, "Service unavailable")
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
 }
 
 // Messages returns every accepted message, oldest first.
@@ -202,7 +143,7 @@ func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, e
 func (s *Server) FailNext(status, code int, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status: status, code: code, message: message})
+	s.failNext = append(s.failNext, fault{status: status, code: code, message: message})
 }
 
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
@@ -390,11 +331,11 @@ func (s *Server) fetchAccount(w http.ResponseWriter, r *http.Request) {
 func (s *Server) nextFault() (fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
+	if len(s.failNext) == 0 {
 		return fault{}, false
 	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
+	f := s.failNext[0]
+	s.failNext = s.failNext[1:]
 	return f, true
 }
 

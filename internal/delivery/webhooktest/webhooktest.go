@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/providerportal/portal/internal/delivery/faults"
 	"github.com/providerportal/portal/internal/delivery/webhook"
 )
 
@@ -39,22 +40,19 @@ type Message struct {
 // Server is a fake SMS gateway sharing one secret with the sender. Its
 // methods are safe for concurrent use.
 type Server struct {
-	secret    []byte
-	http      *httptest.Server
-	closing   chan struct{} // closed by Close, to end slow answers at once
-	closeOnce sync.Once
+	secret []byte
+	http   *httptest.Server
+	// Slow, Down and Up inject faults; while down, every request gets 503.
+	*faults.Injector
 
-	mu             sync.Mutex
-	messages       []Message
-	taken          []bool          // taken[i]: messages[i] was returned by Next or Wait
-	seen           map[string]bool // ids accepted
-	duplicates     int
-	refused        int
-	arrived        chan struct{} // closed and replaced whenever a message arrives
-	faults         []fault
-	delay          time.Duration
-	down           bool
-	downRetryAfter time.Duration
+	mu         sync.Mutex
+	messages   []Message
+	taken      []bool          // taken[i]: messages[i] was returned by Next or Wait
+	seen       map[string]bool // ids accepted
+	duplicates int
+	refused    int
+	arrived    chan struct{} // closed and replaced whenever a message arrives
+	failNext   []fault       // FailNext
 }
 
 type fault struct {
@@ -66,10 +64,10 @@ type fault struct {
 // with secret. Call Close when done.
 func NewServer(secret []byte) *Server {
 	s := &Server{
-		secret:  append([]byte(nil), secret...),
-		seen:    make(map[string]bool),
-		arrived: make(chan struct{}),
-		closing: make(chan struct{}),
+		secret:   append([]byte(nil), secret...),
+		seen:     make(map[string]bool),
+		arrived:  make(chan struct{}),
+		Injector: faults.New(),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+Path, s.receive)
@@ -80,7 +78,9 @@ func NewServer(secret []byte) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})
-	s.http = httptest.NewServer(s.faulty(mux)) // binds 127.0.0.1
+	s.http = httptest.NewServer(s.Wrap(mux, func(w http.ResponseWriter) {
+		fail(w, http.StatusServiceUnavailable, 0) // Retry-After is set already
+	})) // binds 127.0.0.1
 	return s
 }
 
@@ -90,7 +90,7 @@ func (s *Server) URL() string { return s.http.URL + Path }
 // Close stops the server and waits for requests in flight; answers held
 // back by Slow are cut short.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
+	s.Injector.Close()
 	s.http.Close()
 }
 
@@ -156,60 +156,7 @@ func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, e
 func (s *Server) FailNext(status int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter})
-}
-
-// Slow makes every answer wait d before it is given; Slow(0) ends it.
-func (s *Server) Slow(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
-
-// Down makes the server answer every request with 503 until Up is called,
-// with a Retry-After header when retryAfter (only the first value is
-// used) is positive.
-func (s *Server) Down(retryAfter ...time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.down, s.downRetryAfter = true, 0
-	if len(retryAfter) > 0 && retryAfter[0] > 0 {
-		s.downRetryAfter = retryAfter[0]
-	}
-}
-
-// Up ends Down.
-func (s *Server) Up() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.down, s.downRetryAfter = false, 0
-}
-
-func (s *Server) faulty(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		delay := s.delay
-		s.mu.Unlock()
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				return
-			case <-s.closing:
-				return
-			}
-		}
-		s.mu.Lock()
-		down, retryAfter := s.down, s.downRetryAfter
-		s.mu.Unlock()
-		if down {
-			fail(w, http.StatusServiceUnavailable, retryAfter)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	s.failNext = append(s.failNext, fault{status: status, retryAfter: retryAfter})
 }
 
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
@@ -265,11 +212,11 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 func (s *Server) nextFault() (fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
+	if len(s.failNext) == 0 {
 		return fault{}, false
 	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
+	f := s.failNext[0]
+	s.failNext = s.failNext[1:]
 	return f, true
 }
 
