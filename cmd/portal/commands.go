@@ -11,7 +11,6 @@ import (
 
 	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/password"
 )
 
 func printUsage(w io.Writer) {
@@ -99,17 +98,14 @@ func userCreate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
+	// The same wiring as serve and the other user commands: the same
+	// password hashing and audit log.
+	app, err := openServices(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc := &login.Service{Store: db, Passwords: &password.Hasher{Params: password.DefaultParams}}
-	u, err := svc.CreateAccount(ctx, login.NewAccount{Email: *email, Name: *name, Password: pw, Admin: *admin}, login.Client{UserAgent: "portal user create"})
+	defer app.Close()
+	u, err := app.Login.CreateAccount(ctx, login.NewAccount{Email: *email, Name: *name, Password: pw, Admin: *admin}, login.Client{UserAgent: "portal user create"})
 	var le *login.Error
 	if errors.As(err, &le) {
 		return errors.New(le.Message)
