@@ -176,8 +176,12 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	s.Audit(ctx, "code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	s.Outbox.Kick(ctx)
 
-	// Where the message went out at once (a dispatcher that sends inline),
-	// a refusal is known now.
+	// Where the message went out at once (a dispatcher that sends inline:
+	// commands and tests), a refusal is known now. A background dispatcher
+	// has not tried yet, so there is nothing to read.
+	if !s.Outbox.Inline {
+		return chal, nil
+	}
 	if sent, err := s.Outbox.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
 		chal.UndeliveredAt = now
 		return chal, s.deliveryFailed(ch, purpose, fmt.Errorf("%s: %w", sent.LastError, delivery.ErrPermanent))
