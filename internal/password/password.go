@@ -1,7 +1,8 @@
 // Package password decides which passwords care providers may choose and
 // stores them safely: Check applies the portal's policy, which follows NIST
-// SP 800-63B (a minimum length and a check against common and easily
-// guessed passwords, no composition rules such as "must contain a digit"),
+// SP 800-63B (a minimum length, a check against lists of breached and
+// common passwords and one for easily guessed ones, no composition rules
+// such as "must contain a digit"),
 // and Hasher turns a password into an argon2id hash in PHC string form and
 // verifies it at sign-in.
 package password
@@ -82,7 +83,7 @@ func Check(password string, userInputs ...string) error {
 		return &PolicyError{Message: msgTooShort}
 	}
 
-	if isCommon(password) {
+	if isBreached(password) || isCommon(password) {
 		return &PolicyError{Message: msgCommon}
 	}
 	result := zxcvbn.PasswordStrength(prefix(password, zxcvbnMaxBytes), expand(userInputs))

@@ -36,8 +36,11 @@ func TestCheck(t *testing.T) {
 		{"common, reversed", "4321drowssap", nil, msgCommon},
 		{"common pattern", "1qaz2wsx3edc", nil, msgCommon},
 
-		{"repeated character", "aaaaaaaaaaaa", nil, msgGuessable},
-		{"sequence", "abcdefghijklmnop", nil, msgGuessable},
+		{"breached, repeated character", "aaaaaaaaaaaa", nil, msgCommon},
+		{"breached, sequence", "abcdefghijklmnop", nil, msgCommon},
+
+		{"repeated character", "7777777777777777777", nil, msgGuessable},
+		{"sequence", "hijklmnopqrstu", nil, msgGuessable},
 		{"repeated word", "monkeymonkeymonkey", nil, msgGuessable},
 		{"word and year", "Liverpool2024", nil, msgGuessable},
 		{"own email", "jane.doe@example.com", []string{"jane.doe@example.com", "Jane Doe"}, msgGuessable},

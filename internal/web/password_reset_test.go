@@ -62,6 +62,11 @@ func TestForgotPasswordJourney(t *testing.T) {
 	if r := e.post(c, "/reset-password", "token", token, "password", "short"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "12 characters") {
 		t.Fatalf("short password: %d", r.status)
 	}
+	// On the shipped list of breached passwords (not on zxcvbn's): the page says why.
+	if r := e.post(c, "/reset-password", "token", token, "password", "Findaupair007"); r.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "This password is on a list of commonly used passwords. Choose another one.") {
+		t.Fatalf("breached password: %d\n%s", r.status, r.body)
+	}
 	const fresh = "a completely different passphrase"
 	r = e.post(c, "/reset-password", "token", token, "password", fresh)
 	if r.status != http.StatusSeeOther || r.location != "/login?m=password-set" {
