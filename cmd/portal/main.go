@@ -68,6 +68,11 @@ reason, is audited, and the person is told by email):
                                last administrator keeps it
 
   portal config                print the effective configuration, secrets masked
+  portal bench [--users N] [--logins N | --duration D] [--database-url U]
+                               measure this machine: complete MFA logins and
+                               My Details views over HTTP against a portal
+                               started in-process on a fresh database
+                               (portal bench -h for every flag)
 
 Environment:
 `
@@ -86,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateTo(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		return printConfig(args[1:], getenv, stdout)
+	case "bench":
+		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 	case "help", "-h", "--help":

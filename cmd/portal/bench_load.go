@@ -1,0 +1,646 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/providerportal/portal/internal/config"
+	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/password"
+)
+
+// The load side of `portal bench`: the portal it drives, simulated people
+// logging in, and the page-view load generator.
+
+// benchPortal is the portal under test, wired by App exactly as `portal
+// serve` wires it, listening on a loopback port.
+type benchPortal struct {
+	app       *App
+	base      string // http://127.0.0.1:PORT
+	codes     *codeTap
+	transport *http.Transport // one for every simulated person and connection
+	cancel    context.CancelFunc
+	served    chan error
+}
+
+// startBenchPortal starts the portal on the database at dbURL. Text
+// messages and email go to the local outbox, so nothing leaves the
+// machine; the SMS budgets stay on (their checks are part of every login)
+// but are set out of reach, since the whole load comes from one address;
+// the log keeps warnings and errors only.
+func startBenchPortal(ctx context.Context, dbURL string, conns int, getenv func(string) string, logw io.Writer) (*benchPortal, error) {
+	key := make([]byte, 32)
+	rand.Read(key)
+	const outOfReach = "1000000000"
+	env := map[string]string{
+		"PORTAL_ADDR":                       "127.0.0.1:0",
+		"PORTAL_DATABASE_URL":               dbURL,
+		"PORTAL_DATABASE_MAX_CONNS":         getenv("PORTAL_DATABASE_MAX_CONNS"),
+		"PORTAL_SECRET_KEY":                 hex.EncodeToString(key),
+		"PORTAL_SMS_PROVIDER":               "outbox",
+		"PORTAL_SMS_LIMIT_PER_IP_HOUR":      outOfReach,
+		"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR": outOfReach,
+		"PORTAL_SMS_LIMIT_PER_HOUR":         outOfReach,
+		"PORTAL_LOG_LEVEL":                  "warn",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, fmt.Errorf("bench: configuration:\n%w", err)
+	}
+	app := &App{Config: cfg, Log: newLogger(cfg, logw)}
+	if err := app.Listen(); err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = "http://" + app.Addr()
+	if err := app.Open(ctx); err != nil {
+		app.listener.Close()
+		app.Close()
+		return nil, err
+	}
+	tap := &codeTap{next: app.Outbox, waiting: map[string]chan codeArrival{}}
+	tapped := false
+	for i, p := range app.Dispatch.SMS {
+		if app.Outbox != nil && p.Sender == delivery.SMSSender(app.Outbox) {
+			app.Dispatch.SMS[i].Sender = tap
+			tapped = true
+		}
+	}
+	if !tapped {
+		app.listener.Close()
+		app.Close()
+		return nil, errors.New("bench: text messages do not go to the local outbox")
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	p := &benchPortal{
+		app:   app,
+		base:  cfg.BaseURL,
+		codes: tap,
+		transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: conns + 64,
+			IdleConnTimeout:     time.Minute,
+		},
+		cancel: cancel,
+		served: make(chan error, 1),
+	}
+	go func() { p.served <- app.Serve(sctx) }()
+	return p, nil
+}
+
+// stop shuts the portal down and closes its database.
+func (p *benchPortal) stop() error {
+	p.cancel()
+	err := <-p.served
+	if errors.Is(err, context.Canceled) || errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	p.transport.CloseIdleConnections()
+	return errors.Join(err, p.app.Close())
+}
+
+// loginsPerUser is how many logins one account can make within an hour:
+// each sends a code, and codes per account and per number are limited.
+func (p *benchPortal) loginsPerUser() int {
+	r := p.app.Login.Rules
+	n := math.MaxInt32
+	if r.CodesPerAccount > 0 {
+		n = min(n, r.CodesPerAccount)
+	}
+	if r.CodesPerDestination > 0 {
+		n = min(n, r.CodesPerDestination)
+	}
+	return n
+}
+
+// codeArrival is a text message as the outbox got it, and when.
+type codeArrival struct {
+	body string
+	at   time.Time
+}
+
+// codeTap stands between the dispatcher and the local outbox: every text
+// message still goes to the outbox, and the simulated person waiting for
+// it learns of it the moment it is there, rather than by polling the
+// outbox's list (which would load the machine being measured).
+type codeTap struct {
+	next delivery.SMSSender
+
+	mu      sync.Mutex
+	waiting map[string]chan codeArrival // by number
+}
+
+func (t *codeTap) SendSMS(ctx context.Context, m delivery.SMS) error {
+	if err := t.next.SendSMS(ctx, m); err != nil {
+		return err
+	}
+	a := codeArrival{body: m.Body, at: time.Now()}
+	t.mu.Lock()
+	ch := t.waiting[m.To]
+	t.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- a:
+		default: // an earlier message is still unread; the person reads that
+		}
+	}
+	return nil
+}
+
+// expect returns where the next text message to the number arrives; done
+// stops waiting for it.
+func (t *codeTap) expect(number string) (<-chan codeArrival, func()) {
+	ch := make(chan codeArrival, 1)
+	t.mu.Lock()
+	t.waiting[number] = ch
+	t.mu.Unlock()
+	return ch, func() {
+		t.mu.Lock()
+		if t.waiting[number] == ch {
+			delete(t.waiting, number)
+		}
+		t.mu.Unlock()
+	}
+}
+
+// codeIn is the code of a login text message, from its last line, the
+// WebOTP line "@host #123456".
+func codeIn(body string) string {
+	i := strings.LastIndexByte(body, '#')
+	if i < 0 || len(body)-i-1 != 6 {
+		return ""
+	}
+	code := body[i+1:]
+	if strings.Trim(code, "0123456789") != "" {
+		return ""
+	}
+	return code
+}
+
+// The steps of a login, as the report names them.
+const (
+	stepLoginPage = iota
+	stepPassword
+	stepCodePage
+	stepText
+	stepCode
+	stepLanding
+	stepWhole
+	nSteps
+)
+
+var stepNames = [nSteps]string{
+	"login page      GET /login",
+	"password        POST /login",
+	"code page       GET /login/code",
+	"text in outbox  after POST /login",
+	"code            POST /login/code",
+	"landing page    GET /",
+	"whole login",
+}
+
+// loginResult is what the login phase measured.
+type loginResult struct {
+	Concurrency int
+	Completed   int
+	Busy        int      // turned away with 429: every hashing slot stayed taken
+	Failed      int      // anything else that went wrong
+	Errors      []string // the first few different failures
+	Exhausted   bool     // stopped because every account had its codes
+	Elapsed     time.Duration
+	Steps       [nSteps]latencies // of completed logins
+}
+
+func (l loginResult) rate() float64 {
+	if l.Elapsed <= 0 {
+		return 0
+	}
+	return float64(l.Completed) / l.Elapsed.Seconds()
+}
+
+// loginDriver plays people logging in: each login is a new person with a
+// cookie jar of their own, the next seeded account in turn.
+type loginDriver struct {
+	p       *benchPortal
+	users   int
+	perUser int
+	next    atomic.Int64 // login k is by user k % users
+
+	mu       sync.Mutex
+	sessions []benchSession // of completed logins, newest last
+}
+
+// benchSession is a logged-in session of a seeded user: the cookies of
+// the person's browser.
+type benchSession struct {
+	user    int
+	cookies []*http.Cookie
+}
+
+func (p *benchPortal) loginDriver(users int) *loginDriver {
+	return &loginDriver{p: p, users: users, perUser: p.loginsPerUser()}
+}
+
+// nextUser is the account of the next login; false once every account has
+// had all the logins its code limits allow.
+func (d *loginDriver) nextUser() (int, bool) {
+	k := d.next.Add(1) - 1
+	if k >= int64(d.users)*int64(d.perUser) {
+		return 0, false
+	}
+	return int(k % int64(d.users)), true
+}
+
+// errBusyLogin is a password post answered 429.
+var errBusyLogin = errors.New("busy")
+
+// run drives logins, conc at a time: logins of them, or as many as start
+// within dur when logins is 0.
+func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) loginResult {
+	res := loginResult{Concurrency: conc}
+	var (
+		mu      sync.Mutex
+		steps   [nSteps][]time.Duration
+		started atomic.Int64
+		wg      sync.WaitGroup
+	)
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if logins > 0 && started.Add(1) > int64(logins) {
+					return
+				}
+				if logins == 0 && time.Now().After(deadline) {
+					return
+				}
+				u, ok := d.nextUser()
+				if !ok {
+					mu.Lock()
+					res.Exhausted = true
+					mu.Unlock()
+					return
+				}
+				lat, cookies, err := d.login(ctx, u)
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				switch {
+				case err == nil:
+					res.Completed++
+					for i := range steps {
+						steps[i] = append(steps[i], lat[i])
+					}
+				case errors.Is(err, errBusyLogin):
+					res.Busy++
+				default:
+					res.Failed++
+					if msg := err.Error(); len(res.Errors) < 3 && !slices.Contains(res.Errors, msg) {
+						res.Errors = append(res.Errors, msg)
+					}
+				}
+				mu.Unlock()
+				if err == nil {
+					d.mu.Lock()
+					d.sessions = append(d.sessions, benchSession{user: u, cookies: cookies})
+					d.mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	for i := range steps {
+		res.Steps[i] = summarizeLatencies(steps[i])
+	}
+	return res
+}
+
+// sessionsFor returns n logged-in sessions of different users, the newest
+// there are, logging more users in first if needed.
+func (d *loginDriver) sessionsFor(ctx context.Context, n int) ([]benchSession, error) {
+	d.mu.Lock()
+	have := len(d.sessions)
+	d.mu.Unlock()
+	if have < n {
+		res := d.run(ctx, runtime.GOMAXPROCS(0), n-have, 0)
+		if res.Failed > 0 {
+			return nil, fmt.Errorf("bench: logging in users for the page views: %s", res.Errors[0])
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []benchSession
+	seen := map[int]bool{}
+	for i := len(d.sessions) - 1; i >= 0 && len(out) < n; i-- {
+		if s := d.sessions[i]; !seen[s.user] {
+			seen[s.user] = true
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("bench: no logged-in session for the page views")
+	}
+	return out, ctx.Err()
+}
+
+// login is one person's complete login as a browser makes it, with the
+// latency of each step.
+func (d *loginDriver) login(ctx context.Context, u int) (lat [nSteps]time.Duration, cookies []*http.Cookie, err error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{
+		Transport: d.p.transport,
+		Jar:       jar,
+		Timeout:   30 * time.Second,
+		// Each redirect is a step of its own, checked and timed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	begin := time.Now()
+	step := func(i int, method, path string, form url.Values, wantStatus int, wantLocation string) error {
+		t := time.Now()
+		status, location, err := d.p.request(ctx, c, method, path, form)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		if status == http.StatusTooManyRequests && path == "/login" && method == http.MethodPost {
+			return errBusyLogin
+		}
+		if status != wantStatus || location != wantLocation {
+			return fmt.Errorf("%s %s answered %d %s; want %d %s", method, path, status, location, wantStatus, wantLocation)
+		}
+		lat[i] = time.Since(t)
+		return nil
+	}
+
+	if err := step(stepLoginPage, http.MethodGet, "/login", nil, http.StatusOK, ""); err != nil {
+		return lat, nil, err
+	}
+	texts, done := d.p.codes.expect(benchPhone(u))
+	defer done()
+	pressed := time.Now()
+	if err := step(stepPassword, http.MethodPost, "/login", url.Values{"email": {benchEmail(u)}, "password": {benchPassword}}, http.StatusSeeOther, "/login/code"); err != nil {
+		return lat, nil, err
+	}
+	if err := step(stepCodePage, http.MethodGet, "/login/code", nil, http.StatusOK, ""); err != nil {
+		return lat, nil, err
+	}
+	var text codeArrival
+	select {
+	case text = <-texts:
+	case <-time.After(10 * time.Second):
+		return lat, nil, errors.New("no text message in the outbox within 10 s of the password")
+	case <-ctx.Done():
+		return lat, nil, ctx.Err()
+	}
+	lat[stepText] = text.at.Sub(pressed)
+	code := codeIn(text.body)
+	if code == "" {
+		return lat, nil, errors.New("the text message has no code on its last line")
+	}
+	if err := step(stepCode, http.MethodPost, "/login/code", url.Values{"code": {code}}, http.StatusSeeOther, "/"); err != nil {
+		return lat, nil, err
+	}
+	if err := step(stepLanding, http.MethodGet, "/", nil, http.StatusOK, ""); err != nil {
+		return lat, nil, err
+	}
+	lat[stepWhole] = time.Since(begin)
+	base, _ := url.Parse(d.p.base)
+	if cookies = jar.Cookies(base); len(cookies) == 0 {
+		return lat, nil, errors.New("logged in, but no session cookie")
+	}
+	return lat, cookies, nil
+}
+
+// request makes one request and reads the whole answer, as a browser
+// would; form, if not nil, is posted as from the portal's own page.
+func (p *benchPortal) request(ctx context.Context, c *http.Client, method, path string, form url.Values) (status int, location string, err error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.base+path, body)
+	if err != nil {
+		return 0, "", err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, resp.Header.Get("Location"), nil
+}
+
+// viewResult is one page-view measurement.
+type viewResult struct {
+	Name        string
+	Connections int
+	Requests    int // answered as expected
+	Errors      int
+	FirstError  string
+	Elapsed     time.Duration
+	Lat         latencies
+}
+
+func (v viewResult) rate() float64 {
+	if v.Elapsed <= 0 {
+		return 0
+	}
+	return float64(v.Requests) / v.Elapsed.Seconds()
+}
+
+// measureViews measures My Details with valid sessions, then, with the
+// same load generator, a bare net/http handler that looks one user up by
+// primary key in the same database through the same store, then a bare
+// hello world.
+func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession, conns int, dur time.Duration) ([]viewResult, error) {
+	ids := make([]int64, len(sessions))
+	for i, s := range sessions {
+		u, err := p.app.DB.UserByEmail(ctx, benchEmail(s.user))
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		ids[i] = u.ID
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /user/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		u, err := p.app.DB.UserByID(r.Context(), id)
+		if err != nil {
+			http.Error(w, "lookup failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, u.Name)
+	})
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "Hello, world!\n")
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	bare := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go bare.Serve(l)
+	defer bare.Close()
+	bareBase := "http://" + l.Addr().String()
+
+	targets := []struct {
+		name string
+		url  func(conn int) (string, []*http.Cookie)
+	}{
+		{"My Details      GET /my-details", func(conn int) (string, []*http.Cookie) {
+			return p.base + "/my-details", sessions[conn%len(sessions)].cookies
+		}},
+		{"bare handler, one lookup by id", func(conn int) (string, []*http.Cookie) {
+			return bareBase + "/user/" + strconv.FormatInt(ids[conn%len(ids)], 10), nil
+		}},
+		{"bare handler, hello world", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
+	}
+	c := &http.Client{Transport: p.transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var out []viewResult
+	for _, t := range targets {
+		// A moment unmeasured first: connections opened, caches warm.
+		benchHammer(ctx, c, conns, min(dur/5, time.Second), t.url)
+		v := benchHammer(ctx, c, conns, dur, t.url)
+		v.Name = t.name
+		out = append(out, v)
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+	}
+	return out, nil
+}
+
+// benchHammer sends GET requests over conns connections for dur, each
+// connection one request after the other, and expects 200 for each.
+func benchHammer(ctx context.Context, c *http.Client, conns int, dur time.Duration, target func(conn int) (string, []*http.Cookie)) viewResult {
+	res := viewResult{Connections: conns}
+	var (
+		mu      sync.Mutex
+		samples []time.Duration
+		wg      sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(dur)
+	for conn := range conns {
+		wg.Go(func() {
+			u, cookies := target(conn)
+			var mine []time.Duration
+			errs, firstErr := 0, ""
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				t := time.Now()
+				err := benchGet(ctx, c, u, cookies)
+				if err != nil {
+					if errs == 0 {
+						firstErr = err.Error()
+					}
+					errs++
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			samples = append(samples, mine...)
+			if res.Errors == 0 && errs > 0 {
+				res.FirstError = firstErr
+			}
+			res.Errors += errs
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	res.Requests = len(samples)
+	res.Lat = summarizeLatencies(samples)
+	return res
+}
+
+// benchGet fetches u, reading the whole page, and wants 200.
+func benchGet(ctx context.Context, c *http.Client, u string, cookies []*http.Cookie) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	for _, ck := range cookies {
+		req.AddCookie(ck)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s answered %d %s", req.URL.Path, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return nil
+}
+
+// latencies summarise measured durations.
+type latencies struct {
+	N             int
+	P50, P95, P99 time.Duration
+}
+
+func summarizeLatencies(d []time.Duration) latencies {
+	if len(d) == 0 {
+		return latencies{}
+	}
+	slices.Sort(d)
+	at := func(p float64) time.Duration {
+		return d[max(0, int(math.Ceil(p*float64(len(d))))-1)]
+	}
+	return latencies{N: len(d), P50: at(0.50), P95: at(0.95), P99: at(0.99)}
+}
+
+// measureHashes verifies the seeded password against its hash on
+// GOMAXPROCS goroutines for dur: the argon2id work of one login each, with
+// the portal's parameters, and nothing else. It returns hashes per second
+// and the number of goroutines.
+func measureHashes(ctx context.Context, dur time.Duration, hash string) (float64, int) {
+	h := &password.Hasher{Params: password.DefaultParams}
+	workers := runtime.GOMAXPROCS(0)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(dur)
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				h.Verify(benchPassword, hash)
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds(), workers
+}
