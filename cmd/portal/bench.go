@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ type benchOptions struct {
 	Connections   int           // for the page views
 	ViewsDuration time.Duration // of each page-view measurement
 	DatabaseURL   string        // "": a fresh SQLite file in a temporary directory
+	CPUProfile    string        // if set, CPU profiles of each measured phase go to CPUProfile-<phase>.pprof
 }
 
 const benchUsage = `usage: portal bench [--users N] [--logins N | --duration D] [--concurrency C]
@@ -55,6 +57,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.DurationVar(&o.ViewsDuration, "views-duration", 10*time.Second, "how long each page-view measurement runs")
 	fs.DurationVar(&o.HashDuration, "hash-duration", 5*time.Second, "how long to measure argon2id alone")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "a SQLite file that does not exist yet, or a PostgreSQL database (the bench works in a fresh schema and drops it); default: a temporary SQLite file")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each measured phase to `PREFIX`-logins.pprof, -my-details.pprof, -bare-lookup.pprof and -hello.pprof (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, errUsage
 	}
@@ -181,8 +184,11 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	} else {
 		fmt.Fprintf(progress, "bench: MFA logins for %v, %d at a time…\n", o.Duration, o.Concurrency)
 	}
+	prof := &profiler{prefix: o.CPUProfile}
 	d := p.loginDriver(o.Users)
+	stop := prof.start("logins")
 	res.Logins = d.run(ctx, o.Concurrency, o.Logins, o.Duration)
+	stop()
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -194,12 +200,45 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 		return res, err
 	}
 	fmt.Fprintf(progress, "bench: page views, %d connections, %v each…\n", o.Connections, o.ViewsDuration)
-	res.Views, err = p.measureViews(ctx, sessions, o.Connections, o.ViewsDuration)
+	res.Views, err = p.measureViews(ctx, sessions, o.Connections, o.ViewsDuration, prof)
 	if err != nil {
 		return res, err
 	}
+	if prof.err != nil {
+		return res, prof.err
+	}
 	res.PeakRSS = peakRSS()
 	return res, ctx.Err()
+}
+
+// profiler writes a CPU profile of each measured phase when a prefix is
+// set; the first error is kept.
+type profiler struct {
+	prefix string
+	err    error
+}
+
+// start profiles until the returned function is called.
+func (p *profiler) start(phase string) (stop func()) {
+	if p.prefix == "" || p.err != nil {
+		return func() {}
+	}
+	f, err := os.Create(p.prefix + "-" + phase + ".pprof")
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		p.err = fmt.Errorf("bench: CPU profile: %w", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil && p.err == nil {
+			p.err = fmt.Errorf("bench: CPU profile: %w", err)
+		}
+	}
 }
 
 // benchPassword is every seeded user's password.

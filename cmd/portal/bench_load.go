@@ -476,7 +476,7 @@ func (v viewResult) rate() float64 {
 // same load generator, a bare net/http handler that looks one user up by
 // primary key in the same database through the same store, then a bare
 // hello world.
-func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession, conns int, dur time.Duration) ([]viewResult, error) {
+func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession, conns int, dur time.Duration, prof *profiler) ([]viewResult, error) {
 	ids := make([]int64, len(sessions))
 	for i, s := range sessions {
 		u, err := p.app.DB.UserByEmail(ctx, benchEmail(s.user))
@@ -511,16 +511,16 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 	bareBase := "http://" + l.Addr().String()
 
 	targets := []struct {
-		name string
-		url  func(conn int) (string, []*http.Cookie)
+		name, phase string
+		url         func(conn int) (string, []*http.Cookie)
 	}{
-		{"My Details      GET /my-details", func(conn int) (string, []*http.Cookie) {
+		{"My Details      GET /my-details", "my-details", func(conn int) (string, []*http.Cookie) {
 			return p.base + "/my-details", sessions[conn%len(sessions)].cookies
 		}},
-		{"bare handler, one lookup by id", func(conn int) (string, []*http.Cookie) {
+		{"bare handler, one lookup by id", "bare-lookup", func(conn int) (string, []*http.Cookie) {
 			return bareBase + "/user/" + strconv.FormatInt(ids[conn%len(ids)], 10), nil
 		}},
-		{"bare handler, hello world", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
+		{"bare handler, hello world", "hello", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
 	}
 	c := &http.Client{Transport: p.transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -528,7 +528,9 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 	for _, t := range targets {
 		// A moment unmeasured first: connections opened, caches warm.
 		benchHammer(ctx, c, conns, min(dur/5, time.Second), t.url)
+		stop := prof.start(t.phase)
 		v := benchHammer(ctx, c, conns, dur, t.url)
+		stop()
 		v.Name = t.name
 		out = append(out, v)
 		if ctx.Err() != nil {
