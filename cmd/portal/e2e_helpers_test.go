@@ -109,7 +109,7 @@ func withClock(c *testClock) portalOption {
 // startPortal starts the portal in-process, sending text messages to a
 // twiliotest server and email to an smtptest server. Everything stops when
 // the test ends; the portal's log is shown only if the test failed.
-func startPortal(t *testing.T, opts ...portalOption) *testPortal {
+func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	t.Helper()
 	var setup portalSetup
 	for _, o := range opts {
@@ -198,7 +198,7 @@ func startPortal(t *testing.T, opts ...portalOption) *testPortal {
 // createUser makes a provider account with e2ePassword; with a phone
 // (E.164), it is registered as if the first login had been done already.
 // It returns the account's id.
-func (p *testPortal) createUser(t *testing.T, email, name, phone string) int64 {
+func (p *testPortal) createUser(t testing.TB, email, name, phone string) int64 {
 	t.Helper()
 	return p.createAccount(t, login.NewAccount{Email: email, Name: name, Password: e2ePassword}, phone)
 }
@@ -209,7 +209,7 @@ func (p *testPortal) createAdmin(t *testing.T, email, name, phone string) int64 
 	return p.createAccount(t, login.NewAccount{Email: email, Name: name, Password: e2ePassword, Admin: true}, phone)
 }
 
-func (p *testPortal) createAccount(t *testing.T, a login.NewAccount, phone string) int64 {
+func (p *testPortal) createAccount(t testing.TB, a login.NewAccount, phone string) int64 {
 	t.Helper()
 	ctx := t.Context()
 	u, err := p.App.Login.CreateAccount(ctx, a, login.Client{})
@@ -225,7 +225,7 @@ func (p *testPortal) createAccount(t *testing.T, a login.NewAccount, phone strin
 }
 
 // user reads an account as it is stored now.
-func (p *testPortal) user(t *testing.T, email string) *store.User {
+func (p *testPortal) user(t testing.TB, email string) *store.User {
 	t.Helper()
 	u, err := p.App.DB.UserByEmail(t.Context(), email)
 	if err != nil {
@@ -292,7 +292,7 @@ func (p *testPortal) smsCode(t *testing.T, to string) string {
 }
 
 // email waits for the next email to the address to.
-func (p *testPortal) email(t *testing.T, to string) smtptest.Message {
+func (p *testPortal) email(t testing.TB, to string) smtptest.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), stepTimeout)
 	defer cancel()
@@ -307,7 +307,7 @@ func (p *testPortal) email(t *testing.T, to string) smtptest.Message {
 	return m
 }
 
-func randomHex(t *testing.T, n int) string {
+func randomHex(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

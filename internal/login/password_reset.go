@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/providerportal/portal/internal/password"
@@ -24,37 +25,52 @@ const (
 )
 
 // RequestPasswordReset is "Forgot your password?": if email names an active
-// account, a single-use link is emailed to it. The answer, and the time it
-// takes, are the same whether or not the account exists: the work happens
-// after the caller has answered.
+// account, a single-use link is emailed to it. The work happens in the
+// background; see PreparePasswordReset for answering before it starts.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Client) {
+	s.PreparePasswordReset(email, c)()
+}
+
+// PreparePasswordReset registers the work of RequestPasswordReset (Wait
+// waits for it from now on) and returns the function that starts it. The
+// page answers in between, the same whether or not the account exists,
+// and only then starts the work, which differs: started any earlier, it
+// would compete with the answer for the CPU and show in its timing.
+func (s *Service) PreparePasswordReset(email string, c Client) (start func()) {
 	email = NormalizeEmail(email)
+	begin := make(chan struct{})
 	s.background(func(ctx context.Context) {
-		now := s.now()
-		t, err := s.Store.AddThrottleFailure(ctx, "reset:"+email, now, now.Add(-time.Hour), nil)
-		if err != nil {
-			s.log().Error("count reset request", "err", err)
-			return
-		}
-		if t.Failures > resetRequestsPerHour {
-			s.Audit(ctx, "password.reset_requested", "limited", 0, 0, c, "")
-			return
-		}
-		u, err := s.Store.UserByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Deactivated) {
-			s.Audit(ctx, "password.reset_requested", "no active account", 0, 0, c, "")
-			return
-		}
-		if err != nil {
-			s.log().Error("password reset: look up user", "err", err)
-			return
-		}
-		if err := s.SendResetLink(ctx, u, store.TokenPasswordReset); err != nil {
-			s.log().Error("password reset: send link", "user", u.ID, "err", err)
-			return
-		}
-		s.Audit(ctx, "password.reset_requested", "success", u.ID, u.ID, c, "")
+		<-begin
+		s.passwordReset(ctx, email, c)
 	})
+	return sync.OnceFunc(func() { close(begin) })
+}
+
+func (s *Service) passwordReset(ctx context.Context, email string, c Client) {
+	now := s.now()
+	t, err := s.Store.AddThrottleFailure(ctx, "reset:"+email, now, now.Add(-time.Hour), nil)
+	if err != nil {
+		s.log().Error("count reset request", "err", err)
+		return
+	}
+	if t.Failures > resetRequestsPerHour {
+		s.Audit(ctx, "password.reset_requested", "limited", 0, 0, c, "")
+		return
+	}
+	u, err := s.Store.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Deactivated) {
+		s.Audit(ctx, "password.reset_requested", "no active account", 0, 0, c, "")
+		return
+	}
+	if err != nil {
+		s.log().Error("password reset: look up user", "err", err)
+		return
+	}
+	if err := s.SendResetLink(ctx, u, store.TokenPasswordReset); err != nil {
+		s.log().Error("password reset: send link", "user", u.ID, "err", err)
+		return
+	}
+	s.Audit(ctx, "password.reset_requested", "success", u.ID, u.ID, c, "")
 }
 
 // SendResetLink emails u a new single-use link to set a password: a reset
