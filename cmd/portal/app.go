@@ -134,6 +134,15 @@ func (a *App) OpenServices(ctx context.Context) error {
 	rules.SMSPerCallingCodeHour = cfg.SMSPerCountryHour
 	rules.SMSGlobalHour = cfg.SMSHour
 	a.Metrics = metrics.New()
+	a.Dispatch.Metrics = a.Metrics
+	switch db := a.DB.(type) { // the pools' statistics
+	case *sqlite.DB:
+		write, read := db.Pools()
+		a.Metrics.WatchSQL("sqlite_write", write)
+		a.Metrics.WatchSQL("sqlite_read", read)
+	case *postgres.DB:
+		a.Metrics.WatchPool(db.Pool())
+	}
 	a.Login = &login.Service{
 		Metrics:    a.Metrics,
 		Store:      a.DB,
@@ -173,6 +182,7 @@ func (a *App) Open(ctx context.Context) error {
 		PortalName:     cfg.PortalName,
 		Outbox:         a.Outbox,
 		TrustedProxies: cfg.TrustedProxies,
+		Metrics:        a.Metrics,
 		Receipts: web.Receipts{
 			Dispatch:        a.Dispatch,
 			TwilioAuthToken: cfg.Twilio.AuthToken,

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -60,6 +61,9 @@ type Dispatcher struct {
 	// OnFinal is called when a message becomes final (sent, failed,
 	// expired, delivered), for the audit log and for the code screen.
 	OnFinal func(ctx context.Context, m *store.Message)
+	// Metrics counts each provider call and the wait before a provider
+	// took the message; nil: not counted.
+	Metrics *metrics.Metrics
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -192,6 +196,7 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 		err := d.call(ctx, func(ctx context.Context) error {
 			return d.Mail.SendEmail(ctx, delivery.Email{To: m.To, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
 		})
+		d.counted(m, "email", err)
 		if err == nil {
 			u.Status, u.Provider = store.MessageSent, "email"
 			return u
@@ -216,6 +221,7 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 				}
 				return p.Sender.SendSMS(ctx, sms)
 			})
+			d.counted(m, p.Name, err)
 			if err == nil {
 				u.Status, u.Provider, u.ProviderRef = store.MessageSent, p.Name, ref
 				return u
@@ -253,6 +259,21 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 	u.Status, u.NextAttemptAt, u.LastError = store.MessageQueued, now.Add(wait), temporary.Error()
 	d.log().Info("message will be retried", "message", m.ID, "in", wait, "err", temporary)
 	return u
+}
+
+// counted counts one provider call for the metrics and, if the provider
+// took the message, how long it waited since it was queued.
+func (d *Dispatcher) counted(m *store.Message, provider string, err error) {
+	outcome := "accepted"
+	switch {
+	case err == nil:
+		d.Metrics.Delivered(string(m.Channel), provider, d.now().Sub(m.CreatedAt))
+	case errors.Is(err, delivery.ErrPermanent):
+		outcome = "refused"
+	default:
+		outcome = "unavailable"
+	}
+	d.Metrics.DeliveryAttempt(string(m.Channel), provider, outcome)
 }
 
 // call makes one provider call with the send timeout.

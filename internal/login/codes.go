@@ -172,7 +172,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
 	masked := maskDestination(ch, dest)
-	s.Metrics.CodeIssued(string(purpose), string(ch))
+	s.Metrics.CodeIssued(string(purpose), string(ch), country(ch, dest))
 	s.Audit(ctx, "code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	s.Outbox.Kick(ctx)
 
@@ -242,6 +242,15 @@ func (s *Service) MessageFinal(ctx context.Context, m *store.Message) {
 	default:
 		s.Audit(ctx, "code.delivery", string(m.Status), 0, m.UserID, Client{}, detail)
 	}
+}
+
+// country is the metrics' country of a code's destination: the ISO region
+// of a phone number, "none" for email.
+func country(ch store.Channel, dest string) string {
+	if ch == store.ChannelEmail {
+		return "none"
+	}
+	return phone.Region(dest)
 }
 
 func orNone(s string) string {
@@ -318,6 +327,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	case !ch.VoidedAt.IsZero() || ch.Failures >= s.Rules.MaxCodeTries:
 		return nil, errCodeExhausted
 	case !now.Before(ch.ExpiresAt):
+		s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "expired")
 		s.Audit(ctx, "code.verify", "expired", u.ID, u.ID, c, string(ch.Channel))
 		return nil, &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
 	}
@@ -331,6 +341,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 			return nil, errCodeUsed
 		}
 		s.Metrics.LoginStep("code", "success")
+		s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "verified")
 		s.Audit(ctx, "code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
 		return ch, nil
 	}
@@ -346,9 +357,11 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		return nil, fmt.Errorf("login: count wrong code: %w", err)
 	}
 	s.Metrics.LoginStep("code", "failure")
+	s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "wrong")
 	s.Audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
 	if inARow >= s.Rules.CodeLockAfter {
 		s.Metrics.LoginStep("code", "locked")
+		s.Metrics.Lockout("code", "account")
 		s.Audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
 		u.CodeLockedUntil = now.Add(s.Rules.codeLock(inARow))
 		return nil, s.checkCodeLock(u, now)

@@ -206,12 +206,21 @@ func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, w
 	if u != nil {
 		subject = u.ID
 	}
-	if _, err := s.Store.AddThrottleFailure(ctx, ipKey(c.IP), now, windowStart, func(n int) time.Time {
+	ip, err := s.Store.AddThrottleFailure(ctx, ipKey(c.IP), now, windowStart, func(n int) time.Time {
 		return lockUntil(now, s.Rules.ipPasswordLock(n))
-	}); err != nil {
+	})
+	if err != nil {
 		s.log().Error("count password failure", "err", err)
 	}
 	s.Metrics.LoginStep("password", "failure")
+	// A locked key refuses tries before they are counted, so each failure
+	// that leaves a lock has just set it.
+	if t.LockedUntil.After(now) {
+		s.Metrics.Lockout("password", "account")
+	}
+	if ip.LockedUntil.After(now) {
+		s.Metrics.Lockout("password", "ip")
+	}
 	s.Audit(ctx, "login.password", "failure", subject, subject, c, why)
 	if t.Failures == s.Rules.PasswordLockAccount && u != nil {
 		s.Audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))

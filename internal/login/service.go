@@ -73,7 +73,21 @@ func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
 			n = runtime.NumCPU()
 		}
 		s.slots = make(chan struct{}, n)
+		s.Metrics.HashSlots(n)
 	})
+	release = func() {
+		<-s.slots
+		s.Metrics.HashInUse(-1)
+	}
+	select {
+	case s.slots <- struct{}{}:
+		s.Metrics.HashInUse(1)
+		return release, nil
+	default:
+	}
+	// Every slot is taken: wait in line, which the metrics show.
+	s.Metrics.HashWaiting(1)
+	defer s.Metrics.HashWaiting(-1)
 	wait := s.HashWait
 	if wait <= 0 {
 		wait = 2 * time.Second
@@ -82,8 +96,10 @@ func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
 	defer t.Stop()
 	select {
 	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
+		s.Metrics.HashInUse(1)
+		return release, nil
 	case <-t.C:
+		s.Metrics.HashShed()
 		s.Metrics.LoginStep("password", "busy")
 		return nil, errBusy
 	case <-ctx.Done():

@@ -20,12 +20,14 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -51,6 +53,7 @@ type Server struct {
 	pages      map[string]*template.Template
 	cookie     cookieNames
 	now        func() time.Time
+	metrics    *metrics.Metrics
 }
 
 // Config is what New needs.
@@ -72,6 +75,8 @@ type Config struct {
 	// believed when they connect.
 	TrustedProxies []netip.Prefix
 	Now            func() time.Time
+	// Metrics times each request by route; nil: not timed.
+	Metrics *metrics.Metrics
 }
 
 // Receipts is what the delivery receipt endpoints need.
@@ -98,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		proxies:    cfg.TrustedProxies,
 		cookie:     cookieNamesFor(u),
 		now:        cfg.Now,
+		metrics:    cfg.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -208,9 +214,9 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// observe gives each request an id and logs it once it is done. Only
-// method, path, status and timing are logged: never form values, query
-// strings or cookies.
+// observe gives each request an id, logs it once it is done and times it
+// for the metrics. Only method, path, status and timing are logged: never
+// form values, query strings or cookies.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b [8]byte
@@ -219,7 +225,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		req := r.WithContext(ctx) // the mux sets its Pattern
+		next.ServeHTTP(rec, req)
+		s.metrics.Request(route(req), method(r.Method), rec.status, time.Since(start))
 		level := slog.LevelDebug
 		if rec.status >= 500 {
 			level = slog.LevelWarn
@@ -227,6 +235,33 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		s.log.Log(ctx, level, "request", "id", id, "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
 	})
+}
+
+// route is the metrics' name of the route that served r: the mux pattern
+// without its method ("/admin/users/{id}"), so that no path a client makes
+// up, nor anything in a query string, becomes a label. Paths that no page
+// serves, and requests refused before the mux saw them, are "other".
+func route(r *http.Request) string {
+	p := r.Pattern
+	if _, path, ok := strings.Cut(p, " "); ok {
+		p = path
+	}
+	switch p {
+	case "", "/", "/admin/": // the not-found handlers
+		return "other"
+	}
+	return p
+}
+
+// method is the request method for the metrics, where a client could send
+// any word.
+func method(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 type statusRecorder struct {
@@ -238,6 +273,11 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection, e.g. to flush
+// an answer before the handler goes on with work the client must not wait
+// for.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

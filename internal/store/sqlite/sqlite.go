@@ -119,6 +119,10 @@ func (db *DB) Close() error {
 // reads the tables themselves: `portal migrate-to` copies them.
 func (db *DB) ReadOnly() *sql.DB { return db.read }
 
+// Pools returns the write connection and the read-only pool, for their
+// statistics (connections in use, waits for one) on the metrics page.
+func (db *DB) Pools() (write, read *sql.DB) { return db.write, db.read }
+
 // Ping reports whether the database answers, on both pools.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
