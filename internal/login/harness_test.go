@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,23 +18,27 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/store/enginetest"
 )
+
+// TestMain drops the PostgreSQL database that the tests share.
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m)) }
 
 const (
 	testPassword = "correct horse battery staple"
 	testPhone    = "+447546123456"
 )
 
-// harness is a login service on a real SQLite file with a clock the test
-// moves and an outbox that keeps what was sent.
+// harness is a login service on a real store, SQLite or PostgreSQL, with
+// a clock the test moves and an outbox that keeps what was sent.
 type harness struct {
-	t    *testing.T
-	ctx  context.Context
-	svc  *login.Service
-	db   *sqlite.DB
-	box  *outbox.Outbox
-	logs *syncBuffer // the service's own log (not the outbox's)
+	t      *testing.T
+	ctx    context.Context
+	svc    *login.Service
+	db     store.Store
+	engine enginetest.Engine
+	box    *outbox.Outbox
+	logs   *syncBuffer // the service's own log (not the outbox's)
 
 	mu  sync.Mutex
 	now time.Time
@@ -60,15 +65,26 @@ func (s *syncBuffer) String() string {
 // package password and in the command's wiring test.
 var fastHasher = &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
 
+// onEngines runs test once on each storage engine, as the subtests
+// "sqlite" and "postgres", each with a harness of its own: the rules must
+// hold on both, races included.
+func onEngines(t *testing.T, test func(t *testing.T, h *harness)) {
+	t.Helper()
+	enginetest.Each(t, func(t *testing.T, e enginetest.Engine) { test(t, newHarnessOn(t, e)) })
+}
+
+// newHarness is a harness on SQLite, for a test in which the store plays
+// no part.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOn(t, enginetest.SQLite)
+}
+
+func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/portal.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := &harness{t: t, ctx: ctx, db: db, logs: &syncBuffer{},
+	db := e.Open(t)
+	h := &harness{t: t, ctx: ctx, db: db, engine: e, logs: &syncBuffer{},
 		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	h.box = outbox.New(nil, h.clock)
 	h.svc = &login.Service{
@@ -84,6 +100,32 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.svc.Outbox.OnFinal = h.svc.MessageFinal
 	return h
+}
+
+// race runs fn(0) … fn(n-1) in n goroutines released at once, and waits
+// for them. On PostgreSQL the test fails unless the calls held two or more
+// connections at once: a race whose calls reached the database one after
+// another would prove nothing about atomicity.
+func (h *harness) race(n int, fn func(i int)) {
+	h.t.Helper()
+	enginetest.PeakConns(h.db) // count from here
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	peak := enginetest.PeakConns(h.db)
+	if h.engine.Name == enginetest.PostgreSQL.Name {
+		h.t.Logf("%d calls at once held up to %d connections", n, peak)
+		if peak < 2 {
+			h.t.Errorf("%d calls at once held at most %d connection: they did not overlap in the database", n, peak)
+		}
+	}
 }
 
 func (h *harness) clock() time.Time {

@@ -16,8 +16,9 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-func TestLoginStages(t *testing.T) {
-	h := newHarness(t)
+func TestLoginStages(t *testing.T) { onEngines(t, testLoginStages) }
+
+func testLoginStages(t *testing.T, h *harness) {
 	h.user("no-phone@example.org", "")
 	h.user("phone@example.org", testPhone)
 	exempt := h.user("exempt@example.org", "")
@@ -71,8 +72,9 @@ func TestMFARequiredPolicy(t *testing.T) {
 	}
 }
 
-func TestNoEnumeration(t *testing.T) {
-	h := newHarness(t)
+func TestNoEnumeration(t *testing.T) { onEngines(t, testNoEnumeration) }
+
+func testNoEnumeration(t *testing.T, h *harness) {
 	h.user("someone@example.org", testPhone)
 	_, _, errUnknown := h.svc.Login(h.ctx, "nobody@example.org", testPassword, client)
 	_, _, errWrong := h.svc.Login(h.ctx, "someone@example.org", "wrong password here", client)
@@ -95,8 +97,9 @@ func TestNoEnumeration(t *testing.T) {
 	}
 }
 
-func TestPasswordThrottle(t *testing.T) {
-	h := newHarness(t)
+func TestPasswordThrottle(t *testing.T) { onEngines(t, testPasswordThrottle) }
+
+func testPasswordThrottle(t *testing.T, h *harness) {
 	h.user("p@example.org", testPhone)
 	r := h.svc.Rules
 	// The free failures pass straight through.
@@ -127,8 +130,9 @@ func TestPasswordThrottle(t *testing.T) {
 	h.login("p@example.org", store.StageCode)
 }
 
-func TestPasswordThrottlePerIP(t *testing.T) {
-	h := newHarness(t)
+func TestPasswordThrottlePerIP(t *testing.T) { onEngines(t, testPasswordThrottlePerIP) }
+
+func testPasswordThrottlePerIP(t *testing.T, h *harness) {
 	h.user("victim@example.org", testPhone)
 	attacker := login.Client{IP: "203.0.113.9"}
 	for i := 0; i <= h.svc.Rules.PasswordFreeIP; i++ {
@@ -141,8 +145,9 @@ func TestPasswordThrottlePerIP(t *testing.T) {
 	h.login("victim@example.org", store.StageCode)
 }
 
-func TestCodeLogin(t *testing.T) {
-	h := newHarness(t)
+func TestCodeLogin(t *testing.T) { onEngines(t, testCodeLogin) }
+
+func testCodeLogin(t *testing.T, h *harness) {
 	h.user("c@example.org", testPhone)
 	sess := h.login("c@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
@@ -172,8 +177,9 @@ func TestCodeLogin(t *testing.T) {
 	}
 }
 
-func TestWrongCodesAndTriesLeft(t *testing.T) {
-	h := newHarness(t)
+func TestWrongCodesAndTriesLeft(t *testing.T) { onEngines(t, testWrongCodesAndTriesLeft) }
+
+func testWrongCodesAndTriesLeft(t *testing.T, h *harness) {
 	h.user("w@example.org", testPhone)
 	sess := h.login("w@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
@@ -210,7 +216,10 @@ func TestWrongCodesAndTriesLeft(t *testing.T) {
 }
 
 func TestResendVoidsOldCodeKeepsFailures(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testResendVoidsOldCodeKeepsFailures)
+}
+
+func testResendVoidsOldCodeKeepsFailures(t *testing.T, h *harness) {
 	h.user("r@example.org", testPhone)
 	sess := h.login("r@example.org", store.StageCode)
 	first := h.lastCode(testPhone)
@@ -245,8 +254,9 @@ func TestResendVoidsOldCodeKeepsFailures(t *testing.T) {
 	}
 }
 
-func TestCodeExpiry(t *testing.T) {
-	h := newHarness(t)
+func TestCodeExpiry(t *testing.T) { onEngines(t, testCodeExpiry) }
+
+func testCodeExpiry(t *testing.T, h *harness) {
 	h.user("e@example.org", testPhone)
 	sess := h.login("e@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
@@ -258,8 +268,9 @@ func TestCodeExpiry(t *testing.T) {
 	}
 }
 
-func TestCodeExpiryBoundary(t *testing.T) {
-	h := newHarness(t)
+func TestCodeExpiryBoundary(t *testing.T) { onEngines(t, testCodeExpiryBoundary) }
+
+func testCodeExpiryBoundary(t *testing.T, h *harness) {
 	h.user("e@example.org", testPhone)
 	sess := h.login("e@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
@@ -269,8 +280,9 @@ func TestCodeExpiryBoundary(t *testing.T) {
 	}
 }
 
-func TestCodeBudgets(t *testing.T) {
-	h := newHarness(t)
+func TestCodeBudgets(t *testing.T) { onEngines(t, testCodeBudgets) }
+
+func testCodeBudgets(t *testing.T, h *harness) {
 	h.user("b@example.org", testPhone)
 	sess := h.login("b@example.org", store.StageCode) // code 1
 	for i := 2; i <= 5; i++ {
@@ -306,8 +318,9 @@ func TestCodeBudgets(t *testing.T) {
 	}
 }
 
-func TestDestinationBudget(t *testing.T) {
-	h := newHarness(t)
+func TestDestinationBudget(t *testing.T) { onEngines(t, testDestinationBudget) }
+
+func testDestinationBudget(t *testing.T, h *harness) {
 	// Two accounts pumping one number: the number's hourly budget holds.
 	for i := 0; i < 2; i++ {
 		h.user(fmt.Sprintf("d%d@example.org", i), "")
@@ -329,8 +342,9 @@ func TestDestinationBudget(t *testing.T) {
 	}
 }
 
-func TestCodeLockAfterTenInARow(t *testing.T) {
-	h := newHarness(t)
+func TestCodeLockAfterTenInARow(t *testing.T) { onEngines(t, testCodeLockAfterTenInARow) }
+
+func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 	h.user("l@example.org", testPhone)
 	r := h.svc.Rules
 	// Two login attempts of five wrong codes each: ten in a row.
@@ -377,31 +391,125 @@ func TestCodeLockAfterTenInARow(t *testing.T) {
 	}
 }
 
-func TestConcurrentRightCodeLogsInOnce(t *testing.T) {
-	h := newHarness(t)
+func TestConcurrentRightCodeLogsInOnce(t *testing.T) { onEngines(t, testConcurrentRightCodeLogsInOnce) }
+
+func testConcurrentRightCodeLogsInOnce(t *testing.T, h *harness) {
 	h.user("race@example.org", testPhone)
 	sess := h.login("race@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
 	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cp := *sess
-			if _, err := h.svc.VerifyLoginCode(h.ctx, &cp, code, client); err == nil {
-				wins.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+	h.race(20, func(int) {
+		cp := *sess
+		if _, err := h.svc.VerifyLoginCode(h.ctx, &cp, code, client); err == nil {
+			wins.Add(1)
+		}
+	})
 	if wins.Load() != 1 {
 		t.Fatalf("%d of 20 concurrent submissions of the right code logged in, want 1", wins.Load())
 	}
 }
 
-func TestCodeBoundToAttempt(t *testing.T) {
-	h := newHarness(t)
+// TestConcurrentGuessesStayWithinTheTries: fifty codes sent at once for
+// one login code, as an attacker with the password would send them. The
+// code's tries are counted one at a time however the guesses arrive: at
+// most four answers say how many tries are left (4, 3, 2, 1, each once),
+// the fifth wrong one voids the code, and the account counts them towards
+// the lock of the code step. When the right code is among the guesses, it
+// counts only if it came before the fifth wrong one.
+func TestConcurrentGuessesStayWithinTheTries(t *testing.T) {
+	onEngines(t, testConcurrentGuessesStayWithinTheTries)
+}
+
+func testConcurrentGuessesStayWithinTheTries(t *testing.T, h *harness) {
+	r := h.svc.Rules
+	const n = 50
+
+	// Fifty wrong codes.
+	sess, code, errs, ch := h.guessAtOnce("wrong@example.org", n, false)
+	for i, err := range errs {
+		if err == nil {
+			t.Fatalf("guess %d, a wrong code, logged in", i)
+		}
+	}
+	if ch.Failures != r.MaxCodeTries || ch.VoidedAt.IsZero() || !ch.ConsumedAt.IsZero() {
+		t.Errorf("after %d wrong codes at once the code has %d wrong tries, void %v, used %v; want %d, void, unused",
+			n, ch.Failures, ch.VoidedAt, ch.ConsumedAt, r.MaxCodeTries)
+	}
+	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), code, client); err == nil {
+		t.Fatal("the right code works after the wrong ones")
+	}
+	if u, _ := h.db.UserByID(h.ctx, sess.UserID); u.CodeFailures < r.MaxCodeTries {
+		t.Errorf("after %d wrong codes at once the account counts %d in a row, want at least %d",
+			n, u.CodeFailures, r.MaxCodeTries)
+	}
+
+	// Forty-nine wrong codes and the right one.
+	_, _, errs, ch = h.guessAtOnce("right@example.org", n, true)
+	for i, err := range errs {
+		if err == nil && i != n/2 {
+			t.Fatalf("guess %d, a wrong code, logged in", i)
+		}
+	}
+	if errs[n/2] == nil {
+		if ch.ConsumedAt.IsZero() || !ch.VoidedAt.IsZero() || ch.Failures >= r.MaxCodeTries {
+			t.Errorf("the right code counted, but the code has %d wrong tries, used %v, void %v: it came after the last try",
+				ch.Failures, ch.ConsumedAt, ch.VoidedAt)
+		}
+	} else if ch.Failures != r.MaxCodeTries || ch.VoidedAt.IsZero() || !ch.ConsumedAt.IsZero() {
+		t.Errorf("the right code did not count (%v), yet the code has %d wrong tries, void %v, used %v",
+			errs[n/2], ch.Failures, ch.VoidedAt, ch.ConsumedAt)
+	}
+}
+
+// guessAtOnce makes an account and a login, and sends n codes at once for
+// the login code: wrong ones, and the right one as the n/2-th if right is
+// set. It checks the answers that say how many tries are left, and
+// returns the session, the right code, the answers and the code's record.
+func (h *harness) guessAtOnce(email string, n int, right bool) (*login.Session, string, []error, *store.Challenge) {
+	h.t.Helper()
+	h.user(email, testPhone)
+	sess := h.login(email, store.StageCode)
+	code := h.lastCode(testPhone)
+	guesses := make([]string, n)
+	for i := range guesses {
+		if guesses[i] = fmt.Sprintf("%06d", i); guesses[i] == code {
+			guesses[i] = "999999"
+		}
+	}
+	if right {
+		guesses[n/2] = code
+	}
+	errs := make([]error, n)
+	h.race(n, func(i int) {
+		// Each request reads its own copy of the session and account.
+		cp, u := *sess, *sess.User
+		cp.User = &u
+		_, errs[i] = h.svc.VerifyLoginCode(h.ctx, &cp, guesses[i], client)
+	})
+	left := map[int]int{}
+	for _, err := range errs {
+		if le := (*login.Error)(nil); errors.As(err, &le) && le.Kind == login.KindWrongCode {
+			left[le.Remaining]++
+		}
+	}
+	for k, c := range left {
+		if c != 1 || k < 1 || k >= h.svc.Rules.MaxCodeTries {
+			h.t.Errorf("answers by tries left: %v; want 4, 3, 2 and 1 at most once each", left)
+			break
+		}
+	}
+	ch, err := h.db.LatestChallenge(h.ctx, sess.UserID, sess.AttemptID, store.PurposeLogin)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Logf("%d codes at once (right one among them: %t): answers by tries left %v; the code counts %d wrong tries, used %t",
+		n, right, left, ch.Failures, !ch.ConsumedAt.IsZero())
+	return sess, code, errs, ch
+}
+
+func TestCodeBoundToAttempt(t *testing.T) { onEngines(t, testCodeBoundToAttempt) }
+
+func testCodeBoundToAttempt(t *testing.T, h *harness) {
 	h.user("a@example.org", testPhone)
 	first := h.login("a@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
@@ -418,8 +526,9 @@ func TestCodeBoundToAttempt(t *testing.T) {
 	}
 }
 
-func TestEmailFallback(t *testing.T) {
-	h := newHarness(t)
+func TestEmailFallback(t *testing.T) { onEngines(t, testEmailFallback) }
+
+func testEmailFallback(t *testing.T, h *harness) {
 	h.user("mail@example.org", testPhone)
 	sess := h.login("mail@example.org", store.StageCode)
 	smsCode := h.lastCode(testPhone)
@@ -458,7 +567,10 @@ func TestEmailFallback(t *testing.T) {
 }
 
 func TestEmailCodesShareTheFailureCount(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testEmailCodesShareTheFailureCount)
+}
+
+func testEmailCodesShareTheFailureCount(t *testing.T, h *harness) {
 	h.user("share@example.org", testPhone)
 	sess := h.login("share@example.org", store.StageCode)
 	for i := 0; i < 3; i++ {
@@ -472,8 +584,9 @@ func TestEmailCodesShareTheFailureCount(t *testing.T) {
 	}
 }
 
-func TestDeliveryFailure(t *testing.T) {
-	h := newHarness(t)
+func TestDeliveryFailure(t *testing.T) { onEngines(t, testDeliveryFailure) }
+
+func testDeliveryFailure(t *testing.T, h *harness) {
 	h.user("f@example.org", testPhone)
 	h.svc.Outbox.SMS = []dispatch.Provider{{Name: "failing", Sender: failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}}}
 	sess, codeErr, err := h.svc.Login(h.ctx, "f@example.org", testPassword, client)
@@ -497,8 +610,9 @@ func TestDeliveryFailure(t *testing.T) {
 	}
 }
 
-func TestSessionTimeouts(t *testing.T) {
-	h := newHarness(t)
+func TestSessionTimeouts(t *testing.T) { onEngines(t, testSessionTimeouts) }
+
+func testSessionTimeouts(t *testing.T, h *harness) {
 	exempt := h.user("s@example.org", "")
 	h.db.SetMFA(h.ctx, exempt.ID, store.MFAExempt)
 
@@ -525,8 +639,9 @@ func TestSessionTimeouts(t *testing.T) {
 	t.Fatal("an active session outlived the 12-hour absolute timeout")
 }
 
-func TestLogout(t *testing.T) {
-	h := newHarness(t)
+func TestLogout(t *testing.T) { onEngines(t, testLogout) }
+
+func testLogout(t *testing.T, h *harness) {
 	u := h.user("o@example.org", "")
 	h.db.SetMFA(h.ctx, u.ID, store.MFAExempt)
 	sess := h.login("o@example.org", store.StageFull)
@@ -538,8 +653,9 @@ func TestLogout(t *testing.T) {
 	}
 }
 
-func TestSecretsStayOutOfLogsAndAudit(t *testing.T) {
-	h := newHarness(t)
+func TestSecretsStayOutOfLogsAndAudit(t *testing.T) { onEngines(t, testSecretsStayOutOfLogsAndAudit) }
+
+func testSecretsStayOutOfLogsAndAudit(t *testing.T, h *harness) {
 	h.user("secret@example.org", testPhone)
 	h.svc.Login(h.ctx, "secret@example.org", "not the password at all", client)
 	sess := h.login("secret@example.org", store.StageCode)
@@ -565,7 +681,10 @@ func TestSecretsStayOutOfLogsAndAudit(t *testing.T) {
 }
 
 func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testPasswordOnlySessionEndsWhenMFAReturns)
+}
+
+func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
 	u := h.user("window@example.org", testPhone)
 	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clock().Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -592,8 +711,9 @@ func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
 	}
 }
 
-func TestWeakerHashIsReplacedAtLogin(t *testing.T) {
-	h := newHarness(t)
+func TestWeakerHashIsReplacedAtLogin(t *testing.T) { onEngines(t, testWeakerHashIsReplacedAtLogin) }
+
+func testWeakerHashIsReplacedAtLogin(t *testing.T, h *harness) {
 	u := h.user("old@example.org", testPhone)
 	weak := &password.Hasher{Params: password.Params{Memory: 32, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
 	old, err := weak.Hash(testPassword)
@@ -614,8 +734,9 @@ func TestWeakerHashIsReplacedAtLogin(t *testing.T) {
 // TestHashingIsBounded: argon2id takes 19 MiB and a core's time per
 // login; beyond the slots, logins wait briefly and are then turned away
 // politely, instead of piling up memory.
-func TestHashingIsBounded(t *testing.T) {
-	h := newHarness(t)
+func TestHashingIsBounded(t *testing.T) { onEngines(t, testHashingIsBounded) }
+
+func testHashingIsBounded(t *testing.T, h *harness) {
 	// A costly hash, so that logins overlap.
 	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: 64 << 10, Time: 3, Threads: 1, KeyLen: 32, SaltLen: 16}}
 	h.user("busy@example.org", testPhone)

@@ -2,7 +2,6 @@ package login_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/providerportal/portal/internal/login"
@@ -15,24 +14,18 @@ import (
 // so only the free failures and the one that starts the backoff are
 // checked; the rest are refused unread. (cmd/portal runs the same race
 // over two instances on PostgreSQL.)
-func TestConcurrentWrongPasswords(t *testing.T) {
-	h := newHarness(t)
+func TestConcurrentWrongPasswords(t *testing.T) { onEngines(t, testConcurrentWrongPasswords) }
+
+func testConcurrentWrongPasswords(t *testing.T, h *harness) {
 	h.user("p@example.org", testPhone)
 	r := h.svc.Rules
 	const n = 40
 	kinds := make([]login.Kind, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			// Each from its own address: the account's counter is the one raced.
-			_, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", login.Client{IP: fmt.Sprint("198.51.100.", i)})
-			kinds[i] = kindOf(err)
-		})
-	}
-	close(start)
-	wg.Wait()
+	h.race(n, func(i int) {
+		// Each from its own address: the account's counter is the one raced.
+		_, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+		kinds[i] = kindOf(err)
+	})
 
 	counts := map[login.Kind]int{}
 	for _, k := range kinds {
@@ -56,8 +49,9 @@ func TestConcurrentWrongPasswords(t *testing.T) {
 // TestRightPasswordClearsTheCount: a try is counted before its password is
 // checked; a right one takes the count away again, at login and at
 // re-authentication.
-func TestRightPasswordClearsTheCount(t *testing.T) {
-	h := newHarness(t)
+func TestRightPasswordClearsTheCount(t *testing.T) { onEngines(t, testRightPasswordClearsTheCount) }
+
+func testRightPasswordClearsTheCount(t *testing.T, h *harness) {
 	h.user("q@example.org", testPhone)
 	key := login.AccountThrottleKey("q@example.org")
 	h.svc.Login(h.ctx, "q@example.org", "wrong", client)

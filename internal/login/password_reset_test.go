@@ -27,8 +27,9 @@ func (h *harness) resetToken(email string) string {
 	return ""
 }
 
-func TestForgotPassword(t *testing.T) {
-	h := newHarness(t)
+func TestForgotPassword(t *testing.T) { onEngines(t, testForgotPassword) }
+
+func testForgotPassword(t *testing.T, h *harness) {
 	h.user("pat@example.org", testPhone)
 	old := h.login("pat@example.org", store.StageCode)
 
@@ -74,8 +75,9 @@ func TestForgotPassword(t *testing.T) {
 	}
 }
 
-func TestResetLinkExpiresAndIsLimited(t *testing.T) {
-	h := newHarness(t)
+func TestResetLinkExpiresAndIsLimited(t *testing.T) { onEngines(t, testResetLinkExpiresAndIsLimited) }
+
+func testResetLinkExpiresAndIsLimited(t *testing.T, h *harness) {
 	h.user("pat@example.org", testPhone)
 	h.svc.RequestPasswordReset(h.ctx, "pat@example.org", client)
 	token := h.resetToken("pat@example.org")
@@ -99,8 +101,9 @@ func TestResetLinkExpiresAndIsLimited(t *testing.T) {
 	}
 }
 
-func TestNewResetLinkVoidsTheOld(t *testing.T) {
-	h := newHarness(t)
+func TestNewResetLinkVoidsTheOld(t *testing.T) { onEngines(t, testNewResetLinkVoidsTheOld) }
+
+func testNewResetLinkVoidsTheOld(t *testing.T, h *harness) {
 	h.user("pat@example.org", testPhone)
 	h.svc.RequestPasswordReset(h.ctx, "pat@example.org", client)
 	first := h.resetToken("pat@example.org")

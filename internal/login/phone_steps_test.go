@@ -10,8 +10,9 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-func TestPhoneRegistration(t *testing.T) {
-	h := newHarness(t)
+func TestPhoneRegistration(t *testing.T) { onEngines(t, testPhoneRegistration) }
+
+func testPhoneRegistration(t *testing.T, h *harness) {
 	u := h.user("new@example.org", "")
 	sess := h.login("new@example.org", store.StageRegisterPhone)
 
@@ -58,7 +59,10 @@ func TestPhoneRegistration(t *testing.T) {
 }
 
 func TestRegistrationCodeIsBoundToTheNumber(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testRegistrationCodeIsBoundToTheNumber)
+}
+
+func testRegistrationCodeIsBoundToTheNumber(t *testing.T, h *harness) {
 	h.user("bound@example.org", "")
 	sess := h.login("bound@example.org", store.StageRegisterPhone)
 	h.svc.StartPhoneRegistration(h.ctx, sess, testPhone, client)
@@ -76,8 +80,9 @@ func TestRegistrationCodeIsBoundToTheNumber(t *testing.T) {
 	}
 }
 
-func TestPhoneChange(t *testing.T) {
-	h := newHarness(t)
+func TestPhoneChange(t *testing.T) { onEngines(t, testPhoneChange) }
+
+func testPhoneChange(t *testing.T, h *harness) {
 	h.user("change@example.org", testPhone)
 	other := h.login("change@example.org", store.StageCode)
 	otherFull, err := h.svc.VerifyLoginCode(h.ctx, other, h.lastCode(testPhone), client)
@@ -128,7 +133,10 @@ func TestPhoneChange(t *testing.T) {
 }
 
 func TestPhoneChangeNeedsRecentPassword(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testPhoneChangeNeedsRecentPassword)
+}
+
+func testPhoneChangeNeedsRecentPassword(t *testing.T, h *harness) {
 	h.user("re@example.org", testPhone)
 	sess := h.login("re@example.org", store.StageCode)
 	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
@@ -163,8 +171,9 @@ func TestPhoneChangeNeedsRecentPassword(t *testing.T) {
 	}
 }
 
-func TestFirstAdminSetup(t *testing.T) {
-	h := newHarness(t)
+func TestFirstAdminSetup(t *testing.T) { onEngines(t, testFirstAdminSetup) }
+
+func testFirstAdminSetup(t *testing.T, h *harness) {
 	token, ok, err := h.svc.EnsureSetupToken(h.ctx)
 	if err != nil || !ok || len(token) < 40 {
 		t.Fatalf("EnsureSetupToken on an empty database = %q, %v, %v", token, ok, err)

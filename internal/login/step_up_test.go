@@ -8,8 +8,9 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-func TestStepUp(t *testing.T) {
-	h := newHarness(t)
+func TestStepUp(t *testing.T) { onEngines(t, testStepUp) }
+
+func testStepUp(t *testing.T, h *harness) {
 	h.user("boss@example.org", testPhone)
 	sess := h.login("boss@example.org", store.StageCode)
 	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
