@@ -30,7 +30,7 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 // SessionByHash returns the session; store.ErrNotFound for unknown hashes.
 func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Session, error) {
 	var s store.Session
-	err := db.read.QueryRowContext(ctx, `
+	err := db.readRow(ctx, `
 		SELECT token_hash, user_id, stage, attempt_id, pending_phone,
 			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa
 		FROM sessions WHERE token_hash = $1`,

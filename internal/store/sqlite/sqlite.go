@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -46,8 +47,9 @@ const (
 
 // DB is a portal store in one SQLite file.
 type DB struct {
-	write *sql.DB // one connection: every change goes through it
-	read  *sql.DB // read-only connections for lookups
+	write *sql.DB  // one connection: every change goes through it
+	read  *sql.DB  // read-only connections for lookups
+	stmts sync.Map // query → *sql.Stmt on read, for the lookups of every page (readRow)
 }
 
 // Open opens the SQLite database at path, creating the file if needed, and

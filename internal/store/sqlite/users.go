@@ -53,7 +53,7 @@ func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
 
 // UserByID returns the user with the id; store.ErrNotFound if none.
 func (db *DB) UserByID(ctx context.Context, id int64) (*store.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx,
+	u, err := scanUser(db.readRow(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user %d: %w", id, notFound(err))
@@ -64,7 +64,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*store.User, error) {
 // UserByEmail returns the user with the email, compared without regard to
 // case; store.ErrNotFound if none.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*store.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx,
+	u, err := scanUser(db.readRow(ctx,
 		`SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user by email: %w", notFound(err))
