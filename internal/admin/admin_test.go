@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,15 +17,20 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/store/enginetest"
 )
+
+// TestMain drops the PostgreSQL database that the tests share.
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m)) }
 
 const pw = "correct horse battery staple"
 
+// harness is the administrators' service on a real store, SQLite or
+// PostgreSQL, with a clock the test moves.
 type harness struct {
 	t   *testing.T
 	ctx context.Context
-	db  *sqlite.DB
+	db  store.Store
 	box *outbox.Outbox
 	svc *login.Service
 	adm *admin.Service
@@ -33,13 +39,16 @@ type harness struct {
 	now time.Time
 }
 
-func newHarness(t *testing.T) *harness {
+// onEngines runs test once on each storage engine, as the subtests
+// "sqlite" and "postgres", each with a harness of its own.
+func onEngines(t *testing.T, test func(t *testing.T, h *harness)) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/portal.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	enginetest.Each(t, func(t *testing.T, e enginetest.Engine) { test(t, newHarnessOn(t, e)) })
+}
+
+func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
+	t.Helper()
+	db := e.Open(t)
 	h := &harness{t: t, ctx: context.Background(), db: db, now: time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)}
 	h.box = outbox.New(nil, h.clock)
 	h.svc = &login.Service{
@@ -152,8 +161,9 @@ func (h *harness) lastAudit(userID int64) store.AuditEvent {
 	return events[0]
 }
 
-func TestDisableMFATemporarily(t *testing.T) {
-	h := newHarness(t)
+func TestDisableMFATemporarily(t *testing.T) { onEngines(t, testDisableMFATemporarily) }
+
+func testDisableMFATemporarily(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -197,8 +207,9 @@ func TestDisableMFATemporarily(t *testing.T) {
 	}
 }
 
-func TestEndMFADisableEarly(t *testing.T) {
-	h := newHarness(t)
+func TestEndMFADisableEarly(t *testing.T) { onEngines(t, testEndMFADisableEarly) }
+
+func testEndMFADisableEarly(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -212,7 +223,10 @@ func TestEndMFADisableEarly(t *testing.T) {
 }
 
 func TestAdministratorsCannotLowerTheirOwnProtection(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testAdministratorsCannotLowerTheirOwnProtection)
+}
+
+func testAdministratorsCannotLowerTheirOwnProtection(t *testing.T, h *harness) {
 	b := h.user("boss@example.org", "+447546000001", true)
 	boss := h.loginFull("boss@example.org", "+447546000001")
 	if err := h.adm.DisableMFA(h.ctx, h.actor(boss), b.ID, time.Hour, "me"); kind(err) != login.KindNotAllowed {
@@ -235,8 +249,9 @@ func TestAdministratorsCannotLowerTheirOwnProtection(t *testing.T) {
 	_ = other
 }
 
-func TestOnlyFreshAdministratorsAct(t *testing.T) {
-	h := newHarness(t)
+func TestOnlyFreshAdministratorsAct(t *testing.T) { onEngines(t, testOnlyFreshAdministratorsAct) }
+
+func testOnlyFreshAdministratorsAct(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	h.user("other@example.org", "+447546000003", false)
@@ -285,7 +300,10 @@ func TestOnlyFreshAdministratorsAct(t *testing.T) {
 }
 
 func TestActionsThatChangeNothingAreRefused(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testActionsThatChangeNothingAreRefused)
+}
+
+func testActionsThatChangeNothingAreRefused(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.actor(h.loginFull("boss@example.org", "+447546000001"))
@@ -307,8 +325,9 @@ func TestActionsThatChangeNothingAreRefused(t *testing.T) {
 	}
 }
 
-func TestSetPhone(t *testing.T) {
-	h := newHarness(t)
+func TestSetPhone(t *testing.T) { onEngines(t, testSetPhone) }
+
+func testSetPhone(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -340,8 +359,9 @@ func TestSetPhone(t *testing.T) {
 	}
 }
 
-func TestUnlock(t *testing.T) {
-	h := newHarness(t)
+func TestUnlock(t *testing.T) { onEngines(t, testUnlock) }
+
+func testUnlock(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -365,7 +385,10 @@ func TestUnlock(t *testing.T) {
 }
 
 func TestDeactivateEndsSessionsAndRefusesLogin(t *testing.T) {
-	h := newHarness(t)
+	onEngines(t, testDeactivateEndsSessionsAndRefusesLogin)
+}
+
+func testDeactivateEndsSessionsAndRefusesLogin(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -387,8 +410,9 @@ func TestDeactivateEndsSessionsAndRefusesLogin(t *testing.T) {
 	}
 }
 
-func TestCreateUserInvitation(t *testing.T) {
-	h := newHarness(t)
+func TestCreateUserInvitation(t *testing.T) { onEngines(t, testCreateUserInvitation) }
+
+func testCreateUserInvitation(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	boss := h.loginFull("boss@example.org", "+447546000001")
 	if _, err := h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "", Email: "x@example.org"}); kind(err) != login.KindInvalidInput {
@@ -426,8 +450,9 @@ func TestCreateUserInvitation(t *testing.T) {
 	_ = u
 }
 
-func TestInvitationExpires(t *testing.T) {
-	h := newHarness(t)
+func TestInvitationExpires(t *testing.T) { onEngines(t, testInvitationExpires) }
+
+func testInvitationExpires(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	boss := h.loginFull("boss@example.org", "+447546000001")
 	h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "Late", Email: "late@example.org"})
@@ -438,8 +463,9 @@ func TestInvitationExpires(t *testing.T) {
 	}
 }
 
-func TestPortalPolicy(t *testing.T) {
-	h := newHarness(t)
+func TestPortalPolicy(t *testing.T) { onEngines(t, testPortalPolicy) }
+
+func testPortalPolicy(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -457,8 +483,9 @@ func TestPortalPolicy(t *testing.T) {
 	}
 }
 
-func TestEndSessions(t *testing.T) {
-	h := newHarness(t)
+func TestEndSessions(t *testing.T) { onEngines(t, testEndSessions) }
+
+func testEndSessions(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
@@ -474,8 +501,9 @@ func TestEndSessions(t *testing.T) {
 	}
 }
 
-func TestAdministratorsAlwaysUseMFA(t *testing.T) {
-	h := newHarness(t)
+func TestAdministratorsAlwaysUseMFA(t *testing.T) { onEngines(t, testAdministratorsAlwaysUseMFA) }
+
+func testAdministratorsAlwaysUseMFA(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	deputy := h.user("deputy@example.org", "+447546000002", true)
 	boss := h.loginFull("boss@example.org", "+447546000001")

@@ -9,8 +9,9 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-func TestState(t *testing.T) {
-	h := newHarness(t)
+func TestState(t *testing.T) { onEngines(t, testState) }
+
+func testState(t *testing.T, h *harness) {
 	now := h.clock()
 	required := admin.Policy{Required: true, Now: now}
 	optional := admin.Policy{Required: false, Now: now}
