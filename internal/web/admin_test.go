@@ -13,6 +13,7 @@ import (
 
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/enginetest"
 )
 
 // The administrators' console, driven as a browser would: who reaches it,
@@ -52,9 +53,23 @@ type adminEnv struct {
 	provider *store.User
 }
 
+// adminOnEngines runs test once on each storage engine, as the subtests
+// "sqlite" and "postgres", each with an adminEnv of its own.
+func adminOnEngines(t *testing.T, test func(t *testing.T, e *adminEnv)) {
+	t.Helper()
+	enginetest.Each(t, func(t *testing.T, eng enginetest.Engine) { test(t, newAdminEnvOn(t, eng)) })
+}
+
+// newAdminEnv is an adminEnv on SQLite, for a test in which the store
+// plays no part.
 func newAdminEnv(t *testing.T) *adminEnv {
 	t.Helper()
-	e := &adminEnv{env: newEnv(t), clock: &clock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}}
+	return newAdminEnvOn(t, enginetest.SQLite)
+}
+
+func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
+	t.Helper()
+	e := &adminEnv{env: newEnvOn(t, eng), clock: &clock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}}
 	e.svc.Now = e.clock.Now
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)
@@ -125,7 +140,10 @@ func (e *adminEnv) auditCount(event string) int {
 const forbiddenText = "You do not have access to this page."
 
 func TestAdminRoutesForbiddenToProviders(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminRoutesForbiddenToProviders)
+}
+
+func testAdminRoutesForbiddenToProviders(t *testing.T, e *adminEnv) {
 	other := e.account("sam@example.org", "Sam Provider", "+447546000111", false)
 	c := e.browser()
 	e.loginFull(c, e.provider.Email, providerPhone)
@@ -188,8 +206,9 @@ func TestAdminRoutesForbiddenToProviders(t *testing.T) {
 	}
 }
 
-func TestAdminWithoutFullLogin(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminWithoutFullLogin(t *testing.T) { adminOnEngines(t, testAdminWithoutFullLogin) }
+
+func testAdminWithoutFullLogin(t *testing.T, e *adminEnv) {
 	// No session: to the login.
 	c := e.browser()
 	for _, p := range []string{"/admin/users", userPath(e.provider, ""), "/admin/confirm"} {
@@ -223,8 +242,9 @@ func TestAdminWithoutFullLogin(t *testing.T) {
 	}
 }
 
-func TestAdminStaleLoginMustConfirm(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminStaleLoginMustConfirm(t *testing.T) { adminOnEngines(t, testAdminStaleLoginMustConfirm) }
+
+func testAdminStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	if r := e.get(c, "/admin/users"); r.status != http.StatusOK {
 		t.Fatalf("fresh admin: %d %s", r.status, r.location)
@@ -287,7 +307,10 @@ func TestAdminStaleLoginMustConfirm(t *testing.T) {
 // A code for a new confirmation is only sent after the password, also in a
 // session that confirmed once before.
 func TestAdminConfirmNeedsThePasswordEachTime(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminConfirmNeedsThePasswordEachTime)
+}
+
+func testAdminConfirmNeedsThePasswordEachTime(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	e.clock.Advance(16 * time.Minute)
 	e.post(c, "/admin/confirm", "next", "/admin/users", "password", testPassword)
@@ -306,7 +329,10 @@ func TestAdminConfirmNeedsThePasswordEachTime(t *testing.T) {
 }
 
 func TestConfirmNextStaysInTheConsole(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testConfirmNextStaysInTheConsole)
+}
+
+func testConfirmNextStaysInTheConsole(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	for next, want := range map[string]string{
 		"/admin/audit?user=ada%40example.org": "/admin/audit?user=ada%40example.org",
@@ -327,7 +353,10 @@ func TestConfirmNextStaysInTheConsole(t *testing.T) {
 }
 
 func TestAdminDisableMFAThenItReturnsByItself(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminDisableMFAThenItReturnsByItself)
+}
+
+func testAdminDisableMFAThenItReturnsByItself(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	r := e.get(c, userPath(e.provider, ""))
 	for _, want := range []string{"Disable MFA temporarily", `<option value="24h" selected>24 hours</option>`, `<option value="168h">7 days</option>`,
@@ -386,8 +415,9 @@ func TestAdminDisableMFAThenItReturnsByItself(t *testing.T) {
 	}
 }
 
-func TestAdminEndMFADisableEarly(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminEndMFADisableEarly(t *testing.T) { adminOnEngines(t, testAdminEndMFADisableEarly) }
+
+func testAdminEndMFADisableEarly(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	e.act(c, e.provider, "disable-mfa", "duration", "72h")
 	if r := e.act(c, e.provider, "end-mfa-disable"); r.location != userPath(e.provider, "")+"?m=mfa-enabled" {
@@ -402,7 +432,10 @@ func TestAdminEndMFADisableEarly(t *testing.T) {
 }
 
 func TestAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminUpdatePhoneSendsTheNextCodeThere)
+}
+
+func testAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T, e *adminEnv) {
 	pb := e.browser()
 	e.loginFull(pb, e.provider.Email, providerPhone)
 	c := e.adminBrowser()
@@ -440,8 +473,9 @@ func TestAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T) {
 	}
 }
 
-func TestAdminCannotDisableOwnMFA(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminCannotDisableOwnMFA(t *testing.T) { adminOnEngines(t, testAdminCannotDisableOwnMFA) }
+
+func testAdminCannotDisableOwnMFA(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	r := e.get(c, userPath(e.admin, ""))
 	if strings.Contains(r.body, `action="`+userPath(e.admin, "disable-mfa")+`"`) || !strings.Contains(r.body, "You cannot disable MFA for your own account") {
@@ -461,7 +495,10 @@ func TestAdminCannotDisableOwnMFA(t *testing.T) {
 }
 
 func TestAdminCannotRemoveTheLastAdministrator(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminCannotRemoveTheLastAdministrator)
+}
+
+func testAdminCannotRemoveTheLastAdministrator(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	r := e.post(c, userPath(e.admin, "remove-admin"), "reason", "tidy up", "confirm", "yes")
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "This is the last active administrator. Make someone else an administrator first.") {
@@ -488,8 +525,9 @@ func TestAdminCannotRemoveTheLastAdministrator(t *testing.T) {
 	}
 }
 
-func TestAdminActionsOnAProvider(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminActionsOnAProvider(t *testing.T) { adminOnEngines(t, testAdminActionsOnAProvider) }
+
+func testAdminActionsOnAProvider(t *testing.T, e *adminEnv) {
 	ctx := context.Background()
 	c := e.adminBrowser()
 	pb := e.browser()
@@ -560,7 +598,10 @@ func TestAdminActionsOnAProvider(t *testing.T) {
 }
 
 func TestAdminUserListSearchAndPaging(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminUserListSearchAndPaging)
+}
+
+func testAdminUserListSearchAndPaging(t *testing.T, e *adminEnv) {
 	ctx := context.Background()
 	e.account("noel@example.org", "Noel Newcomer", "", false)
 	ex := e.account("xena@example.org", "Xena Exempt", newPhone, false)
@@ -617,8 +658,9 @@ func TestAdminUserListSearchAndPaging(t *testing.T) {
 	}
 }
 
-func TestAdminAuditLogFilters(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminAuditLogFilters(t *testing.T) { adminOnEngines(t, testAdminAuditLogFilters) }
+
+func testAdminAuditLogFilters(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	e.act(c, e.provider, "end-sessions")
 	e.clock.Advance(48 * time.Hour) // 7 January
@@ -672,8 +714,9 @@ func TestAdminAuditLogFilters(t *testing.T) {
 	}
 }
 
-func TestAdminPagesAreCalmAndStrict(t *testing.T) {
-	e := newAdminEnv(t)
+func TestAdminPagesAreCalmAndStrict(t *testing.T) { adminOnEngines(t, testAdminPagesAreCalmAndStrict) }
+
+func testAdminPagesAreCalmAndStrict(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	if r := e.get(c, "/"); !strings.Contains(r.body, `<a href="/admin/users">Administration</a>`) {
 		t.Error("no Administration link in the header")
@@ -708,7 +751,10 @@ func TestAdminPagesAreCalmAndStrict(t *testing.T) {
 }
 
 func TestAdminCreateUserAndInvitation(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testAdminCreateUserAndInvitation)
+}
+
+func testAdminCreateUserAndInvitation(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
 	r := e.get(c, "/admin/users/new")
 	for _, want := range []string{`<label for="name">Name</label>`, `<label for="email">Email</label>`, `<legend>Role</legend>`,

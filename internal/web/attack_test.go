@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/providerportal/portal/internal/store/enginetest"
+	"github.com/providerportal/portal/internal/store/postgres"
+	"github.com/providerportal/portal/internal/store/sqlite"
 )
 
 // Attacks from issue 6 that the journey tests do not already make: bad
@@ -162,54 +169,57 @@ func TestBadInputAtEveryForm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("many requests")
 	}
-	routes := postRoutes(0)
-	for i := range routes {
-		path := routes[i].path
-		t.Run(strings.ReplaceAll(path, "/", "_"), func(t *testing.T) {
-			e := newAdminEnv(t)
-			t.Cleanup(e.svc.Wait) // background work ends before the database closes
-			route := postRoutes(e.provider.ID)[i]
-			half := e.browser()
-			if r := e.post(half, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
-				t.Fatalf("half login: %d %s", r.status, r.location)
-			}
-			clients := map[string]*http.Client{"anonymous": e.browser(), "half-logged-in": half, "logged-in": e.adminBrowser()}
-			for who, c := range clients {
-				for field := range route.fields {
-					for name, bad := range badValues {
-						f := url.Values{}
-						for k, v := range route.fields {
-							f.Set(k, v)
-						}
-						f.Set(field, bad)
-						r := e.raw(c, "POST", route.path, f.Encode())
-						checkHarmless(t, fmt.Sprintf("%s, %s=%s", who, field, name), r)
-						// Over the limit: 413 when read; never read when the
-						// client may not use the form or a handler reads none (a redirect,
-						// 403, 404, 429).
-						if name == "20 KiB" && !oversizeRefused(r.status) {
-							t.Errorf("%s, %s=20 KiB: status %d, want 413 or a refusal", who, field, r.status)
+	enginetest.Each(t, func(t *testing.T, eng enginetest.Engine) {
+		routes := postRoutes(0)
+		for i := range routes {
+			path := routes[i].path
+			t.Run(strings.ReplaceAll(path, "/", "_"), func(t *testing.T) {
+				e := newAdminEnvOn(t, eng)
+				t.Cleanup(e.svc.Wait) // background work ends before the database closes
+				route := postRoutes(e.provider.ID)[i]
+				half := e.browser()
+				if r := e.post(half, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
+					t.Fatalf("half login: %d %s", r.status, r.location)
+				}
+				clients := map[string]*http.Client{"anonymous": e.browser(), "half-logged-in": half, "logged-in": e.adminBrowser()}
+				for who, c := range clients {
+					for field := range route.fields {
+						for name, bad := range badValues {
+							f := url.Values{}
+							for k, v := range route.fields {
+								f.Set(k, v)
+							}
+							f.Set(field, bad)
+							r := e.raw(c, "POST", route.path, f.Encode())
+							checkHarmless(t, fmt.Sprintf("%s, %s=%s", who, field, name), r)
+							// Over the limit: 413 when read; never read when the
+							// client may not use the form or a handler reads none (a redirect,
+							// 403, 404, 429).
+							if name == "20 KiB" && !oversizeRefused(r.status) {
+								t.Errorf("%s, %s=20 KiB: status %d, want 413 or a refusal", who, field, r.status)
+							}
 						}
 					}
+					// Bodies that are not valid form encoding at all.
+					for _, body := range []string{"%zz=%", "a=%G1&b", strings.Repeat("&", 5000), "\x00\x01\x02", "=&=&=" + strings.Repeat("a=1&", 1000)} {
+						checkHarmless(t, fmt.Sprintf("%s, body %.20q", who, body), e.raw(c, "POST", route.path, body))
+					}
+					// The same values in the query string, which no form uses.
+					q := url.Values{}
+					for k := range route.fields {
+						q.Set(k, badValues["script"])
+					}
+					checkHarmless(t, who+", query", e.raw(c, "POST", route.path+"?"+q.Encode(), "x=1"))
 				}
-				// Bodies that are not valid form encoding at all.
-				for _, body := range []string{"%zz=%", "a=%G1&b", strings.Repeat("&", 5000), "\x00\x01\x02", "=&=&=" + strings.Repeat("a=1&", 1000)} {
-					checkHarmless(t, fmt.Sprintf("%s, body %.20q", who, body), e.raw(c, "POST", route.path, body))
-				}
-				// The same values in the query string, which no form uses.
-				q := url.Values{}
-				for k := range route.fields {
-					q.Set(k, badValues["script"])
-				}
-				checkHarmless(t, who+", query", e.raw(c, "POST", route.path+"?"+q.Encode(), "x=1"))
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // TestBadQueryParameters fuzzes the parameters the GET pages read.
-func TestBadQueryParameters(t *testing.T) {
-	e := newAdminEnv(t)
+func TestBadQueryParameters(t *testing.T) { adminOnEngines(t, testBadQueryParameters) }
+
+func testBadQueryParameters(t *testing.T, e *adminEnv) {
 	t.Cleanup(e.svc.Wait) // background work ends before the database closes
 	c := e.adminBrowser()
 	paths := []string{"/login", "/login/code", "/my-details", "/forgot-password", "/reset-password", "/welcome", "/setup",
@@ -236,8 +246,20 @@ func TestBadQueryParameters(t *testing.T) {
 func (e *env) dbState() map[string]int {
 	e.t.Helper()
 	ctx := context.Background()
-	db := e.db.ReadOnly()
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	var db *sql.DB
+	var listTables string
+	switch s := e.db.(type) {
+	case *sqlite.DB:
+		db = s.ReadOnly()
+		listTables = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+	case *postgres.DB:
+		db = stdlib.OpenDBFromPool(s.Pool())
+		defer db.Close()
+		listTables = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	default:
+		e.t.Fatalf("dbState: a store of type %T", e.db)
+	}
+	rows, err := db.QueryContext(ctx, listTables)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -248,6 +270,9 @@ func (e *env) dbState() map[string]int {
 		tables = append(tables, n)
 	}
 	rows.Close()
+	if len(tables) < 5 {
+		e.t.Fatalf("dbState: only the tables %v", tables)
+	}
 	state := map[string]int{}
 	for _, tb := range tables {
 		var n int
@@ -257,11 +282,25 @@ func (e *env) dbState() map[string]int {
 		state[tb] = n
 	}
 	// Changes in place that matter: a phone, a password, MFA or a role.
-	var users string
-	if err := db.QueryRowContext(ctx, `SELECT group_concat(id || phone || password_hash || admin || mfa || coalesce(mfa_disabled_until, '') || deactivated, ';') FROM users`).Scan(&users); err != nil {
+	rows, err = db.QueryContext(ctx, `SELECT id, phone, password_hash, admin, mfa, mfa_disabled_until, deactivated FROM users ORDER BY id`)
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	state["users:"+users] = 1
+	defer rows.Close()
+	for rows.Next() {
+		cols := make([]any, 7)
+		ptrs := make([]any, len(cols))
+		for i := range cols {
+			ptrs[i] = &cols[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			e.t.Fatal(err)
+		}
+		state[fmt.Sprintf("user %v", cols)] = 1
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
 	return state
 }
 
@@ -281,8 +320,9 @@ func sameState(a, b map[string]int) bool {
 // the query string, to every POST route: the answer is 405 or a page,
 // and nothing in the database changes. A logged-in person stays logged
 // in after GET /logout.
-func TestGetNeverChangesState(t *testing.T) {
-	e := newAdminEnv(t)
+func TestGetNeverChangesState(t *testing.T) { adminOnEngines(t, testGetNeverChangesState) }
+
+func testGetNeverChangesState(t *testing.T, e *adminEnv) {
 	t.Cleanup(e.svc.Wait) // background work ends before the database closes
 	token, _, _ := e.svc.EnsureSetupToken(context.Background())
 	full := e.adminBrowser()
@@ -330,8 +370,9 @@ func TestGetNeverChangesState(t *testing.T) {
 
 // TestLogLinesCannotBeForged sends line breaks in the email, the password
 // and the path: every line of the log is still one the portal wrote.
-func TestLogLinesCannotBeForged(t *testing.T) {
-	e := newEnv(t)
+func TestLogLinesCannotBeForged(t *testing.T) { onEngines(t, testLogLinesCannotBeForged) }
+
+func testLogLinesCannotBeForged(t *testing.T, e *env) {
 	t.Cleanup(e.svc.Wait) // background work ends before the database closes
 	e.user("x@example.org", "+447546123456")
 	const forged = "level=INFO msg=forged"
@@ -367,8 +408,9 @@ func TestLogLinesCannotBeForged(t *testing.T) {
 // choosing before logging in: the portal replaces it at the password step
 // and again at the code step, and the chosen value never becomes a
 // session.
-func TestSessionFixationIsUseless(t *testing.T) {
-	e := newEnv(t)
+func TestSessionFixationIsUseless(t *testing.T) { onEngines(t, testSessionFixationIsUseless) }
+
+func testSessionFixationIsUseless(t *testing.T, e *env) {
 	t.Cleanup(e.svc.Wait) // background work ends before the database closes
 	e.user("fix@example.org", "+447546123456")
 	u := mustURL(e.srv.URL)
@@ -418,7 +460,10 @@ var attrURLRE = regexp.MustCompile(`(?i)(?:href|action|src|formaction|content)\s
 // the code or the password, and every page tells the browser to send no
 // Referer.
 func TestSecretsNeverInLinksAndNoReferrer(t *testing.T) {
-	e := newEnv(t)
+	onEngines(t, testSecretsNeverInLinksAndNoReferrer)
+}
+
+func testSecretsNeverInLinksAndNoReferrer(t *testing.T, e *env) {
 	t.Cleanup(e.svc.Wait) // background work ends before the database closes
 	e.user("leak@example.org", "+447546123456")
 	c := e.browser()

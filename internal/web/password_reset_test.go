@@ -10,8 +10,9 @@ import (
 
 const forgotAnswer = "If an account uses that address, we have sent it a link to reset the password. The link works once, within 30 minutes."
 
-func TestForgotPasswordJourney(t *testing.T) {
-	e := newAdminEnv(t)
+func TestForgotPasswordJourney(t *testing.T) { adminOnEngines(t, testForgotPasswordJourney) }
+
+func testForgotPasswordJourney(t *testing.T, e *adminEnv) {
 	laptop := e.browser()
 	e.loginFull(laptop, e.provider.Email, providerPhone)
 
@@ -97,7 +98,10 @@ func TestForgotPasswordJourney(t *testing.T) {
 }
 
 func TestResetLinkExpiresAfter30Minutes(t *testing.T) {
-	e := newAdminEnv(t)
+	adminOnEngines(t, testResetLinkExpiresAfter30Minutes)
+}
+
+func testResetLinkExpiresAfter30Minutes(t *testing.T, e *adminEnv) {
 	c := e.browser()
 	e.post(c, "/forgot-password", "email", e.provider.Email)
 	e.svc.Wait()

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,20 +23,27 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/enginetest"
 	"github.com/providerportal/portal/internal/store/sqlite"
 	"github.com/providerportal/portal/internal/web"
 )
 
+// TestMain drops the PostgreSQL database that the tests share.
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m)) }
+
 const testPassword = "correct horse battery staple"
 
+// env is the portal's pages on a test server, over a real store, SQLite
+// or PostgreSQL.
 type env struct {
-	t    *testing.T
-	srv  *httptest.Server
-	svc  *login.Service
-	adm  *admin.Service
-	db   *sqlite.DB
-	box  *outbox.Outbox
-	logs *lockedBuffer
+	t      *testing.T
+	srv    *httptest.Server
+	svc    *login.Service
+	adm    *admin.Service
+	db     store.Store
+	engine enginetest.Engine
+	box    *outbox.Outbox
+	logs   *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -55,14 +63,23 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// onEngines runs test once on each storage engine, as the subtests
+// "sqlite" and "postgres", each with a server and store of its own.
+func onEngines(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Helper()
+	enginetest.Each(t, func(t *testing.T, eng enginetest.Engine) { test(t, newEnvOn(t, eng)) })
+}
+
+// newEnv is an env on SQLite, for a test in which the store plays no part.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/portal.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
+	return newEnvOn(t, enginetest.SQLite)
+}
+
+func newEnvOn(t *testing.T, eng enginetest.Engine) *env {
+	t.Helper()
+	db := eng.Open(t)
+	e := &env{t: t, db: db, engine: eng, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = &login.Service{
 		Store: db, Outbox: dispatchtest.Inline(t, db, e.box, e.box, nil),
@@ -178,7 +195,10 @@ func (e *env) loginFull(c *http.Client, email, phone string) {
 }
 
 func TestLoginPageLabelsAndAutocomplete(t *testing.T) {
-	e := newEnv(t)
+	onEngines(t, testLoginPageLabelsAndAutocomplete)
+}
+
+func testLoginPageLabelsAndAutocomplete(t *testing.T, e *env) {
 	e.user("a@example.org", "")
 	r := e.get(e.browser(), "/login")
 	for _, want := range []string{
@@ -194,8 +214,9 @@ func TestLoginPageLabelsAndAutocomplete(t *testing.T) {
 	}
 }
 
-func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t)
+func TestSecurityHeaders(t *testing.T) { onEngines(t, testSecurityHeaders) }
+
+func testSecurityHeaders(t *testing.T, e *env) {
 	e.user("a@example.org", "")
 	r := e.get(e.browser(), "/login")
 	want := map[string]string{
@@ -218,8 +239,9 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
-func TestCrossOriginPostRefused(t *testing.T) {
-	e := newEnv(t)
+func TestCrossOriginPostRefused(t *testing.T) { onEngines(t, testCrossOriginPostRefused) }
+
+func testCrossOriginPostRefused(t *testing.T, e *env) {
 	e.user("a@example.org", "+447546123456")
 	c := e.browser()
 	for _, hdr := range [][]string{
@@ -242,8 +264,9 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	}
 }
 
-func TestSessionCookieFlags(t *testing.T) {
-	e := newEnv(t)
+func TestSessionCookieFlags(t *testing.T) { onEngines(t, testSessionCookieFlags) }
+
+func testSessionCookieFlags(t *testing.T, e *env) {
 	e.user("a@example.org", "+447546123456")
 	req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -296,7 +319,10 @@ func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
 }
 
 func TestHalfFinishedLoginReachesNothing(t *testing.T) {
-	e := newEnv(t)
+	onEngines(t, testHalfFinishedLoginReachesNothing)
+}
+
+func testHalfFinishedLoginReachesNothing(t *testing.T, e *env) {
 	e.user("half@example.org", "+447546123456")
 	e.user("new@example.org", "")
 	for _, tc := range []struct{ email, stage string }{{"half@example.org", "/login/code"}, {"new@example.org", "/login/phone"}} {
@@ -316,7 +342,10 @@ func TestHalfFinishedLoginReachesNothing(t *testing.T) {
 }
 
 func TestWithoutSessionEverythingGoesToLogin(t *testing.T) {
-	e := newEnv(t)
+	onEngines(t, testWithoutSessionEverythingGoesToLogin)
+}
+
+func testWithoutSessionEverythingGoesToLogin(t *testing.T, e *env) {
 	e.user("a@example.org", "")
 	c := e.browser()
 	for _, path := range []string{"/", "/my-details", "/login/code", "/login/phone"} {
@@ -338,7 +367,10 @@ func mustURL(s string) *url.URL {
 }
 
 func TestPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T) {
-	e := newEnv(t)
+	onEngines(t, testPhoneInputErrorsKeepTheValueAndSendNothing)
+}
+
+func testPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T, e *env) {
 	e.user("new@example.org", "")
 	c := e.browser()
 	e.post(c, "/login", "email", "new@example.org", "password", testPassword)
@@ -359,8 +391,9 @@ func TestPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T) {
 	}
 }
 
-func TestCodeScreen(t *testing.T) {
-	e := newEnv(t)
+func TestCodeScreen(t *testing.T) { onEngines(t, testCodeScreen) }
+
+func testCodeScreen(t *testing.T, e *env) {
 	e.user("code@example.org", "+447546123456")
 	c := e.browser()
 	e.post(c, "/login", "email", "code@example.org", "password", testPassword)
@@ -396,8 +429,9 @@ func TestCodeScreen(t *testing.T) {
 	}
 }
 
-func TestExhaustedCodeSendsBackToLogin(t *testing.T) {
-	e := newEnv(t)
+func TestExhaustedCodeSendsBackToLogin(t *testing.T) { onEngines(t, testExhaustedCodeSendsBackToLogin) }
+
+func testExhaustedCodeSendsBackToLogin(t *testing.T, e *env) {
 	e.user("x@example.org", "+447546123456")
 	c := e.browser()
 	e.post(c, "/login", "email", "x@example.org", "password", testPassword)
@@ -421,8 +455,9 @@ func TestExhaustedCodeSendsBackToLogin(t *testing.T) {
 	}
 }
 
-func TestMyDetailsChangePhone(t *testing.T) {
-	e := newEnv(t)
+func TestMyDetailsChangePhone(t *testing.T) { onEngines(t, testMyDetailsChangePhone) }
+
+func testMyDetailsChangePhone(t *testing.T, e *env) {
 	e.user("me@example.org", "+447546123456")
 	c := e.browser()
 	e.loginFull(c, "me@example.org", "+447546123456")
@@ -453,8 +488,9 @@ func TestMyDetailsChangePhone(t *testing.T) {
 	}
 }
 
-func TestReauthKeepsTypedNumber(t *testing.T) {
-	e := newEnv(t)
+func TestReauthKeepsTypedNumber(t *testing.T) { onEngines(t, testReauthKeepsTypedNumber) }
+
+func testReauthKeepsTypedNumber(t *testing.T, e *env) {
 	e.user("old@example.org", "+447546123456")
 	now := time.Now()
 	var mu sync.Mutex
@@ -479,8 +515,9 @@ func TestReauthKeepsTypedNumber(t *testing.T) {
 	}
 }
 
-func TestEndedSessionIsExplained(t *testing.T) {
-	e := newEnv(t)
+func TestEndedSessionIsExplained(t *testing.T) { onEngines(t, testEndedSessionIsExplained) }
+
+func testEndedSessionIsExplained(t *testing.T, e *env) {
 	e.user("two@example.org", "+447546123456")
 	laptop, phone := e.browser(), e.browser()
 	e.loginFull(laptop, "two@example.org", "+447546123456")
@@ -503,8 +540,9 @@ func TestEndedSessionIsExplained(t *testing.T) {
 	}
 }
 
-func TestBodyLimit(t *testing.T) {
-	e := newEnv(t)
+func TestBodyLimit(t *testing.T) { onEngines(t, testBodyLimit) }
+
+func testBodyLimit(t *testing.T, e *env) {
 	e.user("a@example.org", "")
 	big := url.Values{"email": {strings.Repeat("a", 100<<10)}, "password": {"x"}}
 	r := e.do(e.browser(), "POST", "/login", big)
@@ -516,8 +554,9 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
-func TestDevOutboxOnlyOnLoopback(t *testing.T) {
-	e := newEnv(t)
+func TestDevOutboxOnlyOnLoopback(t *testing.T) { onEngines(t, testDevOutboxOnlyOnLoopback) }
+
+func testDevOutboxOnlyOnLoopback(t *testing.T, e *env) {
 	e.user("a@example.org", "+447546123456")
 	c := e.browser()
 	e.post(c, "/login", "email", "a@example.org", "password", testPassword)
@@ -530,8 +569,9 @@ func TestDevOutboxOnlyOnLoopback(t *testing.T) {
 	}
 }
 
-func TestHealth(t *testing.T) {
-	e := newEnv(t)
+func TestHealth(t *testing.T) { onEngines(t, testHealth) }
+
+func testHealth(t *testing.T, e *env) {
 	if r := e.get(e.browser(), "/healthz"); r.status != 200 {
 		t.Fatal(r.status)
 	}
@@ -548,8 +588,9 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-func TestSecretsNeverInResponsesOrLogs(t *testing.T) {
-	e := newEnv(t)
+func TestSecretsNeverInResponsesOrLogs(t *testing.T) { onEngines(t, testSecretsNeverInResponsesOrLogs) }
+
+func testSecretsNeverInResponsesOrLogs(t *testing.T, e *env) {
 	e.user("s@example.org", "+447546123456")
 	c := e.browser()
 	var bodies strings.Builder
@@ -573,8 +614,9 @@ func TestSecretsNeverInResponsesOrLogs(t *testing.T) {
 	}
 }
 
-func TestSetupPage(t *testing.T) {
-	e := newEnv(t)
+func TestSetupPage(t *testing.T) { onEngines(t, testSetupPage) }
+
+func testSetupPage(t *testing.T, e *env) {
 	token, _, _ := e.svc.EnsureSetupToken(context.Background())
 	c := e.browser()
 	if r := e.get(c, "/login"); !strings.Contains(r.body, "set-up link") {
@@ -597,8 +639,9 @@ func TestSetupPage(t *testing.T) {
 	}
 }
 
-func TestNotFoundIsAPage(t *testing.T) {
-	e := newEnv(t)
+func TestNotFoundIsAPage(t *testing.T) { onEngines(t, testNotFoundIsAPage) }
+
+func testNotFoundIsAPage(t *testing.T, e *env) {
 	r := e.get(e.browser(), "/no/such/page")
 	if r.status != http.StatusNotFound || !strings.Contains(r.body, "Page not found") {
 		t.Fatalf("%d %s", r.status, r.body)
