@@ -69,8 +69,8 @@ func startBenchPortal(ctx context.Context, dbURL string, conns int, getenv func(
 	}
 	cfg.BaseURL = "http://" + app.Addr()
 	if err := app.Open(ctx); err != nil {
-		app.listener.Close()
-		app.Close()
+		app.listener.Close() // #nosec G104 -- start-up failed with the error returned; closing is best effort
+		app.Close()          // #nosec G104 -- as above
 		return nil, err
 	}
 	tap := &codeTap{next: app.Outbox, waiting: map[string]chan codeArrival{}}
@@ -82,8 +82,8 @@ func startBenchPortal(ctx context.Context, dbURL string, conns int, getenv func(
 		}
 	}
 	if !tapped {
-		app.listener.Close()
-		app.Close()
+		app.listener.Close() // #nosec G104 -- start-up failed with the error returned; closing is best effort
+		app.Close()          // #nosec G104 -- as above
 		return nil, errors.New("bench: text messages do not go to the local outbox")
 	}
 	sctx, cancel := context.WithCancel(ctx)
@@ -495,11 +495,11 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, u.Name)
+		io.WriteString(w, u.Name) // #nosec G104 -- a failed write means the load generator hung up; nothing to tell it
 	})
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "Hello, world!\n")
+		io.WriteString(w, "Hello, world!\n") // #nosec G104 -- a failed write means the load generator hung up; nothing to tell it
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -638,8 +638,11 @@ func measureHashes(ctx context.Context, dur time.Duration, hash string) (float64
 	for range workers {
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				h.Verify(benchPassword, hash)
-				n.Add(1)
+				// Only real verifications count: a hash that failed to
+				// parse would otherwise be measured as very fast hashing.
+				if ok, _, err := h.Verify(benchPassword, hash); ok && err == nil {
+					n.Add(1)
+				}
 			}
 		})
 	}

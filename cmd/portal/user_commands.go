@@ -101,7 +101,7 @@ func openServices(ctx context.Context, getenv func(string) string, stderr io.Wri
 	}
 	app := &App{Config: cfg, Log: newLogger(cfg, stderr)}
 	if err := app.OpenServices(ctx); err != nil {
-		app.Close()
+		app.Close() // #nosec G104 -- OpenServices' error is returned; closing what did open is best effort
 		return nil, err
 	}
 	return app, nil

@@ -54,7 +54,7 @@ type Binding struct {
 func Hash(key []byte, b Binding, code string) []byte {
 	m := hmac.New(sha256.New, key)
 	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(b.UserID))
+	binary.BigEndian.PutUint64(n[:], uint64(b.UserID)) // #nosec G115 -- the two's-complement bits are what is hashed: distinct int64s stay distinct
 	m.Write(n[:])
 	for _, s := range []string{b.Purpose, b.Destination, b.AttemptID, code} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))

@@ -196,7 +196,7 @@ func parsePHC(s string) (Params, []byte, []byte, error) {
 	if err != nil {
 		return malformed("hash is not unpadded base64")
 	}
-	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key)) // #nosec G115 -- s is at most maxPHCLen bytes, so both fit
 	if err := p.check(); err != nil {
 		return malformed(err.Error())
 	}

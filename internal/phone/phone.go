@@ -243,8 +243,8 @@ func withNationalNumber(cc int32, nsn string) *phonenumbers.PhoneNumber {
 	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &n}
 	if len(nsn) > 1 && nsn[0] == '0' {
 		// The same bookkeeping phonenumbers.Parse does for leading zeros.
-		zeros := int32(len(nsn) - len(strings.TrimLeft(nsn, "0")))
-		zeros = min(zeros, int32(len(nsn)-1))
+		zeros := int32(len(nsn) - len(strings.TrimLeft(nsn, "0"))) // #nosec G115 -- nsn is part of an input of at most maxInputLen (64) bytes
+		zeros = min(zeros, int32(len(nsn)-1))                      // #nosec G115 -- as above
 		italian := true
 		num.ItalianLeadingZero = &italian
 		num.NumberOfLeadingZeros = &zeros

@@ -11,7 +11,7 @@ import (
 )
 
 // tokenColumns is the column list scanToken reads, in its order.
-const tokenColumns = `hash, user_id, purpose, created_at, expires_at, used_at`
+const tokenColumns = `hash, user_id, purpose, created_at, expires_at, used_at` // #nosec G101 -- column names, no secret
 
 func scanToken(row pgx.Row) (*store.Token, error) {
 	var t store.Token

@@ -117,12 +117,12 @@ func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+				rows.Close() // #nosec G104 -- the Scan error is the one returned
 				return err
 			}
 			ids = append(ids, id)
 		}
-		rows.Close()
+		rows.Close() // #nosec G104 -- all rows are read; rows.Err below reports what went wrong
 		if err := rows.Err(); err != nil {
 			return err
 		}

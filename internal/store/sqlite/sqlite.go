@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	read, err := sql.Open("sqlite", path+"?"+readParams)
 	if err != nil {
-		write.Close()
+		write.Close() // #nosec G104 -- the open error is the one returned
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	n := max(4, runtime.NumCPU())
@@ -82,11 +82,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// The write connection comes first: it creates the file and switches it
 	// to WAL, which the read-only connections cannot do.
 	if err := connectWriter(ctx, write); err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- the connection error is the one returned
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- the migration error is the one returned
 		return nil, err
 	}
 	return db, nil

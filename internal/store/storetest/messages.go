@@ -169,7 +169,7 @@ func wantClaimed(t *testing.T, s MessageStore, now time.Time, limit int, want ..
 		t.Fatalf("ClaimMessages(%v, limit %d) = %v, want %v", now, limit, messageIDs(got), messageIDs(want))
 	}
 	for i := range got {
-		checkRecord(t, fmt.Sprintf("claimed message %d", got[i].ID), got[i], claimedWant(want[i], now))
+		checkRecord(t, fmt.Sprintf("claimed message %d", got[i].ID), got[i], claimedWant(want[i], now)) // #nosec G602 -- got and want have the same length, checked above
 	}
 	return got
 }

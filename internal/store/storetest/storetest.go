@@ -45,7 +45,7 @@ func hash(token string) []byte {
 
 func createUser(t *testing.T, s store.Store, email string) *store.User {
 	t.Helper()
-	u := &store.User{
+	u := &store.User{ // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
 		Email:        email,
 		Name:         "Test User",
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",

@@ -34,7 +34,7 @@ var usersTests = []test{
 
 func testCreateUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	u := &store.User{
+	u := &store.User{ // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
 		Email:            "ann@example.org",
 		Name:             "Ann Example",
 		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
@@ -313,7 +313,7 @@ func testAddCodeFailureConcurrent(t *testing.T, s store.Store) {
 }
 
 func newAdmin(email string) *store.User {
-	return &store.User{Email: email, Name: "Admin", PasswordHash: "$argon2id$x", Admin: true, CreatedAt: t0}
+	return &store.User{Email: email, Name: "Admin", PasswordHash: "$argon2id$x", Admin: true, CreatedAt: t0} // #nosec G101 -- the placeholder "$argon2id$x", no password's hash
 }
 
 func wantUsers(t *testing.T, s store.Store, want int) {
@@ -385,7 +385,7 @@ func testCreateFirstAdminConcurrent(t *testing.T, s store.Store) {
 	const n = 10
 	errs := make([]error, n)
 	concurrently(n, func(i int) {
-		errs[i] = s.CreateFirstAdmin(ctx, hash("setup"), newAdmin(string(rune('a'+i))+"@example.org"))
+		errs[i] = s.CreateFirstAdmin(ctx, hash("setup"), newAdmin(string(rune('a'+i))+"@example.org")) // #nosec G115 -- i < n = 10
 	})
 	ok := 0
 	for _, err := range errs {
