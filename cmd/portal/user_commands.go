@@ -324,8 +324,10 @@ func (d *durationFlag) Set(s string) error {
 			return errors.New("give a duration such as 24h, 90m or 2d")
 		}
 		// Anything past 7 days is refused by the domain; capping here
-		// only keeps the multiplication from overflowing.
-		n = min(n, 1000)
+		// only keeps the multiplication from overflowing, which it did
+		// for a large negative count: -281474976710653d was 72 hours
+		// (FuzzDurationFlag).
+		n = max(-1000, min(n, 1000))
 		*d = durationFlag(time.Duration(n) * 24 * time.Hour)
 		return nil
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/big"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/smtptest"
@@ -608,4 +611,73 @@ func TestDurationFlag(t *testing.T) {
 			t.Errorf("String(%v) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+// FuzzDurationFlag: --for reads a Go duration or whole days exactly, a
+// count of days beyond ±1,000 as ±1,000 days (the domain refuses anything
+// past 7 days), and what String writes reads back the same.
+func FuzzDurationFlag(f *testing.F) {
+	for _, s := range []string{"24h", "2d", " 7d ", "-1h", "99999999999d", "-5d", "+3d", "1h30m", "1.5d", "9223372036854775807d", "-9223372036854775808d", "-281474976710653d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var d durationFlag
+		if err := d.Set(s); err != nil {
+			if err.Error() != "give a duration such as 24h, 90m or 2d" {
+				t.Fatalf("Set(%q): %v", s, err)
+			}
+			return
+		}
+		got := time.Duration(d)
+		trimmed := strings.TrimSpace(s)
+		if days, ok := strings.CutSuffix(trimmed, "d"); ok {
+			n, ok := new(big.Int).SetString(days, 10)
+			if !ok {
+				t.Fatalf("Set(%q) accepted %q as a number of days", s, days)
+			}
+			n = bigClamp(n, -1000, 1000)
+			if want := time.Duration(n.Int64()) * 24 * time.Hour; got != want {
+				t.Fatalf("Set(%q) = %v, want %v", s, got, want)
+			}
+		} else if want, err := time.ParseDuration(trimmed); err != nil || got != want {
+			t.Fatalf("Set(%q) = %v, want %v (%v)", s, got, want, err)
+		}
+		var again durationFlag
+		if err := again.Set(d.String()); err != nil || again != d {
+			t.Fatalf("String() = %q reads back as %v, %v; want %v", d.String(), time.Duration(again), err, got)
+		}
+	})
+}
+
+func bigClamp(n *big.Int, lo, hi int64) *big.Int {
+	if n.Cmp(big.NewInt(lo)) < 0 {
+		return big.NewInt(lo)
+	}
+	if n.Cmp(big.NewInt(hi)) > 0 {
+		return big.NewInt(hi)
+	}
+	return n
+}
+
+// FuzzPrintable: what the commands print of text others typed (names,
+// reasons, user agents) sends no control or bidirectional-override
+// character to the terminal, and keeps one character for each typed.
+func FuzzPrintable(f *testing.F) {
+	for _, s := range []string{"Pat Example", "\x1b[2J\x1b[31mEve", "admin\u202egnp.exe", "tab\there", "\xff\xfe", "Zoë 李"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := printable(s)
+		if !utf8.ValidString(got) {
+			t.Fatalf("printable(%q) = %q is not UTF-8", s, got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+				t.Fatalf("printable(%q) = %q keeps %U", s, got, r)
+			}
+		}
+		if utf8.RuneCountInString(got) != utf8.RuneCountInString(s) {
+			t.Fatalf("printable(%q) = %q changes the number of characters", s, got)
+		}
+	})
 }

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/phone"
@@ -105,6 +107,10 @@ func cleanReason(reason string) (string, error) {
 	switch {
 	case reason == "":
 		return "", invalid("reason", "Give a reason: it is kept in the audit log.")
+	case !utf8.ValidString(reason) || strings.ContainsFunc(reason, unicode.IsControl):
+		// PostgreSQL refuses invalid UTF-8 and NUL; the others would reach
+		// the console and terminals as invisible characters.
+		return "", invalid("reason", "The reason contains characters that can't be used. Type it again.")
 	case len([]rune(reason)) > maxReason:
 		return "", invalid("reason", fmt.Sprintf("Keep the reason to at most %d characters.", maxReason))
 	}

@@ -294,7 +294,8 @@ func ParseDatabaseURL(s string) (Database, error) {
 	case strings.HasPrefix(s, "sqlite:"):
 		s = strings.TrimPrefix(s, "sqlite:")
 	case strings.Contains(s, "://"):
-		return Database{}, fmt.Errorf("%q: give a SQLite file path (or sqlite:PATH)", s)
+		// Not repeated: it may hold a password (FuzzLoad).
+		return Database{}, errors.New("only a SQLite file path (or sqlite:PATH) or a postgres:// URL can be used")
 	}
 	if s == "" {
 		return Database{}, errors.New("the SQLite path is empty")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -159,4 +160,82 @@ func TestSMSProviders(t *testing.T) {
 			t.Errorf("%v: %v", bad, err)
 		}
 	}
+}
+
+// FuzzLoad: whatever the PORTAL_* values, Load either reports problems
+// that repeat no secret (key, tokens, database password) or returns a
+// configuration within its rules.
+func FuzzLoad(f *testing.F) {
+	f.Add("https://portal.example.org", "mysql://root:Hunter2secret@db/portal", "twilio,webhook", "GB, ie", "20", "yes", strings.Repeat("ab", 32), "10.0.0.1, 192.168.0.0/16", "INFO", "25")
+	f.Add("http://localhost:8080/", "portal.db", "outbox", "", "0", "off", "", "", "debug", "")
+	f.Add("localhost", "postgres://portal:Hunter2secret@db:5432/portal?sslmode=verify-full", "carrier-pigeon", "GBR", "-1", "maybe", "abcd", "nonsense", "loud", "0")
+	f.Add("https://x", "postgres://u:Hunter2secret@h:port/db", "webhook", "g1", "99999999999999999999", "1", "Hunter2secretHunter2secretHunter2secret!!", "::1", "warn", "1001")
+	f.Add("https://x", "sqlite://", "outbox,outbox", ",,", "", "", "", "1.2.3.4/33", "error", "x")
+	const authToken, webhookSecret = "Tw1l10AuthTok3n", "Webh00kSecretWebh00kSecretWebh00k"
+	f.Fuzz(func(t *testing.T, baseURL, dbURL, providers, countries, limit, fallback, key, proxies, level, conns string) {
+		env := map[string]string{
+			"PORTAL_BASE_URL": baseURL, "PORTAL_DATABASE_URL": dbURL, "PORTAL_SMS_PROVIDER": providers,
+			"PORTAL_SMS_COUNTRIES": countries, "PORTAL_SMS_LIMIT_PER_IP_HOUR": limit, "PORTAL_EMAIL_FALLBACK": fallback,
+			"PORTAL_SECRET_KEY": key, "PORTAL_TRUSTED_PROXIES": proxies, "PORTAL_LOG_LEVEL": level, "PORTAL_DATABASE_MAX_CONNS": conns,
+			"PORTAL_TWILIO_ACCOUNT_SID": "AC1", "PORTAL_TWILIO_AUTH_TOKEN": authToken, "PORTAL_TWILIO_FROM": "+15005550006",
+			"PORTAL_SMS_WEBHOOK_URL": "https://sms.example.org/send", "PORTAL_SMS_WEBHOOK_SECRET": webhookSecret,
+		}
+		c, err := Load(func(k string) string { return env[k] })
+		if err != nil {
+			secrets := []string{authToken, webhookSecret}
+			if k := strings.TrimSpace(key); len(k) >= 8 {
+				secrets = append(secrets, k)
+			}
+			if u, perr := url.Parse(strings.TrimSpace(dbURL)); perr == nil && u.User != nil {
+				if pw, ok := u.User.Password(); ok && len(pw) >= 8 {
+					secrets = append(secrets, pw)
+				}
+			}
+			for _, s := range secrets {
+				// A secret that is also in a value that is not secret may
+				// be repeated with that value.
+				others := baseURL + providers + countries + limit + fallback + proxies + level + conns
+				if strings.Contains(err.Error(), s) && !strings.Contains(others, s) {
+					t.Fatalf("the error repeats the secret %q:\n%v", s, err)
+				}
+			}
+			return
+		}
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(c.BaseURL, "/") {
+			t.Fatalf("base URL %q", c.BaseURL)
+		}
+		if c.Database.Engine == "sqlite" && c.Database.Path == "" || c.Database.Engine == "postgres" && len(c.SecretKey) < 32 ||
+			c.Database.Engine != "sqlite" && c.Database.Engine != "postgres" || c.Database.MaxConns < 0 || c.Database.MaxConns > maxConns {
+			t.Fatalf("database %+v with a %d-byte key", c.Database, len(c.SecretKey))
+		}
+		if c.SecretKey != nil && len(c.SecretKey) < 32 {
+			t.Fatalf("a %d-byte key", len(c.SecretKey))
+		}
+		if len(c.SMSProviders) == 0 {
+			t.Fatal("no SMS provider")
+		}
+		for _, p := range c.SMSProviders {
+			if p != "outbox" && p != "twilio" && p != "webhook" {
+				t.Fatalf("SMS provider %q", p)
+			}
+		}
+		for _, r := range c.SMSCountries {
+			if len(r) != 2 || strings.Trim(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+				t.Fatalf("country %q", r)
+			}
+		}
+		if c.SMSPerIPHour < 0 {
+			t.Fatalf("limit %d", c.SMSPerIPHour)
+		}
+		for _, p := range c.TrustedProxies {
+			if !p.IsValid() || p != p.Masked() {
+				t.Fatalf("trusted proxy %v", p)
+			}
+		}
+		switch c.LogLevel {
+		case "debug", "info", "warn", "error":
+		default:
+			t.Fatalf("log level %q", c.LogLevel)
+		}
+	})
 }

@@ -41,6 +41,8 @@ func (a *NewAccount) ValidateIdentity() error {
 	switch {
 	case a.Name == "":
 		return &Error{Kind: KindInvalidInput, Field: "name", Message: "Enter a name."}
+	case !printableText(a.Name):
+		return &Error{Kind: KindInvalidInput, Field: "name", Message: "The name contains characters that can't be used. Type it again."}
 	case len(a.Name) > 200:
 		return &Error{Kind: KindInvalidInput, Field: "name", Message: "Use a name of at most 200 characters."}
 	case !validEmail(a.Email):

@@ -1,9 +1,11 @@
 package login
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -101,6 +103,41 @@ func FuzzNormalizeEmail(f *testing.F) {
 		n := NormalizeEmail(s)
 		if NormalizeEmail(n) != n {
 			t.Fatalf("NormalizeEmail is not idempotent on %q", s)
+		}
+	})
+}
+
+// FuzzValidateIdentity: a name and email accepted for a new account are
+// stored as text both databases keep and every page and terminal shows
+// as typed: valid UTF-8, no control characters, spaces tidied, a valid
+// normalised address.
+func FuzzValidateIdentity(f *testing.F) {
+	for _, s := range [][2]string{
+		{"Pat Example", " Pat@Example.ORG "},
+		{"  Zoë\t李  ", "zoe@example.org"},
+		{"E\xffve", "eve@example.org"},
+		{"Eve\x00", "eve@example.org"},
+		{"\x1b[31mEve", "eve@example.org"},
+		{strings.Repeat("n", 201), "a@b.c"},
+		{"Eve", "eve\x00@example.org"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, name, email string) {
+		a := NewAccount{Name: name, Email: email}
+		if err := a.ValidateIdentity(); err != nil {
+			var le *Error
+			if !errors.As(err, &le) || le.Message == "" || (le.Field != "name" && le.Field != "email") {
+				t.Fatalf("ValidateIdentity(%q, %q) = %v, not a plain-words problem with a field", name, email, err)
+			}
+			return
+		}
+		if !utf8.ValidString(a.Name) || strings.ContainsFunc(a.Name, unicode.IsControl) || a.Name == "" || len(a.Name) > 200 ||
+			a.Name != strings.Join(strings.Fields(a.Name), " ") {
+			t.Fatalf("name %q accepted as %q", name, a.Name)
+		}
+		if !validEmail(a.Email) || NormalizeEmail(a.Email) != a.Email || strings.ContainsFunc(a.Email, unicode.IsControl) {
+			t.Fatalf("email %q accepted as %q", email, a.Email)
 		}
 	})
 }

@@ -144,3 +144,43 @@ func TestNormalizedHashing(t *testing.T) {
 		t.Fatal("a 1,024-byte password did not verify")
 	}
 }
+
+// FuzzCheck: Check never panics, refuses only with one of its messages,
+// and what it accepts meets every rule it states; Normalize is idempotent.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{
+		"", "password1234", "Findaupair007", "violet tractor ocean pebble", "ｐａｓｓｗｏｒｄ１２３４",
+		"violet tractor \xff ocean", "cafe\u0301 tractor ocean", "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0",
+		"ﬀﬀﬀﬀﬀﬀ", strings.Repeat("é", 600), "4@$1|!0(<{[%+7389625",
+	} {
+		f.Add(s, "jane.doe@example.com")
+	}
+	messages := map[string]bool{msgTooShort: true, msgTooLong: true, msgUnreadable: true, msgCommon: true, msgGuessable: true}
+	f.Fuzz(func(t *testing.T, pw, userInput string) {
+		if len(pw) > 2*MaxBytes {
+			return // refused by length before any work; keeps the fuzzer on interesting sizes
+		}
+		n := Normalize(pw)
+		if Normalize(n) != n {
+			t.Fatalf("Normalize is not idempotent on %q", pw)
+		}
+		err := Check(pw, userInput)
+		if err != nil {
+			var perr *PolicyError
+			if !errors.As(err, &perr) || !messages[perr.Message] {
+				t.Fatalf("Check(%q) = %v, not one of the policy's messages", pw, err)
+			}
+			return
+		}
+		if !utf8.ValidString(pw) || len(pw) > MaxBytes || utf8.RuneCountInString(n) < MinLength {
+			t.Fatalf("Check accepted %q, which breaks a length or encoding rule", pw)
+		}
+		if isBreached(n) || isCommon(n) {
+			t.Fatalf("Check accepted the listed password %q", pw)
+		}
+		// Accepted in one spelling, accepted in every spelling of it.
+		if Check(n, userInput) != nil {
+			t.Fatalf("Check accepted %q but refused its normal form %q", pw, n)
+		}
+	})
+}

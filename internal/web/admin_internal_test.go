@@ -1,9 +1,14 @@
 package web
 
 import (
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/phone"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -43,6 +48,71 @@ func FuzzSafeNext(f *testing.F) {
 		}
 		if u.Path != "/admin" && !strings.HasPrefix(u.Path, "/admin/") {
 			t.Fatalf("safeNext(%q) = %q leaves the console", next, got)
+		}
+	})
+}
+
+// FuzzParseDay: a date the audit filter accepts is the start of a UTC day
+// and reads back as what was typed.
+func FuzzParseDay(f *testing.F) {
+	for _, s := range []string{"2026-01-31", " 2026-02-29 ", "2026-13-01", "0000-01-01", "9999-12-31", "2026-1-1", "+2026-01-01", "2026-01-31T00:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		day, ok := parseDay(v)
+		if !ok {
+			return
+		}
+		if day.Location() != time.UTC || !day.Equal(day.Truncate(24*time.Hour)) {
+			t.Fatalf("parseDay(%q) = %v, not the start of a UTC day", v, day)
+		}
+		if got := day.Format(time.DateOnly); got != strings.TrimSpace(v) {
+			t.Fatalf("parseDay(%q) = %s", v, got)
+		}
+	})
+}
+
+// FuzzReadAction: what an administrator's action form is accepted with is
+// within the rules: a duration from the list, 1 hour to 7 days; a phone
+// number in E.164 that normalises to itself; a reason with text in it.
+func FuzzReadAction(f *testing.F) {
+	for _, s := range [][3]string{
+		{"24h", "+447546123456", "Ticket 4711"},
+		{"1h0m0s", "07546 123456", "  "},
+		{"169h", "+44 7546 123456", "lost phone"},
+		{"-1h", "+1", "x"},
+		{"1d", "+447546123456\x00", "\u00a0"},
+	} {
+		for _, action := range []string{"disable-mfa", "update-phone", "unlock"} {
+			f.Add(action, s[0], s[1], s[2])
+		}
+	}
+	f.Fuzz(func(t *testing.T, action, duration, number, reason string) {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.PostForm = url.Values{"duration": {duration}, "phone": {number}, "reason": {reason}}
+		in, probs := readAction(action, r)
+		failed := map[string]bool{}
+		for _, p := range probs {
+			if p.Message == "" {
+				t.Fatalf("a problem without a message: %+v", p)
+			}
+			failed[p.Field] = true
+		}
+		if !failed[action+"-reason"] && (in.Reason == "" || in.Reason != strings.TrimSpace(in.Reason)) {
+			t.Fatalf("reason %q accepted as %q", reason, in.Reason)
+		}
+		switch action {
+		case "disable-mfa":
+			if !failed["duration"] && (in.Duration < admin.MinDisable || in.Duration > admin.MaxDisable || in.Label == "") {
+				t.Fatalf("duration %q accepted as %v (%q)", duration, in.Duration, in.Label)
+			}
+		case "update-phone":
+			if !failed["phone"] {
+				again, err := phone.Normalize(in.Phone)
+				if err != nil || again != in.Phone || !strings.HasPrefix(in.Phone, "+") || strings.Trim(in.Phone[1:], "0123456789") != "" {
+					t.Fatalf("phone %q accepted as %q", number, in.Phone)
+				}
+			}
 		}
 	})
 }

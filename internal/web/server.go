@@ -202,7 +202,7 @@ func (s *Server) Handler() http.Handler {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return s.observe(s.recoverPanics(securityHeaders(s.baseURL.Scheme == "https", limitBodies(csrf.Handler(mux)))))
+	return s.observe(s.recoverPanics(securityHeaders(s.baseURL.Scheme == "https", limitBodies(csrf.Handler(s.readableInput(mux))))))
 }
 
 type ctxKey int

@@ -101,11 +101,7 @@ func (s *Server) requireStage(w http.ResponseWriter, r *http.Request, stage stor
 // address is the connection's peer, or, when that peer is a trusted proxy,
 // the nearest untrusted address in X-Forwarded-For.
 func (s *Server) client(r *http.Request) login.Client {
-	ua := r.UserAgent()
-	if len(ua) > 256 {
-		ua = ua[:256]
-	}
-	return login.Client{IP: s.clientIP(r), UserAgent: ua}
+	return login.Client{IP: s.clientIP(r), UserAgent: userAgent(r)}
 }
 
 func (s *Server) clientIP(r *http.Request) string {

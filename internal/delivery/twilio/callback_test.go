@@ -267,3 +267,41 @@ func FuzzParseStatusCallback(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateSignature: the signature Twilio computes for a request
+// always validates, one made with another token or for another body never
+// does, and nothing panics on any URL, body or header.
+func FuzzValidateSignature(f *testing.F) {
+	f.Add(vectorToken, vectorURL, "Digits=1234&To=%2B18005551212", vectorSig)
+	f.Add("token", "https://portal.example.org:8443/twilio/status?x=1", "MessageSid=SM1&MessageStatus=sent&MessageStatus=sent", "")
+	f.Add("token", "http://[::1]:80/", "a=1&a=2&b", "AAAA")
+	f.Add("", "://", "%zz", "=")
+	f.Fuzz(func(t *testing.T, token, rawURL, body, sig string) {
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			form = url.Values{}
+		}
+		ok := twilio.ValidateSignature(token, rawURL, form, sig)
+		if ok && (token == "" || sig == "") {
+			t.Fatal("an empty token or signature validated")
+		}
+		if token == "" {
+			return
+		}
+		good := twiliotest.Signature(token, rawURL, form)
+		if !twilio.ValidateSignature(token, rawURL, form, good) {
+			t.Fatalf("Twilio's own signature for %q %q did not validate", rawURL, body)
+		}
+		if twilio.ValidateSignature(token+"x", rawURL, form, good) {
+			t.Fatal("a signature made with another token validated")
+		}
+		other := url.Values{}
+		for k, v := range form {
+			other[k] = v
+		}
+		other.Add("Forged", "1")
+		if twilio.ValidateSignature(token, rawURL, other, good) {
+			t.Fatal("a signature validated for a body with a parameter added")
+		}
+	})
+}
