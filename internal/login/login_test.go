@@ -407,6 +407,21 @@ func testConcurrentRightCodeLogsInOnce(t *testing.T, h *harness) {
 	if wins.Load() != 1 {
 		t.Fatalf("%d of 20 concurrent submissions of the right code logged in, want 1", wins.Load())
 	}
+	// The code itself was taken once, not only the session replaced once.
+	h.svc.Wait()
+	events, err := h.db.AuditForUser(h.ctx, sess.UserID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := 0
+	for _, ev := range events {
+		if ev.Event == "code.verify" && ev.Outcome == "success" {
+			used++
+		}
+	}
+	if used != 1 {
+		t.Fatalf("the audit log shows the code accepted %d times, want 1", used)
+	}
 }
 
 // TestConcurrentGuessesStayWithinTheTries: fifty codes sent at once for
