@@ -714,9 +714,8 @@ func testAdminAuditLogFilters(t *testing.T, e *adminEnv) {
 	}
 }
 
-func TestAdminPagesAreCalmAndStrict(t *testing.T) { adminOnEngines(t, testAdminPagesAreCalmAndStrict) }
-
-func testAdminPagesAreCalmAndStrict(t *testing.T, e *adminEnv) {
+func TestAdminPagesAreCalmAndStrict(t *testing.T) {
+	e := newAdminEnv(t)
 	c := e.adminBrowser()
 	if r := e.get(c, "/"); !strings.Contains(r.body, `<a href="/admin/users">Administration</a>`) {
 		t.Error("no Administration link in the header")

@@ -195,10 +195,7 @@ func (e *env) loginFull(c *http.Client, email, phone string) {
 }
 
 func TestLoginPageLabelsAndAutocomplete(t *testing.T) {
-	onEngines(t, testLoginPageLabelsAndAutocomplete)
-}
-
-func testLoginPageLabelsAndAutocomplete(t *testing.T, e *env) {
+	e := newEnv(t)
 	e.user("a@example.org", "")
 	r := e.get(e.browser(), "/login")
 	for _, want := range []string{
@@ -214,9 +211,8 @@ func testLoginPageLabelsAndAutocomplete(t *testing.T, e *env) {
 	}
 }
 
-func TestSecurityHeaders(t *testing.T) { onEngines(t, testSecurityHeaders) }
-
-func testSecurityHeaders(t *testing.T, e *env) {
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
 	e.user("a@example.org", "")
 	r := e.get(e.browser(), "/login")
 	want := map[string]string{
@@ -639,9 +635,8 @@ func testSetupPage(t *testing.T, e *env) {
 	}
 }
 
-func TestNotFoundIsAPage(t *testing.T) { onEngines(t, testNotFoundIsAPage) }
-
-func testNotFoundIsAPage(t *testing.T, e *env) {
+func TestNotFoundIsAPage(t *testing.T) {
+	e := newEnv(t)
 	r := e.get(e.browser(), "/no/such/page")
 	if r.status != http.StatusNotFound || !strings.Contains(r.body, "Page not found") {
 		t.Fatalf("%d %s", r.status, r.body)
