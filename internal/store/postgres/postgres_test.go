@@ -409,3 +409,13 @@ func TestConnectTimeoutDefault(t *testing.T) {
 		t.Fatalf("the URL's connect_timeout was not kept: %v, %v", cfg.ConnConfig.ConnectTimeout, err)
 	}
 }
+
+func FuzzListUsers(f *testing.F) {
+	d := pgtest.NewDatabase(f)
+	db, err := postgres.Open(f.Context(), d.NewSchema(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	storetest.FuzzListUsers(f, db)
+}

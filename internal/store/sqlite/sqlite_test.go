@@ -321,3 +321,12 @@ func TestAuditIsAppendOnly(t *testing.T) {
 		t.Fatalf("audit log after the attempts: %+v", events)
 	}
 }
+
+func FuzzListUsers(f *testing.F) {
+	db, err := sqlite.Open(f.Context(), filepath.Join(f.TempDir(), "portal.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	storetest.FuzzListUsers(f, db)
+}
