@@ -124,6 +124,7 @@ type benchResult struct {
 
 	Hashes      float64 // argon2id verifications per second, GOMAXPROCS at once
 	HashWorkers int
+	HashCPU     time.Duration // this process's CPU time per hash; 0 when unknown
 
 	Logins loginResult
 	Views  []viewResult // My Details, the bare lookup, hello world
@@ -177,7 +178,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	res.Seeded = time.Since(start)
 
 	fmt.Fprintf(progress, "bench: argon2id alone for %v…\n", o.HashDuration)
-	res.Hashes, res.HashWorkers = measureHashes(ctx, o.HashDuration, hash)
+	res.Hashes, res.HashWorkers, res.HashCPU = measureHashes(ctx, o.HashDuration, hash)
 
 	if o.Logins > 0 {
 		fmt.Fprintf(progress, "bench: %d MFA logins, %d at a time…\n", o.Logins, o.Concurrency)
@@ -279,8 +280,13 @@ func (r *benchResult) print(w io.Writer) {
 	p := password.DefaultParams
 	fmt.Fprintf(w, "  argon2id alone                          %8.1f hashes/s (m=%d KiB, t=%d, p=%d; %d goroutines)\n",
 		r.Hashes, p.Memory, p.Time, p.Threads, r.HashWorkers)
-	fmt.Fprintf(w, "  logins/s ÷ hashes/s                     %8.2f   (goal ≥ %.2f%s)\n\n",
+	fmt.Fprintf(w, "  logins/s ÷ hashes/s                     %8.2f   (goal ≥ %.2f%s)\n",
 		benchRatio(l.rate(), r.Hashes), goalLoginRatio, goalMet(benchRatio(l.rate(), r.Hashes) >= goalLoginRatio))
+	if l.CPU > 0 && r.HashCPU > 0 {
+		fmt.Fprintf(w, "  CPU per hash ÷ CPU per login            %8.2f   (%s ÷ %s of this process; steadier on a busy machine)\n",
+			benchRatio(float64(r.HashCPU), float64(l.CPU)), benchMillis(r.HashCPU), benchMillis(l.CPU))
+	}
+	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "  %-36s %9s %9s %9s\n", "step latency", "p50", "p95", "p99")
 	for i, name := range stepNames {
@@ -291,15 +297,19 @@ func (r *benchResult) print(w io.Writer) {
 
 	if len(r.Views) > 0 {
 		fmt.Fprintf(w, "Page views over HTTP, %d connections, %s each\n", r.Views[0].Connections, benchSeconds(r.Views[0].Elapsed))
-		fmt.Fprintf(w, "  %-36s %9s %9s %9s %9s %7s\n", "", "req/s", "p50", "p95", "p99", "errors")
+		fmt.Fprintf(w, "  %-36s %9s %9s %9s %9s %10s %7s\n", "", "req/s", "p50", "p95", "p99", "CPU/req", "errors")
 		for _, v := range r.Views {
-			fmt.Fprintf(w, "  %-36s %9.0f %9s %9s %9s %7s\n", v.Name, v.rate(), benchMillis(v.Lat.P50), benchMillis(v.Lat.P95), benchMillis(v.Lat.P99), withCommas(v.Errors))
+			fmt.Fprintf(w, "  %-36s %9.0f %9s %9s %9s %10s %7s\n", v.Name, v.rate(), benchMillis(v.Lat.P50), benchMillis(v.Lat.P95), benchMillis(v.Lat.P99), benchMicros(v.CPU), withCommas(v.Errors))
 		}
 		if len(r.Views) >= 2 {
 			my, bare := r.Views[0], r.Views[1]
 			q := benchRatio(my.rate(), bare.rate())
 			fmt.Fprintf(w, "  My Details ÷ bare lookup                 %8.2f   (goal ≥ %.2f%s; p99 %s, goal < %s%s)\n",
 				q, goalViewRatio, goalMet(q >= goalViewRatio), benchMillis(my.Lat.P99), benchMillis(goalViewP99), goalMet(my.Lat.P99 < goalViewP99))
+			if my.CPU > 0 && bare.CPU > 0 {
+				fmt.Fprintf(w, "  bare CPU/req ÷ My Details CPU/req        %8.2f   (this process only: not the PostgreSQL server's)\n",
+					benchRatio(float64(bare.CPU), float64(my.CPU)))
+			}
 		}
 		fmt.Fprintln(w)
 	}
@@ -342,6 +352,14 @@ func benchMillis(d time.Duration) string {
 		return fmt.Sprintf("%.1f ms", ms)
 	}
 	return fmt.Sprintf("%.2f ms", ms)
+}
+
+// benchMicros is a CPU time per request: "85 µs"; "n/a" when unknown.
+func benchMicros(d time.Duration) string {
+	if d <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
 }
 
 // withCommas is n with commas: 1,000,000.

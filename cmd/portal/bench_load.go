@@ -224,6 +224,7 @@ type loginResult struct {
 	Exhausted   bool     // stopped because every account had its codes
 	Elapsed     time.Duration
 	Steps       [nSteps]latencies // of completed logins
+	CPU         time.Duration     // this process's CPU time per completed login; 0 when unknown
 }
 
 func (l loginResult) rate() float64 {
@@ -279,6 +280,7 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 		started atomic.Int64
 		wg      sync.WaitGroup
 	)
+	cpu := processCPU()
 	deadline := time.Now().Add(dur)
 	start := time.Now()
 	for range conc {
@@ -327,6 +329,9 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	if used := processCPU() - cpu; cpu > 0 && res.Completed > 0 {
+		res.CPU = used / time.Duration(res.Completed)
+	}
 	for i := range steps {
 		res.Steps[i] = summarizeLatencies(steps[i])
 	}
@@ -463,6 +468,10 @@ type viewResult struct {
 	FirstError  string
 	Elapsed     time.Duration
 	Lat         latencies
+	// CPU is this process's CPU time per request: portal and load
+	// generator together, steadier than requests per second on a machine
+	// that is busy with other work too. 0 when unknown.
+	CPU time.Duration
 }
 
 func (v viewResult) rate() float64 {
@@ -549,6 +558,7 @@ func benchHammer(ctx context.Context, c *http.Client, conns int, dur time.Durati
 		samples []time.Duration
 		wg      sync.WaitGroup
 	)
+	cpu := processCPU()
 	start := time.Now()
 	deadline := start.Add(dur)
 	for conn := range conns {
@@ -579,6 +589,9 @@ func benchHammer(ctx context.Context, c *http.Client, conns int, dur time.Durati
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	if used := processCPU() - cpu; cpu > 0 && len(samples) > 0 {
+		res.CPU = used / time.Duration(len(samples))
+	}
 	res.Requests = len(samples)
 	res.Lat = summarizeLatencies(samples)
 	return res
@@ -627,12 +640,14 @@ func summarizeLatencies(d []time.Duration) latencies {
 // measureHashes verifies the seeded password against its hash on
 // GOMAXPROCS goroutines for dur: the argon2id work of one login each, with
 // the portal's parameters, and nothing else. It returns hashes per second
-// and the number of goroutines.
-func measureHashes(ctx context.Context, dur time.Duration, hash string) (float64, int) {
+// and the number of goroutines, and this process's CPU time per hash (0
+// when unknown).
+func measureHashes(ctx context.Context, dur time.Duration, hash string) (float64, int, time.Duration) {
 	h := &password.Hasher{Params: password.DefaultParams}
 	workers := runtime.GOMAXPROCS(0)
 	var n atomic.Int64
 	var wg sync.WaitGroup
+	cpu := processCPU()
 	start := time.Now()
 	deadline := start.Add(dur)
 	for range workers {
@@ -647,5 +662,10 @@ func measureHashes(ctx context.Context, dur time.Duration, hash string) (float64
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds(), workers
+	elapsed := time.Since(start)
+	var perHash time.Duration
+	if used := processCPU() - cpu; cpu > 0 && n.Load() > 0 {
+		perHash = used / time.Duration(n.Load())
+	}
+	return float64(n.Load()) / elapsed.Seconds(), workers, perHash
 }
