@@ -1,0 +1,85 @@
+package login_test
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Gaps found by the mutation check (.ci/mutants): protections that no test
+// failed without.
+
+// TestPasswordThrottleCountsEverySpelling: the account's counter of wrong
+// passwords is kept under the normalised email, so an attacker who varies
+// the case or the spaces around the address gets no extra tries: six wrong
+// passwords, each under another spelling, bring the backoff that six under
+// one spelling do.
+func TestPasswordThrottleCountsEverySpelling(t *testing.T) {
+	onEngines(t, testPasswordThrottleCountsEverySpelling)
+}
+
+func testPasswordThrottleCountsEverySpelling(t *testing.T, h *harness) {
+	h.user("pat@example.org", testPhone)
+	r := h.svc.Rules
+	spellings := []string{"Pat@Example.org", "PAT@EXAMPLE.ORG", " pat@example.org", "pat@example.org ", "pAt@example.org", "\tpat@EXAMPLE.org"}
+	if len(spellings) != r.PasswordFreeAccount+1 {
+		t.Fatalf("the test needs %d spellings, one more than the free failures", r.PasswordFreeAccount+1)
+	}
+	for i, email := range spellings {
+		if _, _, err := h.svc.Login(h.ctx, email, "not the password at all", client); kindOf(err) != login.KindInvalidCredentials {
+			t.Fatalf("wrong password %d as %q: %v", i+1, email, err)
+		}
+	}
+	th, err := h.db.Throttle(h.ctx, login.AccountThrottleKey("pat@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.Failures != len(spellings) {
+		t.Errorf("the account's counter holds %d failures after %d wrong passwords under different spellings", th.Failures, len(spellings))
+	}
+	if _, _, err := h.svc.Login(h.ctx, "PAT@example.ORG", testPassword, client); kindOf(err) != login.KindThrottled {
+		t.Fatalf("the right password, during the backoff, under yet another spelling: %v, want throttled", err)
+	}
+}
+
+// TestNoEnumerationOfInvitedAccounts: an account invited by an
+// administrator has no password until the person sets one. A login to it
+// gets the answer of a wrong password, after the same argon2id work
+// (measured in memory allocated, which unlike time does not depend on the
+// machine's load), so neither the answer nor its timing tells that the
+// address was invited.
+func TestNoEnumerationOfInvitedAccounts(t *testing.T) {
+	onEngines(t, testNoEnumerationOfInvitedAccounts)
+}
+
+func testNoEnumerationOfInvitedAccounts(t *testing.T, h *harness) {
+	const memKiB = 8 << 10 // far above what the rest of a login allocates
+	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: memKiB, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	h.user("active@example.org", testPhone)
+	invited := &store.User{Email: "invited@example.org", Name: "Invited Person", CreatedAt: h.clock()}
+	if err := h.db.CreateUser(h.ctx, invited); err != nil {
+		t.Fatal(err)
+	}
+	try := func(email string) (error, float64) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := h.svc.Login(h.ctx, email, "not the password at all", client)
+		runtime.ReadMemStats(&after)
+		return err, float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
+	}
+	errWrong, wrongMiB := try("active@example.org")
+	errInvited, invitedMiB := try("invited@example.org")
+	if kindOf(errInvited) != login.KindInvalidCredentials || errInvited.Error() != errWrong.Error() {
+		t.Fatalf("invited account and wrong password answer differently: %v vs %v", errInvited, errWrong)
+	}
+	hashMiB := float64(memKiB) / 1024
+	if wrongMiB < hashMiB {
+		t.Fatalf("a wrong password allocated %.1f MiB, less than its hash check (%.1f MiB): the measurement is broken", wrongMiB, hashMiB)
+	}
+	if invitedMiB < hashMiB {
+		t.Errorf("a login to an invited account allocated %.1f MiB, a wrong password %.1f MiB: no password hash was checked", invitedMiB, wrongMiB)
+	}
+}
