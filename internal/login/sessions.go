@@ -24,7 +24,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 		return nil, ErrNoSession
 	}
 	hash := HashToken(token)
-	ss, err := s.Store.SessionByHash(ctx, hash)
+	// The session and its account in one lookup: every page asks.
+	ss, u, err := s.Store.SessionWithUser(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoSession
 	}
@@ -37,13 +38,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 			return nil, fmt.Errorf("login: end expired session: %w", err)
 		}
 		return nil, ErrNoSession
-	}
-	u, err := s.Store.UserByID(ctx, ss.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoSession
-	}
-	if err != nil {
-		return nil, fmt.Errorf("login: read session user: %w", err)
 	}
 	if u.Deactivated {
 		if _, err := s.Store.DeleteUserSessions(ctx, u.ID, nil); err != nil {

@@ -331,6 +331,10 @@ type Sessions interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// SessionByHash returns ErrNotFound for unknown hashes.
 	SessionByHash(ctx context.Context, tokenHash []byte) (*Session, error)
+	// SessionWithUser returns the session and the account it belongs to,
+	// as SessionByHash and UserByID would, in one lookup: every page
+	// behind the login asks. ErrNotFound for unknown hashes.
+	SessionWithUser(ctx context.Context, tokenHash []byte) (*Session, *User, error)
 	// ReplaceSession deletes the session oldHash and inserts s, atomically;
 	// ErrNotFound (and no insert) if oldHash no longer exists, so that one
 	// session cannot be stepped up twice.

@@ -20,7 +20,7 @@ import (
 // must return an empty, migrated store and close it when t ends
 // (t.Cleanup).
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	groups := [][]test{usersTests, userImportTests, adminsTests, userListTests, sessionsTests, challengesTests,
+	groups := [][]test{usersTests, userImportTests, adminsTests, userListTests, sessionsTests, sessionUserTests, challengesTests,
 		throttlesTests, auditTests, auditListTests, settingsTests, tokensTests}
 	for _, tests := range groups {
 		for _, tt := range tests {
