@@ -66,41 +66,20 @@ func openSQLite(t *testing.T) store.Store {
 	return db
 }
 
-// spare holds migrated schemas whose tests have ended. Migrating a new
-// schema takes about twenty times as long as emptying one, and a test
-// package opens a hundred stores; a schema is handed to one test at a
-// time, so tests that run in parallel get schemas of their own.
-var spare struct {
-	sync.Mutex
-	urls []string
-}
-
 func openPostgres(t *testing.T) store.Store {
 	t.Helper()
-	d := pgtest.Shared(t)
-	spare.Lock()
-	var url string
-	if n := len(spare.urls); n > 0 {
-		url, spare.urls = spare.urls[n-1], spare.urls[:n-1]
-	}
-	spare.Unlock()
-	if url != "" {
-		d.Empty(t, url)
-	} else {
-		url = d.NewSchema(t)
-	}
+	// A schema of an ended test, emptied: migrating a new one takes about
+	// twenty times as long, and a test package opens a hundred stores.
+	url := pgtest.Shared(t).ReusedSchema(t)
 	g := &gauge{}
 	db, err := postgres.Open(context.Background(), url, func(c *pgxpool.Config) { c.ConnConfig.Tracer = g })
 	if err != nil {
 		t.Fatal(err)
 	}
 	gauges.Store(db, g)
-	t.Cleanup(func() {
+	t.Cleanup(func() { // before ReusedSchema takes the schema back
 		gauges.Delete(db)
 		db.Close() // #nosec G104 -- waits for every connection to come back; at the end of a test its error changes nothing
-		spare.Lock()
-		spare.urls = append(spare.urls, url)
-		spare.Unlock()
 	})
 	return db
 }

@@ -11,9 +11,9 @@ import (
 )
 
 func TestMessagesConformance(t *testing.T) {
-	d := pgtest.NewDatabase(t)
+	d := pgtest.Shared(t)
 	storetest.RunMessages(t, func(t *testing.T) storetest.MessageStore {
-		return open(t, d.NewSchema(t))
+		return open(t, d.ReusedSchema(t))
 	})
 }
 

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,12 +34,17 @@ func open(t *testing.T, url string, opts ...postgres.Option) *postgres.DB {
 	return db
 }
 
-// TestConformance runs the suite, each of its tests on a fresh schema of
-// one fresh database.
+// TestMain drops the database that the conformance suites share.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestConformance runs the suite, each of its tests on a schema of its own
+// in the package's shared database: a new one, or one whose test has ended,
+// emptied (migrating a new schema for each of a hundred tests would take a
+// minute).
 func TestConformance(t *testing.T) {
-	d := pgtest.NewDatabase(t)
+	d := pgtest.Shared(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, d.NewSchema(t))
+		return open(t, d.ReusedSchema(t))
 	})
 }
 

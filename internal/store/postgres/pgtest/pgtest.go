@@ -45,6 +45,9 @@ type Database struct {
 	URL   string // of the database itself
 	admin *pgxpool.Pool
 	n     atomic.Int64
+
+	mu    sync.Mutex
+	spare []string // schemas of tests that have ended, for ReusedSchema
 }
 
 // NewDatabase creates a database named portal_test_<random> and drops it
@@ -162,9 +165,9 @@ func Main(m *testing.M) int {
 // Shared returns the database that all tests of the package share, made by
 // the first one that asks: a database costs a few hundred milliseconds,
 // too much for each of a hundred tests. Each test still gets tables of its
-// own, from NewSchema (or a schema that Empty made as good as new). The
-// package's TestMain must call Main, which drops the database at the end.
-// Without a server, t is skipped or fails as with NewDatabase.
+// own, from NewSchema or ReusedSchema. The package's TestMain must call
+// Main, which drops the database at the end. Without a server, t is
+// skipped or fails as with NewDatabase.
 func Shared(t testing.TB) *Database {
 	t.Helper()
 	shared.Lock()
@@ -245,13 +248,41 @@ func (d *Database) Empty(t testing.TB, schemaURL string) {
 	if err != nil {
 		t.Fatalf("pgtest.Empty %s: %v", schema, err)
 	}
+	// A lock timeout: a connection left open by the previous test would
+	// otherwise hold the DELETEs until the test binary times out.
 	err = pgx.BeginFunc(ctx, d.admin, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica;\n"+strings.Join(stmts, ";\n"))
+		_, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica;\nSET LOCAL lock_timeout = '10s';\n"+strings.Join(stmts, ";\n"))
 		return err
 	})
 	if err != nil {
-		t.Fatalf("pgtest.Empty %s: %v", schema, err)
+		t.Fatalf("pgtest.Empty %s (still in use by the test before?): %v", schema, err)
 	}
+}
+
+// ReusedSchema is NewSchema made quick for a suite of many short tests:
+// it hands out the schema of a test that has ended, emptied by Empty and
+// so still migrated, or a new schema when none is free, and takes it back
+// when t ends. Whatever connects to it must be closed by then: close it in
+// a t.Cleanup registered after this call (cleanups run last first).
+func (d *Database) ReusedSchema(t testing.TB) string {
+	t.Helper()
+	d.mu.Lock()
+	var schemaURL string
+	if n := len(d.spare); n > 0 {
+		schemaURL, d.spare = d.spare[n-1], d.spare[:n-1]
+	}
+	d.mu.Unlock()
+	if schemaURL == "" {
+		schemaURL = d.NewSchema(t)
+	} else {
+		d.Empty(t, schemaURL)
+	}
+	t.Cleanup(func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.spare = append(d.spare, schemaURL)
+	})
+	return schemaURL
 }
 
 // Exec runs a statement on the database as the server URL's user.
