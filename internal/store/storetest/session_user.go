@@ -15,7 +15,7 @@ var sessionUserTests = []test{
 func testSessionWithUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	createUser(t, s, "other@example.org") // ids of sessions and users differ
-	u := &store.User{
+	u := &store.User{                     // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
 		Email:            "ann@example.org",
 		Name:             "Ann Example",
 		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
