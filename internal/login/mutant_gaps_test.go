@@ -63,15 +63,15 @@ func testNoEnumerationOfInvitedAccounts(t *testing.T, h *harness) {
 	if err := h.db.CreateUser(h.ctx, invited); err != nil {
 		t.Fatal(err)
 	}
-	try := func(email string) (error, float64) {
+	try := func(email string) (float64, error) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		_, _, err := h.svc.Login(h.ctx, email, "not the password at all", client)
 		runtime.ReadMemStats(&after)
-		return err, float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
+		return float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20), err
 	}
-	errWrong, wrongMiB := try("active@example.org")
-	errInvited, invitedMiB := try("invited@example.org")
+	wrongMiB, errWrong := try("active@example.org")
+	invitedMiB, errInvited := try("invited@example.org")
 	if kindOf(errInvited) != login.KindInvalidCredentials || errInvited.Error() != errWrong.Error() {
 		t.Fatalf("invited account and wrong password answer differently: %v vs %v", errInvited, errWrong)
 	}
