@@ -22,6 +22,10 @@ const (
 	// resetRequestsPerHour bounds reset emails to one address, so the
 	// form cannot be used to flood a mailbox.
 	resetRequestsPerHour = 3
+
+	// resetWorkDelay is how long after its answer "Forgot your password?"
+	// starts looking for the account; see PreparePasswordReset.
+	resetWorkDelay = 20 * time.Millisecond
 )
 
 // RequestPasswordReset is "Forgot your password?": if email names an active
@@ -41,6 +45,12 @@ func (s *Service) PreparePasswordReset(email string, c Client) (start func()) {
 	begin := make(chan struct{})
 	s.background(func(ctx context.Context) {
 		<-begin
+		// A moment more: on a busy machine the work, begun the instant
+		// the answer leaves, still slows the client's reading of it by a
+		// tenth of a millisecond, a difference that shows at the median
+		// (BenchmarkEnumerationTiming in cmd/portal: 0.52 ms for an
+		// account against 0.41 ms for nobody without this pause).
+		time.Sleep(resetWorkDelay)
 		s.passwordReset(ctx, email, c)
 	})
 	return sync.OnceFunc(func() { close(begin) })
