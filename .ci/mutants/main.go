@@ -240,17 +240,12 @@ func mutate(ctx context.Context, tree string, m Mutant, o options) (r result) {
 	}()
 	for _, e := range m.edits() {
 		path := filepath.Join(tree, e.File)
-		b, ok := originals[e.File]
-		if !ok {
-			var err error
-			if b, err = os.ReadFile(path); err != nil {
-				return result{m: m, status: "error", by: err.Error()}
-			}
-			originals[e.File] = b
-		}
-		cur, err := os.ReadFile(path)
+		cur, err := os.ReadFile(path) // with the edits before this one
 		if err != nil {
 			return result{m: m, status: "error", by: err.Error()}
+		}
+		if _, ok := originals[e.File]; !ok {
+			originals[e.File] = cur
 		}
 		if n := bytes.Count(cur, []byte(e.Find)); n != 1 {
 			return result{m: m, status: "stale", by: fmt.Sprintf("%s: the code occurs %d times, want once", e.File, n)}
