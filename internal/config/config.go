@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -158,6 +159,15 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("PORTAL_BASE_URL=%q: give the public address with scheme and host and no path, e.g. https://portal.example.org", c.BaseURL)
 	}
 
+	if err := checkListenAddr(c.Addr); err != nil {
+		bad("PORTAL_ADDR=%q: %v", c.Addr, err)
+	}
+	if c.MetricsAddr != "" {
+		if err := checkListenAddr(c.MetricsAddr); err != nil {
+			bad("PORTAL_METRICS_ADDR=%q: %v", c.MetricsAddr, err)
+		}
+	}
+
 	db, err := ParseDatabaseURL(get("PORTAL_DATABASE_URL", "portal.db"))
 	if err != nil {
 		bad("PORTAL_DATABASE_URL: %v", err)
@@ -238,7 +248,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		if c.SecretKey, err = ParseKey(k); err != nil {
 			bad("PORTAL_SECRET_KEY: %v", err)
 		}
-	} else if c.Database.Engine != "sqlite" {
+	} else if c.Database.Engine == "postgres" {
 		bad("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it (generate one with: openssl rand -hex 32)")
 	}
 
@@ -338,4 +348,17 @@ func parseBool(s string) (bool, error) {
 		return false, fmt.Errorf("%q: use true or false", s)
 	}
 	return b, nil
+}
+
+// checkListenAddr says what is wrong with a listen address, in words an
+// operator can act on, before the server tries it.
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("give a host and port, e.g. 127.0.0.1:8080, or :8080 for every address")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("the port %q is not a number from 1 to 65535", port)
+	}
+	return nil
 }

@@ -239,3 +239,34 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestListenAddresses(t *testing.T) {
+	for _, tt := range []struct {
+		name, value, want string // want: "" accepted, else in the message
+	}{
+		{"PORTAL_ADDR", "127.0.0.1:8080", ""},
+		{"PORTAL_ADDR", ":8080", ""},
+		{"PORTAL_ADDR", "[::1]:8080", ""},
+		{"PORTAL_ADDR", "portal.internal:443", ""},
+		{"PORTAL_ADDR", "nonsense", "give a host and port, e.g. 127.0.0.1:8080"},
+		{"PORTAL_ADDR", "127.0.0.1:99999", `the port "99999" is not a number from 1 to 65535`},
+		{"PORTAL_ADDR", "127.0.0.1:http", `the port "http" is not a number`},
+		{"PORTAL_METRICS_ADDR", "127.0.0.1:9090", ""},
+		{"PORTAL_METRICS_ADDR", "9090", "give a host and port"},
+	} {
+		_, err := Load(env(tt.name, tt.value))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s=%q refused: %v", tt.name, tt.value, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.name) || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s=%q: %v, want a message naming it and saying %q", tt.name, tt.value, err, tt.want)
+		}
+	}
+}
+
+func TestOtherDatabaseIsNotAskedForAKey(t *testing.T) {
+	_, err := Load(env("PORTAL_DATABASE_URL", "mysql://root@localhost/portal"))
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_DATABASE_URL") || strings.Contains(err.Error(), "PORTAL_SECRET_KEY") {
+		t.Fatalf("mysql URL: %v, want only the database URL named", err)
+	}
+}
