@@ -520,16 +520,16 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 	bareBase := "http://" + l.Addr().String()
 
 	targets := []struct {
-		name, phase string
-		url         func(conn int) (string, []*http.Cookie)
+		name, short, phase string
+		url                func(conn int) (string, []*http.Cookie)
 	}{
-		{"My Details      GET /my-details", "my-details", func(conn int) (string, []*http.Cookie) {
+		{"My Details      GET /my-details", "My Details", "my-details", func(conn int) (string, []*http.Cookie) {
 			return p.base + "/my-details", sessions[conn%len(sessions)].cookies
 		}},
-		{"bare handler, one lookup by id", "bare-lookup", func(conn int) (string, []*http.Cookie) {
+		{"bare handler, one lookup by id", "bare lookup", "bare-lookup", func(conn int) (string, []*http.Cookie) {
 			return bareBase + "/user/" + strconv.FormatInt(ids[conn%len(ids)], 10), nil
 		}},
-		{"bare handler, hello world", "hello", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
+		{"bare handler, hello world", "hello world", "hello", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
 	}
 	c := &http.Client{Transport: p.transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -548,12 +548,19 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 	}
 	// Saturated, each connection waits its turn: with 64 of them the mean
 	// latency is 64 ÷ the rate, whatever the portal does. Latency under a
-	// load it keeps up with is measured at half the rate it reached.
+	// load it keeps up with is measured at half the rate My Details
+	// reached, for the bare lookup too, at the same rate: on a small
+	// machine the load generator's own bursts show in both.
 	if half := out[0].rate() / 2; half > 0 {
-		v := benchHammer(ctx, c, conns, dur, half, targets[0].url)
-		v.Name = "My Details at half that rate"
-		v.CPU = 0 // mostly waiting for the appointed times: not comparable
-		out = append(out, v)
+		for _, t := range targets[:2] {
+			v := benchHammer(ctx, c, conns, dur, half, t.url)
+			v.Name = fmt.Sprintf("%s at %.0f/s", t.short, half)
+			v.CPU = 0 // partly waiting for the appointed times: not comparable
+			out = append(out, v)
+			if ctx.Err() != nil {
+				break
+			}
+		}
 	}
 	return out, ctx.Err()
 }

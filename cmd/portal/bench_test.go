@@ -80,8 +80,8 @@ func testBench(t *testing.T, databaseURL string) {
 			t.Errorf("step %q: %+v; want a latency from each of the %d logins", stepNames[i], s, l.Completed)
 		}
 	}
-	if len(res.Views) != 4 {
-		t.Fatalf("%d page-view measurements, want 4 (My Details, bare lookup, hello world, My Details at half the rate)", len(res.Views))
+	if len(res.Views) != 5 {
+		t.Fatalf("%d page-view measurements, want 5 (My Details, bare lookup, hello world, and the first two at half the rate of My Details)", len(res.Views))
 	}
 	for _, v := range res.Views {
 		if v.Requests == 0 || v.Errors != 0 || v.Lat.P50 <= 0 || v.rate() <= 0 {
@@ -96,7 +96,7 @@ func testBench(t *testing.T, databaseURL string) {
 	}
 	for _, want := range []string{"logins/s", "hashes/s", "logins/s ÷ hashes/s", "whole login",
 		"My Details", "bare handler, one lookup by id", "hello world", "My Details ÷ bare lookup",
-		"My Details p99 at half that rate", "Peak RSS"} {
+		"My Details p99 at half its rate", "Peak RSS"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
