@@ -39,7 +39,7 @@ type benchOptions struct {
 
 const benchUsage = `usage: portal bench [--users N] [--logins N | --duration D] [--concurrency C]
                    [--connections N] [--views-duration D] [--hash-duration D]
-                   [--database-url PATH|postgres://…]`
+                   [--database-url PATH|postgres://…] [--cpuprofile PREFIX]`
 
 func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	o := benchOptions{}
@@ -55,7 +55,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "logins under way at once (the portal hashes one password per CPU at a time and answers 429 after 2 s of waiting)")
 	fs.IntVar(&o.Connections, "connections", 64, "connections for the page views")
 	fs.DurationVar(&o.ViewsDuration, "views-duration", 10*time.Second, "how long each page-view measurement runs")
-	fs.DurationVar(&o.HashDuration, "hash-duration", 5*time.Second, "how long to measure argon2id alone")
+	fs.DurationVar(&o.HashDuration, "hash-duration", 5*time.Second, "how long to measure argon2id alone, once before the logins and once after")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "a SQLite file that does not exist yet, or a PostgreSQL database (the bench works in a fresh schema and drops it); default: a temporary SQLite file")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each measured phase to `PREFIX`-logins.pprof, -my-details.pprof, -bare-lookup.pprof and -hello.pprof (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
