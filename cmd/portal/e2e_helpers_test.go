@@ -476,6 +476,14 @@ func (b *tab) open(path string) {
 // there.
 func (b *tab) fill(label, value string) {
 	b.t.Helper()
+	if label == "Code" {
+		// While a text is on its way the code screen asks for its
+		// status and shows itself again once it has gone out, unless
+		// something is typed already. A test reads the code the moment
+		// the text leaves, so it could type into the page just as that
+		// reload replaces it; a person takes longer. Wait for it.
+		b.run("wait for the delivery status to settle", chromedp.WaitNotPresent(chromedp.CSS("[data-delivery-poll]")))
+	}
 	b.fillField(label, field(label), value)
 }
 
