@@ -17,13 +17,18 @@ const userColumns = `id, email, name, password_hash, admin, phone, mfa, mfa_disa
 
 func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 	var u store.User
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Admin, &u.Phone, &u.MFA,
-		scanTime(&u.MFADisabledUntil), &u.CodeFailures, scanTime(&u.CodeLockedUntil),
-		&u.Deactivated, scanTime(&u.CreatedAt), scanTime(&u.LastLoginAt))
-	if err != nil {
+	if err := row.Scan(userFields(&u)...); err != nil {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// userFields are the scan destinations of userColumns in u, for queries
+// that read an account beside something else.
+func userFields(u *store.User) []any {
+	return []any{&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Admin, &u.Phone, &u.MFA,
+		scanTime(&u.MFADisabledUntil), &u.CodeFailures, scanTime(&u.CodeLockedUntil),
+		&u.Deactivated, scanTime(&u.CreatedAt), scanTime(&u.LastLoginAt)}
 }
 
 // insertUser inserts u and sets u.ID.
