@@ -137,14 +137,7 @@ func seedAccounts(t *testing.T, bin string, env []string, n int, phone func(i in
 	runPortal(t, bin, env, e2ePassword+"\n", "user", "create", "--email", emails[0], "--name", "Pat Zero")
 
 	ctx := context.Background()
-	cfg, err := loadConfig(envLookup(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openPortalDB(t, env)
 	defer db.Close()
 	first, err := db.UserByEmail(ctx, emails[0])
 	if err != nil {
@@ -184,4 +177,19 @@ func envLookup(env []string) func(string) string {
 		}
 	}
 	return func(k string) string { return m[k] }
+}
+
+// openPortalDB opens the database a `portal serve` started with env uses,
+// as the portal itself would.
+func openPortalDB(t *testing.T, env []string) database {
+	t.Helper()
+	cfg, err := loadConfig(envLookup(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

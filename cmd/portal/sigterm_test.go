@@ -317,14 +317,7 @@ func terminateDuringLogins(t *testing.T, bin, dbURL string, checkDB func(*testin
 func checkLoginsRecorded(t *testing.T, env []string, records []*loginRecord) int {
 	t.Helper()
 	ctx := t.Context()
-	cfg, err := loadConfig(envLookup(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openPortalDB(t, env)
 	defer db.Close()
 	n := 0
 	for _, r := range records {
