@@ -21,20 +21,7 @@ var userImportTests = []test{
 func testImportUsers(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	users := []*store.User{
-		{ // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
-			Email:            "ann@example.org",
-			Name:             "Ann Example",
-			PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
-			Admin:            true,
-			Phone:            "+15555550100",
-			MFA:              store.MFARequired,
-			MFADisabledUntil: t0.Add(time.Hour),
-			CodeFailures:     2,
-			CodeLockedUntil:  t0.Add(10 * time.Minute),
-			Deactivated:      true,
-			CreatedAt:        t0,
-			LastLoginAt:      t0.Add(-time.Hour),
-		},
+		everyFieldUser(),
 		{Email: "bob@example.org", CreatedAt: t0}, // zero values stay zero
 		{Email: "cy@example.org", Name: "Cy", Phone: "+15555550101", MFA: store.MFAExempt, CreatedAt: t0.Add(time.Second)},
 	}

@@ -34,20 +34,7 @@ var usersTests = []test{
 
 func testCreateUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	u := &store.User{ // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
-		Email:            "ann@example.org",
-		Name:             "Ann Example",
-		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
-		Admin:            true,
-		Phone:            "+15555550100",
-		MFA:              store.MFARequired,
-		MFADisabledUntil: t0.Add(time.Hour),
-		CodeFailures:     2,
-		CodeLockedUntil:  t0.Add(10 * time.Minute),
-		Deactivated:      true,
-		CreatedAt:        t0,
-		LastLoginAt:      t0.Add(-time.Hour),
-	}
+	u := everyFieldUser()
 	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
 	if u.ID == 0 {
 		t.Fatal("CreateUser did not set ID")
@@ -424,4 +411,23 @@ func testTimesRoundTrip(t *testing.T, s store.Store) {
 
 func testPing(t *testing.T, s store.Store) {
 	mustNot(t, s.Ping(t.Context()), "Ping")
+}
+
+// everyFieldUser is an account with every field set to something other
+// than its zero value, to show each one is stored and read back.
+func everyFieldUser() *store.User {
+	return &store.User{ // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
+		Email:            "ann@example.org",
+		Name:             "Ann Example",
+		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+		Admin:            true,
+		Phone:            "+15555550100",
+		MFA:              store.MFARequired,
+		MFADisabledUntil: t0.Add(time.Hour),
+		CodeFailures:     2,
+		CodeLockedUntil:  t0.Add(10 * time.Minute),
+		Deactivated:      true,
+		CreatedAt:        t0,
+		LastLoginAt:      t0.Add(-time.Hour),
+	}
 }
