@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -43,7 +42,7 @@ func seed(b *testing.B, db *DB, table string, rows int, insert string, args func
 	b.Helper()
 	ctx := b.Context()
 	start := time.Now()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		indexes, err := tableIndexes(ctx, tx, table)
 		if err != nil {
 			return err
@@ -78,7 +77,7 @@ func seed(b *testing.B, db *DB, table string, rows int, insert string, args func
 
 // tableIndexes returns the CREATE INDEX statements of table's indexes, by
 // name, leaving out those that come with a constraint.
-func tableIndexes(ctx context.Context, tx *sql.Tx, table string) (map[string]string, error) {
+func tableIndexes(ctx context.Context, tx *poolTx, table string) (map[string]string, error) {
 	rows, err := tx.QueryContext(ctx,
 		`SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
 		table)

@@ -14,14 +14,14 @@ import (
 // same user, attempt and purpose, carries their highest failure count over
 // to c and inserts c, setting c.ID and c.Failures.
 func (db *DB) IssueChallenge(ctx context.Context, c *store.Challenge) error {
-	if err := db.inTx(ctx, func(tx *sql.Tx) error { return issueChallenge(ctx, tx, c) }); err != nil {
+	if err := db.inTx(ctx, func(tx *poolTx) error { return issueChallenge(ctx, tx, c) }); err != nil {
 		return fmt.Errorf("sqlite: issue challenge: %w", err)
 	}
 	return nil
 }
 
 // issueChallenge is IssueChallenge inside the transaction tx.
-func issueChallenge(ctx context.Context, tx *sql.Tx, c *store.Challenge) error {
+func issueChallenge(ctx context.Context, tx *poolTx, c *store.Challenge) error {
 	var failures int
 	err := tx.QueryRowContext(ctx, `
 		SELECT COALESCE(MAX(failures), 0) FROM challenges

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"iter"
 
@@ -15,7 +14,7 @@ import (
 // if an email is used already.
 func (db *DB) ImportUsers(ctx context.Context, users iter.Seq[*store.User]) (int, error) {
 	n := 0
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		stmt, err := tx.PrepareContext(ctx, `
 			INSERT INTO users (email, name, password_hash, admin, phone, mfa, mfa_disabled_until,
 				code_failures, code_locked_until, deactivated, created_at, last_login_at)

@@ -37,7 +37,7 @@ func nullID(id int64) any {
 }
 
 // enqueue stores m, queued, inside the transaction tx.
-func enqueue(ctx context.Context, tx *sql.Tx, m *store.Message) error {
+func enqueue(ctx context.Context, tx *poolTx, m *store.Message) error {
 	m.Status = store.MessageQueued
 	if m.UpdatedAt.IsZero() {
 		m.UpdatedAt = m.CreatedAt
@@ -59,7 +59,7 @@ func enqueue(ctx context.Context, tx *sql.Tx, m *store.Message) error {
 // IssueChallengeWithMessage issues c and queues m, carrying its code, in
 // one transaction.
 func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message, budgets ...store.Budget) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		// The write transaction holds SQLite's single write lock, so no
 		// other issue can slip in between these counts and the insert.
 		for _, b := range budgets {
@@ -89,7 +89,7 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge,
 
 // EnqueueMessage queues m.
 func (db *DB) EnqueueMessage(ctx context.Context, m *store.Message) error {
-	if err := db.inTx(ctx, func(tx *sql.Tx) error { return enqueue(ctx, tx, m) }); err != nil {
+	if err := db.inTx(ctx, func(tx *poolTx) error { return enqueue(ctx, tx, m) }); err != nil {
 		return fmt.Errorf("sqlite: enqueue message: %w", err)
 	}
 	return nil
@@ -103,7 +103,7 @@ func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 		return nil, nil
 	}
 	var out []store.Message
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		rows, err := tx.QueryContext(ctx, `
 			SELECT id FROM (
 				SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= $1
@@ -216,7 +216,7 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 		return nil, fmt.Errorf("sqlite: record receipt: %w", store.ErrNotFound)
 	}
 	var m *store.Message
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		var err error
 		m, err = scanMessage(tx.QueryRowContext(ctx, `
 			UPDATE messages SET status = $3, last_error = CASE WHEN $4 = '' THEN last_error ELSE $4 END,

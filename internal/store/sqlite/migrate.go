@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -82,7 +81,7 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 
 	for _, m := range ms {
 		var ran bool
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := db.inTx(ctx, func(tx *poolTx) error {
 			var done bool
 			err := tx.QueryRowContext(ctx,
 				`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
@@ -90,7 +89,7 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 			if err != nil || done {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, m.sql); err != nil { // a script run once: not kept as a statement
 				return err
 			}
 			_, err = tx.ExecContext(ctx,

@@ -8,11 +8,11 @@ import (
 )
 
 // SessionWithUser returns the session and its account in one query, on a
-// statement prepared once (readRow); store.ErrNotFound for unknown hashes.
+// statement prepared once (see pool); store.ErrNotFound for unknown hashes.
 func (db *DB) SessionWithUser(ctx context.Context, tokenHash []byte) (*store.Session, *store.User, error) {
 	var s store.Session
 	var u store.User
-	err := db.readRow(ctx, `
+	err := db.read.QueryRowContext(ctx, `
 		SELECT s.token_hash, s.user_id, s.stage, s.attempt_id, s.pending_phone,
 			s.created_at, s.last_seen_at, s.authenticated_at, s.ip, s.user_agent, s.mfa, u.*
 		FROM sessions s JOIN (SELECT `+userColumns+` FROM users) u ON u.id = s.user_id

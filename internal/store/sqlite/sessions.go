@@ -30,7 +30,7 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 // SessionByHash returns the session; store.ErrNotFound for unknown hashes.
 func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Session, error) {
 	var s store.Session
-	err := db.readRow(ctx, `
+	err := db.read.QueryRowContext(ctx, `
 		SELECT token_hash, user_id, stage, attempt_id, pending_phone,
 			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa
 		FROM sessions WHERE token_hash = $1`,
@@ -46,7 +46,7 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 // ReplaceSession deletes the session oldHash and inserts s in one
 // transaction; store.ErrNotFound, inserting nothing, if oldHash is gone.
 func (db *DB) ReplaceSession(ctx context.Context, oldHash []byte, s *store.Session) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, oldHash)
 		if err != nil {
 			return err

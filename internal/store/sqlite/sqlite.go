@@ -21,7 +21,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -47,9 +46,8 @@ const (
 
 // DB is a portal store in one SQLite file.
 type DB struct {
-	write *sql.DB  // one connection: every change goes through it
-	read  *sql.DB  // read-only connections for lookups
-	stmts sync.Map // query → *sql.Stmt on read, for the lookups of every page (readRow)
+	write *pool // one connection: every change goes through it
+	read  *pool // read-only connections for lookups
 }
 
 // Open opens the SQLite database at path, creating the file if needed, and
@@ -78,7 +76,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	db := &DB{write: write, read: read}
+	db := &DB{write: &pool{DB: write}, read: &pool{DB: read}}
 	// The write connection comes first: it creates the file and switches it
 	// to WAL, which the read-only connections cannot do.
 	if err := connectWriter(ctx, write); err != nil {
@@ -119,11 +117,11 @@ func (db *DB) Close() error {
 
 // ReadOnly returns the pool of read-only connections, for a tool that
 // reads the tables themselves: `portal migrate-to` copies them.
-func (db *DB) ReadOnly() *sql.DB { return db.read }
+func (db *DB) ReadOnly() *sql.DB { return db.read.DB }
 
 // Pools returns the write connection and the read-only pool, for their
 // statistics (connections in use, waits for one) on the metrics page.
-func (db *DB) Pools() (write, read *sql.DB) { return db.write, db.read }
+func (db *DB) Pools() (write, read *sql.DB) { return db.write.DB, db.read.DB }
 
 // Ping reports whether the database answers, on both pools.
 func (db *DB) Ping(ctx context.Context) error {
@@ -140,7 +138,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, see writeParams)
 // and commits it if fn returns nil. fn must use only tx: the write pool has
 // a single connection, which tx holds.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(tx *poolTx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

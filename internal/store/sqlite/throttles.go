@@ -32,7 +32,7 @@ func (db *DB) Throttle(ctx context.Context, key string) (store.Throttle, error) 
 // otherwise LockedUntil is left as it was. lock must not use the store.
 func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
 	var t store.Throttle
-	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+	err := db.inTx(ctx, func(tx *poolTx) (err error) {
 		t, err = addThrottleFailure(ctx, tx, key, at, windowStart, lock)
 		return err
 	})
@@ -43,7 +43,7 @@ func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStar
 }
 
 // addThrottleFailure is the body of AddThrottleFailure, in tx.
-func addThrottleFailure(ctx context.Context, tx *sql.Tx, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
+func addThrottleFailure(ctx context.Context, tx *poolTx, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
 	t := store.Throttle{Key: key}
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO throttles (key, failures, window_start) VALUES ($1, 1, $2)
@@ -71,7 +71,7 @@ func addThrottleFailure(ctx context.Context, tx *sql.Tx, key string, at, windowS
 func (db *DB) AddThrottleFailureUnlessLocked(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, bool, error) {
 	t := store.Throttle{Key: key}
 	ok := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		err := tx.QueryRowContext(ctx,
 			`SELECT failures, window_start, locked_until FROM throttles WHERE key = $1`, key,
 		).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))

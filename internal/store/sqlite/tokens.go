@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -25,7 +24,7 @@ func scanToken(row interface{ Scan(...any) error }) (*store.Token, error) {
 // CreateToken stores t after deleting the user's unused tokens of the same
 // purpose, in one transaction; store.ErrNotFound if there is no such user.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		_, err := tx.ExecContext(ctx,
 			`DELETE FROM tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
 			t.UserID, string(t.Purpose))

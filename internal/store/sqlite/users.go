@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,7 +57,7 @@ func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
 
 // UserByID returns the user with the id; store.ErrNotFound if none.
 func (db *DB) UserByID(ctx context.Context, id int64) (*store.User, error) {
-	u, err := scanUser(db.readRow(ctx,
+	u, err := scanUser(db.read.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user %d: %w", id, notFound(err))
@@ -69,7 +68,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*store.User, error) {
 // UserByEmail returns the user with the email, compared without regard to
 // case; store.ErrNotFound if none.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*store.User, error) {
-	u, err := scanUser(db.readRow(ctx,
+	u, err := scanUser(db.read.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user by email: %w", notFound(err))
@@ -133,7 +132,7 @@ func (db *DB) RecordLogin(ctx context.Context, userID int64, at time.Time) error
 // store.ErrNotFound if no such user. lock must not use the store.
 func (db *DB) AddCodeFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) (int, error) {
 	var n int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		err := tx.QueryRowContext(ctx, `
 			UPDATE users SET code_failures = code_failures + 1
 			WHERE id = $1
@@ -165,7 +164,7 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, setupTokenHash []byte, u *st
 	if !u.Admin {
 		return fmt.Errorf("sqlite: create first admin: %w", errNotAdmin)
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		// Deleting the matching token is the check that it matches; the
 		// rollback puts it back if anything below fails.
 		res, err := tx.ExecContext(ctx,
@@ -253,7 +252,7 @@ func (db *DB) ClearCodeLock(ctx context.Context, userID int64) error {
 // such user. Taking it from the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		if !admin {
 			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
 				return err
@@ -275,7 +274,7 @@ func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
 // if no such user. Deactivating the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
 		if deactivated {
 			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
 				return err
@@ -298,7 +297,7 @@ func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool
 // such user. It runs in the transaction that makes the change: the write
 // lock, taken at BEGIN IMMEDIATE, keeps a concurrent demotion from passing
 // the same check before this one commits.
-func checkNotLastAdmin(ctx context.Context, tx *sql.Tx, userID int64) error {
+func checkNotLastAdmin(ctx context.Context, tx *poolTx, userID int64) error {
 	var active bool
 	err := tx.QueryRowContext(ctx,
 		`SELECT admin AND NOT deactivated FROM users WHERE id = $1`, userID).Scan(&active)
