@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery/outbox"
@@ -148,11 +149,24 @@ func (s *Server) newPage(title string, sess *login.Session) *page {
 	return p
 }
 
+// renderBuffers keeps the buffers pages are rendered into, so that a page
+// view does not grow a new one from nothing; one that grew past
+// maxPooledPage (a long audit log page) is left to the collector.
+var renderBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 8<<10)) }}
+
+const maxPooledPage = 64 << 10
+
 // render writes the page with status. Pages are rendered into a buffer
 // first so that a template failure becomes a clean error page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	var buf bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := s.pages[name].ExecuteTemplate(buf, "layout", p); err != nil {
 		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}

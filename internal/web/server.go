@@ -232,8 +232,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelWarn
 		}
-		s.log.Log(ctx, level, "request", "id", id, "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+		if s.log.Enabled(ctx, level) { // the arguments cost more than the check
+			s.log.Log(ctx, level, "request", "id", id, "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+		}
 	})
 }
 
@@ -299,20 +301,31 @@ const csp = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 's
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func securityHeaders(https bool, next http.Handler) http.Handler {
+	headers := securityHeaderValues(https)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), otp-credentials=(self)")
-		if https {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		for k, v := range headers {
+			h[k] = v // shared, never changed: a later Set replaces the slice
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// securityHeaderValues are the headers every answer carries, built once
+// (with canonical names) rather than at every request.
+func securityHeaderValues(https bool) http.Header {
+	h := http.Header{}
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), otp-credentials=(self)")
+	if https {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	return h
 }
 
 func limitBodies(next http.Handler) http.Handler {
