@@ -113,14 +113,16 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 
 // benchResult is everything the report shows.
 type benchResult struct {
-	Engine     string // SQLite or PostgreSQL
-	Database   string // where, for the reader
-	Users      int
-	Seeded     time.Duration
-	GoVersion  string
-	GOMAXPROCS int
-	NumCPU     int
-	CPU        string // model name, when the system says
+	Engine      string // SQLite or PostgreSQL
+	Database    string // where, for the reader
+	Users       int
+	Seeded      time.Duration
+	GoVersion   string
+	GOMAXPROCS  int
+	NumCPU      int
+	GOGC        int    // -1: off
+	MemoryLimit int64  // bytes
+	CPU         string // model name, when the system says
 
 	// Hashes is argon2id verifications per second, GOMAXPROCS at once,
 	// measured before and after the logins (HashesBefore, HashesAfter) so
@@ -146,6 +148,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 		NumCPU:     runtime.NumCPU(),
 		CPU:        cpuModel(),
 	}
+	res.GOGC, res.MemoryLimit = tuneGC() // as portal serve does
 	db, err := benchDatabase(ctx, o.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -261,6 +264,13 @@ const (
 	goalViewP99    = 10 * time.Millisecond
 )
 
+func gogcString(percent int) string {
+	if percent < 0 {
+		return "off"
+	}
+	return strconv.Itoa(percent)
+}
+
 func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "portal bench: %s (%s), %s users with phones, seeded in %s\n",
 		r.Engine, r.Database, withCommas(r.Users), benchSeconds(r.Seeded))
@@ -268,7 +278,8 @@ func (r *benchResult) print(w io.Writer) {
 	if cpu == "" {
 		cpu = "CPU model unknown"
 	}
-	fmt.Fprintf(w, "%s %s/%s, GOMAXPROCS %d, %d CPUs (%s)\n\n", r.GoVersion, runtime.GOOS, runtime.GOARCH, r.GOMAXPROCS, r.NumCPU, cpu)
+	fmt.Fprintf(w, "%s %s/%s, GOMAXPROCS %d, %d CPUs (%s), GOGC %s, GOMEMLIMIT %d MiB\n\n",
+		r.GoVersion, runtime.GOOS, runtime.GOARCH, r.GOMAXPROCS, r.NumCPU, cpu, gogcString(r.GOGC), r.MemoryLimit>>20)
 
 	l := r.Logins
 	fmt.Fprintf(w, "MFA logins over HTTP, %d at a time: login page, password, code page, code from the outbox, code, landing page\n", l.Concurrency)

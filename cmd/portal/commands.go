@@ -42,6 +42,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	app := &App{Config: cfg, Log: newLogger(cfg, stderr)}
 	defer app.Close()
+	gogc, limit := tuneGC()
+	app.Log.Info("garbage collector", "GOGC", gogc, "GOMEMLIMIT_MiB", limit>>20)
 	if err := app.Open(ctx); err != nil {
 		return err
 	}
