@@ -12,7 +12,7 @@ import (
 // working memory, 19 MiB for every password checked, so with Go's default
 // of 100 the collector ran every two or three logins, and the pages each
 // cycle handed back to the system were faulted in again by the next hash:
-// 4–5 ms of CPU a login, a sixth of it. At 200, measured with `portal
+// 2–4 ms of CPU a login, about a tenth of it. At 200, measured with `portal
 // bench` (SQLite, 1,000 users, two runs each, interleaved), CPU per login
 // fell from 28.8–29.1 ms to 25.2–27.3 and logins/s ÷ hashes/s rose from
 // 0.78–0.83 to 0.85–0.89; 300 gained little more for another 60 MiB.
