@@ -150,7 +150,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *poolTx) error) error {
 	return tx.Commit()
 }
 
-// querier is what *sql.DB and *sql.Tx have in common.
+// querier is what a pool and a transaction on it (poolTx) have in common.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
