@@ -69,6 +69,10 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	}
 
 	ok, err := s.checkPassword(ctx, u, pw)
+	// The slot bounds the hashing; the writes that follow wait on the
+	// database (a commit each on PostgreSQL) and must not keep the next
+	// login from hashing meanwhile.
+	release()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -75,9 +75,12 @@ func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
 		s.slots = make(chan struct{}, n)
 		s.Metrics.HashSlots(n)
 	})
-	release = func() {
-		<-s.slots
-		s.Metrics.HashInUse(-1)
+	var once sync.Once
+	release = func() { // callable again, as a deferred release after an early one
+		once.Do(func() {
+			<-s.slots
+			s.Metrics.HashInUse(-1)
+		})
 	}
 	select {
 	case s.slots <- struct{}{}:
