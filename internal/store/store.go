@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strings"
 	"time"
 )
 
@@ -186,6 +187,25 @@ type UserQuery struct {
 	// order); empty starts at the beginning.
 	After string
 	Limit int // at most this many; 0 means 50
+}
+
+// PhoneDigits is what a user search looks for in phone numbers: the
+// search's digits, whatever separates them, without leading zeros, which
+// stored numbers (E.164, "+447546123456") never have after the country
+// code; so a number typed the national way ("07546 123456") or with the
+// international prefix ("0044 7546 …") is found. Empty when fewer than
+// three digits remain: too few to mean a phone number.
+func (q UserQuery) PhoneDigits() string {
+	digits := strings.TrimLeft(strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, q.Search), "0")
+	if len(digits) < 3 {
+		return ""
+	}
+	return digits
 }
 
 // AuditQuery selects events of the audit log, newest first.

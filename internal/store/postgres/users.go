@@ -356,7 +356,7 @@ func listUsersQuery(q store.UserQuery) (string, []any) {
 			`name ILIKE ` + part + ` ESCAPE '\'`,
 			`email ILIKE ` + part + ` ESCAPE '\'`,
 		}
-		if digits := digitsOf(q.Search); len(digits) >= 3 {
+		if digits := q.PhoneDigits(); digits != "" {
 			match = append(match, `phone LIKE `+p.add("%"+digits+"%"))
 		}
 		where = append(where, `(`+strings.Join(match, ` OR `)+`)`)
@@ -371,14 +371,4 @@ func listUsersQuery(q store.UserQuery) (string, []any) {
 // escapeLike makes s match itself in a LIKE pattern with ESCAPE '\'.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// digitsOf returns the ASCII digits of s, in order.
-func digitsOf(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
 }

@@ -161,7 +161,9 @@ func testListUsersSearchPhone(t *testing.T, s store.Store) {
 	addUser(t, s, "ann@example.org", "Ann", "+447546123456")
 	addUser(t, s, "bob@example.org", "Bob", "+15555550100")
 	addUser(t, s, "carol@example.org", "Carol", "") // no phone yet
-	for _, search := range []string{"7546 123", "+44 7546 123456", "447546123456", "(7546) 12-34", "546"} {
+	for _, search := range []string{"7546 123", "+44 7546 123456", "447546123456", "(7546) 12-34", "546",
+		"07546 123456", "0044 7546 123456", "07546"} { // as typed at home or from abroad
+
 		wantEmails(t, s, store.UserQuery{Search: search}, "ann@example.org")
 	}
 	wantEmails(t, s, store.UserQuery{Search: "555"}, "bob@example.org")
@@ -169,6 +171,7 @@ func testListUsersSearchPhone(t *testing.T, s store.Store) {
 	// Fewer than three digits do not search the phone.
 	wantEmails(t, s, store.UserQuery{Search: "54"})
 	wantEmails(t, s, store.UserQuery{Search: "7 5"})
+	wantEmails(t, s, store.UserQuery{Search: "0054"}) // leading zeros are a prefix, not digits of the number
 	// Digits that are not in the number.
 	wantEmails(t, s, store.UserQuery{Search: "7546 999"})
 }
@@ -249,6 +252,9 @@ func testListUsersMatchesModel(t *testing.T, s store.Store) {
 			if c >= '0' && c <= '9' {
 				digits = append(digits, c)
 			}
+		}
+		for len(digits) > 0 && digits[0] == '0' { // a trunk or international prefix
+			digits = digits[1:]
 		}
 		return len(digits) >= 3 && strings.Contains(u.Phone, string(digits))
 	}
