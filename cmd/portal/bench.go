@@ -148,6 +148,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 		NumCPU:     runtime.NumCPU(),
 		CPU:        cpuModel(),
 	}
+	defer func() { res.PeakRSS = peakRSS() }() // also when a run is cut short
 	res.GOGC, res.MemoryLimit = tuneGC() // as portal serve does
 	db, err := benchDatabase(ctx, o.DatabaseURL)
 	if err != nil {
@@ -220,7 +221,6 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	if prof.err != nil {
 		return res, prof.err
 	}
-	res.PeakRSS = peakRSS()
 	return res, ctx.Err()
 }
 
