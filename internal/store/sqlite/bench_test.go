@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,11 +23,7 @@ import (
 // thrash; the read pool keeps the settings the portal runs with.
 func openBench(b *testing.B) *DB {
 	b.Helper()
-	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := openInternal(b)
 	if _, err := db.write.ExecContext(b.Context(), `PRAGMA cache_size = -262144`); err != nil {
 		b.Fatal(err)
 	}

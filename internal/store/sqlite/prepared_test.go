@@ -3,20 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 )
-
-func openInternal(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 func kept(p *pool, query string) bool {
 	_, ok := p.stmts.Load(query)
