@@ -149,7 +149,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 		CPU:        cpuModel(),
 	}
 	defer func() { res.PeakRSS = peakRSS() }() // also when a run is cut short
-	res.GOGC, res.MemoryLimit = tuneGC() // as portal serve does
+	res.GOGC, res.MemoryLimit = tuneGC()       // as portal serve does
 	db, err := benchDatabase(ctx, o.DatabaseURL)
 	if err != nil {
 		return nil, err
