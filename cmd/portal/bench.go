@@ -148,8 +148,10 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 		NumCPU:     runtime.NumCPU(),
 		CPU:        cpuModel(),
 	}
-	defer func() { res.PeakRSS = peakRSS() }() // also when a run is cut short
-	res.GOGC, res.MemoryLimit = tuneGC()       // as portal serve does
+	// Peak RSS also when a run is cut short; the collector as portal serve
+	// sets it.
+	defer func() { res.PeakRSS = peakRSS() }()
+	res.GOGC, res.MemoryLimit = tuneGC()
 	db, err := benchDatabase(ctx, o.DatabaseURL)
 	if err != nil {
 		return nil, err
