@@ -150,7 +150,11 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	}
 	// Peak RSS also when a run is cut short; the collector as portal serve
 	// sets it.
-	defer func() { res.PeakRSS = peakRSS() }()
+	defer func() {
+		if res != nil {
+			res.PeakRSS = peakRSS()
+		}
+	}()
 	res.GOGC, res.MemoryLimit = tuneGC()
 	db, err := benchDatabase(ctx, o.DatabaseURL)
 	if err != nil {
