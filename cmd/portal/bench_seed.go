@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,9 +74,7 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
 		return nil, fmt.Errorf("bench: create schema %s in %s: %w", schema, u.Redacted(), err)
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	u.RawQuery = withSearchPath(u.RawQuery, schema)
 	drop := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -94,6 +93,20 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 	shown.RawQuery = "" // it names the schema, which comes below
 	where := shown.Redacted()
 	return &benchDB{engine: "PostgreSQL", url: u.String(), where: where + ", schema " + schema + ", dropped afterwards", cleanup: drop}, nil
+}
+
+// withSearchPath sets search_path in a URL's raw query, keeping the other
+// parameters exactly as given: re-encoding them would turn the %20 of
+// "options=-c%20synchronous_commit%3Doff" into a "+", which PostgreSQL
+// then reads as part of the setting's name.
+func withSearchPath(rawQuery, schema string) string {
+	var kept []string
+	for _, kv := range strings.Split(rawQuery, "&") {
+		if k, _, _ := strings.Cut(kv, "="); kv != "" && k != "search_path" {
+			kept = append(kept, kv)
+		}
+	}
+	return strings.Join(append(kept, "search_path="+url.QueryEscape(schema)), "&")
 }
 
 // benchEmail and benchPhone name the i-th seeded user.

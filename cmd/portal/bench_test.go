@@ -137,3 +137,16 @@ func TestBenchFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestWithSearchPathKeepsTheRestAsGiven(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", "search_path=portal_bench_ab12"},
+		{"sslmode=disable", "sslmode=disable&search_path=portal_bench_ab12"},
+		{"options=-c%20synchronous_commit%3Doff&sslmode=disable", "options=-c%20synchronous_commit%3Doff&sslmode=disable&search_path=portal_bench_ab12"},
+		{"search_path=mine&sslmode=disable", "sslmode=disable&search_path=portal_bench_ab12"},
+	} {
+		if got := withSearchPath(c.in, "portal_bench_ab12"); got != c.want {
+			t.Errorf("withSearchPath(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
