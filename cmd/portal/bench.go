@@ -300,7 +300,10 @@ func (r *benchResult) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
-	if l.Exhausted {
+	switch {
+	case l.GaveUp:
+		fmt.Fprintf(w, "  (stopped early: %d logins failed)\n", l.Failed)
+	case l.Exhausted:
 		fmt.Fprintln(w, "  (stopped early: every account had the codes an hour it may get; seed more --users)")
 	}
 	p := password.DefaultParams

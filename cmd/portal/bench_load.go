@@ -222,6 +222,7 @@ type loginResult struct {
 	Failed      int      // anything else that went wrong
 	Errors      []string // the first few different failures
 	Exhausted   bool     // stopped because every account had its codes
+	GaveUp      bool     // stopped because maxFailedLogins failed
 	Elapsed     time.Duration
 	Steps       [nSteps]latencies // of completed logins
 	CPU         time.Duration     // this process's CPU time per completed login; 0 when unknown
@@ -272,6 +273,11 @@ var errBusyLogin = errors.New("busy")
 
 // run drives logins, conc at a time: logins of them, or as many as start
 // within dur when logins is 0.
+// maxFailedLogins stops a run that is failing (a portal that answers 500,
+// a database gone): the report shows the first failures, and more would
+// only use up the accounts' codes and hide the cause.
+const maxFailedLogins = 100
+
 func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) loginResult {
 	res := loginResult{Concurrency: conc}
 	var (
@@ -286,6 +292,12 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 	for range conc {
 		wg.Go(func() {
 			for ctx.Err() == nil {
+				mu.Lock()
+				gaveUp := res.GaveUp
+				mu.Unlock()
+				if gaveUp {
+					return
+				}
 				if logins > 0 && started.Add(1) > int64(logins) {
 					return
 				}
@@ -314,6 +326,7 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 					res.Busy++
 				default:
 					res.Failed++
+					res.GaveUp = res.Failed >= maxFailedLogins
 					if msg := err.Error(); len(res.Errors) < 3 && !slices.Contains(res.Errors, msg) {
 						res.Errors = append(res.Errors, msg)
 					}

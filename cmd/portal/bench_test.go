@@ -150,3 +150,28 @@ func TestWithSearchPathKeepsTheRestAsGiven(t *testing.T) {
 		}
 	}
 }
+
+// A run whose logins fail (here: the database is closed under the portal)
+// stops after maxFailedLogins and says so, rather than using up every
+// account and blaming the code limits.
+func TestBenchStopsWhenLoginsFail(t *testing.T) {
+	var logs bytes.Buffer
+	ctx := t.Context()
+	p, err := startBenchPortal(ctx, filepath.Join(t.TempDir(), "bench.db"), 4, func(string) string { return "" }, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	if err := p.app.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res := p.loginDriver(1_000_000).run(ctx, 4, 0, time.Minute)
+	if !res.GaveUp || res.Failed < maxFailedLogins || res.Failed > maxFailedLogins+4 || res.Completed != 0 {
+		t.Errorf("gave up %v after %d failed and %d completed logins, want it to stop at %d failures", res.GaveUp, res.Failed, res.Completed, maxFailedLogins)
+	}
+	var report bytes.Buffer
+	(&benchResult{Logins: res}).print(&report)
+	if !strings.Contains(report.String(), "stopped early: ") || strings.Contains(report.String(), "codes an hour") {
+		t.Errorf("report does not say the run stopped for its failures:\n%s", report.String())
+	}
+}
