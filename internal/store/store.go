@@ -189,6 +189,15 @@ type UserQuery struct {
 	Limit int // at most this many; 0 means 50
 }
 
+// LoginCompletion is what CompleteLogin writes.
+type LoginCompletion struct {
+	ChallengeID int64
+	At          time.Time
+	OldSession  []byte   // token hash of the session at the code step
+	Session     *Session // the new, fully logged-in one
+	Audit       []*AuditEvent
+}
+
 // PhoneDigits is what a user search looks for in phone numbers: the
 // search's digits, whatever separates them, without leading zeros, which
 // stored numbers (E.164, "+447546123456") never have after the country
@@ -388,6 +397,15 @@ type Challenges interface {
 	// neither used nor voided and not expired at at. Exactly one of many
 	// concurrent calls returns true.
 	ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error)
+	// CompleteLogin finishes a login by its code in one transaction, so
+	// that it happens whole or not at all, with one commit: it consumes the
+	// challenge (as ConsumeChallenge), replaces the session (as
+	// ReplaceSession), records the login (as RecordLogin) and appends the
+	// audit events, setting their IDs. ErrNotFound, and nothing changed,
+	// when the challenge was used, voided or expired meanwhile or the old
+	// session is gone: of many concurrent calls for one code or one
+	// session, at most one succeeds.
+	CompleteLogin(ctx context.Context, l LoginCompletion) error
 	// AddChallengeFailure adds one wrong try to a challenge that is neither
 	// used nor voided; when Failures reaches maxFailures it voids it (at
 	// at). It returns the new count and whether the challenge is now void;

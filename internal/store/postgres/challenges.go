@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,14 +101,46 @@ func (db *DB) MarkChallengeUndelivered(ctx context.Context, id int64, at time.Ti
 // the condition again on the row it left and change nothing. Unknown ids
 // report false.
 func (db *DB) ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `
-		UPDATE challenges SET consumed_at = $2
-		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
-		id, at.UnixMilli())
+	ok, err := consumeChallenge(ctx, db.pool, id, at)
 	if err != nil {
 		return false, fmt.Errorf("postgres: consume challenge: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return ok, nil
+}
+
+// consumeChallenge is the body of ConsumeChallenge, on q.
+func consumeChallenge(ctx context.Context, q querier, id int64, at time.Time) (bool, error) {
+	tag, err := q.Exec(ctx, `
+		UPDATE challenges SET consumed_at = $2
+		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
+		id, at.UnixMilli())
+	return err == nil && tag.RowsAffected() == 1, err
+}
+
+// CompleteLogin consumes the code, replaces the session, records the login
+// and appends the audit events, in one transaction: one commit.
+func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if ok, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil || !ok {
+			return cmp.Or(err, store.ErrNotFound)
+		}
+		if err := replaceSession(ctx, tx, l.OldSession, l.Session); err != nil {
+			return err
+		}
+		if err := recordLogin(ctx, tx, l.Session.UserID, l.At); err != nil {
+			return err
+		}
+		for _, e := range l.Audit {
+			if err := appendAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: complete login: %w", err)
+	}
+	return nil
 }
 
 // AddChallengeFailure adds a wrong try to a challenge that is neither used

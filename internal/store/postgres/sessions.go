@@ -50,20 +50,23 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 // concurrent calls, the first DELETE locks the row and the others, once it
 // commits, find it gone.
 func (db *DB) ReplaceSession(ctx context.Context, oldHash []byte, s *store.Session) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, oldHash)
-		if err != nil {
-			return err
-		}
-		if err := changedOne(tag); err != nil {
-			return err
-		}
-		return insertSession(ctx, tx, s)
-	})
+	err := db.inTx(ctx, func(tx pgx.Tx) error { return replaceSession(ctx, tx, oldHash, s) })
 	if err != nil {
 		return fmt.Errorf("postgres: replace session: %w", err)
 	}
 	return nil
+}
+
+// replaceSession is the body of ReplaceSession, in tx.
+func replaceSession(ctx context.Context, tx pgx.Tx, oldHash []byte, s *store.Session) error {
+	tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, oldHash)
+	if err != nil {
+		return err
+	}
+	if err := changedOne(tag); err != nil {
+		return err
+	}
+	return insertSession(ctx, tx, s)
 }
 
 // UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and

@@ -114,10 +114,22 @@ func (db *DB) SetMFA(ctx context.Context, userID int64, o store.MFAOverride) err
 // RecordLogin sets LastLoginAt and clears the code-failure count and code
 // lock; store.ErrNotFound if no such user.
 func (db *DB) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	return db.update(ctx, "record login", `
+	if err := recordLogin(ctx, db.pool, userID, at); err != nil {
+		return fmt.Errorf("postgres: record login: %w", err)
+	}
+	return nil
+}
+
+// recordLogin is the body of RecordLogin, on q.
+func recordLogin(ctx context.Context, q querier, userID int64, at time.Time) error {
+	tag, err := q.Exec(ctx, `
 		UPDATE users SET last_login_at = $2, code_failures = 0, code_locked_until = NULL
 		WHERE id = $1`,
 		userID, timeValue(at))
+	if err != nil {
+		return err
+	}
+	return changedOne(tag)
 }
 
 // AddCodeFailure adds one to the account's code-failure count and, if lock

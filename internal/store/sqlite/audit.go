@@ -22,16 +22,20 @@ func scanAudit(row interface{ Scan(...any) error }) (store.AuditEvent, error) {
 
 // AppendAudit appends e to the audit log and sets e.ID.
 func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	err := db.write.QueryRowContext(ctx, `
+	if err := appendAudit(ctx, db.write, e); err != nil {
+		return fmt.Errorf("sqlite: append audit: %w", err)
+	}
+	return nil
+}
+
+// appendAudit is the body of AppendAudit, on q.
+func appendAudit(ctx context.Context, q querier, e *store.AuditEvent) error {
+	return q.QueryRowContext(ctx, `
 		INSERT INTO audit_events (time, event, outcome, actor_id, subject_id, ip, user_agent, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		RETURNING id`,
 		timeValue(e.Time), e.Event, e.Outcome, e.ActorID, e.SubjectID, e.IP, e.UserAgent, e.Detail,
 	).Scan(&e.ID)
-	if err != nil {
-		return fmt.Errorf("sqlite: append audit: %w", err)
-	}
-	return nil
 }
 
 // AuditForUser returns the newest events whose subject or actor is the

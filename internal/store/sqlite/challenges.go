@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -93,18 +94,50 @@ func (db *DB) MarkChallengeUndelivered(ctx context.Context, id int64, at time.Ti
 // voided nor expired at at, in one conditional UPDATE: of many concurrent
 // calls exactly one changes the row. Unknown ids report false.
 func (db *DB) ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error) {
-	res, err := db.write.ExecContext(ctx, `
+	ok, err := consumeChallenge(ctx, db.write, id, at)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: consume challenge: %w", err)
+	}
+	return ok, nil
+}
+
+// consumeChallenge is the body of ConsumeChallenge, on q.
+func consumeChallenge(ctx context.Context, q querier, id int64, at time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `
 		UPDATE challenges SET consumed_at = $2
 		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
 		id, at.UnixMilli())
 	if err != nil {
-		return false, fmt.Errorf("sqlite: consume challenge: %w", err)
+		return false, err
 	}
 	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// CompleteLogin consumes the code, replaces the session, records the login
+// and appends the audit events, in one write transaction.
+func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
+		if ok, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil || !ok {
+			return cmp.Or(err, store.ErrNotFound)
+		}
+		if err := replaceSession(ctx, tx, l.OldSession, l.Session); err != nil {
+			return err
+		}
+		if err := recordLogin(ctx, tx, l.Session.UserID, l.At); err != nil {
+			return err
+		}
+		for _, e := range l.Audit {
+			if err := appendAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: consume challenge: %w", err)
+		return fmt.Errorf("sqlite: complete login: %w", err)
 	}
-	return n == 1, nil
+	return nil
 }
 
 // AddChallengeFailure adds a wrong try to a challenge that is neither used

@@ -46,20 +46,23 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 // ReplaceSession deletes the session oldHash and inserts s in one
 // transaction; store.ErrNotFound, inserting nothing, if oldHash is gone.
 func (db *DB) ReplaceSession(ctx context.Context, oldHash []byte, s *store.Session) error {
-	err := db.inTx(ctx, func(tx *poolTx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, oldHash)
-		if err != nil {
-			return err
-		}
-		if err := changedOne(res); err != nil {
-			return err
-		}
-		return insertSession(ctx, tx, s)
-	})
+	err := db.inTx(ctx, func(tx *poolTx) error { return replaceSession(ctx, tx, oldHash, s) })
 	if err != nil {
 		return fmt.Errorf("sqlite: replace session: %w", err)
 	}
 	return nil
+}
+
+// replaceSession is the body of ReplaceSession, in tx.
+func replaceSession(ctx context.Context, tx *poolTx, oldHash []byte, s *store.Session) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, oldHash)
+	if err != nil {
+		return err
+	}
+	if err := changedOne(res); err != nil {
+		return err
+	}
+	return insertSession(ctx, tx, s)
 }
 
 // UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and

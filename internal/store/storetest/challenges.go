@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -18,6 +20,9 @@ var challengesTests = []test{
 	{"ConsumeChallengeExpired", testConsumeChallengeExpired},
 	{"ConsumeChallengeVoided", testConsumeChallengeVoided},
 	{"ConsumeChallengeConcurrent", testConsumeChallengeConcurrent},
+	{"CompleteLogin", testCompleteLogin},
+	{"CompleteLoginAllOrNothing", testCompleteLoginAllOrNothing},
+	{"CompleteLoginConcurrent", testCompleteLoginConcurrent},
 	{"AddChallengeFailure", testAddChallengeFailure},
 	{"AddChallengeFailureNotActive", testAddChallengeFailureNotActive},
 	{"AddChallengeFailureConcurrent", testAddChallengeFailureConcurrent},
@@ -424,5 +429,128 @@ func testCountChallenges(t *testing.T, s store.Store) {
 		if err != nil || n != tc.want {
 			t.Errorf("CountChallengesToDestination(%s, %v) = %d, %v; want %d", tc.dest, tc.since, n, err, tc.want)
 		}
+	}
+}
+
+// completion is a CompleteLogin of session old by challenge c at at, to a
+// new session named token, with two audit events.
+func completion(u *store.User, c *store.Challenge, old *store.Session, token string, at time.Time) store.LoginCompletion {
+	return store.LoginCompletion{
+		ChallengeID: c.ID, At: at, OldSession: old.TokenHash,
+		Session: &store.Session{TokenHash: hash(token), UserID: u.ID, Stage: store.StageFull,
+			AttemptID: old.AttemptID, CreatedAt: at, LastSeenAt: at, AuthenticatedAt: at, MFA: true},
+		Audit: []*store.AuditEvent{
+			{Time: at, Event: "code.verify", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "login sms"},
+			{Time: at, Event: "login", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "code by sms"},
+		},
+	}
+}
+
+func testCompleteLogin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	if _, err := s.AddCodeFailure(ctx, u.ID, nil); err != nil { // a wrong code before
+		t.Fatal(err)
+	}
+	old := createSession(t, s, u.ID, "old", t0, t0)
+	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	at := t0.Add(time.Minute)
+	l := completion(u, c, old, "new", at)
+	mustNot(t, s.CompleteLogin(ctx, l), "CompleteLogin")
+
+	if got := latest(t, s, c); !sameTime(got.ConsumedAt, at) {
+		t.Errorf("challenge ConsumedAt = %v, want %v", got.ConsumedAt, at)
+	}
+	if sessionExists(t, s, old.TokenHash) || !sessionExists(t, s, hash("new")) {
+		t.Error("the old session is not replaced by the new one")
+	}
+	got, err := s.UserByID(ctx, u.ID)
+	mustNot(t, err, "UserByID")
+	if !sameTime(got.LastLoginAt, at) || got.CodeFailures != 0 {
+		t.Errorf("user after login: LastLoginAt %v, CodeFailures %d; want %v, 0", got.LastLoginAt, got.CodeFailures, at)
+	}
+	events, err := s.AuditForUser(ctx, u.ID, 10)
+	mustNot(t, err, "AuditForUser")
+	if len(events) != 2 || l.Audit[0].ID == 0 || l.Audit[1].ID == 0 {
+		t.Errorf("%d audit events (ids %d, %d), want the 2 given, with ids", len(events), l.Audit[0].ID, l.Audit[1].ID)
+	}
+}
+
+// A code used meanwhile, or a session gone meanwhile, leaves everything as
+// it was: no session, no login, no audit rows, the code unused.
+func testCompleteLoginAllOrNothing(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	at := t0.Add(time.Minute)
+	unchanged := func(what string, c *store.Challenge, consumed bool, old *store.Session, oldThere bool) {
+		t.Helper()
+		if got := latest(t, s, c); got.ConsumedAt.IsZero() == consumed {
+			t.Errorf("%s: challenge ConsumedAt = %v, want it as it was", what, got.ConsumedAt)
+		}
+		if sessionExists(t, s, old.TokenHash) != oldThere || sessionExists(t, s, hash("new")) {
+			t.Errorf("%s: the sessions changed", what)
+		}
+		if got, err := s.UserByID(ctx, u.ID); err != nil || !got.LastLoginAt.IsZero() {
+			t.Errorf("%s: login recorded (%v, %v)", what, got.LastLoginAt, err)
+		}
+		if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+			t.Errorf("%s: %d audit events written (%v)", what, len(events), err)
+		}
+	}
+
+	// The code was used already.
+	old := createSession(t, s, u.ID, "old", t0, t0)
+	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	if !consume(t, s, c.ID, at) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+	if err := s.CompleteLogin(ctx, completion(u, c, old, "new", at)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CompleteLogin with a used code: %v, want ErrNotFound", err)
+	}
+	unchanged("used code", c, true, old, true)
+
+	// The code expired.
+	old2 := createSession(t, s, u.ID, "old2", t0, t0)
+	c2 := issue(t, s, newChallenge(u.ID, old2.AttemptID, store.PurposeLogin, t0))
+	if err := s.CompleteLogin(ctx, completion(u, c2, old2, "new", c2.ExpiresAt)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CompleteLogin with an expired code: %v, want ErrNotFound", err)
+	}
+	unchanged("expired code", c2, false, old2, true)
+
+	// The session is gone (logged out, or stepped up by another request).
+	old3 := createSession(t, s, u.ID, "old3", t0, t0)
+	c3 := issue(t, s, newChallenge(u.ID, old3.AttemptID, store.PurposeLogin, t0))
+	mustNot(t, s.DeleteSession(ctx, old3.TokenHash), "DeleteSession")
+	if err := s.CompleteLogin(ctx, completion(u, c3, old3, "new", at)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CompleteLogin of a deleted session: %v, want ErrNotFound", err)
+	}
+	unchanged("session gone", c3, false, old3, false)
+}
+
+// Of many completions of one login at once, exactly one succeeds.
+func testCompleteLoginConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	old := createSession(t, s, u.ID, "old", t0, t0)
+	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	const n = 20
+	errs := make([]error, n)
+	concurrently(n, func(i int) {
+		errs[i] = s.CompleteLogin(ctx, completion(u, c, old, fmt.Sprint("new ", i), t0.Add(time.Minute)))
+	})
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("CompleteLogin: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d concurrent completions succeeded, want 1", won, n)
+	}
+	if events, err := s.AuditForUser(ctx, u.ID, 100); err != nil || len(events) != 2 {
+		t.Errorf("%d audit events (%v), want the winner's 2", len(events), err)
 	}
 }
