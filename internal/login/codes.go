@@ -301,9 +301,13 @@ func (s *Service) checkCodeLock(u *store.User, now time.Time) error {
 }
 
 // verifyCode checks input against the newest code of the session for
-// purpose and, if it is right, consumes it. Exactly one of several
-// concurrent right submissions succeeds.
-func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.Purpose, input string, c Client) (*store.Challenge, error) {
+// purpose and, if it is right, consumes it and audits that. Exactly one of
+// several concurrent right submissions succeeds. complete, if not nil, does
+// the consuming instead, with what follows from it, in one transaction: it
+// gets the code, the time of the check and the audit event of its success,
+// and must fail, with errCodeUsed, when the code was consumed meanwhile.
+func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.Purpose, input string, c Client,
+	complete func(ch *store.Challenge, now time.Time, verified *store.AuditEvent) error) (*store.Challenge, error) {
 	code, err := otp.Parse(input)
 	if err != nil {
 		// A typo in the format is not a guess; it costs no try.
@@ -333,16 +337,23 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	}
 
 	if otp.Matches(s.CodeKey, binding(u.ID, purpose, ch.Destination, sess.AttemptID), code, ch.CodeHash) {
-		ok, err := s.Store.ConsumeChallenge(ctx, ch.ID, now)
-		if err != nil {
-			return nil, fmt.Errorf("login: consume code: %w", err)
-		}
-		if !ok {
-			return nil, errCodeUsed
+		verified := s.auditEvent("code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
+		if complete != nil {
+			if err := complete(ch, now, verified); err != nil {
+				return nil, err
+			}
+		} else {
+			ok, err := s.Store.ConsumeChallenge(ctx, ch.ID, now)
+			if err != nil {
+				return nil, fmt.Errorf("login: consume code: %w", err)
+			}
+			if !ok {
+				return nil, errCodeUsed
+			}
+			s.appendAudit(ctx, verified)
 		}
 		s.Metrics.LoginStep("code", "success")
 		s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "verified")
-		s.Audit(ctx, "code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
 		return ch, nil
 	}
 
@@ -389,30 +400,40 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess *Session, input stri
 	if sess.Stage != store.StageCode {
 		return nil, fmt.Errorf("login: verify login code in stage %q", sess.Stage)
 	}
-	ch, err := s.verifyCode(ctx, sess, store.PurposeLogin, input, c)
-	if err != nil {
-		return nil, err
+	var full *Session
+	// The code, the new session, the login and their audit rows are
+	// written in one transaction: a login happens whole or not at all, and
+	// costs one commit.
+	complete := func(ch *store.Challenge, now time.Time, verified *store.AuditEvent) error {
+		next, err := s.nextSession(sess, store.StageFull, false, true, c)
+		if err != nil {
+			return err
+		}
+		events := []*store.AuditEvent{verified,
+			s.auditEvent("login", "success", sess.UserID, sess.UserID, c, "code by "+string(ch.Channel))}
+		if ch.Channel == store.ChannelEmail {
+			events = append(events, s.auditEvent("login.email_fallback", "success", sess.UserID, sess.UserID, c, MaskEmail(ch.Destination)))
+		}
+		err = s.Store.CompleteLogin(ctx, store.LoginCompletion{
+			ChallengeID: ch.ID, At: now, OldSession: sess.TokenHash, Session: next.Session, Audit: events})
+		if errors.Is(err, store.ErrNotFound) {
+			return errCodeUsed
+		}
+		if err != nil {
+			return fmt.Errorf("login: complete login: %w", err)
+		}
+		full = next
+		return nil
 	}
-	full, err := s.stepUp(ctx, sess, store.StageFull, false, true, c)
-	if err != nil {
+	if _, err := s.verifyCode(ctx, sess, store.PurposeLogin, input, c, complete); err != nil {
 		return nil, err
-	}
-	if err := s.completeLogin(ctx, sess.User, c, "code by "+string(ch.Channel)); err != nil {
-		return nil, err
-	}
-	if ch.Channel == store.ChannelEmail {
-		s.Audit(ctx, "login.email_fallback", "success", sess.UserID, sess.UserID, c, MaskEmail(ch.Destination))
 	}
 	return full, nil
 }
 
-// stepUp replaces sess by a session with a new token at stage; the old token
-// stops working at once. Of two concurrent step-ups of one session, one
-// fails. keepCreated keeps the absolute timeout running from the original
-// login (re-authentication) rather than from now (a completed login);
-// provedCode says a one-time code was just proven, otherwise the session
-// keeps what it had.
-func (s *Service) stepUp(ctx context.Context, sess *Session, stage store.Stage, keepCreated, provedCode bool, c Client) (*Session, error) {
+// nextSession is the session that replaces sess at a step up (stepUp),
+// not yet stored.
+func (s *Service) nextSession(sess *Session, stage store.Stage, keepCreated, provedCode bool, c Client) (*Session, error) {
 	next, err := s.newSession(sess.User, stage, c)
 	if err != nil {
 		return nil, err
@@ -423,6 +444,20 @@ func (s *Service) stepUp(ctx context.Context, sess *Session, stage store.Stage, 
 	next.AuthenticatedAt = s.now()
 	if keepCreated {
 		next.CreatedAt = sess.CreatedAt
+	}
+	return next, nil
+}
+
+// stepUp replaces sess by a session with a new token at stage; the old token
+// stops working at once. Of two concurrent step-ups of one session, one
+// fails. keepCreated keeps the absolute timeout running from the original
+// login (re-authentication) rather than from now (a completed login);
+// provedCode says a one-time code was just proven, otherwise the session
+// keeps what it had.
+func (s *Service) stepUp(ctx context.Context, sess *Session, stage store.Stage, keepCreated, provedCode bool, c Client) (*Session, error) {
+	next, err := s.nextSession(sess, stage, keepCreated, provedCode, c)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.Store.ReplaceSession(ctx, sess.TokenHash, next.Session); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

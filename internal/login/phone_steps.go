@@ -39,7 +39,7 @@ func (s *Service) VerifyPhoneRegistration(ctx context.Context, sess *Session, in
 	if sess.Stage != store.StageRegisterPhone || sess.PendingPhone == "" {
 		return fmt.Errorf("login: verify phone registration in stage %q", sess.Stage)
 	}
-	if _, err := s.verifyCode(ctx, sess, store.PurposeRegisterPhone, input, c); err != nil {
+	if _, err := s.verifyCode(ctx, sess, store.PurposeRegisterPhone, input, c, nil); err != nil {
 		return err
 	}
 	if err := s.Store.SetPhone(ctx, sess.UserID, sess.PendingPhone); err != nil {
@@ -109,7 +109,7 @@ func (s *Service) VerifyPhoneChange(ctx context.Context, sess *Session, input st
 	if s.NeedsReauth(sess) {
 		return errReauthRequired
 	}
-	if _, err := s.verifyCode(ctx, sess, store.PurposeChangePhone, input, c); err != nil {
+	if _, err := s.verifyCode(ctx, sess, store.PurposeChangePhone, input, c, nil); err != nil {
 		return err
 	}
 	old, next := sess.User.Phone, sess.PendingPhone

@@ -210,13 +210,24 @@ func NormalizeEmail(email string) string {
 // Audit appends to the audit log. A failure to write is logged, not
 // returned: the person's request has already had its effect.
 func (s *Service) Audit(ctx context.Context, event, outcome string, actor, subject int64, c Client, detail string) {
-	e := &store.AuditEvent{
+	s.appendAudit(ctx, s.auditEvent(event, outcome, actor, subject, c, detail))
+}
+
+// appendAudit appends e; a failure is logged, and the action it records
+// stands.
+func (s *Service) appendAudit(ctx context.Context, e *store.AuditEvent) {
+	if err := s.Store.AppendAudit(ctx, e); err != nil {
+		s.log().Error("audit append failed", "event", e.Event, "err", err)
+	}
+}
+
+// auditEvent is an event as Audit appends it, for a store method that
+// writes it in the transaction of the change it records.
+func (s *Service) auditEvent(event, outcome string, actor, subject int64, c Client, detail string) *store.AuditEvent {
+	return &store.AuditEvent{
 		Time: s.now(), Event: event, Outcome: outcome,
 		ActorID: actor, SubjectID: subject,
 		IP: c.IP, UserAgent: c.UserAgent, Detail: detail,
-	}
-	if err := s.Store.AppendAudit(ctx, e); err != nil {
-		s.log().Error("audit append failed", "event", event, "err", err)
 	}
 }
 

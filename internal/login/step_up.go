@@ -79,7 +79,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, sess *Session, input string,
 	if sess.Stage != store.StageFull {
 		return nil, fmt.Errorf("login: step up in stage %q", sess.Stage)
 	}
-	if _, err := s.verifyCode(ctx, sess, store.PurposeStepUp, input, c); err != nil {
+	if _, err := s.verifyCode(ctx, sess, store.PurposeStepUp, input, c, nil); err != nil {
 		return nil, err
 	}
 	next, err := s.stepUp(ctx, sess, store.StageFull, true, true, c)
