@@ -712,7 +712,7 @@ var mutants = []Mutant{
 		ID: "referrer-policy", Attack: 10,
 		What: "no Referrer-Policy: no-referrer",
 		File: "internal/web/server.go",
-		Find: `		h.Set("Referrer-Policy", "no-referrer")`, Replace: ``,
+		Find: `	h.Set("Referrer-Policy", "no-referrer")`, Replace: ``,
 		Pkg: "./internal/web", Run: `^TestSecretsNeverInLinksAndNoReferrer$`,
 	},
 	{
@@ -736,7 +736,7 @@ var mutants = []Mutant{
 		ID: "nosniff", Attack: 11,
 		What: "no X-Content-Type-Options: nosniff",
 		File: "internal/web/server.go",
-		Find: `		h.Set("X-Content-Type-Options", "nosniff")`, Replace: ``,
+		Find: `	h.Set("X-Content-Type-Options", "nosniff")`, Replace: ``,
 		Pkg: "./internal/web", Run: `^TestSecurityHeaders$`,
 	},
 	{
@@ -750,10 +750,10 @@ var mutants = []Mutant{
 		ID: "hsts", Attack: 11,
 		What: "no Strict-Transport-Security over HTTPS",
 		File: "internal/web/server.go",
-		Find: `		if https {
-			h.Set("Strict-Transport-Security"`,
-		Replace: `		if false && https {
-			h.Set("Strict-Transport-Security"`,
+		Find: `	if https {
+		h.Set("Strict-Transport-Security"`,
+		Replace: `	if false && https {
+		h.Set("Strict-Transport-Security"`,
 		Pkg: "./internal/web", Run: `^TestHTTPSCookieIsHostPrefixedAndSecure$`,
 	},
 }
