@@ -103,6 +103,24 @@ func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 
 // concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
 // released at once, and waits for them.
+// oneSucceeded checks the outcome of a race the store must settle: exactly
+// one of errs is nil, and every other is ErrNotFound.
+func oneSucceeded(t *testing.T, what string, errs []error) {
+	t.Helper()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d concurrent %s calls succeeded, want 1", won, len(errs), what)
+	}
+}
+
 func concurrently(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
