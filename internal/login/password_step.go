@@ -62,6 +62,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.Passwords.DummyVerify(pw)
+		release() // as after a real check, below
 		s.passwordFailed(ctx, nil, c, "unknown email", t)
 		return nil, nil, errInvalidCredentials
 	case err != nil:

@@ -110,6 +110,7 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 		return err
 	}
 	ok, err := s.checkPassword(ctx, sess.User, pw)
+	release() // the slot bounds the hashing, as at login
 	if err != nil {
 		return err
 	}
