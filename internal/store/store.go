@@ -189,6 +189,18 @@ type UserQuery struct {
 	Limit int // at most this many; 0 means 50
 }
 
+// LoginStart is what StartLogin writes once a password was right.
+type LoginStart struct {
+	// ClearThrottle is the key of the account's wrong-password counter,
+	// cleared by the right password.
+	ClearThrottle string
+	Session       *Session
+	// LoginAt, when set, completes the login at once (no code needed): it
+	// is recorded as RecordLogin would.
+	LoginAt time.Time
+	Audit   []*AuditEvent
+}
+
 // LoginCompletion is what CompleteLogin writes.
 type LoginCompletion struct {
 	ChallengeID int64
@@ -358,6 +370,12 @@ type Users interface {
 // Sessions keeps server-side sessions, keyed by the hash of their token.
 type Sessions interface {
 	CreateSession(ctx context.Context, s *Session) error
+	// StartLogin writes what a right password leads to in one
+	// transaction, so that it happens whole or not at all, with one
+	// commit: it clears the throttle (as ClearThrottle), creates the
+	// session (as CreateSession), records the login if LoginAt is set (as
+	// RecordLogin) and appends the audit events, setting their IDs.
+	StartLogin(ctx context.Context, l LoginStart) error
 	// SessionByHash returns ErrNotFound for unknown hashes.
 	SessionByHash(ctx context.Context, tokenHash []byte) (*Session, error)
 	// SessionWithUser returns the session and the account it belongs to,

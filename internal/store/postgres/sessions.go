@@ -29,6 +29,35 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 	return nil
 }
 
+// StartLogin clears the throttle, creates the session, records the login
+// if it is complete and appends the audit events, in one transaction: one
+// commit.
+func (db *DB) StartLogin(ctx context.Context, l store.LoginStart) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := clearThrottle(ctx, tx, l.ClearThrottle); err != nil {
+			return err
+		}
+		if err := insertSession(ctx, tx, l.Session); err != nil {
+			return err
+		}
+		if !l.LoginAt.IsZero() {
+			if err := recordLogin(ctx, tx, l.Session.UserID, l.LoginAt); err != nil {
+				return err
+			}
+		}
+		for _, e := range l.Audit {
+			if err := appendAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: start login: %w", err)
+	}
+	return nil
+}
+
 // SessionByHash returns the session; store.ErrNotFound for unknown hashes.
 func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Session, error) {
 	var s store.Session

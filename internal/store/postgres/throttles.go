@@ -100,8 +100,14 @@ func (db *DB) addThrottleFailure(ctx context.Context, key string, at, windowStar
 
 // ClearThrottle removes the counter for key, if there is one.
 func (db *DB) ClearThrottle(ctx context.Context, key string) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, key); err != nil {
+	if err := clearThrottle(ctx, db.pool, key); err != nil {
 		return fmt.Errorf("postgres: clear throttle: %w", err)
 	}
 	return nil
+}
+
+// clearThrottle is the body of ClearThrottle, on q.
+func clearThrottle(ctx context.Context, q querier, key string) error {
+	_, err := q.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, key)
+	return err
 }

@@ -94,8 +94,14 @@ func (db *DB) AddThrottleFailureUnlessLocked(ctx context.Context, key string, at
 
 // ClearThrottle removes the counter for key, if there is one.
 func (db *DB) ClearThrottle(ctx context.Context, key string) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM throttles WHERE key = $1`, key); err != nil {
+	if err := clearThrottle(ctx, db.write, key); err != nil {
 		return fmt.Errorf("sqlite: clear throttle: %w", err)
 	}
 	return nil
+}
+
+// clearThrottle is the body of ClearThrottle, on q.
+func clearThrottle(ctx context.Context, q querier, key string) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM throttles WHERE key = $1`, key)
+	return err
 }

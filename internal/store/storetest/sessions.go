@@ -21,6 +21,8 @@ var sessionsTests = []test{
 	{"ReplaceSession", testReplaceSession},
 	{"ReplaceSessionAtomic", testReplaceSessionAtomic},
 	{"ReplaceSessionConcurrent", testReplaceSessionConcurrent},
+	{"StartLogin", testStartLogin},
+	{"StartLoginAllOrNothing", testStartLoginAllOrNothing},
 }
 
 func sessionExists(t *testing.T, s store.Store, tokenHash []byte) bool {
@@ -292,4 +294,96 @@ func testReplaceSessionConcurrent(t *testing.T, s store.Store) {
 	if sessionExists(t, s, old.TokenHash) {
 		t.Error("old session still there")
 	}
+}
+
+// loginStart is a StartLogin of user u with a new session token at at,
+// clearing the throttle key.
+func loginStart(u *store.User, key, token string, at time.Time) store.LoginStart {
+	return store.LoginStart{
+		ClearThrottle: key,
+		Session: &store.Session{TokenHash: hash(token), UserID: u.ID, Stage: store.StageCode,
+			AttemptID: "attempt-" + token, CreatedAt: at, LastSeenAt: at, IP: "192.0.2.1", UserAgent: "Test/1.0"},
+		Audit: []*store.AuditEvent{
+			{Time: at, Event: "login.password", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "code"},
+		},
+	}
+}
+
+func testStartLogin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	lock := func(int) time.Time { return time.Time{} }
+	fail(t, s, "password:account:ann@example.org", t0, lock)
+	fail(t, s, "password:ip:192.0.2.1", t0, lock)
+	if _, err := s.AddCodeFailure(ctx, u.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(time.Minute)
+
+	// A login that goes on to the code step.
+	l := loginStart(u, "password:account:ann@example.org", "code-step", at)
+	mustNot(t, s.StartLogin(ctx, l), "StartLogin")
+	if th, err := s.Throttle(ctx, "password:account:ann@example.org"); err != nil || th.Failures != 0 {
+		t.Errorf("account throttle after StartLogin: %+v, %v; want cleared", th, err)
+	}
+	if th, err := s.Throttle(ctx, "password:ip:192.0.2.1"); err != nil || th.Failures != 1 {
+		t.Errorf("another throttle after StartLogin: %+v, %v; want it as it was", th, err)
+	}
+	got, err := s.SessionByHash(ctx, hash("code-step"))
+	mustNot(t, err, "SessionByHash")
+	checkRecord(t, "session", *got, *l.Session)
+	if got, err := s.UserByID(ctx, u.ID); err != nil || !got.LastLoginAt.IsZero() || got.CodeFailures != 1 {
+		t.Errorf("user after a login that needs a code: LastLoginAt %v, CodeFailures %d (%v); want no login recorded yet", got.LastLoginAt, got.CodeFailures, err)
+	}
+	if l.Audit[0].ID == 0 {
+		t.Error("the audit event has no id")
+	}
+
+	// A login complete at once (no code needed).
+	full := loginStart(u, "password:account:ann@example.org", "full", at)
+	full.Session.Stage, full.Session.AuthenticatedAt, full.LoginAt = store.StageFull, at, at
+	full.Audit = append(full.Audit, &store.AuditEvent{Time: at, Event: "login", Outcome: "success", ActorID: u.ID, SubjectID: u.ID})
+	mustNot(t, s.StartLogin(ctx, full), "StartLogin")
+	if got, err := s.UserByID(ctx, u.ID); err != nil || !sameTime(got.LastLoginAt, at) || got.CodeFailures != 0 {
+		t.Errorf("user after a complete login: LastLoginAt %v, CodeFailures %d (%v); want %v, 0", got.LastLoginAt, got.CodeFailures, err, at)
+	}
+	events, err := s.AuditForUser(ctx, u.ID, 10)
+	mustNot(t, err, "AuditForUser")
+	if len(events) != 3 || full.Audit[0].ID == 0 || full.Audit[1].ID == 0 {
+		t.Errorf("%d audit events (new ids %d, %d), want 3, with ids", len(events), full.Audit[0].ID, full.Audit[1].ID)
+	}
+}
+
+// When a part cannot be written, none is: the throttle cleared before it
+// stays, and no login or audit row appears.
+func testStartLoginAllOrNothing(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	key := "password:account:ann@example.org"
+	fail(t, s, key, t0, nil)
+	existing := createSession(t, s, u.ID, "taken", t0, t0)
+	at := t0.Add(time.Minute)
+	unchanged := func(what string) {
+		t.Helper()
+		if th, err := s.Throttle(ctx, key); err != nil || th.Failures != 1 {
+			t.Errorf("%s: throttle %+v (%v), want it as it was", what, th, err)
+		}
+		if got, err := s.UserByID(ctx, u.ID); err != nil || !got.LastLoginAt.IsZero() {
+			t.Errorf("%s: login recorded (%v, %v)", what, got.LastLoginAt, err)
+		}
+		if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+			t.Errorf("%s: %d audit events written (%v)", what, len(events), err)
+		}
+	}
+
+	// The token is taken.
+	dup := loginStart(u, key, "taken", at)
+	dup.LoginAt = at
+	if err := s.StartLogin(ctx, dup); err == nil {
+		t.Error("StartLogin accepted a token hash already in use")
+	}
+	unchanged("token taken")
+	got, err := s.SessionByHash(ctx, existing.TokenHash)
+	mustNot(t, err, "SessionByHash")
+	checkRecord(t, "the session already there", *got, *existing)
 }
