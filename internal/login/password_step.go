@@ -81,11 +81,11 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		s.passwordFailed(ctx, u, c, "wrong password", t)
 		return nil, nil, errInvalidCredentials
 	}
-	if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
-		return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
-	}
 	if u.Deactivated {
 		// Only someone who knows the password learns the account is off.
+		if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
+			return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
+		}
 		s.Audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
 		return nil, nil, &Error{Kind: KindNotAllowed, Message: "This account has been deactivated. Contact your system administrator."}
 	}
@@ -107,21 +107,24 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	if err != nil {
 		return nil, nil, err
 	}
+	// The throttle cleared, the session and the audit record are written
+	// together, and with them the login when no code is needed.
+	start := store.LoginStart{
+		ClearThrottle: accountKey(email),
+		Session:       sess.Session,
+		Audit:         []*store.AuditEvent{s.auditEvent("login.password", "success", u.ID, u.ID, c, string(stage))},
+	}
 	if stage == store.StageFull {
 		sess.AuthenticatedAt = now
+		start.LoginAt = now
+		start.Audit = append(start.Audit, s.auditEvent("login", "success", u.ID, u.ID, c, "MFA not required"))
 	}
-	if err := s.Store.CreateSession(ctx, sess.Session); err != nil {
-		return nil, nil, fmt.Errorf("login: create session: %w", err)
+	if err := s.Store.StartLogin(ctx, start); err != nil {
+		return nil, nil, fmt.Errorf("login: start login: %w", err)
 	}
 	s.Metrics.LoginStep("password", "success")
-	s.Audit(ctx, "login.password", "success", u.ID, u.ID, c, string(stage))
 
-	switch stage {
-	case store.StageFull:
-		if err := s.completeLogin(ctx, u, c, "MFA not required"); err != nil {
-			return nil, nil, err
-		}
-	case store.StageCode:
+	if stage == store.StageCode {
 		_, codeErr = s.SendLoginCode(ctx, sess, store.ChannelSMS, c)
 		var pe *Error
 		if codeErr != nil && !errors.As(codeErr, &pe) {
@@ -237,14 +240,4 @@ func lockUntil(now time.Time, d time.Duration) time.Time {
 		return time.Time{}
 	}
 	return now.Add(d)
-}
-
-// completeLogin records a finished login: it resets the account's
-// code-failure count and notes the time.
-func (s *Service) completeLogin(ctx context.Context, u *store.User, c Client, detail string) error {
-	if err := s.Store.RecordLogin(ctx, u.ID, s.now()); err != nil {
-		return fmt.Errorf("login: record login: %w", err)
-	}
-	s.Audit(ctx, "login", "success", u.ID, u.ID, c, detail)
-	return nil
 }
