@@ -91,7 +91,7 @@ func TestMigrateTo(t *testing.T) {
 		t.Fatalf("login on SQLite: stage %s, code %q", sess.Stage, code)
 	}
 	// Queued and not kicked: no dispatcher sends it before the move.
-	must(lite.Dispatch.Queue(ctx, nil, &store.Message{UserID: ada.ID, Channel: store.ChannelEmail, To: "ada@example.org", CreatedAt: time.Now()},
+	must(lite.Dispatch.Queue(ctx, &store.Message{UserID: ada.ID, Channel: store.ChannelEmail, To: "ada@example.org", CreatedAt: time.Now()},
 		dispatch.Content{Subject: "Queued before the move", Text: "This notice waited in the SQLite outbox."}))
 	must(lite.Close())
 

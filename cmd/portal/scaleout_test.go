@@ -297,7 +297,7 @@ func TestScaleOut(t *testing.T) {
 				m.Channel, m.To = store.ChannelEmail, fmt.Sprintf("notice-%d@example.org", i)
 			}
 			content := dispatch.Content{Subject: fmt.Sprintf("Notice %d", i), Text: fmt.Sprintf("Notice %d from the scale-out test.", i)}
-			if err := p.App.Dispatch.Queue(t.Context(), nil, m, content); err != nil {
+			if err := p.App.Dispatch.Queue(t.Context(), m, content); err != nil {
 				t.Fatalf("queue notice %d: %v", i, err)
 			}
 		}

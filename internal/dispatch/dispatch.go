@@ -306,18 +306,30 @@ func (d *Dispatcher) Receipt(ctx context.Context, provider, ref string, status s
 	return nil
 }
 
-// Queue seals content into m and stores it for sending; with c, the code
-// and the message carrying it are written in one transaction, within the
-// budgets given (see store.Messages). Kick sends it on its way.
-func (d *Dispatcher) Queue(ctx context.Context, c *store.Challenge, m *store.Message, content Content, budgets ...store.Budget) error {
+// Queue seals content into m and stores it for sending. Kick sends it on
+// its way.
+func (d *Dispatcher) Queue(ctx context.Context, m *store.Message, content Content) error {
+	if err := d.seal(m, content); err != nil {
+		return err
+	}
+	return d.Store.EnqueueMessage(ctx, m)
+}
+
+// QueueCode seals content into the message of ci and stores it with its
+// code in one transaction, within ci's budgets (see store.Messages).
+func (d *Dispatcher) QueueCode(ctx context.Context, ci store.CodeIssue, content Content) error {
+	if err := d.seal(ci.Message, content); err != nil {
+		return err
+	}
+	return d.Store.IssueChallengeWithMessage(ctx, ci)
+}
+
+func (d *Dispatcher) seal(m *store.Message, content Content) error {
 	sealed, err := d.Sealer.Seal(content)
 	if err != nil {
 		return err
 	}
 	m.Sealed = sealed
 	m.Status = store.MessageQueued
-	if c != nil {
-		return d.Store.IssueChallengeWithMessage(ctx, c, m, budgets...)
-	}
-	return d.Store.EnqueueMessage(ctx, m)
+	return nil
 }

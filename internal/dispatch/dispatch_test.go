@@ -98,7 +98,7 @@ func (h *harness) queue(text string, ttl time.Duration) *store.Message {
 	if ttl > 0 {
 		m.ExpiresAt = h.clock().Add(ttl)
 	}
-	h.must(h.d.Queue(h.ctx, nil, m, dispatch.Content{Text: text}))
+	h.must(h.d.Queue(h.ctx, m, dispatch.Content{Text: text}))
 	return m
 }
 
@@ -281,7 +281,7 @@ func TestRunSendsWhenKicked(t *testing.T) {
 	done := make(chan struct{})
 	go func() { h.d.Run(ctx); close(done) }()
 	m := &store.Message{UserID: h.user, Channel: store.ChannelSMS, To: "+447546123456", CreatedAt: time.Now()}
-	h.must(h.d.Queue(h.ctx, nil, m, dispatch.Content{Text: "hi"}))
+	h.must(h.d.Queue(h.ctx, m, dispatch.Content{Text: "hi"}))
 	h.d.Kick(h.ctx)
 	deadline := time.Now().Add(5 * time.Second)
 	for p.count() == 0 && time.Now().Before(deadline) {

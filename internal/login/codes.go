@@ -160,10 +160,13 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		UserID: u.ID, Channel: ch, To: dest, IP: c.IP,
 		CreatedAt: now, ExpiresAt: chal.ExpiresAt,
 	}
-	// The code and the message carrying it are stored together; the
-	// dispatcher sends it, so a slow provider never holds this request.
+	// The code, the message carrying it and their audit record are stored
+	// together; the dispatcher sends it, so a slow provider never holds
+	// this request.
+	masked := maskDestination(ch, dest)
+	sent := s.auditEvent("code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	var be *store.BudgetError
-	if err := s.Outbox.Queue(ctx, chal, m, content, budgets...); errors.As(err, &be) {
+	if err := s.Outbox.QueueCode(ctx, store.CodeIssue{Challenge: chal, Message: m, Budgets: budgets, Audit: sent}, content); errors.As(err, &be) {
 		s.Metrics.BudgetRefused(be.Budget)
 		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+be.Budget)
 		s.log().Warn("SMS budget exhausted", "budget", be.Budget)
@@ -171,9 +174,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	} else if err != nil {
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
-	masked := maskDestination(ch, dest)
 	s.Metrics.CodeIssued(string(purpose), string(ch), country(ch, dest))
-	s.Audit(ctx, "code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	s.Outbox.Kick(ctx)
 
 	// Where the message went out at once (a dispatcher that sends inline:

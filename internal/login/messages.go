@@ -132,7 +132,7 @@ func (s *Service) notify(ctx context.Context, u *store.User, c dispatch.Content)
 // queueEmail queues an email to u and starts it on its way.
 func (s *Service) queueEmail(ctx context.Context, u *store.User, c dispatch.Content) error {
 	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.now()}
-	if err := s.Outbox.Queue(ctx, nil, m, c); err != nil {
+	if err := s.Outbox.Queue(ctx, m, c); err != nil {
 		return fmt.Errorf("login: queue email: %w", err)
 	}
 	s.Outbox.Kick(ctx)

@@ -472,15 +472,18 @@ type Audit interface {
 // Messages is the durable outbox. "Oldest" and "newest" go by ID, that
 // is by the order in which messages were stored, not by CreatedAt.
 type Messages interface {
+	// IssueChallengeWithMessage is IssueChallenge and EnqueueMessage in one
+	// transaction, with one commit: the message's ChallengeID is set to
+	// the challenge's ID, and both get their IDs; the audit event, if
+	// given, is appended with them and gets its ID. If an insert fails
+	// (say the message names no user), nothing is written and no
+	// predecessor of the challenge is voided.
+	//
 	// Budgets, if given, are checked in the same transaction, serialised
 	// with every other budgeted issue (across instances too): if any
 	// budget already counts Limit messages, nothing is written and the
 	// error is a *BudgetError naming it.
-	// IssueChallengeWithMessage is IssueChallenge and EnqueueMessage in one
-	// transaction: m.ChallengeID is set to c.ID, and both get their IDs.
-	// If either insert fails (say m.UserID names no user), neither is
-	// written and no predecessor of c is voided.
-	IssueChallengeWithMessage(ctx context.Context, c *Challenge, m *Message, budgets ...Budget) error
+	IssueChallengeWithMessage(ctx context.Context, ci CodeIssue) error
 	// EnqueueMessage stores m as MessageQueued, whatever m.Status said,
 	// and sets m.ID and m.Status. A zero NextAttemptAt (due at once) and a
 	// zero UpdatedAt are set to CreatedAt. A notice has ChallengeID 0.
@@ -524,6 +527,15 @@ type Messages interface {
 	// CountMessages counts messages matching q, for the budgets against
 	// SMS pumping.
 	CountMessages(ctx context.Context, q MessageCount) (int, error)
+}
+
+// CodeIssue is a code and the message carrying it, as
+// IssueChallengeWithMessage writes them.
+type CodeIssue struct {
+	Challenge *Challenge
+	Message   *Message
+	Budgets   []Budget    // limits the message must fit in
+	Audit     *AuditEvent // the record of it, if any
 }
 
 // Budget is a limit a new message must fit in: fewer than Limit messages

@@ -49,7 +49,7 @@ func fill(t *testing.T, s store.Store) []*store.User {
 	c := &store.Challenge{UserID: users[1].ID, AttemptID: "a1", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
 		Destination: "+447546123456", CodeHash: []byte("hash"), CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
 	m := &store.Message{UserID: users[1].ID, Channel: store.ChannelSMS, To: "+447546123456", Sealed: []byte("sealed"), CreatedAt: t0}
-	must(s.IssueChallengeWithMessage(ctx, c, m))
+	must(s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}))
 	_, err := s.ConsumeChallenge(ctx, c.ID, t0.Add(time.Minute))
 	must(err)
 	must(s.EnqueueMessage(ctx, &store.Message{UserID: users[0].ID, Channel: store.ChannelEmail, To: "user0@example.org", Sealed: []byte("notice"), CreatedAt: t0}))

@@ -60,11 +60,11 @@ func enqueue(ctx context.Context, tx pgx.Tx, m *store.Message) error {
 	).Scan(&m.ID)
 }
 
-// IssueChallengeWithMessage issues c and queues m, carrying its code, in
-// one transaction.
-func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message, budgets ...store.Budget) error {
+// IssueChallengeWithMessage issues the code, queues the message carrying
+// it and appends the audit event, in one transaction.
+func (db *DB) IssueChallengeWithMessage(ctx context.Context, ci store.CodeIssue) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if len(budgets) > 0 {
+		if len(ci.Budgets) > 0 {
 			// Every budgeted issue takes this lock first, so the counts
 			// below and the insert cannot interleave with another's, on
 			// any instance.
@@ -72,7 +72,7 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge,
 				return err
 			}
 		}
-		for _, b := range budgets {
+		for _, b := range ci.Budgets {
 			n, err := countMessages(ctx, tx, b.Count)
 			if err != nil {
 				return err
@@ -81,11 +81,17 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge,
 				return &store.BudgetError{Budget: b.Name}
 			}
 		}
-		if err := issueChallenge(ctx, tx, c); err != nil {
+		if err := issueChallenge(ctx, tx, ci.Challenge); err != nil {
 			return err
 		}
-		m.ChallengeID = c.ID
-		return enqueue(ctx, tx, m)
+		ci.Message.ChallengeID = ci.Challenge.ID
+		if err := enqueue(ctx, tx, ci.Message); err != nil {
+			return err
+		}
+		if ci.Audit != nil {
+			return appendAudit(ctx, tx, ci.Audit)
+		}
+		return nil
 	})
 	var be *store.BudgetError
 	if errors.As(err, &be) {

@@ -56,13 +56,13 @@ func enqueue(ctx context.Context, tx *poolTx, m *store.Message) error {
 	).Scan(&m.ID)
 }
 
-// IssueChallengeWithMessage issues c and queues m, carrying its code, in
-// one transaction.
-func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge, m *store.Message, budgets ...store.Budget) error {
+// IssueChallengeWithMessage issues the code, queues the message carrying
+// it and appends the audit event, in one transaction.
+func (db *DB) IssueChallengeWithMessage(ctx context.Context, ci store.CodeIssue) error {
 	err := db.inTx(ctx, func(tx *poolTx) error {
 		// The write transaction holds SQLite's single write lock, so no
 		// other issue can slip in between these counts and the insert.
-		for _, b := range budgets {
+		for _, b := range ci.Budgets {
 			n, err := countMessages(ctx, tx, b.Count)
 			if err != nil {
 				return err
@@ -71,11 +71,17 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, c *store.Challenge,
 				return &store.BudgetError{Budget: b.Name}
 			}
 		}
-		if err := issueChallenge(ctx, tx, c); err != nil {
+		if err := issueChallenge(ctx, tx, ci.Challenge); err != nil {
 			return err
 		}
-		m.ChallengeID = c.ID
-		return enqueue(ctx, tx, m)
+		ci.Message.ChallengeID = ci.Challenge.ID
+		if err := enqueue(ctx, tx, ci.Message); err != nil {
+			return err
+		}
+		if ci.Audit != nil {
+			return appendAudit(ctx, tx, ci.Audit)
+		}
+		return nil
 	})
 	var be *store.BudgetError
 	if errors.As(err, &be) {

@@ -121,7 +121,7 @@ func codeMessage(t *testing.T, s MessageStore, userID int64, to string, createdA
 	c := newChallenge(userID, fmt.Sprintf("attempt-%s-%v", to, createdAt.UnixNano()), store.PurposeLogin, createdAt)
 	c.Destination = to
 	m := newMessage(userID, to, createdAt)
-	if err := s.IssueChallengeWithMessage(t.Context(), c, m); err != nil {
+	if err := s.IssueChallengeWithMessage(t.Context(), store.CodeIssue{Challenge: c, Message: m}); err != nil {
 		t.Fatalf("IssueChallengeWithMessage: %v", err)
 	}
 	if c.ID == 0 || m.ID == 0 || m.ChallengeID != c.ID {
@@ -238,7 +238,7 @@ func testIssueChallengeWithMessage(t *testing.T, s MessageStore) {
 	m := newMessage(u.ID, c.Destination, t0)
 	m.ChallengeID = 12345 // overwritten with c.ID
 	before := *m
-	mustNot(t, s.IssueChallengeWithMessage(ctx, c, m), "IssueChallengeWithMessage")
+	mustNot(t, s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}), "IssueChallengeWithMessage")
 	if c.ID == 0 || m.ID == 0 {
 		t.Fatalf("IssueChallengeWithMessage: challenge ID %d, message ID %d; want both set", c.ID, m.ID)
 	}
@@ -263,13 +263,22 @@ func testIssueChallengeWithMessage(t *testing.T, s MessageStore) {
 	m2 := newMessage(u.ID, c2.Destination, t0)
 	m2.NextAttemptAt = t0.Add(time.Minute) // kept when set
 	want2 := queuedWant(*m2)
-	mustNot(t, s.IssueChallengeWithMessage(ctx, c2, m2), "IssueChallengeWithMessage")
+	sent := codeSent(u, t0) // and its audit record with it
+	mustNot(t, s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c2, Message: m2, Audit: sent}), "IssueChallengeWithMessage")
 	if c2.ID == c.ID || m2.ID == m.ID {
 		t.Errorf("second pair has IDs %d/%d, the first %d/%d", c2.ID, m2.ID, c.ID, m.ID)
+	}
+	if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 1 || sent.ID == 0 || events[0].ID != sent.ID {
+		t.Errorf("audit after issuing with an event: %d events (%v), the event's id %d; want it alone, with its id", len(events), err, sent.ID)
 	}
 	want2.ID, want2.ChallengeID = m2.ID, c2.ID
 	checkRecord(t, "second message", messageFor(t, s, m2), want2)
 	checkRecord(t, "first message", messageFor(t, s, m), want)
+}
+
+// codeSent is the audit record of a code sent to u at at.
+func codeSent(u *store.User, at time.Time) *store.AuditEvent {
+	return &store.AuditEvent{Time: at, Event: "code.sent", Outcome: "queued", ActorID: u.ID, SubjectID: u.ID, Detail: "login sms"}
 }
 
 func testIssueChallengeWithMessageIsIssueChallenge(t *testing.T, s MessageStore) {
@@ -285,7 +294,7 @@ func testIssueChallengeWithMessageIsIssueChallenge(t *testing.T, s MessageStore)
 
 	c := newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Minute))
 	m := newMessage(u.ID, c.Destination, c.CreatedAt)
-	mustNot(t, s.IssueChallengeWithMessage(ctx, c, m), "IssueChallengeWithMessage")
+	mustNot(t, s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}), "IssueChallengeWithMessage")
 	if c.Failures != 2 {
 		t.Errorf("c.Failures = %d, want 2 carried over", c.Failures)
 	}
@@ -310,7 +319,7 @@ func testIssueChallengeWithMessageAtomic(t *testing.T, s MessageStore) {
 	for _, attempt := range []string{"attempt-1", "attempt-2"} {
 		c := newChallenge(u.ID, attempt, store.PurposeLogin, t0.Add(time.Minute))
 		m := newMessage(u.ID+1000, c.Destination, c.CreatedAt) // no such user: the message insert fails
-		if err := s.IssueChallengeWithMessage(ctx, c, m); err == nil {
+		if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m, Audit: codeSent(u, t0)}); err == nil {
 			t.Fatalf("IssueChallengeWithMessage with a message for an unknown user succeeded")
 		}
 	}
@@ -328,6 +337,9 @@ func testIssueChallengeWithMessageAtomic(t *testing.T, s MessageStore) {
 	}
 	if ms := claimMessages(t, s, t0.Add(time.Hour), 10); len(ms) != 0 {
 		t.Errorf("ClaimMessages found %v", messageIDs(ms))
+	}
+	if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+		t.Errorf("%d audit events after failed issues (%v), want none", len(events), err)
 	}
 	if !consume(t, s, prev.ID, t0.Add(2*time.Minute)) {
 		t.Error("the predecessor could not be used")
@@ -687,7 +699,7 @@ func testMessageForChallenge(t *testing.T, s MessageStore) {
 	wantNotFound(t, err, "MessageForChallenge with no message")
 
 	first := newMessage(u.ID, c.Destination, t0)
-	mustNot(t, s.IssueChallengeWithMessage(ctx, c, first), "IssueChallengeWithMessage")
+	mustNot(t, s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: first}), "IssueChallengeWithMessage")
 	// A challenge without a message, and a notice.
 	bare := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
 	enqueueMessage(t, s, newMessage(u.ID, "+15555550199", t0))
@@ -977,12 +989,12 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 	}
 	for i := 0; i < 2; i++ {
 		c := newChallenge(u.ID, fmt.Sprint("attempt-", i), store.PurposeLogin, t0.Add(time.Duration(i)*time.Second))
-		if err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), budget(2)); err != nil {
+		if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{budget(2)}}); err != nil {
 			t.Fatalf("within the budget: %v", err)
 		}
 	}
 	c := newChallenge(u.ID, "attempt-3", store.PurposeLogin, t0.Add(time.Minute))
-	err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), budget(5), budget(2))
+	err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{budget(5), budget(2)}, Audit: codeSent(u, c.CreatedAt)})
 	var be *store.BudgetError
 	if !errors.As(err, &be) || be.Budget != "country +1" {
 		t.Fatalf("over the budget: %v, want a *store.BudgetError", err)
@@ -992,9 +1004,12 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 	if n, _ := s.CountMessages(ctx, store.MessageCount{Channel: store.ChannelSMS}); n != 2 {
 		t.Errorf("%d messages after a refused budget, want 2", n)
 	}
+	if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+		t.Errorf("%d audit events after a refused budget (%v), want none", len(events), err)
+	}
 	// A budget on something else does not count these.
 	other := store.Budget{Name: "ip", Limit: 1, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0, IP: "192.0.2.99"}}
-	if err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), other); err != nil {
+	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{other}}); err != nil {
 		t.Fatalf("another budget: %v", err)
 	}
 }
@@ -1011,7 +1026,7 @@ func testIssueChallengeWithMessageBudgetsConcurrent(t *testing.T, s MessageStore
 		go func(i int) {
 			defer wg.Done()
 			c := newChallenge(u.ID, fmt.Sprint("attempt-", i), store.PurposeLogin, t0)
-			err := s.IssueChallengeWithMessage(ctx, c, newMessage(u.ID, c.Destination, c.CreatedAt), b)
+			err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{b}})
 			var be *store.BudgetError
 			switch {
 			case err == nil:
