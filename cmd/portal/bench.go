@@ -201,6 +201,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	}
 	prof := &profiler{prefix: o.CPUProfile}
 	d := p.loginDriver(o.Users)
+	d.serverCPU = db.serverCPU
 	stop := prof.start("logins")
 	res.Logins = d.run(ctx, o.Concurrency, o.Logins, o.Duration)
 	stop()
@@ -314,6 +315,10 @@ func (r *benchResult) print(w io.Writer) {
 	if l.CPU > 0 && r.HashCPU > 0 {
 		fmt.Fprintf(w, "  CPU per hash ÷ CPU per login            %8.2f   (%s ÷ %s of this process; steadier on a busy machine)\n",
 			benchRatio(float64(r.HashCPU), float64(l.CPU)), benchMillis(r.HashCPU), benchMillis(l.CPU))
+	}
+	if l.CPU > 0 && r.HashCPU > 0 && l.ServerCPU > 0 {
+		fmt.Fprintf(w, "    with the PostgreSQL server's          %8.2f   (%s ÷ %s + %s of the server on this machine, sharing its CPUs)\n",
+			benchRatio(float64(r.HashCPU), float64(l.CPU+l.ServerCPU)), benchMillis(r.HashCPU), benchMillis(l.CPU), benchMillis(l.ServerCPU))
 	}
 	fmt.Fprintln(w)
 

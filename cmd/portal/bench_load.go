@@ -226,6 +226,7 @@ type loginResult struct {
 	Elapsed     time.Duration
 	Steps       [nSteps]latencies // of completed logins
 	CPU         time.Duration     // this process's CPU time per completed login; 0 when unknown
+	ServerCPU   time.Duration     // the local database server's, likewise; 0 when not measured
 }
 
 func (l loginResult) rate() float64 {
@@ -242,6 +243,9 @@ type loginDriver struct {
 	users   int
 	perUser int
 	next    atomic.Int64 // login k is by user k % users
+	// serverCPU, if set, reads the local database server's CPU time,
+	// which the logins' figures then include (see benchDB).
+	serverCPU func() time.Duration
 
 	mu       sync.Mutex
 	sessions []benchSession // of completed logins, newest last
@@ -287,6 +291,10 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 		wg      sync.WaitGroup
 	)
 	cpu := processCPU()
+	var serverCPU time.Duration
+	if d.serverCPU != nil {
+		serverCPU = d.serverCPU()
+	}
 	deadline := time.Now().Add(dur)
 	start := time.Now()
 	for range conc {
@@ -344,6 +352,9 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 	res.Elapsed = time.Since(start)
 	if used := processCPU() - cpu; cpu > 0 && res.Completed > 0 {
 		res.CPU = used / time.Duration(res.Completed)
+	}
+	if d.serverCPU != nil && res.Completed > 0 {
+		res.ServerCPU = (d.serverCPU() - serverCPU) / time.Duration(res.Completed)
 	}
 	for i := range steps {
 		res.Steps[i] = summarizeLatencies(steps[i])

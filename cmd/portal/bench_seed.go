@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +31,10 @@ type benchDB struct {
 	url     string // PORTAL_DATABASE_URL for the portal
 	where   string // for the report, without a password
 	cleanup func() error
+	// serverCPU is the CPU time the database server has used so far, when
+	// it is a PostgreSQL server on this machine whose processes can be
+	// read; nil otherwise (SQLite's work is this process's own).
+	serverCPU func() time.Duration
 }
 
 // benchDatabase makes the bench's database. It never writes where data
@@ -68,6 +73,10 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 		return nil, fmt.Errorf("bench: connect to %s: %w", u.Redacted(), err)
 	}
 	defer conn.Close(ctx)
+	var serverCPU func() time.Duration
+	if isLoopback(conn.Config().Host) && postgresCPU() > 0 {
+		serverCPU = postgresCPU
+	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "portal_bench_" + hex.EncodeToString(b)
@@ -92,7 +101,17 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 	shown := *u
 	shown.RawQuery = "" // it names the schema, which comes below
 	where := shown.Redacted()
-	return &benchDB{engine: "PostgreSQL", url: u.String(), where: where + ", schema " + schema + ", dropped afterwards", cleanup: drop}, nil
+	return &benchDB{engine: "PostgreSQL", url: u.String(), where: where + ", schema " + schema + ", dropped afterwards", cleanup: drop, serverCPU: serverCPU}, nil
+}
+
+// isLoopback reports whether a PostgreSQL host is this machine: a loopback
+// address, localhost or a Unix socket's directory.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasPrefix(host, "/") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.IsLoopback()
 }
 
 // withSearchPath sets search_path in a URL's raw query, keeping the other

@@ -25,7 +25,12 @@ func TestBenchSQLite(t *testing.T) {
 
 func TestBenchPostgreSQL(t *testing.T) {
 	db := pgtest.NewDatabase(t)
-	testBench(t, db.URL)
+	res := testBench(t, db.URL)
+	// The server is on this machine (CI's and the project's are): its CPU
+	// is counted beside the portal's, where /proc tells it.
+	if postgresCPU() > 0 && res.Logins.ServerCPU <= 0 {
+		t.Errorf("the local PostgreSQL server's CPU per login is %v; want it measured", res.Logins.ServerCPU)
+	}
 
 	// The bench worked in a schema of its own and dropped it.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -44,7 +49,7 @@ func TestBenchPostgreSQL(t *testing.T) {
 	}
 }
 
-func testBench(t *testing.T, databaseURL string) {
+func testBench(t *testing.T, databaseURL string) *benchResult {
 	var progress bytes.Buffer
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -101,6 +106,10 @@ func testBench(t *testing.T, databaseURL string) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	if l.ServerCPU > 0 && !strings.Contains(report.String(), "with the PostgreSQL server's") {
+		t.Error("report lacks the PostgreSQL server's CPU, though it was measured")
+	}
+	return res
 }
 
 // The bench never writes into a SQLite file that exists: it could be a
@@ -173,5 +182,36 @@ func TestBenchStopsWhenLoginsFail(t *testing.T) {
 	(&benchResult{Logins: res}).print(&report)
 	if !strings.Contains(report.String(), "stopped early: ") || strings.Contains(report.String(), "codes an hour") {
 		t.Errorf("report does not say the run stopped for its failures:\n%s", report.String())
+	}
+}
+
+func TestPostgresTicks(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want int64
+	}{
+		{"4242 (postgres) S 1 4242 4242 0 -1 4194560 300 0 0 0 17 5 0 0 20 0 1 0 1234 220000000 4000 18446744073709551615", 22},
+		{"4243 (portal) S 1 4243 4243 0 -1 4194560 300 0 0 0 17 5 0 0 20 0 1 0 1234 220000000 4000 18446744073709551615", 0},
+		{"4244 (post gres) S 1 4244 4244 0 -1 4194560 300 0 0 0 17 5 0 0 20 0 1 0", 0},
+		{"4245 (a) (postgres) S 1 4245 4245 0 -1 4194560 300 0 0 0 17 5 0 0 20 0 1 0", 0}, // the command is "a) (postgres"
+		{"4246 (postgres) S 1 4246", 0},                                              // cut short
+		{"4247 (postgres) S 1 4247 4247 0 -1 4194560 300 0 0 0 x 5 0 0 20 0 1 0", 0}, // not a number
+		{"", 0},
+		{"4248 postgres) S", 0},
+	} {
+		if got := postgresTicks([]byte(tc.stat)); got != tc.want {
+			t.Errorf("postgresTicks(%q) = %d, want %d", tc.stat, got, tc.want)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "::1": true, "localhost": true, "/var/run/postgresql": true, "127.0.0.2": true,
+		"10.0.0.5": false, "db.example.org": false, "": false,
+	} {
+		if got := isLoopback(host); got != want {
+			t.Errorf("isLoopback(%q) = %t, want %t", host, got, want)
+		}
 	}
 }
