@@ -220,6 +220,22 @@ var mutants = []Mutant{
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^CompleteLogin`,
 	},
 	{
+		ID: "start-login-keeps-throttle-sqlite", Attack: 7,
+		What:    "SQLite leaves the wrong-password count of an account whose right password was given",
+		File:    "internal/store/sqlite/sessions.go",
+		Find:    `if err := clearThrottle(ctx, tx, l.ClearThrottle); err != nil {`,
+		Replace: `if err := error(nil); err != nil {`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^StartLogin`,
+	},
+	{
+		ID: "start-login-not-whole-postgres", Attack: 7,
+		What:    "PostgreSQL clears the wrong-password count even when the login it belongs to is not written",
+		File:    "internal/store/postgres/sessions.go",
+		Find:    `if err := clearThrottle(ctx, tx, l.ClearThrottle); err != nil {`,
+		Replace: `if err := clearThrottle(ctx, db.pool, l.ClearThrottle); err != nil {`,
+		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^StartLogin`,
+	},
+	{
 		ID: "code-binding-purpose", Attack: 3,
 		What:    "a code's hash is not bound to its purpose",
 		File:    "internal/otp/otp.go",
