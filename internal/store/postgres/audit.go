@@ -29,6 +29,16 @@ func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	return nil
 }
 
+// appendAudits appends events in order, on q.
+func appendAudits(ctx context.Context, q querier, events []*store.AuditEvent) error {
+	for _, e := range events {
+		if err := appendAudit(ctx, q, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // appendAudit is the body of AppendAudit, on q.
 func appendAudit(ctx context.Context, q querier, e *store.AuditEvent) error {
 	return q.QueryRow(ctx, `

@@ -45,12 +45,7 @@ func (db *DB) StartLogin(ctx context.Context, l store.LoginStart) error {
 				return err
 			}
 		}
-		for _, e := range l.Audit {
-			if err := appendAudit(ctx, tx, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return appendAudits(ctx, tx, l.Audit)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: start login: %w", err)

@@ -127,12 +127,7 @@ func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error 
 		if err := recordLogin(ctx, tx, l.Session.UserID, l.At); err != nil {
 			return err
 		}
-		for _, e := range l.Audit {
-			if err := appendAudit(ctx, tx, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return appendAudits(ctx, tx, l.Audit)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: complete login: %w", err)

@@ -43,12 +43,7 @@ func (db *DB) StartLogin(ctx context.Context, l store.LoginStart) error {
 				return err
 			}
 		}
-		for _, e := range l.Audit {
-			if err := appendAudit(ctx, tx, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return appendAudits(ctx, tx, l.Audit)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: start login: %w", err)
