@@ -89,7 +89,11 @@ func (db *DB) addThrottleFailure(ctx context.Context, key string, at, windowStar
 		if lock == nil {
 			return nil
 		}
-		t.LockedUntil = normalize(lock(t.Failures))
+		until := normalize(lock(t.Failures))
+		if until.Equal(t.LockedUntil) {
+			return nil // as it is already: most failures lock nothing
+		}
+		t.LockedUntil = until
 		_, err = tx.Exec(ctx,
 			`UPDATE throttles SET locked_until = $2 WHERE key = $1`,
 			key, timeValue(t.LockedUntil))

@@ -58,7 +58,11 @@ func addThrottleFailure(ctx context.Context, tx *poolTx, key string, at, windowS
 	if err != nil || lock == nil {
 		return t, err
 	}
-	t.LockedUntil = normalize(lock(t.Failures))
+	until := normalize(lock(t.Failures))
+	if until.Equal(t.LockedUntil) {
+		return t, nil // as it is already: most failures lock nothing
+	}
+	t.LockedUntil = until
 	_, err = tx.ExecContext(ctx,
 		`UPDATE throttles SET locked_until = $2 WHERE key = $1`,
 		key, timeValue(t.LockedUntil))
