@@ -72,14 +72,11 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, ci store.CodeIssue)
 				return err
 			}
 		}
-		for _, b := range ci.Budgets {
-			n, err := countMessages(ctx, tx, b.Count)
-			if err != nil {
-				return err
-			}
-			if n >= b.Limit {
-				return &store.BudgetError{Budget: b.Name}
-			}
+		switch over, err := overBudget(ctx, tx, ci.Budgets); {
+		case err != nil:
+			return err
+		case over != nil:
+			return &store.BudgetError{Budget: over.Name}
 		}
 		if err := issueChallenge(ctx, tx, ci.Challenge); err != nil {
 			return err
@@ -260,6 +257,44 @@ func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, err
 // countMessages counts on db, the pool or a transaction.
 func countMessages(ctx context.Context, db querier, q store.MessageCount) (int, error) {
 	var p params
+	var n int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM messages WHERE `+messagesMatching(&p, q), p...).Scan(&n)
+	return n, err
+}
+
+// overBudget returns the first of budgets that already counts its Limit,
+// or nil. Every budget is counted in one statement, on the rows any of
+// them selects (the portal's whole-portal budget selects them all).
+func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store.Budget, error) {
+	if len(budgets) == 0 {
+		return nil, nil
+	}
+	var p params
+	counts := make([]string, len(budgets))
+	matches := make([]string, len(budgets))
+	for i, b := range budgets {
+		matches[i] = `(` + messagesMatching(&p, b.Count) + `)`
+		counts[i] = `count(*) FILTER (WHERE ` + matches[i] + `)`
+	}
+	n := make([]int, len(budgets))
+	dest := make([]any, len(budgets))
+	for i := range n {
+		dest[i] = &n[i]
+	}
+	err := db.QueryRow(ctx, `SELECT `+strings.Join(counts, `, `)+` FROM messages WHERE `+strings.Join(matches, ` OR `), p...).Scan(dest...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range budgets {
+		if n[i] >= budgets[i].Limit {
+			return &budgets[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// messagesMatching is the condition of q, its values added to p.
+func messagesMatching(p *params, q store.MessageCount) string {
 	where := []string{`channel = ` + p.add(string(q.Channel)), `created_at >= ` + p.add(q.Since.UnixMilli())}
 	if q.To != "" {
 		where = append(where, `destination = `+p.add(q.To))
@@ -271,7 +306,5 @@ func countMessages(ctx context.Context, db querier, q store.MessageCount) (int, 
 	if q.IP != "" {
 		where = append(where, `ip = `+p.add(q.IP))
 	}
-	var n int
-	err := db.QueryRow(ctx, `SELECT count(*) FROM messages WHERE `+strings.Join(where, ` AND `), p...).Scan(&n)
-	return n, err
+	return strings.Join(where, ` AND `)
 }

@@ -1012,6 +1012,23 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{other}}); err != nil {
 		t.Fatalf("another budget: %v", err)
 	}
+
+	// Several budgets at once: each counts its own messages (three now,
+	// all from 192.0.2.1 to +1…), and the first that is full is named.
+	portal := store.Budget{Name: "whole portal", Limit: 10, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0}}
+	address := store.Budget{Name: "address", Limit: 1, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0, IP: "192.0.2.99"}}
+	email := store.Budget{Name: "email", Limit: 1, Count: store.MessageCount{Channel: store.ChannelEmail, Since: t0}}
+	later := store.Budget{Name: "whole portal, smaller", Limit: 3, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0}}
+	c4 := newChallenge(u.ID, "attempt-4", store.PurposeLogin, t0.Add(2*time.Minute))
+	err = s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c4, Message: newMessage(u.ID, c4.Destination, c4.CreatedAt),
+		Budgets: []store.Budget{portal, address, email, budget(3), later}})
+	if !errors.As(err, &be) || be.Budget != "country +1" {
+		t.Fatalf("over the third of five budgets: %v, want a *store.BudgetError naming it", err)
+	}
+	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c4, Message: newMessage(u.ID, c4.Destination, c4.CreatedAt),
+		Budgets: []store.Budget{portal, address, email, budget(4)}}); err != nil {
+		t.Fatalf("within four budgets: %v", err)
+	}
 }
 
 func testIssueChallengeWithMessageBudgetsConcurrent(t *testing.T, s MessageStore) {
