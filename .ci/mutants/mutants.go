@@ -533,6 +533,14 @@ var mutants = []Mutant{
 		Pkg: "./internal/login", Run: `^(TestPasswordThrottle|TestConcurrentWrongPasswords)$`,
 	},
 	{
+		ID: "throttle-lock-not-written-postgres", Attack: 7,
+		What: "PostgreSQL never stores the lock a failure earns",
+		File: "internal/store/postgres/throttles.go",
+		Find: `		if until.Equal(t.LockedUntil) {`,
+		Replace: `		if true || until.Equal(t.LockedUntil) {`,
+		Pkg: "./internal/store/postgres", Run: `^TestConformance$/Throttle`,
+	},
+	{
 		ID: "ip-throttle", Attack: 7,
 		What: "no per-IP throttle at the password step",
 		File: "internal/login/password_step.go",
