@@ -534,11 +534,11 @@ var mutants = []Mutant{
 	},
 	{
 		ID: "throttle-lock-not-written-postgres", Attack: 7,
-		What: "PostgreSQL never stores the lock a failure earns",
-		File: "internal/store/postgres/throttles.go",
-		Find: `		if until.Equal(t.LockedUntil) {`,
+		What:    "PostgreSQL never stores the lock a failure earns",
+		File:    "internal/store/postgres/throttles.go",
+		Find:    `		if until.Equal(t.LockedUntil) {`,
 		Replace: `		if true || until.Equal(t.LockedUntil) {`,
-		Pkg: "./internal/store/postgres", Run: `^TestConformance$/Throttle`,
+		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/Throttle`,
 	},
 	{
 		ID: "ip-throttle", Attack: 7,
