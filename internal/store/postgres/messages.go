@@ -269,20 +269,13 @@ func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store
 	if len(budgets) == 0 {
 		return nil, nil
 	}
-	var p params
-	counts := make([]string, len(budgets))
-	matches := make([]string, len(budgets))
-	for i, b := range budgets {
-		matches[i] = `(` + messagesMatching(&p, b.Count) + `)`
-		counts[i] = `count(*) FILTER (WHERE ` + matches[i] + `)`
-	}
+	query, args := budgetQuery(budgets)
 	n := make([]int, len(budgets))
 	dest := make([]any, len(budgets))
 	for i := range n {
 		dest[i] = &n[i]
 	}
-	err := db.QueryRow(ctx, `SELECT `+strings.Join(counts, `, `)+` FROM messages WHERE `+strings.Join(matches, ` OR `), p...).Scan(dest...)
-	if err != nil {
+	if err := db.QueryRow(ctx, query, args...).Scan(dest...); err != nil {
 		return nil, err
 	}
 	for i := range budgets {
@@ -291,6 +284,19 @@ func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store
 		}
 	}
 	return nil, nil
+}
+
+// budgetQuery counts the messages of each budget, in its order, on the
+// rows any of them selects.
+func budgetQuery(budgets []store.Budget) (string, []any) {
+	var p params
+	counts := make([]string, len(budgets))
+	matches := make([]string, len(budgets))
+	for i, b := range budgets {
+		matches[i] = `(` + messagesMatching(&p, b.Count) + `)`
+		counts[i] = `count(*) FILTER (WHERE ` + matches[i] + `)`
+	}
+	return `SELECT ` + strings.Join(counts, `, `) + ` FROM messages WHERE ` + strings.Join(matches, ` OR `), p
 }
 
 // messagesMatching is the condition of q, its values added to p.

@@ -114,6 +114,23 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 
+	// A code's SMS budgets are counted in one statement, each branch of
+	// its OR through an index of the messages of the last hour, never the
+	// whole outbox.
+	noMessagesScan := func(line string) bool { return strings.HasPrefix(line, "SCAN messages") }
+	budget := func(q store.MessageCount) store.Budget {
+		q.Channel, q.Since = store.ChannelSMS, at
+		return store.Budget{Name: "budget", Limit: 1, Count: q}
+	}
+	for _, budgets := range [][]store.Budget{
+		{budget(store.MessageCount{}), budget(store.MessageCount{IP: "192.0.2.1"}), budget(store.MessageCount{Prefix: "+44"})},
+		{budget(store.MessageCount{IP: "192.0.2.1"}), budget(store.MessageCount{Prefix: "+44"})},
+		{budget(store.MessageCount{To: "+447546123456"})},
+	} {
+		query, args := budgetQuery(budgets)
+		check("budgets", query, args, noMessagesScan, "SEARCH messages USING ")
+	}
+
 	check("checkNotLastAdmin",
 		`SELECT EXISTS (SELECT 1 FROM users WHERE admin AND NOT deactivated AND id <> $1)`, []any{1},
 		noTableScan, "users_active_admins")
