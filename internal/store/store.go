@@ -546,6 +546,18 @@ type Budget struct {
 	Count MessageCount
 }
 
+// FirstFull returns the first of budgets whose count (counts[i], of
+// budgets[i]) has reached its Limit, or nil: the budget a new message does
+// not fit in.
+func FirstFull(budgets []Budget, counts []int) *Budget {
+	for i := range budgets {
+		if counts[i] >= budgets[i].Limit {
+			return &budgets[i]
+		}
+	}
+	return nil
+}
+
 // BudgetError says which budget a message did not fit in.
 type BudgetError struct{ Budget string }
 

@@ -278,12 +278,7 @@ func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store
 	if err := db.QueryRow(ctx, query, args...).Scan(dest...); err != nil {
 		return nil, err
 	}
-	for i := range budgets {
-		if n[i] >= budgets[i].Limit {
-			return &budgets[i], nil
-		}
-	}
-	return nil, nil
+	return store.FirstFull(budgets, n), nil
 }
 
 // budgetQuery counts the messages of each budget, in its order, on the

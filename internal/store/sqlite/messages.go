@@ -275,12 +275,7 @@ func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store
 	if err := db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
 		return nil, err
 	}
-	for i := range budgets {
-		if n[i] >= budgets[i].Limit {
-			return &budgets[i], nil
-		}
-	}
-	return nil, nil
+	return store.FirstFull(budgets, n), nil
 }
 
 // budgetQuery counts the messages of each budget, in its order, on the
@@ -305,7 +300,8 @@ func messagesMatching(p *params, q store.MessageCount) string {
 	if q.Prefix != "" {
 		// Not LIKE: SQLite's ignores case (PostgreSQL's does not), and
 		// the prefix must not need escaping.
-		where = append(where, `substr(destination, 1, length(`+p.add(q.Prefix)+`)) = `+p.add(q.Prefix))
+		prefix := p.add(q.Prefix)
+		where = append(where, `substr(destination, 1, length(`+prefix+`)) = `+prefix)
 	}
 	if q.IP != "" {
 		where = append(where, `ip = `+p.add(q.IP))
