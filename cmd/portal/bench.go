@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +56,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "logins under way at once (the portal hashes one password per CPU at a time and answers 429 after 2 s of waiting)")
 	fs.IntVar(&o.Connections, "connections", 64, "connections for the page views")
 	fs.DurationVar(&o.ViewsDuration, "views-duration", 10*time.Second, "how long each page-view measurement runs")
-	fs.DurationVar(&o.HashDuration, "hash-duration", 5*time.Second, "how long to measure argon2id alone, once before the logins and once after")
+	fs.DurationVar(&o.HashDuration, "hash-duration", 10*time.Second, "how long to measure argon2id alone, in all: in turns before, between and after the rounds of logins")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "a SQLite file that does not exist yet, or a PostgreSQL database (the bench works in a fresh schema and drops it); default: a temporary SQLite file")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each measured phase to `PREFIX`-logins.pprof, -my-details.pprof, -bare-lookup.pprof and -hello.pprof (go tool pprof)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each measured phase to `PREFIX`-logins.pprof (the first round of logins), -my-details.pprof, -bare-lookup.pprof and -hello.pprof (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, errUsage
 	}
@@ -125,12 +126,13 @@ type benchResult struct {
 	CPU         string // model name, when the system says
 
 	// Hashes is argon2id verifications per second, GOMAXPROCS at once,
-	// measured before and after the logins (HashesBefore, HashesAfter) so
-	// that a machine whose speed drifts weighs on both figures alike.
-	Hashes                    float64
-	HashesBefore, HashesAfter float64
-	HashWorkers               int
-	HashCPU                   time.Duration // this process's CPU time per hash; 0 when unknown
+	// over turns before, between and after the rounds of logins
+	// (HashTurns: each turn's rate), so that a machine whose speed drifts
+	// weighs on both figures alike.
+	Hashes      float64
+	HashTurns   []float64
+	HashWorkers int
+	HashCPU     time.Duration // this process's CPU time per hash; 0 when unknown
 
 	Logins loginResult
 	Views  []viewResult // My Details, the bare lookup, hello world
@@ -191,25 +193,42 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	}
 	res.Seeded = time.Since(start)
 
-	fmt.Fprintf(progress, "bench: argon2id alone for %v…\n", o.HashDuration)
-	before := measureHashes(ctx, o.HashDuration, hash)
-
 	if o.Logins > 0 {
-		fmt.Fprintf(progress, "bench: %d MFA logins, %d at a time…\n", o.Logins, o.Concurrency)
+		fmt.Fprintf(progress, "bench: %d MFA logins, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
+			o.Logins, o.Concurrency, loginRounds, o.HashDuration)
 	} else {
-		fmt.Fprintf(progress, "bench: MFA logins for %v, %d at a time…\n", o.Duration, o.Concurrency)
+		fmt.Fprintf(progress, "bench: MFA logins for %v, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
+			o.Duration, o.Concurrency, loginRounds, o.HashDuration)
 	}
 	prof := &profiler{prefix: o.CPUProfile}
 	d := p.loginDriver(o.Users)
 	d.serverCPU = db.serverCPU
-	stop := prof.start("logins")
-	res.Logins = d.run(ctx, o.Concurrency, o.Logins, o.Duration)
-	stop()
-	fmt.Fprintf(progress, "bench: argon2id alone for %v again…\n", o.HashDuration)
-	after := measureHashes(ctx, o.HashDuration, hash)
-	res.HashesBefore, res.HashesAfter, res.HashWorkers = before.rate(), after.rate(), before.workers
-	both := hashResult{n: before.n + after.n, elapsed: before.elapsed + after.elapsed, cpu: before.cpu + after.cpu}
-	res.Hashes, res.HashCPU = both.rate(), both.perHash()
+	tally := newLoginTally(o.Concurrency)
+	turn := o.HashDuration / (loginRounds + 1)
+	turns := []hashResult{measureHashes(ctx, turn, hash)}
+	profiled := false
+	for r := range loginRounds {
+		if n := loginShare(o.Logins, r); o.Logins == 0 || n > 0 {
+			stop := func() {}
+			if !profiled {
+				// One round's profile: the turns of argon2id alone stay out.
+				stop, profiled = prof.start("logins"), true
+			}
+			d.round(ctx, tally, o.Concurrency, n, o.Duration/loginRounds)
+			stop()
+		}
+		turns = append(turns, measureHashes(ctx, turn, hash))
+		if tally.over() || ctx.Err() != nil {
+			break
+		}
+	}
+	res.Logins = tally.result()
+	var all hashResult
+	for _, h := range turns {
+		res.HashTurns = append(res.HashTurns, h.rate())
+		all = hashResult{n: all.n + h.n, workers: h.workers, elapsed: all.elapsed + h.elapsed, cpu: all.cpu + h.cpu}
+	}
+	res.Hashes, res.HashCPU, res.HashWorkers = all.rate(), all.perHash(), all.workers
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -308,8 +327,8 @@ func (r *benchResult) print(w io.Writer) {
 		fmt.Fprintln(w, "  (stopped early: every account had the codes an hour it may get; seed more --users)")
 	}
 	p := password.DefaultParams
-	fmt.Fprintf(w, "  argon2id alone                          %8.1f hashes/s (m=%d KiB, t=%d, p=%d; %d goroutines; %.1f before the logins, %.1f after)\n",
-		r.Hashes, p.Memory, p.Time, p.Threads, r.HashWorkers, r.HashesBefore, r.HashesAfter)
+	fmt.Fprintf(w, "  argon2id alone                          %8.1f hashes/s (m=%d KiB, t=%d, p=%d; %d goroutines; %s)\n",
+		r.Hashes, p.Memory, p.Time, p.Threads, r.HashWorkers, hashTurns(r.HashTurns))
 	fmt.Fprintf(w, "  logins/s ÷ hashes/s                     %8.2f   (goal ≥ %.2f%s)\n",
 		benchRatio(l.rate(), r.Hashes), goalLoginRatio, goalMet(benchRatio(l.rate(), r.Hashes) >= goalLoginRatio))
 	if l.CPU > 0 && r.HashCPU > 0 {
@@ -358,6 +377,14 @@ func (r *benchResult) print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "Peak RSS unknown (no /proc/self/status)")
 	}
+}
+
+// hashTurns describes the spread of argon2id's turns between the logins.
+func hashTurns(rates []float64) string {
+	if len(rates) < 2 {
+		return "measured once"
+	}
+	return fmt.Sprintf("%d turns around the logins, %.1f to %.1f", len(rates), slices.Min(rates), slices.Max(rates))
 }
 
 func goalMet(ok bool) string {

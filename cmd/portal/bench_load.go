@@ -275,18 +275,62 @@ func (d *loginDriver) nextUser() (int, bool) {
 // errBusyLogin is a password post answered 429.
 var errBusyLogin = errors.New("busy")
 
-// run drives logins, conc at a time: logins of them, or as many as start
-// within dur when logins is 0.
-// maxFailedLogins stops a run that is failing (a portal that answers 500,
-// a database gone): the report shows the first failures, and more would
-// only use up the accounts' codes and hide the cause.
+// loginRounds is how many rounds the logins are driven in, taking turns
+// with argon2id alone (before, between and after them), so that a machine
+// whose speed drifts weighs on both figures alike.
+const loginRounds = 3
+
+// loginShare is how many of logins round r drives; 0 when logins is 0
+// (the rounds then run for a time).
+func loginShare(logins, r int) int {
+	return logins*(r+1)/loginRounds - logins*r/loginRounds
+}
+
+// maxFailedLogins stops the logins when they are failing (a portal that
+// answers 500, a database gone): the report shows the first failures, and
+// more would only use up the accounts' codes and hide the cause.
 const maxFailedLogins = 100
 
-func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) loginResult {
-	res := loginResult{Concurrency: conc}
+// loginTally gathers what the rounds of logins measured.
+type loginTally struct {
+	mu    sync.Mutex
+	res   loginResult
+	steps [nSteps][]time.Duration
+	cpu   time.Duration // of this process, over the rounds
+	db    time.Duration // of the local database server, likewise
+}
+
+func newLoginTally(conc int) *loginTally {
+	return &loginTally{res: loginResult{Concurrency: conc}}
+}
+
+// over reports whether no further round should run: every account had
+// its codes, or too many logins failed.
+func (t *loginTally) over() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.res.Exhausted || t.res.GaveUp
+}
+
+// result is the rounds' figures together.
+func (t *loginTally) result() loginResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.res
+	if res.Completed > 0 {
+		res.CPU = t.cpu / time.Duration(res.Completed)
+		res.ServerCPU = t.db / time.Duration(res.Completed)
+	}
+	for i := range t.steps {
+		res.Steps[i] = summarizeLatencies(slices.Clone(t.steps[i]))
+	}
+	return res
+}
+
+// round drives logins into t, conc at a time: logins of them, or as many
+// as start within dur when logins is 0.
+func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int, dur time.Duration) {
 	var (
-		mu      sync.Mutex
-		steps   [nSteps][]time.Duration
 		started atomic.Int64
 		wg      sync.WaitGroup
 	)
@@ -299,13 +343,7 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 	start := time.Now()
 	for range conc {
 		wg.Go(func() {
-			for ctx.Err() == nil {
-				mu.Lock()
-				gaveUp := res.GaveUp
-				mu.Unlock()
-				if gaveUp {
-					return
-				}
+			for ctx.Err() == nil && !t.over() {
 				if logins > 0 && started.Add(1) > int64(logins) {
 					return
 				}
@@ -314,32 +352,32 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 				}
 				u, ok := d.nextUser()
 				if !ok {
-					mu.Lock()
-					res.Exhausted = true
-					mu.Unlock()
+					t.mu.Lock()
+					t.res.Exhausted = true
+					t.mu.Unlock()
 					return
 				}
 				lat, cookies, err := d.login(ctx, u)
 				if ctx.Err() != nil {
 					return
 				}
-				mu.Lock()
+				t.mu.Lock()
 				switch {
 				case err == nil:
-					res.Completed++
-					for i := range steps {
-						steps[i] = append(steps[i], lat[i])
+					t.res.Completed++
+					for i := range t.steps {
+						t.steps[i] = append(t.steps[i], lat[i])
 					}
 				case errors.Is(err, errBusyLogin):
-					res.Busy++
+					t.res.Busy++
 				default:
-					res.Failed++
-					res.GaveUp = res.Failed >= maxFailedLogins
-					if msg := err.Error(); len(res.Errors) < 3 && !slices.Contains(res.Errors, msg) {
-						res.Errors = append(res.Errors, msg)
+					t.res.Failed++
+					t.res.GaveUp = t.res.Failed >= maxFailedLogins
+					if msg := err.Error(); len(t.res.Errors) < 3 && !slices.Contains(t.res.Errors, msg) {
+						t.res.Errors = append(t.res.Errors, msg)
 					}
 				}
-				mu.Unlock()
+				t.mu.Unlock()
 				if err == nil {
 					d.mu.Lock()
 					d.sessions = append(d.sessions, benchSession{user: u, cookies: cookies})
@@ -349,17 +387,24 @@ func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Durati
 		})
 	}
 	wg.Wait()
-	res.Elapsed = time.Since(start)
-	if used := processCPU() - cpu; cpu > 0 && res.Completed > 0 {
-		res.CPU = used / time.Duration(res.Completed)
+	elapsed := time.Since(start)
+	used := processCPU() - cpu
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.res.Elapsed += elapsed
+	if cpu > 0 {
+		t.cpu += used
 	}
-	if d.serverCPU != nil && res.Completed > 0 {
-		res.ServerCPU = (d.serverCPU() - serverCPU) / time.Duration(res.Completed)
+	if d.serverCPU != nil {
+		t.db += d.serverCPU() - serverCPU
 	}
-	for i := range steps {
-		res.Steps[i] = summarizeLatencies(steps[i])
-	}
-	return res
+}
+
+// run drives one round of logins and returns its figures alone.
+func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) loginResult {
+	t := newLoginTally(conc)
+	d.round(ctx, t, conc, logins, dur)
+	return t.result()
 }
 
 // sessionsFor returns n logged-in sessions of different users, the newest

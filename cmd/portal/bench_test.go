@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,11 @@ func testBench(t *testing.T, databaseURL string) *benchResult {
 	}
 	if l.rate() <= 0 || res.Hashes <= 0 || res.HashWorkers != runtime.GOMAXPROCS(0) {
 		t.Errorf("logins/s %v, hashes/s %v on %d goroutines; want both measured", l.rate(), res.Hashes, res.HashWorkers)
+	}
+	// argon2id alone takes its turns before, between and after the
+	// rounds of logins, each measured.
+	if len(res.HashTurns) != loginRounds+1 || slices.Min(res.HashTurns) <= 0 {
+		t.Errorf("argon2id alone measured at %v hashes/s; want %d turns, each measured", res.HashTurns, loginRounds+1)
 	}
 	for i, s := range l.Steps {
 		if s.N != l.Completed || s.P50 <= 0 || s.P99 < s.P50 {
@@ -182,6 +188,24 @@ func TestBenchStopsWhenLoginsFail(t *testing.T) {
 	(&benchResult{Logins: res}).print(&report)
 	if !strings.Contains(report.String(), "stopped early: ") || strings.Contains(report.String(), "codes an hour") {
 		t.Errorf("report does not say the run stopped for its failures:\n%s", report.String())
+	}
+}
+
+// The rounds of a run with a number of logins share them all, none
+// driving more than its part.
+func TestLoginShare(t *testing.T) {
+	for _, logins := range []int{0, 1, 2, 3, 4, 10, 1000, 1001} {
+		sum := 0
+		for r := range loginRounds {
+			n := loginShare(logins, r)
+			if n < logins/loginRounds || n > (logins+loginRounds-1)/loginRounds {
+				t.Errorf("%d logins: round %d drives %d", logins, r, n)
+			}
+			sum += n
+		}
+		if sum != logins {
+			t.Errorf("%d logins: the rounds drive %d", logins, sum)
+		}
 	}
 }
 
