@@ -278,11 +278,31 @@ func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store
 	return store.FirstFull(budgets, n), nil
 }
 
-// budgetQuery counts the messages of each budget, in its order, on the
-// rows any of them selects.
+// budgetQuery counts the messages of each budget, in its order. Budgets
+// that share their channel and time (a code's) are counted on that one
+// range of messages_window, whose columns answer what each narrows by;
+// others on the rows any of them selects.
 func budgetQuery(budgets []store.Budget) (string, []any) {
 	var p params
 	counts := make([]string, len(budgets))
+	if w, ok := store.SharedWindow(budgets); ok {
+		where := messagesMatching(&p, w)
+		var narrowed []string
+		whole := false // a budget counts the whole range
+		for i, b := range budgets {
+			n := narrowing(&p, b.Count)
+			if n == "" {
+				counts[i], whole = `count(*)`, true
+				continue
+			}
+			counts[i] = `count(*) FILTER (WHERE ` + n + `)`
+			narrowed = append(narrowed, `(`+n+`)`)
+		}
+		if !whole {
+			where += ` AND (` + strings.Join(narrowed, ` OR `) + `)`
+		}
+		return `SELECT ` + strings.Join(counts, `, `) + ` FROM messages WHERE ` + where, p
+	}
 	matches := make([]string, len(budgets))
 	for i, b := range budgets {
 		matches[i] = `(` + messagesMatching(&p, b.Count) + `)`
@@ -293,7 +313,17 @@ func budgetQuery(budgets []store.Budget) (string, []any) {
 
 // messagesMatching is the condition of q, its values added to p.
 func messagesMatching(p *params, q store.MessageCount) string {
-	where := []string{`channel = ` + p.add(string(q.Channel)), `created_at >= ` + p.add(q.Since.UnixMilli())}
+	where := `channel = ` + p.add(string(q.Channel)) + ` AND created_at >= ` + p.add(q.Since.UnixMilli())
+	if n := narrowing(p, q); n != "" {
+		where += ` AND ` + n
+	}
+	return where
+}
+
+// narrowing is the condition of q's To, Prefix and IP, "" when it has
+// none, its values added to p.
+func narrowing(p *params, q store.MessageCount) string {
+	var where []string
 	if q.To != "" {
 		where = append(where, `destination = `+p.add(q.To))
 	}

@@ -1029,6 +1029,45 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 		Budgets: []store.Budget{portal, address, email, budget(4)}}); err != nil {
 		t.Fatalf("within four budgets: %v", err)
 	}
+
+	// A code's budgets share their channel and time, and are counted on
+	// that one range: each still counts only its own messages, none older
+	// nor on another channel. Since t0+30s there are two text messages
+	// (t0+1m, t0+2m), both from 192.0.2.1 to +15555550100, and an email.
+	c5 := newChallenge(u.ID, "attempt-5", store.PurposeLogin, t0.Add(3*time.Minute))
+	mail := newMessage(u.ID, "ann@example.org", c5.CreatedAt)
+	mail.Channel = store.ChannelEmail
+	c5.Channel, c5.Destination = store.ChannelEmail, mail.To
+	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c5, Message: mail}); err != nil {
+		t.Fatal(err)
+	}
+	window := func(name string, limit int, q store.MessageCount) store.Budget {
+		q.Channel, q.Since = store.ChannelSMS, t0.Add(30*time.Second)
+		return store.Budget{Name: name, Limit: limit, Count: q}
+	}
+	for i, tc := range []struct {
+		budgets []store.Budget
+		want    string // the budget named, "" for none
+	}{
+		{[]store.Budget{window("hour", 3, store.MessageCount{}), window("other address", 1, store.MessageCount{IP: "192.0.2.99"}),
+			window("country", 3, store.MessageCount{Prefix: "+1"}), window("number", 3, store.MessageCount{To: "+15555550100"}),
+			window("address", 2, store.MessageCount{IP: "192.0.2.1"})}, "address"},
+		{[]store.Budget{window("other country", 1, store.MessageCount{Prefix: "+44"}), window("country", 2, store.MessageCount{Prefix: "+1"})}, "country"},
+		{[]store.Budget{window("other number", 1, store.MessageCount{To: "+15555550199"}), window("hour", 2, store.MessageCount{})}, "hour"},
+		{[]store.Budget{window("hour", 3, store.MessageCount{}), window("address", 3, store.MessageCount{IP: "192.0.2.1"}),
+			window("country", 3, store.MessageCount{Prefix: "+1"})}, ""},
+		{[]store.Budget{window("other address", 1, store.MessageCount{IP: "192.0.2.99"}), window("other country", 1, store.MessageCount{Prefix: "+44"})}, ""},
+	} {
+		// The cases within their budgets come last: each writes a message.
+		c := newChallenge(u.ID, fmt.Sprint("attempt-6-", i), store.PurposeLogin, t0.Add(4*time.Minute))
+		err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: tc.budgets})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("within %d budgets of one window: %v", len(tc.budgets), err)
+		case tc.want != "" && (!errors.As(err, &be) || be.Budget != tc.want):
+			t.Errorf("budgets of one window: %v, want the budget %q named", err, tc.want)
+		}
+	}
 }
 
 func testIssueChallengeWithMessageBudgetsConcurrent(t *testing.T, s MessageStore) {
