@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/msgcount"
 )
 
 var _ store.Messages = (*DB)(nil)
@@ -253,20 +254,20 @@ func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, err
 
 // countMessages counts on db, a connection pool or a transaction.
 func countMessages(ctx context.Context, db querier, q store.MessageCount) (int, error) {
-	var p params
+	query, args := msgcount.Count(q, prefix)
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE `+messagesMatching(&p, q), p...).Scan(&n)
+	err := db.QueryRowContext(ctx, query, args...).Scan(&n)
 	return n, err
 }
 
 // overBudget returns the first of budgets that already counts its Limit,
-// or nil. Every budget is counted in one statement, on the rows any of
-// them selects (the portal's whole-portal budget selects them all).
+// or nil. Every budget is counted in one statement (msgcount.Budgets): a
+// code's on one range of messages_window.
 func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store.Budget, error) {
 	if len(budgets) == 0 {
 		return nil, nil
 	}
-	query, args := budgetQuery(budgets)
+	query, args := msgcount.Budgets(budgets, prefix)
 	n := make([]int, len(budgets))
 	dest := make([]any, len(budgets))
 	for i := range n {
@@ -278,63 +279,9 @@ func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store
 	return store.FirstFull(budgets, n), nil
 }
 
-// budgetQuery counts the messages of each budget, in its order. Budgets
-// that share their channel and time (a code's) are counted on that one
-// range of messages_window, whose columns answer what each narrows by;
-// others on the rows any of them selects.
-func budgetQuery(budgets []store.Budget) (string, []any) {
-	var p params
-	counts := make([]string, len(budgets))
-	if w, ok := store.SharedWindow(budgets); ok {
-		where := messagesMatching(&p, w)
-		var narrowed []string
-		whole := false // a budget counts the whole range
-		for i, b := range budgets {
-			n := narrowing(&p, b.Count)
-			if n == "" {
-				counts[i], whole = `count(*)`, true
-				continue
-			}
-			counts[i] = `count(*) FILTER (WHERE ` + n + `)`
-			narrowed = append(narrowed, `(`+n+`)`)
-		}
-		if !whole {
-			where += ` AND (` + strings.Join(narrowed, ` OR `) + `)`
-		}
-		return `SELECT ` + strings.Join(counts, `, `) + ` FROM messages WHERE ` + where, p
-	}
-	matches := make([]string, len(budgets))
-	for i, b := range budgets {
-		matches[i] = `(` + messagesMatching(&p, b.Count) + `)`
-		counts[i] = `count(*) FILTER (WHERE ` + matches[i] + `)`
-	}
-	return `SELECT ` + strings.Join(counts, `, `) + ` FROM messages WHERE ` + strings.Join(matches, ` OR `), p
-}
-
-// messagesMatching is the condition of q, its values added to p.
-func messagesMatching(p *params, q store.MessageCount) string {
-	where := `channel = ` + p.add(string(q.Channel)) + ` AND created_at >= ` + p.add(q.Since.UnixMilli())
-	if n := narrowing(p, q); n != "" {
-		where += ` AND ` + n
-	}
-	return where
-}
-
-// narrowing is the condition of q's To, Prefix and IP, "" when it has
-// none, its values added to p.
-func narrowing(p *params, q store.MessageCount) string {
-	var where []string
-	if q.To != "" {
-		where = append(where, `destination = `+p.add(q.To))
-	}
-	if q.Prefix != "" {
-		// Not LIKE: SQLite's ignores case (PostgreSQL's does not), and
-		// the prefix must not need escaping.
-		prefix := p.add(q.Prefix)
-		where = append(where, `substr(destination, 1, length(`+prefix+`)) = `+prefix)
-	}
-	if q.IP != "" {
-		where = append(where, `ip = `+p.add(q.IP))
-	}
-	return strings.Join(where, ` AND `)
+// prefix is SQLite's test that destination starts with the value of
+// param. Not LIKE: SQLite's ignores case (PostgreSQL's does not), and the
+// prefix must not need escaping.
+func prefix(param string) string {
+	return `substr(destination, 1, length(` + param + `)) = ` + param
 }

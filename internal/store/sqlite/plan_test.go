@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/msgcount"
 )
 
 // TestQueryPlans checks with EXPLAIN QUERY PLAN that the administrators'
@@ -127,14 +128,14 @@ func TestQueryPlans(t *testing.T) {
 		return store.Budget{Name: "budget", Limit: 1, Count: q}
 	}
 	code := []store.Budget{budget(store.MessageCount{}), budget(store.MessageCount{IP: "192.0.2.1"}), budget(store.MessageCount{Prefix: "+44"})}
-	query, args := budgetQuery(code)
+	query, args := msgcount.Budgets(code, prefix)
 	check("a code's budgets", query, args, noMessagesScan, "SEARCH messages USING COVERING INDEX messages_window (channel=? AND created_at>?)")
 	for _, budgets := range [][]store.Budget{
 		{budget(store.MessageCount{IP: "192.0.2.1"}), budget(store.MessageCount{Prefix: "+44"})},
 		{budget(store.MessageCount{To: "+447546123456"})},
 		{budget(store.MessageCount{}), budget(store.MessageCount{Channel: store.ChannelEmail, IP: "192.0.2.1"})},
 	} {
-		query, args := budgetQuery(budgets)
+		query, args := msgcount.Budgets(budgets, prefix)
 		check("budgets", query, args, noMessagesScan, "SEARCH messages USING ")
 	}
 
