@@ -558,22 +558,6 @@ func FirstFull(budgets []Budget, counts []int) *Budget {
 	return nil
 }
 
-// SharedWindow returns the channel and time that every one of budgets
-// counts from, if they share them (a code's budgets do): a store can then
-// count them all on one range of its messages.
-func SharedWindow(budgets []Budget) (MessageCount, bool) {
-	if len(budgets) == 0 {
-		return MessageCount{}, false
-	}
-	w := MessageCount{Channel: budgets[0].Count.Channel, Since: budgets[0].Count.Since}
-	for _, b := range budgets[1:] {
-		if b.Count.Channel != w.Channel || !b.Count.Since.Equal(w.Since) {
-			return MessageCount{}, false
-		}
-	}
-	return w, true
-}
-
 // BudgetError says which budget a message did not fit in.
 type BudgetError struct{ Budget string }
 

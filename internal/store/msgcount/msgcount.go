@@ -33,7 +33,7 @@ func Count(q store.MessageCount, prefix Prefix) (string, []any) {
 func Budgets(budgets []store.Budget, prefix Prefix) (string, []any) {
 	var p params
 	counts := make([]string, len(budgets))
-	if w, ok := store.SharedWindow(budgets); ok {
+	if w, ok := sharedWindow(budgets); ok {
 		where := matching(&p, w, prefix)
 		var narrowed []string
 		whole := false // a budget counts the whole range
@@ -57,6 +57,21 @@ func Budgets(budgets []store.Budget, prefix Prefix) (string, []any) {
 		counts[i] = `count(*) FILTER (WHERE ` + matches[i] + `)`
 	}
 	return `SELECT ` + strings.Join(counts, `, `) + ` FROM messages WHERE ` + strings.Join(matches, ` OR `), p
+}
+
+// sharedWindow returns the channel and time that every one of budgets
+// counts from, if they share them (a code's budgets do).
+func sharedWindow(budgets []store.Budget) (store.MessageCount, bool) {
+	if len(budgets) == 0 {
+		return store.MessageCount{}, false
+	}
+	w := store.MessageCount{Channel: budgets[0].Count.Channel, Since: budgets[0].Count.Since}
+	for _, b := range budgets[1:] {
+		if b.Count.Channel != w.Channel || !b.Count.Since.Equal(w.Since) {
+			return store.MessageCount{}, false
+		}
+	}
+	return w, true
 }
 
 // matching is the condition of q, its values added to p.
