@@ -59,6 +59,27 @@ func Budgets(budgets []store.Budget, prefix Prefix) (string, []any) {
 	return `SELECT ` + strings.Join(counts, `, `) + ` FROM messages WHERE ` + strings.Join(matches, ` OR `), p
 }
 
+// Row is one row of a statement's results, as *sql.Row and pgx.Row are.
+type Row interface{ Scan(dest ...any) error }
+
+// OverBudget counts budgets in the statement of Budgets, run by query,
+// and returns the first that is full (store.FirstFull), or nil.
+func OverBudget(budgets []store.Budget, prefix Prefix, query func(sql string, args ...any) Row) (*store.Budget, error) {
+	if len(budgets) == 0 {
+		return nil, nil
+	}
+	q, args := Budgets(budgets, prefix)
+	n := make([]int, len(budgets))
+	dest := make([]any, len(budgets))
+	for i := range n {
+		dest[i] = &n[i]
+	}
+	if err := query(q, args...).Scan(dest...); err != nil {
+		return nil, err
+	}
+	return store.FirstFull(budgets, n), nil
+}
+
 // sharedWindow returns the channel and time that every one of budgets
 // counts from, if they share them (a code's budgets do).
 func sharedWindow(budgets []store.Budget) (store.MessageCount, bool) {

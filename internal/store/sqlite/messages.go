@@ -261,22 +261,12 @@ func countMessages(ctx context.Context, db querier, q store.MessageCount) (int, 
 }
 
 // overBudget returns the first of budgets that already counts its Limit,
-// or nil. Every budget is counted in one statement (msgcount.Budgets): a
-// code's on one range of messages_window.
+// or nil: every budget counted in one statement, a code's on one range of
+// messages_window (msgcount.OverBudget).
 func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store.Budget, error) {
-	if len(budgets) == 0 {
-		return nil, nil
-	}
-	query, args := msgcount.Budgets(budgets, prefix)
-	n := make([]int, len(budgets))
-	dest := make([]any, len(budgets))
-	for i := range n {
-		dest[i] = &n[i]
-	}
-	if err := db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
-		return nil, err
-	}
-	return store.FirstFull(budgets, n), nil
+	return msgcount.OverBudget(budgets, prefix, func(query string, args ...any) msgcount.Row {
+		return db.QueryRowContext(ctx, query, args...)
+	})
 }
 
 // prefix is SQLite's test that destination starts with the value of
