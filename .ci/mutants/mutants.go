@@ -63,9 +63,25 @@ var mutants = []Mutant{
 		ID: "admin-needs-code", Attack: 1,
 		What:    "the console accepts a session that never proved a code",
 		File:    "internal/admin/admin.go",
-		Find:    `if !s.Login.Fresh(a.Session) || !a.Session.MFA {`,
-		Replace: `if !s.Login.Fresh(a.Session) {`,
+		Find:    `if !s.Login.Fresh(a.Session, login.ProofPasswordAndCode) {`,
+		Replace: `if !s.Login.Fresh(a.Session, login.ProofPassword) {`,
 		Pkg:     "./internal/admin", Run: `^TestAdministratorsAlwaysUseMFA$`,
+	},
+	{
+		ID: "reauth-freshens-code", Attack: 1,
+		What:    "the password typed again (My Details) makes the session's old code fresh: the console opens without a code",
+		File:    "internal/login/codes.go",
+		Find:    `next.AuthenticatedAt, next.CodeAt = now, sess.CodeAt`,
+		Replace: `next.AuthenticatedAt, next.CodeAt = now, now`,
+		Pkg:     "./internal/web", Run: `^TestAdminPasswordAloneIsNotAFreshLogin$`,
+	},
+	{
+		ID: "code-age-unchecked", Attack: 1,
+		What:    "administration asks that a code was proven once, not recently",
+		File:    "internal/login/step_up.go",
+		Find:    `return need == ProofPassword || recent(sess.CodeAt)`,
+		Replace: `return need == ProofPassword || !sess.CodeAt.IsZero()`,
+		Pkg:     "./internal/admin", Run: `^TestPasswordAloneNeverMakesTheConsoleFresh$`,
 	},
 
 	// 2. Brute-forcing the code.

@@ -80,8 +80,8 @@ func (s *Service) Authorize(a Actor) error {
 	if a.Session.Stage != store.StageFull || !u.Admin || u.Deactivated {
 		return ErrForbidden
 	}
-	// Administration needs a fresh login that proved a code.
-	if !s.Login.Fresh(a.Session) || !a.Session.MFA {
+	// Administration needs the password and a code, both proven recently.
+	if !s.Login.Fresh(a.Session, login.ProofPasswordAndCode) {
 		return ErrStale
 	}
 	return nil

@@ -299,6 +299,57 @@ func testOnlyFreshAdministratorsAct(t *testing.T, h *harness) {
 	}
 }
 
+// TestPasswordAloneNeverMakesTheConsoleFresh: the attack of issue 14 (2).
+// With a login 20 minutes old, the password typed again where My Details
+// asks for it (Reauthenticate) gives a new session whose password is
+// fresh, but its code is as old as before: the console still needs the
+// step up with a code.
+func TestPasswordAloneNeverMakesTheConsoleFresh(t *testing.T) {
+	onEngines(t, testPasswordAloneNeverMakesTheConsoleFresh)
+}
+
+func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	h.advance(20 * time.Minute)
+	h.svc.Authenticate(h.ctx, boss.Token)
+	again, err := h.svc.Reauthenticate(h.ctx, boss, pw, login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.User = boss.User
+	if !again.MFA || !h.svc.Fresh(again, login.ProofPassword) {
+		t.Fatalf("after re-authentication: MFA %v, password fresh %v; want both", again.MFA, h.svc.Fresh(again, login.ProofPassword))
+	}
+	if err := h.adm.Authorize(h.actor(again)); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("Authorize after the password alone: %v, want stale", err)
+	}
+	if err := h.adm.Unlock(h.ctx, h.actor(again), p.ID, "x"); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("an action after the password alone: %v, want stale", err)
+	}
+	// As the store has it, too.
+	stored, err := h.svc.Authenticate(h.ctx, again.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.adm.Authorize(h.actor(stored)); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("Authorize of the stored session: %v, want stale", err)
+	}
+	// A step up (password and code) makes it fresh.
+	if _, needCode, err := h.svc.StartStepUp(h.ctx, stored, pw, login.Client{}); err != nil || !needCode {
+		t.Fatalf("StartStepUp: %v, %v", needCode, err)
+	}
+	fresh, err := h.svc.VerifyStepUp(h.ctx, stored, h.code("+447546000001"), login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.User = stored.User
+	if err := h.adm.Unlock(h.ctx, h.actor(fresh), p.ID, "x"); err == nil || errors.Is(err, admin.ErrStale) || errors.Is(err, admin.ErrForbidden) {
+		t.Fatalf("an action after the step up: %v, want it authorised (nothing to unlock)", err)
+	}
+}
+
 func TestActionsThatChangeNothingAreRefused(t *testing.T) {
 	onEngines(t, testActionsThatChangeNothingAreRefused)
 }

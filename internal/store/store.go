@@ -85,9 +85,15 @@ type Session struct {
 	// a step up). Set when the session is created.
 	MFA bool
 
-	CreatedAt       time.Time // start of the login; the absolute timeout runs from here
-	LastSeenAt      time.Time // the idle timeout runs from here
-	AuthenticatedAt time.Time // last time the password (and code) were proven; zero before
+	CreatedAt  time.Time // start of the login; the absolute timeout runs from here
+	LastSeenAt time.Time // the idle timeout runs from here
+	// AuthenticatedAt is the last time the password was proven, and CodeAt
+	// the last time a one-time code was; each zero before. They are kept
+	// apart so that typing the password again never makes an old code look
+	// fresh (login.Service.Fresh reads them), and only a new token carries
+	// new ones (CreateSession, ReplaceSession, CompleteLogin, StartLogin).
+	AuthenticatedAt time.Time
+	CodeAt          time.Time
 	IP              string
 	UserAgent       string
 }
@@ -386,8 +392,10 @@ type Sessions interface {
 	// ErrNotFound (and no insert) if oldHash no longer exists, so that one
 	// session cannot be stepped up twice.
 	ReplaceSession(ctx context.Context, oldHash []byte, s *Session) error
-	// UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and
-	// AuthenticatedAt of the session s.TokenHash; ErrNotFound if gone.
+	// UpdateSession writes Stage, AttemptID, PendingPhone and LastSeenAt
+	// of the session s.TokenHash; ErrNotFound if gone. It never writes
+	// AuthenticatedAt or CodeAt: what a session proved changes only with
+	// its token (ReplaceSession).
 	UpdateSession(ctx context.Context, s *Session) error
 	// TouchSession sets LastSeenAt.
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error

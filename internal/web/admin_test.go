@@ -306,6 +306,41 @@ func testAdminStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 
 // A code for a new confirmation is only sent after the password, also in a
 // session that confirmed once before.
+// TestAdminPasswordAloneIsNotAFreshLogin is the attack of issue 14 (2):
+// with a login 20 minutes old, the password posted where My Details asks
+// for it again answers 422 (the number is bad) and renews the session,
+// but only its password: the console still wants a code.
+func TestAdminPasswordAloneIsNotAFreshLogin(t *testing.T) {
+	adminOnEngines(t, testAdminPasswordAloneIsNotAFreshLogin)
+}
+
+func testAdminPasswordAloneIsNotAFreshLogin(t *testing.T, e *adminEnv) {
+	c := e.adminBrowser()
+	e.clock.Advance(20 * time.Minute)
+	if r := e.get(c, "/admin/users"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/admin/confirm?") {
+		t.Fatalf("stale admin: %d %q", r.status, r.location)
+	}
+	r := e.post(c, "/my-details/phone", "phone", "x", "password", testPassword)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("phone x with the password: %d\n%s", r.status, r.body)
+	}
+	if n := e.auditCount("login.reauthenticate"); n != 1 {
+		t.Fatalf("%d re-authentications, want 1: the attack did not happen as found", n)
+	}
+	if r := e.get(c, "/admin/users"); r.status == http.StatusOK || !strings.HasPrefix(r.location, "/admin/confirm?") {
+		t.Fatalf("after the password alone: /admin/users answers %d %q, want the confirmation", r.status, r.location)
+	}
+	r = e.post(c, userPath(e.provider, "disable-mfa"), "reason", "lost phone", "duration", "24h", "confirm", "yes")
+	if !strings.Contains(r.body, "Nothing was changed") || !e.reload(e.provider).MFADisabledUntil.IsZero() {
+		t.Fatalf("an action after the password alone: %d\n%s", r.status, r.body)
+	}
+	// The password is fresh: the phone change goes on without asking again.
+	r = e.post(c, "/my-details/phone", "phone", "+447546999999")
+	if r.status != http.StatusSeeOther || r.location != "/my-details/phone/verify" {
+		t.Fatalf("phone change after re-authentication: %d %q\n%s", r.status, r.location, r.body)
+	}
+}
+
 func TestAdminConfirmNeedsThePasswordEachTime(t *testing.T) {
 	adminOnEngines(t, testAdminConfirmNeedsThePasswordEachTime)
 }
