@@ -84,6 +84,23 @@ var mutants = []Mutant{
 		Pkg:     "./internal/admin", Run: `^TestPasswordAloneNeverMakesTheConsoleFresh$`,
 	},
 
+	{
+		ID: "own-role-removed", Attack: 1,
+		What:    "an administrator may remove their own role while another administrator exists",
+		File:    "internal/admin/admin.go",
+		Find:    `if !admin && a.id() == u.ID {`,
+		Replace: `if false && !admin && a.id() == u.ID {`,
+		Pkg:     "./internal/admin", Run: `^TestAdministratorsCannotLowerTheirOwnProtection$`,
+	},
+	{
+		ID: "own-account-deactivated", Attack: 1,
+		What:    "an administrator may deactivate their own account while another administrator exists",
+		File:    "internal/admin/admin.go",
+		Find:    `if !active && a.id() == u.ID {`,
+		Replace: `if false && !active && a.id() == u.ID {`,
+		Pkg:     "./internal/web", Run: `^TestAdminCannotRemoveOrDeactivateThemselves$`,
+	},
+
 	// 2. Brute-forcing the code.
 	{
 		ID: "code-tries-limit", Attack: 2,

@@ -152,6 +152,15 @@ func kind(err error) login.Kind {
 	return 0
 }
 
+// message is the plain-words message of a refusal.
+func message(err error) string {
+	var le *login.Error
+	if errors.As(err, &le) {
+		return le.Message
+	}
+	return ""
+}
+
 func (h *harness) lastAudit(userID int64) store.AuditEvent {
 	h.t.Helper()
 	events, err := h.db.AuditForUser(h.ctx, userID, 1)
@@ -235,18 +244,40 @@ func testAdministratorsCannotLowerTheirOwnProtection(t *testing.T, h *harness) {
 	if err := h.adm.SetMFAOverride(h.ctx, h.actor(boss), b.ID, store.MFAExempt, "me"); kind(err) != login.KindNotAllowed {
 		t.Fatalf("own exemption: %v", err)
 	}
-	if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "step down"); kind(err) != login.KindNotAllowed {
-		t.Fatalf("removing the last administrator's role: %v", err)
+	// Nor step down or deactivate themselves, also with another
+	// administrator there (issue 14, 10): another administrator does it.
+	ownRole := "You cannot remove your own administrator role. Ask another administrator."
+	ownAccount := "You cannot deactivate your own account. Ask another administrator."
+	for _, other := range []bool{false, true} {
+		if other {
+			h.user("deputy@example.org", "+447546000002", true)
+		}
+		if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "step down"); kind(err) != login.KindNotAllowed || message(err) != ownRole {
+			t.Fatalf("removing one's own role (another administrator: %v): %v", other, err)
+		}
+		if err := h.adm.SetActive(h.ctx, h.actor(boss), b.ID, false, "leaving"); kind(err) != login.KindNotAllowed || message(err) != ownAccount {
+			t.Fatalf("deactivating one's own account (another administrator: %v): %v", other, err)
+		}
+		if got, _ := h.db.UserByID(h.ctx, b.ID); !got.Admin || got.Deactivated {
+			t.Fatalf("after refusals: admin %v, deactivated %v", got.Admin, got.Deactivated)
+		}
 	}
-	if err := h.adm.SetActive(h.ctx, h.actor(boss), b.ID, false, "leaving"); kind(err) != login.KindNotAllowed {
-		t.Fatalf("deactivating the last administrator: %v", err)
+	if n := len(h.mailTo("boss@example.org")); n != 0 {
+		t.Errorf("%d emails after refused actions", n)
 	}
-	// With a second administrator, stepping down works.
-	other := h.user("deputy@example.org", "+447546000002", true)
-	if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "handing over to deputy"); err != nil {
+	// The other administrator can; and the last one is still kept.
+	deputy := h.loginFull("deputy@example.org", "+447546000002")
+	if err := h.adm.SetRole(h.ctx, h.actor(deputy), b.ID, false, "handing over to deputy"); err != nil {
 		t.Fatal(err)
 	}
-	_ = other
+	if err := h.adm.SetActive(h.ctx, admin.Operator(), deputy.UserID, false, "leaving"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("deactivating the last administrator: %v", err)
+	}
+	if err := h.adm.SetRole(h.ctx, admin.Operator(), deputy.UserID, false, "tidy up"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("removing the last administrator's role: %v", err)
+	}
+	// Reactivating oneself and making oneself administrator need no
+	// refusal: an administrator acting is both already.
 }
 
 func TestOnlyFreshAdministratorsAct(t *testing.T) { onEngines(t, testOnlyFreshAdministratorsAct) }

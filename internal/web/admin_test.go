@@ -529,31 +529,50 @@ func testAdminCannotDisableOwnMFA(t *testing.T, e *adminEnv) {
 	}
 }
 
-func TestAdminCannotRemoveTheLastAdministrator(t *testing.T) {
-	adminOnEngines(t, testAdminCannotRemoveTheLastAdministrator)
+func TestAdminCannotRemoveOrDeactivateThemselves(t *testing.T) {
+	adminOnEngines(t, testAdminCannotRemoveOrDeactivateThemselves)
 }
 
-func testAdminCannotRemoveTheLastAdministrator(t *testing.T, e *adminEnv) {
+// An administrator never removes their own role or deactivates their own
+// account, also with another administrator there (issue 14, 10): the
+// page offers neither, and crafted posts are refused in plain words.
+func testAdminCannotRemoveOrDeactivateThemselves(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
-	r := e.post(c, userPath(e.admin, "remove-admin"), "reason", "tidy up", "confirm", "yes")
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "This is the last active administrator. Make someone else an administrator first.") {
-		t.Fatalf("remove the last administrator: %d\n%s", r.status, r.body)
+	ownRole := "You cannot remove your own administrator role. Ask another administrator."
+	ownAccount := "You cannot deactivate your own account. Ask another administrator."
+	refused := func(when string) {
+		t.Helper()
+		r := e.get(c, userPath(e.admin, ""))
+		if strings.Contains(r.body, `action="`+userPath(e.admin, "remove-admin")+`"`) || strings.Contains(r.body, `action="`+userPath(e.admin, "deactivate")+`"`) ||
+			!strings.Contains(r.body, ownRole) {
+			t.Errorf("%s: the own page offers to remove the role or deactivate:\n%s", when, r.body)
+		}
+		r = e.post(c, userPath(e.admin, "remove-admin"), "reason", "tidy up", "confirm", "yes")
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, ownRole) {
+			t.Fatalf("%s: remove own role: %d\n%s", when, r.status, r.body)
+		}
+		r = e.post(c, userPath(e.admin, "deactivate"), "reason", "leaving", "confirm", "yes")
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, ownAccount) {
+			t.Fatalf("%s: deactivate own account: %d\n%s", when, r.status, r.body)
+		}
+		if got := e.reload(e.admin); !got.Admin || got.Deactivated {
+			t.Fatalf("%s: admin %v, deactivated %v after refusals", when, got.Admin, got.Deactivated)
+		}
 	}
-	if !e.reload(e.admin).Admin {
-		t.Fatal("the last administrator lost the role")
-	}
-	// With a second administrator it works, and the provider reaches the
-	// console after a full login.
+	refused("the last administrator")
+	// With a second administrator, still refused; the provider reaches
+	// the console after a full login, and can remove the first one's role.
 	if r := e.act(c, e.provider, "make-admin"); r.location != userPath(e.provider, "")+"?m=role-granted" {
 		t.Fatalf("make admin: %d %q", r.status, r.location)
 	}
+	refused("another administrator there")
 	pc := e.browser()
 	e.loginFull(pc, e.provider.Email, providerPhone)
 	if r := e.get(pc, "/admin/users"); r.status != http.StatusOK || !strings.Contains(r.body, `href="/admin/users">Administration</a>`) {
 		t.Fatalf("new administrator: %d", r.status)
 	}
-	if r := e.act(c, e.admin, "remove-admin"); r.status != http.StatusSeeOther {
-		t.Fatalf("remove own role with another administrator: %d\n%s", r.status, r.body)
+	if r := e.act(pc, e.admin, "remove-admin"); r.status != http.StatusSeeOther {
+		t.Fatalf("remove another administrator's role: %d\n%s", r.status, r.body)
 	}
 	if r := e.get(c, "/admin/users"); r.status != http.StatusForbidden {
 		t.Fatalf("former administrator: %d", r.status)
