@@ -62,7 +62,9 @@ func testStepUp(t *testing.T, h *harness) {
 
 // TestFreshTimesPasswordAndCodeApart: the password typed again renews the
 // session and makes the password fresh, never the code (issue 14, 2).
-func TestFreshTimesPasswordAndCodeApart(t *testing.T) { onEngines(t, testFreshTimesPasswordAndCodeApart) }
+func TestFreshTimesPasswordAndCodeApart(t *testing.T) {
+	onEngines(t, testFreshTimesPasswordAndCodeApart)
+}
 
 func testFreshTimesPasswordAndCodeApart(t *testing.T, h *harness) {
 	h.user("boss@example.org", testPhone)
