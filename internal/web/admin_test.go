@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -338,6 +339,62 @@ func testAdminPasswordAloneIsNotAFreshLogin(t *testing.T, e *adminEnv) {
 	r = e.post(c, "/my-details/phone", "phone", "+447546999999")
 	if r.status != http.StatusSeeOther || r.location != "/my-details/phone/verify" {
 		t.Fatalf("phone change after re-authentication: %d %q\n%s", r.status, r.location, r.body)
+	}
+}
+
+// TestAdminConfirmStatus: the confirmation's code screen asks
+// /admin/confirm/status where its code is, as the other code screens ask
+// theirs, and the route is there (issue 14, 10), behind the page's checks.
+func TestAdminConfirmStatus(t *testing.T) { adminOnEngines(t, testAdminConfirmStatus) }
+
+func testAdminConfirmStatus(t *testing.T, e *adminEnv) {
+	status := func(c *http.Client) string {
+		t.Helper()
+		r := e.get(c, "/admin/confirm/status")
+		var v struct{ Status *string }
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/json" || json.Unmarshal([]byte(r.body), &v) != nil || v.Status == nil {
+			t.Fatalf("/admin/confirm/status: %d %q %q\n%s", r.status, r.location, r.header.Get("Content-Type"), r.body)
+		}
+		return *v.Status
+	}
+	c := e.adminBrowser()
+	e.clock.Advance(16 * time.Minute)
+	if got := status(c); got != "" {
+		t.Fatalf("before the password: status %q, want none", got)
+	}
+	// While the text message waits to go out, the screen says so and asks.
+	e.svc.Outbox.Inline = false
+	r := e.post(c, "/admin/confirm", "next", "/admin/users", "password", testPassword)
+	e.svc.Outbox.Inline = true
+	if r.status != http.StatusOK || !strings.Contains(r.body, `data-delivery-poll="/admin/confirm/status"`) || !strings.Contains(r.body, "Sending a code to <strong>•••• 0001</strong>") {
+		t.Fatalf("code screen with the message queued: %d\n%s", r.status, r.body)
+	}
+	if got := status(c); got != string(store.MessageQueued) {
+		t.Fatalf("queued: status %q", got)
+	}
+	if _, err := e.svc.Outbox.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(c); got != string(store.MessageSent) {
+		t.Fatalf("sent: status %q", got)
+	}
+	if r := e.get(c, "/admin/confirm"); strings.Contains(r.body, "data-delivery-poll") {
+		t.Errorf("the password step asks for a status:\n%s", r.body)
+	}
+
+	// The page's checks: no session, a half-finished login, a provider.
+	if r := e.get(e.browser(), "/admin/confirm/status"); r.status != http.StatusSeeOther || r.location != "/login" {
+		t.Errorf("without a session: %d %q", r.status, r.location)
+	}
+	half := e.browser()
+	e.post(half, "/login", "email", e.admin.Email, "password", testPassword)
+	if r := e.get(half, "/admin/confirm/status"); r.status != http.StatusSeeOther || r.location != "/login/code" {
+		t.Errorf("a half-finished login: %d %q", r.status, r.location)
+	}
+	pc := e.browser()
+	e.loginFull(pc, e.provider.Email, providerPhone)
+	if r := e.get(pc, "/admin/confirm/status"); r.status != http.StatusForbidden || strings.Contains(r.body, `{"status"`) {
+		t.Errorf("a provider: %d\n%s", r.status, r.body)
 	}
 }
 
