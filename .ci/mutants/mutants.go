@@ -724,6 +724,23 @@ var mutants = []Mutant{
 		Pkg: "./internal/password", Run: `^TestCheck$`,
 	},
 
+	{
+		ID: "receipt-leaves-final", Attack: 9,
+		What:    "a late or replayed delivery receipt moves an expired message to delivered or failed",
+		File:    "internal/store/store.go",
+		Find:    `		return []MessageStatus{MessageQueued, MessageSending, MessageSent}`,
+		Replace: `		return []MessageStatus{MessageQueued, MessageSending, MessageSent, MessageExpired}`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestMessagesConformance$`,
+	},
+	{
+		ID: "receipt-replay-applied", Attack: 9,
+		What:    "a replayed delivery receipt is reported (audited, code marked undelivered) again",
+		File:    "internal/dispatch/dispatch.go",
+		Find:    `	if moved && d.OnFinal != nil {`,
+		Replace: `	if _ = moved; m.Status == status && d.OnFinal != nil {`,
+		Pkg:     "./internal/dispatch", Run: `^TestReceiptsOnlyMoveForward$`,
+	},
+
 	// 10. Secrets stay secret.
 	{
 		ID: "code-in-log", Attack: 10,

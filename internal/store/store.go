@@ -264,6 +264,21 @@ func (s MessageStatus) Final() bool {
 	return s != MessageQueued && s != MessageSending
 }
 
+// ReceiptMovesFrom lists the statuses a provider's delivery report of
+// status moves a message from (Messages.RecordReceipt), or nil if status
+// is not a report. Reports come late, out of order and again, so they only
+// move a message forward: to sent from queued or sending, to delivered or
+// failed from those and sent. Delivered, failed and expired are never left.
+func ReceiptMovesFrom(status MessageStatus) []MessageStatus {
+	switch status {
+	case MessageSent:
+		return []MessageStatus{MessageQueued, MessageSending}
+	case MessageDelivered, MessageFailed:
+		return []MessageStatus{MessageQueued, MessageSending, MessageSent}
+	}
+	return nil
+}
+
 // Message is an SMS or email in the durable outbox. It is written in the
 // same transaction as the code it carries, so a crash between the two
 // loses nothing; a dispatcher inside `portal serve` sends it. Its content
@@ -520,18 +535,20 @@ type Messages interface {
 	// nothing).
 	MessageForChallenge(ctx context.Context, challengeID int64) (*Message, error)
 	// RecordReceipt applies a provider's delivery report to the message it
-	// names: sent may become delivered or failed; nothing moves backwards
-	// and a final failure stays. Precisely: a report of MessageSent moves
-	// a queued or sending message (one whose earlier try got a reference)
-	// to sent; a report of MessageDelivered or MessageFailed moves a
-	// queued, sending, sent or expired message to that status; a delivered
-	// or failed message stays as it is. A move sets UpdatedAt to at,
-	// LastError to lastError unless that is empty, erases Sealed and
-	// clears LeaseUntil. It returns the message as updated, or as it is
-	// when the report would not move it (backwards, or again).
-	// ErrNotFound if no message of that provider has that reference (an
-	// empty ref names none); an error if status is not one of the three.
-	RecordReceipt(ctx context.Context, provider, ref string, status MessageStatus, lastError string, at time.Time) (*Message, error)
+	// names, only forward: sent may become delivered or failed; nothing
+	// moves backwards, and a delivered, failed or expired message stays
+	// as it is, however late or often a report comes. Precisely: a report
+	// of MessageSent moves a queued or sending message (one whose earlier
+	// try got a reference) to sent; a report of MessageDelivered or
+	// MessageFailed moves a queued, sending or sent message to that
+	// status. A move sets UpdatedAt to at, LastError to lastError unless
+	// that is empty, erases Sealed and clears LeaseUntil. It returns the
+	// message as updated and moved true, or as it is and moved false when
+	// the report would not move it (backwards, or again), so that a
+	// replayed report has no effect. ErrNotFound if no message of that
+	// provider has that reference (an empty ref names none); an error if
+	// status is not one of the three.
+	RecordReceipt(ctx context.Context, provider, ref string, status MessageStatus, lastError string, at time.Time) (m *Message, moved bool, err error)
 	// CountMessages counts messages matching q, for the budgets against
 	// SMS pumping.
 	CountMessages(ctx context.Context, q MessageCount) (int, error)
