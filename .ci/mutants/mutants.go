@@ -63,9 +63,42 @@ var mutants = []Mutant{
 		ID: "admin-needs-code", Attack: 1,
 		What:    "the console accepts a session that never proved a code",
 		File:    "internal/admin/admin.go",
-		Find:    `if !s.Login.Fresh(a.Session) || !a.Session.MFA {`,
-		Replace: `if !s.Login.Fresh(a.Session) {`,
+		Find:    `if !s.Login.Fresh(a.Session, login.ProofPasswordAndCode) {`,
+		Replace: `if !s.Login.Fresh(a.Session, login.ProofPassword) {`,
 		Pkg:     "./internal/admin", Run: `^TestAdministratorsAlwaysUseMFA$`,
+	},
+	{
+		ID: "reauth-freshens-code", Attack: 1,
+		What:    "the password typed again (My Details) makes the session's old code fresh: the console opens without a code",
+		File:    "internal/login/codes.go",
+		Find:    `next.AuthenticatedAt, next.CodeAt = now, sess.CodeAt`,
+		Replace: `next.AuthenticatedAt, next.CodeAt = now, now`,
+		Pkg:     "./internal/web", Run: `^TestAdminPasswordAloneIsNotAFreshLogin$`,
+	},
+	{
+		ID: "code-age-unchecked", Attack: 1,
+		What:    "administration asks that a code was proven once, not recently",
+		File:    "internal/login/step_up.go",
+		Find:    `return need == ProofPassword || recent(sess.CodeAt)`,
+		Replace: `return need == ProofPassword || !sess.CodeAt.IsZero()`,
+		Pkg:     "./internal/admin", Run: `^TestPasswordAloneNeverMakesTheConsoleFresh$`,
+	},
+
+	{
+		ID: "own-role-removed", Attack: 1,
+		What:    "an administrator may remove their own role while another administrator exists",
+		File:    "internal/admin/admin.go",
+		Find:    `if !admin && a.id() == u.ID {`,
+		Replace: `if false && !admin && a.id() == u.ID {`,
+		Pkg:     "./internal/admin", Run: `^TestAdministratorsCannotLowerTheirOwnProtection$`,
+	},
+	{
+		ID: "own-account-deactivated", Attack: 1,
+		What:    "an administrator may deactivate their own account while another administrator exists",
+		File:    "internal/admin/admin.go",
+		Find:    `if !active && a.id() == u.ID {`,
+		Replace: `if false && !active && a.id() == u.ID {`,
+		Pkg:     "./internal/web", Run: `^TestAdminCannotRemoveOrDeactivateThemselves$`,
 	},
 
 	// 2. Brute-forcing the code.
@@ -689,6 +722,23 @@ var mutants = []Mutant{
 		File: "internal/password/password.go",
 		Find: `	if !utf8.ValidString(password) {`, Replace: `	if false && !utf8.ValidString(password) {`,
 		Pkg: "./internal/password", Run: `^TestCheck$`,
+	},
+
+	{
+		ID: "receipt-leaves-final", Attack: 9,
+		What:    "a late or replayed delivery receipt moves an expired message to delivered or failed",
+		File:    "internal/store/store.go",
+		Find:    `		return []MessageStatus{MessageQueued, MessageSending, MessageSent}`,
+		Replace: `		return []MessageStatus{MessageQueued, MessageSending, MessageSent, MessageExpired}`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestMessagesConformance$`,
+	},
+	{
+		ID: "receipt-replay-applied", Attack: 9,
+		What:    "a replayed delivery receipt is reported (audited, code marked undelivered) again",
+		File:    "internal/dispatch/dispatch.go",
+		Find:    `	if moved && d.OnFinal != nil {`,
+		Replace: `	if _ = moved; m.Status == status && d.OnFinal != nil {`,
+		Pkg:     "./internal/dispatch", Run: `^TestReceiptsOnlyMoveForward$`,
 	},
 
 	// 10. Secrets stay secret.

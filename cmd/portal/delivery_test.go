@@ -117,6 +117,30 @@ func TestDeliveryReceipts(t *testing.T) {
 	if _, _, body := h.do("GET", "/login/code", nil); !strings.Contains(body, "Code delivered to <strong>•••• 3456</strong>") {
 		t.Fatalf("the code screen does not show the delivery:\n%s", body)
 	}
+
+	// Replayed and late receipts, signed as Twilio signs them, move it
+	// neither back nor again (issue 14, 10): one "delivered" in the audit.
+	for _, status := range []string{"delivered", "sent", "queued", "failed", "undelivered", "delivered"} {
+		if err := p.Twilio.Deliver(ctx, sms.SID, status, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.deliveryStatus(); got != "delivered" {
+		t.Fatalf("after replayed receipts: status %q, want delivered", got)
+	}
+	events, err := p.App.DB.ListAudit(ctx, store.AuditQuery{Event: "code.delivery", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := 0
+	for _, e := range events {
+		if e.Outcome == "delivered" {
+			delivered++
+		}
+	}
+	if delivered != 1 {
+		t.Fatalf("%d code.delivery events say delivered, want 1", delivered)
+	}
 }
 
 func TestUndeliveredReceiptPutsEmailFirst(t *testing.T) {

@@ -80,8 +80,8 @@ func (s *Service) Authorize(a Actor) error {
 	if a.Session.Stage != store.StageFull || !u.Admin || u.Deactivated {
 		return ErrForbidden
 	}
-	// Administration needs a fresh login that proved a code.
-	if !s.Login.Fresh(a.Session) || !a.Session.MFA {
+	// Administration needs the password and a code, both proven recently.
+	if !s.Login.Fresh(a.Session, login.ProofPasswordAndCode) {
 		return ErrStale
 	}
 	return nil
@@ -336,12 +336,16 @@ func (s *Service) EndSessions(ctx context.Context, a Actor, userID int64, reason
 		"All your sessions were ended", true)
 }
 
-// SetActive deactivates (active false) or reactivates u. The last active
-// administrator cannot be deactivated.
+// SetActive deactivates (active false) or reactivates u. Administrators
+// cannot deactivate their own account, and the last active administrator
+// cannot be deactivated.
 func (s *Service) SetActive(ctx context.Context, a Actor, userID int64, active bool, reason string) error {
 	u, reason, err := s.target(ctx, a, userID, reason)
 	if err != nil {
 		return err
+	}
+	if !active && a.id() == u.ID {
+		return notAllowed("You cannot deactivate your own account. Ask another administrator.")
 	}
 	if u.Deactivated == !active {
 		if active {
@@ -362,12 +366,15 @@ func (s *Service) SetActive(ctx context.Context, a Actor, userID int64, active b
 	return s.done(ctx, a, u, "admin.deactivated", reason, "", "Your account was deactivated", "Your account was deactivated", true)
 }
 
-// SetRole gives or takes the administrator role. The last active
-// administrator keeps it.
+// SetRole gives or takes the administrator role. Administrators cannot
+// remove their own, and the last active administrator keeps it.
 func (s *Service) SetRole(ctx context.Context, a Actor, userID int64, admin bool, reason string) error {
 	u, reason, err := s.target(ctx, a, userID, reason)
 	if err != nil {
 		return err
+	}
+	if !admin && a.id() == u.ID {
+		return notAllowed("You cannot remove your own administrator role. Ask another administrator.")
 	}
 	if u.Admin == admin {
 		if admin {

@@ -152,6 +152,15 @@ func kind(err error) login.Kind {
 	return 0
 }
 
+// message is the plain-words message of a refusal.
+func message(err error) string {
+	var le *login.Error
+	if errors.As(err, &le) {
+		return le.Message
+	}
+	return ""
+}
+
 func (h *harness) lastAudit(userID int64) store.AuditEvent {
 	h.t.Helper()
 	events, err := h.db.AuditForUser(h.ctx, userID, 1)
@@ -235,18 +244,40 @@ func testAdministratorsCannotLowerTheirOwnProtection(t *testing.T, h *harness) {
 	if err := h.adm.SetMFAOverride(h.ctx, h.actor(boss), b.ID, store.MFAExempt, "me"); kind(err) != login.KindNotAllowed {
 		t.Fatalf("own exemption: %v", err)
 	}
-	if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "step down"); kind(err) != login.KindNotAllowed {
-		t.Fatalf("removing the last administrator's role: %v", err)
+	// Nor step down or deactivate themselves, also with another
+	// administrator there (issue 14, 10): another administrator does it.
+	ownRole := "You cannot remove your own administrator role. Ask another administrator."
+	ownAccount := "You cannot deactivate your own account. Ask another administrator."
+	for _, other := range []bool{false, true} {
+		if other {
+			h.user("deputy@example.org", "+447546000002", true)
+		}
+		if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "step down"); kind(err) != login.KindNotAllowed || message(err) != ownRole {
+			t.Fatalf("removing one's own role (another administrator: %v): %v", other, err)
+		}
+		if err := h.adm.SetActive(h.ctx, h.actor(boss), b.ID, false, "leaving"); kind(err) != login.KindNotAllowed || message(err) != ownAccount {
+			t.Fatalf("deactivating one's own account (another administrator: %v): %v", other, err)
+		}
+		if got, _ := h.db.UserByID(h.ctx, b.ID); !got.Admin || got.Deactivated {
+			t.Fatalf("after refusals: admin %v, deactivated %v", got.Admin, got.Deactivated)
+		}
 	}
-	if err := h.adm.SetActive(h.ctx, h.actor(boss), b.ID, false, "leaving"); kind(err) != login.KindNotAllowed {
-		t.Fatalf("deactivating the last administrator: %v", err)
+	if n := len(h.mailTo("boss@example.org")); n != 0 {
+		t.Errorf("%d emails after refused actions", n)
 	}
-	// With a second administrator, stepping down works.
-	other := h.user("deputy@example.org", "+447546000002", true)
-	if err := h.adm.SetRole(h.ctx, h.actor(boss), b.ID, false, "handing over to deputy"); err != nil {
+	// The other administrator can; and the last one is still kept.
+	deputy := h.loginFull("deputy@example.org", "+447546000002")
+	if err := h.adm.SetRole(h.ctx, h.actor(deputy), b.ID, false, "handing over to deputy"); err != nil {
 		t.Fatal(err)
 	}
-	_ = other
+	if err := h.adm.SetActive(h.ctx, admin.Operator(), deputy.UserID, false, "leaving"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("deactivating the last administrator: %v", err)
+	}
+	if err := h.adm.SetRole(h.ctx, admin.Operator(), deputy.UserID, false, "tidy up"); kind(err) != login.KindNotAllowed {
+		t.Fatalf("removing the last administrator's role: %v", err)
+	}
+	// Reactivating oneself and making oneself administrator need no
+	// refusal: an administrator acting is both already.
 }
 
 func TestOnlyFreshAdministratorsAct(t *testing.T) { onEngines(t, testOnlyFreshAdministratorsAct) }
@@ -296,6 +327,57 @@ func testOnlyFreshAdministratorsAct(t *testing.T, h *harness) {
 	// The command line acts as the operator.
 	if err := h.adm.EndSessions(h.ctx, admin.Operator(), p.ID, "from the console"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPasswordAloneNeverMakesTheConsoleFresh: the attack of issue 14 (2).
+// With a login 20 minutes old, the password typed again where My Details
+// asks for it (Reauthenticate) gives a new session whose password is
+// fresh, but its code is as old as before: the console still needs the
+// step up with a code.
+func TestPasswordAloneNeverMakesTheConsoleFresh(t *testing.T) {
+	onEngines(t, testPasswordAloneNeverMakesTheConsoleFresh)
+}
+
+func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	h.advance(20 * time.Minute)
+	h.svc.Authenticate(h.ctx, boss.Token)
+	again, err := h.svc.Reauthenticate(h.ctx, boss, pw, login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.User = boss.User
+	if !again.MFA || !h.svc.Fresh(again, login.ProofPassword) {
+		t.Fatalf("after re-authentication: MFA %v, password fresh %v; want both", again.MFA, h.svc.Fresh(again, login.ProofPassword))
+	}
+	if err := h.adm.Authorize(h.actor(again)); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("Authorize after the password alone: %v, want stale", err)
+	}
+	if err := h.adm.Unlock(h.ctx, h.actor(again), p.ID, "x"); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("an action after the password alone: %v, want stale", err)
+	}
+	// As the store has it, too.
+	stored, err := h.svc.Authenticate(h.ctx, again.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.adm.Authorize(h.actor(stored)); !errors.Is(err, admin.ErrStale) {
+		t.Fatalf("Authorize of the stored session: %v, want stale", err)
+	}
+	// A step up (password and code) makes it fresh.
+	if _, needCode, err := h.svc.StartStepUp(h.ctx, stored, pw, login.Client{}); err != nil || !needCode {
+		t.Fatalf("StartStepUp: %v, %v", needCode, err)
+	}
+	fresh, err := h.svc.VerifyStepUp(h.ctx, stored, h.code("+447546000001"), login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.User = stored.User
+	if err := h.adm.Unlock(h.ctx, h.actor(fresh), p.ID, "x"); err == nil || errors.Is(err, admin.ErrStale) || errors.Is(err, admin.ErrForbidden) {
+		t.Fatalf("an action after the step up: %v, want it authorised (nothing to unlock)", err)
 	}
 }
 

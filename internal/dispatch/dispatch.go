@@ -294,13 +294,15 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 }
 
 // Receipt applies a provider's delivery report (e.g. a Twilio status
-// callback) to the message it names.
+// callback) to the message it names. Only a report that moves the message
+// forward has an effect: a late or replayed one changes nothing and is
+// not audited again.
 func (d *Dispatcher) Receipt(ctx context.Context, provider, ref string, status store.MessageStatus, detail string) error {
-	m, err := d.Store.RecordReceipt(ctx, provider, ref, status, detail, d.now())
+	m, moved, err := d.Store.RecordReceipt(ctx, provider, ref, status, detail, d.now())
 	if err != nil {
 		return err
 	}
-	if m.Status == status && d.OnFinal != nil {
+	if moved && d.OnFinal != nil {
 		d.OnFinal(ctx, m)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -363,4 +364,67 @@ func (s *stopping) SendSMS(ctx context.Context, m delivery.SMS) error {
 	}
 	s.sent++
 	return nil
+}
+
+// referencing is an SMS provider that takes every message and names it
+// SM1, SM2, … as Twilio names its messages.
+type referencing struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (r *referencing) SendSMS(ctx context.Context, m delivery.SMS) error {
+	_, err := r.SendSMSRef(ctx, m)
+	return err
+}
+
+func (r *referencing) SendSMSRef(context.Context, delivery.SMS) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	return fmt.Sprintf("SM%d", r.n), nil
+}
+
+// TestReceiptsOnlyMoveForward: a receipt that moves its message forward
+// is applied and reported once; a late or replayed one (issue 14, 10)
+// changes nothing and is not reported again.
+func TestReceiptsOnlyMoveForward(t *testing.T) {
+	h := newHarness(t, dispatch.Provider{Name: "p", Sender: &referencing{}})
+	h.queue("code 111111", 10*time.Minute)
+	h.queue("code 222222", 10*time.Minute)
+	h.runOnce()
+	if f := h.final(); len(f) != 2 || f[0].ProviderRef == "" || f[1].ProviderRef == "" {
+		t.Fatalf("final: %+v", f)
+	}
+	for _, tc := range []struct {
+		ref    string
+		status store.MessageStatus
+		moves  bool
+	}{
+		{"SM1", store.MessageDelivered, true},
+		{"SM1", store.MessageDelivered, false}, // replayed
+		{"SM1", store.MessageFailed, false},    // late, or replayed
+		{"SM1", store.MessageSent, false},
+		{"SM2", store.MessageFailed, true},
+		{"SM2", store.MessageFailed, false},
+		{"SM2", store.MessageDelivered, false},
+	} {
+		before := len(h.final())
+		h.advance(time.Second)
+		h.must(h.d.Receipt(h.ctx, "p", tc.ref, tc.status, "report"))
+		f := h.final()
+		if moved := len(f) > before; moved != tc.moves {
+			t.Errorf("%s %s: reported %v, want %v", tc.ref, tc.status, moved, tc.moves)
+		}
+		if tc.moves && f[len(f)-1].Status != tc.status {
+			t.Errorf("%s %s: reported as %s", tc.ref, tc.status, f[len(f)-1].Status)
+		}
+	}
+	var got []store.MessageStatus
+	for _, m := range h.final() {
+		got = append(got, m.Status)
+	}
+	if want := []store.MessageStatus{store.MessageSent, store.MessageSent, store.MessageDelivered, store.MessageFailed}; !slices.Equal(got, want) {
+		t.Fatalf("reported %v, want %v", got, want)
+	}
 }

@@ -442,7 +442,13 @@ func (s *Service) nextSession(sess *Session, stage store.Stage, keepCreated, pro
 	next.AttemptID = sess.AttemptID
 	next.PendingPhone = sess.PendingPhone
 	next.MFA = sess.MFA || provedCode
-	next.AuthenticatedAt = s.now()
+	// Every step up proves the password; the code's time moves only when
+	// a code was proven, so a password typed again never freshens it.
+	now := s.now()
+	next.AuthenticatedAt, next.CodeAt = now, sess.CodeAt
+	if provedCode {
+		next.CodeAt = now
+	}
 	if keepCreated {
 		next.CreatedAt = sess.CreatedAt
 	}

@@ -61,7 +61,7 @@ func (s *Service) StartPhoneChange(ctx context.Context, sess *Session, raw strin
 	if sess.Stage != store.StageFull {
 		return nil, fmt.Errorf("login: change phone in stage %q", sess.Stage)
 	}
-	if s.NeedsReauth(sess) {
+	if !s.Fresh(sess, ProofPassword) {
 		return nil, errReauthRequired
 	}
 	return s.startPhone(ctx, sess, store.PurposeChangePhone, raw, c)
@@ -106,7 +106,7 @@ func (s *Service) VerifyPhoneChange(ctx context.Context, sess *Session, input st
 	if sess.Stage != store.StageFull || sess.PendingPhone == "" {
 		return fmt.Errorf("login: verify phone change without a pending number")
 	}
-	if s.NeedsReauth(sess) {
+	if !s.Fresh(sess, ProofPassword) {
 		return errReauthRequired
 	}
 	if _, err := s.verifyCode(ctx, sess, store.PurposeChangePhone, input, c, nil); err != nil {

@@ -34,7 +34,7 @@ type Rules struct {
 
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
-	ReauthAfter     time.Duration // a full login older than this must re-enter the password for sensitive changes
+	ReauthAfter     time.Duration // a password (or, for administration, a code) proven longer ago must be proven again for sensitive steps (Service.Fresh)
 
 	EmailFallback bool // "Send code to email"
 

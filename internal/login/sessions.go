@@ -69,15 +69,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	return &Session{Session: ss, User: u}, nil
 }
 
-// NeedsReauth reports whether the session's last password check is too old
-// for a sensitive change.
-func (s *Service) NeedsReauth(sess *Session) bool {
-	return s.now().Sub(sess.AuthenticatedAt) > s.Rules.ReauthAfter
-}
-
 // Reauthenticate checks the password of a logged-in person again before a
-// sensitive change and renews the session's token. Wrong passwords count
-// against the same throttles as at login.
+// sensitive change and renews the session's token. Only the password is
+// fresh then, not a code (see Fresh). Wrong passwords count against the
+// same throttles as at login.
 func (s *Service) Reauthenticate(ctx context.Context, sess *Session, pw string, c Client) (*Session, error) {
 	if sess.Stage != store.StageFull {
 		return nil, fmt.Errorf("login: reauthenticate in stage %q", sess.Stage)

@@ -4,18 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/providerportal/portal/internal/store"
 )
 
-// Administrators act only on a fresh login: password and code no older
-// than Rules.ReauthAfter. A stale session proves itself again with the
-// password and a new code (StartStepUp, then VerifyStepUp).
+// Sensitive steps need a fresh session: a phone change the password, and
+// administration the password and a code, each proven no longer than
+// Rules.ReauthAfter ago. A phone change asks for the password again
+// (Reauthenticate); a stale administrator proves the password and a new
+// code (StartStepUp, then VerifyStepUp).
 
-// Fresh reports whether the session's last full login (password and, where
-// required, code) is recent enough for administration.
-func (s *Service) Fresh(sess *Session) bool {
-	return sess.Stage == store.StageFull && !s.NeedsReauth(sess)
+// Proof is what a sensitive step needs a session to have proven recently.
+type Proof int
+
+const (
+	// ProofPassword is the password alone: a phone change, whose code then
+	// goes to the new number.
+	ProofPassword Proof = iota + 1
+	// ProofPasswordAndCode is the password and a one-time code:
+	// administration.
+	ProofPasswordAndCode
+)
+
+// Fresh reports whether sess is fully logged in and proved what need
+// names no longer than Rules.ReauthAfter ago. The password and the code
+// are timed apart (AuthenticatedAt, CodeAt): proving the password again
+// never makes an old code fresh.
+func (s *Service) Fresh(sess *Session, need Proof) bool {
+	now := s.now()
+	recent := func(at time.Time) bool { return !at.IsZero() && now.Sub(at) <= s.Rules.ReauthAfter }
+	if sess.Stage != store.StageFull || !recent(sess.AuthenticatedAt) {
+		return false
+	}
+	return need == ProofPassword || recent(sess.CodeAt)
 }
 
 // StartStepUp checks the password of a logged-in person. When MFA applies
@@ -74,7 +96,7 @@ func (s *Service) ResendStepUpCode(ctx context.Context, sess *Session, c Client)
 }
 
 // VerifyStepUp completes a step up with the code: the session gets a new
-// token and a fresh login time.
+// token, and its password and code are fresh.
 func (s *Service) VerifyStepUp(ctx context.Context, sess *Session, input string, c Client) (*Session, error) {
 	if sess.Stage != store.StageFull {
 		return nil, fmt.Errorf("login: step up in stage %q", sess.Stage)

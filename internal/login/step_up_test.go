@@ -17,12 +17,12 @@ func testStepUp(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !h.svc.Fresh(full) {
+	if !h.svc.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a new login is not fresh")
 	}
 	h.advance(16 * time.Minute)
 	h.svc.Authenticate(h.ctx, full.Token)
-	if h.svc.Fresh(full) {
+	if h.svc.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a 16-minute-old login is fresh")
 	}
 	// A code alone, without the password, is never sent.
@@ -49,7 +49,7 @@ func testStepUp(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	next.User = full.User
-	if !h.svc.Fresh(next) || next.Token == full.Token {
+	if !h.svc.Fresh(next, login.ProofPasswordAndCode) || next.Token == full.Token {
 		t.Fatal("the step up did not give a fresh session with a new token")
 	}
 	// Later, the used step-up code proves nothing: the password is asked again.
@@ -57,5 +57,68 @@ func testStepUp(t *testing.T, h *harness) {
 	h.svc.Authenticate(h.ctx, next.Token)
 	if err := h.svc.ResendStepUpCode(h.ctx, next, client); kindOf(err) != login.KindNoCode {
 		t.Fatalf("resend after a completed step up: %v", err)
+	}
+}
+
+// TestFreshTimesPasswordAndCodeApart: the password typed again renews the
+// session and makes the password fresh, never the code (issue 14, 2).
+func TestFreshTimesPasswordAndCodeApart(t *testing.T) {
+	onEngines(t, testFreshTimesPasswordAndCodeApart)
+}
+
+func testFreshTimesPasswordAndCodeApart(t *testing.T, h *harness) {
+	h.user("boss@example.org", testPhone)
+	sess := h.login("boss@example.org", store.StageCode)
+	if h.svc.Fresh(sess, login.ProofPassword) || h.svc.Fresh(sess, login.ProofPasswordAndCode) {
+		t.Fatal("a half-finished login is fresh")
+	}
+	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.svc.Fresh(full, login.ProofPassword) || !h.svc.Fresh(full, login.ProofPasswordAndCode) {
+		t.Fatal("a new login is not fresh")
+	}
+	h.advance(20 * time.Minute)
+	if h.svc.Fresh(full, login.ProofPassword) || h.svc.Fresh(full, login.ProofPasswordAndCode) {
+		t.Fatal("a 20-minute-old login is fresh")
+	}
+	again, err := h.svc.Reauthenticate(h.ctx, h.reload(full), testPassword, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := h.svc.Authenticate(h.ctx, again.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*login.Session{"returned": again, "stored": stored} {
+		if !h.svc.Fresh(s, login.ProofPassword) {
+			t.Errorf("%s: the password just typed is not fresh", name)
+		}
+		if h.svc.Fresh(s, login.ProofPasswordAndCode) {
+			t.Errorf("%s: the password alone made a 20-minute-old code fresh", name)
+		}
+		if !s.CodeAt.Equal(full.CodeAt) || !s.MFA {
+			t.Errorf("%s: CodeAt %v, MFA %v; want the login's %v, true", name, s.CodeAt, s.MFA, full.CodeAt)
+		}
+	}
+	// Within the limit, a step up is fresh for both; past it, for neither.
+	if _, _, err := h.svc.StartStepUp(h.ctx, stored, testPassword, client); err != nil {
+		t.Fatal(err)
+	}
+	next, err := h.svc.VerifyStepUp(h.ctx, h.reload(stored), h.lastCode(testPhone), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.svc.Fresh(next, login.ProofPasswordAndCode) {
+		t.Fatal("a step up is not fresh")
+	}
+	h.advance(h.svc.Rules.ReauthAfter)
+	if !h.svc.Fresh(next, login.ProofPasswordAndCode) {
+		t.Fatal("a step up exactly ReauthAfter old is not fresh")
+	}
+	h.advance(time.Millisecond)
+	if h.svc.Fresh(next, login.ProofPassword) || h.svc.Fresh(next, login.ProofPasswordAndCode) {
+		t.Fatal("a step up older than ReauthAfter is fresh")
 	}
 }

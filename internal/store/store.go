@@ -85,9 +85,15 @@ type Session struct {
 	// a step up). Set when the session is created.
 	MFA bool
 
-	CreatedAt       time.Time // start of the login; the absolute timeout runs from here
-	LastSeenAt      time.Time // the idle timeout runs from here
-	AuthenticatedAt time.Time // last time the password (and code) were proven; zero before
+	CreatedAt  time.Time // start of the login; the absolute timeout runs from here
+	LastSeenAt time.Time // the idle timeout runs from here
+	// AuthenticatedAt is the last time the password was proven, and CodeAt
+	// the last time a one-time code was; each zero before. They are kept
+	// apart so that typing the password again never makes an old code look
+	// fresh (login.Service.Fresh reads them), and only a new token carries
+	// new ones (CreateSession, ReplaceSession, CompleteLogin, StartLogin).
+	AuthenticatedAt time.Time
+	CodeAt          time.Time
 	IP              string
 	UserAgent       string
 }
@@ -258,6 +264,21 @@ func (s MessageStatus) Final() bool {
 	return s != MessageQueued && s != MessageSending
 }
 
+// ReceiptMovesFrom lists the statuses a provider's delivery report of
+// status moves a message from (Messages.RecordReceipt), or nil if status
+// is not a report. Reports come late, out of order and again, so they only
+// move a message forward: to sent from queued or sending, to delivered or
+// failed from those and sent. Delivered, failed and expired are never left.
+func ReceiptMovesFrom(status MessageStatus) []MessageStatus {
+	switch status {
+	case MessageSent:
+		return []MessageStatus{MessageQueued, MessageSending}
+	case MessageDelivered, MessageFailed:
+		return []MessageStatus{MessageQueued, MessageSending, MessageSent}
+	}
+	return nil
+}
+
 // Message is an SMS or email in the durable outbox. It is written in the
 // same transaction as the code it carries, so a crash between the two
 // loses nothing; a dispatcher inside `portal serve` sends it. Its content
@@ -386,8 +407,10 @@ type Sessions interface {
 	// ErrNotFound (and no insert) if oldHash no longer exists, so that one
 	// session cannot be stepped up twice.
 	ReplaceSession(ctx context.Context, oldHash []byte, s *Session) error
-	// UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and
-	// AuthenticatedAt of the session s.TokenHash; ErrNotFound if gone.
+	// UpdateSession writes Stage, AttemptID, PendingPhone and LastSeenAt
+	// of the session s.TokenHash; ErrNotFound if gone. It never writes
+	// AuthenticatedAt or CodeAt: what a session proved changes only with
+	// its token (ReplaceSession).
 	UpdateSession(ctx context.Context, s *Session) error
 	// TouchSession sets LastSeenAt.
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
@@ -512,18 +535,20 @@ type Messages interface {
 	// nothing).
 	MessageForChallenge(ctx context.Context, challengeID int64) (*Message, error)
 	// RecordReceipt applies a provider's delivery report to the message it
-	// names: sent may become delivered or failed; nothing moves backwards
-	// and a final failure stays. Precisely: a report of MessageSent moves
-	// a queued or sending message (one whose earlier try got a reference)
-	// to sent; a report of MessageDelivered or MessageFailed moves a
-	// queued, sending, sent or expired message to that status; a delivered
-	// or failed message stays as it is. A move sets UpdatedAt to at,
-	// LastError to lastError unless that is empty, erases Sealed and
-	// clears LeaseUntil. It returns the message as updated, or as it is
-	// when the report would not move it (backwards, or again).
-	// ErrNotFound if no message of that provider has that reference (an
-	// empty ref names none); an error if status is not one of the three.
-	RecordReceipt(ctx context.Context, provider, ref string, status MessageStatus, lastError string, at time.Time) (*Message, error)
+	// names, only forward: sent may become delivered or failed; nothing
+	// moves backwards, and a delivered, failed or expired message stays
+	// as it is, however late or often a report comes. Precisely: a report
+	// of MessageSent moves a queued or sending message (one whose earlier
+	// try got a reference) to sent; a report of MessageDelivered or
+	// MessageFailed moves a queued, sending or sent message to that
+	// status. A move sets UpdatedAt to at, LastError to lastError unless
+	// that is empty, erases Sealed and clears LeaseUntil. It returns the
+	// message as updated and moved true, or as it is and moved false when
+	// the report would not move it (backwards, or again), so that a
+	// replayed report has no effect. ErrNotFound if no message of that
+	// provider has that reference (an empty ref names none); an error if
+	// status is not one of the three.
+	RecordReceipt(ctx context.Context, provider, ref string, status MessageStatus, lastError string, at time.Time) (m *Message, moved bool, err error)
 	// CountMessages counts messages matching q, for the budgets against
 	// SMS pumping.
 	CountMessages(ctx context.Context, q MessageCount) (int, error)

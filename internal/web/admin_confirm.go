@@ -32,12 +32,20 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, sess *logi
 			s.internalError(w, r, err)
 			return
 		}
-		p.Code = codeView{CodeStatus: st, now: s.now()}
+		p.Code = codeView{CodeStatus: st, now: s.now(), StatusURL: statusURLs[store.PurposeStepUp]}
 	}
 	v.Limit = fmt.Sprintf("%d minutes", int(s.login.Rules.ReauthAfter.Minutes()))
 	p.StepUp = v
 	p.Errors = errs
 	s.render(w, r, status, "admin_confirm", p)
+}
+
+// stepUpStatus answers where the confirmation code is on its way, as the
+// other code screens' status does, behind the confirmation page's checks.
+func (s *Server) stepUpStatus(w http.ResponseWriter, r *http.Request) {
+	if sess, _, ok := s.requireAdminStale(w, r); ok {
+		s.writeCodeStatus(w, r, sess, store.PurposeStepUp)
+	}
 }
 
 func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, next string, repeat bool) {

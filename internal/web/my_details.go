@@ -49,7 +49,7 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 	p := s.myDetailsPage(sess)
 	p.Form.Phone = raw
 
-	if s.login.NeedsReauth(sess) {
+	if !s.login.Fresh(sess, login.ProofPassword) {
 		pw := r.PostForm.Get("password")
 		if pw == "" {
 			p.ConfirmPassword = true

@@ -202,27 +202,23 @@ func (db *DB) MessageForChallenge(ctx context.Context, challengeID int64) (*stor
 	return m, nil
 }
 
-// receiptMoves says which statuses a delivery report may move a message
-// from: reports arrive late and out of order, so nothing moves backwards.
-var receiptMoves = map[store.MessageStatus][]string{
-	store.MessageSent:      {"'sending'", "'queued'"},
-	store.MessageDelivered: {"'sending'", "'queued'", "'sent'", "'expired'"},
-	store.MessageFailed:    {"'sending'", "'queued'", "'sent'", "'expired'"},
-}
-
 // RecordReceipt applies a provider's delivery report, in one conditional
 // UPDATE: of two reports at once, the second sees the first's result.
-func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status store.MessageStatus, lastError string, at time.Time) (*store.Message, error) {
-	from, ok := receiptMoves[status]
-	if !ok {
-		return nil, fmt.Errorf("postgres: record receipt: status %q is not a receipt", status)
+func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status store.MessageStatus, lastError string, at time.Time) (*store.Message, bool, error) {
+	var from []string // the statuses it may move from, forward only
+	for _, st := range store.ReceiptMovesFrom(status) {
+		from = append(from, "'"+string(st)+"'")
+	}
+	if from == nil {
+		return nil, false, fmt.Errorf("postgres: record receipt: status %q is not a receipt", status)
 	}
 	if ref == "" {
 		// Messages that never got a reference have an empty one: a report
 		// without one must not match them all.
-		return nil, fmt.Errorf("postgres: record receipt: %w", store.ErrNotFound)
+		return nil, false, fmt.Errorf("postgres: record receipt: %w", store.ErrNotFound)
 	}
 	var m *store.Message
+	var moved bool
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		m, err = scanMessage(tx.QueryRow(ctx, `
@@ -231,9 +227,10 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 			WHERE provider = $1 AND provider_ref = $2 AND status IN (`+strings.Join(from, ", ")+`)
 			RETURNING `+messageColumns,
 			provider, ref, string(status), truncate(lastError, 500), at.UnixMilli()))
+		moved = err == nil
 		if errors.Is(err, pgx.ErrNoRows) {
-			// Unknown, or a report that would move it backwards: return
-			// the message as it is.
+			// Unknown, or a report that would move it backwards or again:
+			// return the message as it is.
 			m, err = scanMessage(tx.QueryRow(ctx, `
 				SELECT `+messageColumns+` FROM messages WHERE provider = $1 AND provider_ref = $2
 				ORDER BY id DESC LIMIT 1`, provider, ref))
@@ -241,9 +238,9 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: record receipt: %w", notFound(err))
+		return nil, false, fmt.Errorf("postgres: record receipt: %w", notFound(err))
 	}
-	return m, nil
+	return m, moved, nil
 }
 
 // CountMessages counts messages for the budgets.

@@ -14,12 +14,12 @@ func (db *DB) SessionWithUser(ctx context.Context, tokenHash []byte) (*store.Ses
 	var u store.User
 	err := db.pool.QueryRow(ctx, `
 		SELECT s.token_hash, s.user_id, s.stage, s.attempt_id, s.pending_phone,
-			s.created_at, s.last_seen_at, s.authenticated_at, s.ip, s.user_agent, s.mfa, u.*
+			s.created_at, s.last_seen_at, s.authenticated_at, s.ip, s.user_agent, s.mfa, s.code_at, u.*
 		FROM sessions s JOIN (SELECT `+userColumns+` FROM users) u ON u.id = s.user_id
 		WHERE s.token_hash = $1`,
 		tokenHash,
 	).Scan(append([]any{&s.TokenHash, &s.UserID, &s.Stage, &s.AttemptID, &s.PendingPhone,
-		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA},
+		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA, scanTime(&s.CodeAt)},
 		userFields(&u)...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: session with user: %w", notFound(err))

@@ -14,10 +14,10 @@ import (
 func insertSession(ctx context.Context, q querier, s *store.Session) error {
 	_, err := q.Exec(ctx, `
 		INSERT INTO sessions (token_hash, user_id, stage, attempt_id, pending_phone,
-			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa, code_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		s.TokenHash, s.UserID, string(s.Stage), s.AttemptID, s.PendingPhone,
-		timeValue(s.CreatedAt), timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt), s.IP, s.UserAgent, s.MFA)
+		timeValue(s.CreatedAt), timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt), s.IP, s.UserAgent, s.MFA, timeValue(s.CodeAt))
 	return err
 }
 
@@ -58,11 +58,11 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 	var s store.Session
 	err := db.pool.QueryRow(ctx, `
 		SELECT token_hash, user_id, stage, attempt_id, pending_phone,
-			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa
+			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa, code_at
 		FROM sessions WHERE token_hash = $1`,
 		tokenHash,
 	).Scan(&s.TokenHash, &s.UserID, &s.Stage, &s.AttemptID, &s.PendingPhone,
-		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA)
+		scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA, scanTime(&s.CodeAt))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: session: %w", notFound(err))
 	}
@@ -93,15 +93,15 @@ func replaceSession(ctx context.Context, tx pgx.Tx, oldHash []byte, s *store.Ses
 	return insertSession(ctx, tx, s)
 }
 
-// UpdateSession writes Stage, AttemptID, PendingPhone, LastSeenAt and
-// AuthenticatedAt of the session s.TokenHash; store.ErrNotFound if gone.
+// UpdateSession writes Stage, AttemptID, PendingPhone and LastSeenAt of
+// the session s.TokenHash (never what it proved, which changes only with
+// its token); store.ErrNotFound if gone.
 func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {
 	return db.update(ctx, "update session", `
 		UPDATE sessions
-		SET stage = $2, attempt_id = $3, pending_phone = $4, last_seen_at = $5, authenticated_at = $6
+		SET stage = $2, attempt_id = $3, pending_phone = $4, last_seen_at = $5
 		WHERE token_hash = $1`,
-		s.TokenHash, string(s.Stage), s.AttemptID, s.PendingPhone,
-		timeValue(s.LastSeenAt), timeValue(s.AuthenticatedAt))
+		s.TokenHash, string(s.Stage), s.AttemptID, s.PendingPhone, timeValue(s.LastSeenAt))
 }
 
 // TouchSession sets LastSeenAt; store.ErrNotFound if the session is gone.

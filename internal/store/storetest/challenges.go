@@ -438,7 +438,7 @@ func completion(u *store.User, c *store.Challenge, old *store.Session, token str
 	return store.LoginCompletion{
 		ChallengeID: c.ID, At: at, OldSession: old.TokenHash,
 		Session: &store.Session{TokenHash: hash(token), UserID: u.ID, Stage: store.StageFull,
-			AttemptID: old.AttemptID, CreatedAt: at, LastSeenAt: at, AuthenticatedAt: at, MFA: true},
+			AttemptID: old.AttemptID, CreatedAt: at, LastSeenAt: at, AuthenticatedAt: at, CodeAt: at, MFA: true},
 		Audit: []*store.AuditEvent{
 			{Time: at, Event: "code.verify", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "login sms"},
 			{Time: at, Event: "login", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "code by sms"},

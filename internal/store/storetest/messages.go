@@ -500,7 +500,7 @@ func testClaimMessagesNeverFinal(t *testing.T, s MessageStore) {
 		ms = append(ms, m)
 	}
 	// The last one delivered by a receipt.
-	if _, err := s.RecordReceipt(ctx, "twilio", "SM4", store.MessageDelivered, "", t0.Add(2*time.Second)); err != nil {
+	if _, _, err := s.RecordReceipt(ctx, "twilio", "SM4", store.MessageDelivered, "", t0.Add(2*time.Second)); err != nil {
 		t.Fatalf("RecordReceipt: %v", err)
 	}
 	for _, at := range []time.Time{t0.Add(lease), t0.Add(24 * time.Hour)} {
@@ -737,14 +737,18 @@ func receiptWant(m store.Message, status store.MessageStatus, lastError string, 
 }
 
 // receipt records a report and checks what it returns, and what then
-// reads back, against want.
+// reads back, against want; the report moved the message if want is in
+// the reported status since at.
 func receipt(t *testing.T, s MessageStore, provider, ref string, status store.MessageStatus, lastError string, at time.Time, want store.Message) {
 	t.Helper()
-	got, err := s.RecordReceipt(t.Context(), provider, ref, status, lastError, at)
+	got, moved, err := s.RecordReceipt(t.Context(), provider, ref, status, lastError, at)
 	if err != nil {
 		t.Fatalf("RecordReceipt(%s, %s, %s): %v", provider, ref, status, err)
 	}
 	what := fmt.Sprintf("RecordReceipt(%s) of %s", status, ref)
+	if wantMoved := want.Status == status && sameTime(want.UpdatedAt, at); moved != wantMoved {
+		t.Errorf("%s: moved %v, want %v", what, moved, wantMoved)
+	}
 	checkRecord(t, what, *got, want)
 	checkRecord(t, what+" read back", messageFor(t, s, got), want)
 }
@@ -753,7 +757,8 @@ func testRecordReceipt(t *testing.T, s MessageStore) {
 	u := createUser(t, s, "ann@example.org")
 	at := t0.Add(time.Minute)
 
-	// sent → delivered, and then nothing moves it.
+	// sent → delivered, and then nothing moves it: not a late or replayed
+	// report, nor the same one again (which is no move either).
 	m := sentMessage(t, s, u.ID, "+15555550101", t0, "twilio", "SM1")
 	delivered := receiptWant(m, store.MessageDelivered, "", at)
 	receipt(t, s, "twilio", "SM1", store.MessageDelivered, "", at, delivered)
@@ -784,7 +789,10 @@ func testRecordReceipt(t *testing.T, s MessageStore) {
 }
 
 // testRecordReceiptMoves tries each report on a message in each status
-// that can carry a provider reference.
+// that can carry a provider reference: a report only moves a message
+// forward (queued or sending, then sent, then a final status), and a
+// final status other than sent is never left, whatever report comes late
+// or again.
 func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
@@ -809,7 +817,7 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 			completeMessage(t, s, m.ID, store.MessageUpdate{Status: from, Provider: "twilio", ProviderRef: ref, At: done})
 		case store.MessageDelivered:
 			completeMessage(t, s, m.ID, store.MessageUpdate{Status: store.MessageSent, Provider: "twilio", ProviderRef: ref, At: done})
-			if _, err := s.RecordReceipt(ctx, "twilio", ref, store.MessageDelivered, "", done); err != nil {
+			if _, _, err := s.RecordReceipt(ctx, "twilio", ref, store.MessageDelivered, "", done); err != nil {
 				t.Fatalf("RecordReceipt: %v", err)
 			}
 		}
@@ -824,7 +832,7 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 		store.MessageQueued:    {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
 		store.MessageSending:   {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
 		store.MessageSent:      {store.MessageSent: "", store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageExpired:   {store.MessageSent: "", store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+		store.MessageExpired:   {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
 		store.MessageDelivered: {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
 		store.MessageFailed:    {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
 	}
@@ -853,7 +861,7 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 func testRecordReceiptNotFound(t *testing.T, s MessageStore) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	_, err := s.RecordReceipt(ctx, "twilio", "SM1", store.MessageDelivered, "", t0)
+	_, _, err := s.RecordReceipt(ctx, "twilio", "SM1", store.MessageDelivered, "", t0)
 	wantNotFound(t, err, "RecordReceipt with no messages")
 
 	m := sentMessage(t, s, u.ID, "+15555550100", t0, "twilio", "SM1")
@@ -870,12 +878,12 @@ func testRecordReceiptNotFound(t *testing.T, s MessageStore) {
 		{"twilio", ""}, // not the messages without a reference
 		{"", ""},
 	} {
-		_, err := s.RecordReceipt(ctx, tc.provider, tc.ref, store.MessageDelivered, "", t0.Add(time.Minute))
+		_, _, err := s.RecordReceipt(ctx, tc.provider, tc.ref, store.MessageDelivered, "", t0.Add(time.Minute))
 		wantNotFound(t, err, fmt.Sprintf("RecordReceipt(%q, %q)", tc.provider, tc.ref))
 	}
 	// Not a report.
 	for _, status := range []store.MessageStatus{store.MessageQueued, store.MessageSending, store.MessageExpired, "", "bogus"} {
-		_, err := s.RecordReceipt(ctx, "twilio", "SM1", status, "", t0.Add(time.Minute))
+		_, _, err := s.RecordReceipt(ctx, "twilio", "SM1", status, "", t0.Add(time.Minute))
 		if err == nil || errors.Is(err, store.ErrNotFound) {
 			t.Errorf("RecordReceipt(status %q) = %v, want an error other than ErrNotFound", status, err)
 		}

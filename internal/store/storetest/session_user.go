@@ -37,6 +37,7 @@ func testSessionWithUser(t *testing.T, s store.Store) {
 		CreatedAt:       t0,
 		LastSeenAt:      t0.Add(time.Minute),
 		AuthenticatedAt: t0.Add(30 * time.Second),
+		CodeAt:          t0.Add(40 * time.Second),
 		MFA:             true,
 		IP:              "2001:db8::1",
 		UserAgent:       "Mozilla/5.0",

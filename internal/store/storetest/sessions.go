@@ -46,6 +46,7 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 		CreatedAt:       t0,
 		LastSeenAt:      t0.Add(time.Minute),
 		AuthenticatedAt: t0.Add(30 * time.Second),
+		CodeAt:          t0.Add(45 * time.Second),
 		MFA:             true,
 		IP:              "2001:db8::1",
 		UserAgent:       "Mozilla/5.0",
@@ -55,7 +56,8 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 	mustNot(t, err, "SessionByHash")
 	checkRecord(t, "session", *got, *ss)
 
-	// AuthenticatedAt is zero before the password was proven.
+	// AuthenticatedAt and CodeAt are zero before the password and a code
+	// were proven.
 	bare := createSession(t, s, u.ID, "bare", t0, t0)
 	got, err = s.SessionByHash(ctx, bare.TokenHash)
 	mustNot(t, err, "SessionByHash")
@@ -89,24 +91,27 @@ func testUpdateSession(t *testing.T, s store.Store) {
 	ss := createSession(t, s, u.ID, "token", t0, t0)
 
 	upd := store.Session{
-		TokenHash:       ss.TokenHash,
-		Stage:           store.StageFull,
-		AttemptID:       "attempt-2",
-		PendingPhone:    "+15555550199",
-		LastSeenAt:      t0.Add(2 * time.Minute),
+		TokenHash:    ss.TokenHash,
+		Stage:        store.StageFull,
+		AttemptID:    "attempt-2",
+		PendingPhone: "+15555550199",
+		LastSeenAt:   t0.Add(2 * time.Minute),
+		// Not written by UpdateSession: what a session proved changes
+		// only with its token.
 		AuthenticatedAt: t0.Add(time.Minute),
-		// Not written by UpdateSession:
-		UserID:    other.ID,
-		CreatedAt: t0.Add(time.Hour),
-		IP:        "198.51.100.7",
-		UserAgent: "Other/2.0",
+		CodeAt:          t0.Add(time.Minute),
+		MFA:             true,
+		UserID:          other.ID,
+		CreatedAt:       t0.Add(time.Hour),
+		IP:              "198.51.100.7",
+		UserAgent:       "Other/2.0",
 	}
 	mustNot(t, s.UpdateSession(ctx, &upd), "UpdateSession")
 	got, err := s.SessionByHash(ctx, ss.TokenHash)
 	mustNot(t, err, "SessionByHash")
 	want := *ss
 	want.Stage, want.AttemptID, want.PendingPhone = upd.Stage, upd.AttemptID, upd.PendingPhone
-	want.LastSeenAt, want.AuthenticatedAt = upd.LastSeenAt, upd.AuthenticatedAt
+	want.LastSeenAt = upd.LastSeenAt
 	checkRecord(t, "session after UpdateSession", *got, want)
 
 	gone := upd
@@ -219,7 +224,7 @@ func testReplaceSession(t *testing.T, s store.Store) {
 	next := &store.Session{
 		TokenHash: hash("new"), UserID: u.ID, Stage: store.StageFull, AttemptID: "attempt-2",
 		CreatedAt: t0, LastSeenAt: t0.Add(time.Minute), AuthenticatedAt: t0.Add(time.Minute),
-		MFA: true, IP: "192.0.2.1", UserAgent: "Test/1.0",
+		CodeAt: t0.Add(50 * time.Second), MFA: true, IP: "192.0.2.1", UserAgent: "Test/1.0",
 	}
 	mustNot(t, s.ReplaceSession(ctx, old.TokenHash, next), "ReplaceSession")
 	if sessionExists(t, s, old.TokenHash) {
