@@ -364,9 +364,9 @@ var mutants = []Mutant{
 	},
 	{
 		ID: "stale-registration-goes-on", Attack: 4,
-		What:    "a registration session whose account has a phone by now may still send codes and register",
-		File:    "internal/login/phone_steps.go",
-		Find:    `	if sess.User.Phone == "" {
+		What: "a registration session whose account has a phone by now may still send codes and register",
+		File: "internal/login/phone_steps.go",
+		Find: `	if sess.User.Phone == "" {
 		return nil
 	}
 	return s.endRegistration(ctx, sess)`,
