@@ -148,7 +148,7 @@ func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.
 		// The login service has ended the session: a phone was
 		// registered for the account since it began.
 		s.clearSessionCookie(w)
-		http.Redirect(w, r, "/login?m=registered-meanwhile", http.StatusSeeOther)
+		http.Redirect(w, r, "/login?m=registered-since", http.StatusSeeOther)
 		return
 	}
 	if sess.Stage != store.StageFull && (le.Kind == login.KindCodeExhausted || le.Kind == login.KindCodeLocked) {
