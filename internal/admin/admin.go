@@ -143,36 +143,48 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// done audits an action, tells the person and, when protect is set, ends
-// their sessions (not the acting administrator's own current one).
-func (s *Service) done(ctx context.Context, a Actor, u *store.User, event, reason, detail, subject, change string, endSessions bool) error {
-	ended := 0
+// act carries out an action on u in one transaction (store.AccountChange):
+// the fields ch sets, u's sessions ended when endSessions is set (all but
+// the acting administrator's own current one), the audit row and the email
+// telling u, so that none of them stands without the others.
+func (s *Service) act(ctx context.Context, a Actor, u *store.User, ch store.AccountChange, event, reason, detail, subject, change string, endSessions bool) error {
+	ch.UserID = u.ID
 	if endSessions {
-		var except []byte
+		ch.EndOthers = true
 		if a.Session != nil && a.Session.UserID == u.ID {
-			except = a.Session.TokenHash
+			ch.Keep = a.Session.TokenHash
 		}
-		n, err := s.Store.DeleteUserSessions(ctx, u.ID, except)
+	}
+	ch.Record = func(ended int) ([]*store.AuditEvent, []*store.Message, error) {
+		d := detail
+		if d != "" {
+			d += "; "
+		}
+		d += "reason: " + reason
+		if ended > 0 {
+			d += fmt.Sprintf("; %d sessions ended", ended)
+		}
+		when := s.now().Format("2 January 2006 at 15:04 MST")
+		paras := []string{fmt.Sprintf("%s %s on %s.", change, "by "+a.name(), when), "Reason given: " + reason}
+		if ended > 0 {
+			paras = append(paras, "For your security, you were logged out everywhere; log in again to continue.")
+		}
+		paras = append(paras, "If you did not expect this, contact your system administrator.")
+		notice, err := s.Login.Notice(u, subject, paras...)
 		if err != nil {
-			return fmt.Errorf("admin: end sessions: %w", err)
+			return nil, nil, err
 		}
-		ended = n
+		return []*store.AuditEvent{s.Login.AuditEvent(event, "success", a.id(), u.ID, a.Client, d)}, []*store.Message{notice}, nil
 	}
-	if detail != "" {
-		detail += "; "
+	err := s.Login.Commit(ctx, ch)
+	switch {
+	case errors.Is(err, store.ErrLastAdmin):
+		return notAllowed("This is the last active administrator. Make someone else an administrator first.")
+	case errors.Is(err, store.ErrConflict):
+		return nothingToDo("The account's phone number changed meanwhile. Check it, then try again.")
+	case err != nil:
+		return fmt.Errorf("admin: %s: %w", event, err)
 	}
-	detail += "reason: " + reason
-	if ended > 0 {
-		detail += fmt.Sprintf("; %d sessions ended", ended)
-	}
-	s.Login.Audit(ctx, event, "success", a.id(), u.ID, a.Client, detail)
-	when := s.now().Format("2 January 2006 at 15:04 MST")
-	paras := []string{fmt.Sprintf("%s %s on %s.", change, "by "+a.name(), when), "Reason given: " + reason}
-	if ended > 0 {
-		paras = append(paras, "For your security, you were logged out everywhere; log in again to continue.")
-	}
-	paras = append(paras, "If you did not expect this, contact your system administrator.")
-	s.Login.NotifyUser(ctx, u, subject, paras...)
 	return nil
 }
 
@@ -194,10 +206,7 @@ func (s *Service) DisableMFA(ctx context.Context, a Actor, userID int64, d time.
 		return notAllowed("Administrators always log in with a code. If their phone is lost, update their phone number instead.")
 	}
 	until := s.now().Add(d)
-	if err := s.Store.SetMFADisabledUntil(ctx, u.ID, until); err != nil {
-		return fmt.Errorf("admin: disable MFA: %w", err)
-	}
-	return s.done(ctx, a, u, "admin.mfa_disabled", reason, "until "+until.Format(time.RFC3339),
+	return s.act(ctx, a, u, store.AccountChange{MFADisabledUntil: &until}, "admin.mfa_disabled", reason, "until "+until.Format(time.RFC3339),
 		"Login codes are turned off for your account for a while",
 		fmt.Sprintf("Login codes were turned off for your account until %s", until.Format("2 January 2006 at 15:04 MST")), true)
 }
@@ -211,10 +220,7 @@ func (s *Service) EndMFADisable(ctx context.Context, a Actor, userID int64, reas
 	if !s.now().Before(u.MFADisabledUntil) {
 		return nothingToDo("MFA is not disabled for this account.")
 	}
-	if err := s.Store.SetMFADisabledUntil(ctx, u.ID, time.Time{}); err != nil {
-		return fmt.Errorf("admin: end MFA disable: %w", err)
-	}
-	return s.done(ctx, a, u, "admin.mfa_enabled", reason, "",
+	return s.act(ctx, a, u, store.AccountChange{MFADisabledUntil: &time.Time{}}, "admin.mfa_enabled", reason, "",
 		"Login codes are back on for your account", "Login codes were turned back on for your account", false)
 }
 
@@ -233,9 +239,6 @@ func (s *Service) SetPhone(ctx context.Context, a Actor, userID int64, raw, reas
 	if err != nil {
 		return fmt.Errorf("admin: normalise phone: %w", err)
 	}
-	if err := s.Store.SetPhone(ctx, u.ID, number); err != nil {
-		return fmt.Errorf("admin: set phone: %w", err)
-	}
 	if number == u.Phone {
 		return nothingToDo("That is already the account's number.")
 	}
@@ -245,7 +248,9 @@ func (s *Service) SetPhone(ctx context.Context, a Actor, userID int64, raw, reas
 		change = fmt.Sprintf("The phone number for your login codes was changed from %s to %s", phone.Mask(u.Phone), phone.Mask(number))
 		detail = phone.Mask(u.Phone) + " to " + phone.Mask(number)
 	}
-	return s.done(ctx, a, u, "admin.phone_changed", reason, detail,
+	// Written only while the phone is still the one shown: never over a
+	// number the person registered or changed meanwhile.
+	return s.act(ctx, a, u, store.AccountChange{Phone: &number, PhoneWas: &u.Phone}, "admin.phone_changed", reason, detail,
 		"The phone number for your login codes was changed", change, true)
 }
 
@@ -266,15 +271,12 @@ func (s *Service) SetMFAOverride(ctx context.Context, a Actor, userID int64, o s
 	if o == u.MFA {
 		return nothingToDo("The account is already set that way.")
 	}
-	if err := s.Store.SetMFA(ctx, u.ID, o); err != nil {
-		return fmt.Errorf("admin: set MFA override: %w", err)
-	}
 	change := map[store.MFAOverride]string{
 		store.MFARequired:     "Login codes are now always required for your account",
 		store.MFAExempt:       "Your account was exempted from login codes",
 		store.MFAFollowPolicy: "Your account now follows the portal's policy for login codes",
 	}[o]
-	return s.done(ctx, a, u, "admin.mfa_override", reason, "set to "+overrideName(o), change, change, o == store.MFAExempt)
+	return s.act(ctx, a, u, store.AccountChange{MFA: &o}, "admin.mfa_override", reason, "set to "+overrideName(o), change, change, o == store.MFAExempt)
 }
 
 func overrideName(o store.MFAOverride) string {
@@ -298,13 +300,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, userID int64, reason stri
 	if !now.Before(u.CodeLockedUntil) && !now.Before(t.LockedUntil) && u.CodeFailures == 0 && t.Failures == 0 {
 		return nothingToDo("This account is not locked.")
 	}
-	if err := s.Store.ClearCodeLock(ctx, u.ID); err != nil {
-		return fmt.Errorf("admin: clear code lock: %w", err)
-	}
-	if err := s.Store.ClearThrottle(ctx, login.AccountThrottleKey(u.Email)); err != nil {
-		return fmt.Errorf("admin: clear password lock: %w", err)
-	}
-	return s.done(ctx, a, u, "admin.unlocked", reason, "", "Your account was unlocked", "Your account was unlocked", false)
+	return s.act(ctx, a, u, store.AccountChange{ClearCodeLock: true, ClearThrottle: login.AccountThrottleKey(u.Email)}, "admin.unlocked", reason, "", "Your account was unlocked", "Your account was unlocked", false)
 }
 
 // SendPasswordReset emails u a link to set a new password (valid 30
@@ -317,12 +313,13 @@ func (s *Service) SendPasswordReset(ctx context.Context, a Actor, userID int64, 
 	if u.Deactivated {
 		return notAllowed("This account is deactivated. Reactivate it first.")
 	}
-	if err := s.Login.SendResetLink(ctx, u, store.TokenPasswordReset); err != nil {
+	// The link, the email carrying it and the record are written together.
+	sent := s.Login.AuditEvent("admin.password_reset_sent", "success", a.id(), u.ID, a.Client, "reason: "+reason)
+	if err := s.Login.SendResetLink(ctx, u, store.TokenPasswordReset, sent); err != nil {
 		s.Login.Audit(ctx, "admin.password_reset_sent", "failure", a.id(), u.ID, a.Client, "reason: "+reason)
 		return &login.Error{Kind: login.KindDeliveryFailed, Err: err,
 			Message: "The password reset email could not be sent. Check the mail settings and try again."}
 	}
-	s.Login.Audit(ctx, "admin.password_reset_sent", "success", a.id(), u.ID, a.Client, "reason: "+reason)
 	return nil
 }
 
@@ -332,7 +329,7 @@ func (s *Service) EndSessions(ctx context.Context, a Actor, userID int64, reason
 	if err != nil {
 		return err
 	}
-	return s.done(ctx, a, u, "admin.sessions_ended", reason, "", "You were logged out everywhere",
+	return s.act(ctx, a, u, store.AccountChange{}, "admin.sessions_ended", reason, "", "You were logged out everywhere",
 		"All your sessions were ended", true)
 }
 
@@ -353,17 +350,12 @@ func (s *Service) SetActive(ctx context.Context, a Actor, userID int64, active b
 		}
 		return nothingToDo("This account is already deactivated.")
 	}
-	err = s.Store.SetDeactivated(ctx, u.ID, !active)
-	if errors.Is(err, store.ErrLastAdmin) {
-		return notAllowed("This is the last active administrator. Make someone else an administrator first.")
-	}
-	if err != nil {
-		return fmt.Errorf("admin: set active: %w", err)
-	}
+	deactivated := !active
+	ch := store.AccountChange{Deactivated: &deactivated}
 	if active {
-		return s.done(ctx, a, u, "admin.reactivated", reason, "", "Your account was reactivated", "Your account was reactivated", false)
+		return s.act(ctx, a, u, ch, "admin.reactivated", reason, "", "Your account was reactivated", "Your account was reactivated", false)
 	}
-	return s.done(ctx, a, u, "admin.deactivated", reason, "", "Your account was deactivated", "Your account was deactivated", true)
+	return s.act(ctx, a, u, ch, "admin.deactivated", reason, "", "Your account was deactivated", "Your account was deactivated", true)
 }
 
 // SetRole gives or takes the administrator role. Administrators cannot
@@ -382,17 +374,11 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID int64, admin bool
 		}
 		return nothingToDo("This account is not an administrator.")
 	}
-	err = s.Store.SetAdmin(ctx, u.ID, admin)
-	if errors.Is(err, store.ErrLastAdmin) {
-		return notAllowed("This is the last active administrator. Make someone else an administrator first.")
-	}
-	if err != nil {
-		return fmt.Errorf("admin: set role: %w", err)
-	}
+	ch := store.AccountChange{Admin: &admin}
 	if admin {
-		return s.done(ctx, a, u, "admin.role_granted", reason, "", "You are now an administrator", "You were made an administrator", false)
+		return s.act(ctx, a, u, ch, "admin.role_granted", reason, "", "You are now an administrator", "You were made an administrator", false)
 	}
-	return s.done(ctx, a, u, "admin.role_removed", reason, "", "You are no longer an administrator", "Your administrator role was removed", false)
+	return s.act(ctx, a, u, ch, "admin.role_removed", reason, "", "You are no longer an administrator", "Your administrator role was removed", false)
 }
 
 // NewUser is an account an administrator creates.
@@ -446,9 +432,16 @@ func (s *Service) SetPortalMFA(ctx context.Context, a Actor, required bool, reas
 	if !required {
 		v = "optional"
 	}
-	if err := s.Store.SetSetting(ctx, login.SettingMFAPolicy, v); err != nil {
+	// The setting and its record in one transaction.
+	record := s.Login.AuditEvent("admin.mfa_policy", "success", a.id(), 0, a.Client, v+"; reason: "+reason)
+	err = s.Login.Commit(ctx, store.AccountChange{
+		Setting: &store.Setting{Key: login.SettingMFAPolicy, Value: v},
+		Record: func(int) ([]*store.AuditEvent, []*store.Message, error) {
+			return []*store.AuditEvent{record}, nil, nil
+		},
+	})
+	if err != nil {
 		return fmt.Errorf("admin: set MFA policy: %w", err)
 	}
-	s.Login.Audit(ctx, "admin.mfa_policy", "success", a.id(), 0, a.Client, v+"; reason: "+reason)
 	return nil
 }

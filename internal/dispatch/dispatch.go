@@ -311,7 +311,7 @@ func (d *Dispatcher) Receipt(ctx context.Context, provider, ref string, status s
 // Queue seals content into m and stores it for sending. Kick sends it on
 // its way.
 func (d *Dispatcher) Queue(ctx context.Context, m *store.Message, content Content) error {
-	if err := d.seal(m, content); err != nil {
+	if err := d.Seal(m, content); err != nil {
 		return err
 	}
 	return d.Store.EnqueueMessage(ctx, m)
@@ -320,13 +320,16 @@ func (d *Dispatcher) Queue(ctx context.Context, m *store.Message, content Conten
 // QueueCode seals content into the message of ci and stores it with its
 // code in one transaction, within ci's budgets (see store.Messages).
 func (d *Dispatcher) QueueCode(ctx context.Context, ci store.CodeIssue, content Content) error {
-	if err := d.seal(ci.Message, content); err != nil {
+	if err := d.Seal(ci.Message, content); err != nil {
 		return err
 	}
 	return d.Store.IssueChallengeWithMessage(ctx, ci)
 }
 
-func (d *Dispatcher) seal(m *store.Message, content Content) error {
+// Seal seals content into m, queued, for a store method that writes m in
+// the transaction of what it reports (store.AccountChange); Kick then
+// sends it on its way.
+func (d *Dispatcher) Seal(m *store.Message, content Content) error {
 	sealed, err := d.Sealer.Seal(content)
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ const (
 	KindReauthRequired                     // password needed again before a sensitive change
 	KindSetupTokenInvalid                  // first-run link wrong or used
 	KindBusy                               // every password-hashing slot is taken; try again shortly
+	KindChangedMeanwhile                   // the account changed since the step began (a phone registered or changed)
 )
 
 // Error is a failure to show to the person as it is: Message is a plain

@@ -86,6 +86,15 @@ func (s *Service) phoneRegisteredEmail(u *store.User, masked string) dispatch.Co
 		}, "", nil)
 }
 
+// phoneChangedSMS tells the old number that login codes go elsewhere now:
+// sent when the session that moved them proved no code, so that the person
+// holding the old phone learns of it even if the email is not theirs to
+// read any more.
+func (s *Service) phoneChangedSMS(oldMasked, newMasked string) string {
+	return fmt.Sprintf("%s: login codes for your account now go to %s instead of this phone (%s). If this was not you, contact your system administrator straight away.",
+		s.PortalName, newMasked, oldMasked)
+}
+
 func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) dispatch.Content {
 	return s.email("Your login code phone number was changed",
 		[]string{
@@ -99,8 +108,55 @@ func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) 
 // NotifyUser emails u a security notice: a greeting, the paragraphs, and
 // the advice to contact an administrator if it was unexpected.
 func (s *Service) NotifyUser(ctx context.Context, u *store.User, subject string, paragraphs ...string) {
-	ps := append([]string{fmt.Sprintf("Hello %s,", u.Name)}, paragraphs...)
-	s.notify(ctx, u, s.email(subject, ps, "", nil))
+	s.notify(ctx, u, s.noticeContent(u, subject, paragraphs))
+}
+
+// Notice is the email NotifyUser sends, sealed, for a change that queues
+// it in its own transaction (Commit).
+func (s *Service) Notice(u *store.User, subject string, paragraphs ...string) (*store.Message, error) {
+	return s.noticeEmail(u, s.noticeContent(u, subject, paragraphs))
+}
+
+func (s *Service) noticeContent(u *store.User, subject string, paragraphs []string) dispatch.Content {
+	return s.email(subject, append([]string{fmt.Sprintf("Hello %s,", u.Name)}, paragraphs...), "", nil)
+}
+
+// noticeEmail seals c into an email to u, to be queued with the change it
+// reports.
+func (s *Service) noticeEmail(u *store.User, c dispatch.Content) (*store.Message, error) {
+	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.now()}
+	if err := s.Outbox.Seal(m, c); err != nil {
+		return nil, fmt.Errorf("login: seal notice: %w", err)
+	}
+	return m, nil
+}
+
+// noticeSMS seals text into a text message to the number to, for u, to be
+// queued with the change it reports. It carries no code, so it has no
+// expiry.
+func (s *Service) noticeSMS(u *store.User, to, text string, c Client) (*store.Message, error) {
+	m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: to, IP: c.IP, CreatedAt: s.now()}
+	if err := s.Outbox.Seal(m, dispatch.Content{Text: text}); err != nil {
+		return nil, fmt.Errorf("login: seal notice: %w", err)
+	}
+	return m, nil
+}
+
+// Commit writes the change c in one transaction (store.ChangeAccount),
+// with its audit rows and the notices it queues, and then starts them on
+// their way.
+func (s *Service) Commit(ctx context.Context, c store.AccountChange) error {
+	if err := s.Store.ChangeAccount(ctx, c); err != nil {
+		return err
+	}
+	s.Outbox.Kick(ctx)
+	return nil
+}
+
+// AuditEvent is an audit event as Audit appends it, for a change that
+// writes it in its own transaction (Commit).
+func (s *Service) AuditEvent(event, outcome string, actor, subject int64, c Client, detail string) *store.AuditEvent {
+	return s.auditEvent(event, outcome, actor, subject, c, detail)
 }
 
 func (s *Service) resetEmail(u *store.User, link string, purpose store.TokenPurpose) dispatch.Content {

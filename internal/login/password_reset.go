@@ -76,17 +76,17 @@ func (s *Service) passwordReset(ctx context.Context, email string, c Client) {
 		s.log().Error("password reset: look up user", "err", err)
 		return
 	}
-	if err := s.SendResetLink(ctx, u, store.TokenPasswordReset); err != nil {
+	if err := s.SendResetLink(ctx, u, store.TokenPasswordReset, s.auditEvent("password.reset_requested", "success", u.ID, u.ID, c, "")); err != nil {
 		s.log().Error("password reset: send link", "user", u.ID, "err", err)
 		return
 	}
-	s.Audit(ctx, "password.reset_requested", "success", u.ID, u.ID, c, "")
 }
 
 // SendResetLink emails u a new single-use link to set a password: a reset
 // (valid 30 minutes) or an invitation (valid 72 hours). A new link voids
-// the previous one of the same kind.
-func (s *Service) SendResetLink(ctx context.Context, u *store.User, purpose store.TokenPurpose) error {
+// the previous one of the same kind. The link, the email carrying it and
+// the audit events given are written in one transaction.
+func (s *Service) SendResetLink(ctx context.Context, u *store.User, purpose store.TokenPurpose, audit ...*store.AuditEvent) error {
 	token, err := s.randomID(32)
 	if err != nil {
 		return err
@@ -96,16 +96,25 @@ func (s *Service) SendResetLink(ctx context.Context, u *store.User, purpose stor
 		ttl = InviteLinkTTL
 	}
 	now := s.now()
-	if err := s.Store.CreateToken(ctx, &store.Token{
-		Hash: HashToken(token), UserID: u.ID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl),
-	}); err != nil {
-		return fmt.Errorf("login: store link: %w", err)
-	}
 	link := fmt.Sprintf("%s/reset-password?token=%s", s.BaseURL, token)
 	if purpose == store.TokenInvite {
 		link = fmt.Sprintf("%s/welcome?token=%s", s.BaseURL, token)
 	}
-	return s.queueEmail(ctx, u, s.resetEmail(u, link, purpose))
+	email, err := s.noticeEmail(u, s.resetEmail(u, link, purpose))
+	if err != nil {
+		return err
+	}
+	err = s.Commit(ctx, store.AccountChange{
+		UserID: u.ID,
+		Token:  &store.Token{Hash: HashToken(token), UserID: u.ID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl)},
+		Record: func(int) ([]*store.AuditEvent, []*store.Message, error) {
+			return audit, []*store.Message{email}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("login: store link: %w", err)
+	}
+	return nil
 }
 
 var errLinkInvalid = &Error{Kind: KindSetupTokenInvalid,

@@ -148,6 +148,13 @@ func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.
 		s.internalError(w, r, err)
 		return
 	}
+	if sess.Stage != store.StageFull && le.Kind == login.KindChangedMeanwhile {
+		// The login service has ended the session: a phone was
+		// registered for the account since it began.
+		s.clearSessionCookie(w)
+		http.Redirect(w, r, "/login?m=registered-since", http.StatusSeeOther)
+		return
+	}
 	if sess.Stage != store.StageFull && (le.Kind == login.KindCodeExhausted || le.Kind == login.KindCodeLocked) {
 		if err := s.login.Abandon(r.Context(), sess); err != nil {
 			s.internalError(w, r, err)
@@ -206,7 +213,7 @@ func (s *Server) sendFailed(w http.ResponseWriter, r *http.Request, sess *login.
 		s.internalError(w, r, err)
 		return
 	}
-	if le.Kind == login.KindCodeExhausted && sess.Stage != store.StageFull {
+	if (le.Kind == login.KindCodeExhausted || le.Kind == login.KindChangedMeanwhile) && sess.Stage != store.StageFull {
 		s.codeFailed(w, r, sess, err, tmpl, title, purpose)
 		return
 	}

@@ -19,6 +19,7 @@ var loginNotices = map[string]problem{
 	"password-set":     {Message: "Your password was changed and you were logged out everywhere. Log in with the new password."},
 	"account-ready":    {Message: "Your password is set. Log in with it: you will then be asked for the mobile number that login codes go to."},
 	"ended":            {Message: "You were logged out: your session timed out or ended on another device (for example after a phone number change). Log in again to continue."},
+	"registered-since": {Field: "!", Message: "A phone number has been registered for this account since your login began, so that login has ended. Log in again: the code will be sent to the registered number. If you did not register it, contact your system administrator."},
 	"code-exhausted":   {Field: "!", Message: "The code was entered wrongly too many times, so it no longer works. Log in again to get a new code."},
 	"code-locked":      {Field: "!", Message: "Too many wrong codes have been entered for this account. Wait a while, then log in again, or contact your system administrator."},
 }

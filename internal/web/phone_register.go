@@ -68,7 +68,7 @@ func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch le.Kind {
-	case login.KindCodeExhausted, login.KindCodeLocked:
+	case login.KindCodeExhausted, login.KindCodeLocked, login.KindChangedMeanwhile:
 		s.codeFailed(w, r, sess, err, "register_phone", registerTitle, store.PurposeRegisterPhone)
 		return
 	case login.KindInvalidInput:

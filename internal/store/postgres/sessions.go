@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -97,7 +98,15 @@ func replaceSession(ctx context.Context, tx pgx.Tx, oldHash []byte, s *store.Ses
 // the session s.TokenHash (never what it proved, which changes only with
 // its token); store.ErrNotFound if gone.
 func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {
-	return db.update(ctx, "update session", `
+	if err := updateSession(ctx, db.pool, s); err != nil {
+		return fmt.Errorf("postgres: update session: %w", err)
+	}
+	return nil
+}
+
+// updateSession is the body of UpdateSession, on q.
+func updateSession(ctx context.Context, q querier, s *store.Session) error {
+	return updateOne(ctx, q, `
 		UPDATE sessions
 		SET stage = $2, attempt_id = $3, pending_phone = $4, last_seen_at = $5
 		WHERE token_hash = $1`,
@@ -113,26 +122,42 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) 
 
 // DeleteSession deletes the session, if it exists.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	if _, err := db.pool.Exec(ctx,
-		`DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+	if err := deleteSession(ctx, db.pool, tokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("postgres: delete session: %w", err)
 	}
 	return nil
 }
 
+// deleteSession deletes the session; store.ErrNotFound if there was none.
+func deleteSession(ctx context.Context, q querier, tokenHash []byte) error {
+	return updateOne(ctx, q, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+}
+
 // DeleteUserSessions deletes every session of the user except the one whose
 // hash is except (nil: all) and returns how many went.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except []byte) (int, error) {
+	n, err := deleteUserSessions(ctx, db.pool, userID, except)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete user sessions: %w", err)
+	}
+	return n, nil
+}
+
+// deleteUserSessions is the body of DeleteUserSessions, on q.
+func deleteUserSessions(ctx context.Context, q querier, userID int64, except []byte) (int, error) {
 	var tag pgconn.CommandTag
 	var err error
 	if len(except) == 0 {
-		tag, err = db.pool.Exec(ctx,
+		tag, err = q.Exec(ctx,
 			`DELETE FROM sessions WHERE user_id = $1`, userID)
 	} else {
-		tag, err = db.pool.Exec(ctx,
+		tag, err = q.Exec(ctx,
 			`DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, except)
 	}
-	return deleted(tag, err, "delete user sessions")
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // DeleteExpiredSessions deletes sessions last seen before idleBefore or

@@ -23,12 +23,16 @@ func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 
 // SetSetting sets key to value, replacing any earlier value.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
-	_, err := db.pool.Exec(ctx, `
-		INSERT INTO settings (key, value) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		key, value)
-	if err != nil {
+	if err := setSetting(ctx, db.pool, key, value); err != nil {
 		return fmt.Errorf("postgres: set setting %q: %w", key, err)
 	}
 	return nil
+}
+
+func setSetting(ctx context.Context, q querier, key, value string) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		key, value)
+	return err
 }

@@ -26,27 +26,29 @@ func scanToken(row pgx.Row) (*store.Token, error) {
 // CreateToken stores t after deleting the user's unused tokens of the same
 // purpose, in one transaction; store.ErrNotFound if there is no such user.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx,
-			`DELETE FROM tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
-			t.UserID, string(t.Purpose))
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO tokens (`+tokenColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			t.Hash, t.UserID, string(t.Purpose),
-			timeValue(t.CreatedAt), timeValue(t.ExpiresAt), timeValue(t.UsedAt))
-		if isViolation(err, foreignKeyViolation, "") {
-			return store.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
+	if err := db.inTx(ctx, func(tx pgx.Tx) error { return createToken(ctx, tx, t) }); err != nil {
 		return fmt.Errorf("postgres: create token: %w", err)
 	}
 	return nil
+}
+
+// createToken is the body of CreateToken, in tx.
+func createToken(ctx context.Context, tx pgx.Tx, t *store.Token) error {
+	_, err := tx.Exec(ctx,
+		`DELETE FROM tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
+		t.UserID, string(t.Purpose))
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO tokens (`+tokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.Hash, t.UserID, string(t.Purpose),
+		timeValue(t.CreatedAt), timeValue(t.ExpiresAt), timeValue(t.UsedAt))
+	if isViolation(err, foreignKeyViolation, "") {
+		return store.ErrNotFound
+	}
+	return err
 }
 
 // UseToken marks the token used at at and returns it, if it has the

@@ -89,26 +89,56 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 
 // update runs a one-row UPDATE; store.ErrNotFound if it changed no row.
 func (db *DB) update(ctx context.Context, what, query string, args ...any) error {
-	tag, err := db.pool.Exec(ctx, query, args...)
-	if err == nil {
-		err = changedOne(tag)
-	}
-	if err != nil {
+	if err := updateOne(ctx, db.pool, query, args...); err != nil {
 		return fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	return nil
 }
 
+// updateOne runs a one-row UPDATE on q; store.ErrNotFound if it changed
+// no row.
+func updateOne(ctx context.Context, q querier, query string, args ...any) error {
+	tag, err := q.Exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return changedOne(tag)
+}
+
 // SetPhone sets the account's MFA phone; store.ErrNotFound if no such user.
 func (db *DB) SetPhone(ctx context.Context, userID int64, phone string) error {
-	return db.update(ctx, "set phone",
-		`UPDATE users SET phone = $2 WHERE id = $1`, userID, phone)
+	if err := setPhone(ctx, db.pool, userID, phone); err != nil {
+		return fmt.Errorf("postgres: set phone: %w", err)
+	}
+	return nil
+}
+
+func setPhone(ctx context.Context, q querier, userID int64, phone string) error {
+	return updateOne(ctx, q, `UPDATE users SET phone = $2 WHERE id = $1`, userID, phone)
+}
+
+// setPhoneIf sets the phone only while it is still was: one conditional
+// write, settled by the row lock it takes, so that of a registration and a
+// change racing, the second finds the phone no longer as it expected.
+// store.ErrConflict otherwise.
+func setPhoneIf(ctx context.Context, q querier, userID int64, phone, was string) error {
+	err := updateOne(ctx, q, `UPDATE users SET phone = $2 WHERE id = $1 AND phone = $3`, userID, phone, was)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrConflict
+	}
+	return err
 }
 
 // SetMFA sets the per-user MFA override; store.ErrNotFound if no such user.
 func (db *DB) SetMFA(ctx context.Context, userID int64, o store.MFAOverride) error {
-	return db.update(ctx, "set MFA override",
-		`UPDATE users SET mfa = $2 WHERE id = $1`, userID, string(o))
+	if err := setMFA(ctx, db.pool, userID, o); err != nil {
+		return fmt.Errorf("postgres: set MFA override: %w", err)
+	}
+	return nil
+}
+
+func setMFA(ctx context.Context, q querier, userID int64, o store.MFAOverride) error {
+	return updateOne(ctx, q, `UPDATE users SET mfa = $2 WHERE id = $1`, userID, string(o))
 }
 
 // RecordLogin sets LastLoginAt and clears the code-failure count and code
@@ -224,8 +254,14 @@ func (db *DB) SetSetupToken(ctx context.Context, tokenHash []byte) error {
 // SetMFADisabledUntil sets the temporary MFA exemption; the zero time clears
 // it. store.ErrNotFound if no such user.
 func (db *DB) SetMFADisabledUntil(ctx context.Context, userID int64, until time.Time) error {
-	return db.update(ctx, "set MFA disabled until",
-		`UPDATE users SET mfa_disabled_until = $2 WHERE id = $1`, userID, timeValue(until))
+	if err := setMFADisabledUntil(ctx, db.pool, userID, until); err != nil {
+		return fmt.Errorf("postgres: set MFA disabled until: %w", err)
+	}
+	return nil
+}
+
+func setMFADisabledUntil(ctx context.Context, q querier, userID int64, until time.Time) error {
+	return updateOne(ctx, q, `UPDATE users SET mfa_disabled_until = $2 WHERE id = $1`, userID, timeValue(until))
 }
 
 // SetPassword replaces the password hash; store.ErrNotFound if no such user.
@@ -237,25 +273,25 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error 
 // ClearCodeLock resets the code-failure count and code lock;
 // store.ErrNotFound if no such user.
 func (db *DB) ClearCodeLock(ctx context.Context, userID int64) error {
-	return db.update(ctx, "clear code lock",
-		`UPDATE users SET code_failures = 0, code_locked_until = NULL WHERE id = $1`, userID)
+	if err := clearCodeLock(ctx, db.pool, userID); err != nil {
+		return fmt.Errorf("postgres: clear code lock: %w", err)
+	}
+	return nil
+}
+
+func clearCodeLock(ctx context.Context, q querier, userID int64) error {
+	return updateOne(ctx, q, `UPDATE users SET code_failures = 0, code_locked_until = NULL WHERE id = $1`, userID)
 }
 
 // SetAdmin gives or takes the administrator role; store.ErrNotFound if no
 // such user. Taking it from the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
-	err := db.inAdminsTx(ctx, func(tx pgx.Tx) error {
-		if !admin {
-			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		tag, err := tx.Exec(ctx, `UPDATE users SET admin = $2 WHERE id = $1`, userID, admin)
-		if err != nil {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockAdminsTx(ctx, tx); err != nil {
 			return err
 		}
-		return changedOne(tag)
+		return setAdmin(ctx, tx, userID, admin)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: set admin: %w", err)
@@ -263,21 +299,25 @@ func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
 	return nil
 }
 
+// setAdmin is the body of SetAdmin, in a transaction holding lockAdminsTx.
+func setAdmin(ctx context.Context, tx pgx.Tx, userID int64, admin bool) error {
+	if !admin {
+		if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+	}
+	return updateOne(ctx, tx, `UPDATE users SET admin = $2 WHERE id = $1`, userID, admin)
+}
+
 // SetDeactivated deactivates or reactivates an account; store.ErrNotFound
 // if no such user. Deactivating the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool) error {
-	err := db.inAdminsTx(ctx, func(tx pgx.Tx) error {
-		if deactivated {
-			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		tag, err := tx.Exec(ctx, `UPDATE users SET deactivated = $2 WHERE id = $1`, userID, deactivated)
-		if err != nil {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockAdminsTx(ctx, tx); err != nil {
 			return err
 		}
-		return changedOne(tag)
+		return setDeactivated(ctx, tx, userID, deactivated)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: set deactivated: %w", err)
@@ -285,25 +325,32 @@ func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool
 	return nil
 }
 
-// inAdminsTx runs fn in a transaction holding the advisory lock on who is an
+// setDeactivated is the body of SetDeactivated, in a transaction holding
+// lockAdminsTx.
+func setDeactivated(ctx context.Context, tx pgx.Tx, userID int64, deactivated bool) error {
+	if deactivated {
+		if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+	}
+	return updateOne(ctx, tx, `UPDATE users SET deactivated = $2 WHERE id = $1`, userID, deactivated)
+}
+
+// lockAdminsTx takes, for the rest of tx, the advisory lock on who is an
 // active administrator. Every change of the role or of deactivation takes
-// it, so they happen one at a time, across instances: the check in
+// it first, so they happen one at a time, across instances: the check in
 // checkNotLastAdmin, a statement begun after the lock was granted, sees
 // every earlier change committed, and no other change can come between the
 // check and the UPDATE. (At READ COMMITTED, without the lock, two demotions
 // of the last two administrators would each see the other still active.)
-func (db *DB) inAdminsTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, lockAdmins); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+func lockAdminsTx(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, lockAdmins)
+	return err
 }
 
 // checkNotLastAdmin returns store.ErrLastAdmin if the user is an active
 // administrator and no other one exists, store.ErrNotFound if there is no
-// such user. It runs in inAdminsTx.
+// such user. It runs in a transaction holding lockAdminsTx.
 func checkNotLastAdmin(ctx context.Context, tx pgx.Tx, userID int64) error {
 	var active bool
 	err := tx.QueryRow(ctx,

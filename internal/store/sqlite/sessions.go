@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,18 +94,19 @@ func replaceSession(ctx context.Context, tx *poolTx, oldHash []byte, s *store.Se
 // the session s.TokenHash (never what it proved, which changes only with
 // its token); store.ErrNotFound if gone.
 func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {
-	res, err := db.write.ExecContext(ctx, `
+	if err := updateSession(ctx, db.write, s); err != nil {
+		return fmt.Errorf("sqlite: update session: %w", err)
+	}
+	return nil
+}
+
+// updateSession is the body of UpdateSession, on q.
+func updateSession(ctx context.Context, q querier, s *store.Session) error {
+	return updateOne(ctx, q, `
 		UPDATE sessions
 		SET stage = $2, attempt_id = $3, pending_phone = $4, last_seen_at = $5
 		WHERE token_hash = $1`,
 		s.TokenHash, string(s.Stage), s.AttemptID, s.PendingPhone, timeValue(s.LastSeenAt))
-	if err == nil {
-		err = changedOne(res)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: update session: %w", err)
-	}
-	return nil
 }
 
 // TouchSession sets LastSeenAt; store.ErrNotFound if the session is gone.
@@ -123,26 +125,47 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) 
 
 // DeleteSession deletes the session, if it exists.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	if _, err := db.write.ExecContext(ctx,
-		`DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+	if err := deleteSession(ctx, db.write, tokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("sqlite: delete session: %w", err)
 	}
 	return nil
 }
 
+// deleteSession deletes the session; store.ErrNotFound if there was none.
+func deleteSession(ctx context.Context, q querier, tokenHash []byte) error {
+	res, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	if err != nil {
+		return err
+	}
+	return changedOne(res)
+}
+
 // DeleteUserSessions deletes every session of the user except the one whose
 // hash is except (nil: all) and returns how many went.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except []byte) (int, error) {
+	n, err := deleteUserSessions(ctx, db.write, userID, except)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete user sessions: %w", err)
+	}
+	return n, nil
+}
+
+// deleteUserSessions is the body of DeleteUserSessions, on q.
+func deleteUserSessions(ctx context.Context, q querier, userID int64, except []byte) (int, error) {
 	var res sql.Result
 	var err error
 	if len(except) == 0 {
-		res, err = db.write.ExecContext(ctx,
+		res, err = q.ExecContext(ctx,
 			`DELETE FROM sessions WHERE user_id = $1`, userID)
 	} else {
-		res, err = db.write.ExecContext(ctx,
+		res, err = q.ExecContext(ctx,
 			`DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, except)
 	}
-	return deleted(res, err, "delete user sessions")
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // DeleteExpiredSessions deletes sessions last seen before idleBefore or

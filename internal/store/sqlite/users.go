@@ -85,30 +85,49 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// updateOne runs a one-row UPDATE on q; store.ErrNotFound if it changed
+// no row.
+func updateOne(ctx context.Context, q querier, query string, args ...any) error {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return changedOne(res)
+}
+
 // SetPhone sets the account's MFA phone; store.ErrNotFound if no such user.
 func (db *DB) SetPhone(ctx context.Context, userID int64, phone string) error {
-	res, err := db.write.ExecContext(ctx,
-		`UPDATE users SET phone = $2 WHERE id = $1`, userID, phone)
-	if err == nil {
-		err = changedOne(res)
-	}
-	if err != nil {
+	if err := setPhone(ctx, db.write, userID, phone); err != nil {
 		return fmt.Errorf("sqlite: set phone: %w", err)
 	}
 	return nil
 }
 
+func setPhone(ctx context.Context, q querier, userID int64, phone string) error {
+	return updateOne(ctx, q, `UPDATE users SET phone = $2 WHERE id = $1`, userID, phone)
+}
+
+// setPhoneIf sets the phone only while it is still was: one conditional
+// write, so that of a registration and a change racing, one finds the
+// phone no longer as it expected. store.ErrConflict otherwise.
+func setPhoneIf(ctx context.Context, q querier, userID int64, phone, was string) error {
+	err := updateOne(ctx, q, `UPDATE users SET phone = $2 WHERE id = $1 AND phone = $3`, userID, phone, was)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrConflict
+	}
+	return err
+}
+
 // SetMFA sets the per-user MFA override; store.ErrNotFound if no such user.
 func (db *DB) SetMFA(ctx context.Context, userID int64, o store.MFAOverride) error {
-	res, err := db.write.ExecContext(ctx,
-		`UPDATE users SET mfa = $2 WHERE id = $1`, userID, string(o))
-	if err == nil {
-		err = changedOne(res)
-	}
-	if err != nil {
+	if err := setMFA(ctx, db.write, userID, o); err != nil {
 		return fmt.Errorf("sqlite: set MFA override: %w", err)
 	}
 	return nil
+}
+
+func setMFA(ctx context.Context, q querier, userID int64, o store.MFAOverride) error {
+	return updateOne(ctx, q, `UPDATE users SET mfa = $2 WHERE id = $1`, userID, string(o))
 }
 
 // RecordLogin sets LastLoginAt and clears the code-failure count and code
@@ -215,15 +234,14 @@ func (db *DB) SetSetupToken(ctx context.Context, tokenHash []byte) error {
 // SetMFADisabledUntil sets the temporary MFA exemption; the zero time clears
 // it. store.ErrNotFound if no such user.
 func (db *DB) SetMFADisabledUntil(ctx context.Context, userID int64, until time.Time) error {
-	res, err := db.write.ExecContext(ctx,
-		`UPDATE users SET mfa_disabled_until = $2 WHERE id = $1`, userID, timeValue(until))
-	if err == nil {
-		err = changedOne(res)
-	}
-	if err != nil {
+	if err := setMFADisabledUntil(ctx, db.write, userID, until); err != nil {
 		return fmt.Errorf("sqlite: set MFA disabled until: %w", err)
 	}
 	return nil
+}
+
+func setMFADisabledUntil(ctx context.Context, q querier, userID int64, until time.Time) error {
+	return updateOne(ctx, q, `UPDATE users SET mfa_disabled_until = $2 WHERE id = $1`, userID, timeValue(until))
 }
 
 // SetPassword replaces the password hash; store.ErrNotFound if no such user.
@@ -242,59 +260,54 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error 
 // ClearCodeLock resets the code-failure count and code lock;
 // store.ErrNotFound if no such user.
 func (db *DB) ClearCodeLock(ctx context.Context, userID int64) error {
-	res, err := db.write.ExecContext(ctx,
-		`UPDATE users SET code_failures = 0, code_locked_until = NULL WHERE id = $1`, userID)
-	if err == nil {
-		err = changedOne(res)
-	}
-	if err != nil {
+	if err := clearCodeLock(ctx, db.write, userID); err != nil {
 		return fmt.Errorf("sqlite: clear code lock: %w", err)
 	}
 	return nil
+}
+
+func clearCodeLock(ctx context.Context, q querier, userID int64) error {
+	return updateOne(ctx, q, `UPDATE users SET code_failures = 0, code_locked_until = NULL WHERE id = $1`, userID)
 }
 
 // SetAdmin gives or takes the administrator role; store.ErrNotFound if no
 // such user. Taking it from the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
-	err := db.inTx(ctx, func(tx *poolTx) error {
-		if !admin {
-			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET admin = $2 WHERE id = $1`, userID, admin)
-		if err != nil {
-			return err
-		}
-		return changedOne(res)
-	})
-	if err != nil {
+	if err := db.inTx(ctx, func(tx *poolTx) error { return setAdmin(ctx, tx, userID, admin) }); err != nil {
 		return fmt.Errorf("sqlite: set admin: %w", err)
 	}
 	return nil
+}
+
+// setAdmin is the body of SetAdmin, in tx.
+func setAdmin(ctx context.Context, tx *poolTx, userID int64, admin bool) error {
+	if !admin {
+		if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+	}
+	return updateOne(ctx, tx, `UPDATE users SET admin = $2 WHERE id = $1`, userID, admin)
 }
 
 // SetDeactivated deactivates or reactivates an account; store.ErrNotFound
 // if no such user. Deactivating the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool) error {
-	err := db.inTx(ctx, func(tx *poolTx) error {
-		if deactivated {
-			if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET deactivated = $2 WHERE id = $1`, userID, deactivated)
-		if err != nil {
-			return err
-		}
-		return changedOne(res)
-	})
-	if err != nil {
+	if err := db.inTx(ctx, func(tx *poolTx) error { return setDeactivated(ctx, tx, userID, deactivated) }); err != nil {
 		return fmt.Errorf("sqlite: set deactivated: %w", err)
 	}
 	return nil
+}
+
+// setDeactivated is the body of SetDeactivated, in tx.
+func setDeactivated(ctx context.Context, tx *poolTx, userID int64, deactivated bool) error {
+	if deactivated {
+		if err := checkNotLastAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+	}
+	return updateOne(ctx, tx, `UPDATE users SET deactivated = $2 WHERE id = $1`, userID, deactivated)
 }
 
 // checkNotLastAdmin returns store.ErrLastAdmin if the user is an active

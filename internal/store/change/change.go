@@ -1,0 +1,146 @@
+// Package change applies a store.AccountChange, in the order and with the
+// checks both stores share: what is checked first, what each part writes,
+// and when the audit rows and messages are made. Each engine gives the
+// statements (a Tx, on its open transaction); the rules are written once,
+// here.
+package change
+
+import (
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Tx is an engine's statements, on the transaction a change runs in. Each
+// is the statement of the store method of the same name; the ones that
+// must change a row return store.ErrNotFound when they change none.
+type Tx interface {
+	// LockAdmins serialises the change with every other change of who is
+	// an active administrator (a no-op where the transaction already
+	// holds the only write lock).
+	LockAdmins() error
+	ConsumeChallenge(id int64, at time.Time) (bool, error)
+	UpdateSession(s *store.Session) error
+	DeleteSession(tokenHash []byte) error // store.ErrNotFound if there was none
+	SetPhone(userID int64, phone string) error
+	// SetPhoneIf sets the phone only while it is was; store.ErrConflict
+	// otherwise.
+	SetPhoneIf(userID int64, phone, was string) error
+	SetMFA(userID int64, o store.MFAOverride) error
+	SetMFADisabledUntil(userID int64, until time.Time) error
+	SetAdmin(userID int64, admin bool) error
+	SetDeactivated(userID int64, deactivated bool) error
+	ClearCodeLock(userID int64) error
+	ClearThrottle(key string) error
+	SetSetting(key, value string) error
+	CreateToken(t *store.Token) error
+	DeleteUserSessions(userID int64, except []byte) (int, error)
+	AppendAudit(e *store.AuditEvent) error
+	Enqueue(m *store.Message) error
+}
+
+// Apply writes c through tx. It returns the first error, after which the
+// caller rolls tx back: nothing of c stays.
+func Apply(tx Tx, c store.AccountChange) error {
+	if c.Admin != nil || c.Deactivated != nil {
+		if err := tx.LockAdmins(); err != nil {
+			return err
+		}
+	}
+	if c.ChallengeID != 0 {
+		ok, err := tx.ConsumeChallenge(c.ChallengeID, c.At)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+	}
+	keep := c.Keep
+	if c.Session != nil {
+		keep = c.Session.TokenHash
+		var err error
+		if c.EndSession {
+			err = tx.DeleteSession(c.Session.TokenHash)
+		} else {
+			err = tx.UpdateSession(c.Session)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	ended := 0
+	if c.EndOthers {
+		n, err := tx.DeleteUserSessions(c.UserID, keep)
+		if err != nil {
+			return err
+		}
+		ended = n
+	}
+	// The account's row after its sessions, as a login by code takes them
+	// (store.CompleteLogin): two changes of one account never wait for
+	// each other's locks in a circle.
+	if err := user(tx, c); err != nil {
+		return err
+	}
+	if c.ClearThrottle != "" {
+		if err := tx.ClearThrottle(c.ClearThrottle); err != nil {
+			return err
+		}
+	}
+	if c.Setting != nil {
+		if err := tx.SetSetting(c.Setting.Key, c.Setting.Value); err != nil {
+			return err
+		}
+	}
+	if c.Token != nil {
+		if err := tx.CreateToken(c.Token); err != nil {
+			return err
+		}
+	}
+	if c.Record == nil {
+		return nil
+	}
+	events, messages, err := c.Record(ended)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := tx.AppendAudit(e); err != nil {
+			return err
+		}
+	}
+	for _, m := range messages {
+		if err := tx.Enqueue(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// user writes the account's fields that c sets.
+func user(tx Tx, c store.AccountChange) error {
+	var err error
+	switch {
+	case c.Phone != nil && c.PhoneWas != nil:
+		err = tx.SetPhoneIf(c.UserID, *c.Phone, *c.PhoneWas)
+	case c.Phone != nil:
+		err = tx.SetPhone(c.UserID, *c.Phone)
+	}
+	if err == nil && c.MFA != nil {
+		err = tx.SetMFA(c.UserID, *c.MFA)
+	}
+	if err == nil && c.MFADisabledUntil != nil {
+		err = tx.SetMFADisabledUntil(c.UserID, *c.MFADisabledUntil)
+	}
+	if err == nil && c.Admin != nil {
+		err = tx.SetAdmin(c.UserID, *c.Admin)
+	}
+	if err == nil && c.Deactivated != nil {
+		err = tx.SetDeactivated(c.UserID, *c.Deactivated)
+	}
+	if err == nil && c.ClearCodeLock {
+		err = tx.ClearCodeLock(c.UserID)
+	}
+	return err
+}
