@@ -169,6 +169,62 @@ var mutants = []Mutant{
 		RETURNING failures, voided_at IS NOT NULL`,
 		Pkg: "./internal/login", Run: `^TestConcurrentGuessesStayWithinTheTries$`,
 	},
+	// Issue 14, finding 4: budgets of codes that other accounts cannot spend.
+	{
+		ID: "own-budget-any-account", Attack: 2,
+		What:    "codes to an account's own number are counted for the number, whoever asked (others' phone changes use up a person's login codes)",
+		File:    "internal/login/codes.go",
+		Find:    `n, err = s.Store.CountChallengesForUserTo(ctx, u.ID, dest, since)`,
+		Replace: `n, err = s.Store.CountChallengesToDestination(ctx, dest, []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}, since)`,
+		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$`,
+	},
+	{
+		ID: "new-number-budget-counts-logins", Attack: 2,
+		What:    "a number's budget for registrations and changes also counts the logins of the accounts whose number it is",
+		File:    "internal/login/codes.go",
+		Find:    `n, err = s.Store.CountChallengesToDestination(ctx, dest, toNewNumber, since)`,
+		Replace: `n, err = s.Store.CountChallengesToDestination(ctx, dest, []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}, since)`,
+		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$`,
+	},
+	{
+		ID: "new-number-budget-per-account", Attack: 2,
+		What: "registrations and changes to one number are counted per account (many accounts can bomb a stranger's phone)",
+		File: "internal/login/codes.go",
+		Find: `	if slices.Contains(toNewNumber, purpose) {`, Replace: `	if false && slices.Contains(toNewNumber, purpose) {`,
+		Pkg: "./internal/login", Run: `^(TestDestinationBudget|TestOthersCannotSpendAPersonsCodes)$`,
+	},
+	{
+		ID: "own-budget-any-account-sqlite", Attack: 2,
+		What:    "SQLite counts every account's codes to a number as one account's own",
+		File:    "internal/store/sqlite/challenges.go",
+		Find:    `WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
+		Replace: `WHERE $1 > 0 AND destination = $2 AND created_at >= $3`,
+		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$/^sqlite$`,
+	},
+	{
+		ID: "own-budget-any-account-postgres", Attack: 2,
+		What:    "PostgreSQL counts every account's codes to a number as one account's own",
+		File:    "internal/store/postgres/challenges.go",
+		Find:    `WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
+		Replace: `WHERE $1::bigint > 0 AND destination = $2 AND created_at >= $3`,
+		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$/^postgres$`,
+	},
+	{
+		ID: "new-number-budget-purposes-sqlite", Attack: 2,
+		What:    "SQLite counts a number's logins against its budget for registrations and changes",
+		File:    "internal/store/sqlite/challenges.go",
+		Find:    `AND purpose IN (SELECT value FROM json_each($2)) AND`,
+		Replace: `AND $2 IS NOT NULL AND`,
+		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^sqlite$`,
+	},
+	{
+		ID: "new-number-budget-purposes-postgres", Attack: 2,
+		What:    "PostgreSQL counts a number's logins against its budget for registrations and changes",
+		File:    "internal/store/postgres/challenges.go",
+		Find:    `AND purpose = ANY($2) AND`,
+		Replace: `AND $2::text[] IS NOT NULL AND`,
+		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^postgres$`,
+	},
 
 	// 3. Reusing a code.
 	{
