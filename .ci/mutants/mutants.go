@@ -747,6 +747,59 @@ var mutants = []Mutant{
 		Pkg: "./internal/password", Run: `^TestCheck$`,
 	},
 
+	// Issue 14, finding 9: SMS pumping defaults, one reading of a number.
+	{
+		ID: "non-geographic-allowed", Attack: 9,
+		What: "satellite and other numbers of no country are accepted as mobiles by default",
+		File: "internal/login/policy.go",
+		Find: `	if phone.NonGeographic(e164) {`, Replace: `	if false && phone.NonGeographic(e164) {`,
+		Pkg: "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
+	},
+	{
+		ID: "non-geographic-region", Attack: 9,
+		What:    "the phone package does not recognise numbers of no country",
+		File:    "internal/phone/phone.go",
+		Find:    `== phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY`,
+		Replace: `== "ZZ"`,
+		Pkg:     "./internal/phone", Run: `^(TestNonGeographic|FuzzNormalize)$`,
+	},
+	{
+		ID: "accept-phone-skips-destinations", Attack: 9,
+		What: "a typed number is normalised but not checked against the allowed destinations",
+		File: "internal/login/policy.go",
+		Find: `	if err := r.AllowedDestination(number); err != nil {
+		return "", err
+	}`,
+		Replace: `	if err := r.AllowedDestination(number); false && err != nil {
+		return "", err
+	}`,
+		Pkg: "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
+	},
+	{
+		ID: "console-phone-own-rules", Attack: 9,
+		What:    "the console's and the command line's Update phone number only normalise the number (the allowed destinations skipped)",
+		File:    "internal/admin/admin.go",
+		Find:    `	number, err := s.Login.Rules.AcceptPhone(raw)`,
+		Replace: `	number, err := phone.Normalize(raw)`,
+		Pkg:     "./internal/admin", Run: `^TestSetPhoneAppliesTheDestinationRules$`,
+	},
+	{
+		ID: "console-form-own-rules", Attack: 9,
+		What:    "the console's phone form confirms a number the destination rules refuse",
+		File:    "internal/web/admin_user_actions.go",
+		Find:    `		number, err := rules.AcceptPhone(r.PostForm.Get("phone"))`,
+		Replace: `		number, err := login.DefaultRules().AcceptPhone(r.PostForm.Get("phone"))`,
+		Pkg:     "./internal/web", Run: `^TestAdminUpdatePhoneAppliesTheDestinationRules$`,
+	},
+	{
+		ID: "non-geographic-setting-ignored", Attack: 9,
+		What:    "PORTAL_SMS_NON_GEOGRAPHIC does not reach the rules",
+		File:    "cmd/portal/app.go",
+		Find:    `	rules.SMSNonGeographic = cfg.SMSNonGeographic`,
+		Replace: ``,
+		Pkg:     "./cmd/portal", Run: `^TestUserSetPhoneAppliesTheDestinationRules$`,
+	},
+
 	// 10. Secrets stay secret.
 	{
 		ID: "code-in-log", Attack: 10,

@@ -124,9 +124,10 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 
 	var budgets []store.Budget
 	if ch == store.ChannelSMS {
+		// Checked again at each code: the rules may have changed since the
+		// number was accepted.
 		if err := s.Rules.AllowedDestination(dest); err != nil {
-			s.Metrics.BudgetRefused("country not allowed")
-			s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "country not allowed: "+phone.Region(dest))
+			s.destinationRefused(ctx, u.ID, c, err)
 			return nil, err
 		}
 		budgets = s.smsBudgets(dest, c)
