@@ -202,6 +202,62 @@ var mutants = []Mutant{
 		RETURNING failures, voided_at IS NOT NULL`,
 		Pkg: "./internal/login", Run: `^TestConcurrentGuessesStayWithinTheTries$`,
 	},
+	// Issue 14, finding 4: budgets of codes that other accounts cannot spend.
+	{
+		ID: "own-budget-any-account", Attack: 2,
+		What:    "codes to an account's own number are counted for the number, whoever asked (others' phone changes use up a person's login codes)",
+		File:    "internal/login/codes.go",
+		Find:    `n, err = s.Store.CountChallengesForUserTo(ctx, u.ID, dest, since)`,
+		Replace: `n, err = s.Store.CountChallengesToDestination(ctx, dest, []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}, since)`,
+		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$`,
+	},
+	{
+		ID: "new-number-budget-counts-logins", Attack: 2,
+		What:    "a number's budget for registrations and changes also counts the logins of the accounts whose number it is",
+		File:    "internal/login/codes.go",
+		Find:    `n, err = s.Store.CountChallengesToDestination(ctx, dest, toNewNumber, since)`,
+		Replace: `n, err = s.Store.CountChallengesToDestination(ctx, dest, []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}, since)`,
+		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$`,
+	},
+	{
+		ID: "new-number-budget-per-account", Attack: 2,
+		What: "registrations and changes to one number are counted per account (many accounts can bomb a stranger's phone)",
+		File: "internal/login/codes.go",
+		Find: `	if slices.Contains(toNewNumber, purpose) {`, Replace: `	if false && slices.Contains(toNewNumber, purpose) {`,
+		Pkg: "./internal/login", Run: `^(TestDestinationBudget|TestOthersCannotSpendAPersonsCodes)$`,
+	},
+	{
+		ID: "own-budget-any-account-sqlite", Attack: 2,
+		What:    "SQLite counts every account's codes to a number as one account's own",
+		File:    "internal/store/sqlite/challenges.go",
+		Find:    `WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
+		Replace: `WHERE $1 > 0 AND destination = $2 AND created_at >= $3`,
+		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$/^sqlite$`,
+	},
+	{
+		ID: "own-budget-any-account-postgres", Attack: 2,
+		What:    "PostgreSQL counts every account's codes to a number as one account's own",
+		File:    "internal/store/postgres/challenges.go",
+		Find:    `WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
+		Replace: `WHERE $1::bigint > 0 AND destination = $2 AND created_at >= $3`,
+		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$/^postgres$`,
+	},
+	{
+		ID: "new-number-budget-purposes-sqlite", Attack: 2,
+		What:    "SQLite counts a number's logins against its budget for registrations and changes",
+		File:    "internal/store/sqlite/challenges.go",
+		Find:    `AND purpose IN (SELECT value FROM json_each($2)) AND`,
+		Replace: `AND $2 IS NOT NULL AND`,
+		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^sqlite$`,
+	},
+	{
+		ID: "new-number-budget-purposes-postgres", Attack: 2,
+		What:    "PostgreSQL counts a number's logins against its budget for registrations and changes",
+		File:    "internal/store/postgres/challenges.go",
+		Find:    `AND purpose = ANY($2) AND`,
+		Replace: `AND $2::text[] IS NOT NULL AND`,
+		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^postgres$`,
+	},
 
 	// 3. Reusing a code.
 	{
@@ -798,6 +854,58 @@ var mutants = []Mutant{
 		Find:    `	if moved && d.OnFinal != nil {`,
 		Replace: `	if _ = moved; m.Status == status && d.OnFinal != nil {`,
 		Pkg:     "./internal/dispatch", Run: `^TestReceiptsOnlyMoveForward$`,
+	},
+	// Issue 14, finding 9: SMS pumping defaults, one reading of a number.
+	{
+		ID: "non-geographic-allowed", Attack: 9,
+		What: "satellite and other numbers of no country are accepted as mobiles by default",
+		File: "internal/login/policy.go",
+		Find: `	if phone.NonGeographic(e164) {`, Replace: `	if false && phone.NonGeographic(e164) {`,
+		Pkg: "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
+	},
+	{
+		ID: "non-geographic-region", Attack: 9,
+		What:    "the phone package does not recognise numbers of no country",
+		File:    "internal/phone/phone.go",
+		Find:    `== phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY`,
+		Replace: `== "ZZ"`,
+		Pkg:     "./internal/phone", Run: `^(TestNonGeographic|FuzzNormalize)$`,
+	},
+	{
+		ID: "accept-phone-skips-destinations", Attack: 9,
+		What: "a typed number is normalised but not checked against the allowed destinations",
+		File: "internal/login/policy.go",
+		Find: `	if err := r.AllowedDestination(number); err != nil {
+		return "", err
+	}`,
+		Replace: `	if err := r.AllowedDestination(number); false && err != nil {
+		return "", err
+	}`,
+		Pkg: "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
+	},
+	{
+		ID: "console-phone-own-rules", Attack: 9,
+		What:    "the console's and the command line's Update phone number only normalise the number (the allowed destinations skipped)",
+		File:    "internal/admin/admin.go",
+		Find:    `	number, err := s.Login.Rules.AcceptPhone(raw)`,
+		Replace: `	number, err := phone.Normalize(raw)`,
+		Pkg:     "./internal/admin", Run: `^TestSetPhoneAppliesTheDestinationRules$`,
+	},
+	{
+		ID: "console-form-own-rules", Attack: 9,
+		What:    "the console's phone form confirms a number the destination rules refuse",
+		File:    "internal/web/admin_user_actions.go",
+		Find:    `		number, err := rules.AcceptPhone(r.PostForm.Get("phone"))`,
+		Replace: `		number, err := login.DefaultRules().AcceptPhone(r.PostForm.Get("phone"))`,
+		Pkg:     "./internal/web", Run: `^TestAdminUpdatePhoneAppliesTheDestinationRules$`,
+	},
+	{
+		ID: "non-geographic-setting-ignored", Attack: 9,
+		What:    "PORTAL_SMS_NON_GEOGRAPHIC does not reach the rules",
+		File:    "cmd/portal/app.go",
+		Find:    `	rules.SMSNonGeographic = cfg.SMSNonGeographic`,
+		Replace: ``,
+		Pkg:     "./cmd/portal", Run: `^TestUserSetPhoneAppliesTheDestinationRules$`,
 	},
 
 	// 10. Secrets stay secret.

@@ -130,6 +130,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 	rules := login.DefaultRules()
 	rules.EmailFallback = cfg.EmailFallback
 	rules.SMSCountries = cfg.SMSCountries
+	rules.SMSNonGeographic = cfg.SMSNonGeographic
 	rules.SMSPerIPHour = cfg.SMSPerIPHour
 	rules.SMSPerCallingCodeHour = cfg.SMSPerCountryHour
 	rules.SMSGlobalHour = cfg.SMSHour

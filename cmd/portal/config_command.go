@@ -43,6 +43,7 @@ func printConfig(args []string, getenv func(string) string, stdout io.Writer) er
 		{"PORTAL_SMS_WEBHOOK_URL", withoutPassword(cfg.Webhook.URL)},
 		{"PORTAL_SMS_WEBHOOK_SECRET", secret(len(cfg.Webhook.Secret) > 0)},
 		{"PORTAL_SMS_COUNTRIES", orAll(strings.Join(cfg.SMSCountries, ","))},
+		{"PORTAL_SMS_NON_GEOGRAPHIC", fmt.Sprint(cfg.SMSNonGeographic)},
 		{"PORTAL_SMS_LIMIT_PER_IP_HOUR", fmt.Sprint(cfg.SMSPerIPHour)},
 		{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", fmt.Sprint(cfg.SMSPerCountryHour)},
 		{"PORTAL_SMS_LIMIT_PER_HOUR", fmt.Sprint(cfg.SMSHour)},

@@ -238,6 +238,38 @@ func TestUserSetPhone(t *testing.T) {
 	e.misused(t, "--phone is required", "user", "set-phone", "--email", u.Email, "--reason", "x")
 }
 
+// TestUserSetPhoneAppliesTheDestinationRules: portal user set-phone reads
+// the number by the rules of the portal's configuration, as a person's
+// typing is read (issue 14, finding 9).
+func TestUserSetPhoneAppliesTheDestinationRules(t *testing.T) {
+	e := newOperatorEnv(t)
+	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447700900123")
+	e.refused(t, "does not send text messages to satellite phones",
+		"user", "set-phone", "--email", u.Email, "--phone", "+881 6 1234 5678", "--reason", "remote visits")
+	base := e.getenv
+	with := func(kv ...string) {
+		e.getenv = func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return base(k)
+		}
+	}
+	with("PORTAL_SMS_COUNTRIES", "GB")
+	e.refused(t, "cannot send text messages to numbers in that country",
+		"user", "set-phone", "--email", u.Email, "--phone", "+33 6 12 34 56 78", "--reason", "moved")
+	if got := e.user(t, u.Email).Phone; got != "+447700900123" {
+		t.Fatalf("phone after refusals: %q", got)
+	}
+	with("PORTAL_SMS_COUNTRIES", "GB", "PORTAL_SMS_NON_GEOGRAPHIC", "true")
+	e.must(t, "user", "set-phone", "--email", u.Email, "--phone", "+881 6 1234 5678", "--reason", "remote visits")
+	if got := e.user(t, u.Email).Phone; got != "+881612345678" {
+		t.Fatalf("phone %q once satellite numbers are allowed", got)
+	}
+}
+
 func TestUserMFADisable(t *testing.T) {
 	e := newOperatorEnv(t)
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123456")

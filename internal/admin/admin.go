@@ -225,19 +225,16 @@ func (s *Service) EndMFADisable(ctx context.Context, a Actor, userID int64, reas
 }
 
 // SetPhone sets u's MFA phone; the next login sends the code there. The
-// number gets the same checks and guidance as when a person enters it.
+// number gets the same checks and guidance as when a person enters it
+// (login.Rules.AcceptPhone), the allowed destinations included.
 func (s *Service) SetPhone(ctx context.Context, a Actor, userID int64, raw, reason string) error {
 	u, reason, err := s.target(ctx, a, userID, reason)
 	if err != nil {
 		return err
 	}
-	number, err := phone.Normalize(raw)
-	var pe *phone.Error
-	if errors.As(err, &pe) {
-		return invalid("phone", pe.Message)
-	}
+	number, err := s.Login.Rules.AcceptPhone(raw)
 	if err != nil {
-		return fmt.Errorf("admin: normalise phone: %w", err)
+		return err
 	}
 	if number == u.Phone {
 		return nothingToDo("That is already the account's number.")

@@ -441,6 +441,43 @@ func testSetPhone(t *testing.T, h *harness) {
 	}
 }
 
+// TestSetPhoneAppliesTheDestinationRules: the console's Update phone
+// number (and portal user set-phone, which calls it) used to skip the
+// allowed destinations; it reads the number as a person's typing is read
+// (issue 14, finding 9).
+func TestSetPhoneAppliesTheDestinationRules(t *testing.T) {
+	onEngines(t, testSetPhoneAppliesTheDestinationRules)
+}
+
+func testSetPhoneAppliesTheDestinationRules(t *testing.T, h *harness) {
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	boss := h.actor(h.loginFull("boss@example.org", "+447546000001"))
+	refused := func(raw, words string) {
+		t.Helper()
+		err := h.adm.SetPhone(h.ctx, boss, p.ID, raw, "new phone")
+		var le *login.Error
+		if !errors.As(err, &le) || le.Kind != login.KindInvalidInput || le.Field != "phone" || !strings.Contains(le.Message, words) {
+			t.Errorf("SetPhone(%q) = %v; want a refusal saying %q", raw, err, words)
+		}
+		if u, _ := h.db.UserByID(h.ctx, p.ID); u.Phone != "+447546123456" {
+			t.Fatalf("the phone became %s", u.Phone)
+		}
+	}
+	refused("+881 6 1234 5678", "satellite phones")
+	refused("+870 301234567", "satellite phones")
+	h.svc.Rules.SMSCountries = []string{"GB", "IE"}
+	refused("+33 6 12 34 56 78", "numbers in that country")
+
+	h.svc.Rules.SMSNonGeographic = true
+	if err := h.adm.SetPhone(h.ctx, boss, p.ID, "+881 6 1234 5678", "satellite phone for remote visits"); err != nil {
+		t.Fatalf("a satellite number once the operator allows them: %v", err)
+	}
+	if u, _ := h.db.UserByID(h.ctx, p.ID); u.Phone != "+881612345678" {
+		t.Fatalf("phone %s", u.Phone)
+	}
+}
+
 func TestUnlock(t *testing.T) { onEngines(t, testUnlock) }
 
 func testUnlock(t *testing.T, h *harness) {

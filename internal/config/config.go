@@ -28,9 +28,11 @@ type Config struct {
 	// real gateways ("twilio", "webhook", "twilio,webhook") tried in turn.
 	SMSProviders []string
 	Webhook      Webhook
-	// Against SMS pumping: PORTAL_SMS_COUNTRIES (ISO regions; empty: all)
-	// and hourly budgets (0: no limit).
+	// Against SMS pumping: PORTAL_SMS_COUNTRIES (ISO regions; empty: all),
+	// PORTAL_SMS_NON_GEOGRAPHIC (numbers of no country, such as satellite
+	// phones; default refused) and hourly budgets (0: no limit).
 	SMSCountries      []string
+	SMSNonGeographic  bool
 	SMSPerIPHour      int // PORTAL_SMS_LIMIT_PER_IP_HOUR
 	SMSPerCountryHour int // PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR
 	SMSHour           int // PORTAL_SMS_LIMIT_PER_HOUR
@@ -107,6 +109,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"PORTAL_SMS_WEBHOOK_URL", "", "webhook gateway: JSON POST of id/to/body (https, or http on loopback)"},
 	{"PORTAL_SMS_WEBHOOK_SECRET", "", "webhook gateway: HMAC-SHA256 key, 32+ characters"},
 	{"PORTAL_SMS_COUNTRIES", "(all)", "countries text messages may go to, e.g. GB,IE"},
+	{"PORTAL_SMS_NON_GEOGRAPHIC", "false", "also send text messages to numbers of no country (satellite phones +881, +870, international networks +882, +883), which SMS pumpers favour"},
 	{"PORTAL_SMS_LIMIT_PER_IP_HOUR", "20", "text messages per client address per hour"},
 	{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", "500", "text messages per country calling code per hour"},
 	{"PORTAL_SMS_LIMIT_PER_HOUR", "2000", "text messages per hour for the whole portal"},
@@ -223,6 +226,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			continue
 		}
 		c.SMSCountries = append(c.SMSCountries, r)
+	}
+	if c.SMSNonGeographic, err = parseBool(get("PORTAL_SMS_NON_GEOGRAPHIC", "false")); err != nil {
+		bad("PORTAL_SMS_NON_GEOGRAPHIC: %v", err)
 	}
 	for _, l := range []struct {
 		name string

@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.BaseURL != "http://localhost:8080" || c.Database.Path != "portal.db" ||
-		len(c.SMSProviders) != 1 || c.SMSProviders[0] != "outbox" || c.SMSPerIPHour != 20 || c.SMSHour != 2000 || len(c.SMSCountries) != 0 || c.SMTPURL != "" || !c.EmailFallback || c.Twilio.APIURL != "https://api.twilio.com" {
+		len(c.SMSProviders) != 1 || c.SMSProviders[0] != "outbox" || c.SMSPerIPHour != 20 || c.SMSHour != 2000 || len(c.SMSCountries) != 0 || c.SMSNonGeographic || c.SMTPURL != "" || !c.EmailFallback || c.Twilio.APIURL != "https://api.twilio.com" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -142,11 +142,11 @@ func TestSMSProviders(t *testing.T) {
 	secret := strings.Repeat("s", 32)
 	c, err := Load(env("PORTAL_SMS_PROVIDER", "Twilio, webhook", "PORTAL_TWILIO_ACCOUNT_SID", "AC1", "PORTAL_TWILIO_AUTH_TOKEN", "t",
 		"PORTAL_TWILIO_FROM", "+15005550006", "PORTAL_SMS_WEBHOOK_URL", "https://sms.example.org/send", "PORTAL_SMS_WEBHOOK_SECRET", secret,
-		"PORTAL_SMS_COUNTRIES", "gb, IE", "PORTAL_SMS_LIMIT_PER_IP_HOUR", "0"))
+		"PORTAL_SMS_COUNTRIES", "gb, IE", "PORTAL_SMS_NON_GEOGRAPHIC", "yes", "PORTAL_SMS_LIMIT_PER_IP_HOUR", "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.SMSProviders, ",") != "twilio,webhook" || strings.Join(c.SMSCountries, ",") != "GB,IE" || c.SMSPerIPHour != 0 {
+	if strings.Join(c.SMSProviders, ",") != "twilio,webhook" || strings.Join(c.SMSCountries, ",") != "GB,IE" || !c.SMSNonGeographic || c.SMSPerIPHour != 0 {
 		t.Fatalf("%+v", c)
 	}
 	for _, bad := range [][]string{
@@ -154,6 +154,7 @@ func TestSMSProviders(t *testing.T) {
 		{"PORTAL_SMS_PROVIDER", "outbox,twilio"},
 		{"PORTAL_SMS_PROVIDER", "carrier-pigeon"},
 		{"PORTAL_SMS_COUNTRIES", "GBR"},
+		{"PORTAL_SMS_NON_GEOGRAPHIC", "satellite"},
 		{"PORTAL_SMS_LIMIT_PER_HOUR", "-1"},
 	} {
 		if _, err := Load(env(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]) {

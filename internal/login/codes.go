@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
@@ -117,21 +118,16 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerAccountWindow,
 			Message: fmt.Sprintf("Several codes have been sent in the last %s. Use the newest one you received, or wait a little and ask again.", waitWords(s.Rules.CodesPerAccountWindow))}
 	}
-	n, err = s.Store.CountChallengesToDestination(ctx, dest, now.Add(-s.Rules.CodesPerDestinationWindow))
-	if err != nil {
-		return nil, fmt.Errorf("login: count codes: %w", err)
-	}
-	if n >= s.Rules.CodesPerDestination {
-		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "destination budget")
-		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerDestinationWindow,
-			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
+	if err := s.checkDestinationBudget(ctx, u, purpose, dest, now, c); err != nil {
+		return nil, err
 	}
 
 	var budgets []store.Budget
 	if ch == store.ChannelSMS {
+		// Checked again at each code: the rules may have changed since the
+		// number was accepted.
 		if err := s.Rules.AllowedDestination(dest); err != nil {
-			s.Metrics.BudgetRefused("country not allowed")
-			s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "country not allowed: "+phone.Region(dest))
+			s.destinationRefused(ctx, u.ID, c, err)
 			return nil, err
 		}
 		budgets = s.smsBudgets(dest, c)
@@ -212,6 +208,40 @@ func (s *Service) smsBudgets(dest string, c Client) []store.Budget {
 		add("country "+cc, s.Rules.SMSPerCallingCodeHour, store.MessageCount{Prefix: cc})
 	}
 	return budgets
+}
+
+// toNewNumber are the purposes whose codes go to a number the account has
+// yet to prove (a phone registration or change), any number a person
+// types; the others go to the account's own verified number or address.
+var toNewNumber = []store.Purpose{store.PurposeRegisterPhone, store.PurposeChangePhone}
+
+// checkDestinationBudget applies the hourly budget of codes to one
+// destination. Codes to an account's own number or address are counted
+// for that account and destination, so that other accounts cannot use up
+// a person's codes by aiming theirs at the person's number; codes to a
+// number not yet proved are counted for the number, whichever account
+// asked, so that nobody can bomb a stranger's phone with registrations and
+// changes. Neither budget spends the other.
+func (s *Service) checkDestinationBudget(ctx context.Context, u *store.User, purpose store.Purpose, dest string, now time.Time, c Client) error {
+	since := now.Add(-s.Rules.CodesPerDestinationWindow)
+	budget := "destination budget"
+	var n int
+	var err error
+	if slices.Contains(toNewNumber, purpose) {
+		n, err = s.Store.CountChallengesToDestination(ctx, dest, toNewNumber, since)
+	} else {
+		budget = "own destination budget"
+		n, err = s.Store.CountChallengesForUserTo(ctx, u.ID, dest, since)
+	}
+	if err != nil {
+		return fmt.Errorf("login: count codes: %w", err)
+	}
+	if n >= s.Rules.CodesPerDestination {
+		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, budget)
+		return &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerDestinationWindow,
+			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
+	}
+	return nil
 }
 
 func (s *Service) smsLimited() error {

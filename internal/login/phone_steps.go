@@ -23,6 +23,16 @@ func normalizePhone(raw string) (string, error) {
 	return n, nil
 }
 
+// destinationRefused records a number that AllowedDestination refused, in
+// the metrics and the audit log; other errors are not recorded.
+func (s *Service) destinationRefused(ctx context.Context, userID int64, c Client, err error) {
+	var d *DestinationRefusal
+	if errors.As(err, &d) {
+		s.Metrics.BudgetRefused(d.Reason)
+		s.Audit(ctx, "code.sent", "limited", userID, userID, c, d.Detail)
+	}
+}
+
 // StartPhoneRegistration is the "Send Verification Code" step of the first
 // login with MFA: it remembers the number on the session (the account is
 // not changed yet) and sends a code to it.
@@ -120,13 +130,9 @@ func (s *Service) StartPhoneChange(ctx context.Context, sess *Session, raw strin
 var errReauthRequired = &Error{Kind: KindReauthRequired, Message: "For your security, enter your password again before changing your phone number."}
 
 func (s *Service) startPhone(ctx context.Context, sess *Session, purpose store.Purpose, raw string, c Client) (*store.Challenge, error) {
-	number, err := normalizePhone(raw)
+	number, err := s.Rules.AcceptPhone(raw)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.Rules.AllowedDestination(number); err != nil {
-		s.Metrics.BudgetRefused("country not allowed")
-		s.Audit(ctx, "code.sent", "limited", sess.UserID, sess.UserID, c, "country not allowed: "+phone.Region(number))
+		s.destinationRefused(ctx, sess.UserID, c, err)
 		return nil, err
 	}
 	if number == sess.User.Phone {

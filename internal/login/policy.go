@@ -39,10 +39,12 @@ type Rules struct {
 	EmailFallback bool // "Send code to email"
 
 	// Against SMS pumping: the destination countries allowed (ISO 3166
-	// regions such as "GB"; empty: all), and hourly budgets of text
-	// messages per client address, per country calling code and for the
-	// whole portal (0: no limit).
+	// regions such as "GB"; empty: all), whether numbers of no country
+	// (satellite phones, international networks) are allowed too, and
+	// hourly budgets of text messages per client address, per country
+	// calling code and for the whole portal (0: no limit).
 	SMSCountries          []string
+	SMSNonGeographic      bool
 	SMSPerIPHour          int
 	SMSPerCallingCodeHour int
 	SMSGlobalHour         int
@@ -84,9 +86,38 @@ func DefaultRules() Rules {
 	}
 }
 
-// AllowedDestination refuses numbers outside the countries the operator
-// allows, in words the person can act on.
+// AcceptPhone reads a phone number typed by anyone (a person registering
+// or changing theirs, an administrator in the console, the operator at the
+// command line): normalised to E.164, and refused, in words the person can
+// act on, where it cannot receive a text message or the portal may not
+// send one (AllowedDestination). Every place that takes a number calls it,
+// so that none has rules of its own.
+func (r Rules) AcceptPhone(raw string) (string, error) {
+	number, err := normalizePhone(raw)
+	if err != nil {
+		return "", err
+	}
+	if err := r.AllowedDestination(number); err != nil {
+		return "", err
+	}
+	return number, nil
+}
+
+// AllowedDestination refuses numbers that text messages may not go to:
+// numbers of no country (satellite phones, international networks), the
+// dearest destinations and SMS pumpers' favourites, unless the operator
+// allows them (SMSNonGeographic, whatever SMSCountries says); and numbers
+// outside the countries the operator allows. The refusal's Err is a
+// *DestinationRefusal.
 func (r Rules) AllowedDestination(e164 string) error {
+	if phone.NonGeographic(e164) {
+		if r.SMSNonGeographic {
+			return nil
+		}
+		return &Error{Kind: KindInvalidInput, Field: "phone",
+			Err:     &DestinationRefusal{Reason: "non-geographic number", Detail: "non-geographic number " + phone.CallingCode(e164)},
+			Message: "This portal does not send text messages to satellite phones or other numbers that belong to no country. Use a mobile number from a country, or ask your administrator."}
+	}
 	if len(r.SMSCountries) == 0 {
 		return nil
 	}
@@ -97,8 +128,18 @@ func (r Rules) AllowedDestination(e164 string) error {
 		}
 	}
 	return &Error{Kind: KindInvalidInput, Field: "phone",
+		Err:     &DestinationRefusal{Reason: "country not allowed", Detail: "country not allowed: " + region},
 		Message: "This portal cannot send text messages to numbers in that country. Use a mobile number from " + strings.Join(r.SMSCountries, ", ") + ", or ask your administrator."}
 }
+
+// DestinationRefusal says, for the metrics and the audit log, why
+// AllowedDestination refused a number; it is never shown.
+type DestinationRefusal struct {
+	Reason string // the metrics' label: "country not allowed", "non-geographic number"
+	Detail string // the audit record's: "country not allowed: FR"
+}
+
+func (d *DestinationRefusal) Error() string { return d.Detail }
 
 // MFARequired reports whether u must pass the code step at now, given the
 // portal-wide policy. Administrators always must: their accounts can change

@@ -76,7 +76,7 @@ func New() *Metrics {
 		}, []string{"channel", "provider"}),
 		budgets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portal_sms_budget_refusals_total",
-			Help: "Text messages refused by a budget against SMS pumping (client address, country, whole portal, country not allowed).",
+			Help: "Text messages refused by a budget against SMS pumping (client address, country, whole portal, country not allowed, non-geographic number).",
 		}, []string{"budget"}),
 		hashSlots: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "portal_password_hash_slots",

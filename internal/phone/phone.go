@@ -336,15 +336,24 @@ func Mask(e164 string) string {
 	return b.String()
 }
 
-// Region returns the ISO 3166 region code ("GB") of an E.164 number, or ""
-// if it is not E.164 or belongs to no single region (such as +800 numbers).
-func Region(e164 string) string {
+// parseE164 reads a stored E.164 number; ok is false for anything else.
+func parseE164(e164 string) (num *phonenumbers.PhoneNumber, ok bool) {
 	digits, ok := strings.CutPrefix(e164, "+")
 	if !ok || digits == "" || len(digits) > 15 || strings.TrimLeft(digits, "0123456789") != "" {
-		return ""
+		return nil, false
 	}
 	num, err := phonenumbers.Parse(e164, "ZZ")
 	if err != nil {
+		return nil, false
+	}
+	return num, true
+}
+
+// Region returns the ISO 3166 region code ("GB") of an E.164 number, or ""
+// if it is not E.164 or belongs to no single region (such as +800 numbers).
+func Region(e164 string) string {
+	num, ok := parseE164(e164)
+	if !ok {
 		return ""
 	}
 	region := phonenumbers.GetRegionCodeForNumber(num)
@@ -354,17 +363,25 @@ func Region(e164 string) string {
 	return region
 }
 
+// NonGeographic reports whether an E.164 number belongs to no country:
+// libphonenumber's "world" (region "001"), the calling codes of satellite
+// phones (+881, +870), international networks (+882, +883) and
+// international freephone and premium services (+800, +808, +979).
+// Normalize accepts the satellite and network mobiles among them; text
+// messages to them cost the most, which makes them what SMS pumpers aim
+// at, so the portal's rules refuse them unless the operator allows them.
+func NonGeographic(e164 string) bool {
+	num, ok := parseE164(e164)
+	return ok && phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode())) == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+}
+
 // CallingCode returns the country calling code of an E.164 number with its
 // plus sign ("+44"), or "" if it cannot be read. Numbers sharing it share a
 // price list at SMS providers, which is why budgets against SMS pumping
 // are kept per calling code.
 func CallingCode(e164 string) string {
-	digits, ok := strings.CutPrefix(e164, "+")
-	if !ok || digits == "" || len(digits) > 15 || strings.TrimLeft(digits, "0123456789") != "" {
-		return ""
-	}
-	num, err := phonenumbers.Parse(e164, "ZZ")
-	if err != nil || num.GetCountryCode() == 0 {
+	num, ok := parseE164(e164)
+	if !ok || num.GetCountryCode() == 0 {
 		return ""
 	}
 	return "+" + strconv.Itoa(int(num.GetCountryCode()))

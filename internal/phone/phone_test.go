@@ -217,12 +217,45 @@ func TestRegion(t *testing.T) {
 	}
 }
 
+func TestNonGeographic(t *testing.T) {
+	for in, want := range map[string]bool{
+		"+881612345678":  true, // Iridium, a satellite phone: accepted by Normalize
+		"+870301234567":  true, // Inmarsat: accepted by Normalize
+		"+8823421234":    true, // an international network's mobile: accepted by Normalize
+		"+883510012345":  true,
+		"+80012345678":   true, // international freephone
+		"+979123456789":  true, // international premium rate
+		"+447546123456":  false,
+		"+14155552671":   false,
+		"+8613812345678": false, // China's +86 is a country's, not +886/+881
+		"+85291234567":   false, // Hong Kong, +852
+		"881612345678":   false, // not E.164
+		"+881 612345678": false,
+		"+":              false,
+		"":               false,
+	} {
+		if got := NonGeographic(in); got != want {
+			t.Errorf("NonGeographic(%q) = %v, want %v", in, got, want)
+		}
+	}
+	// Normalize accepts the satellite and network mobiles (the rules
+	// refuse them); each has no region.
+	for _, in := range []string{"+881612345678", "+870301234567", "+8823421234"} {
+		got, err := Normalize(in)
+		if err != nil || got != in || Region(got) != "" || !NonGeographic(got) {
+			t.Errorf("Normalize(%q) = %q, %v; Region %q, NonGeographic %v", in, got, err, Region(got), NonGeographic(got))
+		}
+	}
+}
+
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{
 		"+44 7546 123456", "+44 (0)7546 123456", "+44-7546-123456", "00447546123456",
 		"07546123456", "7546123456", "+4407546123456", "+44 1234", "+44 20 7946 0018",
 		"+39 06 4991 1234", "+1 (415) 555-2671", "+54 11 15 1234 5678", "+36 (06) 20 123 4567",
 		"(+44) 7546 123456", "+0044 7546 123456", "", "+", "()", "abc",
+		"+881612345678", "+881 6 1234 5678", "00870301234567", "+870 (0)301234567", "+8823421234",
+		"+883510012345", "+800 1234 5678", "+979 123456789", "+8816", "+88216123456",
 	} {
 		f.Add(s)
 	}
@@ -254,6 +287,11 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if again, err := Normalize(got); err != nil || again != got {
 			t.Fatalf("Normalize(%q) = %q, but Normalize(%q) = %q, %v", input, got, got, again, err)
+		}
+		// An accepted number belongs to a country or, when it is a
+		// satellite or network mobile, to none: never to neither.
+		if (Region(got) == "") != NonGeographic(got) {
+			t.Fatalf("Normalize(%q) = %q with region %q, but NonGeographic = %v", input, got, Region(got), NonGeographic(got))
 		}
 		if m := Mask(got); !strings.HasSuffix(m, got[len(got)-4:]) {
 			t.Fatalf("Mask(%q) = %q, does not end with the last four digits", got, m)

@@ -519,8 +519,14 @@ type Challenges interface {
 	MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error
 	// CountChallengesForUser counts challenges issued to the user since.
 	CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error)
-	// CountChallengesToDestination counts challenges sent to dest since.
-	CountChallengesToDestination(ctx context.Context, dest string, since time.Time) (int, error)
+	// CountChallengesForUserTo counts the challenges of the user sent to
+	// dest since: the budget of codes to an account's own number or
+	// address, which other accounts cannot spend.
+	CountChallengesForUserTo(ctx context.Context, userID int64, dest string, since time.Time) (int, error)
+	// CountChallengesToDestination counts the challenges of one of
+	// purposes sent to dest since, whichever account they were for (none
+	// when purposes is empty).
+	CountChallengesToDestination(ctx context.Context, dest string, purposes []Purpose, since time.Time) (int, error)
 }
 
 // Throttles keeps failure counters used to slow down guessing.

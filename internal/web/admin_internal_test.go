@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/phone"
 )
 
@@ -90,7 +91,7 @@ func FuzzReadAction(f *testing.F) {
 	f.Fuzz(func(t *testing.T, action, duration, number, reason string) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.PostForm = url.Values{"duration": {duration}, "phone": {number}, "reason": {reason}}
-		in, probs := readAction(action, r)
+		in, probs := readAction(action, r, login.DefaultRules())
 		failed := map[string]bool{}
 		for _, p := range probs {
 			if p.Message == "" {
@@ -109,7 +110,7 @@ func FuzzReadAction(f *testing.F) {
 		case "update-phone":
 			if !failed["phone"] {
 				again, err := phone.Normalize(in.Phone)
-				if err != nil || again != in.Phone || !strings.HasPrefix(in.Phone, "+") || strings.Trim(in.Phone[1:], "0123456789") != "" {
+				if err != nil || again != in.Phone || !strings.HasPrefix(in.Phone, "+") || strings.Trim(in.Phone[1:], "0123456789") != "" || phone.NonGeographic(in.Phone) {
 					t.Fatalf("phone %q accepted as %q", number, in.Phone)
 				}
 			}

@@ -527,6 +527,42 @@ func TestAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T) {
 	adminOnEngines(t, testAdminUpdatePhoneSendsTheNextCodeThere)
 }
 
+// TestAdminUpdatePhoneAppliesTheDestinationRules: the console's Update
+// phone number skipped the allowed destinations, and satellite numbers
+// passed as mobiles; it now refuses what a person typing the number in
+// My Details would be refused, at the form and at the confirmed action
+// (issue 14, finding 9).
+func TestAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T) {
+	adminOnEngines(t, testAdminUpdatePhoneAppliesTheDestinationRules)
+}
+
+func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
+	c := e.adminBrowser()
+	for _, tc := range []struct{ countries, number, words string }{
+		{"", "+881 6 1234 5678", "does not send text messages to satellite phones"},
+		{"", "+870 301234567", "does not send text messages to satellite phones"},
+		{"GB", "+33 6 12 34 56 78", "cannot send text messages to numbers in that country"},
+	} {
+		e.svc.Rules.SMSCountries = strings.Fields(tc.countries)
+		for _, confirm := range []string{"", "yes"} {
+			r := e.post(c, userPath(e.provider, "update-phone"), "phone", tc.number, "reason", "New phone", "confirm", confirm)
+			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, tc.words) || !strings.Contains(r.body, `href="#phone"`) {
+				t.Errorf("update-phone %s (confirm %q): %d, want 422 saying %q\n%s", tc.number, confirm, r.status, tc.words, r.body)
+			}
+		}
+	}
+	if got := e.reload(e.provider); got.Phone != providerPhone {
+		t.Fatalf("phone %q", got.Phone)
+	}
+	// The person typing it in My Details gets the same sentence.
+	pb := e.browser()
+	e.loginFull(pb, e.provider.Email, providerPhone)
+	e.svc.Rules.SMSCountries = nil
+	if r := e.post(pb, "/my-details/phone", "phone", "+881 6 1234 5678"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "does not send text messages to satellite phones") {
+		t.Errorf("My Details with a satellite number: %d\n%s", r.status, r.body)
+	}
+}
+
 func testAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T, e *adminEnv) {
 	pb := e.browser()
 	e.loginFull(pb, e.provider.Email, providerPhone)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -156,9 +155,10 @@ type actionConfirm struct {
 type hiddenField struct{ Name, Value string }
 
 // readAction checks what an action's form sent: a reason, and the
-// duration or number the action needs. The domain checks again; this
-// keeps the confirmation from promising what cannot be done.
-func readAction(name string, r *http.Request) (actionInput, []problem) {
+// duration or number the action needs (a number by the rules of every
+// number, rules.AcceptPhone). The domain checks again; this keeps the
+// confirmation from promising what cannot be done.
+func readAction(name string, r *http.Request, rules login.Rules) (actionInput, []problem) {
 	in := actionInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
 	var probs []problem
 	switch name {
@@ -174,11 +174,11 @@ func readAction(name string, r *http.Request) (actionInput, []problem) {
 			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from 1 hour to 7 days."})
 		}
 	case "update-phone":
-		number, err := phone.Normalize(r.PostForm.Get("phone"))
-		var pe *phone.Error
+		number, err := rules.AcceptPhone(r.PostForm.Get("phone"))
+		var le *login.Error
 		switch {
-		case errors.As(err, &pe):
-			probs = append(probs, problem{"phone", pe.Message})
+		case errors.As(err, &le):
+			probs = append(probs, problem{"phone", le.Message})
 		case err != nil:
 			probs = append(probs, problem{"phone", "Enter the mobile number in international format, for example +447546XXXXXX."})
 		default:
@@ -210,7 +210,7 @@ func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	in, probs := readAction(name, r)
+	in, probs := readAction(name, r, s.login.Rules)
 	if len(probs) > 0 {
 		s.userActionProblem(w, r, sess, u, name, probs)
 		return

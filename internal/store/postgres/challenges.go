@@ -181,12 +181,30 @@ func (db *DB) CountChallengesForUser(ctx context.Context, userID int64, since ti
 	return n, nil
 }
 
-// CountChallengesToDestination counts challenges sent to dest at or after since.
-func (db *DB) CountChallengesToDestination(ctx context.Context, dest string, since time.Time) (int, error) {
+// CountChallengesForUserTo counts the challenges of the user sent to dest
+// at or after since.
+func (db *DB) CountChallengesForUserTo(ctx context.Context, userID int64, dest string, since time.Time) (int, error) {
 	var n int
 	err := db.pool.QueryRow(ctx,
-		`SELECT COUNT(*) FROM challenges WHERE destination = $1 AND created_at >= $2`,
-		dest, since.UnixMilli()).Scan(&n)
+		`SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
+		userID, dest, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count challenges for user to destination: %w", err)
+	}
+	return n, nil
+}
+
+// CountChallengesToDestination counts the challenges of one of purposes
+// sent to dest at or after since, for any account.
+func (db *DB) CountChallengesToDestination(ctx context.Context, dest string, purposes []store.Purpose, since time.Time) (int, error) {
+	list := make([]string, len(purposes))
+	for i, p := range purposes {
+		list[i] = string(p)
+	}
+	var n int
+	err := db.pool.QueryRow(ctx,
+		`SELECT COUNT(*) FROM challenges WHERE destination = $1 AND purpose = ANY($2) AND created_at >= $3`,
+		dest, list, since.UnixMilli()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count challenges to destination: %w", err)
 	}

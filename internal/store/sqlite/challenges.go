@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -176,12 +177,34 @@ func (db *DB) CountChallengesForUser(ctx context.Context, userID int64, since ti
 	return n, nil
 }
 
-// CountChallengesToDestination counts challenges sent to dest at or after since.
-func (db *DB) CountChallengesToDestination(ctx context.Context, dest string, since time.Time) (int, error) {
+// The destination budgets' counts, each on an index of the hour's
+// challenges (TestQueryPlans).
+const (
+	countForUserToQuery     = `SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND destination = $2 AND created_at >= $3`
+	countToDestinationQuery = `SELECT COUNT(*) FROM challenges WHERE destination = $1 AND purpose IN (SELECT value FROM json_each($2)) AND created_at >= $3`
+)
+
+// CountChallengesForUserTo counts the challenges of the user sent to dest
+// at or after since.
+func (db *DB) CountChallengesForUserTo(ctx context.Context, userID int64, dest string, since time.Time) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM challenges WHERE destination = $1 AND created_at >= $2`,
-		dest, since.UnixMilli()).Scan(&n)
+	err := db.read.QueryRowContext(ctx, countForUserToQuery, userID, dest, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count challenges for user to destination: %w", err)
+	}
+	return n, nil
+}
+
+// CountChallengesToDestination counts the challenges of one of purposes
+// sent to dest at or after since, for any account.
+func (db *DB) CountChallengesToDestination(ctx context.Context, dest string, purposes []store.Purpose, since time.Time) (int, error) {
+	// One statement text for any list: the purposes as a JSON array.
+	list, err := json.Marshal(append([]store.Purpose{}, purposes...))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count challenges to destination: %w", err)
+	}
+	var n int
+	err = db.read.QueryRowContext(ctx, countToDestinationQuery, dest, string(list), since.UnixMilli()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count challenges to destination: %w", err)
 	}

@@ -139,6 +139,14 @@ func TestQueryPlans(t *testing.T) {
 		check("budgets", query, args, noMessagesScan, "SEARCH messages USING ")
 	}
 
+	// A code's destination budget reads the hour's challenges of the
+	// account, or to the number, never the whole table.
+	noChallengesScan := func(line string) bool { return strings.HasPrefix(line, "SCAN challenges") }
+	check("CountChallengesForUserTo", countForUserToQuery, []any{1, "+447546123456", at.UnixMilli()}, noChallengesScan,
+		"SEARCH challenges USING INDEX challenges_")
+	check("CountChallengesToDestination", countToDestinationQuery, []any{"+447546123456", `["register_phone","change_phone"]`, at.UnixMilli()}, noChallengesScan,
+		"SEARCH challenges USING INDEX challenges_destination_created (destination=? AND created_at>?)")
+
 	check("checkNotLastAdmin",
 		`SELECT EXISTS (SELECT 1 FROM users WHERE admin AND NOT deactivated AND id <> $1)`, []any{1},
 		noTableScan, "users_active_admins")

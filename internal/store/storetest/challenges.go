@@ -415,19 +415,49 @@ func testCountChallenges(t *testing.T, s store.Store) {
 		}
 	}
 	for _, tc := range []struct {
+		user  int64
 		dest  string
 		since time.Time
 		want  int
 	}{
-		{"+15555550100", t0, 4},
-		{"+15555550100", t0.Add(time.Minute), 3},
-		{"+15555550100", t0.Add(2*time.Minute + time.Second), 0},
-		{"+15555550199", t0, 1},
-		{"+15555550000", t0, 0},
+		{ann.ID, "+15555550100", t0, 3},
+		{ann.ID, "+15555550100", t0.Add(time.Minute), 2},
+		{bob.ID, "+15555550100", t0, 1}, // ann's codes to the number are not bob's
+		{bob.ID, "+15555550100", t0.Add(time.Minute + time.Second), 0},
+		{bob.ID, "+15555550199", t0, 1},
+		{ann.ID, "+15555550199", t0, 0},
 	} {
-		n, err := s.CountChallengesToDestination(ctx, tc.dest, tc.since)
+		n, err := s.CountChallengesForUserTo(ctx, tc.user, tc.dest, tc.since)
 		if err != nil || n != tc.want {
-			t.Errorf("CountChallengesToDestination(%s, %v) = %d, %v; want %d", tc.dest, tc.since, n, err, tc.want)
+			t.Errorf("CountChallengesForUserTo(%d, %s, %v) = %d, %v; want %d", tc.user, tc.dest, tc.since, n, err, tc.want)
+		}
+	}
+	// Carl asks for a change to the number ann and bob log in with.
+	carl := createUser(t, s, "carl@example.org")
+	issue(t, s, to(newChallenge(carl.ID, "attempt-5", store.PurposeChangePhone, t0.Add(4*time.Minute)), "+15555550100"))
+	login := []store.Purpose{store.PurposeLogin}
+	newNumber := []store.Purpose{store.PurposeRegisterPhone, store.PurposeChangePhone}
+	all := []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}
+	for _, tc := range []struct {
+		dest     string
+		purposes []store.Purpose
+		since    time.Time
+		want     int
+	}{
+		{"+15555550100", all, t0, 5},
+		{"+15555550100", all, t0.Add(time.Minute), 4},
+		{"+15555550100", all, t0.Add(4*time.Minute + time.Second), 0},
+		{"+15555550100", login, t0, 4},
+		{"+15555550100", newNumber, t0, 1}, // the logins of ann and bob are not counted
+		{"+15555550100", []store.Purpose{store.PurposeRegisterPhone}, t0, 0},
+		{"+15555550100", nil, t0, 0},
+		{"+15555550199", newNumber, t0, 1},
+		{"+15555550199", login, t0, 0},
+		{"+15555550000", all, t0, 0},
+	} {
+		n, err := s.CountChallengesToDestination(ctx, tc.dest, tc.purposes, tc.since)
+		if err != nil || n != tc.want {
+			t.Errorf("CountChallengesToDestination(%s, %v, %v) = %d, %v; want %d", tc.dest, tc.purposes, tc.since, n, err, tc.want)
 		}
 	}
 }
