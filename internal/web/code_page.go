@@ -132,6 +132,7 @@ func (s *Server) codeVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, full.Token)
+	s.setDeviceCookie(w, full.Device)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
