@@ -592,7 +592,7 @@ var mutants = []Mutant{
 		What:    "a device token is believed without its MAC, so anyone can write one that passes the account's lock",
 		File:    "internal/login/device.go",
 		Find:    `	if err != nil || !hmac.Equal(mac, deviceMAC(key, devicePayload(userID, expires, parts[3]))) {`,
-		Replace: `	if err != nil {`,
+		Replace: `	if err != nil || !hmac.Equal(mac, mac) {`,
 		Pkg:     "./internal/login", Run: `^(TestDeviceTokenAgainstLockout|TestDeviceTokenRoundTrip)$`,
 	},
 	{
@@ -626,7 +626,7 @@ var mutants = []Mutant{
 		Find: `		if ok {
 			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
 		}`,
-		Replace: `		if true {
+		Replace: `		if ok || true {
 			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
 		}`,
 		Pkg: "./internal/login", Run: `^TestDeviceTokenBudget$`,
