@@ -534,17 +534,25 @@ var mutants = []Mutant{
 		ID: "cookie-secure", Attack: 4,
 		What:    "over HTTPS the session cookie goes without Secure",
 		File:    "internal/web/session.go",
-		Find:    `return cookieNames{session: "__Host-portal_session", secure: true}`,
-		Replace: `return cookieNames{session: "__Host-portal_session", secure: false}`,
-		Pkg:     "./internal/web", Run: `^TestHTTPSCookieIsHostPrefixedAndSecure$`,
+		Find:    `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", secure: true}`,
+		Replace: `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", secure: false}`,
+		Pkg:     "./internal/web", Run: `^(TestHTTPSCookieIsHostPrefixedAndSecure|TestHTTPSDeviceCookieIsHostPrefixedAndSecure)$`,
 	},
 	{
 		ID: "cookie-host-prefix", Attack: 4,
 		What:    "over HTTPS the session cookie goes without the __Host- prefix",
 		File:    "internal/web/session.go",
-		Find:    `return cookieNames{session: "__Host-portal_session", secure: true}`,
-		Replace: `return cookieNames{session: "portal_session", secure: true}`,
+		Find:    `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", secure: true}`,
+		Replace: `return cookieNames{session: "portal_session", device: "__Host-portal_device", secure: true}`,
 		Pkg:     "./internal/web", Run: `^TestHTTPSCookieIsHostPrefixedAndSecure$`,
+	},
+	{
+		ID: "device-cookie-host-prefix", Attack: 4,
+		What:    "over HTTPS the device cookie goes without the __Host- prefix",
+		File:    "internal/web/session.go",
+		Find:    `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", secure: true}`,
+		Replace: `return cookieNames{session: "__Host-portal_session", device: "portal_device", secure: true}`,
+		Pkg:     "./internal/web", Run: `^TestHTTPSDeviceCookieIsHostPrefixedAndSecure$`,
 	},
 
 	// 5. Cross-site requests.
@@ -623,9 +631,9 @@ var mutants = []Mutant{
 		ID: "unknown-email-message", Attack: 6,
 		What: "an unknown email gets its own message",
 		File: "internal/login/password_step.go",
-		Find: `		s.passwordFailed(ctx, nil, c, "unknown email", t)
+		Find: `		s.passwordFailed(ctx, nil, c, "unknown email", try)
 		return nil, nil, errInvalidCredentials`,
-		Replace: `		s.passwordFailed(ctx, nil, c, "unknown email", t)
+		Replace: `		s.passwordFailed(ctx, nil, c, "unknown email", try)
 		return nil, nil, &Error{Kind: KindInvalidCredentials, Message: "No account uses this email address."}`,
 		Pkg: "./internal/login", Run: `^TestNoEnumeration$`,
 	},
@@ -633,11 +641,11 @@ var mutants = []Mutant{
 		ID: "unknown-email-never-locked", Attack: 6,
 		What: "only existing accounts are counted and locked, so a lock reveals an account",
 		File: "internal/login/password_step.go",
-		Find: `	t, err := s.countPasswordTry(ctx, email, now)
+		Find: `	try, err := s.countPasswordTry(ctx, email, c, now)
 	var throttledErr *Error`,
-		Replace: `	var t store.Throttle
+		Replace: `	var try passwordTry
 	if _, lerr := s.Store.UserByEmail(ctx, email); lerr == nil {
-		t, err = s.countPasswordTry(ctx, email, now)
+		try, err = s.countPasswordTry(ctx, email, c, now)
 	}
 	var throttledErr *Error`,
 		Pkg: "./internal/login", Run: `^TestNoEnumeration$`,
@@ -723,6 +731,61 @@ var mutants = []Mutant{
 		File: "internal/web/session.go",
 		Find: `	for i := len(hops) - 1; i >= 0; i-- {`, Replace: `	for i := 0; i < len(hops); i++ {`,
 		Pkg: "./internal/web", Run: `^(TestClientIP|FuzzClientIP)$`,
+	},
+
+	// Device tokens (issue 14, item 5): a browser's own way past the
+	// account's lock that others set.
+	{
+		ID: "device-mac-unchecked", Attack: 7,
+		What:    "a device token is believed without its MAC, so anyone can write one that passes the account's lock",
+		File:    "internal/login/device.go",
+		Find:    `	if err != nil || !hmac.Equal(mac, deviceMAC(key, devicePayload(userID, expires, parts[3]))) {`,
+		Replace: `	if err != nil || !hmac.Equal(mac, mac) {`,
+		Pkg:     "./internal/login", Run: `^(TestDeviceTokenAgainstLockout|TestDeviceTokenRoundTrip)$`,
+	},
+	{
+		ID: "device-any-account", Attack: 7,
+		What:    "a device token of one account passes the lock of another",
+		File:    "internal/login/device.go",
+		Find:    `	if u.ID != t.UserID {`,
+		Replace: `	if false && u.ID != t.UserID {`,
+		Pkg:     "./internal/login", Run: `^TestDeviceTokenAgainstLockout$`,
+	},
+	{
+		ID: "device-never-expires", Attack: 7,
+		What:    "a device token is valid for ever",
+		File:    "internal/login/device.go",
+		Find:    `	if !now.Before(t.Expires) {`,
+		Replace: `	if false && !now.Before(t.Expires) {`,
+		Pkg:     "./internal/login", Run: `^(TestDeviceTokenExpires|TestDeviceTokenRoundTrip)$`,
+	},
+	{
+		ID: "device-budget-unlimited", Attack: 7,
+		What:    "a device token's wrong passwords never spend its budget, so a stolen token guesses without end",
+		File:    "internal/login/policy.go",
+		Find:    `	if n >= r.DeviceTokenTries {`,
+		Replace: `	if false && n >= r.DeviceTokenTries {`,
+		Pkg:     "./internal/login", Run: `^(TestDeviceTokenBudget|TestConcurrentDeviceTries)$`,
+	},
+	{
+		ID: "device-void-ignored", Attack: 7,
+		What: "a device token whose budget is spent still passes the account's lock",
+		File: "internal/login/password_step.go",
+		Find: `		if ok {
+			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
+		}`,
+		Replace: `		if ok || true {
+			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
+		}`,
+		Pkg: "./internal/login", Run: `^TestDeviceTokenBudget$`,
+	},
+	{
+		ID: "device-lifts-account-lock", Attack: 7,
+		What:    "a known device's right password lifts the lock that others set on the account, giving them new tries",
+		File:    "internal/login/password_step.go",
+		Find:    `		ClearThrottle: try.key,`,
+		Replace: `		ClearThrottle: accountKey(email),`,
+		Pkg:     "./internal/login", Run: `^TestDeviceTokenAgainstLockout$`,
 	},
 
 	// 8. Weak passwords.

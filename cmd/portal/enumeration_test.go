@@ -38,6 +38,7 @@ type enumSetup struct {
 	locked   string   // an account locked by failed passwords
 	ghost    string   // an unknown address locked the same way
 	ip       int
+	cookies  []*http.Cookie // sent with each try, if any
 }
 
 const triesPerAccount = 3 // "Forgot password" allows 3 an hour; login 5 free
@@ -122,6 +123,9 @@ func (e *enumSetup) post(t testing.TB, path string, form url.Values) (*http.Resp
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", e.ip>>16&255, e.ip>>8&255, e.ip&255))
+	for _, c := range e.cookies {
+		req.AddCookie(c)
+	}
 	resp, err := enumClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -180,6 +184,39 @@ func TestNoEnumeration(t *testing.T) {
 	if s, h, b := e.try(t, "/login", url.Values{"email": {e.locked}, "password": {e2ePassword}}); s != gs || h != gh || b != gb {
 		t.Errorf("the right password on a locked account answers differently from a locked unknown address: %d %q\n%s", s, h, b)
 	}
+
+	// With a device cookie (account0's, from a completed login), the same
+	// again: it counts for its own account only, and tells nothing of
+	// other addresses.
+	resp, _ := e.post(t, "/login", url.Values{"email": {e.accounts[0]}, "password": {e2ePassword}})
+	e.cookies = resp.Cookies()
+	resp, _ = e.post(t, "/login/code", url.Values{"code": {e.p.smsCode(t, "+447546100000")}})
+	e.cookies = nil
+	for _, c := range resp.Cookies() {
+		if c.Name == "portal_device" {
+			e.cookies = []*http.Cookie{c}
+		}
+	}
+	if e.cookies == nil {
+		t.Fatalf("a completed login set no device cookie: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	unknownC, wrongC := ask(wrongPassword("nobody@example.org")), ask(wrongPassword(e.accounts[1]))
+	if unknownC.status != wrong.status || unknownC.head != wrong.head || unknownC.body != wrong.body ||
+		wrongC.status != wrong.status || wrongC.head != wrong.head || wrongC.body != wrong.body {
+		t.Errorf("with a device cookie, unknown address and wrong password answer differently, or not as without:\nunknown: %d %q\nwrong: %d %q", unknownC.status, unknownC.head, wrongC.status, wrongC.head)
+	}
+	for name, a := range map[string]answer{"unknown address with a device cookie": unknownC, "wrong password with a device cookie": wrongC} {
+		if a.allocatedMiB < memMiB {
+			t.Errorf("%s: the request allocated %.1f MiB, less than one argon2id check (%.1f MiB): no password was checked", name, a.allocatedMiB, memMiB)
+		}
+	}
+	if s, h, b := e.try(t, "/login", url.Values{"email": {e.locked}, "password": {e2ePassword}}); s != gs || h != gh || b != gb {
+		t.Errorf("with another account's device cookie, the right password on a locked account answers differently from a locked unknown address: %d %q\n%s", s, h, b)
+	}
+	if s, h, b := e.try(t, "/login", wrongPassword(e.ghost)); s != gs || h != gh || b != gb {
+		t.Errorf("with a device cookie, a locked unknown address answers differently: %d %q\n%s", s, h, b)
+	}
+	e.cookies = nil
 
 	// Forgot password: the same answer for an account and for nobody; the
 	// email goes out after the answer.

@@ -440,6 +440,9 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess *Session, input stri
 		if err != nil {
 			return err
 		}
+		if next.Device, err = s.newDeviceToken(sess.UserID); err != nil {
+			return err
+		}
 		events := []*store.AuditEvent{verified,
 			s.auditEvent("login", "success", sess.UserID, sess.UserID, c, "code by "+string(ch.Channel))}
 		if ch.Channel == store.ChannelEmail {

@@ -48,7 +48,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
 		return nil, nil, err
 	}
-	t, err := s.countPasswordTry(ctx, email, now)
+	try, err := s.countPasswordTry(ctx, email, c, now)
 	var throttledErr *Error
 	if errors.As(err, &throttledErr) {
 		s.Metrics.LoginStep("password", "throttled")
@@ -63,7 +63,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	case errors.Is(err, store.ErrNotFound):
 		s.Passwords.DummyVerify(pw)
 		release() // as after a real check, below
-		s.passwordFailed(ctx, nil, c, "unknown email", t)
+		s.passwordFailed(ctx, nil, c, "unknown email", try)
 		return nil, nil, errInvalidCredentials
 	case err != nil:
 		return nil, nil, fmt.Errorf("login: look up user: %w", err)
@@ -78,12 +78,12 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, err
 	}
 	if !ok {
-		s.passwordFailed(ctx, u, c, "wrong password", t)
+		s.passwordFailed(ctx, u, c, "wrong password", try)
 		return nil, nil, errInvalidCredentials
 	}
 	if u.Deactivated {
 		// Only someone who knows the password learns the account is off.
-		if err := s.Store.ClearThrottle(ctx, accountKey(email)); err != nil {
+		if err := s.Store.ClearThrottle(ctx, try.key); err != nil {
 			return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
 		}
 		s.Audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
@@ -107,14 +107,19 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	if err != nil {
 		return nil, nil, err
 	}
-	// The throttle cleared, the session and the audit record are written
+	// The throttle cleared (the one the try was counted under: a known
+	// device's right password leaves the account's count to the others
+	// who caused it), the session and the audit record are written
 	// together, and with them the login when no code is needed.
 	start := store.LoginStart{
-		ClearThrottle: accountKey(email),
+		ClearThrottle: try.key,
 		Session:       sess.Session,
-		Audit:         []*store.AuditEvent{s.auditEvent("login.password", "success", u.ID, u.ID, c, string(stage))},
+		Audit:         []*store.AuditEvent{s.auditEvent("login.password", "success", u.ID, u.ID, c, string(stage)+try.detail())},
 	}
 	if stage == store.StageFull {
+		if sess.Device, err = s.newDeviceToken(u.ID); err != nil {
+			return nil, nil, err
+		}
 		sess.AuthenticatedAt = now
 		start.LoginAt = now
 		start.Audit = append(start.Audit, s.auditEvent("login", "success", u.ID, u.ID, c, "MFA not required"))
@@ -181,6 +186,22 @@ func throttled(wait time.Duration) error {
 	}
 }
 
+// passwordTry is a try of a password, counted before the password is
+// checked (countPasswordTry).
+type passwordTry struct {
+	key    string // the counter it was counted under, which a right password clears
+	device bool   // the counter of the browser's device token, not the account's
+	t      store.Throttle
+}
+
+// detail is what the audit log adds about the try.
+func (p passwordTry) detail() string {
+	if p.device {
+		return " (known device)"
+	}
+	return ""
+}
+
 // countPasswordTry counts a try of the account's password as a failure
 // before the password is checked, unless the account is locked. The check
 // of the lock and the count are one step in the database, so that of many
@@ -188,26 +209,48 @@ func throttled(wait time.Duration) error {
 // after the other would: the rest find the lock that the last one let
 // through set. A right password then clears the count (ClearThrottle).
 //
+// A browser with a valid device token of the account (knownDevice) is
+// counted against the token's own budget instead, in the same way, and is
+// not held by the account's lock; once the budget is spent the token is
+// void and the browser is counted against the account like any other.
+//
 // The client address's counter is checked and counted the usual way, after
 // the password: it is shared by everyone behind one address, so counting
 // right passwords there first would need taking them back.
-func (s *Service) countPasswordTry(ctx context.Context, email string, now time.Time) (store.Throttle, error) {
-	t, ok, err := s.Store.AddThrottleFailureUnlessLocked(ctx, accountKey(email), now, now.Add(-s.Rules.PasswordWindow), func(n int) time.Time {
+func (s *Service) countPasswordTry(ctx context.Context, email string, c Client, now time.Time) (passwordTry, error) {
+	device, err := s.knownDevice(ctx, c, email, now)
+	if err != nil {
+		return passwordTry{}, err
+	}
+	if device != "" {
+		t, ok, err := s.Store.AddThrottleFailureUnlessLocked(ctx, deviceKey(device), now, now.Add(-s.Rules.DeviceTokenTTL), func(n int) time.Time {
+			return lockUntil(now, s.Rules.deviceLock(n))
+		})
+		if err != nil {
+			return passwordTry{}, fmt.Errorf("login: count password try: %w", err)
+		}
+		if ok {
+			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
+		}
+		// The token's budget is spent: it is void.
+	}
+	key := accountKey(email)
+	t, ok, err := s.Store.AddThrottleFailureUnlessLocked(ctx, key, now, now.Add(-s.Rules.PasswordWindow), func(n int) time.Time {
 		return lockUntil(now, s.Rules.accountPasswordLock(n))
 	})
 	if err != nil {
-		return t, fmt.Errorf("login: count password try: %w", err)
+		return passwordTry{}, fmt.Errorf("login: count password try: %w", err)
 	}
 	if !ok {
-		return t, throttled(t.LockedUntil.Sub(now)) // the only *Error it returns
+		return passwordTry{}, throttled(t.LockedUntil.Sub(now)) // the only *Error it returns
 	}
-	return t, nil
+	return passwordTry{key: key, t: t}, nil
 }
 
-// passwordFailed records a wrong password, already counted against the
-// account as t (countPasswordTry): it counts it against the IP and audits
-// it.
-func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, why string, t store.Throttle) {
+// passwordFailed records a wrong password, already counted as try
+// (countPasswordTry): it counts it against the IP and audits it.
+func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, why string, try passwordTry) {
+	t := try.t
 	now := s.now()
 	windowStart := now.Add(-s.Rules.PasswordWindow)
 	var subject int64
@@ -223,14 +266,21 @@ func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, w
 	s.Metrics.LoginStep("password", "failure")
 	// A locked key refuses tries before they are counted, so each failure
 	// that leaves a lock has just set it.
+	scope := "account"
+	if try.device {
+		scope = "device"
+	}
 	if t.LockedUntil.After(now) {
-		s.Metrics.Lockout("password", "account")
+		s.Metrics.Lockout("password", scope)
 	}
 	if ip.LockedUntil.After(now) {
 		s.Metrics.Lockout("password", "ip")
 	}
-	s.Audit(ctx, "login.password", "failure", subject, subject, c, why)
-	if t.Failures == s.Rules.PasswordLockAccount && u != nil {
+	s.Audit(ctx, "login.password", "failure", subject, subject, c, why+try.detail())
+	switch {
+	case try.device && t.Failures == s.Rules.DeviceTokenTries:
+		s.Audit(ctx, "login.device_void", "password", 0, subject, c, fmt.Sprintf("%d wrong passwords from this browser: its device cookie no longer counts", t.Failures))
+	case !try.device && t.Failures == s.Rules.PasswordLockAccount && u != nil:
 		s.Audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))
 	}
 }

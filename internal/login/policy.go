@@ -32,6 +32,12 @@ type Rules struct {
 	PasswordBackoffBase  time.Duration
 	PasswordBackoffMax   time.Duration
 
+	// A completed login leaves the browser a device token valid this long;
+	// while valid, the browser's wrong passwords count against the token,
+	// not the account, and DeviceTokenTries of them void it.
+	DeviceTokenTTL   time.Duration
+	DeviceTokenTries int
+
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	ReauthAfter     time.Duration // a password (or, for administration, a code) proven longer ago must be proven again for sensitive steps (Service.Fresh)
@@ -73,6 +79,9 @@ func DefaultRules() Rules {
 		PasswordFreeIP:       30,
 		PasswordBackoffBase:  30 * time.Second,
 		PasswordBackoffMax:   15 * time.Minute,
+
+		DeviceTokenTTL:   90 * 24 * time.Hour,
+		DeviceTokenTries: 5,
 
 		IdleTimeout:     30 * time.Minute,
 		AbsoluteTimeout: 12 * time.Hour,
@@ -189,6 +198,16 @@ func (r Rules) accountPasswordLock(n int) time.Duration {
 		return r.PasswordLockDuration
 	}
 	return backoff(n, r.PasswordFreeAccount, r.PasswordBackoffBase, r.PasswordBackoffMax)
+}
+
+// deviceLock is how long a device token's budget stays locked after its
+// n-th wrong password: once spent, for as long as any token could be valid,
+// so the token is void.
+func (r Rules) deviceLock(n int) time.Duration {
+	if n >= r.DeviceTokenTries {
+		return r.DeviceTokenTTL
+	}
+	return 0
 }
 
 func (r Rules) ipPasswordLock(n int) time.Duration {

@@ -59,6 +59,9 @@ type Service struct {
 	pending   sync.WaitGroup // work finished after the answer (see background)
 	slotsOnce sync.Once
 	slots     chan struct{}
+
+	deviceOnce     sync.Once
+	deviceKeyBytes []byte // signs device tokens (deviceMACKey)
 }
 
 // errBusy turns a login away when every hashing slot stayed taken.
@@ -130,11 +133,17 @@ func (s *Service) Wait() { s.pending.Wait() }
 type Client struct {
 	IP        string
 	UserAgent string
+	// Device is the device token the browser presented (its device
+	// cookie), if any: see device.go.
+	Device string
 }
 
 // Session is a session with the account it belongs to.
 type Session struct {
 	Token string // only set when a new token was issued
+	// Device is set when the login has just completed: a new device token
+	// for the browser to keep (as its device cookie).
+	Device string
 	*store.Session
 	User *store.User
 }

@@ -100,7 +100,7 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
 		return err
 	}
-	t, err := s.countPasswordTry(ctx, sess.User.Email, now)
+	try, err := s.countPasswordTry(ctx, sess.User.Email, c, now)
 	if err != nil {
 		return err
 	}
@@ -110,10 +110,10 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 		return err
 	}
 	if !ok {
-		s.passwordFailed(ctx, sess.User, c, "wrong password at re-authentication", t)
+		s.passwordFailed(ctx, sess.User, c, "wrong password at re-authentication", try)
 		return &Error{Kind: KindInvalidCredentials, Field: "password", Message: "That password is not right. Try again."}
 	}
-	if err := s.Store.ClearThrottle(ctx, accountKey(sess.User.Email)); err != nil {
+	if err := s.Store.ClearThrottle(ctx, try.key); err != nil {
 		return fmt.Errorf("login: clear throttle: %w", err)
 	}
 	return nil

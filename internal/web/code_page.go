@@ -136,6 +136,7 @@ func (s *Server) codeVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, full.Token)
+	s.setDeviceCookie(w, full.Device)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -93,6 +93,7 @@ func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, sess.Token)
+	s.setDeviceCookie(w, sess.Device)
 	target := stagePath(sess.Stage)
 	if codeErr != nil {
 		// The code screen shows what went wrong with sending and offers

@@ -7,25 +7,27 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
 
-// cookieNames depend on the scheme: over HTTPS the session cookie carries
-// the __Host- prefix (Secure, no Domain, Path=/), which browsers only accept
-// over a secure connection; on plain-HTTP localhost for development it goes
-// without prefix and without Secure.
+// cookieNames depend on the scheme: over HTTPS the session and device
+// cookies carry the __Host- prefix (Secure, no Domain, Path=/), which
+// browsers only accept over a secure connection; on plain-HTTP localhost
+// for development they go without prefix and without Secure.
 type cookieNames struct {
 	session string
+	device  string
 	secure  bool
 }
 
 func cookieNamesFor(u *url.URL) cookieNames {
 	if u.Scheme == "https" {
-		return cookieNames{session: "__Host-portal_session", secure: true}
+		return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", secure: true}
 	}
-	return cookieNames{session: "portal_session"}
+	return cookieNames{session: "portal_session", device: "portal_device"}
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
@@ -34,6 +36,22 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 		HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,
 		// No Expires: the server ends sessions (idle 30 minutes, absolute
 		// 12 hours); the browser forgets the cookie when it closes.
+	})
+}
+
+// setDeviceCookie leaves the device token of a completed login in the
+// browser (login.Session.Device; nothing if empty). It outlives sessions
+// and logouts: it is what lets this browser past a lock that others set
+// on the account with wrong passwords.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, token string) {
+	if token == "" {
+		return
+	}
+	ttl := s.login.Rules.DeviceTokenTTL
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Lax always; Secure whenever PORTAL_BASE_URL is https, off only for a plain-http base URL (local development)
+		Name: s.cookie.device, Value: token, Path: "/",
+		MaxAge: int(ttl / time.Second), Expires: time.Now().Add(ttl),
+		HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
 
@@ -100,8 +118,14 @@ func (s *Server) requireStage(w http.ResponseWriter, r *http.Request, stage stor
 // client describes the request for throttles and the audit log. The
 // address is the connection's peer, or, when that peer is a trusted proxy,
 // the nearest untrusted address in X-Forwarded-For.
+//
+// Device is the browser's device cookie, which the password step checks.
 func (s *Server) client(r *http.Request) login.Client {
-	return login.Client{IP: s.clientIP(r), UserAgent: userAgent(r)}
+	c := login.Client{IP: s.clientIP(r), UserAgent: userAgent(r)}
+	if d, err := r.Cookie(s.cookie.device); err == nil {
+		c.Device = d.Value
+	}
+	return c
 }
 
 func (s *Server) clientIP(r *http.Request) string {

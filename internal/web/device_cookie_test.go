@@ -1,0 +1,135 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
+	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/web"
+)
+
+// TestDeviceCookieKeepsOwnerIn is issue 14's item 5 over HTTP: others lock
+// the account with wrong passwords; the owner's browser, which logged in
+// before and kept its device cookie, still logs in; a browser without it,
+// or with a forged one, is locked out as before.
+func TestDeviceCookieKeepsOwnerIn(t *testing.T) { onEngines(t, testDeviceCookieKeepsOwnerIn) }
+
+func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
+	const phone = "+447546123456"
+	e.user("owner@example.org", phone)
+	now := time.Now()
+	var mu sync.Mutex
+	e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	owner := e.browser()
+	r := e.post(owner, "/login", "email", "owner@example.org", "password", testPassword)
+	if strings.Contains(strings.Join(r.header.Values("Set-Cookie"), "\n"), "portal_device") {
+		t.Error("the password step alone set a device cookie")
+	}
+	r = e.post(owner, "/login/code", "code", e.lastCode(phone))
+	var device *http.Cookie
+	for _, raw := range r.header.Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(raw); err == nil && c.Name == "portal_device" {
+			device = c
+			if !strings.Contains(raw, "HttpOnly") || !strings.Contains(raw, "SameSite=Lax") || !strings.Contains(raw, "Path=/") ||
+				!strings.Contains(raw, fmt.Sprintf("Max-Age=%d", int(e.svc.Rules.DeviceTokenTTL/time.Second))) || strings.Contains(raw, "Domain") {
+				t.Errorf("device cookie: %s", raw)
+			}
+		}
+	}
+	if device == nil {
+		t.Fatalf("a completed login set no device cookie: %v", r.header.Values("Set-Cookie"))
+	}
+	if strings.Contains(device.Value, "owner") || strings.Contains(device.Value, "example.org") {
+		t.Errorf("the device cookie shows the email: %s", device.Value)
+	}
+	if r := e.post(owner, "/logout"); r.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", r.status)
+	}
+
+	// The attack: wrong passwords from another browser, each as soon as
+	// the backoff lets it, until the account is locked.
+	attacker := e.browser()
+	for i := 0; ; i++ {
+		if i == 50 {
+			t.Fatal("50 wrong passwords did not lock the account")
+		}
+		r := e.post(attacker, "/login", "email", "owner@example.org", "password", fmt.Sprint("guess number ", i))
+		if r.status == http.StatusTooManyRequests {
+			if r.header.Get("Retry-After") == "3600" {
+				break
+			}
+			advance(15 * time.Minute)
+		}
+	}
+	if r := e.post(e.browser(), "/login", "email", "owner@example.org", "password", testPassword); r.status != http.StatusTooManyRequests {
+		t.Fatalf("right password from a browser without a device cookie: %d, want 429", r.status)
+	}
+	forged := e.browser()
+	u, _ := url.Parse(e.srv.URL)
+	forged.Jar.SetCookies(u, []*http.Cookie{{Name: "portal_device", Value: strings.TrimSuffix(device.Value, device.Value[len(device.Value)-2:]) + "AA"}})
+	if r := e.post(forged, "/login", "email", "owner@example.org", "password", testPassword); r.status != http.StatusTooManyRequests {
+		t.Fatalf("right password with a forged device cookie: %d, want 429", r.status)
+	}
+
+	// The owner's browser logs in all the way.
+	e.loginFull(owner, "owner@example.org", phone)
+	if r := e.get(owner, "/"); r.status != http.StatusOK {
+		t.Fatalf("home after login with the device cookie: %d", r.status)
+	}
+}
+
+func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	box := outbox.New(nil, nil)
+	svc := &login.Service{Store: db, Outbox: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
+	u, err := svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No code needed: the password completes the login.
+	if err := db.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "https://portal.example.org/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.Handler().ServeHTTP(rec, req)
+	var set string
+	for _, raw := range rec.Header().Values("Set-Cookie") {
+		if strings.HasPrefix(raw, "__Host-portal_device=") {
+			set = raw
+		}
+	}
+	if set == "" {
+		t.Fatalf("no __Host-portal_device cookie: %v", rec.Header().Values("Set-Cookie"))
+	}
+	for _, want := range []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax", "Max-Age="} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+}
