@@ -448,7 +448,9 @@ var mutants = []Mutant{
 		What: "an unknown email is answered without the dummy argon2id check",
 		File: "internal/login/password_step.go",
 		Find: `	case errors.Is(err, store.ErrNotFound):
-		s.Passwords.DummyVerify(pw)`,
+		if err := slot.DummyVerify(pw); err != nil {
+			return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
+		}`,
 		Replace: `	case errors.Is(err, store.ErrNotFound):`,
 		Pkg:     "./cmd/portal", Run: `^TestNoEnumeration$`,
 	},
@@ -467,7 +469,9 @@ var mutants = []Mutant{
 		What: "an account without a password yet (invited) is answered without a hash check",
 		File: "internal/login/password_step.go",
 		Find: `	if u.PasswordHash == "" {
-		s.Passwords.DummyVerify(pw)`,
+		if err := slot.DummyVerify(pw); err != nil {
+			return false, fmt.Errorf("login: dummy password check: %w", err)
+		}`,
 		Replace: `	if u.PasswordHash == "" {`,
 		Pkg:     "./internal/login", Run: `^TestNoEnumerationOfInvitedAccounts$`,
 	},
@@ -633,6 +637,36 @@ var mutants = []Mutant{
 		File: "internal/login/password_step.go",
 		Find: `	if ok && rehash {`, Replace: `	if ok && rehash && false {`,
 		Pkg: "./internal/login", Run: `^TestWeakerHashIsReplacedAtLogin$`,
+	},
+	{
+		ID: "hash-slots-unbounded", Attack: 7,
+		What:    "argon2id runs without a bound: a flood of password posts on any route takes 19 MiB each",
+		File:    "internal/password/hash.go",
+		Find:    `		h.slots = make(chan struct{}, n)`,
+		Replace: `		h.slots = make(chan struct{}, n+1000)`,
+		Pkg:     "./internal/web", Run: `^TestEveryHashingRouteAnswersBusy$`,
+	},
+	{
+		ID: "setup-hash-before-link", Attack: 7,
+		What: "the set-up form hashes the password before it checks its link (a bogus link costs a hash)",
+		File: "internal/login/accounts.go",
+		Find: `	if ok, err := s.Store.SetupTokenMatches(ctx, HashToken(token)); err != nil {
+		return nil, fmt.Errorf("login: check set-up link: %w", err)
+	} else if !ok {
+		return nil, errSetupTokenInvalid
+	}`,
+		Replace: ``,
+		Pkg:     "./internal/web", Run: `^TestSetupCostsNoHashWithoutTheLink$`,
+	},
+	{
+		ID: "setup-open-after-account", Attack: 7,
+		What: "/setup stays a page once an account exists",
+		File: "internal/login/accounts.go",
+		Find: `	if !needed {
+		return nil, ErrSetupClosed
+	}`,
+		Replace: `	_ = needed`,
+		Pkg:     "./internal/web", Run: `^TestSetupCostsNoHashWithoutTheLink$`,
 	},
 	{
 		ID: "weak-argon2-params", Attack: 8,

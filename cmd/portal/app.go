@@ -147,7 +147,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 		Metrics:    a.Metrics,
 		Store:      a.DB,
 		Outbox:     a.Dispatch,
-		Passwords:  &password.Hasher{Params: password.DefaultParams},
+		Passwords:  &password.Hasher{Params: password.DefaultParams, Gauges: a.Metrics},
 		CodeKey:    key,
 		Rules:      rules,
 		PortalName: cfg.PortalName,

@@ -211,6 +211,19 @@ func userProblem(err error, field string) (problem, bool) {
 	return problem{}, false
 }
 
+// waitStatus is the status of a domain error that asks the person to
+// wait: a throttle, or the portal very busy (every password-hashing slot
+// taken), which every route that hashes answers the same way, 429 with
+// Retry-After. Other errors get status.
+func waitStatus(w http.ResponseWriter, err error, status int) int {
+	var le *login.Error
+	if errors.As(err, &le) && (le.Kind == login.KindThrottled || le.Kind == login.KindBusy) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(le.RetryAfter.Round(time.Second)/time.Second))))
+		return http.StatusTooManyRequests
+	}
+	return status
+}
+
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.renderMessage(w, r, http.StatusNotFound, "Page not found",
 		"There is no page at this address. It may have moved, or the link may be incomplete.", "/", "Go to the start")
