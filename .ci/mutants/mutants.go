@@ -799,10 +799,10 @@ var mutants = []Mutant{
 	},
 	{
 		ID: "no-store", Attack: 11,
-		What: "pages may be cached (no Cache-Control: no-store)",
-		File: "internal/web/render.go",
+		What: "answers may be cached, redirects included (no Cache-Control: no-store)",
+		File: "internal/web/server.go",
 		Find: `	h.Set("Cache-Control", "no-store")`, Replace: ``,
-		Pkg: "./internal/web", Run: `^TestSecurityHeaders$`,
+		Pkg: "./internal/web", Run: `^(TestSecurityHeaders|TestEveryDynamicAnswerIsNoStore)$`,
 	},
 	{
 		ID: "hsts", Attack: 11,

@@ -96,7 +96,6 @@ func (s *Server) codeStatus(stage store.Stage, purpose store.Purpose) http.Handl
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": string(st.Delivery)})
 	}
 }

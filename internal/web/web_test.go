@@ -235,6 +235,36 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// TestEveryDynamicAnswerIsNoStore: no dynamic answer may be kept by the
+// browser, redirects included (a remembered "/login → /" from while
+// logged in loops with "/ → /login" after logout: cmd/portal's
+// TestBrowserBackAfterLogout); only the static files may be cached.
+func TestEveryDynamicAnswerIsNoStore(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "")
+	c := e.browser()
+	answers := map[string]response{
+		"GET / without a session (redirect)": e.get(c, "/"),
+		"GET /login":                         e.get(c, "/login"),
+		"GET /no/such/page":                  e.get(c, "/no/such/page"),
+		"GET /healthz":                       e.get(c, "/healthz"),
+		"GET /readyz":                        e.get(c, "/readyz"),
+		"POST /login, wrong password":        e.post(c, "/login", "email", "a@example.org", "password", "not the password"),
+		"POST /login from another site":      e.do(c, "POST", "/login", url.Values{"email": {"a@example.org"}}, "Sec-Fetch-Site", "cross-site"),
+	}
+	answers["POST /login (redirect)"] = e.post(c, "/login", "email", "a@example.org", "password", testPassword)
+	answers["GET /login while logged in (redirect)"] = e.get(c, "/login")
+	answers["POST /logout (redirect)"] = e.post(c, "/logout")
+	for what, r := range answers {
+		if got := r.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s (%d): Cache-Control %q, want no-store", what, r.status, got)
+		}
+	}
+	if r := e.get(c, "/static/portal.css"); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Cache-Control"), "public") {
+		t.Errorf("the stylesheet: %d, Cache-Control %q; want it cacheable", r.status, r.header.Get("Cache-Control"))
+	}
+}
+
 func TestCrossOriginPostRefused(t *testing.T) { onEngines(t, testCrossOriginPostRefused) }
 
 func testCrossOriginPostRefused(t *testing.T, e *env) {
