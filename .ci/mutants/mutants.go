@@ -774,6 +774,33 @@ var mutants = []Mutant{
 		Pkg: "./internal/web", Run: `^TestSecretsNeverInLinksAndNoReferrer$`,
 	},
 	{
+		ID: "outbox-proxy-headers", Attack: 10,
+		What:    "/dev/outbox (live reset links and codes) served to a request carrying X-Real-IP or Via",
+		File:    "internal/web/session.go",
+		Find:    `name == "Forwarded", name == "Via", name == "X-Real-Ip",`,
+		Replace: `name == "Forwarded",`,
+		Pkg:     "./internal/web", Run: `^TestDevOutboxOnlyOnLoopback$`,
+	},
+	{
+		ID: "outbox-any-host", Attack: 10,
+		What:    "/dev/outbox served whatever the Host (a same-host proxy that adds no header)",
+		File:    "internal/web/session.go",
+		Find:    `	return loopbackName(r.Host)`,
+		Replace: `	return true`,
+		Pkg:     "./internal/web", Run: `^TestDevOutboxOnlyOnLoopback$`,
+	},
+	{
+		ID: "serve-email-outbox", Attack: 10,
+		What: "portal serve starts with a real SMS gateway while email goes to the outbox",
+		File: "cmd/portal/app.go",
+		Find: `	if err := a.Config.ServeProblem(); err != nil {
+		return err
+	}
+`,
+		Replace: ``,
+		Pkg:     "./cmd/portal", Run: `^TestServeRefusesEmailOutboxWithRealSMS$`,
+	},
+	{
 		ID: "error-text-shown", Attack: 10,
 		What:    "the error page shows the internal error",
 		File:    "internal/web/render.go",

@@ -165,9 +165,13 @@ func (a *App) OpenServices(ctx context.Context) error {
 	return nil
 }
 
-// Open wires the whole portal: OpenServices, a check of each sender, and
-// the web server.
+// Open wires the whole portal: a check that the configuration may serve
+// (config.ServeProblem), OpenServices, a check of each sender, and the web
+// server.
 func (a *App) Open(ctx context.Context) error {
+	if err := a.Config.ServeProblem(); err != nil {
+		return err
+	}
 	if err := a.OpenServices(ctx); err != nil {
 		return err
 	}

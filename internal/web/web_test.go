@@ -590,8 +590,46 @@ func testDevOutboxOnlyOnLoopback(t *testing.T, e *env) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, e.lastCode("+447546123456")) {
 		t.Fatalf("outbox from loopback: %d", r.status)
 	}
-	if r := e.do(c, "GET", "/dev/outbox", nil, "X-Forwarded-For", "203.0.113.1"); r.status != http.StatusNotFound {
-		t.Fatalf("outbox through a proxy: %d", r.status)
+	// Through a proxy: any header a proxy adds, or a Host that is not
+	// this machine's (a same-host proxy that adds no header still passes
+	// on the public name).
+	for _, h := range [][2]string{
+		{"X-Forwarded-For", "203.0.113.1"},
+		{"X-Real-IP", "203.0.113.1"},
+		{"X-Forwarded-Host", "portal.example.org"},
+		{"X-Forwarded-Proto", "https"},
+		{"Forwarded", "for=203.0.113.1"},
+		{"Via", "1.1 proxy"},
+		{"Host", "portal.example.org"},
+		{"Host", "127.0.0.1.example.org"},
+		{"Host", "localhost.example.org:8080"},
+	} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/dev/outbox", nil)
+		if h[0] == "Host" {
+			req.Host = h[1]
+		} else {
+			req.Header.Set(h[0], h[1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("outbox with %s: %s: %d, want 404", h[0], h[1], resp.StatusCode)
+		}
+	}
+	for _, host := range []string{"localhost", "localhost:8080", "dev.localhost:8080", "[::1]:8080", "127.0.0.1"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/dev/outbox", nil)
+		req.Host = host
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("outbox with Host: %s from this machine: %d, want 200", host, resp.StatusCode)
+		}
 	}
 }
 
