@@ -604,7 +604,9 @@ var mutants = []Mutant{
 		What: "an unknown email is answered without the dummy argon2id check",
 		File: "internal/login/password_step.go",
 		Find: `	case errors.Is(err, store.ErrNotFound):
-		s.Passwords.DummyVerify(pw)`,
+		if err := slot.DummyVerify(pw); err != nil {
+			return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
+		}`,
 		Replace: `	case errors.Is(err, store.ErrNotFound):`,
 		Pkg:     "./cmd/portal", Run: `^TestNoEnumeration$`,
 	},
@@ -623,7 +625,9 @@ var mutants = []Mutant{
 		What: "an account without a password yet (invited) is answered without a hash check",
 		File: "internal/login/password_step.go",
 		Find: `	if u.PasswordHash == "" {
-		s.Passwords.DummyVerify(pw)`,
+		if err := slot.DummyVerify(pw); err != nil {
+			return false, fmt.Errorf("login: dummy password check: %w", err)
+		}`,
 		Replace: `	if u.PasswordHash == "" {`,
 		Pkg:     "./internal/login", Run: `^TestNoEnumerationOfInvitedAccounts$`,
 	},
@@ -846,6 +850,36 @@ var mutants = []Mutant{
 		Pkg: "./internal/login", Run: `^TestWeakerHashIsReplacedAtLogin$`,
 	},
 	{
+		ID: "hash-slots-unbounded", Attack: 7,
+		What:    "argon2id runs without a bound: a flood of password posts on any route takes 19 MiB each",
+		File:    "internal/password/hash.go",
+		Find:    `		h.slots = make(chan struct{}, n)`,
+		Replace: `		h.slots = make(chan struct{}, n+1000)`,
+		Pkg:     "./internal/web", Run: `^TestEveryHashingRouteAnswersBusy$`,
+	},
+	{
+		ID: "setup-hash-before-link", Attack: 7,
+		What: "the set-up form hashes the password before it checks its link (a bogus link costs a hash)",
+		File: "internal/login/accounts.go",
+		Find: `	if ok, err := s.Store.SetupTokenMatches(ctx, HashToken(token)); err != nil {
+		return nil, fmt.Errorf("login: check set-up link: %w", err)
+	} else if !ok {
+		return nil, errSetupTokenInvalid
+	}`,
+		Replace: ``,
+		Pkg:     "./internal/web", Run: `^TestSetupCostsNoHashWithoutTheLink$`,
+	},
+	{
+		ID: "setup-open-after-account", Attack: 7,
+		What: "/setup stays a page once an account exists",
+		File: "internal/login/accounts.go",
+		Find: `	if !needed {
+		return nil, ErrSetupClosed
+	}`,
+		Replace: `	_ = needed`,
+		Pkg:     "./internal/web", Run: `^TestSetupCostsNoHashWithoutTheLink$`,
+	},
+	{
 		ID: "weak-argon2-params", Attack: 8,
 		What:    "argon2id below the OWASP minimum (4 MiB, one pass)",
 		File:    "internal/password/hash.go",
@@ -1020,6 +1054,33 @@ var mutants = []Mutant{
 		Pkg: "./internal/web", Run: `^TestSecretsNeverInLinksAndNoReferrer$`,
 	},
 	{
+		ID: "outbox-proxy-headers", Attack: 10,
+		What:    "/dev/outbox (live reset links and codes) served to a request carrying X-Real-IP or Via",
+		File:    "internal/web/session.go",
+		Find:    `name == "Forwarded", name == "Via", name == "X-Real-Ip",`,
+		Replace: `name == "Forwarded",`,
+		Pkg:     "./internal/web", Run: `^TestDevOutboxOnlyOnLoopback$`,
+	},
+	{
+		ID: "outbox-any-host", Attack: 10,
+		What:    "/dev/outbox served whatever the Host (a same-host proxy that adds no header)",
+		File:    "internal/web/session.go",
+		Find:    `	return loopbackName(r.Host)`,
+		Replace: `	return true`,
+		Pkg:     "./internal/web", Run: `^TestDevOutboxOnlyOnLoopback$`,
+	},
+	{
+		ID: "serve-email-outbox", Attack: 10,
+		What: "portal serve starts with a real SMS gateway while email goes to the outbox",
+		File: "cmd/portal/app.go",
+		Find: `	if err := a.Config.ServeProblem(); err != nil {
+		return err
+	}
+`,
+		Replace: ``,
+		Pkg:     "./cmd/portal", Run: `^TestServeRefusesEmailOutboxWithRealSMS$`,
+	},
+	{
 		ID: "error-text-shown", Attack: 10,
 		What:    "the error page shows the internal error",
 		File:    "internal/web/render.go",
@@ -1045,10 +1106,10 @@ var mutants = []Mutant{
 	},
 	{
 		ID: "no-store", Attack: 11,
-		What: "pages may be cached (no Cache-Control: no-store)",
-		File: "internal/web/render.go",
+		What: "answers may be cached, redirects included (no Cache-Control: no-store)",
+		File: "internal/web/server.go",
 		Find: `	h.Set("Cache-Control", "no-store")`, Replace: ``,
-		Pkg: "./internal/web", Run: `^TestSecurityHeaders$`,
+		Pkg: "./internal/web", Run: `^(TestSecurityHeaders|TestEveryDynamicAnswerIsNoStore)$`,
 	},
 	{
 		ID: "hsts", Attack: 11,

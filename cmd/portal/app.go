@@ -148,7 +148,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 		Metrics:    a.Metrics,
 		Store:      a.DB,
 		Outbox:     a.Dispatch,
-		Passwords:  &password.Hasher{Params: password.DefaultParams},
+		Passwords:  &password.Hasher{Params: password.DefaultParams, Gauges: a.Metrics},
 		CodeKey:    key,
 		Rules:      rules,
 		PortalName: cfg.PortalName,
@@ -166,9 +166,13 @@ func (a *App) OpenServices(ctx context.Context) error {
 	return nil
 }
 
-// Open wires the whole portal: OpenServices, a check of each sender, and
-// the web server.
+// Open wires the whole portal: a check that the configuration may serve
+// (config.ServeProblem), OpenServices, a check of each sender, and the web
+// server.
 func (a *App) Open(ctx context.Context) error {
+	if err := a.Config.ServeProblem(); err != nil {
+		return err
+	}
 	if err := a.OpenServices(ctx); err != nil {
 		return err
 	}

@@ -183,7 +183,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, p
 	}
 
 	fmt.Fprintf(progress, "bench: seeding %s users into %s…\n", withCommas(o.Users), db.where)
-	hash, err := (&password.Hasher{Params: password.DefaultParams}).Hash(benchPassword)
+	hash, err := (&password.Hasher{Params: password.DefaultParams}).Hash(ctx, benchPassword)
 	if err != nil {
 		return nil, err
 	}

@@ -801,8 +801,8 @@ func (h hashResult) perHash() time.Duration {
 // GOMAXPROCS goroutines for dur: the argon2id work of one login each, with
 // the portal's parameters, and nothing else.
 func measureHashes(ctx context.Context, dur time.Duration, hash string) hashResult {
-	h := &password.Hasher{Params: password.DefaultParams}
 	workers := runtime.GOMAXPROCS(0)
+	h := &password.Hasher{Params: password.DefaultParams, Slots: workers}
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	cpu := processCPU()
@@ -813,7 +813,7 @@ func measureHashes(ctx context.Context, dur time.Duration, hash string) hashResu
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				// Only a check that ran and matched counts: a hash that
 				// did not parse would look like very fast hashing.
-				if ok, _, err := h.Verify(benchPassword, hash); err != nil || !ok {
+				if ok, _, err := h.Verify(ctx, benchPassword, hash); err != nil || !ok {
 					return
 				}
 				n.Add(1)

@@ -92,6 +92,22 @@ func TestBadConfigurationIsExplained(t *testing.T) {
 	}
 }
 
+// TestServeRefusesEmailOutboxWithRealSMS: a portal that sends real text
+// messages does not start with its email in the development outbox (reset
+// links and codes at /dev/outbox) unless PORTAL_ALLOW_EMAIL_OUTBOX says so.
+func TestServeRefusesEmailOutboxWithRealSMS(t *testing.T) {
+	err := run(t.Context(), []string{"serve"}, testEnv(
+		"PORTAL_DATABASE_URL", t.TempDir()+"/portal.db",
+		"PORTAL_SMS_PROVIDER", "twilio",
+		"PORTAL_TWILIO_ACCOUNT_SID", "AC"+strings.Repeat("ab", 16),
+		"PORTAL_TWILIO_AUTH_TOKEN", "token",
+		"PORTAL_TWILIO_FROM", "+15005550006",
+	), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "set PORTAL_SMTP_URL") || !strings.Contains(err.Error(), "PORTAL_ALLOW_EMAIL_OUTBOX=true") {
+		t.Fatalf("serve with Twilio and no SMTP: %v; want a refusal that says what to set", err)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"help"}, testEnv(), nil, &out, io.Discard); err != nil {

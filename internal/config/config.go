@@ -40,6 +40,10 @@ type Config struct {
 	SMTPURL           string // PORTAL_SMTP_URL; empty: the local outbox
 	MailFrom          string // PORTAL_MAIL_FROM
 	EmailFallback     bool   // PORTAL_EMAIL_FALLBACK
+	// AllowEmailOutbox is PORTAL_ALLOW_EMAIL_OUTBOX: serve although text
+	// messages go to a real gateway while email stays in the local outbox
+	// (see ServeProblem).
+	AllowEmailOutbox bool
 
 	// SecretKey keys the hashes of one-time codes (PORTAL_SECRET_KEY, hex
 	// or base64, at least 32 bytes). Empty: kept in a file beside the
@@ -120,6 +124,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"PORTAL_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; empty: outbox"},
 	{"PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>", "From address of email"},
 	{"PORTAL_EMAIL_FALLBACK", "true", "offer \"Send code to email\""},
+	{"PORTAL_ALLOW_EMAIL_OUTBOX", "false", "true: serve with a real SMS gateway although PORTAL_SMTP_URL is empty, email kept in the outbox (/dev/outbox) on purpose"},
 	{"PORTAL_TRUSTED_PROXIES", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed"},
 	{"PORTAL_METRICS_ADDR", "", "where Prometheus metrics are served at /metrics, e.g. 127.0.0.1:9090 (empty: off)"},
 	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -249,6 +254,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.EmailFallback, err = parseBool(get("PORTAL_EMAIL_FALLBACK", "true")); err != nil {
 		bad("PORTAL_EMAIL_FALLBACK: %v", err)
 	}
+	if c.AllowEmailOutbox, err = parseBool(get("PORTAL_ALLOW_EMAIL_OUTBOX", "false")); err != nil {
+		bad("PORTAL_ALLOW_EMAIL_OUTBOX: %v", err)
+	}
 
 	if k := get("PORTAL_SECRET_KEY", ""); k != "" {
 		if c.SecretKey, err = ParseKey(k); err != nil {
@@ -289,6 +297,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// ServeProblem is why `portal serve` refuses a configuration whose every
+// setting is valid: text messages go to a real gateway, so this is a live
+// portal, but with PORTAL_SMTP_URL empty its email (reset links,
+// invitations, email codes) would go to the development outbox, printed
+// to the log and listed at /dev/outbox. PORTAL_ALLOW_EMAIL_OUTBOX=true
+// asks for it on purpose.
+func (c *Config) ServeProblem() error {
+	if c.SMSProviders[0] == "outbox" || c.SMTPURL != "" || c.AllowEmailOutbox {
+		return nil
+	}
+	return fmt.Errorf("PORTAL_SMS_PROVIDER=%s sends real text messages, but PORTAL_SMTP_URL is empty, so email (password reset links, invitations, email codes) would go to the development outbox, printed in the log and listed at /dev/outbox: set PORTAL_SMTP_URL to your mail server, or set PORTAL_ALLOW_EMAIL_OUTBOX=true to keep email in the outbox on purpose (a test system)",
+		strings.Join(c.SMSProviders, ","))
 }
 
 // maxConns bounds PORTAL_DATABASE_MAX_CONNS: more is a typo, not a plan.

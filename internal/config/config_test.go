@@ -271,3 +271,39 @@ func TestOtherDatabaseIsNotAskedForAKey(t *testing.T) {
 		t.Fatalf("mysql URL: %v, want only the database URL named", err)
 	}
 }
+
+// TestServeProblem: a real SMS gateway with email left to the development
+// outbox (reset links and email codes at /dev/outbox) is refused with a
+// sentence naming what to set, unless the operator asks for it.
+func TestServeProblem(t *testing.T) {
+	twilio := []string{"PORTAL_SMS_PROVIDER", "twilio", "PORTAL_TWILIO_ACCOUNT_SID", "AC0123", "PORTAL_TWILIO_AUTH_TOKEN", "tok", "PORTAL_TWILIO_FROM", "+15005550006"}
+	webhook := []string{"PORTAL_SMS_PROVIDER", "webhook", "PORTAL_SMS_WEBHOOK_URL", "https://sms.example.org/send", "PORTAL_SMS_WEBHOOK_SECRET", strings.Repeat("s", 32)}
+	tests := []struct {
+		name    string
+		env     []string
+		refused bool
+	}{
+		{"outbox for both", nil, false},
+		{"twilio, email to the outbox", twilio, true},
+		{"webhook, email to the outbox", webhook, true},
+		{"twilio and SMTP", append(twilio, "PORTAL_SMTP_URL", "smtp://mail.example.org:587"), false},
+		{"twilio, the outbox asked for", append(twilio, "PORTAL_ALLOW_EMAIL_OUTBOX", "true"), false},
+		{"twilio, the outbox not asked for", append(twilio, "PORTAL_ALLOW_EMAIL_OUTBOX", "false"), true},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(tt.env...))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		err = c.ServeProblem()
+		if (err != nil) != tt.refused {
+			t.Errorf("%s: ServeProblem = %v, want refused %v", tt.name, err, tt.refused)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "set PORTAL_SMTP_URL") || !strings.Contains(err.Error(), "PORTAL_ALLOW_EMAIL_OUTBOX=true")) {
+			t.Errorf("%s: %q does not say what to set", tt.name, err)
+		}
+	}
+	if _, err := Load(env("PORTAL_ALLOW_EMAIL_OUTBOX", "maybe")); err == nil || !strings.Contains(err.Error(), "PORTAL_ALLOW_EMAIL_OUTBOX") {
+		t.Errorf("PORTAL_ALLOW_EMAIL_OUTBOX=maybe: %v", err)
+	}
+}

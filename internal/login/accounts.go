@@ -53,7 +53,7 @@ func (a *NewAccount) ValidateIdentity() error {
 
 // CreateAccount validates and creates an account.
 func (s *Service) CreateAccount(ctx context.Context, a NewAccount, c Client) (*store.User, error) {
-	u, err := s.prepareAccount(&a)
+	u, err := s.prepareAccount(ctx, &a)
 	if err != nil {
 		return nil, err
 	}
@@ -67,13 +67,13 @@ func (s *Service) CreateAccount(ctx context.Context, a NewAccount, c Client) (*s
 	return u, nil
 }
 
-func (s *Service) prepareAccount(a *NewAccount) (*store.User, error) {
+func (s *Service) prepareAccount(ctx context.Context, a *NewAccount) (*store.User, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	hash, err := s.Passwords.Hash(a.Password)
+	hash, err := s.Passwords.Hash(ctx, a.Password)
 	if err != nil {
-		return nil, fmt.Errorf("login: hash password: %w", err)
+		return nil, hashFailed(err, "hash password")
 	}
 	return &store.User{Email: a.Email, Name: a.Name, PasswordHash: hash, Admin: a.Admin, CreatedAt: s.now()}, nil
 }
@@ -115,18 +115,43 @@ func (s *Service) SetupNeeded(ctx context.Context) (bool, error) {
 	return len(users) == 0, nil
 }
 
+// ErrSetupClosed is CreateFirstAdmin's answer once any account exists:
+// the set-up form is then no page at all.
+var ErrSetupClosed = errors.New("login: set-up is over, an account exists")
+
+var errSetupTokenInvalid = &Error{Kind: KindSetupTokenInvalid, Message: "This set-up link has already been used or is not valid. Log in, or restart the portal on an empty database for a new link."}
+
 // CreateFirstAdmin creates the first administrator with the one-time link
 // token printed at start-up. The token works once, and only while there is
-// no account.
+// no account. Both are checked before the password is hashed, so that
+// posts without the link cost no hash: ErrSetupClosed once an account
+// exists, a *Error for a wrong or used link.
 func (s *Service) CreateFirstAdmin(ctx context.Context, token string, a NewAccount, c Client) (*store.User, error) {
-	a.Admin = true
-	u, err := s.prepareAccount(&a)
+	needed, err := s.SetupNeeded(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if !needed {
+		return nil, ErrSetupClosed
+	}
+	if token == "" {
+		return nil, errSetupTokenInvalid
+	}
+	if ok, err := s.Store.SetupTokenMatches(ctx, HashToken(token)); err != nil {
+		return nil, fmt.Errorf("login: check set-up link: %w", err)
+	} else if !ok {
+		return nil, errSetupTokenInvalid
+	}
+	a.Admin = true
+	u, err := s.prepareAccount(ctx, &a)
+	if err != nil {
+		return nil, err
+	}
+	// The check above spared the hash; this one, in the transaction that
+	// creates the account, is the one that counts.
 	if err := s.Store.CreateFirstAdmin(ctx, HashToken(token), u); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, &Error{Kind: KindSetupTokenInvalid, Message: "This set-up link has already been used or is not valid. Log in, or restart the portal on an empty database for a new link."}
+			return nil, errSetupTokenInvalid
 		}
 		return nil, fmt.Errorf("login: create first administrator: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -17,18 +18,10 @@ import (
 // login now leaves a device token; the browser that presents it is not
 // held by the lock that others caused.
 
-// fullLogin logs email in with password and code from c and returns the
-// fully logged-in session, which carries a new device token.
-func (h *harness) fullLogin(email, phone string, c login.Client) *login.Session {
+// deviceLogin is fullLogin, which must leave a device token.
+func (h *harness) deviceLogin(email string, c login.Client) *login.Session {
 	h.t.Helper()
-	sess, codeErr, err := h.svc.Login(h.ctx, email, testPassword, c)
-	if err != nil || codeErr != nil {
-		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
-	}
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(phone), c)
-	if err != nil {
-		h.t.Fatalf("VerifyLoginCode(%s) = %v", email, err)
-	}
+	full := h.fullLogin(email, c)
 	if full.Device == "" {
 		h.t.Fatalf("a completed login of %s left no device token", email)
 	}
@@ -77,8 +70,8 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 	r := h.svc.Rules
 	owner := h.user("owner@example.org", testPhone)
 	other := h.user("other@example.org", "+447546123457")
-	device := h.fullLogin("owner@example.org", testPhone, client).Device
-	otherDevice := h.fullLogin("other@example.org", "+447546123457", client).Device
+	device := h.deviceLogin("owner@example.org", client).Device
+	otherDevice := h.deviceLogin("other@example.org", client).Device
 
 	h.lockAccount("owner@example.org")
 	lockedUntil := h.clock().Add(r.PasswordLockDuration)
@@ -115,7 +108,7 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 	}
 
 	// The owner's browser, with its token, logs in all the way.
-	full := h.fullLogin("owner@example.org", testPhone, withDevice(client, device))
+	full := h.deviceLogin("owner@example.org", withDevice(client, device))
 	if full.UserID != owner.ID || full.Device == device {
 		t.Fatalf("login with the device token: user %d, token renewed %v", full.UserID, full.Device != device)
 	}
@@ -143,7 +136,7 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 	}
 
 	// The old token is still valid (its own budget); the new one too.
-	h.fullLogin("owner@example.org", testPhone, withDevice(client, device))
+	h.deviceLogin("owner@example.org", withDevice(client, device))
 }
 
 func TestDeviceTokenBudget(t *testing.T) { onEngines(t, testDeviceTokenBudget) }
@@ -151,7 +144,7 @@ func TestDeviceTokenBudget(t *testing.T) { onEngines(t, testDeviceTokenBudget) }
 func testDeviceTokenBudget(t *testing.T, h *harness) {
 	r := h.svc.Rules
 	owner := h.user("owner@example.org", testPhone)
-	device := h.fullLogin("owner@example.org", testPhone, client).Device
+	device := h.deviceLogin("owner@example.org", client).Device
 	h.lockAccount("owner@example.org")
 	before, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
 
@@ -191,7 +184,7 @@ func testDeviceTokenBudget(t *testing.T, h *harness) {
 	// When the account's lock has run out, the browser logs in as anyone
 	// would, and gets a new token with a budget of its own.
 	h.advance(r.PasswordLockDuration)
-	fresh := h.fullLogin("owner@example.org", testPhone, withDevice(client, device)).Device
+	fresh := h.deviceLogin("owner@example.org", withDevice(client, device)).Device
 	h.lockAccount("owner@example.org")
 	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, fresh)); err != nil {
 		t.Fatalf("new device token on a locked account: %v", err)
@@ -214,7 +207,7 @@ func TestDeviceTokenExpires(t *testing.T) { onEngines(t, testDeviceTokenExpires)
 func testDeviceTokenExpires(t *testing.T, h *harness) {
 	r := h.svc.Rules
 	h.user("owner@example.org", testPhone)
-	device := h.fullLogin("owner@example.org", testPhone, client).Device
+	device := h.deviceLogin("owner@example.org", client).Device
 	h.advance(r.DeviceTokenTTL - 30*time.Minute)
 	h.lockAccount("owner@example.org") // about 7.5 minutes
 	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); err != nil {
@@ -234,7 +227,7 @@ func TestDeviceTokenKeepsNoEnumeration(t *testing.T) { onEngines(t, testDeviceTo
 func testDeviceTokenKeepsNoEnumeration(t *testing.T, h *harness) {
 	h.user("owner@example.org", testPhone)
 	h.user("someone@example.org", "+447546123457")
-	c := withDevice(client, h.fullLogin("owner@example.org", testPhone, client).Device)
+	c := withDevice(client, h.deviceLogin("owner@example.org", client).Device)
 	_, _, errUnknown := h.svc.Login(h.ctx, "nobody@example.org", "wrong password here", c)
 	_, _, errWrong := h.svc.Login(h.ctx, "someone@example.org", "wrong password here", c)
 	_, _, errOwn := h.svc.Login(h.ctx, "owner@example.org", "wrong password here", c)
@@ -261,9 +254,9 @@ func TestConcurrentDeviceTries(t *testing.T) { onEngines(t, testConcurrentDevice
 func testConcurrentDeviceTries(t *testing.T, h *harness) {
 	r := h.svc.Rules
 	h.user("owner@example.org", testPhone)
-	device := h.fullLogin("owner@example.org", testPhone, client).Device
+	device := h.deviceLogin("owner@example.org", client).Device
 	const n = 20
-	h.svc.HashSlots = n
+	h.svc.Passwords = &password.Hasher{Params: h.svc.Passwords.Params, Slots: n}
 	h.race(n, func(i int) {
 		h.svc.Login(h.ctx, "owner@example.org", "wrong", withDevice(login.Client{IP: fmt.Sprint("198.51.100.", i)}, device))
 	})
@@ -299,7 +292,7 @@ func testOnlyCompletedLoginsLeaveADeviceToken(t *testing.T, h *harness) {
 	if sess := h.login("exempt@example.org", store.StageFull); sess.Device == "" {
 		t.Error("a completed login without a code left no device token")
 	}
-	if strings.Contains(h.fullLogin("owner@example.org", testPhone, client).Device, "owner") {
+	if strings.Contains(h.deviceLogin("owner@example.org", client).Device, "owner") {
 		t.Error("the device token shows the email")
 	}
 }

@@ -61,9 +61,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// fastHasher keeps tests quick; the production parameters are checked in
+// fastParams keep tests quick; the production parameters are checked in
 // package password and in the command's wiring test.
-var fastHasher = &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 // onEngines runs test once on each storage engine, as the subtests
 // "sqlite" and "postgres", each with a harness of its own: the rules must
@@ -90,7 +90,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	h.svc = &login.Service{
 		Store:      db,
 		Outbox:     dispatchtest.Inline(t, db, h.box, h.box, h.clock),
-		Passwords:  fastHasher,
+		Passwords:  &password.Hasher{Params: fastParams}, // hashing slots of its own
 		CodeKey:    bytes.Repeat([]byte{7}, 32),
 		Rules:      login.DefaultRules(),
 		PortalName: "Provider Portal",

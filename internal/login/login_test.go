@@ -731,7 +731,7 @@ func TestWeakerHashIsReplacedAtLogin(t *testing.T) { onEngines(t, testWeakerHash
 func testWeakerHashIsReplacedAtLogin(t *testing.T, h *harness) {
 	u := h.user("old@example.org", testPhone)
 	weak := &password.Hasher{Params: password.Params{Memory: 32, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
-	old, err := weak.Hash(testPassword)
+	old, err := weak.Hash(h.ctx, testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -753,9 +753,9 @@ func TestHashingIsBounded(t *testing.T) { onEngines(t, testHashingIsBounded) }
 
 func testHashingIsBounded(t *testing.T, h *harness) {
 	// A costly hash, so that logins overlap.
-	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: 64 << 10, Time: 3, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: 64 << 10, Time: 3, Threads: 1, KeyLen: 32, SaltLen: 16},
+		Slots: 1, Wait: 20 * time.Millisecond}
 	h.user("busy@example.org", testPhone)
-	h.svc.HashSlots, h.svc.HashWait = 1, 20*time.Millisecond
 	var wg sync.WaitGroup
 	kinds := make([]login.Kind, 4)
 	for i := range kinds {
@@ -777,5 +777,88 @@ func testHashingIsBounded(t *testing.T, h *harness) {
 	th, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("busy@example.org"))
 	if th.Failures != len(kinds)-busy {
 		t.Fatalf("%d failures counted for %d tries checked: tries turned away must not count", th.Failures, len(kinds)-busy)
+	}
+}
+
+// TestEveryHashTakesASlot: every step that hashes a password (login,
+// re-authentication, the console's step up, set-up, a password set with
+// an emailed link, a new account) waits for one of the hasher's slots and
+// is told the portal is busy when none comes free; the set-up form
+// checks its link, and that set-up is still open, before it hashes, so
+// that posts without the link cost no hash and are never busy.
+func TestEveryHashTakesASlot(t *testing.T) { onEngines(t, testEveryHashTakesASlot) }
+
+func testEveryHashTakesASlot(t *testing.T, h *harness) {
+	h.svc.Passwords = &password.Hasher{Params: fastParams, Slots: 1, Wait: 20 * time.Millisecond}
+	setupToken, _, err := h.svc.EnsureSetupToken(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := login.NewAccount{Email: "first@example.org", Name: "First Admin", Password: testPassword}
+	held, err := h.svc.Passwords.Acquire(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.CreateFirstAdmin(h.ctx, "bogus", acct, client); kindOf(err) != login.KindSetupTokenInvalid {
+		t.Fatalf("set-up with a bogus link and no slot free: %v, want the link refused without a hash", err)
+	}
+	if _, err := h.svc.CreateFirstAdmin(h.ctx, setupToken, acct, client); kindOf(err) != login.KindBusy {
+		t.Fatalf("set-up with the link and no slot free: %v, want busy", err)
+	}
+	held.Release()
+
+	if err := h.db.SetSetting(h.ctx, login.SettingMFAPolicy, "optional"); err != nil {
+		t.Fatal(err)
+	}
+	h.user("pat@example.org", "")
+	sess := h.login("pat@example.org", store.StageFull)
+	if err := h.svc.SendResetLink(h.ctx, sess.User, store.TokenPasswordReset); err != nil {
+		t.Fatal(err)
+	}
+	resetToken := h.resetToken("pat@example.org")
+
+	held, err = h.svc.Passwords.Acquire(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	steps := map[string]func() error{
+		"login": func() error {
+			_, _, err := h.svc.Login(h.ctx, "pat@example.org", testPassword, client)
+			return err
+		},
+		"re-authentication": func() error {
+			_, err := h.svc.Reauthenticate(h.ctx, sess, testPassword, client)
+			return err
+		},
+		"console step up": func() error {
+			_, _, err := h.svc.StartStepUp(h.ctx, sess, testPassword, client)
+			return err
+		},
+		"password set with a link": func() error {
+			return h.svc.SetPasswordWithLink(h.ctx, resetToken, store.TokenPasswordReset, "violet tractor harbour lemon", client)
+		},
+		"new account": func() error {
+			_, err := h.svc.CreateAccount(h.ctx, login.NewAccount{Email: "new@example.org", Name: "New Person", Password: testPassword}, client)
+			return err
+		},
+	}
+	if _, err := h.svc.CreateFirstAdmin(h.ctx, setupToken, acct, client); !errors.Is(err, login.ErrSetupClosed) {
+		t.Errorf("set-up once an account exists, with no slot free: %v, want ErrSetupClosed without a hash", err)
+	}
+	for name, step := range steps {
+		err := step()
+		var le *login.Error
+		if !errors.As(err, &le) || le.Kind != login.KindBusy || le.RetryAfter <= 0 || !strings.Contains(le.Message, "very busy") {
+			t.Errorf("%s with no hashing slot free: %v, want the busy answer", name, err)
+		}
+	}
+	// Nothing was done: the link still works, the account was not made.
+	held.Release()
+	if err := h.svc.SetPasswordWithLink(h.ctx, resetToken, store.TokenPasswordReset, "violet tractor harbour lemon", client); err != nil {
+		t.Fatalf("the link after a busy answer: %v", err)
+	}
+	if _, err := h.db.UserByEmail(h.ctx, "new@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an account turned away as busy was created: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/metrics/metricstest"
+	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -42,7 +43,7 @@ func TestHashQueueMetrics(t *testing.T) {
 	h.user("queue@example.org", "")
 	m := metrics.New()
 	h.svc.Metrics = m
-	h.svc.HashSlots, h.svc.HashWait = 1, 10*time.Second
+	h.svc.Passwords = &password.Hasher{Params: h.svc.Passwords.Params, Slots: 1, Wait: 10 * time.Second, Gauges: m}
 	gauges := func() (slots, inUse, waiting, shed float64) {
 		f := metricstest.Scrape(t, m.Handler())
 		return f.Value("portal_password_hash_slots"), f.Value("portal_password_hash_slots_in_use"),
@@ -84,7 +85,7 @@ func TestHashQueueMetrics(t *testing.T) {
 	// With the slot held past the wait, the next login is turned away.
 	hold = newHoldingStore(h.db)
 	h.svc.Store = hold
-	h.svc.HashWait = 20 * time.Millisecond
+	h.svc.Passwords.Wait = 20 * time.Millisecond
 	go logIn(done)
 	<-hold.held
 	if _, _, err := h.svc.Login(h.ctx, "queue@example.org", testPassword, client); kindOf(err) != login.KindBusy {

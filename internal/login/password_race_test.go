@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -22,7 +23,7 @@ func testConcurrentWrongPasswords(t *testing.T, h *harness) {
 	const n = 40
 	// A slot each, so that all tries reach the counter together (on a
 	// machine with few cores the default slots would queue them).
-	h.svc.HashSlots = n
+	h.svc.Passwords = &password.Hasher{Params: h.svc.Passwords.Params, Slots: n}
 	kinds := make([]login.Kind, n)
 	h.race(n, func(i int) {
 		// Each from its own address: the account's counter is the one raced.

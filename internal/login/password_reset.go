@@ -156,9 +156,9 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token string, purpose
 		}
 		return err
 	}
-	hash, err := s.Passwords.Hash(pw)
+	hash, err := s.Passwords.Hash(ctx, pw)
 	if err != nil {
-		return fmt.Errorf("login: hash password: %w", err)
+		return hashFailed(err, "hash password")
 	}
 	if _, err := s.Store.UseToken(ctx, HashToken(token), purpose, s.now()); errors.Is(err, store.ErrNotFound) {
 		return errLinkInvalid

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -36,11 +37,11 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	email = NormalizeEmail(email)
 	// A slot for the password hash first, so that a try turned away as
 	// busy is not counted against the account.
-	release, err := s.hashSlot(ctx)
+	slot, err := s.passwordSlot(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer release()
+	defer slot.Release()
 	now := s.now()
 
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
@@ -61,19 +62,21 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	u, err := s.Store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.Passwords.DummyVerify(pw)
-		release() // as after a real check, below
+		if err := slot.DummyVerify(pw); err != nil {
+			return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
+		}
+		slot.Release() // as after a real check, below
 		s.passwordFailed(ctx, nil, c, "unknown email", try)
 		return nil, nil, errInvalidCredentials
 	case err != nil:
 		return nil, nil, fmt.Errorf("login: look up user: %w", err)
 	}
 
-	ok, err := s.checkPassword(ctx, u, pw)
+	ok, err := s.checkPassword(ctx, slot, u, pw)
 	// The slot bounds the hashing; the writes that follow wait on the
 	// database (a commit each on PostgreSQL) and must not keep the next
 	// login from hashing meanwhile.
-	release()
+	slot.Release()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,14 +142,30 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	return sess, codeErr, nil
 }
 
-// checkPassword verifies pw against the account's hash. An account that
-// has not set a password yet (invited) matches nothing, in the same time.
-func (s *Service) checkPassword(ctx context.Context, u *store.User, pw string) (bool, error) {
+// passwordSlot waits for a hashing slot for a password step (login,
+// re-authentication); errBusy, counted, when none came free.
+func (s *Service) passwordSlot(ctx context.Context) (*password.Slot, error) {
+	slot, err := s.Passwords.Acquire(ctx)
+	if errors.Is(err, password.ErrBusy) {
+		s.Metrics.LoginStep("password", "busy")
+	}
+	if err != nil {
+		return nil, hashFailed(err, "wait for a hashing slot")
+	}
+	return slot, nil
+}
+
+// checkPassword verifies pw against the account's hash, with slot. An
+// account that has not set a password yet (invited) matches nothing, in
+// the same time.
+func (s *Service) checkPassword(ctx context.Context, slot *password.Slot, u *store.User, pw string) (bool, error) {
 	if u.PasswordHash == "" {
-		s.Passwords.DummyVerify(pw)
+		if err := slot.DummyVerify(pw); err != nil {
+			return false, fmt.Errorf("login: dummy password check: %w", err)
+		}
 		return false, nil
 	}
-	ok, rehash, err := s.Passwords.Verify(pw, u.PasswordHash)
+	ok, rehash, err := slot.Verify(pw, u.PasswordHash)
 	if err != nil {
 		// A hash that does not parse is a damaged row, not a wrong password.
 		return false, fmt.Errorf("login: verify password of user %d: %w", u.ID, err)
@@ -154,7 +173,7 @@ func (s *Service) checkPassword(ctx context.Context, u *store.User, pw string) (
 	if ok && rehash {
 		// A hash made with weaker parameters than today's: replace it while
 		// the password is at hand. A failure only postpones it.
-		if hash, err := s.Passwords.Hash(pw); err != nil {
+		if hash, err := slot.Hash(pw); err != nil {
 			s.log().Error("rehash password", "user", u.ID, "err", err)
 		} else if err := s.Store.SetPassword(ctx, u.ID, hash); err != nil {
 			s.log().Error("store rehashed password", "user", u.ID, "err", err)

@@ -11,10 +11,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +30,10 @@ type Service struct {
 	Store store.Store
 	// Outbox queues every SMS and email durably, with the code it carries;
 	// its dispatcher sends them.
-	Outbox    *dispatch.Dispatcher
+	Outbox *dispatch.Dispatcher
+	// Passwords hashes and checks passwords, a bounded number at a time
+	// (its Slots and Wait): every argon2id hash of the service goes
+	// through it, and errBusy is the answer when no slot comes free.
 	Passwords *password.Hasher
 	// CodeKey keys the hashes of one-time codes; at least 32 random bytes,
 	// kept secret and stable across restarts and instances.
@@ -48,69 +51,25 @@ type Service struct {
 	Rand    io.Reader        // nil: crypto/rand
 	Now     func() time.Time // nil: time.Now
 
-	// HashSlots bounds concurrent argon2id work (19 MiB and ~20 ms of a
-	// core each), so a flood of logins queues briefly and is then turned
-	// away politely instead of exhausting memory. 0: one per CPU.
-	HashSlots int
-	// HashWait is how long a login waits for a free slot before it is
-	// told to try again in a moment. 0: 2 seconds.
-	HashWait time.Duration
-
-	pending   sync.WaitGroup // work finished after the answer (see background)
-	slotsOnce sync.Once
-	slots     chan struct{}
+	pending sync.WaitGroup // work finished after the answer (see background)
 
 	deviceOnce     sync.Once
 	deviceKeyBytes []byte // signs device tokens (deviceMACKey)
 }
 
-// errBusy turns a login away when every hashing slot stayed taken.
+// errBusy is the one answer to a request whose password hash found every
+// hashing slot taken (Passwords bounds them), on every route that hashes.
 var errBusy = &Error{Kind: KindBusy, RetryAfter: 2 * time.Second,
 	Message: "The portal is very busy just now. Please try again in a moment."}
 
-// hashSlot waits for a free hashing slot; release frees it.
-func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
-	s.slotsOnce.Do(func() {
-		n := s.HashSlots
-		if n <= 0 {
-			n = runtime.NumCPU()
-		}
-		s.slots = make(chan struct{}, n)
-		s.Metrics.HashSlots(n)
-	})
-	var once sync.Once
-	release = func() { // callable again, as a deferred release after an early one
-		once.Do(func() {
-			<-s.slots
-			s.Metrics.HashInUse(-1)
-		})
+// hashFailed is what a failure to hash a password (what: "verify
+// password") becomes: errBusy when no slot came free, else an internal
+// error.
+func hashFailed(err error, what string) error {
+	if errors.Is(err, password.ErrBusy) {
+		return errBusy
 	}
-	select {
-	case s.slots <- struct{}{}:
-		s.Metrics.HashInUse(1)
-		return release, nil
-	default:
-	}
-	// Every slot is taken: wait in line, which the metrics show.
-	s.Metrics.HashWaiting(1)
-	defer s.Metrics.HashWaiting(-1)
-	wait := s.HashWait
-	if wait <= 0 {
-		wait = 2 * time.Second
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		s.Metrics.HashInUse(1)
-		return release, nil
-	case <-t.C:
-		s.Metrics.HashShed()
-		s.Metrics.LoginStep("password", "busy")
-		return nil, errBusy
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return fmt.Errorf("login: %s: %w", what, err)
 }
 
 // background runs f after the caller has answered, so that the answer's

@@ -91,11 +91,11 @@ func (s *Service) Reauthenticate(ctx context.Context, sess *Session, pw string, 
 // verifySessionPassword checks the password of a logged-in person, with
 // the same throttles as at login.
 func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw string, c Client) error {
-	release, err := s.hashSlot(ctx)
+	slot, err := s.passwordSlot(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer slot.Release()
 	now := s.now()
 	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
 		return err
@@ -104,8 +104,8 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 	if err != nil {
 		return err
 	}
-	ok, err := s.checkPassword(ctx, sess.User, pw)
-	release() // the slot bounds the hashing, as at login
+	ok, err := s.checkPassword(ctx, slot, sess.User, pw)
+	slot.Release() // the slot bounds the hashing, as at login
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,18 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -49,11 +53,63 @@ const (
 // cannot read or will not run.
 var ErrMalformed = errors.New("malformed password hash")
 
-// Hasher hashes and verifies passwords with argon2id. The zero value uses
-// DefaultParams and crypto/rand.
+// Hasher hashes and verifies passwords with argon2id, a bounded number
+// at a time: each hash holds a Slot, and the only way to hash or verify is
+// with one (Hasher's own Hash, Verify and DummyVerify take one for the
+// call). argon2id takes 19 MiB and tens of milliseconds of a core per
+// hash, so without the bound any form that takes a password (login,
+// set-up, a reset, re-authentication) would be a memory and CPU sink;
+// with it, a flood waits briefly and is then told the portal is busy
+// (ErrBusy). The zero value uses DefaultParams, crypto/rand and one slot
+// per CPU; set the fields before the first use.
 type Hasher struct {
 	Params Params    // zero means DefaultParams
 	Rand   io.Reader // source of salts; nil means crypto/rand
+	// Slots is how many hashes may run at once; 0: one per CPU. Read at
+	// the first hash.
+	Slots int
+	// Wait is how long a hash waits for a free slot before ErrBusy;
+	// 0: DefaultWait.
+	Wait time.Duration
+	// Gauges, if set, is told how many slots there are, are taken and
+	// are waited for (the portal's metrics).
+	Gauges Gauges
+
+	slotsOnce sync.Once
+	slots     chan struct{}
+}
+
+// DefaultWait is how long a hash waits for a slot by default.
+const DefaultWait = 2 * time.Second
+
+// ErrBusy is returned when every hashing slot stayed taken for the
+// Hasher's Wait: the portal is very busy; try again in a moment.
+var ErrBusy = errors.New("password: every hashing slot is taken")
+
+// errReleased is returned by a Slot used after Release: a hash must not
+// run outside the bound.
+var errReleased = errors.New("password: hashing slot used after release")
+
+// Gauges is what a Hasher reports about its slots.
+type Gauges interface {
+	HashSlots(n int)       // how many hashes may run at once
+	HashInUse(delta int)   // a slot taken (1) or freed (-1)
+	HashWaiting(delta int) // a hash began (1) or stopped (-1) waiting for a slot
+	HashShed()             // a hash turned away with ErrBusy
+}
+
+type noGauges struct{}
+
+func (noGauges) HashSlots(int)   {}
+func (noGauges) HashInUse(int)   {}
+func (noGauges) HashWaiting(int) {}
+func (noGauges) HashShed()       {}
+
+func (h *Hasher) gauges() Gauges {
+	if h.Gauges == nil {
+		return noGauges{}
+	}
+	return h.Gauges
 }
 
 func (h *Hasher) params() Params {
@@ -63,10 +119,101 @@ func (h *Hasher) params() Params {
 	return h.Params
 }
 
+// Slot is the right to run argon2id, one hash at a time, until Release.
+// It belongs to one goroutine.
+type Slot struct {
+	h        *Hasher
+	released bool
+}
+
+// Acquire waits for a free slot: at most the Hasher's Wait, then ErrBusy;
+// or until ctx ends, then ctx's error.
+func (h *Hasher) Acquire(ctx context.Context) (*Slot, error) {
+	h.slotsOnce.Do(func() {
+		n := h.Slots
+		if n <= 0 {
+			n = runtime.NumCPU()
+		}
+		h.slots = make(chan struct{}, n)
+		h.gauges().HashSlots(n)
+	})
+	g := h.gauges()
+	select {
+	case h.slots <- struct{}{}:
+		g.HashInUse(1)
+		return &Slot{h: h}, nil
+	default:
+	}
+	// Every slot is taken: wait in line, which the gauges show.
+	g.HashWaiting(1)
+	defer g.HashWaiting(-1)
+	wait := h.Wait
+	if wait <= 0 {
+		wait = DefaultWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		g.HashInUse(1)
+		return &Slot{h: h}, nil
+	case <-t.C:
+		g.HashShed()
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Release frees the slot; it may be called again (a deferred Release
+// after an early one).
+func (s *Slot) Release() {
+	if s.released {
+		return
+	}
+	s.released = true
+	<-s.h.slots
+	s.h.gauges().HashInUse(-1)
+}
+
+// Hash is Slot.Hash with a slot of its own.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	s, err := h.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer s.Release()
+	return s.Hash(password)
+}
+
+// Verify is Slot.Verify with a slot of its own.
+func (h *Hasher) Verify(ctx context.Context, password, phc string) (ok, needsRehash bool, err error) {
+	s, err := h.Acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer s.Release()
+	return s.Verify(password, phc)
+}
+
+// DummyVerify is Slot.DummyVerify with a slot of its own.
+func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
+	s, err := h.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Release()
+	return s.DummyVerify(password)
+}
+
 // Hash returns the argon2id hash of password (NFKC-normalised) as a PHC
 // string:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, both in unpadded base64.
-func (h *Hasher) Hash(password string) (string, error) {
+func (s *Slot) Hash(password string) (string, error) {
+	if s.released {
+		return "", errReleased
+	}
+	h := s.h
 	p := h.params()
 	if err := p.check(); err != nil {
 		return "", fmt.Errorf("password hasher: %w", err)
@@ -88,11 +235,14 @@ func (h *Hasher) Hash(password string) (string, error) {
 
 // Verify reports whether password matches the PHC string phc, comparing in
 // constant time. needsRehash is true when the password matched but the
-// stored hash is cheaper than h.Params in memory, passes, hash or salt
-// length, so the caller should store a fresh Hash while it has the
+// stored hash is cheaper than the Hasher's Params in memory, passes, hash
+// or salt length, so the caller should store a fresh Hash while it has the
 // password. err wraps ErrMalformed if phc cannot be read or asks for
 // absurd costs.
-func (h *Hasher) Verify(password, phc string) (ok, needsRehash bool, err error) {
+func (s *Slot) Verify(password, phc string) (ok, needsRehash bool, err error) {
+	if s.released {
+		return false, false, errReleased
+	}
 	stored, salt, want, err := parsePHC(phc)
 	if err != nil {
 		return false, false, err
@@ -101,20 +251,24 @@ func (h *Hasher) Verify(password, phc string) (ok, needsRehash bool, err error) 
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
-	return true, stored.weakerThan(h.params()), nil
+	return true, stored.weakerThan(s.h.params()), nil
 }
 
-// DummyVerify costs what Verify of a hash made with h.Params costs, and is
-// called when a sign-in names an unknown email, so that response time does
-// not reveal which emails have accounts.
-func (h *Hasher) DummyVerify(password string) {
-	p := h.params()
+// DummyVerify costs what Verify of a hash made with the Hasher's Params
+// costs, and is called when a sign-in names an unknown email, so that
+// response time does not reveal which emails have accounts.
+func (s *Slot) DummyVerify(password string) error {
+	if s.released {
+		return errReleased
+	}
+	p := s.h.params()
 	if p.check() != nil {
-		return // Hash fails too; there is no real hash to imitate
+		return nil // Hash fails too; there is no real hash to imitate
 	}
 	salt := make([]byte, p.SaltLen)
 	got := argon2.IDKey([]byte(Normalize(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))
+	return nil
 }
 
 // check refuses parameters argon2 cannot run, or that cost absurdly much.

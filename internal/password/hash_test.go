@@ -2,12 +2,15 @@ package password
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // testParams keep tests fast; only TestDefaultParamsEndToEnd and
@@ -29,7 +32,7 @@ func TestDefaultParamsMeetMinimum(t *testing.T) {
 
 func TestDefaultParamsEndToEnd(t *testing.T) {
 	var h Hasher // the zero value uses DefaultParams and crypto/rand
-	phc, err := h.Hash("violet tractor ocean pebble")
+	phc, err := h.Hash(context.Background(), "violet tractor ocean pebble")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +46,11 @@ func TestDefaultParamsEndToEnd(t *testing.T) {
 	if len(salt) != int(DefaultParams.SaltLen) || len(key) != int(DefaultParams.KeyLen) {
 		t.Errorf("salt %d bytes, hash %d bytes; want %d and %d", len(salt), len(key), DefaultParams.SaltLen, DefaultParams.KeyLen)
 	}
-	ok, rehash, err := h.Verify("violet tractor ocean pebble", phc)
+	ok, rehash, err := h.Verify(context.Background(), "violet tractor ocean pebble", phc)
 	if !ok || rehash || err != nil {
 		t.Errorf("Verify(right password) = %v, %v, %v; want true, false, nil", ok, rehash, err)
 	}
-	if ok, _, err := h.Verify("violet tractor ocean pebbles", phc); ok || err != nil {
+	if ok, _, err := h.Verify(context.Background(), "violet tractor ocean pebbles", phc); ok || err != nil {
 		t.Errorf("Verify(wrong password) = %v, %v; want false, nil", ok, err)
 	}
 }
@@ -63,14 +66,14 @@ func TestHashMatchesReference(t *testing.T) {
 		Params: Params{Memory: 64, Time: 2, Threads: 1, KeyLen: 24, SaltLen: 8},
 		Rand:   strings.NewReader("somesalt"),
 	}
-	got, err := h.Hash("password")
+	got, err := h.Hash(context.Background(), "password")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != referencePHC {
 		t.Errorf("Hash = %q, want %q", got, referencePHC)
 	}
-	if ok, _, err := h.Verify("password", referencePHC); !ok || err != nil {
+	if ok, _, err := h.Verify(context.Background(), "password", referencePHC); !ok || err != nil {
 		t.Errorf("Verify(reference) = %v, %v; want true, nil", ok, err)
 	}
 }
@@ -78,14 +81,14 @@ func TestHashMatchesReference(t *testing.T) {
 func TestHashVerify(t *testing.T) {
 	h := Hasher{Params: testParams}
 	for _, pw := range []string{"violet tractor ocean pebble", "", "緑の海と青い山の小さな川", strings.Repeat("x", MaxBytes*4)} {
-		phc, err := h.Hash(pw)
+		phc, err := h.Hash(context.Background(), pw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, rehash, err := h.Verify(pw, phc); !ok || rehash || err != nil {
+		if ok, rehash, err := h.Verify(context.Background(), pw, phc); !ok || rehash || err != nil {
 			t.Errorf("Verify(%.20q) = %v, %v, %v; want true, false, nil", pw, ok, rehash, err)
 		}
-		if ok, rehash, err := h.Verify(pw+"x", phc); ok || rehash || err != nil {
+		if ok, rehash, err := h.Verify(context.Background(), pw+"x", phc); ok || rehash || err != nil {
 			t.Errorf("Verify(wrong %.20q) = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
 		}
 	}
@@ -93,8 +96,8 @@ func TestHashVerify(t *testing.T) {
 
 func TestHashSaltsDiffer(t *testing.T) {
 	h := Hasher{Params: testParams}
-	a, _ := h.Hash("violet tractor ocean pebble")
-	b, _ := h.Hash("violet tractor ocean pebble")
+	a, _ := h.Hash(context.Background(), "violet tractor ocean pebble")
+	b, _ := h.Hash(context.Background(), "violet tractor ocean pebble")
 	if a == b {
 		t.Errorf("two hashes of one password are equal: %q", a)
 	}
@@ -103,17 +106,17 @@ func TestHashSaltsDiffer(t *testing.T) {
 func TestHashFailures(t *testing.T) {
 	tests := []struct {
 		name string
-		h    Hasher
+		h    *Hasher
 	}{
-		{"salt source fails", Hasher{Params: testParams, Rand: bytes.NewReader([]byte{1, 2, 3})}},
-		{"no threads", Hasher{Params: Params{Memory: 64, Time: 1, KeyLen: 16, SaltLen: 8}}},
-		{"no passes", Hasher{Params: Params{Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}}},
-		{"tiny hash", Hasher{Params: Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 4, SaltLen: 8}}},
-		{"no salt", Hasher{Params: Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16}}},
-		{"absurd memory", Hasher{Params: Params{Memory: 2 << 20, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}}},
+		{"salt source fails", &Hasher{Params: testParams, Rand: bytes.NewReader([]byte{1, 2, 3})}},
+		{"no threads", &Hasher{Params: Params{Memory: 64, Time: 1, KeyLen: 16, SaltLen: 8}}},
+		{"no passes", &Hasher{Params: Params{Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}}},
+		{"tiny hash", &Hasher{Params: Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 4, SaltLen: 8}}},
+		{"no salt", &Hasher{Params: Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16}}},
+		{"absurd memory", &Hasher{Params: Params{Memory: 2 << 20, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}}},
 	}
 	for _, tt := range tests {
-		if phc, err := tt.h.Hash("violet tractor ocean pebble"); err == nil {
+		if phc, err := tt.h.Hash(context.Background(), "violet tractor ocean pebble"); err == nil {
 			t.Errorf("%s: Hash = %q, want an error", tt.name, phc)
 		}
 	}
@@ -137,18 +140,18 @@ func TestNeedsRehash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			old := Hasher{Params: tt.stored}
-			phc, err := old.Hash("violet tractor ocean pebble")
+			phc, err := old.Hash(context.Background(), "violet tractor ocean pebble")
 			if err != nil {
 				t.Fatal(err)
 			}
 			current := Hasher{Params: strong}
-			ok, rehash, err := current.Verify("violet tractor ocean pebble", phc)
+			ok, rehash, err := current.Verify(context.Background(), "violet tractor ocean pebble", phc)
 			if !ok || err != nil || rehash != tt.want {
 				t.Errorf("Verify = %v, %v, %v; want true, %v, nil", ok, rehash, err, tt.want)
 			}
 			// A wrong password never asks for a rehash: there is no
 			// password to rehash.
-			if _, rehash, _ := current.Verify("wrong", phc); rehash {
+			if _, rehash, _ := current.Verify(context.Background(), "wrong", phc); rehash {
 				t.Error("Verify(wrong password) asked for a rehash")
 			}
 		})
@@ -199,7 +202,7 @@ func TestVerifyMalformed(t *testing.T) {
 	h := Hasher{Params: testParams}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, rehash, err := h.Verify("password", tt.phc)
+			ok, rehash, err := h.Verify(context.Background(), "password", tt.phc)
 			if ok || rehash || !errors.Is(err, ErrMalformed) {
 				t.Errorf("Verify(%q) = %v, %v, %v; want false, false, ErrMalformed", tt.phc, ok, rehash, err)
 			}
@@ -218,12 +221,12 @@ func TestDummyVerifyDoesTheWork(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		return after.TotalAlloc - before.TotalAlloc
 	}
-	phc, err := h.Hash("violet tractor ocean pebble")
+	phc, err := h.Hash(context.Background(), "violet tractor ocean pebble")
 	if err != nil {
 		t.Fatal(err)
 	}
-	verify := allocated(func() { h.Verify("wrong password", phc) })
-	dummy := allocated(func() { h.DummyVerify("wrong password") })
+	verify := allocated(func() { h.Verify(context.Background(), "wrong password", phc) })
+	dummy := allocated(func() { h.DummyVerify(context.Background(), "wrong password") })
 	if dummy < verify*9/10 || dummy < uint64(h.Params.Memory)*1024 {
 		t.Errorf("DummyVerify allocated %d bytes, Verify %d; want about the same, at least %d KiB", dummy, verify, h.Params.Memory)
 	}
@@ -231,7 +234,7 @@ func TestDummyVerifyDoesTheWork(t *testing.T) {
 
 func FuzzVerifyPHC(f *testing.F) {
 	h := Hasher{Params: testParams}
-	good, err := h.Hash("violet tractor ocean pebble")
+	good, err := h.Hash(context.Background(), "violet tractor ocean pebble")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -249,7 +252,7 @@ func FuzzVerifyPHC(f *testing.F) {
 		if p, _, _, err := parsePHC(phc); err == nil && uint64(p.Memory)*uint64(p.Time) > 4096 {
 			t.Skip("well-formed but too costly for a fuzz loop")
 		}
-		ok, rehash, err := h.Verify(password, phc)
+		ok, rehash, err := h.Verify(context.Background(), password, phc)
 		if err != nil && !errors.Is(err, ErrMalformed) {
 			t.Fatalf("Verify(%q) error %v does not wrap ErrMalformed", phc, err)
 		}
@@ -265,8 +268,104 @@ func FuzzVerifyPHC(f *testing.F) {
 func BenchmarkHash(b *testing.B) {
 	h := Hasher{Params: DefaultParams}
 	for b.Loop() {
-		if _, err := h.Hash("violet tractor ocean pebble"); err != nil {
+		if _, err := h.Hash(context.Background(), "violet tractor ocean pebble"); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestSlotsBoundHashing: no hash runs without a slot. With every slot
+// taken, Hash, Verify and DummyVerify wait at most Wait and return
+// ErrBusy, having done no work; a freed slot serves the next; a slot
+// hashes nothing once released.
+func TestSlotsBoundHashing(t *testing.T) {
+	ctx := context.Background()
+	g := &countingGauges{}
+	h := &Hasher{Params: Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}, Slots: 1, Wait: 20 * time.Millisecond, Gauges: g}
+	phc, err := h.Hash(ctx, "violet tractor ocean pebble")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := h.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	_, hashErr := h.Hash(ctx, "violet tractor ocean pebble")
+	_, _, verifyErr := h.Verify(ctx, "violet tractor ocean pebble", phc)
+	dummyErr := h.DummyVerify(ctx, "violet tractor ocean pebble")
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	for name, err := range map[string]error{"Hash": hashErr, "Verify": verifyErr, "DummyVerify": dummyErr} {
+		if !errors.Is(err, ErrBusy) {
+			t.Errorf("%s with the only slot taken: %v, want ErrBusy", name, err)
+		}
+	}
+	if took < 3*h.Wait || took > 3*h.Wait+2*time.Second {
+		t.Errorf("three tries with no slot free took %v; want each to wait %v", took, h.Wait)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc >= uint64(h.Params.Memory)*1024 {
+		t.Errorf("tries turned away allocated %d bytes: they hashed", alloc)
+	}
+	if got := g.get(); got != [4]int{1, 1, 0, 3} {
+		t.Errorf("gauges (slots, in use, waiting, shed): %v; want 1 slot, 1 in use, 0 waiting, 3 shed", got)
+	}
+
+	// A waiting hash gets the slot when it is freed.
+	done := make(chan error)
+	h.Wait = 5 * time.Second
+	go func() {
+		_, _, err := (&Hasher{}).Verify(ctx, "x", "not a hash") // another hasher's slots are its own
+		if !errors.Is(err, ErrMalformed) {
+			done <- fmt.Errorf("another hasher: %v, want ErrMalformed", err)
+			return
+		}
+		_, _, err = h.Verify(ctx, "violet tractor ocean pebble", phc)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	held.Release()
+	held.Release() // twice is once
+	if err := <-done; err != nil {
+		t.Fatalf("a hash waiting for the freed slot: %v", err)
+	}
+	if _, err := held.Hash("violet tractor ocean pebble"); err == nil {
+		t.Error("a released slot hashed")
+	}
+	if _, _, err := held.Verify("violet tractor ocean pebble", phc); err == nil {
+		t.Error("a released slot verified")
+	}
+	if err := held.DummyVerify("violet tractor ocean pebble"); err == nil {
+		t.Error("a released slot ran the dummy check")
+	}
+	if got := g.get(); got[1] != 0 {
+		t.Errorf("%d slots in use after all were released", got[1])
+	}
+
+	// A caller that gives up stops waiting.
+	held, _ = h.Acquire(ctx)
+	defer held.Release()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.Hash(cancelled, "violet tractor ocean pebble"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Hash with a cancelled context and no slot free: %v, want context.Canceled", err)
+	}
+}
+
+type countingGauges struct {
+	mu                          sync.Mutex
+	slots, inUse, waiting, shed int
+}
+
+func (g *countingGauges) HashSlots(n int)       { g.mu.Lock(); g.slots = n; g.mu.Unlock() }
+func (g *countingGauges) HashInUse(delta int)   { g.mu.Lock(); g.inUse += delta; g.mu.Unlock() }
+func (g *countingGauges) HashWaiting(delta int) { g.mu.Lock(); g.waiting += delta; g.mu.Unlock() }
+func (g *countingGauges) HashShed()             { g.mu.Lock(); g.shed++; g.mu.Unlock() }
+
+func (g *countingGauges) get() [4]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return [4]int{g.slots, g.inUse, g.waiting, g.shed}
 }

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -127,20 +128,20 @@ func BenchmarkCheckWorstCase(b *testing.B) {
 func TestNormalizedHashing(t *testing.T) {
 	h := &Hasher{Params: Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
 	composed, decomposed := "caf\u00e9 tractor ocean", "cafe\u0301 tractor ocean"
-	phc, err := h.Hash(composed)
+	phc, err := h.Hash(context.Background(), composed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, _, err := h.Verify(decomposed, phc); err != nil || !ok {
+	if ok, _, err := h.Verify(context.Background(), decomposed, phc); err != nil || !ok {
 		t.Fatalf("the decomposed spelling of the same password did not verify: %v %v", ok, err)
 	}
 	// No truncation: a long password differs from its first kilobyte less one byte.
 	long := strings.Repeat("violet tractor ocean pebble ", 40)[:MaxBytes]
-	phc, _ = h.Hash(long)
-	if ok, _, _ := h.Verify(long[:MaxBytes-1], phc); ok {
+	phc, _ = h.Hash(context.Background(), long)
+	if ok, _, _ := h.Verify(context.Background(), long[:MaxBytes-1], phc); ok {
 		t.Fatal("a password one byte shorter verified: it was truncated")
 	}
-	if ok, _, _ := h.Verify(long, phc); !ok {
+	if ok, _, _ := h.Verify(context.Background(), long, phc); !ok {
 		t.Fatal("a 1,024-byte password did not verify")
 	}
 }

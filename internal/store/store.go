@@ -441,6 +441,10 @@ type Users interface {
 	CreateFirstAdmin(ctx context.Context, setupTokenHash []byte, u *User) error
 	// SetSetupToken replaces the stored one-time setup token hash.
 	SetSetupToken(ctx context.Context, tokenHash []byte) error
+	// SetupTokenMatches reports whether tokenHash is the stored setup
+	// token, without using it: the set-up form asks before it hashes a
+	// password, so that a post without the link costs no hash.
+	SetupTokenMatches(ctx context.Context, tokenHash []byte) (bool, error)
 	// ImportUsers inserts every user of users in one transaction: all of
 	// them, or none if any fails. It loads many accounts at once (`portal
 	// bench` seeds a million), far faster than CreateUser one by one, and

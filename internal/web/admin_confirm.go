@@ -117,7 +117,7 @@ func (s *Server) stepUpPassword(w http.ResponseWriter, r *http.Request) {
 			v.Code = true
 			pr.Field = ""
 		}
-		s.renderStepUp(w, r, sess, stepUpStatus(err), v, []problem{pr})
+		s.renderStepUp(w, r, sess, waitStatus(w, err, stepUpStatus(err)), v, []problem{pr})
 	}
 }
 

@@ -101,7 +101,6 @@ func (s *Server) writeCodeStatus(w http.ResponseWriter, r *http.Request, sess *l
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": string(st.Delivery)})
 }
 

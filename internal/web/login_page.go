@@ -3,8 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
@@ -84,12 +82,7 @@ func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 			pr.Field = "password"
 		}
 		p.Errors = []problem{pr}
-		status := http.StatusUnprocessableEntity
-		if errors.As(err, &le) && (le.Kind == login.KindThrottled || le.Kind == login.KindBusy) {
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(le.RetryAfter.Round(time.Second)/time.Second))))
-		}
-		s.render(w, r, status, "login", p)
+		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "login", p)
 		return
 	}
 	s.setSessionCookie(w, sess.Token)

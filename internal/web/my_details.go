@@ -68,7 +68,7 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 			}
 			p.ConfirmPassword = true
 			p.Errors = []problem{pr}
-			s.render(w, r, http.StatusUnprocessableEntity, "my_details", p)
+			s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "my_details", p)
 			return
 		}
 		s.setSessionCookie(w, next.Token)

@@ -115,9 +115,9 @@ func (s *Server) passwordLinkSet(w http.ResponseWriter, r *http.Request, l passw
 		http.Redirect(w, r, "/login?m=account-ready", http.StatusSeeOther)
 	case err == nil:
 		http.Redirect(w, r, "/login?m=password-set", http.StatusSeeOther)
-	case errors.As(err, &le) && le.Field == "password":
+	case errors.As(err, &le) && (le.Field == "password" || le.Kind == login.KindBusy):
 		p.Errors = []problem{{"password", le.Message}}
-		s.render(w, r, http.StatusUnprocessableEntity, "reset_password", p)
+		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "reset_password", p)
 	default:
 		s.linkFailed(w, r, err)
 	}

@@ -173,7 +173,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
 	// Known, so said: a page over 2 KiB would otherwise go out chunked.
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
@@ -209,6 +208,19 @@ func userProblem(err error, field string) (problem, bool) {
 		return problem{Field: field, Message: le.Message}, true
 	}
 	return problem{}, false
+}
+
+// waitStatus is the status of a domain error that asks the person to
+// wait: a throttle, or the portal very busy (every password-hashing slot
+// taken), which every route that hashes answers the same way, 429 with
+// Retry-After. Other errors get status.
+func waitStatus(w http.ResponseWriter, err error, status int) int {
+	var le *login.Error
+	if errors.As(err, &le) && (le.Kind == login.KindThrottled || le.Kind == login.KindBusy) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(le.RetryAfter.Round(time.Second)/time.Second))))
+		return http.StatusTooManyRequests
+	}
+	return status
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -323,6 +323,11 @@ func securityHeaderValues(https bool) http.Header {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), otp-credentials=(self)")
+	// Nothing dynamic is kept, redirects included: a remembered
+	// "/login → /" from while logged in would meet a fresh "/ → /login"
+	// after logout and loop (Back after logging out). Only the static
+	// files say otherwise (staticFiles).
+	h.Set("Cache-Control", "no-store")
 	if https {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
@@ -353,7 +358,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	if err := s.login.Store.Ping(ctx); err != nil {
 		s.log.Warn("readiness: database unreachable", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)

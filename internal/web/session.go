@@ -162,8 +162,11 @@ func (s *Server) trusted(a netip.Addr) bool {
 	return false
 }
 
-// isLoopback reports whether the request comes straight from this machine
-// (not through a proxy).
+// isLoopback reports whether the request comes straight from this machine,
+// not through a proxy: from a loopback address, with no header that a
+// proxy adds (X-Real-IP, X-Forwarded-*, Forwarded, Via and the like), and
+// addressed to a loopback name, since a proxy on this machine that adds
+// no header still passes on the public Host it was asked for.
 func isLoopback(r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -173,5 +176,28 @@ func isLoopback(r *http.Request) bool {
 	if err != nil || !a.Unmap().IsLoopback() {
 		return false
 	}
-	return r.Header.Get("X-Forwarded-For") == "" && r.Header.Get("Forwarded") == ""
+	for name := range r.Header {
+		switch name = http.CanonicalHeaderKey(name); {
+		case name == "Forwarded", name == "Via", name == "X-Real-Ip", name == "X-Client-Ip", name == "True-Client-Ip",
+			strings.HasPrefix(name, "X-Forwarded-"), strings.HasPrefix(name, "X-Original-Forwarded-"):
+			return false
+		}
+	}
+	return loopbackName(r.Host)
+}
+
+// loopbackName reports whether a Host header (with or without a port)
+// names this machine: localhost, a name under .localhost (RFC 6761), or a
+// loopback address.
+func loopbackName(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
@@ -16,7 +17,8 @@ func (s *Server) setupShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !needed {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		// Set-up is over: the address is no page any more.
+		s.notFound(w, r)
 		return
 	}
 	p := s.newPage("Create the first administrator", nil)
@@ -42,6 +44,10 @@ func (s *Server) setupCreate(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage("Create the first administrator", nil)
 	p.Form = form{Name: a.Name, Email: a.Email, Token: r.PostForm.Get("token")}
 	_, err := s.login.CreateFirstAdmin(r.Context(), p.Form.Token, a, s.client(r))
+	if errors.Is(err, login.ErrSetupClosed) {
+		s.notFound(w, r)
+		return
+	}
 	if err != nil {
 		pr, ok := userProblem(err, "")
 		if !ok {
@@ -49,7 +55,7 @@ func (s *Server) setupCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Errors = []problem{pr}
-		s.render(w, r, http.StatusUnprocessableEntity, "setup", p)
+		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "setup", p)
 		return
 	}
 	http.Redirect(w, r, "/login?m=setup-done", http.StatusSeeOther)

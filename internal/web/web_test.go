@@ -235,6 +235,36 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// TestEveryDynamicAnswerIsNoStore: no dynamic answer may be kept by the
+// browser, redirects included (a remembered "/login → /" from while
+// logged in loops with "/ → /login" after logout: cmd/portal's
+// TestBrowserBackAfterLogout); only the static files may be cached.
+func TestEveryDynamicAnswerIsNoStore(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@example.org", "")
+	c := e.browser()
+	answers := map[string]response{
+		"GET / without a session (redirect)": e.get(c, "/"),
+		"GET /login":                         e.get(c, "/login"),
+		"GET /no/such/page":                  e.get(c, "/no/such/page"),
+		"GET /healthz":                       e.get(c, "/healthz"),
+		"GET /readyz":                        e.get(c, "/readyz"),
+		"POST /login, wrong password":        e.post(c, "/login", "email", "a@example.org", "password", "not the password"),
+		"POST /login from another site":      e.do(c, "POST", "/login", url.Values{"email": {"a@example.org"}}, "Sec-Fetch-Site", "cross-site"),
+	}
+	answers["POST /login (redirect)"] = e.post(c, "/login", "email", "a@example.org", "password", testPassword)
+	answers["GET /login while logged in (redirect)"] = e.get(c, "/login")
+	answers["POST /logout (redirect)"] = e.post(c, "/logout")
+	for what, r := range answers {
+		if got := r.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s (%d): Cache-Control %q, want no-store", what, r.status, got)
+		}
+	}
+	if r := e.get(c, "/static/portal.css"); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Cache-Control"), "public") {
+		t.Errorf("the stylesheet: %d, Cache-Control %q; want it cacheable", r.status, r.header.Get("Cache-Control"))
+	}
+}
+
 func TestCrossOriginPostRefused(t *testing.T) { onEngines(t, testCrossOriginPostRefused) }
 
 func testCrossOriginPostRefused(t *testing.T, e *env) {
@@ -560,8 +590,46 @@ func testDevOutboxOnlyOnLoopback(t *testing.T, e *env) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, e.lastCode("+447546123456")) {
 		t.Fatalf("outbox from loopback: %d", r.status)
 	}
-	if r := e.do(c, "GET", "/dev/outbox", nil, "X-Forwarded-For", "203.0.113.1"); r.status != http.StatusNotFound {
-		t.Fatalf("outbox through a proxy: %d", r.status)
+	// Through a proxy: any header a proxy adds, or a Host that is not
+	// this machine's (a same-host proxy that adds no header still passes
+	// on the public name).
+	for _, h := range [][2]string{
+		{"X-Forwarded-For", "203.0.113.1"},
+		{"X-Real-IP", "203.0.113.1"},
+		{"X-Forwarded-Host", "portal.example.org"},
+		{"X-Forwarded-Proto", "https"},
+		{"Forwarded", "for=203.0.113.1"},
+		{"Via", "1.1 proxy"},
+		{"Host", "portal.example.org"},
+		{"Host", "127.0.0.1.example.org"},
+		{"Host", "localhost.example.org:8080"},
+	} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/dev/outbox", nil)
+		if h[0] == "Host" {
+			req.Host = h[1]
+		} else {
+			req.Header.Set(h[0], h[1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("outbox with %s: %s: %d, want 404", h[0], h[1], resp.StatusCode)
+		}
+	}
+	for _, host := range []string{"localhost", "localhost:8080", "dev.localhost:8080", "[::1]:8080", "127.0.0.1"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/dev/outbox", nil)
+		req.Host = host
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("outbox with Host: %s from this machine: %d, want 200", host, resp.StatusCode)
+		}
 	}
 }
 
@@ -626,11 +694,12 @@ func testSetupPage(t *testing.T, e *env) {
 	if r.location != "/login?m=setup-done" {
 		t.Fatalf("setup: %d %s", r.status, r.location)
 	}
+	// Set-up is over: the address answers like any unknown one.
 	r = e.post(c, "/setup", "token", token, "name", "Eve", "email", "eve@example.org", "password", testPassword)
-	if r.status != http.StatusUnprocessableEntity {
+	if r.status != http.StatusNotFound {
 		t.Fatalf("second use of the link: %d", r.status)
 	}
-	if r := e.get(c, "/setup?token="+token); r.location != "/login" {
+	if r := e.get(c, "/setup?token="+token); r.status != http.StatusNotFound {
 		t.Fatalf("set-up page after set-up: %d %s", r.status, r.location)
 	}
 }

@@ -251,6 +251,17 @@ func (db *DB) SetSetupToken(ctx context.Context, tokenHash []byte) error {
 	return nil
 }
 
+// SetupTokenMatches reports whether tokenHash is the stored setup token.
+func (db *DB) SetupTokenMatches(ctx context.Context, tokenHash []byte) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM setup_token WHERE token_hash = $1)`, tokenHash).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("postgres: read setup token: %w", err)
+	}
+	return ok, nil
+}
+
 // SetMFADisabledUntil sets the temporary MFA exemption; the zero time clears
 // it. store.ErrNotFound if no such user.
 func (db *DB) SetMFADisabledUntil(ctx context.Context, userID int64, until time.Time) error {

@@ -28,6 +28,7 @@ var usersTests = []test{
 	{"CreateFirstAdminUserExists", testCreateFirstAdminUserExists},
 	{"CreateFirstAdminNotAdmin", testCreateFirstAdminNotAdmin},
 	{"CreateFirstAdminConcurrent", testCreateFirstAdminConcurrent},
+	{"SetupTokenMatches", testSetupTokenMatches},
 	{"TimesRoundTrip", testTimesRoundTrip},
 	{"Ping", testPing},
 }
@@ -331,6 +332,29 @@ func testCreateFirstAdmin(t *testing.T, s store.Store) {
 	// The token is gone with its first use.
 	wantNotFound(t, s.CreateFirstAdmin(ctx, hash("setup"), newAdmin("b@example.org")), "CreateFirstAdmin a second time")
 	wantUsers(t, s, 1)
+}
+
+// testSetupTokenMatches: the set-up form's check of its link, made before
+// a password is hashed, matches the stored token only, and uses nothing.
+func testSetupTokenMatches(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	want := func(token string, match bool) {
+		t.Helper()
+		got, err := s.SetupTokenMatches(ctx, hash(token))
+		mustNot(t, err, "SetupTokenMatches")
+		if got != match {
+			t.Errorf("SetupTokenMatches(%q) = %v, want %v", token, got, match)
+		}
+	}
+	want("setup", false) // no token stored
+	mustNot(t, s.SetSetupToken(ctx, hash("old")), "SetSetupToken")
+	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
+	want("old", false)
+	want("bogus", false)
+	want("setup", true)
+	want("setup", true) // asking twice uses nothing
+	mustNot(t, s.CreateFirstAdmin(ctx, hash("setup"), newAdmin("a@example.org")), "CreateFirstAdmin")
+	want("setup", false)
 }
 
 func testCreateFirstAdminReplacedToken(t *testing.T, s store.Store) {
