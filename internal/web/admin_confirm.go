@@ -32,7 +32,11 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, sess *logi
 			s.internalError(w, r, err)
 			return
 		}
-		p.Code = codeView{CodeStatus: st, now: s.now(), StatusURL: statusURLs[store.PurposeStepUp]}
+		// No StatusURL: this screen answers a POST, and the script's
+		// reload once the message is out would post the password again
+		// (and send another code). /admin/confirm/status answers all the
+		// same, for a screen shown by GET.
+		p.Code = codeView{CodeStatus: st, now: s.now()}
 	}
 	v.Limit = fmt.Sprintf("%d minutes", int(s.login.Rules.ReauthAfter.Minutes()))
 	p.StepUp = v
