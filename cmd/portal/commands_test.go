@@ -96,7 +96,11 @@ func TestBadConfigurationIsExplained(t *testing.T) {
 // messages does not start with its email in the development outbox (reset
 // links and codes at /dev/outbox) unless PORTAL_ALLOW_EMAIL_OUTBOX says so.
 func TestServeRefusesEmailOutboxWithRealSMS(t *testing.T) {
-	err := run(t.Context(), []string{"serve"}, testEnv(
+	// Refused, it returns at once; a portal that started instead stops
+	// here and fails the test.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve"}, testEnv(
 		"PORTAL_DATABASE_URL", t.TempDir()+"/portal.db",
 		"PORTAL_SMS_PROVIDER", "twilio",
 		"PORTAL_TWILIO_ACCOUNT_SID", "AC"+strings.Repeat("ab", 16),

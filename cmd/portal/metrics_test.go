@@ -27,7 +27,7 @@ func TestMetrics(t *testing.T) {
 			// Quick hashes; a retry goes out at once; the second wrong
 			// password locks an account for a while, the fourth from one
 			// address the address, two wrong codes in a row the code step.
-			a.Login.Passwords = &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+			a.Login.Passwords = &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, Gauges: a.Metrics}
 			a.Dispatch.BackoffBase, a.Dispatch.Poll = 20*time.Millisecond, 20*time.Millisecond
 			a.Login.Rules.PasswordFreeAccount = 1
 			a.Login.Rules.PasswordFreeIP = 3
