@@ -332,9 +332,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	case !ch.VoidedAt.IsZero() || ch.Failures >= s.Rules.MaxCodeTries:
 		return nil, errCodeExhausted
 	case !now.Before(ch.ExpiresAt):
-		s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "expired")
-		s.Audit(ctx, "code.verify", "expired", u.ID, u.ID, c, string(ch.Channel))
-		return nil, &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
+		return nil, s.codeExpired(ctx, ch, c)
 	}
 
 	if otp.Matches(s.CodeKey, binding(u.ID, purpose, ch.Destination, sess.AttemptID), code, ch.CodeHash) {
@@ -358,16 +356,27 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		return ch, nil
 	}
 
-	failures, voided, ok, err := s.Store.AddChallengeFailure(ctx, ch.ID, s.Rules.MaxCodeTries, now)
-	if err != nil {
-		return nil, fmt.Errorf("login: count wrong code: %w", err)
-	}
-	inARow, err := s.Store.AddCodeFailure(ctx, u.ID, func(n int) time.Time {
-		return lockUntil(now, s.Rules.codeLock(n))
+	// The code's try and the account's count are one step in the store: a
+	// guess at a code that another request used, voided or saw expire
+	// meanwhile is no guess, so one code adds at most its own tries to the
+	// account's count however many guesses arrive at once.
+	wrong, err := s.Store.CountWrongCode(ctx, store.WrongCode{
+		ChallengeID: ch.ID, MaxTries: s.Rules.MaxCodeTries, At: now,
+		Lock: func(n int) time.Time { return lockUntil(now, s.Rules.codeLock(n)) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("login: count wrong code: %w", err)
 	}
+	switch {
+	case wrong.Counted:
+	case wrong.Used:
+		return nil, errCodeUsed
+	case wrong.Voided:
+		return nil, errCodeExhausted
+	default:
+		return nil, s.codeExpired(ctx, ch, c)
+	}
+	inARow := wrong.InARow
 	s.Metrics.LoginStep("code", "failure")
 	s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "wrong")
 	s.Audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
@@ -375,19 +384,22 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		s.Metrics.LoginStep("code", "locked")
 		s.Metrics.Lockout("code", "account")
 		s.Audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
-		u.CodeLockedUntil = now.Add(s.Rules.codeLock(inARow))
+		u.CodeLockedUntil = wrong.LockedUntil
 		return nil, s.checkCodeLock(u, now)
 	}
-	if !ok {
-		// Another request used or voided it between our read and write.
-		return nil, errCodeUsed
-	}
-	if voided {
+	if wrong.Voided {
 		return nil, errCodeExhausted
 	}
-	left := s.Rules.MaxCodeTries - failures
+	left := s.Rules.MaxCodeTries - wrong.Failures
 	return nil, &Error{Kind: KindWrongCode, Remaining: left,
 		Message: fmt.Sprintf("That code is not right. Check the message and try again (%s left).", plural(left, "try"))}
+}
+
+// codeExpired audits a try at an expired code and says so.
+func (s *Service) codeExpired(ctx context.Context, ch *store.Challenge, c Client) error {
+	s.Metrics.CodeChecked(string(ch.Purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "expired")
+	s.Audit(ctx, "code.verify", "expired", ch.UserID, ch.UserID, c, string(ch.Channel))
+	return &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
 }
 
 var errCodeUsed = &Error{

@@ -138,35 +138,58 @@ func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error 
 	return nil
 }
 
-// AddChallengeFailure adds a wrong try to a challenge that is neither used
-// nor voided, voiding it at at when the count reaches maxFailures, in one
-// UPDATE … RETURNING. When the challenge was already used or voided, ok is
-// false and failures and voided describe it as it is. store.ErrNotFound for
-// unknown ids.
-func (db *DB) AddChallengeFailure(ctx context.Context, id int64, maxFailures int, at time.Time) (failures int, voided, ok bool, err error) {
-	// $3 is cast: a CASE of a bare parameter and NULL would be text.
-	err = db.pool.QueryRow(ctx, `
-		UPDATE challenges
-		SET failures = failures + 1,
-			voided_at = CASE WHEN failures + 1 >= $2 THEN $3::bigint ELSE NULL END
-		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
-		RETURNING failures, voided_at IS NOT NULL`,
-		id, maxFailures, at.UnixMilli(),
-	).Scan(&failures, &voided)
-	if err == nil {
-		return failures, voided, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, false, fmt.Errorf("postgres: add challenge failure: %w", err)
-	}
-	// Used, voided, or not there: say which.
-	err = db.pool.QueryRow(ctx,
-		`SELECT failures, voided_at IS NOT NULL FROM challenges WHERE id = $1`, id,
-	).Scan(&failures, &voided)
+// CountWrongCode counts a wrong code against the challenge and its account
+// in one transaction. The challenge's conditional UPDATE decides whether
+// the try counts at all; it locks the challenge's row, so concurrent tries
+// wait for each other and each sees the tries before it (a try that finds
+// the challenge voided meanwhile changes nothing). Only a counted try adds
+// to the account's count. store.ErrNotFound for unknown ids.
+func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.WrongCodeCount, error) {
+	var r store.WrongCodeCount
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var userID int64
+		// $3 is cast: a CASE of a bare parameter and NULL would be text.
+		err := tx.QueryRow(ctx, `
+			UPDATE challenges
+			SET failures = failures + 1,
+				voided_at = CASE WHEN failures + 1 >= $2 THEN $3::bigint ELSE NULL END
+			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
+			RETURNING failures, voided_at IS NOT NULL, user_id`,
+			w.ChallengeID, w.MaxTries, w.At.UnixMilli(),
+		).Scan(&r.Failures, &r.Voided, &userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Used, voided, expired or not there: say which.
+			return notFound(tx.QueryRow(ctx, `
+				SELECT failures, voided_at IS NOT NULL, consumed_at IS NOT NULL
+				FROM challenges WHERE id = $1`, w.ChallengeID,
+			).Scan(&r.Failures, &r.Voided, &r.Used))
+		}
+		if err != nil {
+			return err
+		}
+		r.Counted = true
+		err = tx.QueryRow(ctx, `
+			UPDATE users SET code_failures = code_failures + 1
+			WHERE id = $1
+			RETURNING code_failures, code_locked_until`,
+			userID).Scan(&r.InARow, scanTime(&r.LockedUntil))
+		if err != nil || w.Lock == nil {
+			return err
+		}
+		until := normalize(w.Lock(r.InARow))
+		if until.Equal(r.LockedUntil) {
+			return nil // as it is already: most wrong codes lock nothing
+		}
+		r.LockedUntil = until
+		_, err = tx.Exec(ctx,
+			`UPDATE users SET code_locked_until = $2 WHERE id = $1`,
+			userID, timeValue(until))
+		return err
+	})
 	if err != nil {
-		return 0, false, false, fmt.Errorf("postgres: add challenge failure: %w", notFound(err))
+		return store.WrongCodeCount{}, fmt.Errorf("postgres: count wrong code: %w", err)
 	}
-	return failures, voided, false, nil
+	return r, nil
 }
 
 // CountChallengesForUser counts challenges issued to the user at or after since.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,9 +24,10 @@ var challengesTests = []test{
 	{"CompleteLogin", testCompleteLogin},
 	{"CompleteLoginAllOrNothing", testCompleteLoginAllOrNothing},
 	{"CompleteLoginConcurrent", testCompleteLoginConcurrent},
-	{"AddChallengeFailure", testAddChallengeFailure},
-	{"AddChallengeFailureNotActive", testAddChallengeFailureNotActive},
-	{"AddChallengeFailureConcurrent", testAddChallengeFailureConcurrent},
+	{"CountWrongCode", testCountWrongCode},
+	{"CountWrongCodeNotActive", testCountWrongCodeNotActive},
+	{"CountWrongCodeConcurrent", testCountWrongCodeConcurrent},
+	{"CountWrongCodeConcurrentCodes", testCountWrongCodeConcurrentCodes},
 	{"CountChallenges", testCountChallenges},
 	{"MarkChallengeUndelivered", testMarkChallengeUndelivered},
 }
@@ -142,8 +144,8 @@ func testIssueChallengeVoidsPredecessors(t *testing.T, s store.Store) {
 		if consume(t, s, c.ID, at) {
 			t.Errorf("challenge %d, replaced by a new one, could still be used", c.ID)
 		}
-		if _, _, ok, err := s.AddChallengeFailure(t.Context(), c.ID, 5, at); err != nil || ok {
-			t.Errorf("AddChallengeFailure(replaced): ok %t, %v; want false, nil", ok, err)
+		if r := wrongCode(t, s, c, 5, at); r.Counted || !r.Voided {
+			t.Errorf("CountWrongCode(replaced) = %+v; want not counted, void", r)
 		}
 	}
 	for _, c := range others {
@@ -162,12 +164,11 @@ func testIssueChallengeVoidsPredecessors(t *testing.T, s store.Store) {
 }
 
 func testIssueChallengeCarriesFailures(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	fail := func(c *store.Challenge, max int) {
 		t.Helper()
-		if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0); err != nil || !ok {
-			t.Fatalf("AddChallengeFailure: ok %t, %v", ok, err)
+		if r := wrongCode(t, s, c, max, t0); !r.Counted {
+			t.Fatalf("CountWrongCode = %+v, not counted", r)
 		}
 	}
 	c1 := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
@@ -259,12 +260,11 @@ func testConsumeChallengeExpired(t *testing.T, s store.Store) {
 }
 
 func testConsumeChallengeVoided(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	// Voided by too many wrong tries.
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
-	if _, voided, _, err := s.AddChallengeFailure(ctx, c.ID, 1, t0.Add(time.Second)); err != nil || !voided {
-		t.Fatalf("AddChallengeFailure(max 1): voided %t, %v", voided, err)
+	if r := wrongCode(t, s, c, 1, t0.Add(time.Second)); !r.Voided {
+		t.Fatalf("CountWrongCode(max 1) = %+v, not void", r)
 	}
 	if consume(t, s, c.ID, t0.Add(time.Minute)) {
 		t.Error("a challenge voided by wrong tries could be used")
@@ -296,79 +296,185 @@ func testConsumeChallengeConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testAddChallengeFailure(t *testing.T, s store.Store) {
+// wrongCode counts a wrong code for c, leaving the account's lock alone,
+// and returns what the store did.
+func wrongCode(t *testing.T, s store.Store, c *store.Challenge, max int, at time.Time) store.WrongCodeCount {
+	t.Helper()
+	r, err := s.CountWrongCode(t.Context(), store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: at})
+	mustNot(t, err, "CountWrongCode")
+	return r
+}
+
+// wrongCodes adds n wrong codes to the account's count, each for a code of
+// its own (attempts "wrong-1", …), with lock.
+func wrongCodes(t *testing.T, s store.Store, userID int64, n int, lock func(int) time.Time) {
+	t.Helper()
+	for i := range n {
+		c := issue(t, s, newChallenge(userID, fmt.Sprintf("wrong-%d", i+1), store.PurposeLogin, t0))
+		r, err := s.CountWrongCode(t.Context(), store.WrongCode{ChallengeID: c.ID, MaxTries: 5, At: t0, Lock: lock})
+		mustNot(t, err, "CountWrongCode")
+		if !r.Counted {
+			t.Fatalf("CountWrongCode = %+v, not counted", r)
+		}
+	}
+}
+
+// inARow is the account's count of wrong codes in a row and its code lock.
+func inARow(t *testing.T, s store.Store, userID int64) (int, time.Time) {
+	t.Helper()
+	u, err := s.UserByID(t.Context(), userID)
+	mustNot(t, err, "UserByID")
+	return u.CodeFailures, u.CodeLockedUntil
+}
+
+func testCountWrongCode(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
+	other := createUser(t, s, "bob@example.org")
+	wrongCodes(t, s, other.ID, 1, nil)
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	var lockArgs []int
+	lock := func(n int) time.Time {
+		lockArgs = append(lockArgs, n)
+		if n < 2 {
+			return time.Time{}
+		}
+		return t0.Add(time.Duration(n) * time.Minute)
+	}
 	const max = 3
 	for i := 1; i <= max; i++ {
 		at := t0.Add(time.Duration(i) * time.Second)
-		failures, voided, ok, err := s.AddChallengeFailure(ctx, c.ID, max, at)
-		mustNot(t, err, "AddChallengeFailure")
-		if failures != i || voided != (i == max) || !ok {
-			t.Errorf("try %d: AddChallengeFailure = %d, %t, %t; want %d, %t, true", i, failures, voided, ok, i, i == max)
+		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: at, Lock: lock})
+		mustNot(t, err, "CountWrongCode")
+		want := store.WrongCodeCount{Counted: true, Failures: i, Voided: i == max, InARow: i}
+		if i >= 2 {
+			want.LockedUntil = t0.Add(time.Duration(i) * time.Minute)
 		}
+		if r.Counted != want.Counted || r.Failures != want.Failures || r.Voided != want.Voided || r.Used ||
+			r.InARow != want.InARow || !sameTime(r.LockedUntil, want.LockedUntil) {
+			t.Errorf("try %d: CountWrongCode = %+v; want %+v", i, r, want)
+		}
+	}
+	if !slices.Equal(lockArgs, []int{1, 2, 3}) {
+		t.Errorf("lock called with %v, want [1 2 3]", lockArgs)
 	}
 	got := latest(t, s, c)
 	want := *c
 	want.Failures, want.VoidedAt = max, t0.Add(max*time.Second)
 	checkRecord(t, "challenge tried too often", *got, want)
-
-	if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0.Add(time.Minute)); err != nil || ok {
-		t.Errorf("AddChallengeFailure on a voided challenge: ok %t, %v; want false, nil", ok, err)
-	}
-	if got := latest(t, s, c); got.Failures != max {
-		t.Errorf("voided challenge Failures = %d after another try, want %d", got.Failures, max)
+	if n, until := inARow(t, s, u.ID); n != max || !sameTime(until, t0.Add(max*time.Minute)) {
+		t.Errorf("account after %d wrong codes: %d in a row, locked until %v; want %d, %v", max, n, until, max, t0.Add(max*time.Minute))
 	}
 
-	_, _, _, err := s.AddChallengeFailure(ctx, c.ID+1000, max, t0)
-	wantNotFound(t, err, "AddChallengeFailure(unknown)")
+	// A try at the void code is no try: neither it nor the account counts it.
+	r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Minute), Lock: lock})
+	mustNot(t, err, "CountWrongCode(void)")
+	if r.Counted || r.Failures != max || !r.Voided || r.Used || r.InARow != 0 {
+		t.Errorf("CountWrongCode on a void code = %+v; want not counted, %d tries, void", r, max)
+	}
+	if len(lockArgs) != 3 {
+		t.Errorf("lock called for a try that did not count (%v)", lockArgs)
+	}
+	if n, _ := inARow(t, s, u.ID); n != max {
+		t.Errorf("account counts %d wrong codes after a try at a void code, want %d", n, max)
+	}
+
+	// Without a lock function the lock stays; a zero time from it is none.
+	c2 := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, c2, max, t0); r.InARow != max+1 || !sameTime(r.LockedUntil, t0.Add(max*time.Minute)) {
+		t.Errorf("CountWrongCode(nil lock) = %+v; want %d in a row, the lock as it was", r, max+1)
+	}
+	r, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID, MaxTries: max, At: t0,
+		Lock: func(int) time.Time { return time.Time{} }})
+	mustNot(t, err, "CountWrongCode")
+	if r.InARow != max+2 || !r.LockedUntil.IsZero() {
+		t.Errorf("CountWrongCode(no lock) = %+v; want %d in a row, no lock", r, max+2)
+	}
+	if n, until := inARow(t, s, u.ID); n != max+2 || !until.IsZero() {
+		t.Errorf("account: %d in a row, locked until %v; want %d, none", n, until, max+2)
+	}
+	if n, _ := inARow(t, s, other.ID); n != 1 {
+		t.Errorf("another account counts %d wrong codes, want 1 (its own)", n)
+	}
+
+	_, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID + 1000, MaxTries: max, At: t0})
+	wantNotFound(t, err, "CountWrongCode(unknown)")
 }
 
-func testAddChallengeFailureNotActive(t *testing.T, s store.Store) {
-	ctx := t.Context()
+// testCountWrongCodeNotActive: a try at a code that was used, replaced or
+// has expired counts nowhere.
+func testCountWrongCodeNotActive(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
-	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
-	if !consume(t, s, c.ID, t0.Add(time.Second)) {
+	used := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	if !consume(t, s, used.ID, t0.Add(time.Second)) {
 		t.Fatal("ConsumeChallenge = false")
 	}
-	if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, 3, t0.Add(time.Minute)); err != nil || ok {
-		t.Errorf("AddChallengeFailure on a used challenge: ok %t, %v; want false, nil", ok, err)
+	replaced := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
+	issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0.Add(time.Second)))
+	expired := issue(t, s, newChallenge(u.ID, "attempt-3", store.PurposeLogin, t0))
+
+	for _, tc := range []struct {
+		name   string
+		c      *store.Challenge
+		at     time.Time
+		used   bool
+		voided bool
+	}{
+		{"used", used, t0.Add(time.Minute), true, false},
+		{"replaced", replaced, t0.Add(time.Minute), false, true},
+		{"expired", expired, expired.ExpiresAt, false, false},
+		{"long expired", expired, expired.ExpiresAt.Add(time.Hour), false, false},
+	} {
+		r := wrongCode(t, s, tc.c, 3, tc.at)
+		if r.Counted || r.Used != tc.used || r.Voided != tc.voided || r.Failures != 0 || r.InARow != 0 {
+			t.Errorf("CountWrongCode on a %s code = %+v; want not counted, used %t, void %t, 0 tries",
+				tc.name, r, tc.used, tc.voided)
+		}
+		if got := latest(t, s, tc.c); got.ID == tc.c.ID && got.Failures != 0 {
+			t.Errorf("%s code changed: Failures %d", tc.name, got.Failures)
+		}
 	}
-	if got := latest(t, s, c); got.Failures != 0 || !got.VoidedAt.IsZero() {
-		t.Errorf("used challenge changed: Failures %d, VoidedAt %v", got.Failures, got.VoidedAt)
+	if n, until := inARow(t, s, u.ID); n != 0 || !until.IsZero() {
+		t.Errorf("account after tries at codes that no longer work: %d in a row, locked until %v; want 0, none", n, until)
+	}
+	// Just before it expires, a code still counts its tries.
+	c := issue(t, s, newChallenge(u.ID, "attempt-4", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, c, 3, c.ExpiresAt.Add(-time.Millisecond)); !r.Counted || r.InARow != 1 {
+		t.Errorf("CountWrongCode just before expiry = %+v; want counted, 1 in a row", r)
 	}
 }
 
-func testAddChallengeFailureConcurrent(t *testing.T, s store.Store) {
+// testCountWrongCodeConcurrent: twenty wrong codes at once for one code
+// count its five tries, one at a time, and add five to the account.
+func testCountWrongCodeConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	const n, max = 20, 5
-	type result struct {
-		failures   int
-		voided, ok bool
-	}
-	results := make([]result, n)
+	results := make([]store.WrongCodeCount, n)
 	concurrently(n, func(i int) {
-		f, v, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0.Add(time.Second))
+		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Second),
+			Lock: func(f int) time.Time { return t0.Add(time.Duration(f) * time.Minute) }})
 		if err != nil {
-			t.Errorf("AddChallengeFailure: %v", err)
+			t.Errorf("CountWrongCode: %v", err)
 		}
-		results[i] = result{f, v, ok}
+		results[i] = r
 	})
 	counted, voidedBy := 0, 0
-	seen := map[int]bool{}
+	seen, seenInARow := map[int]bool{}, map[int]bool{}
 	for _, r := range results {
-		if !r.ok {
+		if !r.Counted {
+			if r.InARow != 0 || r.Failures != max || !r.Voided {
+				t.Errorf("a try that did not count returned %+v", r)
+			}
 			continue
 		}
 		counted++
-		if seen[r.failures] || r.failures < 1 || r.failures > max {
-			t.Errorf("counted tries returned failures %v", results)
+		if seen[r.Failures] || r.Failures < 1 || r.Failures > max || seenInARow[r.InARow] || r.InARow < 1 || r.InARow > max {
+			t.Errorf("counted tries returned %+v", results)
 		}
-		seen[r.failures] = true
-		if r.voided {
+		seen[r.Failures], seenInARow[r.InARow] = true, true
+		if r.Voided {
 			voidedBy++
 		}
 	}
@@ -378,6 +484,44 @@ func testAddChallengeFailureConcurrent(t *testing.T, s store.Store) {
 	got := latest(t, s, c)
 	if got.Failures != max || got.VoidedAt.IsZero() {
 		t.Errorf("challenge Failures = %d, VoidedAt %v; want %d and voided", got.Failures, got.VoidedAt, max)
+	}
+	if f, until := inARow(t, s, u.ID); f != max || !sameTime(until, t0.Add(max*time.Minute)) {
+		t.Errorf("after %d wrong codes at once for one code the account counts %d in a row, locked until %v; want %d, %v",
+			n, f, until, max, t0.Add(max*time.Minute))
+	}
+}
+
+// testCountWrongCodeConcurrentCodes: wrong codes at once for two codes of
+// one account (two logins) add each code's tries to the account, no more
+// and none lost.
+func testCountWrongCodeConcurrentCodes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	codes := []*store.Challenge{
+		issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0)),
+		issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0)),
+	}
+	const n, max = 30, 5
+	counts := make([]int, n)
+	concurrently(n, func(i int) {
+		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: codes[i%2].ID, MaxTries: max, At: t0.Add(time.Second)})
+		if err != nil {
+			t.Errorf("CountWrongCode: %v", err)
+		}
+		counts[i] = r.InARow
+	})
+	slices.Sort(counts)
+	counts = slices.DeleteFunc(counts, func(c int) bool { return c == 0 }) // not counted
+	for i, c := range counts {
+		if c != i+1 {
+			t.Fatalf("counted tries returned the account's counts %v, want 1…%d once each", counts, 2*max)
+		}
+	}
+	if len(counts) != 2*max {
+		t.Errorf("%d of %d tries at two codes counted, want %d", len(counts), n, 2*max)
+	}
+	if f, _ := inARow(t, s, u.ID); f != 2*max {
+		t.Errorf("after %d wrong codes at once for two codes the account counts %d in a row, want %d", n, f, 2*max)
 	}
 }
 
@@ -449,9 +593,7 @@ func completion(u *store.User, c *store.Challenge, old *store.Session, token str
 func testCompleteLogin(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	if _, err := s.AddCodeFailure(ctx, u.ID, nil); err != nil { // a wrong code before
-		t.Fatal(err)
-	}
+	wrongCodes(t, s, u.ID, 1, nil) // a wrong code before
 	old := createSession(t, s, u.ID, "old", t0, t0)
 	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
 	at := t0.Add(time.Minute)

@@ -286,8 +286,8 @@ func testIssueChallengeWithMessageIsIssueChallenge(t *testing.T, s MessageStore)
 	u := createUser(t, s, "ann@example.org")
 	prev := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	for range 2 {
-		if _, _, ok, err := s.AddChallengeFailure(ctx, prev.ID, 5, t0); err != nil || !ok {
-			t.Fatalf("AddChallengeFailure: ok %t, %v", ok, err)
+		if r := wrongCode(t, s, prev, 5, t0); !r.Counted {
+			t.Fatalf("CountWrongCode = %+v, not counted", r)
 		}
 	}
 	other := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
