@@ -371,7 +371,15 @@ func testUnlock(t *testing.T, h *harness) {
 	if _, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindThrottled {
 		t.Fatalf("after 10 wrong passwords: %v", err)
 	}
-	h.db.AddCodeFailure(h.ctx, p.ID, func(int) time.Time { return h.clock().Add(time.Hour) })
+	wrong := &store.Challenge{UserID: p.ID, AttemptID: "a", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: p.Phone, CodeHash: []byte{1}, CreatedAt: h.clock(), ExpiresAt: h.clock().Add(time.Minute)}
+	if err := h.db.IssueChallenge(h.ctx, wrong); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.CountWrongCode(h.ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: h.clock(),
+		Lock: func(int) time.Time { return h.clock().Add(time.Hour) }}); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.adm.Unlock(h.ctx, h.actor(boss), p.ID, "verified by phone"); err != nil {
 		t.Fatal(err)
 	}
