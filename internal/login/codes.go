@@ -78,7 +78,106 @@ func (s *Service) SendLoginCode(ctx context.Context, sess *Session, ch store.Cha
 		}
 		dest = sess.User.Email
 	}
-	return s.issueCode(ctx, sess, store.PurposeLogin, ch, dest, c)
+	chal, err := s.issueCode(ctx, sess, store.PurposeLogin, ch, dest, c)
+	if le := (*Error)(nil); errors.As(err, &le) && le.Kind == KindTooManyCodes {
+		// No new code: the newest one the person received may still do.
+		if carried, cerr := s.carryOverCode(ctx, sess, c); cerr != nil {
+			return nil, cerr
+		} else if carried != nil {
+			return carried, err
+		}
+	}
+	return chal, err
+}
+
+// NextCodeAt is when the account's budget of codes lets another one be
+// sent to the session's account, on any channel: the zero time if it does
+// now. The code screens say it ("You can ask for a new code in 6
+// minutes").
+func (s *Service) NextCodeAt(ctx context.Context, sess *Session) (time.Time, error) {
+	now := s.now()
+	next, err := s.nextCodeAt(ctx, sess.UserID, now)
+	if err != nil || !next.After(now) {
+		return time.Time{}, err
+	}
+	return next, nil
+}
+
+// nextCodeAt is when the account's budget (Rules.CodesPerAccount codes in
+// any Rules.CodesPerAccountWindow, every channel and purpose together)
+// lets another code go: when the oldest of the newest CodesPerAccount codes
+// leaves the window. Before now if it lets one go now.
+func (s *Service) nextCodeAt(ctx context.Context, userID int64, now time.Time) (time.Time, error) {
+	limit, window := s.Rules.CodesPerAccount, s.Rules.CodesPerAccountWindow
+	if limit <= 0 {
+		return time.Time{}, nil // no budget
+	}
+	times, err := s.Store.ChallengeTimesForUser(ctx, userID, now.Add(-window), limit)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("login: count codes: %w", err)
+	}
+	if len(times) < limit {
+		return time.Time{}, nil
+	}
+	return times[limit-1].Add(window), nil
+}
+
+// carryOverCode lets a login that could not get a new code use the code
+// that the account's previous login got, when that one still works. A
+// person with poor signal who logs in again and again spends the budget of
+// codes, and the codes arrive late: the newest of them must still let them
+// in. The code stays bound to its attempt, account, purpose, destination,
+// expiry and tries: the new login takes the attempt over, and the login it
+// was sent for ends (TakeOverChallenge), so one login holds it at a time.
+// It is nil when there is nothing to carry over: this login has a working
+// code of its own, or the newest login code of the account is used, void,
+// expired, undelivered, or went to a phone or address that is no longer
+// the account's.
+func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*store.Challenge, error) {
+	now := s.now()
+	switch own, err := s.Store.LatestChallenge(ctx, sess.UserID, sess.AttemptID, store.PurposeLogin); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("login: latest code: %w", err)
+	case own.Active(now):
+		return nil, nil
+	}
+	ch, err := s.Store.NewestChallenge(ctx, sess.UserID, store.PurposeLogin)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: newest code: %w", err)
+	}
+	dest := sess.User.Phone
+	if ch.Channel == store.ChannelEmail {
+		dest = sess.User.Email
+		if !s.Rules.EmailFallback {
+			return nil, nil
+		}
+	}
+	if ch.AttemptID == sess.AttemptID || !ch.Active(now) || ch.Failures >= s.Rules.MaxCodeTries ||
+		!ch.UndeliveredAt.IsZero() || ch.Destination != dest {
+		return nil, nil
+	}
+	switch m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("login: code message: %w", err)
+	case m.Status == store.MessageFailed || m.Status == store.MessageExpired:
+		return nil, nil
+	}
+	err = s.Store.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: ch.ID, Session: sess.TokenHash, At: now,
+		Audit: []*store.AuditEvent{s.auditEvent("code.carried_over", "success", sess.UserID, sess.UserID, c,
+			fmt.Sprintf("login %s to %s, sent %s", ch.Channel, maskDestination(ch.Channel, ch.Destination), ch.CreatedAt.Format(time.RFC3339)))}})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // used, voided or taken over meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: carry code over: %w", err)
+	}
+	sess.AttemptID = ch.AttemptID
+	return ch, nil
 }
 
 // issueCode checks the sending rules, stores a new code (voiding the
@@ -108,16 +207,15 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 			}
 		}
 	}
-	n, err := s.Store.CountChallengesForUser(ctx, u.ID, now.Add(-s.Rules.CodesPerAccountWindow))
-	if err != nil {
-		return nil, fmt.Errorf("login: count codes: %w", err)
-	}
-	if n >= s.Rules.CodesPerAccount {
+	if next, err := s.nextCodeAt(ctx, u.ID, now); err != nil {
+		return nil, err
+	} else if wait := next.Sub(now); wait > 0 {
 		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
-		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerAccountWindow,
-			Message: fmt.Sprintf("Several codes have been sent in the last %s. Use the newest one you received, or wait a little and ask again.", waitWords(s.Rules.CodesPerAccountWindow))}
+		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: wait,
+			Message: fmt.Sprintf("No new code was sent: several codes have been sent in the last %s. You can ask for a new code in %s.",
+				waitWords(s.Rules.CodesPerAccountWindow), waitWords(wait))}
 	}
-	n, err = s.Store.CountChallengesToDestination(ctx, dest, now.Add(-s.Rules.CodesPerDestinationWindow))
+	n, err := s.Store.CountChallengesToDestination(ctx, dest, now.Add(-s.Rules.CodesPerDestinationWindow))
 	if err != nil {
 		return nil, fmt.Errorf("login: count codes: %w", err)
 	}

@@ -227,6 +227,14 @@ type WrongCodeCount struct {
 	LockedUntil time.Time
 }
 
+// ChallengeTakeOver is what TakeOverChallenge writes.
+type ChallengeTakeOver struct {
+	ChallengeID int64
+	Session     []byte // token hash of the session that takes the code over
+	At          time.Time
+	Audit       []*AuditEvent
+}
+
 // LoginCompletion is what CompleteLogin writes.
 type LoginCompletion struct {
 	ChallengeID int64
@@ -460,8 +468,22 @@ type Challenges interface {
 	// MarkChallengeUndelivered records that sending the challenge failed.
 	// ErrNotFound for unknown ids.
 	MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error
-	// CountChallengesForUser counts challenges issued to the user since.
-	CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error)
+	// ChallengeTimesForUser returns when the user's newest challenges
+	// were issued (CreatedAt), newest first: at most limit of those issued
+	// at or after since, of any attempt and purpose.
+	ChallengeTimesForUser(ctx context.Context, userID int64, since time.Time, limit int) ([]time.Time, error)
+	// NewestChallenge returns the user's newest challenge for purpose, of
+	// any attempt, used or not; ErrNotFound if none.
+	NewestChallenge(ctx context.Context, userID int64, purpose Purpose) (*Challenge, error)
+	// TakeOverChallenge moves a code to a newer login of its account, in
+	// one transaction: if the challenge is neither used nor voided and not
+	// expired at t.At, and the session t.Session belongs to the
+	// challenge's user and is at StageCode, the session's AttemptID
+	// becomes the challenge's, the user's other sessions at StageCode with
+	// that AttemptID are deleted (a code is held by one login at a time)
+	// and the audit events are appended. ErrNotFound, and nothing changed,
+	// otherwise.
+	TakeOverChallenge(ctx context.Context, t ChallengeTakeOver) error
 	// CountChallengesToDestination counts challenges sent to dest since.
 	CountChallengesToDestination(ctx context.Context, dest string, since time.Time) (int, error)
 }

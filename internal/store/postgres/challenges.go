@@ -192,16 +192,91 @@ func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.Wron
 	return r, nil
 }
 
-// CountChallengesForUser counts challenges issued to the user at or after since.
-func (db *DB) CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error) {
-	var n int
-	err := db.pool.QueryRow(ctx,
-		`SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND created_at >= $2`,
-		userID, since.UnixMilli()).Scan(&n)
+// ChallengeTimesForUser returns when the user's newest challenges issued
+// at or after since were issued, newest first, at most limit of them.
+func (db *DB) ChallengeTimesForUser(ctx context.Context, userID int64, since time.Time, limit int) ([]time.Time, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT created_at FROM challenges
+		WHERE user_id = $1 AND created_at >= $2
+		ORDER BY created_at DESC
+		LIMIT $3`,
+		userID, since.UnixMilli(), limit)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: count challenges for user: %w", err)
+		return nil, fmt.Errorf("postgres: challenge times for user: %w", err)
 	}
-	return n, nil
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(scanTime(&t)); err != nil {
+			return nil, fmt.Errorf("postgres: challenge times for user: %w", err)
+		}
+		times = append(times, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: challenge times for user: %w", err)
+	}
+	return times, nil
+}
+
+// NewestChallenge returns the user's newest challenge for purpose, of any
+// attempt; store.ErrNotFound if none.
+func (db *DB) NewestChallenge(ctx context.Context, userID int64, purpose store.Purpose) (*store.Challenge, error) {
+	var c store.Challenge
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, user_id, attempt_id, purpose, channel, destination, code_hash,
+			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip
+		FROM challenges
+		WHERE user_id = $1 AND purpose = $2
+		ORDER BY created_at DESC, id DESC
+		LIMIT 1`,
+		userID, string(purpose),
+	).Scan(&c.ID, &c.UserID, &c.AttemptID, &c.Purpose, &c.Channel, &c.Destination, &c.CodeHash,
+		&c.Failures, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), scanTime(&c.ConsumedAt),
+		scanTime(&c.VoidedAt), scanTime(&c.UndeliveredAt), &c.IP)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: newest challenge: %w", notFound(err))
+	}
+	return &c, nil
+}
+
+// TakeOverChallenge gives the session the challenge's attempt and ends the
+// other half-finished logins holding it, in one transaction.
+func (db *DB) TakeOverChallenge(ctx context.Context, t store.ChallengeTakeOver) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var userID int64
+		var attempt string
+		err := tx.QueryRow(ctx, `
+			SELECT user_id, attempt_id FROM challenges
+			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2
+			FOR UPDATE`,
+			t.ChallengeID, t.At.UnixMilli()).Scan(&userID, &attempt)
+		if err != nil {
+			return notFound(err)
+		}
+		res, err := tx.Exec(ctx, `
+			UPDATE sessions SET attempt_id = $3
+			WHERE token_hash = $1 AND user_id = $2 AND stage = $4`,
+			t.Session, userID, attempt, string(store.StageCode))
+		if err != nil {
+			return err
+		}
+		if err := changedOne(res); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			DELETE FROM sessions
+			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
+			userID, attempt, string(store.StageCode), t.Session)
+		if err != nil {
+			return err
+		}
+		return appendAudits(ctx, tx, t.Audit)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: take over challenge: %w", err)
+	}
+	return nil
 }
 
 // CountChallengesToDestination counts challenges sent to dest at or after since.

@@ -29,6 +29,10 @@ var challengesTests = []test{
 	{"CountWrongCodeConcurrent", testCountWrongCodeConcurrent},
 	{"CountWrongCodeConcurrentCodes", testCountWrongCodeConcurrentCodes},
 	{"CountChallenges", testCountChallenges},
+	{"NewestChallenge", testNewestChallenge},
+	{"TakeOverChallenge", testTakeOverChallenge},
+	{"TakeOverChallengeRefused", testTakeOverChallengeRefused},
+	{"TakeOverChallengeConcurrent", testTakeOverChallengeConcurrent},
 	{"MarkChallengeUndelivered", testMarkChallengeUndelivered},
 }
 
@@ -541,21 +545,24 @@ func testCountChallenges(t *testing.T, s store.Store) {
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeLogin, t0.Add(time.Minute)), "+15555550100"))
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeRegisterPhone, t0.Add(3*time.Minute)), "+15555550199"))
 
+	m := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	for _, tc := range []struct {
 		user  int64
 		since time.Time
-		want  int
+		limit int
+		want  []time.Time
 	}{
-		{ann.ID, t0.Add(-time.Hour), 3},
-		{ann.ID, t0, 3}, // since is inclusive
-		{ann.ID, t0.Add(time.Minute), 2},
-		{ann.ID, t0.Add(3 * time.Minute), 0},
-		{bob.ID, t0, 2},
-		{bob.ID + 1000, t0, 0},
+		{ann.ID, t0.Add(-time.Hour), 10, []time.Time{m(2), m(1), m(0)}}, // newest first
+		{ann.ID, t0, 10, []time.Time{m(2), m(1), m(0)}},                 // since is inclusive
+		{ann.ID, t0.Add(time.Minute), 10, []time.Time{m(2), m(1)}},
+		{ann.ID, t0, 2, []time.Time{m(2), m(1)}}, // the newest limit
+		{ann.ID, t0.Add(3 * time.Minute), 10, nil},
+		{bob.ID, t0, 10, []time.Time{m(3), m(1)}}, // every purpose and destination
+		{bob.ID + 1000, t0, 10, nil},
 	} {
-		n, err := s.CountChallengesForUser(ctx, tc.user, tc.since)
-		if err != nil || n != tc.want {
-			t.Errorf("CountChallengesForUser(%d, %v) = %d, %v; want %d", tc.user, tc.since, n, err, tc.want)
+		got, err := s.ChallengeTimesForUser(ctx, tc.user, tc.since, tc.limit)
+		if err != nil || !slices.EqualFunc(got, tc.want, time.Time.Equal) {
+			t.Errorf("ChallengeTimesForUser(%d, %v, %d) = %v, %v; want %v", tc.user, tc.since, tc.limit, got, err, tc.want)
 		}
 	}
 	for _, tc := range []struct {
@@ -573,6 +580,168 @@ func testCountChallenges(t *testing.T, s store.Store) {
 		if err != nil || n != tc.want {
 			t.Errorf("CountChallengesToDestination(%s, %v) = %d, %v; want %d", tc.dest, tc.since, n, err, tc.want)
 		}
+	}
+}
+
+func testNewestChallenge(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ann := createUser(t, s, "ann@example.org")
+	bob := createUser(t, s, "bob@example.org")
+	issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0))
+	newest := issue(t, s, newChallenge(ann.ID, "attempt-2", store.PurposeLogin, t0.Add(time.Minute)))
+	issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0.Add(30*time.Second))) // a resend, older
+	register := issue(t, s, newChallenge(ann.ID, "attempt-3", store.PurposeRegisterPhone, t0.Add(2*time.Minute)))
+	issue(t, s, newChallenge(bob.ID, "attempt-4", store.PurposeLogin, t0.Add(3*time.Minute)))
+	if !consume(t, s, newest.ID, t0.Add(2*time.Minute)) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+
+	got, err := s.NewestChallenge(ctx, ann.ID, store.PurposeLogin)
+	mustNot(t, err, "NewestChallenge")
+	want := *newest
+	want.ConsumedAt = t0.Add(2 * time.Minute) // used or not
+	checkRecord(t, "newest login challenge", *got, want)
+	got, err = s.NewestChallenge(ctx, ann.ID, store.PurposeRegisterPhone)
+	mustNot(t, err, "NewestChallenge")
+	checkRecord(t, "newest registration challenge", *got, *register)
+	_, err = s.NewestChallenge(ctx, ann.ID, store.PurposeChangePhone)
+	wantNotFound(t, err, "NewestChallenge(no such purpose)")
+	_, err = s.NewestChallenge(ctx, bob.ID+1000, store.PurposeLogin)
+	wantNotFound(t, err, "NewestChallenge(unknown user)")
+}
+
+// takeOverSetup is a login at the code step ("old") with its code, a newer
+// login of the same account ("new"), and sessions that must be left
+// alone: the account's full session with the old login's attempt, and
+// another account's login with it.
+func takeOverSetup(t *testing.T, s store.Store) (u *store.User, c *store.Challenge, old, young, full, other *store.Session) {
+	t.Helper()
+	ctx := t.Context()
+	u = createUser(t, s, "ann@example.org")
+	bob := createUser(t, s, "bob@example.org")
+	old = createSession(t, s, u.ID, "old", t0, t0)
+	c = issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	young = createSession(t, s, u.ID, "new", t0.Add(time.Minute), t0.Add(time.Minute))
+	full = &store.Session{TokenHash: hash("full"), UserID: u.ID, Stage: store.StageFull, AttemptID: old.AttemptID,
+		CreatedAt: t0, LastSeenAt: t0, AuthenticatedAt: t0, MFA: true}
+	mustNot(t, s.CreateSession(ctx, full), "CreateSession")
+	other = &store.Session{TokenHash: hash("bob"), UserID: bob.ID, Stage: store.StageCode, AttemptID: old.AttemptID,
+		CreatedAt: t0, LastSeenAt: t0}
+	mustNot(t, s.CreateSession(ctx, other), "CreateSession")
+	return u, c, old, young, full, other
+}
+
+func attemptOf(t *testing.T, s store.Store, tokenHash []byte) string {
+	t.Helper()
+	ss, err := s.SessionByHash(t.Context(), tokenHash)
+	mustNot(t, err, "SessionByHash")
+	return ss.AttemptID
+}
+
+func testTakeOverChallenge(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, c, old, young, full, other := takeOverSetup(t, s)
+	at := t0.Add(2 * time.Minute)
+	audit := &store.AuditEvent{Time: at, Event: "code.carried_over", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "login sms"}
+	mustNot(t, s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: c.ID, Session: young.TokenHash, At: at,
+		Audit: []*store.AuditEvent{audit}}), "TakeOverChallenge")
+
+	if got := attemptOf(t, s, young.TokenHash); got != c.AttemptID {
+		t.Errorf("the new login's attempt = %q, want the code's %q", got, c.AttemptID)
+	}
+	if sessionExists(t, s, old.TokenHash) {
+		t.Error("the login the code was sent for still holds it")
+	}
+	for _, ss := range []*store.Session{full, other} {
+		if got := attemptOf(t, s, ss.TokenHash); got != ss.AttemptID {
+			t.Errorf("a session that is not a login of the account changed: attempt %q", got)
+		}
+	}
+	checkRecord(t, "code taken over", *latest(t, s, c), *c) // the code itself as it was
+	if audit.ID == 0 {
+		t.Error("the audit event got no ID")
+	}
+	events, err := s.AuditForUser(ctx, u.ID, 10)
+	mustNot(t, err, "AuditForUser")
+	if len(events) != 1 || events[0].Event != "code.carried_over" {
+		t.Errorf("audit after TakeOverChallenge: %+v", events)
+	}
+	// The code can be used by the login that took it over, once.
+	if !consume(t, s, c.ID, at) {
+		t.Error("the code taken over could not be used")
+	}
+}
+
+func testTakeOverChallengeRefused(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, c, old, young, full, other := takeOverSetup(t, s)
+	used := issue(t, s, newChallenge(u.ID, "attempt-used", store.PurposeLogin, t0))
+	if !consume(t, s, used.ID, t0.Add(time.Second)) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+	void := issue(t, s, newChallenge(u.ID, "attempt-void", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, void, 1, t0.Add(time.Second)); !r.Voided {
+		t.Fatal("the code was not voided")
+	}
+	at := t0.Add(2 * time.Minute)
+	for _, tc := range []struct {
+		name    string
+		id      int64
+		session []byte
+		at      time.Time
+	}{
+		{"a used code", used.ID, young.TokenHash, at},
+		{"a void code", void.ID, young.TokenHash, at},
+		{"an expired code", c.ID, young.TokenHash, c.ExpiresAt},
+		{"an unknown code", c.ID + 1000, young.TokenHash, at},
+		{"another account's login", c.ID, other.TokenHash, at},
+		{"a full session", c.ID, full.TokenHash, at},
+		{"an unknown session", c.ID, hash("nobody"), at},
+	} {
+		err := s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: tc.id, Session: tc.session, At: tc.at,
+			Audit: []*store.AuditEvent{{Time: at, Event: "code.carried_over", Outcome: "success", SubjectID: u.ID}}})
+		wantNotFound(t, err, "TakeOverChallenge("+tc.name+")")
+	}
+	if !sessionExists(t, s, old.TokenHash) || attemptOf(t, s, young.TokenHash) != young.AttemptID ||
+		attemptOf(t, s, other.TokenHash) != other.AttemptID || attemptOf(t, s, full.TokenHash) != full.AttemptID {
+		t.Error("a refused TakeOverChallenge changed sessions")
+	}
+	if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+		t.Errorf("a refused TakeOverChallenge left audit events: %+v, %v", events, err)
+	}
+}
+
+// testTakeOverChallengeConcurrent: ten newer logins take over one code at
+// once; afterwards exactly one login holds it.
+func testTakeOverChallengeConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	old := createSession(t, s, u.ID, "old", t0, t0)
+	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	const n = 10
+	logins := make([]*store.Session, n)
+	for i := range logins {
+		logins[i] = createSession(t, s, u.ID, fmt.Sprint("new-", i), t0, t0)
+	}
+	concurrently(n, func(i int) {
+		err := s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: c.ID, Session: logins[i].TokenHash, At: t0.Add(time.Minute)})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("TakeOverChallenge: %v", err)
+		}
+	})
+	holders := 0
+	for _, ss := range append(logins, old) {
+		got, err := s.SessionByHash(ctx, ss.TokenHash)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		mustNot(t, err, "SessionByHash")
+		if got.AttemptID == c.AttemptID {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Errorf("after %d logins took over one code at once, %d hold it; want 1", n, holders)
 	}
 }
 
