@@ -21,6 +21,7 @@ type CodeStatus struct {
 	Delivery    store.MessageStatus
 	Channel     store.Channel
 	Destination string    // masked: "•••• 3456" or "j•••@example.org"
+	SentAt      time.Time // when the code was issued
 	ResendAt    time.Time // when "Send a new code" works again on this channel
 	ExpiresAt   time.Time
 	Remaining   int // tries left
@@ -40,6 +41,7 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 		Undelivered: !ch.UndeliveredAt.IsZero(),
 		Channel:     ch.Channel,
 		Destination: maskDestination(ch.Channel, ch.Destination),
+		SentAt:      ch.CreatedAt,
 		ResendAt:    ch.CreatedAt.Add(s.Rules.ResendCooldown),
 		ExpiresAt:   ch.ExpiresAt,
 		Remaining:   max(0, s.Rules.MaxCodeTries-ch.Failures),
