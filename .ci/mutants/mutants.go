@@ -217,6 +217,35 @@ var mutants = []Mutant{
 		Pkg: "./internal/login", Run: `^TestConcurrentGuesses`,
 	},
 
+	{
+		// Issue 14, item 13: the newest code is carried over to the next
+		// login only while it is bound to the account as it is now.
+		ID: "carry-over-destination", Attack: 2,
+		What: "a login past the code limit takes over a code sent to a number that is no longer the account's",
+		File: "internal/login/codes.go",
+		Find: `!ch.UndeliveredAt.IsZero() || ch.Destination != dest {`,
+		Replace: `!ch.UndeliveredAt.IsZero() || ch.Destination == dest+"x" {`,
+		Pkg: "./internal/login", Run: `^TestCarriedCodeKeepsItsBinding$`,
+	},
+	{
+		ID: "carry-over-other-logins", Attack: 2,
+		What: "a code carried over to a new login stays with the login it was sent for too (SQLite: not deleted)",
+		File: "internal/store/sqlite/challenges.go",
+		Find: `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
+		Replace: `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4 AND 0`,
+		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^TakeOverChallenge`,
+	},
+	{
+		ID: "carry-over-active-postgres", Attack: 2,
+		What: "PostgreSQL lets a login take over a code that is used, void or expired",
+		File: "internal/store/postgres/challenges.go",
+		Find: `			SELECT user_id, attempt_id FROM challenges
+			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
+		Replace: `			SELECT user_id, attempt_id FROM challenges
+			WHERE id = $1 AND $2::bigint > 0`,
+		Pkg: "./internal/store/postgres", Run: `^TestConformance$/^TakeOverChallengeRefused$`,
+	},
+
 	// 3. Reusing a code.
 	{
 		ID: "consume-once-sqlite", Attack: 3,
