@@ -221,19 +221,19 @@ var mutants = []Mutant{
 		// Issue 14, item 13: the newest code is carried over to the next
 		// login only while it is bound to the account as it is now.
 		ID: "carry-over-destination", Attack: 2,
-		What: "a login past the code limit takes over a code sent to a number that is no longer the account's",
-		File: "internal/login/codes.go",
-		Find: `!ch.UndeliveredAt.IsZero() || ch.Destination != dest {`,
+		What:    "a login past the code limit takes over a code sent to a number that is no longer the account's",
+		File:    "internal/login/codes.go",
+		Find:    `!ch.UndeliveredAt.IsZero() || ch.Destination != dest {`,
 		Replace: `!ch.UndeliveredAt.IsZero() || ch.Destination == dest+"x" {`,
-		Pkg: "./internal/login", Run: `^TestCarriedCodeKeepsItsBinding$`,
+		Pkg:     "./internal/login", Run: `^TestCarriedCodeKeepsItsBinding$`,
 	},
 	{
 		ID: "carry-over-other-logins", Attack: 2,
-		What: "a code carried over to a new login stays with the login it was sent for too (SQLite: not deleted)",
-		File: "internal/store/sqlite/challenges.go",
-		Find: `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
+		What:    "a code carried over to a new login stays with the login it was sent for too (SQLite: not deleted)",
+		File:    "internal/store/sqlite/challenges.go",
+		Find:    `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
 		Replace: `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4 AND 0`,
-		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^TakeOverChallenge`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^TakeOverChallenge`,
 	},
 	{
 		ID: "carry-over-active-postgres", Attack: 2,
