@@ -240,7 +240,7 @@ var mutants = []Mutant{
 		What: "PostgreSQL lets a login take over a code that is used, void or expired",
 		File: "internal/store/postgres/challenges.go",
 		Find: `			SELECT user_id, attempt_id FROM challenges
-			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
+			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`,
 		Replace: `			SELECT user_id, attempt_id FROM challenges
 			WHERE id = $1 AND $2::bigint > 0`,
 		Pkg: "./internal/store/postgres", Run: `^TestConformance$/^TakeOverChallengeRefused$`,

@@ -243,7 +243,7 @@ func (db *DB) TakeOverChallenge(ctx context.Context, t store.ChallengeTakeOver) 
 		var attempt string
 		err := tx.QueryRowContext(ctx, `
 			SELECT user_id, attempt_id FROM challenges
-			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
+			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`,
 			t.ChallengeID, t.At.UnixMilli()).Scan(&userID, &attempt)
 		if err != nil {
 			return notFound(err)
