@@ -182,24 +182,24 @@ var mutants = []Mutant{
 		ID: "guesses-atomic-sqlite", Attack: 2,
 		What: "SQLite counts a wrong try on a code already voided or used (not one conditional UPDATE)",
 		File: "internal/store/sqlite/challenges.go",
-		Find: `		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
-		RETURNING failures, voided_at IS NOT NULL`,
-		Replace: `		WHERE id = $1
-		RETURNING failures, voided_at IS NOT NULL`,
+		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3
+			RETURNING failures, voided_at IS NOT NULL, user_id`,
+		Replace: `			WHERE id = $1 AND expires_at > $3
+			RETURNING failures, voided_at IS NOT NULL, user_id`,
 		// SQLite has one writer: the 50 guesses at once of the login test
 		// (TestConcurrentGuessesStayWithinTheTries) catch this only when a
 		// guess reads the code before another voids it, which they may
 		// not. The conformance test calls the store after the code is used.
-		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^AddChallengeFailure`,
+		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^CountWrongCode`,
 	},
 	{
 		ID: "guesses-atomic-postgres", Attack: 2,
 		What: "PostgreSQL counts a wrong try on a code already voided or used (not one conditional UPDATE)",
 		File: "internal/store/postgres/challenges.go",
-		Find: `		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
-		RETURNING failures, voided_at IS NOT NULL`,
-		Replace: `		WHERE id = $1
-		RETURNING failures, voided_at IS NOT NULL`,
+		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
+			RETURNING failures, voided_at IS NOT NULL, user_id`,
+		Replace: `			WHERE id = $1 AND expires_at > $3::bigint
+			RETURNING failures, voided_at IS NOT NULL, user_id`,
 		Pkg: "./internal/login", Run: `^TestConcurrentGuessesStayWithinTheTries$`,
 	},
 	// Issue 14, finding 4: budgets of codes that other accounts cannot spend.
@@ -257,6 +257,82 @@ var mutants = []Mutant{
 		Find:    `AND purpose = ANY($2) AND`,
 		Replace: `AND $2::text[] IS NOT NULL AND`,
 		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^postgres$`,
+	},
+	{
+		ID: "guesses-expired-sqlite", Attack: 2,
+		What: "SQLite counts a wrong try on an expired code, against the code and the account",
+		File: "internal/store/sqlite/challenges.go",
+		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3
+`,
+		Replace: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
+`,
+		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^CountWrongCodeNotActive$`,
+	},
+	{
+		ID: "guesses-expired-postgres", Attack: 2,
+		What: "PostgreSQL counts a wrong try on an expired code, against the code and the account",
+		File: "internal/store/postgres/challenges.go",
+		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
+`,
+		Replace: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
+`,
+		Pkg: "./internal/store/postgres", Run: `^TestConformance$/^CountWrongCodeNotActive$`,
+	},
+	{
+		// Issue 14, item 6: forty wrong codes at once counted up to 36
+		// against the account and locked it for a day, although the code
+		// was void after five.
+		ID: "guesses-account-sqlite", Attack: 2,
+		What: "SQLite counts a try at a code that no longer works against the account (the code's try and the account's count not one step)",
+		File: "internal/store/sqlite/challenges.go",
+		Find: `		if errors.Is(err, sql.ErrNoRows) {
+			// Used, voided, expired or not there: say which.`,
+		Replace: `		if errors.Is(err, sql.ErrNoRows) {
+			_, _ = tx.ExecContext(ctx, ` + "`" + `UPDATE users SET code_failures = code_failures + 1
+				WHERE id = (SELECT user_id FROM challenges WHERE id = $1)` + "`" + `, w.ChallengeID)
+			// Used, voided, expired or not there: say which.`,
+		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^CountWrongCode`,
+	},
+	{
+		ID: "guesses-account-postgres", Attack: 2,
+		What: "PostgreSQL counts a try at a code that no longer works against the account (the code's try and the account's count not one step)",
+		File: "internal/store/postgres/challenges.go",
+		Find: `		if errors.Is(err, pgx.ErrNoRows) {
+			// Used, voided, expired or not there: say which.`,
+		Replace: `		if errors.Is(err, pgx.ErrNoRows) {
+			_, _ = tx.Exec(ctx, ` + "`" + `UPDATE users SET code_failures = code_failures + 1
+				WHERE id = (SELECT user_id FROM challenges WHERE id = $1)` + "`" + `, w.ChallengeID)
+			// Used, voided, expired or not there: say which.`,
+		Pkg: "./internal/login", Run: `^TestConcurrentGuesses`,
+	},
+
+	{
+		// Issue 14, item 13: the newest code is carried over to the next
+		// login only while it is bound to the account as it is now.
+		ID: "carry-over-destination", Attack: 2,
+		What:    "a login past the code limit takes over a code sent to a number that is no longer the account's",
+		File:    "internal/login/codes.go",
+		Find:    `!ch.UndeliveredAt.IsZero() || ch.Destination != dest {`,
+		Replace: `!ch.UndeliveredAt.IsZero() || ch.Destination == dest+"x" {`,
+		Pkg:     "./internal/login", Run: `^TestCarriedCodeKeepsItsBinding$`,
+	},
+	{
+		ID: "carry-over-other-logins", Attack: 2,
+		What:    "a code carried over to a new login stays with the login it was sent for too (SQLite: not deleted)",
+		File:    "internal/store/sqlite/challenges.go",
+		Find:    `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
+		Replace: `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4 AND 0`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^TakeOverChallenge`,
+	},
+	{
+		ID: "carry-over-active-postgres", Attack: 2,
+		What: "PostgreSQL lets a login take over a code that is used, void or expired",
+		File: "internal/store/postgres/challenges.go",
+		Find: `			SELECT user_id, attempt_id FROM challenges
+			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`,
+		Replace: `			SELECT user_id, attempt_id FROM challenges
+			WHERE id = $1 AND $2::bigint > 0`,
+		Pkg: "./internal/store/postgres", Run: `^TestConformance$/^TakeOverChallengeRefused$`,
 	},
 
 	// 3. Reusing a code.

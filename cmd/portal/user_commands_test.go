@@ -358,7 +358,13 @@ func TestUserUnlock(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now().UTC()
 	lockedUntil := now.Add(time.Hour)
-	if _, err := e.db.AddCodeFailure(ctx, u.ID, func(int) time.Time { return lockedUntil }); err != nil {
+	wrong := &store.Challenge{UserID: u.ID, AttemptID: "a", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: u.Phone, CodeHash: []byte{1}, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	if err := e.db.IssueChallenge(ctx, wrong); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.CountWrongCode(ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: now,
+		Lock: func(int) time.Time { return lockedUntil }}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.db.AddThrottleFailure(ctx, login.AccountThrottleKey(u.Email), now, now.Add(-time.Hour), func(int) time.Time { return lockedUntil }); err != nil {

@@ -490,7 +490,7 @@ func testUnlock(t *testing.T, h *harness) {
 	if _, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindThrottled {
 		t.Fatalf("after 10 wrong passwords: %v", err)
 	}
-	h.db.AddCodeFailure(h.ctx, p.ID, func(int) time.Time { return h.clock().Add(time.Hour) })
+	h.lockCodeStep(t, p)
 	if err := h.adm.Unlock(h.ctx, h.actor(boss), p.ID, "verified by phone"); err != nil {
 		t.Fatal(err)
 	}
@@ -655,5 +655,20 @@ func testAdministratorsAlwaysUseMFA(t *testing.T, h *harness) {
 	patSess.User.Admin = true
 	if err := h.adm.EndSessions(h.ctx, h.actor(patSess), deputy.ID, "x"); !errors.Is(err, admin.ErrStale) {
 		t.Fatalf("administering from a password-only session: %v", err)
+	}
+}
+
+// lockCodeStep locks u's code step for an hour, as a wrong code that
+// reaches the limit does.
+func (h *harness) lockCodeStep(t *testing.T, u *store.User) {
+	t.Helper()
+	wrong := &store.Challenge{UserID: u.ID, AttemptID: "locked", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: u.Phone, CodeHash: []byte{1}, CreatedAt: h.clock(), ExpiresAt: h.clock().Add(time.Minute)}
+	if err := h.db.IssueChallenge(h.ctx, wrong); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.CountWrongCode(h.ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: h.clock(),
+		Lock: func(int) time.Time { return h.clock().Add(time.Hour) }}); err != nil {
+		t.Fatal(err)
 	}
 }

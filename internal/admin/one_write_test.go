@@ -69,9 +69,7 @@ func testConsoleActionsAreOneWrite(t *testing.T, h *harness) {
 			return h.adm.SetMFAOverride(ctx, a, p.ID, store.MFAFollowPolicy, "back")
 		}},
 		{name: "unlock", mail: true, before: func() {
-			if _, err := h.db.AddCodeFailure(ctx, p.ID, func(int) time.Time { return h.clock().Add(time.Hour) }); err != nil {
-				t.Fatal(err)
-			}
+			h.lockCodeStep(t, p)
 		}, act: func(a admin.Actor) error { return h.adm.Unlock(ctx, a, p.ID, "called") }},
 		{name: "send password reset", mail: true, act: func(a admin.Actor) error {
 			return h.adm.SendPasswordReset(ctx, a, p.ID, "forgot")

@@ -22,6 +22,7 @@ type CodeStatus struct {
 	Delivery    store.MessageStatus
 	Channel     store.Channel
 	Destination string    // masked: "•••• 3456" or "j•••@example.org"
+	SentAt      time.Time // when the code was issued
 	ResendAt    time.Time // when "Send a new code" works again on this channel
 	ExpiresAt   time.Time
 	Remaining   int // tries left
@@ -41,6 +42,7 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 		Undelivered: !ch.UndeliveredAt.IsZero(),
 		Channel:     ch.Channel,
 		Destination: maskDestination(ch.Channel, ch.Destination),
+		SentAt:      ch.CreatedAt,
 		ResendAt:    ch.CreatedAt.Add(s.Rules.ResendCooldown),
 		ExpiresAt:   ch.ExpiresAt,
 		Remaining:   max(0, s.Rules.MaxCodeTries-ch.Failures),
@@ -79,7 +81,106 @@ func (s *Service) SendLoginCode(ctx context.Context, sess *Session, ch store.Cha
 		}
 		dest = sess.User.Email
 	}
-	return s.issueCode(ctx, sess, store.PurposeLogin, ch, dest, c)
+	chal, err := s.issueCode(ctx, sess, store.PurposeLogin, ch, dest, c)
+	if le := (*Error)(nil); errors.As(err, &le) && le.Kind == KindTooManyCodes {
+		// No new code: the newest one the person received may still do.
+		if carried, cerr := s.carryOverCode(ctx, sess, c); cerr != nil {
+			return nil, cerr
+		} else if carried != nil {
+			return carried, err
+		}
+	}
+	return chal, err
+}
+
+// NextCodeAt is when the account's budget of codes lets another one be
+// sent to the session's account, on any channel: the zero time if it does
+// now. The code screens say it ("You can ask for a new code in 6
+// minutes").
+func (s *Service) NextCodeAt(ctx context.Context, sess *Session) (time.Time, error) {
+	now := s.now()
+	next, err := s.nextCodeAt(ctx, sess.UserID, now)
+	if err != nil || !next.After(now) {
+		return time.Time{}, err
+	}
+	return next, nil
+}
+
+// nextCodeAt is when the account's budget (Rules.CodesPerAccount codes in
+// any Rules.CodesPerAccountWindow, every channel and purpose together)
+// lets another code go: when the oldest of the newest CodesPerAccount codes
+// leaves the window. Before now if it lets one go now.
+func (s *Service) nextCodeAt(ctx context.Context, userID int64, now time.Time) (time.Time, error) {
+	limit, window := s.Rules.CodesPerAccount, s.Rules.CodesPerAccountWindow
+	if limit <= 0 {
+		return time.Time{}, nil // no budget
+	}
+	times, err := s.Store.ChallengeTimesForUser(ctx, userID, now.Add(-window), limit)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("login: count codes: %w", err)
+	}
+	if len(times) < limit {
+		return time.Time{}, nil
+	}
+	return times[limit-1].Add(window), nil
+}
+
+// carryOverCode lets a login that could not get a new code use the code
+// that the account's previous login got, when that one still works. A
+// person with poor signal who logs in again and again spends the budget of
+// codes, and the codes arrive late: the newest of them must still let them
+// in. The code stays bound to its attempt, account, purpose, destination,
+// expiry and tries: the new login takes the attempt over, and the login it
+// was sent for ends (TakeOverChallenge), so one login holds it at a time.
+// It is nil when there is nothing to carry over: this login has a working
+// code of its own, or the newest login code of the account is used, void,
+// expired, undelivered, or went to a phone or address that is no longer
+// the account's.
+func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*store.Challenge, error) {
+	now := s.now()
+	switch own, err := s.Store.LatestChallenge(ctx, sess.UserID, sess.AttemptID, store.PurposeLogin); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("login: latest code: %w", err)
+	case own.Active(now):
+		return nil, nil
+	}
+	ch, err := s.Store.NewestChallenge(ctx, sess.UserID, store.PurposeLogin)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: newest code: %w", err)
+	}
+	dest := sess.User.Phone
+	if ch.Channel == store.ChannelEmail {
+		dest = sess.User.Email
+		if !s.Rules.EmailFallback {
+			return nil, nil
+		}
+	}
+	if ch.AttemptID == sess.AttemptID || !ch.Active(now) || ch.Failures >= s.Rules.MaxCodeTries ||
+		!ch.UndeliveredAt.IsZero() || ch.Destination != dest {
+		return nil, nil
+	}
+	switch m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("login: code message: %w", err)
+	case m.Status == store.MessageFailed || m.Status == store.MessageExpired:
+		return nil, nil
+	}
+	err = s.Store.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: ch.ID, Session: sess.TokenHash, At: now,
+		Audit: []*store.AuditEvent{s.auditEvent("code.carried_over", "success", sess.UserID, sess.UserID, c,
+			fmt.Sprintf("login %s to %s, sent %s", ch.Channel, maskDestination(ch.Channel, ch.Destination), ch.CreatedAt.Format(time.RFC3339)))}})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // used, voided or taken over meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: carry code over: %w", err)
+	}
+	sess.AttemptID = ch.AttemptID
+	return ch, nil
 }
 
 // issueCode checks the sending rules, stores a new code (voiding the
@@ -109,14 +210,13 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 			}
 		}
 	}
-	n, err := s.Store.CountChallengesForUser(ctx, u.ID, now.Add(-s.Rules.CodesPerAccountWindow))
-	if err != nil {
-		return nil, fmt.Errorf("login: count codes: %w", err)
-	}
-	if n >= s.Rules.CodesPerAccount {
+	if next, err := s.nextCodeAt(ctx, u.ID, now); err != nil {
+		return nil, err
+	} else if wait := next.Sub(now); wait > 0 {
 		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
-		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerAccountWindow,
-			Message: fmt.Sprintf("Several codes have been sent in the last %s. Use the newest one you received, or wait a little and ask again.", waitWords(s.Rules.CodesPerAccountWindow))}
+		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: wait,
+			Message: fmt.Sprintf("No new code was sent: several codes have been sent in the last %s. You can ask for a new code in %s.",
+				waitWords(s.Rules.CodesPerAccountWindow), waitWords(wait))}
 	}
 	if err := s.checkDestinationBudget(ctx, u, purpose, dest, now, c); err != nil {
 		return nil, err
@@ -362,9 +462,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 	case !ch.VoidedAt.IsZero() || ch.Failures >= s.Rules.MaxCodeTries:
 		return nil, errCodeExhausted
 	case !now.Before(ch.ExpiresAt):
-		s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "expired")
-		s.Audit(ctx, "code.verify", "expired", u.ID, u.ID, c, string(ch.Channel))
-		return nil, &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
+		return nil, s.codeExpired(ctx, ch, c)
 	}
 
 	if otp.Matches(s.CodeKey, binding(u.ID, purpose, ch.Destination, sess.AttemptID), code, ch.CodeHash) {
@@ -388,16 +486,27 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		return ch, nil
 	}
 
-	failures, voided, ok, err := s.Store.AddChallengeFailure(ctx, ch.ID, s.Rules.MaxCodeTries, now)
-	if err != nil {
-		return nil, fmt.Errorf("login: count wrong code: %w", err)
-	}
-	inARow, err := s.Store.AddCodeFailure(ctx, u.ID, func(n int) time.Time {
-		return lockUntil(now, s.Rules.codeLock(n))
+	// The code's try and the account's count are one step in the store: a
+	// guess at a code that another request used, voided or saw expire
+	// meanwhile is no guess, so one code adds at most its own tries to the
+	// account's count however many guesses arrive at once.
+	wrong, err := s.Store.CountWrongCode(ctx, store.WrongCode{
+		ChallengeID: ch.ID, MaxTries: s.Rules.MaxCodeTries, At: now,
+		Lock: func(n int) time.Time { return lockUntil(now, s.Rules.codeLock(n)) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("login: count wrong code: %w", err)
 	}
+	switch {
+	case wrong.Counted:
+	case wrong.Used:
+		return nil, errCodeUsed
+	case wrong.Voided:
+		return nil, errCodeExhausted
+	default:
+		return nil, s.codeExpired(ctx, ch, c)
+	}
+	inARow := wrong.InARow
 	s.Metrics.LoginStep("code", "failure")
 	s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "wrong")
 	s.Audit(ctx, "code.verify", "failure", u.ID, u.ID, c, fmt.Sprintf("%s %s, %d in a row", purpose, ch.Channel, inARow))
@@ -405,19 +514,22 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		s.Metrics.LoginStep("code", "locked")
 		s.Metrics.Lockout("code", "account")
 		s.Audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
-		u.CodeLockedUntil = now.Add(s.Rules.codeLock(inARow))
+		u.CodeLockedUntil = wrong.LockedUntil
 		return nil, s.checkCodeLock(u, now)
 	}
-	if !ok {
-		// Another request used or voided it between our read and write.
-		return nil, errCodeUsed
-	}
-	if voided {
+	if wrong.Voided {
 		return nil, errCodeExhausted
 	}
-	left := s.Rules.MaxCodeTries - failures
+	left := s.Rules.MaxCodeTries - wrong.Failures
 	return nil, &Error{Kind: KindWrongCode, Remaining: left,
 		Message: fmt.Sprintf("That code is not right. Check the message and try again (%s left).", plural(left, "try"))}
+}
+
+// codeExpired audits a try at an expired code and says so.
+func (s *Service) codeExpired(ctx context.Context, ch *store.Challenge, c Client) error {
+	s.Metrics.CodeChecked(string(ch.Purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "expired")
+	s.Audit(ctx, "code.verify", "expired", ch.UserID, ch.UserID, c, string(ch.Channel))
+	return &Error{Kind: KindCodeExpired, Message: "This code has expired. Send a new code and enter that one."}
 }
 
 var errCodeUsed = &Error{

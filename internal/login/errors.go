@@ -57,6 +57,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// WaitWords is waitWords, for the pages.
+func WaitWords(d time.Duration) string { return waitWords(d) }
+
 // waitWords says a duration the way a person would: "30 seconds",
 // "1 minute", "4 minutes", "2 hours".
 func waitWords(d time.Duration) string {

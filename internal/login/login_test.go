@@ -453,8 +453,8 @@ func testConcurrentGuessesStayWithinTheTries(t *testing.T, h *harness) {
 	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), code, client); err == nil {
 		t.Fatal("the right code works after the wrong ones")
 	}
-	if u, _ := h.db.UserByID(h.ctx, sess.UserID); u.CodeFailures < r.MaxCodeTries {
-		t.Errorf("after %d wrong codes at once the account counts %d in a row, want at least %d",
+	if u, _ := h.db.UserByID(h.ctx, sess.UserID); u.CodeFailures != r.MaxCodeTries {
+		t.Errorf("after %d wrong codes at once the account counts %d in a row, want %d: the code's own tries",
 			n, u.CodeFailures, r.MaxCodeTries)
 	}
 
@@ -473,6 +473,76 @@ func testConcurrentGuessesStayWithinTheTries(t *testing.T, h *harness) {
 	} else if ch.Failures != r.MaxCodeTries || ch.VoidedAt.IsZero() || !ch.ConsumedAt.IsZero() {
 		t.Errorf("the right code did not count (%v), yet the code has %d wrong tries, void %v, used %v",
 			errs[n/2], ch.Failures, ch.VoidedAt, ch.ConsumedAt)
+	}
+}
+
+// TestConcurrentGuessesCountOnlyTheCodesTries: forty wrong codes at once
+// for one login's code add that code's five tries to the account's count
+// of wrong codes in a row, not forty: a guess at a code that is void by
+// the time it is counted is no guess. Two such bursts, at two logins' codes,
+// leave the account exactly as ten wrong codes one after another do: ten in
+// a row and the lock that the tenth sets, not a longer one.
+func TestConcurrentGuessesCountOnlyTheCodesTries(t *testing.T) {
+	onEngines(t, testConcurrentGuessesCountOnlyTheCodesTries)
+}
+
+func testConcurrentGuessesCountOnlyTheCodesTries(t *testing.T, h *harness) {
+	r := h.svc.Rules
+	const n = 40
+	if 2*r.MaxCodeTries != r.CodeLockAfter {
+		t.Fatalf("the test assumes two codes' tries lock the code step (%d tries, lock after %d)", r.MaxCodeTries, r.CodeLockAfter)
+	}
+	// Two logins' worth of wrong codes, one after another.
+	one := h.user("one@example.org", "+447546100001")
+	for range 2 {
+		sess := h.login("one@example.org", store.StageCode)
+		code := h.lastCode(one.Phone)
+		for range r.MaxCodeTries {
+			if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client); err == nil {
+				t.Fatal("a wrong code logged in")
+			}
+		}
+	}
+	sequential, err := h.db.UserByID(h.ctx, one.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same two logins, each code guessed forty times at once.
+	at := h.user("at-once@example.org", "+447546100002")
+	for round := 1; round <= 2; round++ {
+		sess := h.login("at-once@example.org", store.StageCode)
+		code := h.lastCode(at.Phone)
+		h.race(n, func(i int) {
+			guess := fmt.Sprintf("%06d", 100000+i)
+			if guess == code {
+				guess = wrongCode(code)
+			}
+			cp, u := *sess, *sess.User // each request reads its own copy
+			cp.User = &u
+			if _, err := h.svc.VerifyLoginCode(h.ctx, &cp, guess, client); err == nil {
+				t.Error("a wrong code logged in")
+			}
+		})
+		u, err := h.db.UserByID(h.ctx, at.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("after burst %d of %d wrong codes: %d in a row, locked until %v", round, n, u.CodeFailures, u.CodeLockedUntil)
+		if want := round * r.MaxCodeTries; u.CodeFailures != want {
+			t.Errorf("after %d bursts of %d wrong codes at once the account counts %d in a row, want %d: each code's own tries",
+				round, n, u.CodeFailures, want)
+		}
+		if round == 1 && !u.CodeLockedUntil.IsZero() {
+			t.Errorf("one code's tries locked the code step until %v", u.CodeLockedUntil)
+		}
+		if round == 2 && (u.CodeFailures != sequential.CodeFailures || !u.CodeLockedUntil.Equal(sequential.CodeLockedUntil)) {
+			t.Errorf("guessed at once, the account counts %d in a row, locked until %v; one after another, %d until %v",
+				u.CodeFailures, u.CodeLockedUntil, sequential.CodeFailures, sequential.CodeLockedUntil)
+		}
+	}
+	if sequential.CodeLockedUntil.IsZero() {
+		t.Errorf("%d wrong codes one after another did not lock the code step", r.CodeLockAfter)
 	}
 }
 

@@ -261,6 +261,40 @@ type AccountChange struct {
 // Setting is one portal-wide setting.
 type Setting struct{ Key, Value string }
 
+// WrongCode is a wrong code entered for a challenge, as CountWrongCode
+// counts it.
+type WrongCode struct {
+	ChallengeID int64
+	MaxTries    int // the challenge is void once it has this many wrong tries
+	At          time.Time
+	// Lock gives the account's CodeLockedUntil for its new count of wrong
+	// codes in a row (zero time: no lock); nil leaves the lock as it is.
+	// It must not use the store.
+	Lock func(inARow int) time.Time
+}
+
+// WrongCodeCount is what CountWrongCode found and did.
+type WrongCodeCount struct {
+	// Counted is false when the challenge was used, voided or expired at
+	// At: then nothing changed, and Used and Voided say which.
+	Counted  bool
+	Failures int  // the challenge's wrong tries, after
+	Voided   bool // the challenge is void, after
+	Used     bool
+	// InARow and LockedUntil are the account's count of wrong codes in a
+	// row and its code lock, after; zero unless Counted.
+	InARow      int
+	LockedUntil time.Time
+}
+
+// ChallengeTakeOver is what TakeOverChallenge writes.
+type ChallengeTakeOver struct {
+	ChallengeID int64
+	Session     []byte // token hash of the session that takes the code over
+	At          time.Time
+	Audit       []*AuditEvent
+}
+
 // LoginCompletion is what CompleteLogin writes.
 type LoginCompletion struct {
 	ChallengeID int64
@@ -430,10 +464,6 @@ type Users interface {
 	// RecordLogin notes a completed login: sets LastLoginAt and resets the
 	// code-failure count and code lock.
 	RecordLogin(ctx context.Context, userID int64, at time.Time) error
-	// AddCodeFailure adds one to the account's code-failure count and, if
-	// lock is not nil, stores lock(newCount) as CodeLockedUntil (zero time:
-	// no lock). It returns the new count. Atomic.
-	AddCodeFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) (int, error)
 	// CreateFirstAdmin creates u, which must be an administrator, if and
 	// only if setupTokenHash matches the stored setup token and no user
 	// exists yet; the token is deleted in the same transaction.
@@ -513,16 +543,36 @@ type Challenges interface {
 	// session is gone: of many concurrent calls for one code or one
 	// session, at most one succeeds.
 	CompleteLogin(ctx context.Context, l LoginCompletion) error
-	// AddChallengeFailure adds one wrong try to a challenge that is neither
-	// used nor voided; when Failures reaches maxFailures it voids it (at
-	// at). It returns the new count and whether the challenge is now void;
-	// ok is false when the challenge was already used or voided.
-	AddChallengeFailure(ctx context.Context, id int64, maxFailures int, at time.Time) (failures int, voided, ok bool, err error)
+	// CountWrongCode counts a wrong code entered for a challenge, in one
+	// transaction: if, and only if, the challenge is neither used nor
+	// voided and not expired at w.At, it adds one to its Failures (voiding
+	// it at w.At when they reach w.MaxTries) and one to its account's
+	// CodeFailures, storing w.Lock(the new count) as the account's
+	// CodeLockedUntil if w.Lock is not nil. Otherwise nothing changes and
+	// Counted is false: a guess at a code that no longer works is no
+	// guess. So one challenge adds at most MaxTries to the account's count
+	// however many tries arrive at once, also across instances.
+	// ErrNotFound for unknown ids.
+	CountWrongCode(ctx context.Context, w WrongCode) (WrongCodeCount, error)
 	// MarkChallengeUndelivered records that sending the challenge failed.
 	// ErrNotFound for unknown ids.
 	MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error
-	// CountChallengesForUser counts challenges issued to the user since.
-	CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error)
+	// ChallengeTimesForUser returns when the user's newest challenges
+	// were issued (CreatedAt), newest first: at most limit of those issued
+	// at or after since, of any attempt and purpose.
+	ChallengeTimesForUser(ctx context.Context, userID int64, since time.Time, limit int) ([]time.Time, error)
+	// NewestChallenge returns the user's newest challenge for purpose, of
+	// any attempt, used or not; ErrNotFound if none.
+	NewestChallenge(ctx context.Context, userID int64, purpose Purpose) (*Challenge, error)
+	// TakeOverChallenge moves a code to a newer login of its account, in
+	// one transaction: if the challenge is neither used nor voided and not
+	// expired at t.At, and the session t.Session belongs to the
+	// challenge's user and is at StageCode, the session's AttemptID
+	// becomes the challenge's, the user's other sessions at StageCode with
+	// that AttemptID are deleted (a code is held by one login at a time)
+	// and the audit events are appended. ErrNotFound, and nothing changed,
+	// otherwise.
+	TakeOverChallenge(ctx context.Context, t ChallengeTakeOver) error
 	// CountChallengesForUserTo counts the challenges of the user sent to
 	// dest since: the budget of codes to an account's own number or
 	// address, which other accounts cannot spend.

@@ -22,8 +22,8 @@ var sendProblems = map[string][2]string{
 		"The code could not be sent: your phone number could not receive our text message. Use \u201cSend code to email\u201d, or ask your administrator to check the number.",
 	},
 	"send-limited": {
-		"Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
-		"Several codes have been sent recently. Use the newest one you received, or wait a little and ask again.",
+		"No new code was sent: several codes have been sent recently.",
+		"No new code was sent: several codes have been sent recently. Use \u201cSend code to email\u201d, or wait a little and ask again.",
 	},
 	"send-locked": {
 		"Too many wrong codes have been entered for this account. Wait a while before trying again, or contact your system administrator.",
@@ -60,12 +60,23 @@ func (s *Server) codePage(r *http.Request, title string, sess *login.Session, pu
 	if err != nil {
 		return nil, err
 	}
+	next, err := s.login.NextCodeAt(r.Context(), sess)
+	if err != nil {
+		return nil, err
+	}
 	p := s.newPage(title, sess)
-	p.Code = codeView{CodeStatus: st, now: s.now(), StatusURL: statusURLs[purpose]}
-	if msgs, ok := sendProblems[r.URL.Query().Get("m")]; ok {
+	p.Code = codeView{CodeStatus: st, now: s.now(), StatusURL: statusURLs[purpose], NextCodeAt: next}
+	// Codes by email share the account's budget: offered only when it has
+	// room.
+	p.EmailFallback = p.EmailFallback && !p.Code.Limited()
+	key := r.URL.Query().Get("m")
+	if msgs, ok := sendProblems[key]; ok {
 		msg := msgs[0]
-		if purpose == store.PurposeLogin && s.login.Rules.EmailFallback {
+		if purpose == store.PurposeLogin && p.EmailFallback {
 			msg = msgs[1]
+		}
+		if key == "send-limited" {
+			msg += p.Code.StillWorks()
 		}
 		p.Errors = []problem{{Message: msg}}
 	}
@@ -222,7 +233,11 @@ func (s *Server) sendFailed(w http.ResponseWriter, r *http.Request, sess *login.
 		s.internalError(w, r, perr)
 		return
 	}
-	p.Errors = []problem{{Message: le.Message}}
+	msg := le.Message
+	if le.Kind == login.KindTooManyCodes {
+		msg += p.Code.StillWorks()
+	}
+	p.Errors = []problem{{Message: msg}}
 	status := http.StatusUnprocessableEntity
 	switch le.Kind {
 	case login.KindCooldown, login.KindTooManyCodes, login.KindCodeLocked:

@@ -67,6 +67,31 @@ type codeView struct {
 	// StatusURL answers the code's delivery status as JSON, for the
 	// script that updates the screen while the message is on its way.
 	StatusURL string
+	// NextCodeAt is when the account's budget of codes lets a new one be
+	// sent; zero when it does now.
+	NextCodeAt time.Time
+}
+
+// Limited reports whether no new code can be sent until NextCodeAt.
+func (c codeView) Limited() bool { return c.NextCodeAt.After(c.now) }
+
+// NextCodeAtMillis is NextCodeAt for the script that enables "Send a new
+// code" again.
+func (c codeView) NextCodeAtMillis() int64 { return c.NextCodeAt.UnixMilli() }
+
+// NextCodeIn says when a new code can be asked for: "6 minutes".
+func (c codeView) NextCodeIn() string { return login.WaitWords(c.NextCodeAt.Sub(c.now)) }
+
+// ExpiresIn says how long the code still works: "7 minutes".
+func (c codeView) ExpiresIn() string { return login.WaitWords(c.ExpiresAt.Sub(c.now)) }
+
+// StillWorks is what a screen that could not send a new code adds when the
+// session's code still works (a sentence with a leading space), or "".
+func (c codeView) StillWorks() string {
+	if !c.Sent || c.Remaining <= 0 || !c.now.Before(c.ExpiresAt) {
+		return ""
+	}
+	return " The code sent to " + c.Destination + " " + login.WaitWords(c.now.Sub(c.SentAt)) + " ago still works: enter it below."
 }
 
 // Pending reports whether the message is still on its way to the provider.

@@ -136,45 +136,142 @@ func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error 
 	return nil
 }
 
-// AddChallengeFailure adds a wrong try to a challenge that is neither used
-// nor voided, voiding it at at when the count reaches maxFailures, in one
-// UPDATE. When the challenge was already used or voided, ok is false and
-// failures and voided describe it as it is. store.ErrNotFound for unknown ids.
-func (db *DB) AddChallengeFailure(ctx context.Context, id int64, maxFailures int, at time.Time) (failures int, voided, ok bool, err error) {
-	err = db.write.QueryRowContext(ctx, `
-		UPDATE challenges
-		SET failures = failures + 1,
-			voided_at = CASE WHEN failures + 1 >= $2 THEN $3 ELSE NULL END
-		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
-		RETURNING failures, voided_at IS NOT NULL`,
-		id, maxFailures, at.UnixMilli(),
-	).Scan(&failures, &voided)
-	if err == nil {
-		return failures, voided, true, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, false, fmt.Errorf("sqlite: add challenge failure: %w", err)
-	}
-	// Used, voided, or not there: say which.
-	err = db.read.QueryRowContext(ctx,
-		`SELECT failures, voided_at IS NOT NULL FROM challenges WHERE id = $1`, id,
-	).Scan(&failures, &voided)
+// CountWrongCode counts a wrong code against the challenge and its account
+// in one write transaction (BEGIN IMMEDIATE, so one at a time): the
+// challenge's conditional UPDATE decides whether the try counts at all,
+// and only then does the account's count go up. store.ErrNotFound for
+// unknown ids.
+func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.WrongCodeCount, error) {
+	var r store.WrongCodeCount
+	err := db.inTx(ctx, func(tx *poolTx) error {
+		var userID int64
+		err := tx.QueryRowContext(ctx, `
+			UPDATE challenges
+			SET failures = failures + 1,
+				voided_at = CASE WHEN failures + 1 >= $2 THEN $3 ELSE NULL END
+			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3
+			RETURNING failures, voided_at IS NOT NULL, user_id`,
+			w.ChallengeID, w.MaxTries, w.At.UnixMilli(),
+		).Scan(&r.Failures, &r.Voided, &userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Used, voided, expired or not there: say which.
+			return notFound(tx.QueryRowContext(ctx, `
+				SELECT failures, voided_at IS NOT NULL, consumed_at IS NOT NULL
+				FROM challenges WHERE id = $1`, w.ChallengeID,
+			).Scan(&r.Failures, &r.Voided, &r.Used))
+		}
+		if err != nil {
+			return err
+		}
+		r.Counted = true
+		err = tx.QueryRowContext(ctx, `
+			UPDATE users SET code_failures = code_failures + 1
+			WHERE id = $1
+			RETURNING code_failures, code_locked_until`,
+			userID).Scan(&r.InARow, scanTime(&r.LockedUntil))
+		if err != nil || w.Lock == nil {
+			return err
+		}
+		until := normalize(w.Lock(r.InARow))
+		if until.Equal(r.LockedUntil) {
+			return nil // as it is already: most wrong codes lock nothing
+		}
+		r.LockedUntil = until
+		_, err = tx.ExecContext(ctx,
+			`UPDATE users SET code_locked_until = $2 WHERE id = $1`,
+			userID, timeValue(until))
+		return err
+	})
 	if err != nil {
-		return 0, false, false, fmt.Errorf("sqlite: add challenge failure: %w", notFound(err))
+		return store.WrongCodeCount{}, fmt.Errorf("sqlite: count wrong code: %w", err)
 	}
-	return failures, voided, false, nil
+	return r, nil
 }
 
-// CountChallengesForUser counts challenges issued to the user at or after since.
-func (db *DB) CountChallengesForUser(ctx context.Context, userID int64, since time.Time) (int, error) {
-	var n int
-	err := db.read.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND created_at >= $2`,
-		userID, since.UnixMilli()).Scan(&n)
+// ChallengeTimesForUser returns when the user's newest challenges issued
+// at or after since were issued, newest first, at most limit of them.
+func (db *DB) ChallengeTimesForUser(ctx context.Context, userID int64, since time.Time, limit int) ([]time.Time, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT created_at FROM challenges
+		WHERE user_id = $1 AND created_at >= $2
+		ORDER BY created_at DESC
+		LIMIT $3`,
+		userID, since.UnixMilli(), limit)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: count challenges for user: %w", err)
+		return nil, fmt.Errorf("sqlite: challenge times for user: %w", err)
 	}
-	return n, nil
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(scanTime(&t)); err != nil {
+			return nil, fmt.Errorf("sqlite: challenge times for user: %w", err)
+		}
+		times = append(times, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: challenge times for user: %w", err)
+	}
+	return times, nil
+}
+
+// NewestChallenge returns the user's newest challenge for purpose, of any
+// attempt; store.ErrNotFound if none.
+func (db *DB) NewestChallenge(ctx context.Context, userID int64, purpose store.Purpose) (*store.Challenge, error) {
+	var c store.Challenge
+	err := db.read.QueryRowContext(ctx, `
+		SELECT id, user_id, attempt_id, purpose, channel, destination, code_hash,
+			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip
+		FROM challenges
+		WHERE user_id = $1 AND purpose = $2
+		ORDER BY created_at DESC, id DESC
+		LIMIT 1`,
+		userID, string(purpose),
+	).Scan(&c.ID, &c.UserID, &c.AttemptID, &c.Purpose, &c.Channel, &c.Destination, &c.CodeHash,
+		&c.Failures, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), scanTime(&c.ConsumedAt),
+		scanTime(&c.VoidedAt), scanTime(&c.UndeliveredAt), &c.IP)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: newest challenge: %w", notFound(err))
+	}
+	return &c, nil
+}
+
+// TakeOverChallenge gives the session the challenge's attempt and ends the
+// other half-finished logins holding it, in one transaction.
+func (db *DB) TakeOverChallenge(ctx context.Context, t store.ChallengeTakeOver) error {
+	err := db.inTx(ctx, func(tx *poolTx) error {
+		var userID int64
+		var attempt string
+		err := tx.QueryRowContext(ctx, `
+			SELECT user_id, attempt_id FROM challenges
+			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`,
+			t.ChallengeID, t.At.UnixMilli()).Scan(&userID, &attempt)
+		if err != nil {
+			return notFound(err)
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE sessions SET attempt_id = $3
+			WHERE token_hash = $1 AND user_id = $2 AND stage = $4`,
+			t.Session, userID, attempt, string(store.StageCode))
+		if err != nil {
+			return err
+		}
+		if err := changedOne(res); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			DELETE FROM sessions
+			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
+			userID, attempt, string(store.StageCode), t.Session)
+		if err != nil {
+			return err
+		}
+		return appendAudits(ctx, tx, t.Audit)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: take over challenge: %w", err)
+	}
+	return nil
 }
 
 // The destination budgets' counts, each on an index of the hour's

@@ -159,8 +159,16 @@ func TestTwoInstances(t *testing.T) {
 	if err := dbs[1].IssueChallenge(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-
 	const n = 40
+	// A code that the n wrong ones below use up exactly.
+	w := &store.Challenge{
+		UserID: u.ID, AttemptID: "w", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at, ExpiresAt: at.Add(time.Hour),
+	}
+	if err := dbs[0].IssueChallenge(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+
 	var wg sync.WaitGroup
 	var consumed atomic.Int32
 	for i := range n {
@@ -169,8 +177,8 @@ func TestTwoInstances(t *testing.T) {
 			if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
 				t.Errorf("AddThrottleFailure: %v", err)
 			}
-			if _, err := db.AddCodeFailure(ctx, u.ID, nil); err != nil {
-				t.Errorf("AddCodeFailure: %v", err)
+			if r, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: w.ID, MaxTries: n, At: at}); err != nil || !r.Counted {
+				t.Errorf("CountWrongCode = %+v, %v; want counted", r, err)
 			}
 			ok, err := db.ConsumeChallenge(ctx, c.ID, at)
 			if err != nil {

@@ -151,31 +151,6 @@ func recordLogin(ctx context.Context, q querier, userID int64, at time.Time) err
 	return changedOne(res)
 }
 
-// AddCodeFailure adds one to the account's code-failure count and, if lock
-// is not nil, stores lock(newCount) as CodeLockedUntil, in one transaction.
-// store.ErrNotFound if no such user. lock must not use the store.
-func (db *DB) AddCodeFailure(ctx context.Context, userID int64, lock func(failures int) time.Time) (int, error) {
-	var n int
-	err := db.inTx(ctx, func(tx *poolTx) error {
-		err := tx.QueryRowContext(ctx, `
-			UPDATE users SET code_failures = code_failures + 1
-			WHERE id = $1
-			RETURNING code_failures`,
-			userID).Scan(&n)
-		if err != nil || lock == nil {
-			return notFound(err)
-		}
-		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET code_locked_until = $2 WHERE id = $1`,
-			userID, timeValue(lock(n)))
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: add code failure: %w", err)
-	}
-	return n, nil
-}
-
 // errNotAdmin is returned by CreateFirstAdmin for a user who is not an
 // administrator; the setup token is left alone.
 var errNotAdmin = errors.New("the first user must be an administrator")

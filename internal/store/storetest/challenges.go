@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,10 +24,15 @@ var challengesTests = []test{
 	{"CompleteLogin", testCompleteLogin},
 	{"CompleteLoginAllOrNothing", testCompleteLoginAllOrNothing},
 	{"CompleteLoginConcurrent", testCompleteLoginConcurrent},
-	{"AddChallengeFailure", testAddChallengeFailure},
-	{"AddChallengeFailureNotActive", testAddChallengeFailureNotActive},
-	{"AddChallengeFailureConcurrent", testAddChallengeFailureConcurrent},
+	{"CountWrongCode", testCountWrongCode},
+	{"CountWrongCodeNotActive", testCountWrongCodeNotActive},
+	{"CountWrongCodeConcurrent", testCountWrongCodeConcurrent},
+	{"CountWrongCodeConcurrentCodes", testCountWrongCodeConcurrentCodes},
 	{"CountChallenges", testCountChallenges},
+	{"NewestChallenge", testNewestChallenge},
+	{"TakeOverChallenge", testTakeOverChallenge},
+	{"TakeOverChallengeRefused", testTakeOverChallengeRefused},
+	{"TakeOverChallengeConcurrent", testTakeOverChallengeConcurrent},
 	{"MarkChallengeUndelivered", testMarkChallengeUndelivered},
 }
 
@@ -142,8 +148,8 @@ func testIssueChallengeVoidsPredecessors(t *testing.T, s store.Store) {
 		if consume(t, s, c.ID, at) {
 			t.Errorf("challenge %d, replaced by a new one, could still be used", c.ID)
 		}
-		if _, _, ok, err := s.AddChallengeFailure(t.Context(), c.ID, 5, at); err != nil || ok {
-			t.Errorf("AddChallengeFailure(replaced): ok %t, %v; want false, nil", ok, err)
+		if r := wrongCode(t, s, c, 5, at); r.Counted || !r.Voided {
+			t.Errorf("CountWrongCode(replaced) = %+v; want not counted, void", r)
 		}
 	}
 	for _, c := range others {
@@ -162,12 +168,11 @@ func testIssueChallengeVoidsPredecessors(t *testing.T, s store.Store) {
 }
 
 func testIssueChallengeCarriesFailures(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	fail := func(c *store.Challenge, max int) {
 		t.Helper()
-		if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0); err != nil || !ok {
-			t.Fatalf("AddChallengeFailure: ok %t, %v", ok, err)
+		if r := wrongCode(t, s, c, max, t0); !r.Counted {
+			t.Fatalf("CountWrongCode = %+v, not counted", r)
 		}
 	}
 	c1 := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
@@ -259,12 +264,11 @@ func testConsumeChallengeExpired(t *testing.T, s store.Store) {
 }
 
 func testConsumeChallengeVoided(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	// Voided by too many wrong tries.
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
-	if _, voided, _, err := s.AddChallengeFailure(ctx, c.ID, 1, t0.Add(time.Second)); err != nil || !voided {
-		t.Fatalf("AddChallengeFailure(max 1): voided %t, %v", voided, err)
+	if r := wrongCode(t, s, c, 1, t0.Add(time.Second)); !r.Voided {
+		t.Fatalf("CountWrongCode(max 1) = %+v, not void", r)
 	}
 	if consume(t, s, c.ID, t0.Add(time.Minute)) {
 		t.Error("a challenge voided by wrong tries could be used")
@@ -296,79 +300,185 @@ func testConsumeChallengeConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testAddChallengeFailure(t *testing.T, s store.Store) {
+// wrongCode counts a wrong code for c, leaving the account's lock alone,
+// and returns what the store did.
+func wrongCode(t *testing.T, s store.Store, c *store.Challenge, max int, at time.Time) store.WrongCodeCount {
+	t.Helper()
+	r, err := s.CountWrongCode(t.Context(), store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: at})
+	mustNot(t, err, "CountWrongCode")
+	return r
+}
+
+// wrongCodes adds n wrong codes to the account's count, each for a code of
+// its own (attempts "wrong-1", …), with lock.
+func wrongCodes(t *testing.T, s store.Store, userID int64, n int, lock func(int) time.Time) {
+	t.Helper()
+	for i := range n {
+		c := issue(t, s, newChallenge(userID, fmt.Sprintf("wrong-%d", i+1), store.PurposeLogin, t0))
+		r, err := s.CountWrongCode(t.Context(), store.WrongCode{ChallengeID: c.ID, MaxTries: 5, At: t0, Lock: lock})
+		mustNot(t, err, "CountWrongCode")
+		if !r.Counted {
+			t.Fatalf("CountWrongCode = %+v, not counted", r)
+		}
+	}
+}
+
+// inARow is the account's count of wrong codes in a row and its code lock.
+func inARow(t *testing.T, s store.Store, userID int64) (int, time.Time) {
+	t.Helper()
+	u, err := s.UserByID(t.Context(), userID)
+	mustNot(t, err, "UserByID")
+	return u.CodeFailures, u.CodeLockedUntil
+}
+
+func testCountWrongCode(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
+	other := createUser(t, s, "bob@example.org")
+	wrongCodes(t, s, other.ID, 1, nil)
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	var lockArgs []int
+	lock := func(n int) time.Time {
+		lockArgs = append(lockArgs, n)
+		if n < 2 {
+			return time.Time{}
+		}
+		return t0.Add(time.Duration(n) * time.Minute)
+	}
 	const max = 3
 	for i := 1; i <= max; i++ {
 		at := t0.Add(time.Duration(i) * time.Second)
-		failures, voided, ok, err := s.AddChallengeFailure(ctx, c.ID, max, at)
-		mustNot(t, err, "AddChallengeFailure")
-		if failures != i || voided != (i == max) || !ok {
-			t.Errorf("try %d: AddChallengeFailure = %d, %t, %t; want %d, %t, true", i, failures, voided, ok, i, i == max)
+		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: at, Lock: lock})
+		mustNot(t, err, "CountWrongCode")
+		want := store.WrongCodeCount{Counted: true, Failures: i, Voided: i == max, InARow: i}
+		if i >= 2 {
+			want.LockedUntil = t0.Add(time.Duration(i) * time.Minute)
 		}
+		if r.Counted != want.Counted || r.Failures != want.Failures || r.Voided != want.Voided || r.Used ||
+			r.InARow != want.InARow || !sameTime(r.LockedUntil, want.LockedUntil) {
+			t.Errorf("try %d: CountWrongCode = %+v; want %+v", i, r, want)
+		}
+	}
+	if !slices.Equal(lockArgs, []int{1, 2, 3}) {
+		t.Errorf("lock called with %v, want [1 2 3]", lockArgs)
 	}
 	got := latest(t, s, c)
 	want := *c
 	want.Failures, want.VoidedAt = max, t0.Add(max*time.Second)
 	checkRecord(t, "challenge tried too often", *got, want)
-
-	if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0.Add(time.Minute)); err != nil || ok {
-		t.Errorf("AddChallengeFailure on a voided challenge: ok %t, %v; want false, nil", ok, err)
-	}
-	if got := latest(t, s, c); got.Failures != max {
-		t.Errorf("voided challenge Failures = %d after another try, want %d", got.Failures, max)
+	if n, until := inARow(t, s, u.ID); n != max || !sameTime(until, t0.Add(max*time.Minute)) {
+		t.Errorf("account after %d wrong codes: %d in a row, locked until %v; want %d, %v", max, n, until, max, t0.Add(max*time.Minute))
 	}
 
-	_, _, _, err := s.AddChallengeFailure(ctx, c.ID+1000, max, t0)
-	wantNotFound(t, err, "AddChallengeFailure(unknown)")
+	// A try at the void code is no try: neither it nor the account counts it.
+	r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Minute), Lock: lock})
+	mustNot(t, err, "CountWrongCode(void)")
+	if r.Counted || r.Failures != max || !r.Voided || r.Used || r.InARow != 0 {
+		t.Errorf("CountWrongCode on a void code = %+v; want not counted, %d tries, void", r, max)
+	}
+	if len(lockArgs) != 3 {
+		t.Errorf("lock called for a try that did not count (%v)", lockArgs)
+	}
+	if n, _ := inARow(t, s, u.ID); n != max {
+		t.Errorf("account counts %d wrong codes after a try at a void code, want %d", n, max)
+	}
+
+	// Without a lock function the lock stays; a zero time from it is none.
+	c2 := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, c2, max, t0); r.InARow != max+1 || !sameTime(r.LockedUntil, t0.Add(max*time.Minute)) {
+		t.Errorf("CountWrongCode(nil lock) = %+v; want %d in a row, the lock as it was", r, max+1)
+	}
+	r, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID, MaxTries: max, At: t0,
+		Lock: func(int) time.Time { return time.Time{} }})
+	mustNot(t, err, "CountWrongCode")
+	if r.InARow != max+2 || !r.LockedUntil.IsZero() {
+		t.Errorf("CountWrongCode(no lock) = %+v; want %d in a row, no lock", r, max+2)
+	}
+	if n, until := inARow(t, s, u.ID); n != max+2 || !until.IsZero() {
+		t.Errorf("account: %d in a row, locked until %v; want %d, none", n, until, max+2)
+	}
+	if n, _ := inARow(t, s, other.ID); n != 1 {
+		t.Errorf("another account counts %d wrong codes, want 1 (its own)", n)
+	}
+
+	_, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID + 1000, MaxTries: max, At: t0})
+	wantNotFound(t, err, "CountWrongCode(unknown)")
 }
 
-func testAddChallengeFailureNotActive(t *testing.T, s store.Store) {
-	ctx := t.Context()
+// testCountWrongCodeNotActive: a try at a code that was used, replaced or
+// has expired counts nowhere.
+func testCountWrongCodeNotActive(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
-	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
-	if !consume(t, s, c.ID, t0.Add(time.Second)) {
+	used := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
+	if !consume(t, s, used.ID, t0.Add(time.Second)) {
 		t.Fatal("ConsumeChallenge = false")
 	}
-	if _, _, ok, err := s.AddChallengeFailure(ctx, c.ID, 3, t0.Add(time.Minute)); err != nil || ok {
-		t.Errorf("AddChallengeFailure on a used challenge: ok %t, %v; want false, nil", ok, err)
+	replaced := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
+	issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0.Add(time.Second)))
+	expired := issue(t, s, newChallenge(u.ID, "attempt-3", store.PurposeLogin, t0))
+
+	for _, tc := range []struct {
+		name   string
+		c      *store.Challenge
+		at     time.Time
+		used   bool
+		voided bool
+	}{
+		{"used", used, t0.Add(time.Minute), true, false},
+		{"replaced", replaced, t0.Add(time.Minute), false, true},
+		{"expired", expired, expired.ExpiresAt, false, false},
+		{"long expired", expired, expired.ExpiresAt.Add(time.Hour), false, false},
+	} {
+		r := wrongCode(t, s, tc.c, 3, tc.at)
+		if r.Counted || r.Used != tc.used || r.Voided != tc.voided || r.Failures != 0 || r.InARow != 0 {
+			t.Errorf("CountWrongCode on a %s code = %+v; want not counted, used %t, void %t, 0 tries",
+				tc.name, r, tc.used, tc.voided)
+		}
+		if got := latest(t, s, tc.c); got.ID == tc.c.ID && got.Failures != 0 {
+			t.Errorf("%s code changed: Failures %d", tc.name, got.Failures)
+		}
 	}
-	if got := latest(t, s, c); got.Failures != 0 || !got.VoidedAt.IsZero() {
-		t.Errorf("used challenge changed: Failures %d, VoidedAt %v", got.Failures, got.VoidedAt)
+	if n, until := inARow(t, s, u.ID); n != 0 || !until.IsZero() {
+		t.Errorf("account after tries at codes that no longer work: %d in a row, locked until %v; want 0, none", n, until)
+	}
+	// Just before it expires, a code still counts its tries.
+	c := issue(t, s, newChallenge(u.ID, "attempt-4", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, c, 3, c.ExpiresAt.Add(-time.Millisecond)); !r.Counted || r.InARow != 1 {
+		t.Errorf("CountWrongCode just before expiry = %+v; want counted, 1 in a row", r)
 	}
 }
 
-func testAddChallengeFailureConcurrent(t *testing.T, s store.Store) {
+// testCountWrongCodeConcurrent: twenty wrong codes at once for one code
+// count its five tries, one at a time, and add five to the account.
+func testCountWrongCodeConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	const n, max = 20, 5
-	type result struct {
-		failures   int
-		voided, ok bool
-	}
-	results := make([]result, n)
+	results := make([]store.WrongCodeCount, n)
 	concurrently(n, func(i int) {
-		f, v, ok, err := s.AddChallengeFailure(ctx, c.ID, max, t0.Add(time.Second))
+		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Second),
+			Lock: func(f int) time.Time { return t0.Add(time.Duration(f) * time.Minute) }})
 		if err != nil {
-			t.Errorf("AddChallengeFailure: %v", err)
+			t.Errorf("CountWrongCode: %v", err)
 		}
-		results[i] = result{f, v, ok}
+		results[i] = r
 	})
 	counted, voidedBy := 0, 0
-	seen := map[int]bool{}
+	seen, seenInARow := map[int]bool{}, map[int]bool{}
 	for _, r := range results {
-		if !r.ok {
+		if !r.Counted {
+			if r.InARow != 0 || r.Failures != max || !r.Voided {
+				t.Errorf("a try that did not count returned %+v", r)
+			}
 			continue
 		}
 		counted++
-		if seen[r.failures] || r.failures < 1 || r.failures > max {
-			t.Errorf("counted tries returned failures %v", results)
+		if seen[r.Failures] || r.Failures < 1 || r.Failures > max || seenInARow[r.InARow] || r.InARow < 1 || r.InARow > max {
+			t.Errorf("counted tries returned %+v", results)
 		}
-		seen[r.failures] = true
-		if r.voided {
+		seen[r.Failures], seenInARow[r.InARow] = true, true
+		if r.Voided {
 			voidedBy++
 		}
 	}
@@ -378,6 +488,44 @@ func testAddChallengeFailureConcurrent(t *testing.T, s store.Store) {
 	got := latest(t, s, c)
 	if got.Failures != max || got.VoidedAt.IsZero() {
 		t.Errorf("challenge Failures = %d, VoidedAt %v; want %d and voided", got.Failures, got.VoidedAt, max)
+	}
+	if f, until := inARow(t, s, u.ID); f != max || !sameTime(until, t0.Add(max*time.Minute)) {
+		t.Errorf("after %d wrong codes at once for one code the account counts %d in a row, locked until %v; want %d, %v",
+			n, f, until, max, t0.Add(max*time.Minute))
+	}
+}
+
+// testCountWrongCodeConcurrentCodes: wrong codes at once for two codes of
+// one account (two logins) add each code's tries to the account, no more
+// and none lost.
+func testCountWrongCodeConcurrentCodes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	codes := []*store.Challenge{
+		issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0)),
+		issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0)),
+	}
+	const n, max = 30, 5
+	counts := make([]int, n)
+	concurrently(n, func(i int) {
+		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: codes[i%2].ID, MaxTries: max, At: t0.Add(time.Second)})
+		if err != nil {
+			t.Errorf("CountWrongCode: %v", err)
+		}
+		counts[i] = r.InARow
+	})
+	slices.Sort(counts)
+	counts = slices.DeleteFunc(counts, func(c int) bool { return c == 0 }) // not counted
+	for i, c := range counts {
+		if c != i+1 {
+			t.Fatalf("counted tries returned the account's counts %v, want 1…%d once each", counts, 2*max)
+		}
+	}
+	if len(counts) != 2*max {
+		t.Errorf("%d of %d tries at two codes counted, want %d", len(counts), n, 2*max)
+	}
+	if f, _ := inARow(t, s, u.ID); f != 2*max {
+		t.Errorf("after %d wrong codes at once for two codes the account counts %d in a row, want %d", n, f, 2*max)
 	}
 }
 
@@ -397,21 +545,24 @@ func testCountChallenges(t *testing.T, s store.Store) {
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeLogin, t0.Add(time.Minute)), "+15555550100"))
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeRegisterPhone, t0.Add(3*time.Minute)), "+15555550199"))
 
+	m := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	for _, tc := range []struct {
 		user  int64
 		since time.Time
-		want  int
+		limit int
+		want  []time.Time
 	}{
-		{ann.ID, t0.Add(-time.Hour), 3},
-		{ann.ID, t0, 3}, // since is inclusive
-		{ann.ID, t0.Add(time.Minute), 2},
-		{ann.ID, t0.Add(3 * time.Minute), 0},
-		{bob.ID, t0, 2},
-		{bob.ID + 1000, t0, 0},
+		{ann.ID, t0.Add(-time.Hour), 10, []time.Time{m(2), m(1), m(0)}}, // newest first
+		{ann.ID, t0, 10, []time.Time{m(2), m(1), m(0)}},                 // since is inclusive
+		{ann.ID, t0.Add(time.Minute), 10, []time.Time{m(2), m(1)}},
+		{ann.ID, t0, 2, []time.Time{m(2), m(1)}}, // the newest limit
+		{ann.ID, t0.Add(3 * time.Minute), 10, nil},
+		{bob.ID, t0, 10, []time.Time{m(3), m(1)}}, // every purpose and destination
+		{bob.ID + 1000, t0, 10, nil},
 	} {
-		n, err := s.CountChallengesForUser(ctx, tc.user, tc.since)
-		if err != nil || n != tc.want {
-			t.Errorf("CountChallengesForUser(%d, %v) = %d, %v; want %d", tc.user, tc.since, n, err, tc.want)
+		got, err := s.ChallengeTimesForUser(ctx, tc.user, tc.since, tc.limit)
+		if err != nil || !slices.EqualFunc(got, tc.want, time.Time.Equal) {
+			t.Errorf("ChallengeTimesForUser(%d, %v, %d) = %v, %v; want %v", tc.user, tc.since, tc.limit, got, err, tc.want)
 		}
 	}
 	for _, tc := range []struct {
@@ -462,6 +613,168 @@ func testCountChallenges(t *testing.T, s store.Store) {
 	}
 }
 
+func testNewestChallenge(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ann := createUser(t, s, "ann@example.org")
+	bob := createUser(t, s, "bob@example.org")
+	issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0))
+	newest := issue(t, s, newChallenge(ann.ID, "attempt-2", store.PurposeLogin, t0.Add(time.Minute)))
+	issue(t, s, newChallenge(ann.ID, "attempt-1", store.PurposeLogin, t0.Add(30*time.Second))) // a resend, older
+	register := issue(t, s, newChallenge(ann.ID, "attempt-3", store.PurposeRegisterPhone, t0.Add(2*time.Minute)))
+	issue(t, s, newChallenge(bob.ID, "attempt-4", store.PurposeLogin, t0.Add(3*time.Minute)))
+	if !consume(t, s, newest.ID, t0.Add(2*time.Minute)) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+
+	got, err := s.NewestChallenge(ctx, ann.ID, store.PurposeLogin)
+	mustNot(t, err, "NewestChallenge")
+	want := *newest
+	want.ConsumedAt = t0.Add(2 * time.Minute) // used or not
+	checkRecord(t, "newest login challenge", *got, want)
+	got, err = s.NewestChallenge(ctx, ann.ID, store.PurposeRegisterPhone)
+	mustNot(t, err, "NewestChallenge")
+	checkRecord(t, "newest registration challenge", *got, *register)
+	_, err = s.NewestChallenge(ctx, ann.ID, store.PurposeChangePhone)
+	wantNotFound(t, err, "NewestChallenge(no such purpose)")
+	_, err = s.NewestChallenge(ctx, bob.ID+1000, store.PurposeLogin)
+	wantNotFound(t, err, "NewestChallenge(unknown user)")
+}
+
+// takeOverSetup is a login at the code step ("old") with its code, a newer
+// login of the same account ("new"), and sessions that must be left
+// alone: the account's full session with the old login's attempt, and
+// another account's login with it.
+func takeOverSetup(t *testing.T, s store.Store) (u *store.User, c *store.Challenge, old, young, full, other *store.Session) {
+	t.Helper()
+	ctx := t.Context()
+	u = createUser(t, s, "ann@example.org")
+	bob := createUser(t, s, "bob@example.org")
+	old = createSession(t, s, u.ID, "old", t0, t0)
+	c = issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	young = createSession(t, s, u.ID, "new", t0.Add(time.Minute), t0.Add(time.Minute))
+	full = &store.Session{TokenHash: hash("full"), UserID: u.ID, Stage: store.StageFull, AttemptID: old.AttemptID,
+		CreatedAt: t0, LastSeenAt: t0, AuthenticatedAt: t0, MFA: true}
+	mustNot(t, s.CreateSession(ctx, full), "CreateSession")
+	other = &store.Session{TokenHash: hash("bob"), UserID: bob.ID, Stage: store.StageCode, AttemptID: old.AttemptID,
+		CreatedAt: t0, LastSeenAt: t0}
+	mustNot(t, s.CreateSession(ctx, other), "CreateSession")
+	return u, c, old, young, full, other
+}
+
+func attemptOf(t *testing.T, s store.Store, tokenHash []byte) string {
+	t.Helper()
+	ss, err := s.SessionByHash(t.Context(), tokenHash)
+	mustNot(t, err, "SessionByHash")
+	return ss.AttemptID
+}
+
+func testTakeOverChallenge(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, c, old, young, full, other := takeOverSetup(t, s)
+	at := t0.Add(2 * time.Minute)
+	audit := &store.AuditEvent{Time: at, Event: "code.carried_over", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "login sms"}
+	mustNot(t, s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: c.ID, Session: young.TokenHash, At: at,
+		Audit: []*store.AuditEvent{audit}}), "TakeOverChallenge")
+
+	if got := attemptOf(t, s, young.TokenHash); got != c.AttemptID {
+		t.Errorf("the new login's attempt = %q, want the code's %q", got, c.AttemptID)
+	}
+	if sessionExists(t, s, old.TokenHash) {
+		t.Error("the login the code was sent for still holds it")
+	}
+	for _, ss := range []*store.Session{full, other} {
+		if got := attemptOf(t, s, ss.TokenHash); got != ss.AttemptID {
+			t.Errorf("a session that is not a login of the account changed: attempt %q", got)
+		}
+	}
+	checkRecord(t, "code taken over", *latest(t, s, c), *c) // the code itself as it was
+	if audit.ID == 0 {
+		t.Error("the audit event got no ID")
+	}
+	events, err := s.AuditForUser(ctx, u.ID, 10)
+	mustNot(t, err, "AuditForUser")
+	if len(events) != 1 || events[0].Event != "code.carried_over" {
+		t.Errorf("audit after TakeOverChallenge: %+v", events)
+	}
+	// The code can be used by the login that took it over, once.
+	if !consume(t, s, c.ID, at) {
+		t.Error("the code taken over could not be used")
+	}
+}
+
+func testTakeOverChallengeRefused(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, c, old, young, full, other := takeOverSetup(t, s)
+	used := issue(t, s, newChallenge(u.ID, "attempt-used", store.PurposeLogin, t0))
+	if !consume(t, s, used.ID, t0.Add(time.Second)) {
+		t.Fatal("ConsumeChallenge = false")
+	}
+	void := issue(t, s, newChallenge(u.ID, "attempt-void", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, void, 1, t0.Add(time.Second)); !r.Voided {
+		t.Fatal("the code was not voided")
+	}
+	at := t0.Add(2 * time.Minute)
+	for _, tc := range []struct {
+		name    string
+		id      int64
+		session []byte
+		at      time.Time
+	}{
+		{"a used code", used.ID, young.TokenHash, at},
+		{"a void code", void.ID, young.TokenHash, at},
+		{"an expired code", c.ID, young.TokenHash, c.ExpiresAt},
+		{"an unknown code", c.ID + 1000, young.TokenHash, at},
+		{"another account's login", c.ID, other.TokenHash, at},
+		{"a full session", c.ID, full.TokenHash, at},
+		{"an unknown session", c.ID, hash("nobody"), at},
+	} {
+		err := s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: tc.id, Session: tc.session, At: tc.at,
+			Audit: []*store.AuditEvent{{Time: at, Event: "code.carried_over", Outcome: "success", SubjectID: u.ID}}})
+		wantNotFound(t, err, "TakeOverChallenge("+tc.name+")")
+	}
+	if !sessionExists(t, s, old.TokenHash) || attemptOf(t, s, young.TokenHash) != young.AttemptID ||
+		attemptOf(t, s, other.TokenHash) != other.AttemptID || attemptOf(t, s, full.TokenHash) != full.AttemptID {
+		t.Error("a refused TakeOverChallenge changed sessions")
+	}
+	if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+		t.Errorf("a refused TakeOverChallenge left audit events: %+v, %v", events, err)
+	}
+}
+
+// testTakeOverChallengeConcurrent: ten newer logins take over one code at
+// once; afterwards exactly one login holds it.
+func testTakeOverChallengeConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	old := createSession(t, s, u.ID, "old", t0, t0)
+	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	const n = 10
+	logins := make([]*store.Session, n)
+	for i := range logins {
+		logins[i] = createSession(t, s, u.ID, fmt.Sprint("new-", i), t0, t0)
+	}
+	concurrently(n, func(i int) {
+		err := s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: c.ID, Session: logins[i].TokenHash, At: t0.Add(time.Minute)})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("TakeOverChallenge: %v", err)
+		}
+	})
+	holders := 0
+	for _, ss := range append(logins, old) {
+		got, err := s.SessionByHash(ctx, ss.TokenHash)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		mustNot(t, err, "SessionByHash")
+		if got.AttemptID == c.AttemptID {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Errorf("after %d logins took over one code at once, %d hold it; want 1", n, holders)
+	}
+}
+
 // completion is a CompleteLogin of session old by challenge c at at, to a
 // new session named token, with two audit events.
 func completion(u *store.User, c *store.Challenge, old *store.Session, token string, at time.Time) store.LoginCompletion {
@@ -479,9 +792,7 @@ func completion(u *store.User, c *store.Challenge, old *store.Session, token str
 func testCompleteLogin(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	if _, err := s.AddCodeFailure(ctx, u.ID, nil); err != nil { // a wrong code before
-		t.Fatal(err)
-	}
+	wrongCodes(t, s, u.ID, 1, nil) // a wrong code before
 	old := createSession(t, s, u.ID, "old", t0, t0)
 	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
 	at := t0.Add(time.Minute)

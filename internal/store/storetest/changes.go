@@ -106,9 +106,7 @@ func testChangeAccountFields(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	createAdmin(t, s, "root@example.org")
 	u := createUser(t, s, "ann@example.org")
-	if _, err := s.AddCodeFailure(ctx, u.ID, func(int) time.Time { return t0.Add(time.Hour) }); err != nil {
-		t.Fatal(err)
-	}
+	wrongCodes(t, s, u.ID, 1, func(int) time.Time { return t0.Add(time.Hour) })
 	key := "password:account:ann@example.org"
 	fail(t, s, key, t0, nil)
 	admins := createSession(t, s, u.ID, "acting", t0, t0)

@@ -286,8 +286,8 @@ func testIssueChallengeWithMessageIsIssueChallenge(t *testing.T, s MessageStore)
 	u := createUser(t, s, "ann@example.org")
 	prev := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	for range 2 {
-		if _, _, ok, err := s.AddChallengeFailure(ctx, prev.ID, 5, t0); err != nil || !ok {
-			t.Fatalf("AddChallengeFailure: ok %t, %v", ok, err)
+		if r := wrongCode(t, s, prev, 5, t0); !r.Counted {
+			t.Fatalf("CountWrongCode = %+v, not counted", r)
 		}
 	}
 	other := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
@@ -329,8 +329,8 @@ func testIssueChallengeWithMessageAtomic(t *testing.T, s MessageStore) {
 	// attempt-2: no challenge at all.
 	_, err := s.LatestChallenge(ctx, u.ID, "attempt-2", store.PurposeLogin)
 	wantNotFound(t, err, "LatestChallenge after a failed IssueChallengeWithMessage")
-	if n, err := s.CountChallengesForUser(ctx, u.ID, t0.Add(-time.Hour)); err != nil || n != 1 {
-		t.Errorf("CountChallengesForUser = %d, %v; want 1", n, err)
+	if got, err := s.ChallengeTimesForUser(ctx, u.ID, t0.Add(-time.Hour), 10); err != nil || len(got) != 1 {
+		t.Errorf("ChallengeTimesForUser = %v, %v; want the one challenge", got, err)
 	}
 	if n, err := s.CountMessages(ctx, store.MessageCount{Channel: store.ChannelSMS}); err != nil || n != 0 {
 		t.Errorf("CountMessages = %d, %v; want 0", n, err)

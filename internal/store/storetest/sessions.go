@@ -320,9 +320,7 @@ func testStartLogin(t *testing.T, s store.Store) {
 	lock := func(int) time.Time { return time.Time{} }
 	fail(t, s, "password:account:ann@example.org", t0, lock)
 	fail(t, s, "password:ip:192.0.2.1", t0, lock)
-	if _, err := s.AddCodeFailure(ctx, u.ID, nil); err != nil {
-		t.Fatal(err)
-	}
+	wrongCodes(t, s, u.ID, 1, nil)
 	at := t0.Add(time.Minute)
 
 	// A login that goes on to the code step.

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -21,8 +20,6 @@ var usersTests = []test{
 	{"SetPassword", testSetPassword},
 	{"ClearCodeLock", testClearCodeLock},
 	{"RecordLogin", testRecordLogin},
-	{"AddCodeFailure", testAddCodeFailure},
-	{"AddCodeFailureConcurrent", testAddCodeFailureConcurrent},
 	{"CreateFirstAdmin", testCreateFirstAdmin},
 	{"CreateFirstAdminReplacedToken", testCreateFirstAdminReplacedToken},
 	{"CreateFirstAdminUserExists", testCreateFirstAdminUserExists},
@@ -181,19 +178,16 @@ func testClearCodeLock(t *testing.T, s store.Store) {
 	login := t0.Add(-time.Hour)
 	mustNot(t, s.RecordLogin(ctx, u.ID, login), "RecordLogin")
 	lock := func(int) time.Time { return t0.Add(time.Hour) }
-	for _, id := range []int64{u.ID, u.ID, u.ID, other.ID} {
-		_, err := s.AddCodeFailure(ctx, id, lock)
-		mustNot(t, err, "AddCodeFailure")
-	}
+	wrongCodes(t, s, u.ID, 3, lock)
+	wrongCodes(t, s, other.ID, 1, lock)
 
 	mustNot(t, s.ClearCodeLock(ctx, u.ID), "ClearCodeLock")
 	want := *u
 	want.LastLoginAt = login // unlike RecordLogin, left alone
 	checkUser(t, s, "user after ClearCodeLock", want)
-	n, err := s.AddCodeFailure(ctx, u.ID, nil)
-	mustNot(t, err, "AddCodeFailure")
-	if n != 1 {
-		t.Errorf("AddCodeFailure after ClearCodeLock = %d, want 1", n)
+	c := issue(t, s, newChallenge(u.ID, "after-clear", store.PurposeLogin, t0))
+	if r := wrongCode(t, s, c, 5, t0); r.InARow != 1 {
+		t.Errorf("CountWrongCode after ClearCodeLock = %+v, want 1 in a row", r)
 	}
 
 	wantOther := *other
@@ -205,11 +199,7 @@ func testClearCodeLock(t *testing.T, s store.Store) {
 func testRecordLogin(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	lock := func(int) time.Time { return t0.Add(time.Hour) }
-	for range 3 {
-		_, err := s.AddCodeFailure(ctx, u.ID, lock)
-		mustNot(t, err, "AddCodeFailure")
-	}
+	wrongCodes(t, s, u.ID, 3, func(int) time.Time { return t0.Add(time.Hour) })
 	at := t0.Add(2 * time.Hour)
 	mustNot(t, s.RecordLogin(ctx, u.ID, at), "RecordLogin")
 	got, err := s.UserByID(ctx, u.ID)
@@ -219,85 +209,6 @@ func testRecordLogin(t *testing.T, s store.Store) {
 	checkRecord(t, "user after RecordLogin", *got, want)
 
 	wantNotFound(t, s.RecordLogin(ctx, u.ID+1000, at), "RecordLogin(unknown)")
-}
-
-func testAddCodeFailure(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	u := createUser(t, s, "ann@example.org")
-	var lockArgs []int
-	lock := func(failures int) time.Time {
-		lockArgs = append(lockArgs, failures)
-		if failures < 3 {
-			return time.Time{}
-		}
-		return t0.Add(time.Duration(failures) * time.Minute)
-	}
-	check := func(wantFailures int, wantLock time.Time) {
-		t.Helper()
-		got, err := s.UserByID(ctx, u.ID)
-		mustNot(t, err, "UserByID")
-		if got.CodeFailures != wantFailures || !sameTime(got.CodeLockedUntil, wantLock) {
-			t.Errorf("CodeFailures, CodeLockedUntil = %d, %v; want %d, %v",
-				got.CodeFailures, got.CodeLockedUntil, wantFailures, wantLock)
-		}
-	}
-
-	for want := 1; want <= 3; want++ {
-		n, err := s.AddCodeFailure(ctx, u.ID, lock)
-		mustNot(t, err, "AddCodeFailure")
-		if n != want {
-			t.Errorf("AddCodeFailure = %d, want %d", n, want)
-		}
-	}
-	if !slices.Equal(lockArgs, []int{1, 2, 3}) {
-		t.Errorf("lock called with %v, want [1 2 3]", lockArgs)
-	}
-	check(3, t0.Add(3*time.Minute))
-
-	// Without a lock function the lock stays as it is.
-	n, err := s.AddCodeFailure(ctx, u.ID, nil)
-	mustNot(t, err, "AddCodeFailure(nil lock)")
-	if n != 4 {
-		t.Errorf("AddCodeFailure(nil lock) = %d, want 4", n)
-	}
-	check(4, t0.Add(3*time.Minute))
-
-	// A zero time from lock means no lock.
-	n, err = s.AddCodeFailure(ctx, u.ID, func(int) time.Time { return time.Time{} })
-	mustNot(t, err, "AddCodeFailure")
-	if n != 5 {
-		t.Errorf("AddCodeFailure = %d, want 5", n)
-	}
-	check(5, time.Time{})
-
-	_, err = s.AddCodeFailure(ctx, u.ID+1000, lock)
-	wantNotFound(t, err, "AddCodeFailure(unknown)")
-}
-
-func testAddCodeFailureConcurrent(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	u := createUser(t, s, "ann@example.org")
-	const n = 20
-	counts := make([]int, n)
-	concurrently(n, func(i int) {
-		c, err := s.AddCodeFailure(ctx, u.ID, func(f int) time.Time { return t0.Add(time.Duration(f) * time.Minute) })
-		if err != nil {
-			t.Errorf("AddCodeFailure: %v", err)
-		}
-		counts[i] = c
-	})
-	slices.Sort(counts)
-	for i, c := range counts {
-		if c != i+1 {
-			t.Fatalf("concurrent AddCodeFailure returned %v, want 1…%d once each", counts, n)
-		}
-	}
-	got, err := s.UserByID(ctx, u.ID)
-	mustNot(t, err, "UserByID")
-	if got.CodeFailures != n || !sameTime(got.CodeLockedUntil, t0.Add(n*time.Minute)) {
-		t.Errorf("CodeFailures, CodeLockedUntil = %d, %v; want %d, %v",
-			got.CodeFailures, got.CodeLockedUntil, n, t0.Add(n*time.Minute))
-	}
 }
 
 func newAdmin(email string) *store.User {
