@@ -197,21 +197,41 @@ func (s *Server) setReturnCookie(w http.ResponseWriter, target string) {
 // afterLogin is where a complete login goes: back to the application the
 // person came from, or the home page. The return cookie is used once.
 func (s *Server) afterLogin(w http.ResponseWriter, r *http.Request) (string, error) {
-	c, err := r.Cookie(s.cookie.back)
-	if err != nil {
+	if _, err := r.Cookie(s.cookie.back); err != nil {
 		return "/", nil
 	}
 	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Lax always; Secure whenever PORTAL_BASE_URL is https, off only for a plain-http base URL (local development)
 		Name: s.cookie.back, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,
 	})
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return "/", nil
-	}
-	target, err := s.returnTarget(r.Context(), string(raw))
+	target, err := s.pendingReturn(r)
 	if err != nil || target == "" {
 		return "/", err
 	}
 	return target, nil
+}
+
+// pendingReturn is the checked address of the request's return cookie,
+// or "".
+func (s *Server) pendingReturn(r *http.Request) (string, error) {
+	c, err := r.Cookie(s.cookie.back)
+	if err != nil {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return "", nil
+	}
+	return s.returnTarget(r.Context(), string(raw))
+}
+
+// allowFormTarget lets the forms of this page lead to target's origin:
+// browsers hold a form's redirects to the page's form-action, and the
+// login's last form redirects to the application.
+func allowFormTarget(w http.ResponseWriter, target string) {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
 }

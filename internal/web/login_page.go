@@ -43,6 +43,7 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 	}
 	if back != "" {
 		s.setReturnCookie(w, back)
+		allowFormTarget(w, back)
 	}
 	if sess != nil {
 		http.Redirect(w, r, stagePath(sess.Stage), http.StatusSeeOther)

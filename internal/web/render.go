@@ -171,6 +171,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
+	if name == "login" || name == "code" {
+		// Their forms end a login, which may go back to an application.
+		if target, err := s.pendingReturn(r); err == nil && target != "" {
+			allowFormTarget(w, target)
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
