@@ -29,7 +29,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
+	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 )
 
 // Forward-auth through real reverse proxies, with the configurations
@@ -371,4 +373,81 @@ func TestForwardAuthCaddy(t *testing.T) {
 	s := newProxySetup(t)
 	s.startCaddy(t)
 	s.journeyOverHTTP(t)
+}
+
+// TestForwardAuthTwoInstances: two instances on one PostgreSQL; a session
+// logged in on A is granted by B's /auth/verify, and refused by B within
+// a second of a logout, an end of sessions or a deactivation on A. The
+// session cookie is replayed as it was, as a copy kept by a proxy or an
+// attacker would be.
+func TestForwardAuthTwoInstances(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	c := startCluster(t, db.URL, 2, clusterEnv{"PORTAL_TRUSTED_PROXIES", "127.0.0.1"})
+	A, B := c.Portals[0], c.Portals[1]
+	uid := A.createUser(t, "hal@example.org", "Hal Jordan", "+447546123456")
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	verifyOnB := func(cookies []*http.Cookie) int {
+		req, _ := http.NewRequest("GET", B.BaseURL+"/auth/verify", nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		resp, err := plain.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	loginOnA := func() (*http.Client, []*http.Cookie) {
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if st, loc, _ := proxyDo(t, cl, "POST", A.BaseURL+"/login", loginForm("hal@example.org", e2ePassword)); st != http.StatusSeeOther || loc != "/login/code" {
+			t.Fatalf("password on A: %d %q", st, loc)
+		}
+		code := twiliotest.ExtractCode(A.sms(t, "+447546123456").Body)
+		if st, loc, _ := proxyDo(t, cl, "POST", A.BaseURL+"/login/code", codeForm(code)); st != http.StatusSeeOther || loc != "/" {
+			t.Fatalf("code on A: %d %q", st, loc)
+		}
+		cookies := jar.Cookies(mustParse(t, A.BaseURL))
+		if st := verifyOnB(cookies); st != http.StatusOK {
+			t.Fatalf("B's /auth/verify after the login on A: %d, want 200", st)
+		}
+		return cl, cookies
+	}
+	refusedWithinASecond := func(what string, cookies []*http.Cookie) {
+		start := time.Now()
+		for verifyOnB(cookies) != http.StatusUnauthorized {
+			if time.Since(start) > time.Second {
+				t.Errorf("%s on A: B still grants the session after a second", what)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%s on A: refused by B after %v", what, time.Since(start).Round(time.Millisecond))
+	}
+	ctx := t.Context()
+	cl, cookies := loginOnA()
+	if st, _, _ := proxyDo(t, cl, "POST", A.BaseURL+"/logout", url.Values{}); st != http.StatusSeeOther {
+		t.Fatalf("logout on A: %d", st)
+	}
+	refusedWithinASecond("logout", cookies)
+	_, cookies = loginOnA()
+	if err := A.App.Admin.EndSessions(ctx, admin.Operator(), uid, "lost phone"); err != nil {
+		t.Fatal(err)
+	}
+	refusedWithinASecond("ending the sessions", cookies)
+	_, cookies = loginOnA()
+	if err := A.App.Admin.SetActive(ctx, admin.Operator(), uid, false, "left"); err != nil {
+		t.Fatal(err)
+	}
+	refusedWithinASecond("deactivation", cookies)
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
