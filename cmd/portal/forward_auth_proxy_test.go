@@ -451,3 +451,21 @@ func mustParse(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+// TestForwardAuthDocShowsTheTestedFiles: docs/forward-auth.md shows the
+// configurations of deploy/ that the tests above run, word for word.
+func TestForwardAuthDocShowsTheTestedFiles(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "forward-auth.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"nginx/forward-auth.conf", "caddy/Caddyfile"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "deploy", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), string(b)) {
+			t.Errorf("docs/forward-auth.md does not show deploy/%s as it is", f)
+		}
+	}
+}
