@@ -308,6 +308,15 @@ func TestForwardAuthReturnsAfterLogin(t *testing.T) {
 		if r = e.get(c, login.RequestURI()); r.status != http.StatusOK {
 			t.Fatalf("login page: %d", r.status)
 		}
+		// Browsers hold a form's redirects to its page's form-action: the
+		// login's forms may lead to the application's origin, no further.
+		const formAction = "form-action 'self' https://" + fwdApp + ";"
+		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, formAction) {
+			t.Errorf("login page's CSP %q, want %q", csp, formAction)
+		}
+		if csp := e.get(e.browser(), "/login").header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self';") {
+			t.Errorf("a plain login page's CSP %q, want form-action 'self' alone", csp)
+		}
 		if rc := jar.get("__Host-portal_return"); rc == nil || !rc.Secure || !rc.HttpOnly || rc.Domain != "" || rc.Path != "/" {
 			t.Fatalf("return cookie %+v, want __Host-portal_return, host-only, Secure, HttpOnly", rc)
 		}
