@@ -805,7 +805,7 @@ var mutants = []Mutant{
 		Find: `		if !ok {
 			return "", nil
 		}`,
-		Replace: ``,
+		Replace: `		_ = ok`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
 	},
 	{
