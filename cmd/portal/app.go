@@ -45,6 +45,9 @@ type App struct {
 	Admin    *admin.Service
 	Web      *web.Server
 	Outbox   *outbox.Outbox // nil unless some messages go to the local outbox
+	// ForwardAuthHosts names the hosts of registered forward-auth
+	// applications (set before Open); nil: none.
+	ForwardAuthHosts web.ForwardAuthHosts
 
 	listener net.Listener
 	server   *http.Server
@@ -187,6 +190,8 @@ func (a *App) Open(ctx context.Context) error {
 		PortalName:     cfg.PortalName,
 		Outbox:         a.Outbox,
 		TrustedProxies: cfg.TrustedProxies,
+		CookieDomain:   cfg.CookieDomain,
+		ForwardAuth:    a.ForwardAuthHosts,
 		Metrics:        a.Metrics,
 		Receipts: web.Receipts{
 			Dispatch:        a.Dispatch,

@@ -625,6 +625,11 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 			return bareBase + "/user/" + strconv.FormatInt(ids[conn%len(ids)], 10), nil
 		}},
 		{"bare handler, hello world", "hello world", "hello", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
+		// What a reverse proxy asks before every request to a protected
+		// application (issue 16): the session's lookup, and nothing else.
+		{"forward-auth    GET /auth/verify", "auth verify", "auth-verify", func(conn int) (string, []*http.Cookie) {
+			return p.base + "/auth/verify", sessions[conn%len(sessions)].cookies
+		}},
 	}
 	c := &http.Client{Transport: p.transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -91,8 +91,8 @@ func testBench(t *testing.T, databaseURL string) *benchResult {
 			t.Errorf("step %q: %+v; want a latency from each of the %d logins", stepNames[i], s, l.Completed)
 		}
 	}
-	if len(res.Views) != 5 {
-		t.Fatalf("%d page-view measurements, want 5 (My Details, bare lookup, hello world, and the first two at half the rate of My Details)", len(res.Views))
+	if len(res.Views) != 6 {
+		t.Fatalf("%d page-view measurements, want 6 (My Details, bare lookup, hello world, /auth/verify, and the first two at half the rate of My Details)", len(res.Views))
 	}
 	for _, v := range res.Views {
 		if v.Requests == 0 || v.Errors != 0 || v.Lat.P50 <= 0 || v.rate() <= 0 {
@@ -106,7 +106,7 @@ func testBench(t *testing.T, databaseURL string) *benchResult {
 		t.Error("no peak RSS on Linux")
 	}
 	for _, want := range []string{"logins/s", "hashes/s", "logins/s ÷ hashes/s", "whole login",
-		"My Details", "bare handler, one lookup by id", "hello world", "My Details ÷ bare lookup",
+		"My Details", "bare handler, one lookup by id", "hello world", "My Details ÷ bare lookup", "/auth/verify ÷ bare lookup",
 		"My Details p99 at half its rate", "Peak RSS"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q", want)

@@ -52,6 +52,7 @@ func printConfig(args []string, getenv func(string) string, stdout io.Writer) er
 		{"PORTAL_EMAIL_FALLBACK", fmt.Sprint(cfg.EmailFallback)},
 		{"PORTAL_ALLOW_EMAIL_OUTBOX", fmt.Sprint(cfg.AllowEmailOutbox)},
 		{"PORTAL_TRUSTED_PROXIES", fmt.Sprint(cfg.TrustedProxies)},
+		{"PORTAL_COOKIE_DOMAIN", cfg.CookieDomain},
 		{"PORTAL_METRICS_ADDR", cfg.MetricsAddr},
 		{"PORTAL_LOG_LEVEL", cfg.LogLevel},
 		{"PORTAL_LOG_FORMAT", cfg.LogFormat},

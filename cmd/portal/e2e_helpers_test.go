@@ -23,6 +23,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/web"
 )
 
 // End-to-end helpers: the real portal on a free port with local stand-ins
@@ -79,9 +80,10 @@ func (c *testClock) Advance(d time.Duration) {
 type portalOption func(*portalSetup)
 
 type portalSetup struct {
-	clock *testClock
-	env   map[string]string
-	tune  []func(*App)
+	clock  *testClock
+	env    map[string]string
+	before []func(*App)
+	tune   []func(*App)
 }
 
 // withEnv sets a PORTAL_* variable for the portal (over the defaults).
@@ -98,6 +100,14 @@ func withEnv(name, value string) portalOption {
 // dispatcher's backoff.
 func withApp(f func(*App)) portalOption {
 	return func(s *portalSetup) { s.tune = append(s.tune, f) }
+}
+
+// withForwardAuthHosts gives the portal its registry of forward-auth
+// hosts (before Open, which builds the web server with it).
+func withForwardAuthHosts(h web.ForwardAuthHosts) portalOption {
+	return func(s *portalSetup) {
+		s.before = append(s.before, func(a *App) { a.ForwardAuthHosts = h })
+	}
 }
 
 // withClock runs the portal on c: the login service's clock, which the
@@ -155,8 +165,14 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		t.Fatal(err)
 	}
 	// The base URL names the bound port before Open, so links, cookies and
-	// the WebOTP line of text messages are right.
-	cfg.BaseURL = "http://" + app.Addr()
+	// the WebOTP line of text messages are right; unless the test gave
+	// one (a portal behind a proxy).
+	if setup.env["PORTAL_BASE_URL"] == "" {
+		cfg.BaseURL = "http://" + app.Addr()
+	}
+	for _, f := range setup.before {
+		f(app)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := app.Open(ctx); err != nil {
 		cancel()
@@ -338,8 +354,9 @@ func (b *e2eLogBuffer) String() string {
 // startBrowser starts one headless Chromium for the test and returns a
 // context that has it; each journey opens its own tab in a fresh browser
 // context (no shared cookies) with newTab. Without Chromium the test is
-// skipped, unless PORTAL_REQUIRE_BROWSER=1.
-func startBrowser(t *testing.T) context.Context {
+// skipped, unless PORTAL_REQUIRE_BROWSER=1. extra are further options,
+// e.g. host resolver rules.
+func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -370,6 +387,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.WindowSize(1024, 900),
 		chromedp.UserDataDir(t.TempDir()),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)

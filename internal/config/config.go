@@ -51,9 +51,13 @@ type Config struct {
 	SecretKey []byte
 
 	TrustedProxies []netip.Prefix // PORTAL_TRUSTED_PROXIES
-	MetricsAddr    string         // PORTAL_METRICS_ADDR; empty: no metrics endpoint
-	LogLevel       string         // PORTAL_LOG_LEVEL
-	LogFormat      string         // PORTAL_LOG_FORMAT: "text" or "json"
+	// CookieDomain scopes the session cookie to a parent domain of the
+	// base URL's host, for forward-auth applications on its other hosts
+	// (PORTAL_COOKIE_DOMAIN); "": the portal's host only.
+	CookieDomain string
+	MetricsAddr  string // PORTAL_METRICS_ADDR; empty: no metrics endpoint
+	LogLevel     string // PORTAL_LOG_LEVEL
+	LogFormat    string // PORTAL_LOG_FORMAT: "text" or "json"
 }
 
 // Database says where data lives.
@@ -126,6 +130,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"PORTAL_EMAIL_FALLBACK", "true", "offer \"Send code to email\""},
 	{"PORTAL_ALLOW_EMAIL_OUTBOX", "false", "true: serve with a real SMS gateway although PORTAL_SMTP_URL is empty, email kept in the outbox (/dev/outbox) on purpose"},
 	{"PORTAL_TRUSTED_PROXIES", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed"},
+	{"PORTAL_COOKIE_DOMAIN", "", "parent domain the session cookie is sent to, for forward-auth applications on its hosts, e.g. example.org (https only; the cookie is then __Secure- instead of __Host-)"},
 	{"PORTAL_METRICS_ADDR", "", "where Prometheus metrics are served at /metrics, e.g. 127.0.0.1:9090 (empty: off)"},
 	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PORTAL_LOG_FORMAT", "text", "text or json"},
@@ -283,6 +288,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 
+	if d := get("PORTAL_COOKIE_DOMAIN", ""); d != "" {
+		if c.CookieDomain, err = checkCookieDomain(d, c.BaseURL); err != nil {
+			bad("PORTAL_COOKIE_DOMAIN=%q: %v", d, err)
+		}
+	}
+
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -311,6 +322,35 @@ func (c *Config) ServeProblem() error {
 	}
 	return fmt.Errorf("PORTAL_SMS_PROVIDER=%s sends real text messages, but PORTAL_SMTP_URL is empty, so email (password reset links, invitations, email codes) would go to the development outbox, printed in the log and listed at /dev/outbox: set PORTAL_SMTP_URL to your mail server, or set PORTAL_ALLOW_EMAIL_OUTBOX=true to keep email in the outbox on purpose (a test system)",
 		strings.Join(c.SMSProviders, ","))
+}
+
+// checkCookieDomain reads PORTAL_COOKIE_DOMAIN: a DNS name of two labels
+// or more (a leading dot is dropped), lower-cased, that the portal's own
+// host is or is under, with an https base URL (a cookie for a whole domain
+// must never travel in clear).
+func checkCookieDomain(d, baseURL string) (string, error) {
+	d = strings.ToLower(strings.TrimPrefix(d, "."))
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 || len(d) > 253 {
+		return "", errors.New("give a domain name such as example.org")
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" ||
+			strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return "", errors.New("give a domain name such as example.org, without scheme, port or path")
+		}
+	}
+	if _, err := netip.ParseAddr(d); err == nil || strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return "", errors.New("give a domain name, not an address")
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme != "https" {
+		return "", errors.New("it needs an https PORTAL_BASE_URL")
+	}
+	if h := strings.ToLower(u.Hostname()); h != d && !strings.HasSuffix(h, "."+d) {
+		return "", fmt.Errorf("the portal's own host %s must be this domain or under it", h)
+	}
+	return d, nil
 }
 
 // maxConns bounds PORTAL_DATABASE_MAX_CONNS: more is a typo, not a plan.

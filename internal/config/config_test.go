@@ -307,3 +307,33 @@ func TestServeProblem(t *testing.T) {
 		t.Errorf("PORTAL_ALLOW_EMAIL_OUTBOX=maybe: %v", err)
 	}
 }
+
+func TestCookieDomain(t *testing.T) {
+	for _, ok := range []struct{ domain, base, want string }{
+		{"example.org", "https://portal.example.org", "example.org"},
+		{".Example.ORG", "https://portal.example.org", "example.org"},
+		{"portal.test", "https://portal.test:8443", "portal.test"},
+	} {
+		c, err := Load(env("PORTAL_COOKIE_DOMAIN", ok.domain, "PORTAL_BASE_URL", ok.base))
+		if err != nil || c.CookieDomain != ok.want {
+			t.Errorf("PORTAL_COOKIE_DOMAIN=%q with %s: %q, %v; want %q", ok.domain, ok.base, c.CookieDomain, err, ok.want)
+		}
+	}
+	for _, bad := range []struct{ domain, base, says string }{
+		{"example.org", "http://portal.example.org", "https"},
+		{"example.org", "https://portal.example.com", "must be this domain or under it"},
+		{"ample.org", "https://portal.example.org", "must be this domain or under it"},
+		{"org", "https://portal.example.org", "domain name such as example.org"},
+		{"https://example.org", "https://portal.example.org", "without scheme"},
+		{"example.org:443", "https://portal.example.org", "without scheme"},
+		{"example.org/x", "https://portal.example.org", "without scheme"},
+		{"127.0.0.1", "https://127.0.0.1", "not an address"},
+		{"exa mple.org", "https://portal.example.org", "domain name"},
+		{"example..org", "https://portal.example.org", "domain name"},
+	} {
+		_, err := Load(env("PORTAL_COOKIE_DOMAIN", bad.domain, "PORTAL_BASE_URL", bad.base))
+		if err == nil || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("PORTAL_COOKIE_DOMAIN=%q with %s: %v; want it refused, saying %q", bad.domain, bad.base, err, bad.says)
+		}
+	}
+}

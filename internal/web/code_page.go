@@ -147,7 +147,12 @@ func (s *Server) codeVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSessionCookie(w, full.Token)
 	s.setDeviceCookie(w, full.Device)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	target, err := s.afterLogin(w, r)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther) // #nosec G710 -- target comes from afterLogin: the home page, the portal or a registered forward-auth host
 }
 
 // codeFailed answers a wrong, expired or used code on any code screen.

@@ -28,6 +28,22 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	// ?rd= is the application to go back to after login (/auth/verify
+	// sends people here with it); an address returnTarget refuses is
+	// ignored.
+	back, err := s.returnTarget(r.Context(), r.URL.Query().Get("rd"))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if sess != nil && sess.Stage == store.StageFull && back != "" {
+		http.Redirect(w, r, back, http.StatusSeeOther) // #nosec G710 -- back comes from returnTarget: the portal or a registered forward-auth host
+		return
+	}
+	if back != "" {
+		s.setReturnCookie(w, back)
+		allowFormTarget(w, back)
+	}
 	if sess != nil {
 		http.Redirect(w, r, stagePath(sess.Stage), http.StatusSeeOther)
 		return
@@ -88,6 +104,12 @@ func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 	s.setSessionCookie(w, sess.Token)
 	s.setDeviceCookie(w, sess.Device)
 	target := stagePath(sess.Stage)
+	if sess.Stage == store.StageFull { // MFA does not apply: logged in
+		if target, err = s.afterLogin(w, r); err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+	}
 	if codeErr != nil {
 		// The code screen shows what went wrong with sending and offers
 		// the alternatives.

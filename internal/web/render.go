@@ -196,6 +196,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
+	if name == "login" || name == "code" {
+		// Their forms end a login, which may go back to an application.
+		if target, err := s.pendingReturn(r); err == nil && target != "" {
+			allowFormTarget(w, target)
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Known, so said: a page over 2 KiB would otherwise go out chunked.

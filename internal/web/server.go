@@ -54,6 +54,9 @@ type Server struct {
 	cookie     cookieNames
 	now        func() time.Time
 	metrics    *metrics.Metrics
+	// forwardAuth names the hosts of forward-auth applications; nil:
+	// none (the portal's own host only).
+	forwardAuth ForwardAuthHosts
 }
 
 // Config is what New needs.
@@ -77,6 +80,14 @@ type Config struct {
 	Now            func() time.Time
 	// Metrics times each request by route; nil: not timed.
 	Metrics *metrics.Metrics
+	// ForwardAuth names the hosts of registered forward-auth applications,
+	// the only places besides the portal that /auth/verify and the login
+	// send a person back to; nil: none.
+	ForwardAuth ForwardAuthHosts
+	// CookieDomain (PORTAL_COOKIE_DOMAIN) scopes the session cookie to a
+	// parent domain of the base URL's host, for forward-auth applications
+	// on its other hosts; "": the portal's host only.
+	CookieDomain string
 }
 
 // Receipts is what the delivery receipt endpoints need.
@@ -92,18 +103,23 @@ func New(cfg Config) (*Server, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("web: base URL %q is not an http(s) URL", cfg.BaseURL)
 	}
+	cookie, err := cookieNamesFor(u, strings.ToLower(cfg.CookieDomain))
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		login:      cfg.Login,
-		admin:      cfg.Admin,
-		log:        cfg.Log,
-		baseURL:    u,
-		portalName: cfg.PortalName,
-		outbox:     cfg.Outbox,
-		receipts:   cfg.Receipts,
-		proxies:    cfg.TrustedProxies,
-		cookie:     cookieNamesFor(u),
-		now:        cfg.Now,
-		metrics:    cfg.Metrics,
+		login:       cfg.Login,
+		admin:       cfg.Admin,
+		log:         cfg.Log,
+		baseURL:     u,
+		portalName:  cfg.PortalName,
+		outbox:      cfg.Outbox,
+		receipts:    cfg.Receipts,
+		proxies:     cfg.TrustedProxies,
+		cookie:      cookie,
+		now:         cfg.Now,
+		metrics:     cfg.Metrics,
+		forwardAuth: cfg.ForwardAuth,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -136,6 +152,8 @@ func (s *Server) Handler() http.Handler {
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+
+	mux.HandleFunc("GET /auth/verify", s.verify)
 
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /login", s.loginShow)

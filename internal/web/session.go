@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -16,23 +17,42 @@ import (
 // cookieNames depend on the scheme: over HTTPS the session and device
 // cookies carry the __Host- prefix (Secure, no Domain, Path=/), which
 // browsers only accept over a secure connection; on plain-HTTP localhost
-// for development they go without prefix and without Secure.
+// for development they go without prefix and without Secure. With
+// PORTAL_COOKIE_DOMAIN the session cookie is scoped to that parent domain,
+// for the forward-auth applications on its other hosts, and so carries the
+// __Secure- prefix instead (__Host- forbids a Domain). The device cookie and
+// the return cookie (forward_auth.go) are only ever the portal's.
 type cookieNames struct {
 	session string
 	device  string
+	back    string // the address to go back to after login
+	domain  string // "" unless PORTAL_COOKIE_DOMAIN
 	secure  bool
 }
 
-func cookieNamesFor(u *url.URL) cookieNames {
-	if u.Scheme == "https" {
-		return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", secure: true}
+func cookieNamesFor(u *url.URL, domain string) (cookieNames, error) {
+	if domain == "" {
+		if u.Scheme == "https" {
+			return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", back: "__Host-portal_return", secure: true}, nil
+		}
+		return cookieNames{session: "portal_session", device: "portal_device", back: "portal_return"}, nil
 	}
-	return cookieNames{session: "portal_session", device: "portal_device"}
+	host := strings.ToLower(u.Hostname())
+	if u.Scheme != "https" || (host != domain && !strings.HasSuffix(host, "."+domain)) {
+		return cookieNames{}, fmt.Errorf("web: cookie domain %q needs an https base URL on it or under it, not %q", domain, u.String())
+	}
+	return cookieNames{session: "__Secure-portal_session", device: "__Host-portal_device", back: "__Host-portal_return", domain: domain, secure: true}, nil
+}
+
+// reaches reports whether the session cookie is sent to host.
+func (c cookieNames) reaches(host string) bool {
+	host = strings.ToLower(host)
+	return c.domain != "" && (host == c.domain || strings.HasSuffix(host, "."+c.domain))
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Lax always; Secure whenever PORTAL_BASE_URL is https, off only for a plain-http base URL (local development)
-		Name: s.cookie.session, Value: token, Path: "/",
+		Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
 		HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,
 		// No Expires: the server ends sessions (idle 30 minutes, absolute
 		// 12 hours); the browser forgets the cookie when it closes.
@@ -57,7 +77,7 @@ func (s *Server) setDeviceCookie(w http.ResponseWriter, token string) {
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Lax always; Secure whenever PORTAL_BASE_URL is https, off only for a plain-http base URL (local development)
-		Name: s.cookie.session, Value: "", Path: "/", MaxAge: -1,
+		Name: s.cookie.session, Value: "", Path: "/", Domain: s.cookie.domain, MaxAge: -1,
 		HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -129,12 +149,12 @@ func (s *Server) client(r *http.Request) login.Client {
 }
 
 func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
+	addr, ok := peerAddr(r)
+	if !ok {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
 		return host
 	}
 	if !s.trusted(addr) {
@@ -151,6 +171,16 @@ func (s *Server) clientIP(r *http.Request) string {
 		}
 	}
 	return addr.Unmap().String()
+}
+
+// peerAddr is the address of the connection's peer.
+func peerAddr(r *http.Request) (netip.Addr, bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	return addr, err == nil
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

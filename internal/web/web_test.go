@@ -64,10 +64,11 @@ func (l *lockedBuffer) String() string {
 }
 
 // onEngines runs test once on each storage engine, as the subtests
-// "sqlite" and "postgres", each with a server and store of its own.
-func onEngines(t *testing.T, test func(t *testing.T, e *env)) {
+// "sqlite" and "postgres", each with a server and store of its own; opts
+// change the web server's configuration.
+func onEngines(t *testing.T, test func(t *testing.T, e *env), opts ...func(*web.Config)) {
 	t.Helper()
-	enginetest.Each(t, func(t *testing.T, eng enginetest.Engine) { test(t, newEnvOn(t, eng)) })
+	enginetest.Each(t, func(t *testing.T, eng enginetest.Engine) { test(t, newEnvOn(t, eng, opts...)) })
 }
 
 // newEnv is an env on SQLite, for a test in which the store plays no part.
@@ -76,7 +77,8 @@ func newEnv(t *testing.T) *env {
 	return newEnvOn(t, enginetest.SQLite)
 }
 
-func newEnvOn(t *testing.T, eng enginetest.Engine) *env {
+// newEnvOn is an env on eng; opts change the web server's configuration.
+func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *env {
 	t.Helper()
 	db := eng.Open(t)
 	e := &env{t: t, db: db, engine: eng, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
@@ -100,7 +102,11 @@ func newEnvOn(t *testing.T, eng enginetest.Engine) *env {
 	e.svc.Outbox.OnFinal = e.svc.MessageFinal
 	e.adm = &admin.Service{Store: db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
-	s, err := web.New(web.Config{Login: e.svc, Admin: e.adm, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box})
+	cfg := web.Config{Login: e.svc, Admin: e.adm, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
