@@ -309,6 +309,8 @@ type Store interface {
 	Settings
 	Tokens
 	Messages
+	Applications
+	OIDC
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
