@@ -25,6 +25,7 @@ import (
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/metrics"
+	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres"
@@ -44,6 +45,7 @@ type App struct {
 	Login    *login.Service
 	Admin    *admin.Service
 	Web      *web.Server
+	OIDC     *oidc.Provider // the OpenID Connect provider for the organisation's applications
 	Outbox   *outbox.Outbox // nil unless some messages go to the local outbox
 
 	listener net.Listener
@@ -162,7 +164,8 @@ func (a *App) OpenServices(ctx context.Context) error {
 		return time.Now()
 	}
 	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
-	return nil
+	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Now: a.Dispatch.Now})
+	return err
 }
 
 // Open wires the whole portal: OpenServices, a check of each sender, and
@@ -183,6 +186,7 @@ func (a *App) Open(ctx context.Context) error {
 		Outbox:         a.Outbox,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        a.Metrics,
+		OIDC:           a.OIDC,
 		Receipts: web.Receipts{
 			Dispatch:        a.Dispatch,
 			TwilioAuthToken: cfg.Twilio.AuthToken,

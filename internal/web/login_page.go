@@ -134,6 +134,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
+	if s.resumePending(w, r) {
+		return
+	}
 	p := s.newPage("Home", sess)
 	p.LastLogin = sess.User.LastLoginAt
 	s.render(w, r, http.StatusOK, "home", p)

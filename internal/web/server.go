@@ -28,6 +28,7 @@ import (
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/metrics"
+	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -54,6 +55,7 @@ type Server struct {
 	cookie     cookieNames
 	now        func() time.Time
 	metrics    *metrics.Metrics
+	oidc       *oidc.Provider // nil: no OpenID Connect provider
 }
 
 // Config is what New needs.
@@ -77,6 +79,9 @@ type Config struct {
 	Now            func() time.Time
 	// Metrics times each request by route; nil: not timed.
 	Metrics *metrics.Metrics
+	// OIDC, when set, is served under /oauth/ and at
+	// /.well-known/openid-configuration.
+	OIDC *oidc.Provider
 }
 
 // Receipts is what the delivery receipt endpoints need.
@@ -104,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		cookie:     cookieNamesFor(u),
 		now:        cfg.Now,
 		metrics:    cfg.Metrics,
+		oidc:       cfg.OIDC,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -202,6 +208,18 @@ func (s *Server) Handler() http.Handler {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	if s.oidc != nil {
+		mux.Handle(oidc.PathPrefix, s.oidc.Handler())
+		mux.Handle("GET "+oidc.DiscoveryPath, s.oidc.Handler())
+		mux.HandleFunc("GET "+oidc.LoginPath, s.oidcLogin)
+		// Applications call these server to server, or from their own
+		// origin's scripts, authenticated by client secret, PKCE or
+		// bearer token, never by the portal's cookies: no cross-site
+		// request can borrow anything there.
+		for _, p := range []string{oidc.TokenPath, oidc.RevokePath, oidc.IntrospectPath, oidc.UserinfoPath} {
+			csrf.AddInsecureBypassPattern("POST " + p)
+		}
+	}
 	return s.observe(s.recoverPanics(securityHeaders(s.baseURL.Scheme == "https", limitBodies(csrf.Handler(s.readableInput(mux))))))
 }
 
