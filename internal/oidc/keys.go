@@ -38,8 +38,11 @@ type keyring struct {
 	bits   int // RSA key size
 
 	mu     sync.Mutex
-	opened map[string]*rsa.PrivateKey
+	opened map[string]*rsaKey
 }
+
+// rsaKey is an opened signing key.
+type rsaKey = rsa.PrivateKey
 
 type signingKey struct {
 	id  string

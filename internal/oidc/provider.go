@@ -12,7 +12,6 @@ package oidc
 import (
 	"context"
 	"crypto/hkdf"
-	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -93,7 +92,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	st := &storage{
 		store:     cfg.Store,
-		keys:      &keyring{store: cfg.Store, sealer: sealer, now: now, bits: cfg.RSABits, opened: map[string]*rsa.PrivateKey{}},
+		keys:      &keyring{store: cfg.Store, sealer: sealer, now: now, bits: cfg.RSABits, opened: map[string]*rsaKey{}},
 		subjects:  subjects{key: subKey},
 		now:       now,
 		loginPath: LoginPath,
