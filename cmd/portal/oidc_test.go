@@ -374,6 +374,19 @@ func testOIDC(t *testing.T, p *testPortal) {
 		}
 	})
 
+	t.Run("your applications", func(t *testing.T) {
+		resp, err := b.c.Get(p.BaseURL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		home := string(body)
+		if !strings.Contains(home, "Your applications") || !strings.Contains(home, ">Rota<") || strings.Contains(home, "Console tools") {
+			t.Errorf("a provider's home page lists (want Rota, not the admins-only Console tools):\n%s", home)
+		}
+	})
+
 	t.Run("public client needs PKCE", func(t *testing.T) {
 		pub := newRP(t, p, apps.Registration{Name: "SPA", Public: true})
 		if pub.conf.ClientSecret != "" {

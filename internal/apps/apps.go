@@ -233,3 +233,26 @@ func New(r Registration, now time.Time) (*store.Application, string) {
 func MayUse(a *store.Application, u *store.User) bool {
 	return !a.Disabled() && !u.Deactivated && (!a.AdminsOnly || u.Admin)
 }
+
+// Link is an application as the home page lists it.
+type Link struct {
+	Name string
+	URL  string // the origin of its first redirect URI: where it lives
+}
+
+// For returns the applications the account may open, in the order given.
+func For(list []store.Application, u *store.User) []Link {
+	var links []Link
+	for i := range list {
+		a := &list[i]
+		if !MayUse(a, u) || len(a.RedirectURIs) == 0 {
+			continue
+		}
+		r, err := url.Parse(a.RedirectURIs[0])
+		if err != nil {
+			continue
+		}
+		links = append(links, Link{Name: a.Name, URL: r.Scheme + "://" + r.Host + "/"})
+	}
+	return links
+}

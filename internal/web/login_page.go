@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/providerportal/portal/internal/apps"
 	"net/http"
 	"strconv"
 	"time"
@@ -139,5 +140,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newPage("Home", sess)
 	p.LastLogin = sess.User.LastLoginAt
+	list, err := s.login.Store.ListApplications(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p.Applications = apps.For(list, sess.User)
 	s.render(w, r, http.StatusOK, "home", p)
 }
