@@ -391,6 +391,11 @@ func (a *App) sweepSessions(ctx context.Context) {
 		} else if n > 0 {
 			a.Log.Debug("swept expired sessions", "count", n)
 		}
+		if n, err := a.OIDC.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweep OpenID Connect requests and tokens", "err", err)
+		} else if n > 0 {
+			a.Log.Debug("swept expired OpenID Connect requests and tokens", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return

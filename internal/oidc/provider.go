@@ -236,3 +236,10 @@ func errorRedirect(r *authRequest, code, description string) string {
 
 // Subject is the sub applications know the account by.
 func (p *Provider) Subject(userID int64) string { return p.storage.subjects.of(userID) }
+
+// Sweep deletes sign-in requests, tokens and signing keys that have
+// expired; run it now and then. Correctness does not depend on it: expired
+// ones are refused anyway.
+func (p *Provider) Sweep(ctx context.Context) (int, error) {
+	return p.storage.store.DeleteExpiredOIDC(ctx, p.now())
+}
