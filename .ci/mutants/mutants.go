@@ -1249,4 +1249,51 @@ var mutants = []Mutant{
 		Replace: `	return string(raw), nil`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
 	},
+
+	// Issue 16: the OpenID Connect provider (attack numbers as above:
+	// 3 reusing a code or token, 1 skipping a step of the login).
+	{
+		ID: "oidc-code-once", Attack: 3,
+		What:    "an authorization code redeemed again (SQLite)",
+		File:    "internal/store/sqlite/oidc.go",
+		Find:    `				WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
+		Replace: `				WHERE id = $1 AND code_hash = $2 AND code_expires_at > $3`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^IssueTokensCode`,
+	},
+	{
+		ID: "oidc-refresh-reuse", Attack: 3,
+		What:    "a rotated refresh token presented again does not revoke its family",
+		File:    "internal/oidc/storage.go",
+		Find:    `	if kind == store.TokenRefresh && !t.UsedAt.IsZero() && t.RevokedAt.IsZero() {`,
+		Replace: `	if false {`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,
+	},
+	{
+		ID: "oidc-admins-only", Attack: 1,
+		What: "an application for administrators signs a provider in",
+		File: "internal/oidc/provider.go",
+		Find: `	if !apps.MayUse(a, sess.User) {`, Replace: `	if !apps.MayUse(a, sess.User) && false {`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
+	},
+	{
+		ID: "oidc-pkce-public", Attack: 1,
+		What: "a public client starts a sign-in without PKCE",
+		File: "internal/oidc/storage.go",
+		Find: `	if a.Public && req.CodeChallenge == "" {`, Replace: `	if false {`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
+	},
+	{
+		ID: "oidc-prompt-login", Attack: 1,
+		What: "prompt=login and max_age are answered with the old login",
+		File: "internal/oidc/provider.go",
+		Find: `		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge`, Replace: `		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge || true`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
+	},
+	{
+		ID: "app-secret", Attack: 10,
+		What: "any client secret is accepted",
+		File: "internal/apps/apps.go",
+		Find: `	return subtle.ConstantTimeCompare(HashSecret(secret), a.SecretHash) == 1`, Replace: `	return subtle.ConstantTimeCompare(HashSecret(secret), a.SecretHash) == 1 || true`,
+		Pkg: "./internal/apps", Run: `^TestNewAndSecret$`,
+	},
 }

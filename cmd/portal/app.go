@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/apps"
 	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
@@ -25,6 +26,7 @@ import (
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/metrics"
+	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres"
@@ -44,9 +46,11 @@ type App struct {
 	Login    *login.Service
 	Admin    *admin.Service
 	Web      *web.Server
+	OIDC     *oidc.Provider // the OpenID Connect provider for the organisation's applications
 	Outbox   *outbox.Outbox // nil unless some messages go to the local outbox
 	// ForwardAuthHosts names the hosts of registered forward-auth
-	// applications (set before Open); nil: none.
+	// applications; nil (before Open): the registry in the database
+	// (portal app create --forward-auth-host). Tests may set another.
 	ForwardAuthHosts web.ForwardAuthHosts
 
 	listener net.Listener
@@ -166,7 +170,8 @@ func (a *App) OpenServices(ctx context.Context) error {
 		return time.Now()
 	}
 	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
-	return nil
+	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Now: a.Dispatch.Now})
+	return err
 }
 
 // Open wires the whole portal: a check that the configuration may serve
@@ -182,6 +187,9 @@ func (a *App) Open(ctx context.Context) error {
 	a.checkSenders(ctx)
 	cfg := a.Config
 	var err error
+	if a.ForwardAuthHosts == nil {
+		a.ForwardAuthHosts = apps.ForwardAuthHosts{Apps: a.DB}
+	}
 	a.Web, err = web.New(web.Config{
 		Login:          a.Login,
 		Admin:          a.Admin,
@@ -193,6 +201,7 @@ func (a *App) Open(ctx context.Context) error {
 		CookieDomain:   cfg.CookieDomain,
 		ForwardAuth:    a.ForwardAuthHosts,
 		Metrics:        a.Metrics,
+		OIDC:           a.OIDC,
 		Receipts: web.Receipts{
 			Dispatch:        a.Dispatch,
 			TwilioAuthToken: cfg.Twilio.AuthToken,
@@ -396,6 +405,11 @@ func (a *App) sweepSessions(ctx context.Context) {
 			a.Log.Warn("sweep sessions", "err", err)
 		} else if n > 0 {
 			a.Log.Debug("swept expired sessions", "count", n)
+		}
+		if n, err := a.OIDC.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweep OpenID Connect requests and tokens", "err", err)
+		} else if n > 0 {
+			a.Log.Debug("swept expired OpenID Connect requests and tokens", "count", n)
 		}
 		select {
 		case <-ctx.Done():

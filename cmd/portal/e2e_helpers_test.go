@@ -23,7 +23,6 @@ import (
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/web"
 )
 
 // End-to-end helpers: the real portal on a free port with local stand-ins
@@ -100,14 +99,6 @@ func withEnv(name, value string) portalOption {
 // dispatcher's backoff.
 func withApp(f func(*App)) portalOption {
 	return func(s *portalSetup) { s.tune = append(s.tune, f) }
-}
-
-// withForwardAuthHosts gives the portal its registry of forward-auth
-// hosts (before Open, which builds the web server with it).
-func withForwardAuthHosts(h web.ForwardAuthHosts) portalOption {
-	return func(s *portalSetup) {
-		s.before = append(s.before, func(a *App) { a.ForwardAuthHosts = h })
-	}
 }
 
 // withClock runs the portal on c: the login service's clock, which the

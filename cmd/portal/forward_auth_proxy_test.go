@@ -29,6 +29,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/providerportal/portal/internal/apps"
+
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
@@ -39,13 +41,6 @@ import (
 // names, ports and paths: https://portal.test is the portal and
 // https://app.portal.test an application behind auth_request (nginx) or
 // forward_auth (Caddy) that echoes the Remote-* headers it is given.
-
-// proxiedHosts is the registry: app.portal.test is a forward-auth host.
-type proxiedHosts struct{}
-
-func (proxiedHosts) ForwardAuthAllowed(_ context.Context, host string) (bool, error) {
-	return host == "app.portal.test", nil
-}
 
 // proxySetup is the portal, the application and the certificate, before
 // the proxy starts.
@@ -82,8 +77,18 @@ func newProxySetup(t *testing.T) *proxySetup {
 	s.portal = startPortal(t,
 		withEnv("PORTAL_BASE_URL", "https://portal.test:"+strconv.Itoa(s.port)),
 		withEnv("PORTAL_COOKIE_DOMAIN", "portal.test"),
-		withEnv("PORTAL_TRUSTED_PROXIES", "127.0.0.1"),
-		withForwardAuthHosts(proxiedHosts{}))
+		withEnv("PORTAL_TRUSTED_PROXIES", "127.0.0.1"))
+	// app.portal.test is registered as the operator would (portal app
+	// create --name Records --forward-auth-host app.portal.test), so the
+	// way back after login goes through the real registry.
+	reg := apps.Registration{Name: "Records", ForwardAuthHosts: []string{"app.portal.test"}}
+	if err := reg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := apps.New(reg, time.Now())
+	if err := s.portal.App.DB.CreateApplication(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 

@@ -67,6 +67,19 @@ reason, is audited, and the person is told by email):
                                give (or take) the administrator role; the
                                last administrator keeps it
 
+Applications that sign people in through the portal (OpenID Connect,
+forward-auth; see docs/oidc.md):
+  portal app create --name N --redirect-uri U [--redirect-uri U2 …] [--public]
+      [--post-logout-redirect-uri U] [--backchannel-logout-uri U]
+      [--admins-only] [--forward-auth-host H]
+                               register one; prints client_id and, for a
+                               confidential client, client_secret (shown once)
+  portal app list              every application
+  portal app rotate-secret --client-id X
+                               a new secret (shown once); the old one stops
+  portal app disable --client-id X
+                               it signs nobody in any more
+
   portal config                print the effective configuration, secrets masked
   portal bench [--users N] [--logins N | --duration D] [--database-url U]
                                measure this machine: complete MFA logins and
@@ -95,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+	case "app":
+		return runApp(ctx, args[1:], cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return nil

@@ -29,10 +29,18 @@ type Sealer struct {
 
 // NewSealer derives the outbox key from the portal's secret key.
 func NewSealer(secret []byte) (*Sealer, error) {
+	return NewPurposeSealer(secret, "provider-portal outbox v1")
+}
+
+// NewPurposeSealer derives a key of its own for purpose from the portal's
+// secret key, for other secrets kept in the database the same way (the
+// OpenID Connect provider's signing keys): one key per purpose, so that
+// what one opens, no other does.
+func NewPurposeSealer(secret []byte, purpose string) (*Sealer, error) {
 	if len(secret) < 32 {
 		return nil, errors.New("dispatch: the secret key is shorter than 32 bytes")
 	}
-	key, err := hkdf.Key(sha256.New, secret, nil, "provider-portal outbox v1", 32)
+	key, err := hkdf.Key(sha256.New, secret, nil, purpose, 32)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: derive key: %w", err)
 	}
@@ -53,6 +61,11 @@ func (s *Sealer) Seal(c Content) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: encode content: %w", err)
 	}
+	return s.SealBytes(plain)
+}
+
+// SealBytes encrypts plain with a fresh random nonce.
+func (s *Sealer) SealBytes(plain []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("dispatch: nonce: %w", err)
@@ -66,17 +79,27 @@ var ErrUnsealable = errors.New("dispatch: message content cannot be opened with 
 
 // Open decrypts sealed content.
 func (s *Sealer) Open(sealed []byte) (Content, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n+s.aead.Overhead() {
-		return Content{}, ErrUnsealable
-	}
-	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	plain, err := s.OpenBytes(sealed)
 	if err != nil {
-		return Content{}, ErrUnsealable
+		return Content{}, err
 	}
 	var c Content
 	if err := json.Unmarshal(plain, &c); err != nil {
 		return Content{}, ErrUnsealable
 	}
 	return c, nil
+}
+
+// OpenBytes decrypts what SealBytes sealed; ErrUnsealable if it was not
+// sealed with this key (or was damaged).
+func (s *Sealer) OpenBytes(sealed []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n+s.aead.Overhead() {
+		return nil, ErrUnsealable
+	}
+	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, ErrUnsealable
+	}
+	return plain, nil
 }

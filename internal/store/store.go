@@ -418,6 +418,8 @@ type Store interface {
 	Settings
 	Tokens
 	Messages
+	Applications
+	OIDC
 
 	// ChangeAccount applies c in one transaction, with one commit: every
 	// part of it, its audit rows and its queued messages are written, or

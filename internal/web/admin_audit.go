@@ -48,6 +48,7 @@ var (
 		"admin.user_created", "admin.mfa_disabled", "admin.mfa_enabled", "admin.mfa_override", "admin.phone_changed",
 		"admin.unlocked", "admin.password_reset_sent", "admin.sessions_ended", "admin.deactivated", "admin.reactivated",
 		"admin.role_granted", "admin.role_removed", "admin.mfa_policy",
+		"admin.app_created", "admin.app_secret_rotated", "admin.app_disabled",
 	}
 )
 

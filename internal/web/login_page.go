@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/providerportal/portal/internal/apps"
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
@@ -151,7 +152,16 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
+	if s.resumePending(w, r) {
+		return
+	}
 	p := s.newPage("Home", sess)
 	p.LastLogin = sess.User.LastLoginAt
+	list, err := s.login.Store.ListApplications(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p.Applications = apps.For(list, sess.User)
 	s.render(w, r, http.StatusOK, "home", p)
 }

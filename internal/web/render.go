@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/providerportal/portal/internal/apps"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -138,6 +139,7 @@ type page struct {
 	MaskedPhone     string
 	ConfirmPassword bool
 	LastLogin       time.Time
+	Applications    []apps.Link // the home page's "Your applications"
 	Message         string
 	Link, LinkText  string
 	Messages        []outbox.Message

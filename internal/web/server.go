@@ -28,6 +28,7 @@ import (
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/metrics"
+	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -57,6 +58,7 @@ type Server struct {
 	// forwardAuth names the hosts of forward-auth applications; nil:
 	// none (the portal's own host only).
 	forwardAuth ForwardAuthHosts
+	oidc        *oidc.Provider // nil: no OpenID Connect provider
 }
 
 // Config is what New needs.
@@ -88,6 +90,9 @@ type Config struct {
 	// parent domain of the base URL's host, for forward-auth applications
 	// on its other hosts; "": the portal's host only.
 	CookieDomain string
+	// OIDC, when set, is served under /oauth/ and at
+	// /.well-known/openid-configuration.
+	OIDC *oidc.Provider
 }
 
 // Receipts is what the delivery receipt endpoints need.
@@ -120,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 		now:         cfg.Now,
 		metrics:     cfg.Metrics,
 		forwardAuth: cfg.ForwardAuth,
+		oidc:        cfg.OIDC,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -221,6 +227,18 @@ func (s *Server) Handler() http.Handler {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	if s.oidc != nil {
+		mux.Handle(oidc.PathPrefix, s.oidc.Handler())
+		mux.Handle("GET "+oidc.DiscoveryPath, s.oidc.Handler())
+		mux.HandleFunc("GET "+oidc.LoginPath, s.oidcLogin)
+		// Applications call these server to server, or from their own
+		// origin's scripts, authenticated by client secret, PKCE or
+		// bearer token, never by the portal's cookies: no cross-site
+		// request can borrow anything there.
+		for _, p := range []string{oidc.TokenPath, oidc.RevokePath, oidc.IntrospectPath, oidc.UserinfoPath} {
+			csrf.AddInsecureBypassPattern("POST " + p)
+		}
+	}
 	return s.observe(s.recoverPanics(securityHeaders(s.baseURL.Scheme == "https", limitBodies(csrf.Handler(s.readableInput(mux))))))
 }
 

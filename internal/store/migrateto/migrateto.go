@@ -25,7 +25,8 @@ import (
 // Tables are the tables copied, each after those its foreign keys name.
 var Tables = []string{
 	"users", "sessions", "challenges", "throttles", "audit_events",
-	"settings", "setup_token", "tokens", "messages", "schema_migrations",
+	"settings", "setup_token", "tokens", "messages",
+	"applications", "oidc_auth_requests", "oidc_tokens", "oidc_keys", "schema_migrations",
 }
 
 // Count is how many rows of a table were copied.
@@ -176,7 +177,9 @@ func sameVersions(ctx context.Context, from *sql.Tx, to pgx.Tx) error {
 	if err != nil {
 		return err
 	}
-	rows, err := to.Query(ctx, `SELECT version::text FROM schema_migrations ORDER BY version`)
+	// In number order: the output column "version" is text, and would
+	// sort 13 before 2.
+	rows, err := to.Query(ctx, `SELECT version::text FROM schema_migrations ORDER BY schema_migrations.version`)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/store"
+)
+
+var (
+	clientIDLine     = regexp.MustCompile(`(?m)^client_id: ([A-Za-z0-9_-]{22,})$`)
+	clientSecretLine = regexp.MustCompile(`(?m)^client_secret: ([A-Za-z0-9_-]{43,})$`)
+)
+
+func TestAppCommands(t *testing.T) {
+	e := newOperatorEnv(t)
+	out, _, err := e.portal(t, "app", "create", "--name", "Rota", "--redirect-uri", "https://rota.example.org/cb",
+		"--redirect-uri", "http://127.0.0.1:8000/cb", "--post-logout-redirect-uri", "https://rota.example.org/bye",
+		"--backchannel-logout-uri", "https://rota.example.org/logout", "--admins-only", "--forward-auth-host", "rota.example.org")
+	if err != nil {
+		t.Fatalf("app create: %v", err)
+	}
+	id, secret := clientIDLine.FindStringSubmatch(out), clientSecretLine.FindStringSubmatch(out)
+	if id == nil || secret == nil || strings.Count(out, "\n") != 2 {
+		t.Fatalf("app create printed %q, want a client_id line and a client_secret line", out)
+	}
+	a, err := e.db.ApplicationByClientID(t.Context(), id[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "Rota" || len(a.RedirectURIs) != 2 || !a.AdminsOnly || a.Public || a.BackchannelLogoutURI == "" ||
+		len(a.ForwardAuthHosts) != 1 || !apps.SecretMatches(a, secret[1]) {
+		t.Errorf("stored %+v", a)
+	}
+	if strings.Contains(string(a.SecretHash), secret[1]) {
+		t.Errorf("the secret is stored as it is")
+	}
+
+	out, _, err = e.portal(t, "app", "create", "--name", "SPA", "--redirect-uri", "https://spa.example.org/", "--public")
+	if err != nil || clientIDLine.FindString(out) == "" || strings.Contains(out, "client_secret") {
+		t.Fatalf("app create --public printed %q (%v), want a client_id and no secret", out, err)
+	}
+
+	out, _, err = e.portal(t, "app", "list")
+	if err != nil || !strings.Contains(out, id[1]) || !strings.Contains(out, "administrators") || !strings.Contains(out, "public") {
+		t.Errorf("app list printed %q (%v)", out, err)
+	}
+	if strings.Contains(out, secret[1]) {
+		t.Errorf("app list shows the secret")
+	}
+
+	out, _, err = e.portal(t, "app", "rotate-secret", "--client-id", id[1])
+	fresh := clientSecretLine.FindStringSubmatch(out)
+	if err != nil || fresh == nil || fresh[1] == secret[1] {
+		t.Fatalf("rotate-secret printed %q (%v)", out, err)
+	}
+	a, _ = e.db.ApplicationByClientID(t.Context(), id[1])
+	if apps.SecretMatches(a, secret[1]) || !apps.SecretMatches(a, fresh[1]) {
+		t.Errorf("after rotate-secret the old secret works or the new one does not")
+	}
+
+	if _, _, err := e.portal(t, "app", "disable", "--client-id", id[1]); err != nil {
+		t.Fatalf("disable: %v", err)
+	}
+	a, _ = e.db.ApplicationByClientID(t.Context(), id[1])
+	if !a.Disabled() {
+		t.Errorf("not disabled")
+	}
+	all, _ := e.db.ListAudit(t.Context(), store.AuditQuery{Event: "admin."})
+	var events []store.AuditEvent
+	for _, ev := range all {
+		if strings.HasPrefix(ev.Event, "admin.app_") {
+			events = append(events, ev)
+		}
+	}
+	if len(events) != 4 {
+		t.Errorf("%d audit events of applications, want 4 (two created, rotated, disabled)", len(events))
+	}
+	for _, ev := range events {
+		if strings.Contains(ev.Detail, secret[1]) || strings.Contains(ev.Detail, fresh[1]) {
+			t.Errorf("audit detail %q holds a secret", ev.Detail)
+		}
+	}
+}
+
+func TestAppCommandRefusals(t *testing.T) {
+	e := newOperatorEnv(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "http://rota.example.org/cb"}, "must use https"},
+		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "https://rota.example.org/cb#x"}, "fragment"},
+		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "/cb"}, "absolute URL"},
+		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "https://r.example.org/", "--forward-auth-host", "https://r.example.org"}, "not a host name"},
+		{[]string{"app", "rotate-secret", "--client-id", "nope"}, "no application with client_id nope"},
+		{[]string{"app", "disable", "--client-id", "nope"}, "no application with client_id nope"},
+	} {
+		_, _, err := e.portal(t, tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "admin:") {
+			t.Errorf("portal %v: %v, want a sentence saying %q", tt.args, err, tt.want)
+		}
+	}
+	for _, args := range [][]string{{"app"}, {"app", "frob"}, {"app", "create", "--name", "Rota"}, {"app", "disable"}} {
+		if _, _, err := e.portal(t, args...); err != errUsage {
+			t.Errorf("portal %v: %v, want a usage error", args, err)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package apps
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// Lister is what ForwardAuthHosts reads: the registered applications.
+type Lister interface {
+	ListApplications(ctx context.Context) ([]store.Application, error)
+}
+
+// ForwardAuthHosts answers, from the registry, whether a host belongs to
+// an application registered for forward-auth (`portal app create
+// --forward-auth-host`) that is not disabled: the only hosts besides the
+// portal's own that the login sends a person back to. It is asked once a
+// login, never for each request /auth/verify answers.
+type ForwardAuthHosts struct{ Apps Lister }
+
+// ForwardAuthAllowed reports whether host (a host name, without port)
+// is a forward-auth host of an enabled application; a host registered
+// with a port matches its name.
+func (f ForwardAuthHosts) ForwardAuthAllowed(ctx context.Context, host string) (bool, error) {
+	list, err := f.Apps.ListApplications(ctx)
+	if err != nil {
+		return false, fmt.Errorf("apps: forward-auth hosts: %w", err)
+	}
+	host = strings.ToLower(host)
+	for _, a := range list {
+		if a.Disabled() {
+			continue
+		}
+		if slices.ContainsFunc(a.ForwardAuthHosts, func(h string) bool { return hostName(h) == host }) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hostName is h without its port, if it has one.
+func hostName(h string) string {
+	if name, _, err := net.SplitHostPort(h); err == nil {
+		return name
+	}
+	return h
+}
