@@ -1242,6 +1242,15 @@ var mutants = []Mutant{
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
 	},
 	{
+		ID: "fwd-own-port", Attack: 9,
+		What:    "after login, back to the portal's host name on any port or scheme (another server there)",
+		File:    "internal/web/forward_auth.go",
+		Find:    `	own := u.Scheme == s.baseURL.Scheme && host == strings.ToLower(s.baseURL.Hostname()) &&
+		effectivePort(u) == effectivePort(s.baseURL)`,
+		Replace: `	own := host == strings.ToLower(s.baseURL.Hostname())`,
+		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
+	},
+	{
 		ID: "fwd-return-cookie", Attack: 9,
 		What:    "the return cookie is believed as it comes (a planted one redirects anywhere)",
 		File:    "internal/web/forward_auth.go",

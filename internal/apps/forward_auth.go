@@ -3,7 +3,6 @@ package apps
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 
@@ -22,9 +21,10 @@ type Lister interface {
 // login, never for each request /auth/verify answers.
 type ForwardAuthHosts struct{ Apps Lister }
 
-// ForwardAuthAllowed reports whether host (a host name, without port)
-// is a forward-auth host of an enabled application; a host registered
-// with a port matches its name.
+// ForwardAuthAllowed reports whether host is a forward-auth host of an
+// enabled application, exactly as registered: a lower-case name, with
+// ":port" when the port is not the scheme's default (a host registered
+// without a port is reached on the default one only).
 func (f ForwardAuthHosts) ForwardAuthAllowed(ctx context.Context, host string) (bool, error) {
 	list, err := f.Apps.ListApplications(ctx)
 	if err != nil {
@@ -32,20 +32,9 @@ func (f ForwardAuthHosts) ForwardAuthAllowed(ctx context.Context, host string) (
 	}
 	host = strings.ToLower(host)
 	for _, a := range list {
-		if a.Disabled() {
-			continue
-		}
-		if slices.ContainsFunc(a.ForwardAuthHosts, func(h string) bool { return hostName(h) == host }) {
+		if !a.Disabled() && slices.Contains(a.ForwardAuthHosts, host) {
 			return true, nil
 		}
 	}
 	return false, nil
-}
-
-// hostName is h without its port, if it has one.
-func hostName(h string) string {
-	if name, _, err := net.SplitHostPort(h); err == nil {
-		return name
-	}
-	return h
 }

@@ -27,14 +27,16 @@ func TestForwardAuthHosts(t *testing.T) {
 		{Name: "OIDC only", RedirectURIs: []string{"https://messages.example.org/cb"}},
 	}}
 	for host, want := range map[string]bool{
-		"rota.example.org":     true,
-		"ROTA.example.org":     true,
-		"records.example.org":  true,  // registered with a port
-		"old.example.org":      false, // disabled
-		"messages.example.org": false, // an OpenID Connect application, not forward-auth
-		"evil.example.org":     false,
-		"example.org":          false,
-		"":                     false,
+		"rota.example.org":         true,
+		"ROTA.example.org":         true,
+		"records.example.org:8443": true,
+		"records.example.org":      false, // registered with a port: that port only
+		"rota.example.org:8443":    false, // registered without: the default port only
+		"old.example.org":          false, // disabled
+		"messages.example.org":     false, // an OpenID Connect application, not forward-auth
+		"evil.example.org":         false,
+		"example.org":              false,
+		"":                         false,
 	} {
 		got, err := f.ForwardAuthAllowed(t.Context(), host)
 		if err != nil || got != want {

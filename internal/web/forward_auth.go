@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,9 +23,11 @@ import (
 // request. Nothing is cached: a session ended on any instance (logout, an
 // administrator, a deactivation) is refused by every instance at once.
 
-// ForwardAuthHosts says whether a host name belongs to a registered
+// ForwardAuthHosts says whether a host belongs to a registered
 // forward-auth application (`portal app create --forward-auth-host H`).
-// Only such hosts, and the portal's own, are places the portal sends a
+// The host is a lower-case name, with ":port" only when the port is not
+// the scheme's default, and must match a registered host exactly. Only
+// such hosts, and the portal's own origin, are places the portal sends a
 // person back to after login.
 type ForwardAuthHosts interface {
 	ForwardAuthAllowed(ctx context.Context, host string) (bool, error)
@@ -164,12 +167,15 @@ func (s *Server) returnTarget(ctx context.Context, raw string) (string, error) {
 		strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
 		return "", nil
 	}
-	own := strings.EqualFold(host, s.baseURL.Hostname())
+	// The portal's own origin is scheme, host and port alike: another
+	// port of the same host is another server.
+	own := u.Scheme == s.baseURL.Scheme && host == strings.ToLower(s.baseURL.Hostname()) &&
+		effectivePort(u) == effectivePort(s.baseURL)
 	if !own {
 		if !s.cookie.reaches(host) || s.forwardAuth == nil {
 			return "", nil
 		}
-		ok, err := s.forwardAuth.ForwardAuthAllowed(ctx, host)
+		ok, err := s.forwardAuth.ForwardAuthAllowed(ctx, hostPort(u))
 		if err != nil {
 			return "", fmt.Errorf("web: forward-auth host: %w", err)
 		}
@@ -234,4 +240,26 @@ func allowFormTarget(w http.ResponseWriter, target string) {
 		return
 	}
 	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+}
+
+// effectivePort is u's port, or its scheme's default when it names none.
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// hostPort is u's host as a forward-auth host is registered: the
+// lower-case name, with ":port" only when the port is not the scheme's
+// default.
+func hostPort(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	if p := u.Port(); p != "" && !(u.Scheme == "https" && p == "443") && !(u.Scheme == "http" && p == "80") {
+		return net.JoinHostPort(host, p)
+	}
+	return host
 }

@@ -371,7 +371,8 @@ func TestForwardAuthNoOpenRedirect(t *testing.T) {
 		{"https", "", "/"},
 		{"", "app.portal.test", "/"},
 		{"https", "APP.PORTAL.TEST", "/"}, // fine: host names are case-blind
-		{"https", "app.portal.test:8443", "/"},
+		{"https", "app.portal.test:8443", "/"}, // a port the application was not registered with
+		{"https", "portal.test:8443", "/"},     // the portal's host, another server
 		{"https", "app.portal.test:x", "/"},
 		{"https", "[::1]", "/"},
 		{"https", "app.portal.test", "/" + strings.Repeat("a", 3000)},
@@ -379,7 +380,6 @@ func TestForwardAuthNoOpenRedirect(t *testing.T) {
 	fine := map[int]string{
 		11: "https://app.portal.test//evil.example/x",
 		20: "https://app.portal.test/",
-		21: "https://app.portal.test:8443/",
 	}
 	c := e.browser()
 	for i, h := range hostile {
@@ -425,6 +425,9 @@ func TestForwardAuthNoOpenRedirect(t *testing.T) {
 		"http://app.portal.test/", "javascript:alert(1)", "https://outside.example/",
 		"https://app.portal.test.evil.example/", "https://%61pp.portal.test/", "https://app.portal.test/\x00",
 		"https://app.portal.test/ x", "ftp://app.portal.test/",
+		// The portal's host name on another port, or the application's on
+		// a port it was not registered with, is another server.
+		"https://portal.test:8443/steal", "https://portal.test:443x/", "https://app.portal.test:8443/",
 	} {
 		c, jar := looseBrowser()
 		r := e.get(c, "/login?"+url.Values{"rd": {rd}}.Encode())
