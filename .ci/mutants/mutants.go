@@ -1243,9 +1243,9 @@ var mutants = []Mutant{
 	},
 	{
 		ID: "fwd-own-port", Attack: 9,
-		What:    "after login, back to the portal's host name on any port or scheme (another server there)",
-		File:    "internal/web/forward_auth.go",
-		Find:    `	own := u.Scheme == s.baseURL.Scheme && host == strings.ToLower(s.baseURL.Hostname()) &&
+		What: "after login, back to the portal's host name on any port or scheme (another server there)",
+		File: "internal/web/forward_auth.go",
+		Find: `	own := u.Scheme == s.baseURL.Scheme && host == strings.ToLower(s.baseURL.Hostname()) &&
 		effectivePort(u) == effectivePort(s.baseURL)`,
 		Replace: `	own := host == strings.ToLower(s.baseURL.Hostname())`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
