@@ -781,10 +781,21 @@ var mutants = []Mutant{
 		What: "no per-IP throttle at the password step",
 		File: "internal/login/password_step.go",
 		Find: `	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
-		s.Metrics.LoginStep("password", "throttled")`,
+		return passwordTry{lockedBy: "client IP"}, err`,
 		Replace: `	if err := error(nil); err != nil {
-		s.Metrics.LoginStep("password", "throttled")`,
+		return passwordTry{lockedBy: "client IP"}, err`,
 		Pkg: "./internal/login", Run: `^TestPasswordThrottlePerIP$`,
+	},
+	{
+		ID: "device-held-by-address", Attack: 7,
+		What: "a browser with its account's device token is held by the lock others set on its address",
+		File: "internal/login/password_step.go",
+		Find: `	device, err := s.knownDevice(ctx, c, email, now)`,
+		Replace: `	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+		return passwordTry{lockedBy: "client IP"}, err
+	}
+	device, err := s.knownDevice(ctx, c, email, now)`,
+		Pkg: "./internal/login", Run: `^TestDeviceTokenAgainstAddressLock$`,
 	},
 	{
 		ID: "email-not-normalised", Attack: 7,

@@ -296,3 +296,37 @@ func testOnlyCompletedLoginsLeaveADeviceToken(t *testing.T, h *harness) {
 		t.Error("the device token shows the email")
 	}
 }
+
+// TestDeviceTokenAgainstAddressLock: others behind the owner's address (an
+// office, a NAT, a proxy not listed as trusted) lock that address with
+// wrong passwords at other accounts; the owner's browser with its token
+// still logs in and re-authenticates, a browser without one at that
+// address is held, and a spent token is held again. (Found by re-running
+// issue 14's attack: the address's lock came before the token was read.)
+func TestDeviceTokenAgainstAddressLock(t *testing.T) { onEngines(t, testDeviceTokenAgainstAddressLock) }
+
+func testDeviceTokenAgainstAddressLock(t *testing.T, h *harness) {
+	h.user("owner@example.org", testPhone)
+	office := login.Client{IP: "203.0.113.9"}
+	device := h.deviceLogin("owner@example.org", office).Device
+	for i := 0; i <= h.svc.Rules.PasswordFreeIP; i++ {
+		h.svc.Login(h.ctx, fmt.Sprintf("guess%d@example.org", i), "password", office)
+	}
+	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, office); kindOf(err) != login.KindThrottled {
+		t.Fatalf("right password at a locked address without a device token: %v, want throttled", err)
+	}
+	sess, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(office, device))
+	if err != nil {
+		t.Fatalf("right password at a locked address with the account's device token: %v, want the code step", err)
+	}
+	if sess.Stage != store.StageCode {
+		t.Errorf("with the device token: stage %s, want %s", sess.Stage, store.StageCode)
+	}
+	// Its own budget still bounds it: once spent, the address's lock holds.
+	for range h.svc.Rules.DeviceTokenTries {
+		h.svc.Login(h.ctx, "owner@example.org", "wrong", withDevice(office, device))
+	}
+	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(office, device)); kindOf(err) != login.KindThrottled {
+		t.Errorf("right password with a spent device token at a locked address: %v, want throttled", err)
+	}
+}

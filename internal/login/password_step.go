@@ -44,16 +44,11 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	defer slot.Release()
 	now := s.now()
 
-	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
-		s.Metrics.LoginStep("password", "throttled")
-		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "client IP")
-		return nil, nil, err
-	}
 	try, err := s.countPasswordTry(ctx, email, c, now)
 	var throttledErr *Error
 	if errors.As(err, &throttledErr) {
 		s.Metrics.LoginStep("password", "throttled")
-		s.Audit(ctx, "login.password", "throttled", 0, 0, c, "account")
+		s.Audit(ctx, "login.password", "throttled", 0, 0, c, try.lockedBy)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -211,6 +206,9 @@ type passwordTry struct {
 	key    string // the counter it was counted under, which a right password clears
 	device bool   // the counter of the browser's device token, not the account's
 	t      store.Throttle
+	// lockedBy names the lock that refused the try ("client IP",
+	// "account"), for the audit log; empty when it was counted.
+	lockedBy string
 }
 
 // detail is what the audit log adds about the try.
@@ -233,9 +231,13 @@ func (p passwordTry) detail() string {
 // not held by the account's lock; once the budget is spent the token is
 // void and the browser is counted against the account like any other.
 //
-// The client address's counter is checked and counted the usual way, after
-// the password: it is shared by everyone behind one address, so counting
-// right passwords there first would need taking them back.
+// A browser without one is first held by its client address's lock
+// (counted after the password: the counter is shared by everyone behind
+// one address, so counting right passwords there first would need taking
+// them back). A valid token is not held by that lock either: others on the
+// owner's address (an office, a NAT, a proxy not listed as trusted) could
+// otherwise keep the owner out in turns as well as the account's lock
+// could, and the token's own budget bounds its tries.
 func (s *Service) countPasswordTry(ctx context.Context, email string, c Client, now time.Time) (passwordTry, error) {
 	device, err := s.knownDevice(ctx, c, email, now)
 	if err != nil {
@@ -253,6 +255,9 @@ func (s *Service) countPasswordTry(ctx context.Context, email string, c Client, 
 		}
 		// The token's budget is spent: it is void.
 	}
+	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+		return passwordTry{lockedBy: "client IP"}, err
+	}
 	key := accountKey(email)
 	t, ok, err := s.Store.AddThrottleFailureUnlessLocked(ctx, key, now, now.Add(-s.Rules.PasswordWindow), func(n int) time.Time {
 		return lockUntil(now, s.Rules.accountPasswordLock(n))
@@ -261,7 +266,7 @@ func (s *Service) countPasswordTry(ctx context.Context, email string, c Client, 
 		return passwordTry{}, fmt.Errorf("login: count password try: %w", err)
 	}
 	if !ok {
-		return passwordTry{}, throttled(t.LockedUntil.Sub(now)) // the only *Error it returns
+		return passwordTry{lockedBy: "account"}, throttled(t.LockedUntil.Sub(now))
 	}
 	return passwordTry{key: key, t: t}, nil
 }

@@ -97,9 +97,6 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 	}
 	defer slot.Release()
 	now := s.now()
-	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
-		return err
-	}
 	try, err := s.countPasswordTry(ctx, sess.User.Email, c, now)
 	if err != nil {
 		return err
