@@ -370,7 +370,7 @@ func TestForwardAuthNoOpenRedirect(t *testing.T) {
 		{"https://evil.example", "app.portal.test", "/"},
 		{"https", "", "/"},
 		{"", "app.portal.test", "/"},
-		{"https", "APP.PORTAL.TEST", "/"}, // fine: host names are case-blind
+		{"https", "APP.PORTAL.TEST", "/"},      // fine: host names are case-blind
 		{"https", "app.portal.test:8443", "/"}, // a port the application was not registered with
 		{"https", "portal.test:8443", "/"},     // the portal's host, another server
 		{"https", "app.portal.test:x", "/"},
