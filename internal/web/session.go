@@ -206,10 +206,13 @@ func isLoopback(r *http.Request) bool {
 	if err != nil || !a.Unmap().IsLoopback() {
 		return false
 	}
+	// Every header a proxy names a client or a hop with: Via, anything
+	// "Forwarded" (Forwarded, X-Forwarded, X-Forwarded-*,
+	// X-Original-Forwarded-For, …) and anything ending in "-IP" (X-Real-IP,
+	// True-Client-IP, CF-Connecting-IP, Fastly-Client-IP, …).
 	for name := range r.Header {
-		switch name = http.CanonicalHeaderKey(name); {
-		case name == "Forwarded", name == "Via", name == "X-Real-Ip", name == "X-Client-Ip", name == "True-Client-Ip",
-			strings.HasPrefix(name, "X-Forwarded-"), strings.HasPrefix(name, "X-Original-Forwarded-"):
+		name = http.CanonicalHeaderKey(name)
+		if name == "Via" || strings.Contains(name, "Forwarded") || strings.HasSuffix(name, "-Ip") {
 			return false
 		}
 	}

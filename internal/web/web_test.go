@@ -602,6 +602,9 @@ func testDevOutboxOnlyOnLoopback(t *testing.T, e *env) {
 	for _, h := range [][2]string{
 		{"X-Forwarded-For", "203.0.113.1"},
 		{"X-Real-IP", "203.0.113.1"},
+		{"CF-Connecting-IP", "203.0.113.1"},
+		{"Fastly-Client-IP", "203.0.113.1"},
+		{"X-Forwarded", "for=203.0.113.1"},
 		{"X-Forwarded-Host", "portal.example.org"},
 		{"X-Forwarded-Proto", "https"},
 		{"Forwarded", "for=203.0.113.1"},
