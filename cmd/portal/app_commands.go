@@ -45,7 +45,7 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-const appCreateLine = "portal app create --name N --redirect-uri U [--redirect-uri U2 …] [--public] " +
+const appCreateLine = "portal app create --name N (--redirect-uri U [--redirect-uri U2 …] | --forward-auth-host H …) [--public] " +
 	"[--post-logout-redirect-uri U] [--backchannel-logout-uri U] [--admins-only] [--forward-auth-host H]"
 
 func appCreate(ctx context.Context, args []string, x cmdIO) error {
@@ -53,13 +53,13 @@ func appCreate(ctx context.Context, args []string, x cmdIO) error {
 	var r apps.Registration
 	var redirects, postLogout, hosts listFlag
 	fs.StringVar(&r.Name, "name", "", "name people see (required)")
-	fs.Var(&redirects, "redirect-uri", "where the application receives sign-ins; repeat for more (required)")
+	fs.Var(&redirects, "redirect-uri", "where the application receives sign-ins by OpenID Connect; repeat for more (this or --forward-auth-host required)")
 	fs.BoolVar(&r.Public, "public", false, "a public client (single-page or native application): no secret, PKCE required")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "where the application may send people after logging out; repeat for more")
 	fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal tells the application that a person's session ended")
 	fs.BoolVar(&r.AdminsOnly, "admins-only", false, "only administrators may sign in to it")
 	fs.Var(&hosts, "forward-auth-host", "host name its reverse proxy protects (forward-auth); repeat for more")
-	if err := parseFlags(fs, args, appCreateLine, x.stderr, "name", "redirect-uri"); err != nil {
+	if err := parseFlags(fs, args, appCreateLine, x.stderr, "name"); err != nil {
 		return err
 	}
 	r.RedirectURIs, r.PostLogoutRedirectURIs, r.ForwardAuthHosts = redirects, postLogout, hosts

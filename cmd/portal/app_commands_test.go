@@ -43,6 +43,16 @@ func TestAppCommands(t *testing.T) {
 		t.Fatalf("app create --public printed %q (%v), want a client_id and no secret", out, err)
 	}
 
+	// An application behind a reverse proxy, as the issue words it: no
+	// redirect URI, only its host.
+	out, _, err = e.portal(t, "app", "create", "--name", "Records", "--forward-auth-host", "records.example.org")
+	if err != nil || clientIDLine.FindString(out) == "" {
+		t.Fatalf("app create --forward-auth-host printed %q (%v), want a client_id", out, err)
+	}
+	if ok, err := (apps.ForwardAuthHosts{Apps: e.db}).ForwardAuthAllowed(t.Context(), "records.example.org"); !ok || err != nil {
+		t.Errorf("records.example.org after app create --forward-auth-host: allowed %v (%v), want true", ok, err)
+	}
+
 	out, _, err = e.portal(t, "app", "list")
 	if err != nil || !strings.Contains(out, id[1]) || !strings.Contains(out, "administrators") || !strings.Contains(out, "public") {
 		t.Errorf("app list printed %q (%v)", out, err)
@@ -94,6 +104,7 @@ func TestAppCommandRefusals(t *testing.T) {
 		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "http://rota.example.org/cb"}, "must use https"},
 		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "https://rota.example.org/cb#x"}, "fragment"},
 		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "/cb"}, "absolute URL"},
+		{[]string{"app", "create", "--name", "Rota"}, "at least one redirect URI"},
 		{[]string{"app", "create", "--name", "Rota", "--redirect-uri", "https://r.example.org/", "--forward-auth-host", "https://r.example.org"}, "not a host name"},
 		{[]string{"app", "rotate-secret", "--client-id", "nope"}, "no application with client_id nope"},
 		{[]string{"app", "disable", "--client-id", "nope"}, "no application with client_id nope"},
@@ -103,7 +114,7 @@ func TestAppCommandRefusals(t *testing.T) {
 			t.Errorf("portal %v: %v, want a sentence saying %q", tt.args, err, tt.want)
 		}
 	}
-	for _, args := range [][]string{{"app"}, {"app", "frob"}, {"app", "create", "--name", "Rota"}, {"app", "disable"}} {
+	for _, args := range [][]string{{"app"}, {"app", "frob"}, {"app", "create", "--redirect-uri", "https://rota.example.org/cb"}, {"app", "disable"}} {
 		if _, _, err := e.portal(t, args...); err != errUsage {
 			t.Errorf("portal %v: %v, want a usage error", args, err)
 		}
