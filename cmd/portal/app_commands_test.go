@@ -85,8 +85,8 @@ func TestAppCommands(t *testing.T) {
 			events = append(events, ev)
 		}
 	}
-	if len(events) != 4 {
-		t.Errorf("%d audit events of applications, want 4 (two created, rotated, disabled)", len(events))
+	if len(events) != 5 {
+		t.Errorf("%d audit events of applications, want 5 (three created, rotated, disabled)", len(events))
 	}
 	for _, ev := range events {
 		if strings.Contains(ev.Detail, secret[1]) || strings.Contains(ev.Detail, fresh[1]) {
