@@ -26,7 +26,7 @@ const (
 	// ACRMFA: password and a one-time code; ACRPassword: the password
 	// alone (MFA disabled for the account for a while, or exempt).
 	ACRMFA      = "urn:provider-portal:acr:mfa"
-	ACRPassword = "urn:provider-portal:acr:password"
+	ACRPassword = "urn:provider-portal:acr:password" // #nosec G101 -- an acr value's name, no secret
 )
 
 // amrOf says how the session's person proved who they are: the password,

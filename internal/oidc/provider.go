@@ -39,7 +39,7 @@ const (
 	PathPrefix     = "/oauth/"
 	AuthorizePath  = "/oauth/authorize"
 	LoginPath      = "/oauth/login" // the portal's page that resumes a request (package web)
-	TokenPath      = "/oauth/token"
+	TokenPath      = "/oauth/token" // #nosec G101 -- a URL path, no secret
 	UserinfoPath   = "/oauth/userinfo"
 	RevokePath     = "/oauth/revoke"
 	IntrospectPath = "/oauth/introspect"
@@ -193,7 +193,14 @@ func (p *Provider) Resume(ctx context.Context, id string, sess *login.Session) (
 	if fresh && (slices.Contains(r.p.Prompt, oidc.PromptLogin) || r.p.MaxAge != nil) && sess.AuthenticatedAt.Before(rec.CreatedAt) {
 		maxAge := time.Duration(0)
 		if r.p.MaxAge != nil && !slices.Contains(r.p.Prompt, oidc.PromptLogin) {
-			maxAge = time.Duration(*r.p.MaxAge) * time.Second
+			// An application's max_age of any size: past a year every
+			// session is younger (and time.Duration would overflow).
+			const longest = 365 * 24 * 60 * 60
+			secs := *r.p.MaxAge
+			if secs > longest {
+				secs = longest
+			}
+			maxAge = time.Duration(int64(secs)) * time.Second // #nosec G115 -- secs is at most a year of seconds, checked above
 		}
 		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge
 	}

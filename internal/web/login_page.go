@@ -116,7 +116,7 @@ func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 		// the alternatives.
 		target += "?m=" + sendProblemKey(codeErr)
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther) // #nosec G710 -- target is a stage's own path or comes from afterLogin: the home page, the portal or a registered forward-auth host
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -175,7 +175,7 @@ func revokeFamily(ctx context.Context, q querier, family string, at int64) error
 
 // oidcTokenColumns is the column list scanOIDCToken reads, in its order.
 const oidcTokenColumns = `hash, kind, family, client_id, user_id, scopes, audience, auth_time, amr,
-	created_at, expires_at, used_at, revoked_at`
+	created_at, expires_at, used_at, revoked_at` // #nosec G101 -- column names, no secret
 
 func scanOIDCToken(row interface{ Scan(...any) error }) (*store.OIDCToken, error) {
 	var t store.OIDCToken

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -191,7 +192,7 @@ func testIssueTokensCodeConcurrent(t *testing.T, s store.Store) {
 	const n = 10
 	errs := make([]error, n)
 	concurrently(n, func(i int) {
-		errs[i] = s.IssueTokens(t.Context(), redeem(r, grantTokens(u, r.ID, string(rune('a'+i))), t0.Add(time.Second)))
+		errs[i] = s.IssueTokens(t.Context(), redeem(r, grantTokens(u, r.ID, fmt.Sprint("t", i)), t0.Add(time.Second)))
 	})
 	ok := 0
 	for _, err := range errs {
@@ -280,7 +281,7 @@ func testIssueTokensRotateConcurrent(t *testing.T, s store.Store) {
 	errs := make([]error, n)
 	concurrently(n, func(i int) {
 		errs[i] = s.IssueTokens(t.Context(), store.TokenIssue{At: t0.Add(time.Minute), Rotate: first[1].Hash,
-			Tokens: grantTokens(u, r.ID, "r"+string(rune('a'+i)))})
+			Tokens: grantTokens(u, r.ID, fmt.Sprint("r", i))})
 	})
 	ok := 0
 	for _, err := range errs {
