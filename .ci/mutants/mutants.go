@@ -1321,6 +1321,16 @@ var mutants = []Mutant{
 		Pkg: "./internal/web", Run: `^(TestAdminAppsForbiddenToProviders|TestAdminAppsStaleLoginMustConfirm)$`,
 	},
 	{
+		ID: "app-create-authorize", Attack: 1,
+		What: "admin.CreateApplication registers an application for anyone (the console and the command line rely on it)",
+		File: "internal/admin/applications.go",
+		Find: `func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registration) (*store.Application, string, error) {
+	if err := s.Authorize(a); err != nil {`,
+		Replace: `func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registration) (*store.Application, string, error) {
+	if err := s.Authorize(a); err != nil && false {`,
+		Pkg: "./internal/admin", Run: `^TestApplicationActionsNeedAFreshAdministrator$`,
+	},
+	{
 		ID: "console-app-confirm", Attack: 5,
 		What: "Rotate secret and Disable act on the first post, without asking to confirm",
 		File: "internal/web/admin_apps.go",
