@@ -1310,6 +1310,34 @@ var mutants = []Mutant{
 		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
 	},
 	{
+		ID: "console-app-create-admin", Attack: 1,
+		What: "the console's Create application takes any logged-in session, not only a fresh administrator's",
+		File: "internal/web/admin_app_create.go",
+		Find: `func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireAdmin(w, r)`,
+		Replace: `func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
+	sess, _ := s.session(w, r)
+	ok := sess != nil`,
+		Pkg: "./internal/web", Run: `^(TestAdminAppsForbiddenToProviders|TestAdminAppsStaleLoginMustConfirm)$`,
+	},
+	{
+		ID: "app-create-authorize", Attack: 1,
+		What: "admin.CreateApplication registers an application for anyone (the console and the command line rely on it)",
+		File: "internal/admin/applications.go",
+		Find: `func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registration) (*store.Application, string, error) {
+	if err := s.Authorize(a); err != nil {`,
+		Replace: `func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registration) (*store.Application, string, error) {
+	if err := s.Authorize(a); err != nil && false {`,
+		Pkg: "./internal/admin", Run: `^TestApplicationActionsNeedAFreshAdministrator$`,
+	},
+	{
+		ID: "console-app-confirm", Attack: 5,
+		What: "Rotate secret and Disable act on the first post, without asking to confirm",
+		File: "internal/web/admin_apps.go",
+		Find: `		if r.PostForm.Get("confirm") != "yes" {`, Replace: `		if false {`,
+		Pkg: "./internal/web", Run: `^(TestAdminAppsRotateSecret|TestAdminAppsDisable)$`,
+	},
+	{
 		ID: "app-secret", Attack: 10,
 		What: "any client secret is accepted",
 		File: "internal/apps/apps.go",

@@ -471,6 +471,48 @@ func TestBrowserAdministration(t *testing.T) {
 		b.waitHeading("Log in")
 		b.expectText("the login screen", noticeBox, "phone number is registered")
 	})
+
+	t.Run("applications", func(t *testing.T) {
+		p, open := journey(t)
+		admin := open()
+		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
+		admin.follow("Administration")
+		admin.waitHeading("Users")
+		admin.follow("Applications")
+		admin.waitHeading("Applications")
+		admin.expectText("the empty list", "//main", "No applications are registered yet.")
+		admin.follow("Create application")
+		admin.waitFor("the Name field", field("Name"))
+		admin.fill("Name", "Rota")
+		admin.fill("Redirect URIs", "https://rota.example.org/callback\nhttps://rota.example.org/silent")
+		admin.fill("Forward-auth hosts", "rota.example.org")
+		admin.run("tick Administrators only", chromedp.Click(field("Administrators only")))
+		admin.screenshot("admin-app-new")
+		admin.click("Create application")
+		admin.waitHeading("Application created")
+		admin.expectText("the answer", "//main", "Rota", "Confidential", "Store this secret now")
+		secret := admin.text("//code[@id='client-secret']")
+		if len(secret) < 40 {
+			t.Errorf("the client secret shown is %q", secret)
+		}
+		admin.screenshot("admin-app-created")
+
+		admin.follow("Back to Applications")
+		admin.waitHeading("Applications")
+		admin.expectText("the list", "//main", "Rota", "https://rota.example.org/silent", "rota.example.org", "Administrators only", "Active")
+		if got := admin.text("//main"); secret != "" && strings.Contains(got, secret) {
+			t.Error("the list shows the client secret again")
+		}
+		admin.screenshot("admin-apps")
+
+		admin.click("Disable")
+		admin.waitHeading("Disable application")
+		admin.expectText("the confirmation", "//main", "Disable Rota?")
+		admin.click("Confirm")
+		admin.waitFor("the notice", noticeBox)
+		admin.expectText("the notice", noticeBox, "The application was disabled")
+		admin.expectText("the list", "//main", "Disabled ")
+	})
 }
 
 // The accounts of each administration journey.

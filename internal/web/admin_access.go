@@ -79,11 +79,14 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, sess *login.S
 }
 
 // postReturn is the page to come back to after confirming a login that was
-// too old for a POST: the user's page for an action on a user, else the
-// page of the form.
+// too old for a POST: the user's page for an action on a user, the list
+// for an action on an application, else the page of the form.
 func postReturn(r *http.Request) string {
 	if id := r.PathValue("id"); id != "" {
 		return "/admin/users/" + url.PathEscape(id)
+	}
+	if r.PathValue("client") != "" {
+		return "/admin/applications"
 	}
 	return r.URL.Path
 }

@@ -20,7 +20,8 @@ import (
 // layout.html.
 var pageNames = []string{"login", "code", "register_phone", "home", "my_details", "change_phone_verify", "setup", "message", "outbox",
 	"forgot_password", "reset_password",
-	"admin_confirm", "admin_users", "admin_user", "admin_user_new", "admin_action", "admin_audit", "admin_settings"}
+	"admin_confirm", "admin_users", "admin_user", "admin_user_new", "admin_action", "admin_audit", "admin_settings",
+	"admin_apps", "admin_app_new", "admin_app_secret", "admin_app_confirm"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -155,7 +156,10 @@ type page struct {
 	NextPage  string // link to the next page of a list; "" on the last
 	Action    *actionConfirm
 	StepUp    stepUpView
-	PortalMFA bool // MFA is required for everyone
+	PortalMFA bool        // MFA is required for everyone
+	AppList   []appView   // the Applications page
+	AppForm   *appForm    // Create application, as typed
+	NewApp    *secretView // the answer to a create or a rotation
 }
 
 // FieldError returns the problem with field, or nil.

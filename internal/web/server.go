@@ -211,6 +211,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/audit", s.adminAudit)
 	mux.HandleFunc("GET /admin/settings", s.adminSettingsShow)
 	mux.HandleFunc("POST /admin/settings", s.adminSettingsSave)
+	mux.HandleFunc("GET /admin/applications", s.adminApps)
+	mux.HandleFunc("GET /admin/applications/new", s.adminAppNewShow)
+	mux.HandleFunc("POST /admin/applications/new", s.adminAppCreate)
+	mux.HandleFunc("POST /admin/applications/{client}/rotate-secret", s.adminAppAction(rotateSecret))
+	mux.HandleFunc("POST /admin/applications/{client}/disable", s.adminAppAction(disableApp))
 	mux.HandleFunc("/admin/", s.adminNotFound)
 
 	mux.HandleFunc("GET /setup", s.setupShow)

@@ -1,0 +1,95 @@
+package admin_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/store"
+)
+
+// The registry's actions, for the console and `portal app`: only a fresh
+// administrator (or the operator at the command line) acts, each change
+// is audited, and no secret reaches the audit log.
+
+func TestApplicationActionsNeedAFreshAdministrator(t *testing.T) {
+	onEngines(t, testApplicationActionsNeedAFreshAdministrator)
+}
+
+func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
+	h.user("boss@example.org", "+447546000001", true)
+	h.user("pat@example.org", "+447546123456", false)
+	boss := h.loginFull("boss@example.org", "+447546000001")
+	provider := h.loginFull("pat@example.org", "+447546123456")
+	reg := apps.Registration{Name: "Rota", RedirectURIs: []string{"https://rota.example.org/cb"}}
+
+	app, secret, err := h.adm.CreateApplication(h.ctx, admin.Operator(), reg)
+	if err != nil || secret == "" {
+		t.Fatalf("the operator creates: %v", err)
+	}
+	refused := func(who string, a admin.Actor, want error) {
+		t.Helper()
+		if _, _, err := h.adm.CreateApplication(h.ctx, a, reg); !errors.Is(err, want) {
+			t.Errorf("%s creates: %v, want %v", who, err, want)
+		}
+		if _, err := h.adm.Applications(h.ctx, a); !errors.Is(err, want) {
+			t.Errorf("%s lists: %v, want %v", who, err, want)
+		}
+		if _, err := h.adm.RotateSecret(h.ctx, a, app.ClientID); !errors.Is(err, want) {
+			t.Errorf("%s rotates: %v, want %v", who, err, want)
+		}
+		if err := h.adm.DisableApplication(h.ctx, a, app.ClientID); !errors.Is(err, want) {
+			t.Errorf("%s disables: %v, want %v", who, err, want)
+		}
+	}
+	refused("a provider", h.actor(provider), admin.ErrForbidden)
+
+	h.advance(16 * time.Minute)
+	h.svc.Authenticate(h.ctx, boss.Token)
+	refused("a stale administrator", h.actor(boss), admin.ErrStale)
+
+	list, err := h.adm.Applications(h.ctx, admin.Operator())
+	if err != nil || len(list) != 1 || list[0].Disabled() || !apps.SecretMatches(&list[0], secret) {
+		t.Fatalf("after refused actions: %v %+v", err, list)
+	}
+	evs := h.appAudit()
+	if len(evs) != 1 || evs[0].Event != "admin.app_created" {
+		t.Fatalf("audit: %+v", evs)
+	}
+
+	// The operator rotates and disables; no secret is in any entry.
+	rotated, err := h.adm.RotateSecret(h.ctx, admin.Operator(), app.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.adm.DisableApplication(h.ctx, admin.Operator(), app.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	if evs = h.appAudit(); len(evs) != 3 {
+		t.Fatalf("%d audit entries, want created, rotated, disabled", len(evs))
+	}
+	for _, ev := range evs {
+		if strings.Contains(ev.Detail, secret) || strings.Contains(ev.Detail, rotated) || !strings.Contains(ev.Detail, app.ClientID) {
+			t.Errorf("audit entry %s: %q", ev.Event, ev.Detail)
+		}
+	}
+}
+
+// appAudit is the audit log's entries about applications.
+func (h *harness) appAudit() []store.AuditEvent {
+	h.t.Helper()
+	evs, err := h.db.ListAudit(h.ctx, store.AuditQuery{Event: "admin.", Limit: 1000})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []store.AuditEvent
+	for _, ev := range evs {
+		if strings.HasPrefix(ev.Event, "admin.app_") {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
