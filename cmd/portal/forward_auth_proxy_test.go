@@ -78,10 +78,11 @@ func newProxySetup(t *testing.T) *proxySetup {
 		withEnv("PORTAL_BASE_URL", "https://portal.test:"+strconv.Itoa(s.port)),
 		withEnv("PORTAL_COOKIE_DOMAIN", "portal.test"),
 		withEnv("PORTAL_TRUSTED_PROXIES", "127.0.0.1"))
-	// app.portal.test is registered as the operator would (portal app
-	// create --name Records --forward-auth-host app.portal.test), so the
-	// way back after login goes through the real registry.
-	reg := apps.Registration{Name: "Records", ForwardAuthHosts: []string{"app.portal.test"}}
+	// app.portal.test, on the proxy's port, is registered as the operator
+	// would (portal app create --name Records --forward-auth-host
+	// app.portal.test:PORT), so the way back after login goes through the
+	// real registry.
+	reg := apps.Registration{Name: "Records", ForwardAuthHosts: []string{"app.portal.test:" + strconv.Itoa(s.port)}}
 	if err := reg.Validate(); err != nil {
 		t.Fatal(err)
 	}
