@@ -101,6 +101,7 @@ func New(cfg Config) (*Provider, error) {
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
+		DefaultLogoutRedirectURI: LoggedOutPath,
 		SupportedUILocales:    []language.Tag{language.English},
 		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
@@ -138,7 +139,15 @@ func New(cfg Config) (*Provider, error) {
 }
 
 // Handler serves the provider's endpoints (PathPrefix and DiscoveryPath).
-func (p *Provider) Handler() http.Handler { return p.op }
+func (p *Provider) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == EndSessionPath {
+			p.endSession(w, r)
+			return
+		}
+		p.op.ServeHTTP(w, r)
+	})
+}
 
 // ErrUnknownRequest: the request is unknown or expired (the person took
 // too long), or its application was disabled meanwhile.
