@@ -1310,6 +1310,20 @@ var mutants = []Mutant{
 		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
 	},
 	{
+		ID: "oidc-post-logout-exact", Attack: 9,
+		What: "RP-initiated logout redirects to any post_logout_redirect_uri of an application that registered one (an open redirect)",
+		File: "internal/oidc/logout.go",
+		Find: `	return slices.Contains(registered, uri)`, Replace: `	return len(registered) > 0`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
+	},
+	{
+		ID: "oidc-logout-hint", Attack: 4,
+		What: "a logout link without the account's ID token ends the browser's portal session",
+		File: "internal/oidc/logout.go",
+		Find: `	if req.UserID != "" && b.Subject == req.UserID && b.End != nil {`, Replace: `	if b.End != nil {`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
+	},
+	{
 		ID: "app-secret", Attack: 10,
 		What: "any client secret is accepted",
 		File: "internal/apps/apps.go",

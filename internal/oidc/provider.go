@@ -98,12 +98,12 @@ func New(cfg Config) (*Provider, error) {
 		loginPath: LoginPath,
 	}
 	opCfg := &op.Config{
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
 		DefaultLogoutRedirectURI: LoggedOutPath,
-		SupportedUILocales:    []language.Tag{language.English},
-		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
 			"at_hash", "c_hash", "name", "email", "email_verified", "phone_number", "roles"},
 	}
