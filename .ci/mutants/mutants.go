@@ -1313,7 +1313,7 @@ var mutants = []Mutant{
 		ID: "oidc-post-logout-exact", Attack: 9,
 		What: "RP-initiated logout redirects to any post_logout_redirect_uri of an application that registered one (an open redirect)",
 		File: "internal/oidc/logout.go",
-		Find: `	return slices.Contains(registered, uri)`, Replace: `	return len(registered) > 0`,
+		Find: `	return slices.Contains(registered, uri)`, Replace: `	return len(registered) > 0 || slices.Contains(registered, uri)`,
 		Pkg: "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
 	},
 	{
