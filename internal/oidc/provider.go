@@ -67,6 +67,10 @@ type Provider struct {
 	op      *op.Provider
 	storage *storage
 	now     func() time.Time
+	issuer  string
+	log     *slog.Logger
+	client  *http.Client  // posts back-channel logouts
+	kick    chan struct{} // wakes RunLogouts
 }
 
 // New builds the provider.
@@ -98,12 +102,13 @@ func New(cfg Config) (*Provider, error) {
 		loginPath: LoginPath,
 	}
 	opCfg := &op.Config{
-		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		GrantTypeRefreshToken:    true,
-		DefaultLogoutRedirectURI: LoggedOutPath,
-		SupportedUILocales:       []language.Tag{language.English},
-		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		CodeMethodS256:             true,
+		AuthMethodPost:             true,
+		GrantTypeRefreshToken:      true,
+		DefaultLogoutRedirectURI:   LoggedOutPath,
+		BackChannelLogoutSupported: true,
+		SupportedUILocales:         []language.Tag{language.English},
+		SupportedScopes:            []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
 			"at_hash", "c_hash", "name", "email", "email_verified", "phone_number", "roles"},
 	}
@@ -135,7 +140,13 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
-	return &Provider{op: p, storage: st, now: now}, nil
+	lg := cfg.Log
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{op: p, storage: st, now: now, issuer: strings.TrimSuffix(cfg.Issuer, "/"), log: lg,
+		client: &http.Client{Timeout: logoutTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		kick:   make(chan struct{}, 1)}, nil
 }
 
 // Handler serves the provider's endpoints (PathPrefix and DiscoveryPath).
