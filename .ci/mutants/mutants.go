@@ -1324,6 +1324,20 @@ var mutants = []Mutant{
 		Pkg: "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
 	},
 	{
+		ID: "oidc-backchannel-sent", Attack: 4,
+		What: "sessions that end tell no application (no back-channel logout, refresh tokens live on)",
+		File: "internal/login/service.go",
+		Find: `	if s.SessionsEnded == nil || userID == 0 {`, Replace: `	if true {`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCBackchannelSQLite$`,
+	},
+	{
+		ID: "oidc-logout-token-event", Attack: 4,
+		What: "the logout token lacks the back-channel logout event",
+		File: "internal/oidc/backchannel.go",
+		Find: `"events": map[string]any{BackchannelLogoutEvent: map[string]any{}},`, Replace: `"events": map[string]any{},`,
+		Pkg: "./cmd/portal", Run: `^TestOIDCBackchannelSQLite$`,
+	},
+	{
 		ID: "app-secret", Attack: 10,
 		What: "any client secret is accepted",
 		File: "internal/apps/apps.go",
