@@ -1,7 +1,8 @@
 // Package oidc makes the portal an OpenID Connect provider for the
 // organisation's applications: authorization code flow (PKCE S256 required
-// for public clients), discovery, JWKS, token, userinfo, revocation and
-// introspection, built on github.com/zitadel/oidc/v3/pkg/op with its
+// for public clients), discovery, JWKS, token, userinfo, revocation,
+// introspection, RP-initiated logout (logout.go) and back-channel logout
+// (backchannel.go), built on github.com/zitadel/oidc/v3/pkg/op with its
 // storage on the portal's store. The login an application asks for is the
 // portal's own (password, then the code): Resume decides, for a request
 // and the browser's portal session, whether the person returns to the
