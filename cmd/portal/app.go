@@ -171,7 +171,14 @@ func (a *App) OpenServices(ctx context.Context) error {
 	}
 	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
 	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Now: a.Dispatch.Now})
-	return err
+	if err != nil {
+		return err
+	}
+	// Sessions that end end the applications' too: tokens revoked, and
+	// back-channel logouts queued (sent by Serve's RunLogouts, or by the
+	// next instance that serves).
+	a.Login.SessionsEnded = a.OIDC.SessionsEnded
+	return nil
 }
 
 // Open wires the whole portal: a check that the configuration may serve
@@ -362,6 +369,15 @@ func (a *App) Serve(ctx context.Context) error {
 	defer func() {
 		stopDispatch()
 		<-dispatched
+	}()
+	loggedOut := make(chan struct{})
+	go func() {
+		defer close(loggedOut)
+		a.OIDC.RunLogouts(dctx)
+	}()
+	defer func() {
+		stopDispatch()
+		<-loggedOut
 	}()
 
 	errc := make(chan error, 2)

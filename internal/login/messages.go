@@ -149,6 +149,9 @@ func (s *Service) Commit(ctx context.Context, c store.AccountChange) error {
 	if err := s.Store.ChangeAccount(ctx, c); err != nil {
 		return err
 	}
+	if c.EndOthers || c.EndSession {
+		s.sessionsEnded(ctx, c.UserID)
+	}
 	s.Outbox.Kick(ctx)
 	return nil
 }

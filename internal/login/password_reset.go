@@ -172,6 +172,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token string, purpose
 	if err != nil {
 		return fmt.Errorf("login: end sessions: %w", err)
 	}
+	s.sessionsEnded(ctx, u.ID)
 	if err := s.Store.ClearThrottle(ctx, accountKey(u.Email)); err != nil {
 		return fmt.Errorf("login: clear throttle: %w", err)
 	}

@@ -46,6 +46,13 @@ type Service struct {
 	// WebOTP line of text messages.
 	BaseURL string
 
+	// SessionsEnded, if set, is told after sessions of an account end for
+	// good (logout, an end of all sessions, deactivation, a phone or
+	// password change): the OpenID Connect provider revokes the account's
+	// tokens and queues the back-channel logouts of its applications. It
+	// only writes to the database; the applications are told later.
+	SessionsEnded func(ctx context.Context, userID int64) error
+
 	Metrics *metrics.Metrics // nil: not counted
 	Log     *slog.Logger     // nil: discard
 	Rand    io.Reader        // nil: crypto/rand
@@ -212,3 +219,15 @@ func (s *Service) PortalRequiresMFA(ctx context.Context) (bool, error) {
 // SettingMFAPolicy is the settings key of the portal-wide MFA policy:
 // "required" (the default, also when unset) or "optional".
 const SettingMFAPolicy = "mfa_policy"
+
+// sessionsEnded tells SessionsEnded, if set, that sessions of userID
+// ended. The change is written by then: a failure here is logged, not
+// the request's.
+func (s *Service) sessionsEnded(ctx context.Context, userID int64) {
+	if s.SessionsEnded == nil || userID == 0 {
+		return
+	}
+	if err := s.SessionsEnded(ctx, userID); err != nil {
+		s.log().Error("end the sessions of the applications", "user", userID, "err", err)
+	}
+}

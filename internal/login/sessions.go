@@ -129,6 +129,7 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) error {
 		return fmt.Errorf("login: logout: %w", err)
 	}
 	s.Audit(ctx, "logout", "success", sess.UserID, sess.UserID, c, "")
+	s.sessionsEnded(ctx, sess.UserID)
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package oidc makes the portal an OpenID Connect provider for the
 // organisation's applications: authorization code flow (PKCE S256 required
-// for public clients), discovery, JWKS, token, userinfo, revocation and
-// introspection, built on github.com/zitadel/oidc/v3/pkg/op with its
+// for public clients), discovery, JWKS, token, userinfo, revocation,
+// introspection, RP-initiated logout (logout.go) and back-channel logout
+// (backchannel.go), built on github.com/zitadel/oidc/v3/pkg/op with its
 // storage on the portal's store. The login an application asks for is the
 // portal's own (password, then the code): Resume decides, for a request
 // and the browser's portal session, whether the person returns to the
@@ -67,6 +68,10 @@ type Provider struct {
 	op      *op.Provider
 	storage *storage
 	now     func() time.Time
+	issuer  string
+	log     *slog.Logger
+	client  *http.Client  // posts back-channel logouts
+	kick    chan struct{} // wakes RunLogouts
 }
 
 // New builds the provider.
@@ -98,11 +103,13 @@ func New(cfg Config) (*Provider, error) {
 		loginPath: LoginPath,
 	}
 	opCfg := &op.Config{
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedUILocales:    []language.Tag{language.English},
-		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		CodeMethodS256:             true,
+		AuthMethodPost:             true,
+		GrantTypeRefreshToken:      true,
+		DefaultLogoutRedirectURI:   LoggedOutPath,
+		BackChannelLogoutSupported: true,
+		SupportedUILocales:         []language.Tag{language.English},
+		SupportedScopes:            []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
 			"at_hash", "c_hash", "name", "email", "email_verified", "phone_number", "roles"},
 	}
@@ -134,11 +141,25 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
-	return &Provider{op: p, storage: st, now: now}, nil
+	lg := cfg.Log
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{op: p, storage: st, now: now, issuer: strings.TrimSuffix(cfg.Issuer, "/"), log: lg,
+		client: &http.Client{Timeout: logoutTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		kick:   make(chan struct{}, 1)}, nil
 }
 
 // Handler serves the provider's endpoints (PathPrefix and DiscoveryPath).
-func (p *Provider) Handler() http.Handler { return p.op }
+func (p *Provider) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == EndSessionPath {
+			p.endSession(w, r)
+			return
+		}
+		p.op.ServeHTTP(w, r)
+	})
+}
 
 // ErrUnknownRequest: the request is unknown or expired (the person took
 // too long), or its application was disabled meanwhile.

@@ -254,10 +254,9 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	return &refreshRequest{tok: t, hash: hashOf(token), subject: s.subjects.of(t.UserID), scopes: t.Scopes}, nil
 }
 
-// TerminateSession revokes the user's tokens of the application.
-func (s *storage) TerminateSession(ctx context.Context, subject, clientID string) error {
-	return nil // RP-initiated logout is not offered yet (see docs/oidc.md)
-}
+// TerminateSession is not called: the end_session endpoint calls
+// TerminateSessionFromRequest (logout.go), which knows the browser.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
 // GetRefreshTokenInfo names the refresh token for revocation; the token
 // itself serves as its id.

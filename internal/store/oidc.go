@@ -169,6 +169,18 @@ type OIDC interface {
 	// issued to clientID or (empty) to any application; it returns the
 	// client_ids whose tokens were revoked.
 	RevokeUserTokens(ctx context.Context, userID int64, clientID string, at time.Time) ([]string, error)
+	// EndOIDCSessions, in one transaction, revokes every active token of
+	// the user (as RevokeUserTokens) and queues a back-channel logout of
+	// subject, due at at, for each enabled application among them with a
+	// back-channel logout URI; it returns the client_ids queued.
+	EndOIDCSessions(ctx context.Context, userID int64, subject string, at time.Time) ([]string, error)
+	// ClaimOIDCLogouts returns up to n logouts due at at, oldest first,
+	// each counted one more attempt and put off until until, so that no
+	// other instance sends it meanwhile.
+	ClaimOIDCLogouts(ctx context.Context, at, until time.Time, n int) ([]OIDCLogout, error)
+	// FinishOIDCLogout deletes the logout (sent, or given up) when retryAt
+	// is zero, and otherwise makes it due again at retryAt.
+	FinishOIDCLogout(ctx context.Context, id int64, retryAt time.Time) error
 	// SigningKeys returns the keys not expired at at, oldest first.
 	SigningKeys(ctx context.Context, at time.Time) ([]SigningKey, error)
 	// AddSigningKey inserts k.
@@ -190,4 +202,15 @@ func DecodeList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// OIDCLogout is a back-channel logout to send: the application must be
+// told that the person it knows as Subject logged out.
+type OIDCLogout struct {
+	ID            int64
+	ClientID      string
+	Subject       string
+	Attempts      int // tries so far, this claim's included
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
 }

@@ -236,11 +236,14 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(oidc.PathPrefix, s.oidc.Handler())
 		mux.Handle("GET "+oidc.DiscoveryPath, s.oidc.Handler())
 		mux.HandleFunc("GET "+oidc.LoginPath, s.oidcLogin)
+		mux.HandleFunc(oidc.EndSessionPath, s.oidcEndSession)
 		// Applications call these server to server, or from their own
 		// origin's scripts, authenticated by client secret, PKCE or
 		// bearer token, never by the portal's cookies: no cross-site
 		// request can borrow anything there.
-		for _, p := range []string{oidc.TokenPath, oidc.RevokePath, oidc.IntrospectPath, oidc.UserinfoPath} {
+		// end_session ends a session only for the account its
+		// id_token_hint names (the application's own form may post it).
+		for _, p := range []string{oidc.TokenPath, oidc.RevokePath, oidc.IntrospectPath, oidc.UserinfoPath, oidc.EndSessionPath} {
 			csrf.AddInsecureBypassPattern("POST " + p)
 		}
 	}

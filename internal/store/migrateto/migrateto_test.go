@@ -64,13 +64,16 @@ func fill(t *testing.T, s store.Store) []*store.User {
 	must(s.CreateToken(ctx, &store.Token{Hash: []byte("reset"), UserID: users[0].ID, Purpose: store.TokenPasswordReset,
 		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 	must(s.CreateApplication(ctx, &store.Application{ClientID: "client", Name: "Rota", SecretHash: []byte("secret"),
-		RedirectURIs: []string{"https://rota.example.org/cb"}, AdminsOnly: true, CreatedAt: t0}))
+		RedirectURIs: []string{"https://rota.example.org/cb"}, BackchannelLogoutURI: "https://rota.example.org/logout", AdminsOnly: true, CreatedAt: t0}))
 	must(s.CreateAuthRequest(ctx, &store.AuthRequest{ID: "req", ClientID: "client", Params: "{}", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 	must(s.CompleteAuthRequest(ctx, "req", users[1].ID, t0, []string{"pwd", "sms"}, t0))
 	must(s.SetAuthCode(ctx, "req", []byte("code"), t0.Add(time.Hour)))
 	must(s.IssueTokens(ctx, store.TokenIssue{At: t0, AuthRequestID: "req", CodeHash: []byte("code"), Tokens: []*store.OIDCToken{{
 		Hash: []byte("access"), Kind: store.TokenAccess, Family: "req", ClientID: "client", UserID: users[1].ID,
 		Scopes: []string{"openid"}, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}}}))
+	if _, err := s.EndOIDCSessions(ctx, users[1].ID, "sub", t0.Add(time.Minute)); err != nil { // a back-channel logout queued
+		t.Fatal(err)
+	}
 	must(s.AddSigningKey(ctx, &store.SigningKey{ID: "k1", Algorithm: "RS256", Sealed: []byte("sealed"), CreatedAt: t0, UseFrom: t0, ExpiresAt: t0.Add(time.Hour)}))
 	return users
 }

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
@@ -312,4 +314,83 @@ func (db *DB) DeleteExpiredOIDC(ctx context.Context, before time.Time) (int, err
 		return 0, fmt.Errorf("sqlite: delete expired oidc: %w", err)
 	}
 	return n, nil
+}
+
+// EndOIDCSessions revokes the user's active tokens and queues the
+// back-channel logouts of their applications, in one transaction.
+func (db *DB) EndOIDCSessions(ctx context.Context, userID int64, subject string, at time.Time) ([]string, error) {
+	var queued []string
+	err := db.inTx(ctx, func(tx *poolTx) error {
+		rows, err := tx.QueryContext(ctx, `
+			UPDATE oidc_tokens SET revoked_at = $2
+			WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+			RETURNING client_id`, userID, at.UnixMilli())
+		if err != nil {
+			return err
+		}
+		ids, err := distinctClientIDs(rows)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO oidc_logouts (client_id, subject, attempts, next_attempt_at, created_at)
+				SELECT client_id, $2, 0, $3, $3 FROM applications
+				WHERE client_id = $1 AND backchannel_logout_uri <> '' AND disabled_at IS NULL`, id, subject, at.UnixMilli())
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n > 0 {
+				queued = append(queued, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: end oidc sessions: %w", err)
+	}
+	return queued, nil
+}
+
+// ClaimOIDCLogouts claims up to n due logouts until until.
+func (db *DB) ClaimOIDCLogouts(ctx context.Context, at, until time.Time, n int) ([]store.OIDCLogout, error) {
+	rows, err := db.write.QueryContext(ctx, `
+		UPDATE oidc_logouts SET attempts = attempts + 1, next_attempt_at = $2
+		WHERE id IN (SELECT id FROM oidc_logouts WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $3)
+		RETURNING id, client_id, subject, attempts, next_attempt_at, created_at`, at.UnixMilli(), until.UnixMilli(), n)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim oidc logouts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.OIDCLogout
+	for rows.Next() {
+		var l store.OIDCLogout
+		var next, created int64
+		if err := rows.Scan(&l.ID, &l.ClientID, &l.Subject, &l.Attempts, &next, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: claim oidc logouts: %w", err)
+		}
+		l.NextAttemptAt, l.CreatedAt = fromMillis(next), fromMillis(created)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: claim oidc logouts: %w", err)
+	}
+	slices.SortFunc(out, func(a, b store.OIDCLogout) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// FinishOIDCLogout deletes the logout, or makes it due again at retryAt.
+func (db *DB) FinishOIDCLogout(ctx context.Context, id int64, retryAt time.Time) error {
+	var err error
+	if retryAt.IsZero() {
+		_, err = db.write.ExecContext(ctx, `DELETE FROM oidc_logouts WHERE id = $1`, id)
+	} else {
+		_, err = db.write.ExecContext(ctx, `UPDATE oidc_logouts SET next_attempt_at = $2 WHERE id = $1`, id, retryAt.UnixMilli())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: finish oidc logout: %w", err)
+	}
+	return nil
 }

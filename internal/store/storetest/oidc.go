@@ -24,6 +24,7 @@ var oidcTests = []test{
 	{"IssueTokensRotateConcurrent", testIssueTokensRotateConcurrent},
 	{"RevokeOIDCToken", testRevokeOIDCToken},
 	{"RevokeUserTokens", testRevokeUserTokens},
+	{"EndOIDCSessions", testEndOIDCSessions},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpiredOIDC", testDeleteExpiredOIDC},
 }
@@ -378,5 +379,71 @@ func testDeleteExpiredOIDC(t *testing.T, s store.Store) {
 	}
 	if !tokenState(t, s, toks[1]).Active(t0.Add(2 * time.Hour)) {
 		t.Errorf("DeleteExpiredOIDC touched an unexpired refresh token")
+	}
+}
+
+func testEndOIDCSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustNot(t, s.CreateApplication(ctx, newApplication("client-a", false)), "CreateApplication")
+	u := createUser(t, s, "ann@example.org")
+	r := codeRequest(t, s, u, "req1")
+	toks := grantTokens(u, r.ID, "1")
+	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+
+	at := t0.Add(time.Minute)
+	ids, err := s.EndOIDCSessions(ctx, u.ID, "sub-ann", at)
+	mustNot(t, err, "EndOIDCSessions")
+	if !slices.Equal(ids, []string{"client-a"}) {
+		t.Fatalf("EndOIDCSessions queued %v, want [client-a]", ids)
+	}
+	for _, tok := range toks {
+		if tokenState(t, s, tok).Active(at) {
+			t.Errorf("the user's %s token is still active", tok.Kind)
+		}
+	}
+	// Nothing active any more: a second end queues nothing.
+	if ids, err := s.EndOIDCSessions(ctx, u.ID, "sub-ann", at); err != nil || len(ids) != 0 {
+		t.Errorf("EndOIDCSessions again: %v, %v; want nothing", ids, err)
+	}
+
+	if got, err := s.ClaimOIDCLogouts(ctx, at.Add(-time.Second), at.Add(time.Minute), 10); err != nil || len(got) != 0 {
+		t.Fatalf("ClaimOIDCLogouts before it is due: %v, %v", got, err)
+	}
+	got, err := s.ClaimOIDCLogouts(ctx, at, at.Add(time.Minute), 10)
+	mustNot(t, err, "ClaimOIDCLogouts")
+	if len(got) != 1 || got[0].ClientID != "client-a" || got[0].Subject != "sub-ann" || got[0].Attempts != 1 || !sameTime(got[0].CreatedAt, at) {
+		t.Fatalf("ClaimOIDCLogouts = %+v", got)
+	}
+	// Claimed: not due again until the claim runs out.
+	if again, _ := s.ClaimOIDCLogouts(ctx, at.Add(30*time.Second), at.Add(2*time.Minute), 10); len(again) != 0 {
+		t.Errorf("a claimed logout was claimed again: %+v", again)
+	}
+	mustNot(t, s.FinishOIDCLogout(ctx, got[0].ID, at.Add(5*time.Minute)), "FinishOIDCLogout (retry)")
+	again, err := s.ClaimOIDCLogouts(ctx, at.Add(5*time.Minute), at.Add(6*time.Minute), 10)
+	mustNot(t, err, "ClaimOIDCLogouts")
+	if len(again) != 1 || again[0].Attempts != 2 {
+		t.Fatalf("ClaimOIDCLogouts after a retry = %+v", again)
+	}
+	mustNot(t, s.FinishOIDCLogout(ctx, again[0].ID, time.Time{}), "FinishOIDCLogout")
+	if left, _ := s.ClaimOIDCLogouts(ctx, at.Add(time.Hour), at.Add(2*time.Hour), 10); len(left) != 0 {
+		t.Errorf("a finished logout is still queued: %+v", left)
+	}
+
+	// An application without a back-channel URI is not told (its tokens
+	// are revoked all the same).
+	b := newApplication("client-b", false)
+	b.BackchannelLogoutURI = ""
+	mustNot(t, s.CreateApplication(ctx, b), "CreateApplication")
+	r2 := codeRequest(t, s, u, "req2")
+	toks2 := grantTokens(u, r2.ID, "2")
+	for _, tok := range toks2 {
+		tok.ClientID = "client-b"
+	}
+	mustNot(t, s.IssueTokens(ctx, redeem(r2, toks2, t0.Add(2*time.Second))), "IssueTokens")
+	if ids, err := s.EndOIDCSessions(ctx, u.ID, "sub-ann", at.Add(time.Second)); err != nil || len(ids) != 0 {
+		t.Errorf("EndOIDCSessions for an application without a back-channel URI: %v, %v", ids, err)
+	}
+	if tokenState(t, s, toks2[1]).Active(at.Add(time.Second)) {
+		t.Error("the refresh token of an application without a back-channel URI is still active")
 	}
 }

@@ -1,0 +1,14 @@
+-- Back-channel logouts still to send: an application with a
+-- back-channel logout URI must be told that the person (subject, the sub
+-- it knows them by) logged out. Written with the revocation of their
+-- tokens, in one transaction; deleted once sent or given up. The same as
+-- PostgreSQL's 0009.
+CREATE TABLE oidc_logouts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id       TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX oidc_logouts_due ON oidc_logouts (next_attempt_at);
