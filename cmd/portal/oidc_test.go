@@ -365,6 +365,15 @@ func testOIDC(t *testing.T, p *testPortal) {
 		}
 	})
 
+	t.Run("a max_age of any size", func(t *testing.T) {
+		// The largest a uint holds once overflowed time.Duration: a fresh
+		// session then read as too old, or the reverse.
+		loc, last, _ := r.authorize(b, oauth2.SetAuthURLParam("max_age", "18446744073709551615"))
+		if !strings.HasPrefix(loc, rpRedirect+"?code=") {
+			t.Errorf("max_age=2^64-1 with a fresh session: to %q / %q, want the application with a code at once", loc, last)
+		}
+	})
+
 	t.Run("admins-only application refuses a provider", func(t *testing.T) {
 		only := newRP(t, p, apps.Registration{Name: "Console tools", AdminsOnly: true})
 		loc, _, _ := only.authorize(b)
