@@ -152,8 +152,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// validHost reports whether h is a DNS host name (letters, digits,
-// hyphens, dots), optionally with a port.
+// validHost reports whether h is a host name (HostName), optionally with
+// a port.
 func validHost(h string) bool {
 	name, port, err := net.SplitHostPort(h)
 	if err != nil {
@@ -162,7 +162,16 @@ func validHost(h string) bool {
 	if port != "" && strings.Trim(port, "0123456789") != "" {
 		return false
 	}
-	if name == "" || len(name) > 253 || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+	return HostName(name)
+}
+
+// HostName reports whether name is a DNS host name as the portal takes
+// one (a forward-auth host, the cookie domain, a host to go back to after
+// login): lower-case letters, digits and hyphens in labels of 1 to 63
+// characters that neither start nor end with a hyphen, joined by single
+// dots, 253 characters at most, without port.
+func HostName(name string) bool {
+	if name == "" || len(name) > 253 {
 		return false
 	}
 	for _, label := range strings.Split(name, ".") {

@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/providerportal/portal/internal/apps"
 )
 
 // Config is the whole configuration.
@@ -334,11 +336,8 @@ func checkCookieDomain(d, baseURL string) (string, error) {
 	if len(labels) < 2 || len(d) > 253 {
 		return "", errors.New("give a domain name such as example.org")
 	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" ||
-			strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
-			return "", errors.New("give a domain name such as example.org, without scheme, port or path")
-		}
+	if !apps.HostName(d) {
+		return "", errors.New("give a domain name such as example.org, without scheme, port or path")
 	}
 	if _, err := netip.ParseAddr(d); err == nil || strings.Trim(labels[len(labels)-1], "0123456789") == "" {
 		return "", errors.New("give a domain name, not an address")

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/providerportal/portal/internal/apps"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -50,7 +51,6 @@ const maxReturnURL = 2048
 // login page in Location, which brings the person back to the address the
 // proxy was asked for.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
 	if sess, err := s.verifiedSession(r); err != nil {
 		s.internalError(w, r, err)
 		return
@@ -163,8 +163,7 @@ func (s *Server) returnTarget(ctx context.Context, raw string) (string, error) {
 	}
 	u.Host = strings.ToLower(u.Host)
 	host := u.Hostname()
-	if host == "" || strings.Trim(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" ||
-		strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+	if !apps.HostName(host) {
 		return "", nil
 	}
 	// The portal's own origin is scheme, host and port alike: another

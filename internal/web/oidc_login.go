@@ -48,7 +48,6 @@ func validRequestID(id string) bool {
 
 // oidcLogin resumes an application's sign-in request.
 func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
 	id := r.URL.Query().Get("id")
 	if !validRequestID(id) {
 		s.signinExpired(w, r)
