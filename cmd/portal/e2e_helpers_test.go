@@ -50,6 +50,8 @@ type testPortal struct {
 	// Clock is the portal's clock when the test asked for one (withClock),
 	// else nil: the portal then runs on the real time.
 	Clock *testClock
+
+	people int // accounts made by rp.signIn so far
 }
 
 // testClock is a clock the test moves by hand: the real time plus an

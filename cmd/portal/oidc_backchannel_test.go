@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,21 +55,6 @@ func testOIDCBackchannel(t *testing.T, p *testPortal) {
 		t.Errorf("discovery: backchannel_logout_supported %v (%v)", disc.Backchannel, err)
 	}
 
-	people := 0
-	signIn := func(t *testing.T) (*browser, int64, *oauth2.Token, string) {
-		people++
-		email, phone := fmt.Sprintf("grace%d@example.org", people), fmt.Sprintf("+4475461235%02d", people)
-		id := p.createUser(t, email, "Grace Kirby", phone)
-		b := newBrowser(t)
-		r.t = t
-		code, verifier := r.logIn(b, email, phone)
-		tok, err := r.conf.Exchange(t.Context(), code, oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatalf("token: %v", err)
-		}
-		idt, _ := r.verify(tok)
-		return b, id, tok, idt.Subject
-	}
 	// received checks the logout token the application receives next.
 	received := func(t *testing.T, sub string) {
 		t.Helper()
@@ -110,7 +94,8 @@ func testOIDCBackchannel(t *testing.T, p *testPortal) {
 	}
 
 	t.Run("logout", func(t *testing.T) {
-		b, _, tok, sub := signIn(t)
+		in := r.signIn(t)
+		b, tok, sub := in.browser, in.tokens, in.sub
 		if status, _, _ := b.visit(p.BaseURL, http.MethodPost, p.BaseURL+"/logout", url.Values{}); status != http.StatusOK {
 			t.Fatalf("logout: %d", status)
 		}
@@ -119,7 +104,8 @@ func testOIDCBackchannel(t *testing.T, p *testPortal) {
 	})
 
 	t.Run("an administrator ends all sessions", func(t *testing.T) {
-		_, id, tok, sub := signIn(t)
+		in := r.signIn(t)
+		id, tok, sub := in.userID, in.tokens, in.sub
 		if err := p.App.Admin.EndSessions(t.Context(), admin.Operator(), id, "lost phone"); err != nil {
 			t.Fatal(err)
 		}
@@ -137,15 +123,7 @@ func testOIDCBackchannel(t *testing.T, p *testPortal) {
 		}))
 		t.Cleanup(slow.Close)
 		rs := newRP(t, p, apps.Registration{Name: "Slow rota", BackchannelLogoutURI: slow.URL + "/logout"})
-		people++
-		email, phone := fmt.Sprintf("grace%d@example.org", people), fmt.Sprintf("+4475461235%02d", people)
-		p.createUser(t, email, "Grace Kirby", phone)
-		b := newBrowser(t)
-		rs.t = t
-		code, verifier := rs.logIn(b, email, phone)
-		if _, err := rs.conf.Exchange(t.Context(), code, oauth2.VerifierOption(verifier)); err != nil {
-			t.Fatal(err)
-		}
+		b := rs.signIn(t).browser
 		start := time.Now()
 		b.visit(p.BaseURL, http.MethodPost, p.BaseURL+"/logout", url.Values{})
 		if d := time.Since(start); d > 2*time.Second {

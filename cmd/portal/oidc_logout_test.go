@@ -1,13 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"golang.org/x/oauth2"
 
 	"github.com/providerportal/portal/internal/apps"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
@@ -28,25 +25,6 @@ func TestOIDCLogoutPostgres(t *testing.T) {
 func testOIDCLogout(t *testing.T, p *testPortal) {
 	r := newRP(t, p, apps.Registration{PostLogoutRedirectURIs: []string{rpLoggedOut}})
 
-	// signIn logs a new person in to the application in a new browser
-	// (one each: codes by SMS are limited per account); it returns the
-	// browser and the raw ID token.
-	people := 0
-	signIn := func(t *testing.T) (*browser, string) {
-		people++
-		email, phone := fmt.Sprintf("mary%d@example.org", people), fmt.Sprintf("+4475461234%02d", people)
-		p.createUser(t, email, "Mary Seacole", phone)
-		b := newBrowser(t)
-		r.t = t
-		code, verifier := r.logIn(b, email, phone)
-		tok, err := r.conf.Exchange(t.Context(), code, oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatalf("token: %v", err)
-		}
-		r.verify(tok)
-		raw, _ := tok.Extra("id_token").(string)
-		return b, raw
-	}
 	loggedIn := func(b *browser) bool {
 		_, _, last := b.visit(p.BaseURL, http.MethodGet, p.BaseURL+"/", nil)
 		return !strings.Contains(last, "/login")
@@ -56,7 +34,8 @@ func testOIDCLogout(t *testing.T, p *testPortal) {
 	}
 
 	t.Run("registered post-logout redirect URI", func(t *testing.T) {
-		b, idToken := signIn(t)
+		in := r.signIn(t)
+		b, idToken := in.browser, in.idToken
 		_, loc, _ := endSession(b, url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {rpLoggedOut}, "state": {"bye"}})
 		if loc != rpLoggedOut+"?state=bye" {
 			t.Errorf("after logout to %q, want %s?state=bye", loc, rpLoggedOut)
@@ -68,7 +47,8 @@ func testOIDCLogout(t *testing.T, p *testPortal) {
 
 	t.Run("unregistered post-logout redirect URI", func(t *testing.T) {
 		for _, evil := range []string{"https://evil.example.org/", rpLoggedOut + "/x", rpLoggedOut + "?x=1", "http://127.0.0.1:9/logged-ou", rpRedirect} {
-			b, idToken := signIn(t)
+			in := r.signIn(t)
+			b, idToken := in.browser, in.idToken
 			status, loc, last := endSession(b, url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {evil}, "state": {"bye"}})
 			if loc != "" || status != http.StatusOK || !strings.Contains(last, "/login?m=logged-out") {
 				t.Errorf("post_logout_redirect_uri %s: %d, to %q / %q; want the portal's logged-out page", evil, status, loc, last)
@@ -80,7 +60,7 @@ func testOIDCLogout(t *testing.T, p *testPortal) {
 	})
 
 	t.Run("without a matching id_token_hint the session stays", func(t *testing.T) {
-		b, _ := signIn(t)
+		b := r.signIn(t).browser
 		_, loc, _ := endSession(b, url.Values{"client_id": {r.conf.ClientID}, "post_logout_redirect_uri": {rpLoggedOut}})
 		if loc != rpLoggedOut {
 			t.Errorf("to %q, want %s", loc, rpLoggedOut)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -165,6 +166,34 @@ type idClaims struct {
 	AMR           []string `json:"amr"`
 	ACR           string   `json:"acr"`
 	Roles         []string `json:"roles"`
+}
+
+// signedIn is a person signIn logged in to the application.
+type signedIn struct {
+	browser *browser
+	userID  int64
+	tokens  *oauth2.Token
+	idToken string // raw, as the application received it
+	sub     string
+}
+
+// signIn logs a new person in to the application in a new browser (one
+// person each: codes by SMS are limited per account), as t.
+func (r *rp) signIn(t *testing.T) signedIn {
+	t.Helper()
+	r.p.people++ // per portal: applications share its accounts
+	email, phone := fmt.Sprintf("person%d@example.org", r.p.people), fmt.Sprintf("+4475461236%02d", r.p.people)
+	id := r.p.createUser(t, email, "Grace Kirby", phone)
+	b := newBrowser(t)
+	r.t = t
+	code, verifier := r.logIn(b, email, phone)
+	tok, err := r.conf.Exchange(t.Context(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	idt, _ := r.verify(tok)
+	raw, _ := tok.Extra("id_token").(string)
+	return signedIn{browser: b, userID: id, tokens: tok, idToken: raw, sub: idt.Subject}
 }
 
 func (r *rp) verify(tok *oauth2.Token) (*gooidc.IDToken, idClaims) {
