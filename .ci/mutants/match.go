@@ -276,7 +276,7 @@ func (m *module) locate(e Edit) ([]span, error) {
 			}
 		}
 		if len(candidates) == 0 {
-			return nil, fmt.Errorf("%s not found", e.where())
+			return nil, fmt.Errorf("%s not found%s", e.where(), m.elsewhere(find))
 		}
 	case e.Imports != "":
 		var spans []span
@@ -327,9 +327,33 @@ func (m *module) locateIn(candidates []place, e Edit, find []byte) (span, error)
 		counts = append(counts, fmt.Sprintf("%d× in %s", len(hits), p.file))
 	}
 	if len(found) != 1 {
-		return span{}, fmt.Errorf("%s: the text occurs %s, want once", e.where(), strings.Join(counts, ", "))
+		hint := ""
+		if len(found) == 0 && e.File == "" && e.Imports == "" {
+			hint = m.elsewhere(find)
+		}
+		return span{}, fmt.Errorf("%s: the text occurs %s, want once%s", e.where(), strings.Join(counts, ", "), hint)
 	}
 	return found[0], nil
+}
+
+// elsewhere says which functions and declarations hold find, if a few do,
+// for whoever moved the code a mutant names.
+func (m *module) elsewhere(find []byte) string {
+	var at []string
+	for _, index := range []map[string][]place{m.funcs, m.decls} {
+		for _, ps := range index {
+			for _, p := range ps {
+				if body, _ := squeeze(m.src[p.file][p.start:p.end]); len(indexAll(body, find)) > 0 {
+					at = append(at, p.pkg+"."+p.name+" ("+p.file+")")
+				}
+			}
+		}
+	}
+	if len(at) == 0 || len(at) > 3 {
+		return ""
+	}
+	slices.Sort(at)
+	return "; the text is in " + strings.Join(at, ", ")
 }
 
 // apply makes the replacements of spans in src, which it copies; spans

@@ -116,9 +116,15 @@ func TestTextGoneOrFunctionGoneIsStale(t *testing.T) {
 	stale(t, m, e, "function (*Service).Check: the text occurs 0× in internal/login/codes.go")
 	e = checkEdit
 	e.Func = "(Service).Check" // the receiver is part of the name
-	stale(t, m, e, "function (Service).Check not found")
+	stale(t, m, e, "function (Service).Check not found; the text is in internal/login.(*Service).Check (internal/login/codes.go)")
 	e.Func = "Check"
 	stale(t, m, e, "function Check not found")
+
+	// Renamed: the stale mutant says where its text went.
+	m = load(t, map[string]string{"internal/login/codes.go": strings.Replace(before, ") Check(", ") Verify(", 1)})
+	stale(t, m, checkEdit, "function (*Service).Check not found; the text is in internal/login.(*Service).Verify (internal/login/codes.go)")
+	e.Func = "other"
+	stale(t, m, e, "function other: the text occurs 0× in internal/login/codes.go, want once; the text is in internal/login.(*Service).Verify")
 }
 
 func TestTextElsewhereDoesNotCount(t *testing.T) {
