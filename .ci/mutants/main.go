@@ -15,7 +15,8 @@
 // not by file and exact text (see Edit): the source is parsed with go/ast,
 // the function found by its name and receiver, and the statement matched
 // in it with whitespace set aside, so moving a function to another file
-// or package, or re-indenting it, leaves its mutants working.
+// or package, or re-indenting it, leaves its mutants working; -list says
+// of each stale mutant which of the two it is and where its text is now.
 //
 // Run it from the root of the repository:
 //
@@ -39,7 +40,9 @@
 //
 //	nice -n 10 go run ./.ci/mutants
 //
-// The directory starts with a dot so that "go test ./..." leaves it out.
+// The directory starts with a dot so that "go test ./..." leaves it out;
+// "go test ./.ci/mutants" tests the matching and finds every mutant in
+// the checkout, uncommitted changes included.
 package main
 
 import (
