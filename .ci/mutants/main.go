@@ -22,6 +22,7 @@
 //
 //	go run ./.ci/mutants                  # every mutant; exit status 1 unless all are caught
 //	go run ./.ci/mutants -list            # the mutants, each checked against HEAD; runs nothing
+//	go run ./.ci/mutants -list -at helper/store   # checked against another branch before merging it
 //	go run ./.ci/mutants -only csp-unsafe-inline,code-tries-limit
 //	go run ./.ci/mutants -attack 4        # the mutants of one attack of issue 6
 //	go run ./.ci/mutants -md              # the final table in Markdown
@@ -135,7 +136,8 @@ type result struct {
 }
 
 func main() {
-	list := flag.Bool("list", false, "list the mutants, each checked against HEAD, and run nothing")
+	list := flag.Bool("list", false, "list the mutants, each checked against HEAD (or -at), and run nothing")
+	at := flag.String("at", "HEAD", "with -list, the `commit` or branch to check the mutants against")
 	only := flag.String("only", "", "comma-separated `IDs` of the mutants to run")
 	attack := flag.Int("attack", 0, "run only the mutants of this attack `number`")
 	baseline := flag.Bool("baseline", true, "first run each set of tests unchanged, which must pass")
@@ -161,7 +163,7 @@ func main() {
 		fatal(err)
 	}
 	if *list {
-		os.Exit(listMutants(root, selected))
+		os.Exit(listMutants(root, *at, selected))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -428,15 +430,15 @@ func mdTests(r result) string {
 	return strings.Join(names, ", ")
 }
 
-// listMutants prints the mutants and checks each edit against HEAD.
-func listMutants(root string, selected []Mutant) int {
-	mod, err := loadHEAD(root)
+// listMutants prints the mutants and checks each edit against rev.
+func listMutants(root, rev string, selected []Mutant) int {
+	mod, err := loadCommit(root, rev)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mutants:", err)
 		return 2
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "MUTANT\tATTACK\tAT HEAD\tPACKAGE\t-run\tPROTECTION REMOVED")
+	fmt.Fprintln(w, "MUTANT\tATTACK\tAT "+strings.ToUpper(rev)+"\tPACKAGE\t-run\tPROTECTION REMOVED")
 	stale := 0
 	var why []string
 	for _, m := range selected {
@@ -452,7 +454,7 @@ func listMutants(root string, selected []Mutant) int {
 	}
 	w.Flush()
 	for _, s := range why {
-		fmt.Println("stale", s)
+		fmt.Println("STALE", s)
 	}
 	fmt.Printf("%d mutants, %d stale\n", len(selected), stale)
 	if stale > 0 {

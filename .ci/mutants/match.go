@@ -93,9 +93,10 @@ func loadDir(root string) (*module, error) {
 	return newModule(src, func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(root, name)) })
 }
 
-// loadHEAD reads the module as committed at HEAD of the repository at root.
-func loadHEAD(root string) (*module, error) {
-	list, err := git(root, "ls-tree", "-r", "--name-only", "HEAD")
+// loadCommit reads the module as committed at rev (HEAD, a branch) in the
+// repository at root.
+func loadCommit(root, rev string) (*module, error) {
+	list, err := git(root, "ls-tree", "-r", "--name-only", rev)
 	if err != nil {
 		return nil, err
 	}
@@ -105,24 +106,24 @@ func loadHEAD(root string) (*module, error) {
 			names = append(names, n)
 		}
 	}
-	src, err := catFiles(root, names)
+	src, err := catFiles(root, rev, names)
 	if err != nil {
 		return nil, err
 	}
 	return newModule(src, func(name string) ([]byte, error) {
-		s, err := git(root, "show", "HEAD:"+name)
+		s, err := git(root, "show", rev+":"+name)
 		return []byte(s + "\n"), err
 	})
 }
 
-// catFiles reads the named files at HEAD with one git cat-file.
-func catFiles(root string, names []string) (map[string][]byte, error) {
+// catFiles reads the named files at rev with one git cat-file.
+func catFiles(root, rev string, names []string) (map[string][]byte, error) {
 	cmd := exec.Command("git", "cat-file", "--batch")
 	cmd.Dir = root
 	cmd.Stdin = strings.NewReader(func() string {
 		var b strings.Builder
 		for _, n := range names {
-			b.WriteString("HEAD:" + n + "\n")
+			b.WriteString(rev + ":" + n + "\n")
 		}
 		return b.String()
 	}())
