@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -42,6 +43,7 @@ const DefaultMaxConns = 10
 
 // DB is a portal store in a PostgreSQL database.
 type DB struct {
+	*sqlstore.DB
 	pool *pgxpool.Pool
 }
 
@@ -80,6 +82,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	db := &DB{pool: pool}
+	db.DB = sqlstore.New(dialect{pool: pool, q: pgxQuerier{pool}})
 	if _, err := db.Migrate(ctx); err != nil {
 		db.Close() // #nosec G104 -- the migration error is the one returned
 		return nil, err

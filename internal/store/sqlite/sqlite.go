@@ -27,6 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -46,6 +47,7 @@ const (
 
 // DB is a portal store in one SQLite file.
 type DB struct {
+	*sqlstore.DB
 	write *pool // one connection: every change goes through it
 	read  *pool // read-only connections for lookups
 }
@@ -77,6 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 
 	db := &DB{write: &pool{DB: write}, read: &pool{DB: read}}
+	db.DB = sqlstore.New(dialect{write: db.write, r: sqlstore.Std(db.read), w: sqlstore.Std(db.write)})
 	// The write connection comes first: it creates the file and switches it
 	// to WAL, which the read-only connections cannot do.
 	if err := connectWriter(ctx, write); err != nil {
