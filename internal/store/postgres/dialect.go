@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
@@ -25,7 +27,7 @@ func (dialect) Like() string                { return `ILIKE` }
 func (dialect) IsForeignKey(err error) bool { return isViolation(err, foreignKeyViolation, "") }
 
 // Prefix is starts_with, not LIKE: the prefix must not need escaping.
-func (dialect) Prefix(param string) string { return prefix(param) }
+func (dialect) Prefix(param string) string { return `starts_with(destination, ` + param + `)` }
 
 func (dialect) IsUnique(err error, constraint string) bool {
 	return isViolation(err, uniqueViolation, constraint)
@@ -37,13 +39,17 @@ func (d dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) e
 }
 
 // Lock takes the transaction-level advisory lock
-// pg_advisory_xact_lock(class, lockKey(key...)).
-func (dialect) Lock(ctx context.Context, tx sqlstore.Querier, class sqlstore.LockClass, key ...string) error {
-	k := int32(0)
-	if len(key) > 0 {
-		k = lockKey(key...)
-	}
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(class), k)
+// pg_advisory_xact_lock(class, 0).
+func (dialect) Lock(ctx context.Context, tx sqlstore.Querier, class sqlstore.LockClass) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, int32(class))
+	return err
+}
+
+// LockChallenge takes the advisory lock of sqlstore.LockChallenges on a
+// hash of the user, attempt and purpose.
+func (dialect) LockChallenge(ctx context.Context, tx sqlstore.Querier, userID int64, attemptID string, purpose store.Purpose) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`,
+		int32(sqlstore.LockChallenges), lockKey(strconv.FormatInt(userID, 10), attemptID, string(purpose)))
 	return err
 }
 
@@ -79,3 +85,36 @@ func (p pgxQuerier) Query(ctx context.Context, query string, args ...any) (sqlst
 
 // SkipLocked lets concurrent claimers pass over each other's rows.
 func (dialect) SkipLocked() string { return ` FOR UPDATE SKIP LOCKED` }
+
+// InSnapshot runs fn in a REPEATABLE READ, READ ONLY transaction: its
+// statements share one snapshot.
+func (d dialect) InSnapshot(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
+	return pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error { return fn(pgxQuerier{tx}) })
+}
+
+// IndexedBy is nothing: the planner chooses by the table's statistics.
+func (dialect) IndexedBy(string) string { return "" }
+
+// ForUpdate locks the row read until the transaction ends.
+func (dialect) ForUpdate() string { return ` FOR UPDATE` }
+
+// AnyOf compares with each element of a text array.
+func (dialect) AnyOf(column, param string) string { return column + ` = ANY(` + param + `)` }
+
+// List is values as they are: pgx sends a text array.
+func (dialect) List(values []string) any { return values }
+
+// DueMessages locks the due messages FOR UPDATE SKIP LOCKED: a message
+// another dispatcher is claiming at the same moment is passed over rather
+// than waited for, and one it claimed just before is found no longer due
+// when the lock is granted, so each message goes to one claimer, on any
+// instance.
+func (dialect) DueMessages() string {
+	return `SELECT id FROM messages
+			WHERE (status = 'queued' AND next_attempt_at <= $1)
+				OR (status = 'sending' AND lease_until <= $1)
+			ORDER BY id
+			LIMIT $4
+			FOR UPDATE SKIP LOCKED`
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/msgcount"
 )
 
 // Row is one row of a result: *sql.Row and pgx.Row.
@@ -82,10 +83,17 @@ type Dialect interface {
 	// nil (SQLite: BEGIN IMMEDIATE on the write connection, fn must use
 	// only tx; PostgreSQL: READ COMMITTED).
 	InTx(ctx context.Context, fn func(tx Querier) error) error
-	// Lock takes, for the rest of tx, the lock of class on key: a no-op
-	// on SQLite, whose write transaction holds the only write lock
-	// already; pg_advisory_xact_lock(class, hash of key) on PostgreSQL.
-	Lock(ctx context.Context, tx Querier, class LockClass, key ...string) error
+	// InSnapshot runs fn in a read-only transaction whose statements see
+	// one snapshot of the database (SQLite: a transaction on the read
+	// pool; PostgreSQL: REPEATABLE READ, READ ONLY).
+	InSnapshot(ctx context.Context, fn func(tx Querier) error) error
+	// Lock takes, for the rest of tx, the lock of class: a no-op on
+	// SQLite, whose write transaction holds the only write lock already;
+	// pg_advisory_xact_lock(class, 0) on PostgreSQL.
+	Lock(ctx context.Context, tx Querier, class LockClass) error
+	// LockChallenge is Lock of LockChallenges on one user, attempt and
+	// purpose (PostgreSQL: on a hash of them).
+	LockChallenge(ctx context.Context, tx Querier, userID int64, attemptID string, purpose store.Purpose) error
 	// LockUsers keeps, for the rest of tx, every other writer from adding
 	// an account (PostgreSQL: LOCK TABLE users IN SHARE ROW EXCLUSIVE
 	// MODE; SQLite: nothing, the writer is alone).
@@ -104,6 +112,24 @@ type Dialect interface {
 	// LOCKED" on PostgreSQL, so that concurrent claimers pass over each
 	// other's rows; nothing on SQLite, whose writer claims alone.
 	SkipLocked() string
+	// IndexedBy makes a query read the named index: " INDEXED BY index"
+	// on SQLite, whose planner has no statistics to choose it by; nothing
+	// on PostgreSQL.
+	IndexedBy(index string) string
+	// ForUpdate ends a SELECT of a row that the transaction then changes:
+	// " FOR UPDATE" on PostgreSQL; nothing on SQLite, whose writer is
+	// alone.
+	ForUpdate() string
+	// AnyOf is the condition that column is one of the strings in param,
+	// whose value is List of them (SQLite: a JSON array read by
+	// json_each, one statement text for any list; PostgreSQL: = ANY of a
+	// text array).
+	AnyOf(column, param string) string
+	List(values []string) any
+	// DueMessages selects the ids of at most $4 messages due at $1 (queued
+	// with next_attempt_at <= $1, or sending with lease_until <= $1), in id
+	// order, for ClaimMessages to claim.
+	DueMessages() string
 	// IsUnique reports whether err is a violation of a unique constraint,
 	// of constraint where the engine names it (PostgreSQL).
 	IsUnique(err error, constraint string) bool
@@ -114,15 +140,16 @@ type Dialect interface {
 // DB is the portal store on an engine's Dialect. The engine packages embed
 // it and add their own Open, Close, Ping and migrations.
 type DB struct {
-	d    Dialect
-	name string
-	r, w Querier // d.Reader(), d.Writer()
-	q    queries
+	d      Dialect
+	name   string
+	r, w   Querier         // d.Reader(), d.Writer()
+	prefix msgcount.Prefix // d.Prefix, as a value made once
+	q      queries
 }
 
 // New returns the store on d.
 func New(d Dialect) *DB {
-	db := &DB{d: d, name: d.Name(), r: d.Reader(), w: d.Writer()}
+	db := &DB{d: d, name: d.Name(), r: d.Reader(), w: d.Writer(), prefix: d.Prefix}
 	db.q = newQueries(d)
 	return db
 }
@@ -140,13 +167,22 @@ func (db *DB) errorf(what string, err error) error {
 // queries are the statements whose text has a dialect's fragment in it,
 // built once.
 type queries struct {
-	userByEmail      string
-	claimOIDCLogouts string
+	userByEmail        string
+	claimOIDCLogouts   string
+	countToDestination string
+	claimMessages      string
 }
 
 func newQueries(d Dialect) queries {
 	return queries{
-		// userByEmail: later
+		userByEmail: `SELECT ` + userColumns + ` FROM users WHERE lower(email) = ` + d.Fold(`$1`),
+		countToDestination: `SELECT COUNT(*) FROM challenges WHERE destination = $1 AND ` +
+			d.AnyOf(`purpose`, `$2`) + ` AND created_at >= $3`,
+		claimMessages: `
+		WITH due AS MATERIALIZED (` + d.DueMessages() + `)
+		UPDATE messages SET status = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = $3
+		WHERE id IN (SELECT id FROM due)
+		RETURNING ` + messageColumns,
 		claimOIDCLogouts: `
 		UPDATE oidc_logouts SET attempts = attempts + 1, next_attempt_at = $2
 		WHERE id IN (SELECT id FROM oidc_logouts WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $3` + d.SkipLocked() + `)
