@@ -13,7 +13,7 @@ import (
 )
 
 // authRequestColumns is the column list scanAuthRequest reads, in its order.
-const authRequestColumns = `id, client_id, Params, created_at, expires_at, COALESCE(user_id, 0), auth_time, amr,
+const authRequestColumns = `id, client_id, params, created_at, expires_at, COALESCE(user_id, 0), auth_time, amr,
 	code_hash, code_expires_at, code_used_at`
 
 func scanAuthRequest(row Row) (*store.AuthRequest, error) {
@@ -31,7 +31,7 @@ func scanAuthRequest(row Row) (*store.AuthRequest, error) {
 // CreateAuthRequest inserts r.
 func (db *DB) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error {
 	_, err := db.w.Exec(ctx, `
-		INSERT INTO oidc_auth_requests (id, client_id, Params, created_at, expires_at)
+		INSERT INTO oidc_auth_requests (id, client_id, params, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`,
 		r.ID, r.ClientID, r.Params, TimeValue(r.CreatedAt), TimeValue(r.ExpiresAt))
 	if err != nil {

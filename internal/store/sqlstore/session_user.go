@@ -7,8 +7,9 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-// SessionWithUser returns the session and its account in one query, one
-// round trip; store.ErrNotFound for unknown hashes.
+// SessionWithUser returns the session and its account in one query (one
+// round trip on PostgreSQL; on SQLite a statement prepared once, see the
+// sqlite package's pool); store.ErrNotFound for unknown hashes.
 func (db *DB) SessionWithUser(ctx context.Context, tokenHash []byte) (*store.Session, *store.User, error) {
 	var s store.Session
 	var u store.User

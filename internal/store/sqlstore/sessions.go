@@ -69,8 +69,8 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 
 // ReplaceSession deletes the session oldHash and inserts s in one
 // transaction; store.ErrNotFound, inserting nothing, if oldHash is gone. Of
-// concurrent calls, the first DELETE locks the row and the others, once it
-// commits, find it gone.
+// concurrent calls, one deletes the row (on PostgreSQL the first DELETE
+// locks it and the others, once it commits, find it gone).
 func (db *DB) ReplaceSession(ctx context.Context, oldHash []byte, s *store.Session) error {
 	err := db.inTx(ctx, func(tx Querier) error { return replaceSession(ctx, tx, oldHash, s) })
 	if err != nil {

@@ -33,7 +33,8 @@ func (db *DB) Throttle(ctx context.Context, key string) (store.Throttle, error) 
 //
 // INSERT … ON CONFLICT DO UPDATE is atomic however many instances add to
 // the same key at once, and the row it writes stays locked until the
-// LockedUntil update commits.
+// LockedUntil update commits (on SQLite the write transaction holds the
+// only write lock throughout).
 func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
 	t, _, err := db.addThrottleFailure(ctx, key, at, windowStart, lock, false)
 	if err != nil {
@@ -44,9 +45,10 @@ func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStar
 
 // AddThrottleFailureUnlessLocked is AddThrottleFailure unless key is locked
 // at at. The upsert checks the lock on the newest version of the row (ON
-// CONFLICT does, even at READ COMMITTED), under the row lock that a
-// concurrent call holds until its own LockedUntil is committed: so the
-// calls after one that sets a lock find it.
+// CONFLICT does, even at PostgreSQL's READ COMMITTED), under the row lock
+// that a concurrent call holds until its own LockedUntil is committed (on
+// SQLite, under the write lock that BEGIN IMMEDIATE takes): so the calls
+// after one that sets a lock find it.
 func (db *DB) AddThrottleFailureUnlessLocked(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, bool, error) {
 	t, ok, err := db.addThrottleFailure(ctx, key, at, windowStart, lock, true)
 	if err != nil {

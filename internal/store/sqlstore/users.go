@@ -269,16 +269,7 @@ func clearCodeLock(ctx context.Context, q Querier, userID int64) error {
 // such user. Taking it from the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetAdmin(ctx context.Context, userID int64, admin bool) error {
-	err := db.inTx(ctx, func(tx Querier) error {
-		if err := db.d.Lock(ctx, tx, LockAdmins); err != nil {
-			return err
-		}
-		return setAdmin(ctx, tx, userID, admin)
-	})
-	if err != nil {
-		return fmt.Errorf("%s: set admin: %w", db.name, err)
-	}
-	return nil
+	return db.adminsChange(ctx, "set admin", func(tx Querier) error { return setAdmin(ctx, tx, userID, admin) })
 }
 
 // setAdmin is the body of SetAdmin, in a transaction holding the lock of
@@ -296,14 +287,22 @@ func setAdmin(ctx context.Context, tx Querier, userID int64, admin bool) error {
 // if no such user. Deactivating the last active administrator fails with
 // store.ErrLastAdmin.
 func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivated bool) error {
+	return db.adminsChange(ctx, "set deactivated", func(tx Querier) error {
+		return setDeactivated(ctx, tx, userID, deactivated)
+	})
+}
+
+// adminsChange runs fn, a change of who is an active administrator, in a
+// transaction holding the lock of LockAdmins.
+func (db *DB) adminsChange(ctx context.Context, what string, fn func(tx Querier) error) error {
 	err := db.inTx(ctx, func(tx Querier) error {
 		if err := db.d.Lock(ctx, tx, LockAdmins); err != nil {
 			return err
 		}
-		return setDeactivated(ctx, tx, userID, deactivated)
+		return fn(tx)
 	})
 	if err != nil {
-		return fmt.Errorf("%s: set deactivated: %w", db.name, err)
+		return db.errorf(what, err)
 	}
 	return nil
 }
