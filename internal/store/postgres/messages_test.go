@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
-	"github.com/providerportal/portal/internal/store/sqlstore/sqlstoretest"
 	"github.com/providerportal/portal/internal/store/storetest"
 )
 
@@ -14,5 +13,3 @@ func TestMessagesConformance(t *testing.T) {
 		return open(t, d.ReusedSchema(t))
 	})
 }
-
-func TestTwoInstancesClaimMessages(t *testing.T) { sqlstoretest.TwoInstancesClaimMessages(t, engine) }

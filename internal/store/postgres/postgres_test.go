@@ -203,15 +203,8 @@ var engine = sqlstoretest.Engine{
 		_, err := connect(t, url).Exec(t.Context(), q)
 		return err
 	},
+	AuditWrites: []string{`TRUNCATE audit_events`},
 }
 
-func TestMigrationNames(t *testing.T)             { sqlstoretest.MigrationNames(t) }
-func TestMigrate(t *testing.T)                    { sqlstoretest.Migrate(t, engine) }
-func TestReopenKeepsData(t *testing.T)            { sqlstoretest.ReopenKeepsData(t, engine) }
-func TestTwoInstances(t *testing.T)               { sqlstoretest.TwoInstances(t, engine) }
-func TestTwoInstancesIssueChallenge(t *testing.T) { sqlstoretest.TwoInstancesIssueChallenge(t, engine) }
-func TestTwoInstancesLastAdmin(t *testing.T)      { sqlstoretest.TwoInstancesLastAdmin(t, engine) }
-
-func TestAuditIsAppendOnly(t *testing.T) {
-	sqlstoretest.AuditIsAppendOnly(t, engine, `TRUNCATE audit_events`)
-}
+// TestEngine runs the tests both engines share (package sqlstoretest).
+func TestEngine(t *testing.T) { sqlstoretest.Run(t, engine) }

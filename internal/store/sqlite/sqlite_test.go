@@ -161,14 +161,5 @@ var engine = sqlstoretest.Engine{
 	},
 }
 
-func TestMigrationNames(t *testing.T)             { sqlstoretest.MigrationNames(t) }
-func TestMigrate(t *testing.T)                    { sqlstoretest.Migrate(t, engine) }
-func TestReopenKeepsData(t *testing.T)            { sqlstoretest.ReopenKeepsData(t, engine) }
-func TestAuditIsAppendOnly(t *testing.T)          { sqlstoretest.AuditIsAppendOnly(t, engine) }
-func TestTwoInstancesClaimMessages(t *testing.T)  { sqlstoretest.TwoInstancesClaimMessages(t, engine) }
-func TestTwoInstancesLastAdmin(t *testing.T)      { sqlstoretest.TwoInstancesLastAdmin(t, engine) }
-func TestTwoInstancesIssueChallenge(t *testing.T) { sqlstoretest.TwoInstancesIssueChallenge(t, engine) }
-
-// TestTwoInstances runs two DBs on one file, as two portal processes would:
-// the write lock, not the single write connection, keeps counts exact.
-func TestTwoInstances(t *testing.T) { sqlstoretest.TwoInstances(t, engine) }
+// TestEngine runs the tests both engines share (package sqlstoretest).
+func TestEngine(t *testing.T) { sqlstoretest.Run(t, engine) }

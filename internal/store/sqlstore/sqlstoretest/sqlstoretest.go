@@ -35,6 +35,28 @@ type Engine struct {
 	Open func(t *testing.T, where string) DB
 	// Exec runs q on a plain connection to where, outside the store.
 	Exec func(t *testing.T, where, q string) error
+	// AuditWrites are the engine's statements, besides UPDATE and DELETE,
+	// that could change the audit log and must be refused.
+	AuditWrites []string
+}
+
+// Run runs the tests on e, each a subtest.
+func Run(t *testing.T, e Engine) {
+	t.Run("MigrationNames", MigrationNames)
+	for _, c := range []struct {
+		name string
+		test func(*testing.T, Engine)
+	}{
+		{"Migrate", Migrate},
+		{"ReopenKeepsData", ReopenKeepsData},
+		{"AuditIsAppendOnly", AuditIsAppendOnly},
+		{"TwoInstances", TwoInstances},
+		{"TwoInstancesIssueChallenge", TwoInstancesIssueChallenge},
+		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
+		{"TwoInstancesLastAdmin", TwoInstancesLastAdmin},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.test(t, e) })
+	}
 }
 
 // MigrationCount is the number of migration files in the source tree of
@@ -119,6 +141,16 @@ func twoInstances(t *testing.T, e Engine) [2]DB {
 	return [2]DB{e.Open(t, where), e.Open(t, where)}
 }
 
+// loginCode is a code by SMS for a login, issued at created and expiring
+// an hour after the tests' time, at.
+func loginCode(userID int64, attempt string, created time.Time) *store.Challenge {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return &store.Challenge{
+		UserID: userID, AttemptID: attempt, Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: created, ExpiresAt: at.Add(time.Hour),
+	}
+}
+
 // TwoInstances spreads concurrent calls over two stores on one database:
 // counters stay exact, a code and a link are used once.
 func TwoInstances(t *testing.T, e Engine) {
@@ -132,18 +164,12 @@ func TwoInstances(t *testing.T, e Engine) {
 	}
 	const n = 40
 	for round := range 5 {
-		c := &store.Challenge{
-			UserID: u.ID, AttemptID: fmt.Sprint("a", round), Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
-			Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at, ExpiresAt: at.Add(time.Hour),
-		}
+		c := loginCode(u.ID, fmt.Sprint("a", round), at)
 		if err := dbs[1].IssueChallenge(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		// A code that the n wrong ones below use up exactly.
-		w := &store.Challenge{
-			UserID: u.ID, AttemptID: fmt.Sprint("w", round), Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
-			Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at, ExpiresAt: at.Add(time.Hour),
-		}
+		w := loginCode(u.ID, fmt.Sprint("w", round), at)
 		if err := dbs[0].IssueChallenge(ctx, w); err != nil {
 			t.Fatal(err)
 		}
@@ -284,9 +310,9 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 }
 
 // AuditIsAppendOnly checks that the database itself refuses to change or
-// remove audit entries, whoever connects: the UPDATE and DELETE, and the
-// engine's other statements in more.
-func AuditIsAppendOnly(t *testing.T, e Engine, more ...string) {
+// remove audit entries, whoever connects: UPDATE, DELETE and the engine's
+// AuditWrites.
+func AuditIsAppendOnly(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
 	db := e.Open(t, where)
@@ -296,7 +322,7 @@ func AuditIsAppendOnly(t *testing.T, e Engine, more ...string) {
 	for _, q := range append([]string{
 		`UPDATE audit_events SET outcome = 'failure'`,
 		`DELETE FROM audit_events`,
-	}, more...) {
+	}, e.AuditWrites...) {
 		if err := e.Exec(t, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused", q, err)
 		}
@@ -326,11 +352,7 @@ func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := range n {
-			cs[i] = &store.Challenge{
-				UserID: u.ID, AttemptID: fmt.Sprint("a", round), Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
-				Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at.Add(time.Duration(i) * time.Second),
-				ExpiresAt: at.Add(time.Hour),
-			}
+			cs[i] = loginCode(u.ID, fmt.Sprint("a", round), at.Add(time.Duration(i)*time.Second))
 			wg.Go(func() {
 				<-start
 				if err := dbs[i%2].IssueChallenge(ctx, cs[i]); err != nil {
