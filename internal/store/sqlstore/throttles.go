@@ -1,12 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/providerportal/portal/internal/store"
 )
@@ -15,14 +14,14 @@ import (
 // there is none.
 func (db *DB) Throttle(ctx context.Context, key string) (store.Throttle, error) {
 	t := store.Throttle{Key: key}
-	err := db.pool.QueryRow(ctx,
+	err := db.r.QueryRow(ctx,
 		`SELECT failures, window_start, locked_until FROM throttles WHERE key = $1`, key,
-	).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
-	if errors.Is(err, pgx.ErrNoRows) {
+	).Scan(&t.Failures, ScanTime(&t.WindowStart), ScanTime(&t.LockedUntil))
+	if errors.Is(err, sql.ErrNoRows) {
 		return t, nil
 	}
 	if err != nil {
-		return store.Throttle{}, fmt.Errorf("postgres: throttle: %w", err)
+		return store.Throttle{}, fmt.Errorf("%s: throttle: %w", db.name, err)
 	}
 	return t, nil
 }
@@ -34,24 +33,26 @@ func (db *DB) Throttle(ctx context.Context, key string) (store.Throttle, error) 
 //
 // INSERT … ON CONFLICT DO UPDATE is atomic however many instances add to
 // the same key at once, and the row it writes stays locked until the
-// LockedUntil update commits.
+// LockedUntil update commits (on SQLite the write transaction holds the
+// only write lock throughout).
 func (db *DB) AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error) {
 	t, _, err := db.addThrottleFailure(ctx, key, at, windowStart, lock, false)
 	if err != nil {
-		return store.Throttle{}, fmt.Errorf("postgres: add throttle failure: %w", err)
+		return store.Throttle{}, fmt.Errorf("%s: add throttle failure: %w", db.name, err)
 	}
 	return t, nil
 }
 
 // AddThrottleFailureUnlessLocked is AddThrottleFailure unless key is locked
 // at at. The upsert checks the lock on the newest version of the row (ON
-// CONFLICT does, even at READ COMMITTED), under the row lock that a
-// concurrent call holds until its own LockedUntil is committed: so the
-// calls after one that sets a lock find it.
+// CONFLICT does, even at PostgreSQL's READ COMMITTED), under the row lock
+// that a concurrent call holds until its own LockedUntil is committed (on
+// SQLite, under the write lock that BEGIN IMMEDIATE takes): so the calls
+// after one that sets a lock find it.
 func (db *DB) AddThrottleFailureUnlessLocked(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, bool, error) {
 	t, ok, err := db.addThrottleFailure(ctx, key, at, windowStart, lock, true)
 	if err != nil {
-		return store.Throttle{}, false, fmt.Errorf("postgres: add throttle failure: %w", err)
+		return store.Throttle{}, false, fmt.Errorf("%s: add throttle failure: %w", db.name, err)
 	}
 	return t, ok, nil
 }
@@ -72,15 +73,15 @@ func (db *DB) addThrottleFailure(ctx context.Context, key string, at, windowStar
 	}
 	upsert += `
 		RETURNING failures, window_start, locked_until`
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx Querier) error {
 		t = store.Throttle{Key: key}
 		err := tx.QueryRow(ctx, upsert, key, at.UnixMilli(), windowStart.UnixMilli()).
-			Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
-		if unlessLocked && errors.Is(err, pgx.ErrNoRows) {
+			Scan(&t.Failures, ScanTime(&t.WindowStart), ScanTime(&t.LockedUntil))
+		if unlessLocked && errors.Is(err, sql.ErrNoRows) {
 			// Locked: the counter as it is.
 			return tx.QueryRow(ctx,
 				`SELECT failures, window_start, locked_until FROM throttles WHERE key = $1`, key,
-			).Scan(&t.Failures, scanTime(&t.WindowStart), scanTime(&t.LockedUntil))
+			).Scan(&t.Failures, ScanTime(&t.WindowStart), ScanTime(&t.LockedUntil))
 		}
 		if err != nil {
 			return err
@@ -96,7 +97,7 @@ func (db *DB) addThrottleFailure(ctx context.Context, key string, at, windowStar
 		t.LockedUntil = until
 		_, err = tx.Exec(ctx,
 			`UPDATE throttles SET locked_until = $2 WHERE key = $1`,
-			key, timeValue(t.LockedUntil))
+			key, TimeValue(t.LockedUntil))
 		return err
 	})
 	return t, ok, err
@@ -104,14 +105,14 @@ func (db *DB) addThrottleFailure(ctx context.Context, key string, at, windowStar
 
 // ClearThrottle removes the counter for key, if there is one.
 func (db *DB) ClearThrottle(ctx context.Context, key string) error {
-	if err := clearThrottle(ctx, db.pool, key); err != nil {
-		return fmt.Errorf("postgres: clear throttle: %w", err)
+	if err := clearThrottle(ctx, db.w, key); err != nil {
+		return fmt.Errorf("%s: clear throttle: %w", db.name, err)
 	}
 	return nil
 }
 
 // clearThrottle is the body of ClearThrottle, on q.
-func clearThrottle(ctx context.Context, q querier, key string) error {
+func clearThrottle(ctx context.Context, q Querier, key string) error {
 	_, err := q.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, key)
 	return err
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore_test
 
 import (
 	"path/filepath"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/msgcount"
+	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
 // TestQueryPlans checks with EXPLAIN QUERY PLAN that the administrators'
@@ -17,7 +19,7 @@ import (
 // (the portal never runs ANALYZE), so an empty database plans as a full one
 // does.
 func TestQueryPlans(t *testing.T) {
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +27,7 @@ func TestQueryPlans(t *testing.T) {
 
 	plan := func(query string, args []any) string {
 		t.Helper()
-		rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		rows, err := db.ReadOnly().QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {
 			t.Fatalf("EXPLAIN %s: %v", query, err)
 		}
@@ -63,13 +65,13 @@ func TestQueryPlans(t *testing.T) {
 	noTableScan := func(line string) bool { return line == "SCAN users" }
 
 	at := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	span := &idSpan{100, 200}
+	span := sqlstore.NewIDSpan(100, 200)
 	names := []string{"login.code", "login.password"}
 	for _, c := range []struct {
 		name  string
 		q     store.AuditQuery
 		names []string
-		span  *idSpan
+		span  *sqlstore.IDSpan
 		want  []string
 	}{
 		{"BeforeID", store.AuditQuery{BeforeID: 1000}, nil, nil, []string{"INTEGER PRIMARY KEY (rowid<?)"}},
@@ -88,21 +90,21 @@ func TestQueryPlans(t *testing.T) {
 		{"Time", store.AuditQuery{Since: at, Until: at.AddDate(0, 1, 0), BeforeID: 1000}, nil, span,
 			[]string{"INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}},
 	} {
-		query, args := auditQuery(c.q, c.names, c.span, 50)
+		query, args := sqlstore.AuditQuery(c.q, c.names, c.span, 50)
 		check("ListAudit "+c.name, query, args, noScan, c.want...)
 	}
 
 	for _, q := range []store.AuditQuery{{Since: at}, {Until: at}, {Since: at, Until: at, BeforeID: 10}} {
-		query, args := timeSpanQuery(q)
+		query, args := db.TimeSpanQuery(q)
 		check("timeSpan", query, args, noScan, "COVERING INDEX audit_events_time (time")
 	}
-	check("eventNames", eventNamesQuery, []any{"login.", "login/"}, noScan,
+	check("eventNames", sqlstore.EventNamesQuery, []any{"login.", "login/"}, noScan,
 		"COVERING INDEX audit_events_event_id (event>? AND event<?)")
 
 	// A search reads the whole of users_list, if need be, but never the
 	// table; the index gives the order (the one sort is of the page).
 	for _, q := range []store.UserQuery{{}, {After: "ann@example.org"}, {Search: "ann 7546 123"}, {Search: "ann", After: "ann@example.org"}} {
-		query, args := listUsersQuery(q)
+		query, args := db.ListUsersQuery(q)
 		check("ListUsers", query, args, noTableScan, "COVERING INDEX users_")
 		if p := plan(query, args); strings.Count(p, "USE TEMP B-TREE") > 1 {
 			t.Errorf("ListUsers(%+v) sorts more than the page:\n%s", q, p)
@@ -128,23 +130,23 @@ func TestQueryPlans(t *testing.T) {
 		return store.Budget{Name: "budget", Limit: 1, Count: q}
 	}
 	code := []store.Budget{budget(store.MessageCount{}), budget(store.MessageCount{IP: "192.0.2.1"}), budget(store.MessageCount{Prefix: "+44"})}
-	query, args := msgcount.Budgets(code, prefix)
+	query, args := msgcount.Budgets(code, db.Prefix())
 	check("a code's budgets", query, args, noMessagesScan, "SEARCH messages USING COVERING INDEX messages_window (channel=? AND created_at>?)")
 	for _, budgets := range [][]store.Budget{
 		{budget(store.MessageCount{IP: "192.0.2.1"}), budget(store.MessageCount{Prefix: "+44"})},
 		{budget(store.MessageCount{To: "+447546123456"})},
 		{budget(store.MessageCount{}), budget(store.MessageCount{Channel: store.ChannelEmail, IP: "192.0.2.1"})},
 	} {
-		query, args := msgcount.Budgets(budgets, prefix)
+		query, args := msgcount.Budgets(budgets, db.Prefix())
 		check("budgets", query, args, noMessagesScan, "SEARCH messages USING ")
 	}
 
 	// A code's destination budget reads the hour's challenges of the
 	// account, or to the number, never the whole table.
 	noChallengesScan := func(line string) bool { return strings.HasPrefix(line, "SCAN challenges") }
-	check("CountChallengesForUserTo", countForUserToQuery, []any{1, "+447546123456", at.UnixMilli()}, noChallengesScan,
+	check("CountChallengesForUserTo", sqlstore.CountForUserToQuery, []any{1, "+447546123456", at.UnixMilli()}, noChallengesScan,
 		"SEARCH challenges USING INDEX challenges_")
-	check("CountChallengesToDestination", countToDestinationQuery, []any{"+447546123456", `["register_phone","change_phone"]`, at.UnixMilli()}, noChallengesScan,
+	check("CountChallengesToDestination", db.CountToDestinationQuery(), []any{"+447546123456", `["register_phone","change_phone"]`, at.UnixMilli()}, noChallengesScan,
 		"SEARCH challenges USING INDEX challenges_destination_created (destination=? AND created_at>?)")
 
 	check("checkNotLastAdmin",

@@ -1,14 +1,12 @@
-package postgres
+package sqlstore
 
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/providerportal/portal/internal/store"
 )
@@ -17,21 +15,21 @@ import (
 // same user, attempt and purpose, carries their highest failure count over
 // to c and inserts c, setting c.ID and c.Failures.
 //
-// The transaction first takes an advisory lock on the user, attempt and
-// purpose, so that concurrent issues for them go one at a time: otherwise,
-// at READ COMMITTED, each would void only what was committed before it
-// began, and two new challenges would both stay usable.
+// The transaction first takes the lock on the user, attempt and purpose
+// (Dialect.LockChallenge), so that concurrent issues for them go one at a
+// time: otherwise, at PostgreSQL's READ COMMITTED, each would void only
+// what was committed before it began, and two new challenges would both
+// stay usable. (SQLite's write transaction holds the only write lock.)
 func (db *DB) IssueChallenge(ctx context.Context, c *store.Challenge) error {
-	if err := db.inTx(ctx, func(tx pgx.Tx) error { return issueChallenge(ctx, tx, c) }); err != nil {
-		return fmt.Errorf("postgres: issue challenge: %w", err)
+	if err := db.inTx(ctx, func(tx Querier) error { return db.issueChallenge(ctx, tx, c) }); err != nil {
+		return fmt.Errorf("%s: issue challenge: %w", db.name, err)
 	}
 	return nil
 }
 
 // issueChallenge is IssueChallenge inside the transaction tx.
-func issueChallenge(ctx context.Context, tx pgx.Tx, c *store.Challenge) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`,
-		lockChallenges, lockKey(strconv.FormatInt(c.UserID, 10), c.AttemptID, string(c.Purpose)))
+func (db *DB) issueChallenge(ctx context.Context, tx Querier, c *store.Challenge) error {
+	err := db.d.LockChallenge(ctx, tx, c.UserID, c.AttemptID, c.Purpose)
 	if err != nil {
 		return err
 	}
@@ -47,7 +45,7 @@ func issueChallenge(ctx context.Context, tx pgx.Tx, c *store.Challenge) error {
 		UPDATE challenges SET voided_at = $4
 		WHERE user_id = $1 AND attempt_id = $2 AND purpose = $3
 			AND consumed_at IS NULL AND voided_at IS NULL`,
-		c.UserID, c.AttemptID, string(c.Purpose), timeValue(c.CreatedAt))
+		c.UserID, c.AttemptID, string(c.Purpose), TimeValue(c.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -58,8 +56,8 @@ func issueChallenge(ctx context.Context, tx pgx.Tx, c *store.Challenge) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		RETURNING id`,
 		c.UserID, c.AttemptID, string(c.Purpose), string(c.Channel), c.Destination, c.CodeHash,
-		failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),
-		timeValue(c.VoidedAt), timeValue(c.UndeliveredAt), c.IP,
+		failures, TimeValue(c.CreatedAt), TimeValue(c.ExpiresAt), TimeValue(c.ConsumedAt),
+		TimeValue(c.VoidedAt), TimeValue(c.UndeliveredAt), c.IP,
 	).Scan(&id)
 	if err != nil {
 		return err
@@ -72,7 +70,7 @@ func issueChallenge(ctx context.Context, tx pgx.Tx, c *store.Challenge) error {
 // purpose, used or not; store.ErrNotFound if none.
 func (db *DB) LatestChallenge(ctx context.Context, userID int64, attemptID string, purpose store.Purpose) (*store.Challenge, error) {
 	var c store.Challenge
-	err := db.pool.QueryRow(ctx, `
+	err := db.r.QueryRow(ctx, `
 		SELECT id, user_id, attempt_id, purpose, channel, destination, code_hash,
 			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip
 		FROM challenges
@@ -81,10 +79,10 @@ func (db *DB) LatestChallenge(ctx context.Context, userID int64, attemptID strin
 		LIMIT 1`,
 		userID, attemptID, string(purpose),
 	).Scan(&c.ID, &c.UserID, &c.AttemptID, &c.Purpose, &c.Channel, &c.Destination, &c.CodeHash,
-		&c.Failures, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), scanTime(&c.ConsumedAt),
-		scanTime(&c.VoidedAt), scanTime(&c.UndeliveredAt), &c.IP)
+		&c.Failures, ScanTime(&c.CreatedAt), ScanTime(&c.ExpiresAt), ScanTime(&c.ConsumedAt),
+		ScanTime(&c.VoidedAt), ScanTime(&c.UndeliveredAt), &c.IP)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: latest challenge: %w", notFound(err))
+		return nil, fmt.Errorf("%s: latest challenge: %w", db.name, notFound(err))
 	}
 	return &c, nil
 }
@@ -92,35 +90,35 @@ func (db *DB) LatestChallenge(ctx context.Context, userID int64, attemptID strin
 // MarkChallengeUndelivered records that sending the challenge failed.
 func (db *DB) MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error {
 	return db.update(ctx, "mark challenge undelivered",
-		`UPDATE challenges SET undelivered_at = $2 WHERE id = $1`, id, timeValue(at))
+		`UPDATE challenges SET undelivered_at = $2 WHERE id = $1`, id, TimeValue(at))
 }
 
 // ConsumeChallenge marks the challenge used at at if it is neither used nor
 // voided nor expired at at, in one conditional UPDATE: of many concurrent
-// calls the first locks the row, and the others, once it commits, check
-// the condition again on the row it left and change nothing. Unknown ids
-// report false.
+// calls exactly one changes the row (on PostgreSQL the first locks the
+// row, and the others, once it commits, check the condition again on the
+// row it left and change nothing). Unknown ids report false.
 func (db *DB) ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error) {
-	ok, err := consumeChallenge(ctx, db.pool, id, at)
+	ok, err := consumeChallenge(ctx, db.w, id, at)
 	if err != nil {
-		return false, fmt.Errorf("postgres: consume challenge: %w", err)
+		return false, fmt.Errorf("%s: consume challenge: %w", db.name, err)
 	}
 	return ok, nil
 }
 
 // consumeChallenge is the body of ConsumeChallenge, on q.
-func consumeChallenge(ctx context.Context, q querier, id int64, at time.Time) (bool, error) {
-	tag, err := q.Exec(ctx, `
+func consumeChallenge(ctx context.Context, q Querier, id int64, at time.Time) (bool, error) {
+	n, err := q.Exec(ctx, `
 		UPDATE challenges SET consumed_at = $2
 		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
 		id, at.UnixMilli())
-	return err == nil && tag.RowsAffected() == 1, err
+	return err == nil && n == 1, err
 }
 
 // CompleteLogin consumes the code, replaces the session, records the login
 // and appends the audit events, in one transaction: one commit.
 func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx Querier) error {
 		if ok, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil || !ok {
 			return cmp.Or(err, store.ErrNotFound)
 		}
@@ -133,7 +131,7 @@ func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error 
 		return appendAudits(ctx, tx, l.Audit)
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: complete login: %w", err)
+		return fmt.Errorf("%s: complete login: %w", db.name, err)
 	}
 	return nil
 }
@@ -146,18 +144,19 @@ func (db *DB) CompleteLogin(ctx context.Context, l store.LoginCompletion) error 
 // to the account's count. store.ErrNotFound for unknown ids.
 func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.WrongCodeCount, error) {
 	var r store.WrongCodeCount
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx Querier) error {
 		var userID int64
-		// $3 is cast: a CASE of a bare parameter and NULL would be text.
+		// $3 is cast: to PostgreSQL a CASE of a bare parameter and NULL
+		// would be text.
 		err := tx.QueryRow(ctx, `
 			UPDATE challenges
 			SET failures = failures + 1,
-				voided_at = CASE WHEN failures + 1 >= $2 THEN $3::bigint ELSE NULL END
-			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
+				voided_at = CASE WHEN failures + 1 >= $2 THEN CAST($3 AS BIGINT) ELSE NULL END
+			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > CAST($3 AS BIGINT)
 			RETURNING failures, voided_at IS NOT NULL, user_id`,
 			w.ChallengeID, w.MaxTries, w.At.UnixMilli(),
 		).Scan(&r.Failures, &r.Voided, &userID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
 			// Used, voided, expired or not there: say which.
 			return notFound(tx.QueryRow(ctx, `
 				SELECT failures, voided_at IS NOT NULL, consumed_at IS NOT NULL
@@ -172,7 +171,7 @@ func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.Wron
 			UPDATE users SET code_failures = code_failures + 1
 			WHERE id = $1
 			RETURNING code_failures, code_locked_until`,
-			userID).Scan(&r.InARow, scanTime(&r.LockedUntil))
+			userID).Scan(&r.InARow, ScanTime(&r.LockedUntil))
 		if err != nil || w.Lock == nil {
 			return err
 		}
@@ -183,11 +182,11 @@ func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.Wron
 		r.LockedUntil = until
 		_, err = tx.Exec(ctx,
 			`UPDATE users SET code_locked_until = $2 WHERE id = $1`,
-			userID, timeValue(until))
+			userID, TimeValue(until))
 		return err
 	})
 	if err != nil {
-		return store.WrongCodeCount{}, fmt.Errorf("postgres: count wrong code: %w", err)
+		return store.WrongCodeCount{}, fmt.Errorf("%s: count wrong code: %w", db.name, err)
 	}
 	return r, nil
 }
@@ -195,26 +194,26 @@ func (db *DB) CountWrongCode(ctx context.Context, w store.WrongCode) (store.Wron
 // ChallengeTimesForUser returns when the user's newest challenges issued
 // at or after since were issued, newest first, at most limit of them.
 func (db *DB) ChallengeTimesForUser(ctx context.Context, userID int64, since time.Time, limit int) ([]time.Time, error) {
-	rows, err := db.pool.Query(ctx, `
+	rows, err := db.r.Query(ctx, `
 		SELECT created_at FROM challenges
 		WHERE user_id = $1 AND created_at >= $2
 		ORDER BY created_at DESC
 		LIMIT $3`,
 		userID, since.UnixMilli(), limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: challenge times for user: %w", err)
+		return nil, fmt.Errorf("%s: challenge times for user: %w", db.name, err)
 	}
 	defer rows.Close()
 	var times []time.Time
 	for rows.Next() {
 		var t time.Time
-		if err := rows.Scan(scanTime(&t)); err != nil {
-			return nil, fmt.Errorf("postgres: challenge times for user: %w", err)
+		if err := rows.Scan(ScanTime(&t)); err != nil {
+			return nil, fmt.Errorf("%s: challenge times for user: %w", db.name, err)
 		}
 		times = append(times, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: challenge times for user: %w", err)
+		return nil, fmt.Errorf("%s: challenge times for user: %w", db.name, err)
 	}
 	return times, nil
 }
@@ -223,7 +222,7 @@ func (db *DB) ChallengeTimesForUser(ctx context.Context, userID int64, since tim
 // attempt; store.ErrNotFound if none.
 func (db *DB) NewestChallenge(ctx context.Context, userID int64, purpose store.Purpose) (*store.Challenge, error) {
 	var c store.Challenge
-	err := db.pool.QueryRow(ctx, `
+	err := db.r.QueryRow(ctx, `
 		SELECT id, user_id, attempt_id, purpose, channel, destination, code_hash,
 			failures, created_at, expires_at, consumed_at, voided_at, undelivered_at, ip
 		FROM challenges
@@ -232,10 +231,10 @@ func (db *DB) NewestChallenge(ctx context.Context, userID int64, purpose store.P
 		LIMIT 1`,
 		userID, string(purpose),
 	).Scan(&c.ID, &c.UserID, &c.AttemptID, &c.Purpose, &c.Channel, &c.Destination, &c.CodeHash,
-		&c.Failures, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), scanTime(&c.ConsumedAt),
-		scanTime(&c.VoidedAt), scanTime(&c.UndeliveredAt), &c.IP)
+		&c.Failures, ScanTime(&c.CreatedAt), ScanTime(&c.ExpiresAt), ScanTime(&c.ConsumedAt),
+		ScanTime(&c.VoidedAt), ScanTime(&c.UndeliveredAt), &c.IP)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: newest challenge: %w", notFound(err))
+		return nil, fmt.Errorf("%s: newest challenge: %w", db.name, notFound(err))
 	}
 	return &c, nil
 }
@@ -243,25 +242,24 @@ func (db *DB) NewestChallenge(ctx context.Context, userID int64, purpose store.P
 // TakeOverChallenge gives the session the challenge's attempt and ends the
 // other half-finished logins holding it, in one transaction.
 func (db *DB) TakeOverChallenge(ctx context.Context, t store.ChallengeTakeOver) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx Querier) error {
 		var userID int64
 		var attempt string
 		err := tx.QueryRow(ctx, `
 			SELECT user_id, attempt_id FROM challenges
-			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL
-			FOR UPDATE`,
+			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`+db.d.ForUpdate(),
 			t.ChallengeID, t.At.UnixMilli()).Scan(&userID, &attempt)
 		if err != nil {
 			return notFound(err)
 		}
-		res, err := tx.Exec(ctx, `
+		n, err := tx.Exec(ctx, `
 			UPDATE sessions SET attempt_id = $3
 			WHERE token_hash = $1 AND user_id = $2 AND stage = $4`,
 			t.Session, userID, attempt, string(store.StageCode))
 		if err != nil {
 			return err
 		}
-		if err := changedOne(res); err != nil {
+		if err := changedOne(n); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `
@@ -274,20 +272,23 @@ func (db *DB) TakeOverChallenge(ctx context.Context, t store.ChallengeTakeOver) 
 		return appendAudits(ctx, tx, t.Audit)
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: take over challenge: %w", err)
+		return fmt.Errorf("%s: take over challenge: %w", db.name, err)
 	}
 	return nil
 }
+
+// countForUserToQuery is the destination budget's count for one user, on
+// an index of the hour's challenges (TestQueryPlans); the count for any
+// user is queries.countToDestination.
+const countForUserToQuery = `SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND destination = $2 AND created_at >= $3`
 
 // CountChallengesForUserTo counts the challenges of the user sent to dest
 // at or after since.
 func (db *DB) CountChallengesForUserTo(ctx context.Context, userID int64, dest string, since time.Time) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx,
-		`SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
-		userID, dest, since.UnixMilli()).Scan(&n)
+	err := db.r.QueryRow(ctx, countForUserToQuery, userID, dest, since.UnixMilli()).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: count challenges for user to destination: %w", err)
+		return 0, fmt.Errorf("%s: count challenges for user to destination: %w", db.name, err)
 	}
 	return n, nil
 }
@@ -300,11 +301,9 @@ func (db *DB) CountChallengesToDestination(ctx context.Context, dest string, pur
 		list[i] = string(p)
 	}
 	var n int
-	err := db.pool.QueryRow(ctx,
-		`SELECT COUNT(*) FROM challenges WHERE destination = $1 AND purpose = ANY($2) AND created_at >= $3`,
-		dest, list, since.UnixMilli()).Scan(&n)
+	err := db.r.QueryRow(ctx, db.q.countToDestination, dest, db.d.List(list), since.UnixMilli()).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: count challenges to destination: %w", err)
+		return 0, fmt.Errorf("%s: count challenges to destination: %w", db.name, err)
 	}
 	return n, nil
 }

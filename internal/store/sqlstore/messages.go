@@ -1,14 +1,14 @@
-package postgres
+package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/msgcount"
@@ -19,12 +19,12 @@ var _ store.Messages = (*DB)(nil)
 const messageColumns = `id, user_id, challenge_id, channel, destination, sealed, status, attempts,
 	next_attempt_at, lease_until, expires_at, provider, provider_ref, last_error, ip, created_at, updated_at`
 
-func scanMessage(row pgx.Row) (*store.Message, error) {
+func scanMessage(row Row) (*store.Message, error) {
 	var m store.Message
 	var challenge *int64
 	err := row.Scan(&m.ID, &m.UserID, &challenge, &m.Channel, &m.To, &m.Sealed, &m.Status, &m.Attempts,
-		scanTime(&m.NextAttemptAt), scanTime(&m.LeaseUntil), scanTime(&m.ExpiresAt),
-		&m.Provider, &m.ProviderRef, &m.LastError, &m.IP, scanTime(&m.CreatedAt), scanTime(&m.UpdatedAt))
+		ScanTime(&m.NextAttemptAt), ScanTime(&m.LeaseUntil), ScanTime(&m.ExpiresAt),
+		&m.Provider, &m.ProviderRef, &m.LastError, &m.IP, ScanTime(&m.CreatedAt), ScanTime(&m.UpdatedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func nullID(id int64) any {
 }
 
 // enqueue stores m, queued, inside the transaction tx.
-func enqueue(ctx context.Context, tx pgx.Tx, m *store.Message) error {
+func enqueue(ctx context.Context, tx Querier, m *store.Message) error {
 	m.Status = store.MessageQueued
 	if m.UpdatedAt.IsZero() {
 		m.UpdatedAt = m.CreatedAt
@@ -56,30 +56,31 @@ func enqueue(ctx context.Context, tx pgx.Tx, m *store.Message) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING id`,
 		m.UserID, nullID(m.ChallengeID), string(m.Channel), m.To, m.Sealed, string(m.Status), m.Attempts,
-		timeValue(m.NextAttemptAt), timeValue(m.LeaseUntil), timeValue(m.ExpiresAt),
-		m.Provider, m.ProviderRef, m.LastError, m.IP, timeValue(m.CreatedAt), timeValue(m.UpdatedAt),
+		TimeValue(m.NextAttemptAt), TimeValue(m.LeaseUntil), TimeValue(m.ExpiresAt),
+		m.Provider, m.ProviderRef, m.LastError, m.IP, TimeValue(m.CreatedAt), TimeValue(m.UpdatedAt),
 	).Scan(&m.ID)
 }
 
 // IssueChallengeWithMessage issues the code, queues the message carrying
 // it and appends the audit event, in one transaction.
 func (db *DB) IssueChallengeWithMessage(ctx context.Context, ci store.CodeIssue) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx Querier) error {
 		if len(ci.Budgets) > 0 {
 			// Every budgeted issue takes this lock first, so the counts
 			// below and the insert cannot interleave with another's, on
-			// any instance.
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, lockBudgets); err != nil {
+			// any instance (on SQLite the write transaction holds the
+			// only write lock already).
+			if err := db.d.Lock(ctx, tx, LockBudgets); err != nil {
 				return err
 			}
 		}
-		switch over, err := overBudget(ctx, tx, ci.Budgets); {
+		switch over, err := db.overBudget(ctx, tx, ci.Budgets); {
 		case err != nil:
 			return err
 		case over != nil:
 			return &store.BudgetError{Budget: over.Name}
 		}
-		if err := issueChallenge(ctx, tx, ci.Challenge); err != nil {
+		if err := db.issueChallenge(ctx, tx, ci.Challenge); err != nil {
 			return err
 		}
 		ci.Message.ChallengeID = ci.Challenge.ID
@@ -96,45 +97,30 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, ci store.CodeIssue)
 		return be
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: issue challenge with message: %w", err)
+		return fmt.Errorf("%s: issue challenge with message: %w", db.name, err)
 	}
 	return nil
 }
 
 // EnqueueMessage queues m.
 func (db *DB) EnqueueMessage(ctx context.Context, m *store.Message) error {
-	if err := db.inTx(ctx, func(tx pgx.Tx) error { return enqueue(ctx, tx, m) }); err != nil {
-		return fmt.Errorf("postgres: enqueue message: %w", err)
+	if err := db.inTx(ctx, func(tx Querier) error { return enqueue(ctx, tx, m) }); err != nil {
+		return fmt.Errorf("%s: enqueue message: %w", db.name, err)
 	}
 	return nil
 }
 
-// ClaimMessages marks due messages sending, in one statement. The due
-// messages are locked FOR UPDATE SKIP LOCKED: a message another dispatcher
-// is claiming at the same moment is passed over rather than waited for,
-// and one it claimed just before is found no longer due when the lock is
-// granted, so each message goes to one claimer, on any instance.
+// ClaimMessages marks due messages sending, in one statement on the due
+// messages that Dialect.DueMessages selects: SQLite's single writer makes
+// the claim exclusive across connections and processes; PostgreSQL's
+// selection skips the rows another claimer has locked.
 func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Message, error) {
 	if limit < 1 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `
-		WITH due AS MATERIALIZED (
-			SELECT id FROM messages
-			WHERE (status = 'queued' AND next_attempt_at <= $1)
-				OR (status = 'sending' AND lease_until <= $1)
-			ORDER BY id
-			LIMIT $4
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE messages SET status = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = $3
-		FROM due WHERE messages.id = due.id
-		RETURNING `+qualified("messages", messageColumns),
+	rows, err := db.w.Query(ctx, db.q.claimMessages,
 		now.UnixMilli(), now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: claim messages: %w", err)
-	}
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Message, error) {
+	ms, err := collect(rows, err, func(row Row) (store.Message, error) {
 		m, err := scanMessage(row)
 		if err != nil {
 			return store.Message{}, err
@@ -142,20 +128,11 @@ func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 		return *m, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: claim messages: %w", err)
+		return nil, fmt.Errorf("%s: claim messages: %w", db.name, err)
 	}
 	// RETURNING comes in no particular order.
-	slices.SortFunc(ms, func(a, b store.Message) int { return int(a.ID - b.ID) })
+	slices.SortFunc(ms, func(a, b store.Message) int { return cmp.Compare(a.ID, b.ID) })
 	return ms, nil
-}
-
-// qualified prefixes each column of a list with table.
-func qualified(table, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = table + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
 }
 
 // CompleteMessage records the outcome of a try.
@@ -165,23 +142,23 @@ func (db *DB) CompleteMessage(ctx context.Context, id int64, u store.MessageUpda
 	default:
 		// Sending (or no status) would leave the message without a lease
 		// that could lapse: no dispatcher would ever take it again.
-		return fmt.Errorf("postgres: complete message: %q is not the outcome of a try", u.Status)
+		return fmt.Errorf("%s: complete message: %q is not the outcome of a try", db.name, u.Status)
 	}
 	erase := u.Status.Final()
 	var next any // NULL: a final message keeps its NextAttemptAt
 	if !erase {
-		next = timeValue(u.NextAttemptAt)
+		next = TimeValue(u.NextAttemptAt)
 		if next == nil {
 			next = u.At.UnixMilli() // retry at once
 		}
 	}
 	return db.update(ctx, "complete message", `
-		UPDATE messages SET status = $2, next_attempt_at = COALESCE($3::bigint, next_attempt_at), lease_until = NULL,
+		UPDATE messages SET status = $2, next_attempt_at = COALESCE(CAST($3 AS BIGINT), next_attempt_at), lease_until = NULL,
 			provider = $4, provider_ref = $5, last_error = $6, updated_at = $7,
-			sealed = CASE WHEN $8::boolean THEN NULL ELSE sealed END
-		WHERE id = $1 AND status = 'sending' AND ($9::bigint IS NULL OR lease_until = $9::bigint)`,
+			sealed = CASE WHEN CAST($8 AS BOOLEAN) THEN NULL ELSE sealed END
+		WHERE id = $1 AND status = 'sending' AND (CAST($9 AS BIGINT) IS NULL OR lease_until = CAST($9 AS BIGINT))`,
 		id, string(u.Status), next, u.Provider, u.ProviderRef, truncate(u.LastError, 500),
-		u.At.UnixMilli(), erase, timeValue(u.Lease))
+		u.At.UnixMilli(), erase, TimeValue(u.Lease))
 }
 
 // truncate cuts s to at most n bytes, without splitting a character.
@@ -194,10 +171,10 @@ func truncate(s string, n int) string {
 
 // MessageForChallenge returns the newest message carrying the code.
 func (db *DB) MessageForChallenge(ctx context.Context, challengeID int64) (*store.Message, error) {
-	m, err := scanMessage(db.pool.QueryRow(ctx, `
+	m, err := scanMessage(db.r.QueryRow(ctx, `
 		SELECT `+messageColumns+` FROM messages WHERE challenge_id = $1 ORDER BY id DESC LIMIT 1`, challengeID))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: message for challenge: %w", notFound(err))
+		return nil, fmt.Errorf("%s: message for challenge: %w", db.name, notFound(err))
 	}
 	return m, nil
 }
@@ -210,25 +187,25 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 		from = append(from, "'"+string(st)+"'")
 	}
 	if from == nil {
-		return nil, false, fmt.Errorf("postgres: record receipt: status %q is not a receipt", status)
+		return nil, false, fmt.Errorf("%s: record receipt: status %q is not a receipt", db.name, status)
 	}
 	if ref == "" {
 		// Messages that never got a reference have an empty one: a report
 		// without one must not match them all.
-		return nil, false, fmt.Errorf("postgres: record receipt: %w", store.ErrNotFound)
+		return nil, false, fmt.Errorf("%s: record receipt: %w", db.name, store.ErrNotFound)
 	}
 	var m *store.Message
 	var moved bool
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx Querier) error {
 		var err error
 		m, err = scanMessage(tx.QueryRow(ctx, `
-			UPDATE messages SET status = $3, last_error = CASE WHEN $4::text = '' THEN last_error ELSE $4::text END,
+			UPDATE messages SET status = $3, last_error = CASE WHEN CAST($4 AS TEXT) = '' THEN last_error ELSE CAST($4 AS TEXT) END,
 				updated_at = $5, sealed = NULL, lease_until = NULL
 			WHERE provider = $1 AND provider_ref = $2 AND status IN (`+strings.Join(from, ", ")+`)
 			RETURNING `+messageColumns,
 			provider, ref, string(status), truncate(lastError, 500), at.UnixMilli()))
 		moved = err == nil
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
 			// Unknown, or a report that would move it backwards or again:
 			// return the message as it is.
 			m, err = scanMessage(tx.QueryRow(ctx, `
@@ -238,39 +215,33 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 		return err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("postgres: record receipt: %w", notFound(err))
+		return nil, false, fmt.Errorf("%s: record receipt: %w", db.name, notFound(err))
 	}
 	return m, moved, nil
 }
 
 // CountMessages counts messages for the budgets.
 func (db *DB) CountMessages(ctx context.Context, q store.MessageCount) (int, error) {
-	n, err := countMessages(ctx, db.pool, q)
+	n, err := db.countMessages(ctx, db.r, q)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: count messages: %w", err)
+		return 0, fmt.Errorf("%s: count messages: %w", db.name, err)
 	}
 	return n, nil
 }
 
-// countMessages counts on db, the pool or a transaction.
-func countMessages(ctx context.Context, db querier, q store.MessageCount) (int, error) {
-	query, args := msgcount.Count(q, prefix)
+// countMessages counts on q, the pool or a transaction.
+func (db *DB) countMessages(ctx context.Context, q Querier, mc store.MessageCount) (int, error) {
+	query, args := msgcount.Count(mc, db.prefix)
 	var n int
-	err := db.QueryRow(ctx, query, args...).Scan(&n)
+	err := q.QueryRow(ctx, query, args...).Scan(&n)
 	return n, err
 }
 
 // overBudget returns the first of budgets that already counts its Limit,
 // or nil: every budget counted in one statement, a code's on one range of
 // messages_window (msgcount.OverBudget).
-func overBudget(ctx context.Context, db querier, budgets []store.Budget) (*store.Budget, error) {
-	return msgcount.OverBudget(budgets, prefix, func(query string, args ...any) msgcount.Row {
-		return db.QueryRow(ctx, query, args...)
+func (db *DB) overBudget(ctx context.Context, q Querier, budgets []store.Budget) (*store.Budget, error) {
+	return msgcount.OverBudget(budgets, db.prefix, func(query string, args ...any) msgcount.Row {
+		return q.QueryRow(ctx, query, args...)
 	})
-}
-
-// prefix is PostgreSQL's test that destination starts with the value of
-// param. Not LIKE: the prefix must not need escaping.
-func prefix(param string) string {
-	return `starts_with(destination, ` + param + `)`
 }

@@ -1,11 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/providerportal/portal/internal/store"
 )
@@ -13,10 +11,10 @@ import (
 // tokenColumns is the column list scanToken reads, in its order.
 const tokenColumns = `hash, user_id, purpose, created_at, expires_at, used_at` // #nosec G101 -- column names, no secret
 
-func scanToken(row pgx.Row) (*store.Token, error) {
+func scanToken(row Row) (*store.Token, error) {
 	var t store.Token
 	err := row.Scan(&t.Hash, &t.UserID, &t.Purpose,
-		scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), scanTime(&t.UsedAt))
+		ScanTime(&t.CreatedAt), ScanTime(&t.ExpiresAt), ScanTime(&t.UsedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -26,14 +24,14 @@ func scanToken(row pgx.Row) (*store.Token, error) {
 // CreateToken stores t after deleting the user's unused tokens of the same
 // purpose, in one transaction; store.ErrNotFound if there is no such user.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
-	if err := db.inTx(ctx, func(tx pgx.Tx) error { return createToken(ctx, tx, t) }); err != nil {
-		return fmt.Errorf("postgres: create token: %w", err)
+	if err := db.inTx(ctx, func(tx Querier) error { return db.createToken(ctx, tx, t) }); err != nil {
+		return fmt.Errorf("%s: create token: %w", db.name, err)
 	}
 	return nil
 }
 
 // createToken is the body of CreateToken, in tx.
-func createToken(ctx context.Context, tx pgx.Tx, t *store.Token) error {
+func (db *DB) createToken(ctx context.Context, tx Querier, t *store.Token) error {
 	_, err := tx.Exec(ctx,
 		`DELETE FROM tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
 		t.UserID, string(t.Purpose))
@@ -44,8 +42,8 @@ func createToken(ctx context.Context, tx pgx.Tx, t *store.Token) error {
 		INSERT INTO tokens (`+tokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.Hash, t.UserID, string(t.Purpose),
-		timeValue(t.CreatedAt), timeValue(t.ExpiresAt), timeValue(t.UsedAt))
-	if isViolation(err, foreignKeyViolation, "") {
+		TimeValue(t.CreatedAt), TimeValue(t.ExpiresAt), TimeValue(t.UsedAt))
+	if db.d.IsForeignKey(err) {
 		return store.ErrNotFound
 	}
 	return err
@@ -53,16 +51,17 @@ func createToken(ctx context.Context, tx pgx.Tx, t *store.Token) error {
 
 // UseToken marks the token used at at and returns it, if it has the
 // purpose, is unused and has not expired at at; store.ErrNotFound
-// otherwise. It is one conditional UPDATE: of concurrent calls, the first
-// locks the row and the others, once it commits, find it used.
+// otherwise. It is one conditional UPDATE: of concurrent calls, exactly one
+// changes the row (on PostgreSQL the first locks the row and the others,
+// once it commits, find it used).
 func (db *DB) UseToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, at time.Time) (*store.Token, error) {
-	t, err := scanToken(db.pool.QueryRow(ctx, `
+	t, err := scanToken(db.w.QueryRow(ctx, `
 		UPDATE tokens SET used_at = $3
 		WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
 		RETURNING `+tokenColumns,
 		hash, string(purpose), at.UnixMilli()))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: use token: %w", notFound(err))
+		return nil, fmt.Errorf("%s: use token: %w", db.name, notFound(err))
 	}
 	return t, nil
 }
@@ -70,12 +69,12 @@ func (db *DB) UseToken(ctx context.Context, hash []byte, purpose store.TokenPurp
 // TokenByHash returns the token if it has the purpose, is unused and has not
 // expired at at; store.ErrNotFound otherwise.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte, purpose store.TokenPurpose, at time.Time) (*store.Token, error) {
-	t, err := scanToken(db.pool.QueryRow(ctx, `
+	t, err := scanToken(db.r.QueryRow(ctx, `
 		SELECT `+tokenColumns+` FROM tokens
 		WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
 		hash, string(purpose), at.UnixMilli()))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: token: %w", notFound(err))
+		return nil, fmt.Errorf("%s: token: %w", db.name, notFound(err))
 	}
 	return t, nil
 }

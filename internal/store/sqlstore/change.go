@@ -1,37 +1,39 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/change"
 )
 
-// ChangeAccount applies c in one transaction (see store.AccountChange and
-// package change). Its conditional writes (the code, the session, the
-// phone) are settled by the row locks they take; a change of the role or
-// of deactivation takes the administrators' lock first, as SetAdmin does.
+// ChangeAccount applies c in one write transaction (see
+// store.AccountChange and package change). On SQLite the write lock, taken
+// at BEGIN IMMEDIATE, keeps every other change out until the commit, so the
+// conditions checked in it still hold when it happens. On PostgreSQL its
+// conditional writes (the code, the session, the phone) are settled by the
+// row locks they take; a change of the role or of deactivation takes the
+// administrators' lock first, as SetAdmin does.
 func (db *DB) ChangeAccount(ctx context.Context, c store.AccountChange) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return change.Apply(changeTx{ctx, tx}, c) })
+	err := db.inTx(ctx, func(tx Querier) error { return change.Apply(changeTx{db, ctx, tx}, c) })
 	if err != nil {
-		return fmt.Errorf("postgres: change account: %w", err)
+		return fmt.Errorf("%s: change account: %w", db.name, err)
 	}
 	return nil
 }
 
 // changeTx gives package change the statements of this store, in tx.
 type changeTx struct {
+	db  *DB
 	ctx context.Context
-	tx  pgx.Tx
+	tx  Querier
 }
 
 var _ change.Tx = changeTx{}
 
-func (t changeTx) LockAdmins() error { return lockAdminsTx(t.ctx, t.tx) }
+func (t changeTx) LockAdmins() error { return t.db.d.Lock(t.ctx, t.tx, LockAdmins) }
 
 func (t changeTx) ConsumeChallenge(id int64, at time.Time) (bool, error) {
 	return consumeChallenge(t.ctx, t.tx, id, at)
@@ -61,7 +63,7 @@ func (t changeTx) ClearThrottle(key string) error   { return clearThrottle(t.ctx
 func (t changeTx) SetSetting(key, value string) error {
 	return setSetting(t.ctx, t.tx, key, value)
 }
-func (t changeTx) CreateToken(tok *store.Token) error { return createToken(t.ctx, t.tx, tok) }
+func (t changeTx) CreateToken(tok *store.Token) error { return t.db.createToken(t.ctx, t.tx, tok) }
 func (t changeTx) DeleteUserSessions(userID int64, except []byte) (int, error) {
 	return deleteUserSessions(t.ctx, t.tx, userID, except)
 }
