@@ -285,12 +285,7 @@ func (d *Dispatcher) call(ctx context.Context, f func(context.Context) error) er
 
 // backoff is the wait after the n-th failed try: base, doubling, capped.
 func (d *Dispatcher) backoff(n int) time.Duration {
-	w := orDefault(d.BackoffBase, 2*time.Second)
-	limit := orDefault(d.BackoffMax, 2*time.Minute)
-	for i := 1; i < n && w < limit; i++ {
-		w *= 2
-	}
-	return min(w, limit)
+	return delivery.Backoff(n, orDefault(d.BackoffBase, 2*time.Second), orDefault(d.BackoffMax, 2*time.Minute))
 }
 
 // Receipt applies a provider's delivery report (e.g. a Twilio status

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -172,16 +173,12 @@ func MFARequired(u *store.User, portalRequires bool, now time.Time) bool {
 }
 
 // backoff returns how long to wait after the n-th failure: nothing for the
-// first free failures, then base, doubling, capped at max.
+// first free failures, then delivery.Backoff from base, capped at max.
 func backoff(n, free int, base, max time.Duration) time.Duration {
 	if n <= free {
 		return 0
 	}
-	d := base
-	for i := free + 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
+	return delivery.Backoff(n-free, base, max)
 }
 
 // codeLock is how long the code step stays locked after the n-th wrong code

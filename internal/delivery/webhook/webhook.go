@@ -195,7 +195,7 @@ func (s *Sender) SendSMS(ctx context.Context, m delivery.SMS) error {
 	}
 	e := &Error{Status: resp.StatusCode}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
-		e.RetryDelay, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryDelay, _ = delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return e
 }
