@@ -134,13 +134,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 		Log:    a.Log,
 		Inline: true,
 	}
-	rules := login.DefaultRules()
-	rules.EmailFallback = cfg.EmailFallback
-	rules.SMSCountries = cfg.SMSCountries
-	rules.SMSNonGeographic = cfg.SMSNonGeographic
-	rules.SMSPerIPHour = cfg.SMSPerIPHour
-	rules.SMSPerCallingCodeHour = cfg.SMSPerCountryHour
-	rules.SMSGlobalHour = cfg.SMSHour
+	rules := login.RulesFor(cfg)
 	a.Metrics = metrics.New()
 	a.Dispatch.Metrics = a.Metrics
 	switch db := a.DB.(type) { // the pools' statistics

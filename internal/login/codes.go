@@ -300,12 +300,12 @@ func (s *Service) smsBudgets(dest string, c Client) []store.Budget {
 			budgets = append(budgets, store.Budget{Name: name, Limit: limit, Count: q})
 		}
 	}
-	add("whole portal", s.Rules.SMSGlobalHour, store.MessageCount{})
+	add("whole portal", s.Rules.SMSLimitPerHour, store.MessageCount{})
 	if c.IP != "" {
-		add("client address", s.Rules.SMSPerIPHour, store.MessageCount{IP: c.IP})
+		add("client address", s.Rules.SMSLimitPerIPHour, store.MessageCount{IP: c.IP})
 	}
 	if cc := phone.CallingCode(dest); cc != "" {
-		add("country "+cc, s.Rules.SMSPerCallingCodeHour, store.MessageCount{Prefix: cc})
+		add("country "+cc, s.Rules.SMSLimitPerCountryHour, store.MessageCount{Prefix: cc})
 	}
 	return budgets
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
@@ -50,15 +51,22 @@ type Rules struct {
 	// (satellite phones, international networks) are allowed too, and
 	// hourly budgets of text messages per client address, per country
 	// calling code and for the whole portal (0: no limit).
-	SMSCountries          []string
-	SMSNonGeographic      bool
-	SMSPerIPHour          int
-	SMSPerCallingCodeHour int
-	SMSGlobalHour         int
+	// Each is named as its variable, and set from it (RulesFor).
+	SMSCountries           []string // PORTAL_SMS_COUNTRIES
+	SMSNonGeographic       bool     // PORTAL_SMS_NON_GEOGRAPHIC
+	SMSLimitPerIPHour      int      // PORTAL_SMS_LIMIT_PER_IP_HOUR
+	SMSLimitPerCountryHour int      // PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR (per calling code)
+	SMSLimitPerHour        int      // PORTAL_SMS_LIMIT_PER_HOUR
 }
 
-// DefaultRules are the numbers of the product brief.
-func DefaultRules() Rules {
+// DefaultRules are the numbers of the product brief, with the settings of
+// an empty environment (config.Defaults).
+func DefaultRules() Rules { return RulesFor(config.Defaults()) }
+
+// RulesFor are the numbers of the product brief with the settings an
+// operator makes (PORTAL_EMAIL_FALLBACK, PORTAL_SMS_*) taken from c: their
+// defaults are config.Variables', written nowhere else.
+func RulesFor(c *config.Config) Rules {
 	return Rules{
 		CodeTTL:      10 * time.Minute,
 		MaxCodeTries: 5,
@@ -88,11 +96,13 @@ func DefaultRules() Rules {
 		AbsoluteTimeout: 12 * time.Hour,
 		ReauthAfter:     15 * time.Minute,
 
-		EmailFallback: true,
+		EmailFallback: c.EmailFallback,
 
-		SMSPerIPHour:          20,
-		SMSPerCallingCodeHour: 500,
-		SMSGlobalHour:         2000,
+		SMSCountries:           c.SMSCountries,
+		SMSNonGeographic:       c.SMSNonGeographic,
+		SMSLimitPerIPHour:      c.SMSLimitPerIPHour,
+		SMSLimitPerCountryHour: c.SMSLimitPerCountryHour,
+		SMSLimitPerHour:        c.SMSLimitPerHour,
 	}
 }
 
