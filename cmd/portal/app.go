@@ -157,14 +157,11 @@ func (a *App) OpenServices(ctx context.Context) error {
 		Log:        a.Log,
 	}
 	a.Dispatch.OnFinal = a.Login.MessageFinal
-	a.Dispatch.Now = func() time.Time {
-		if a.Login.Now != nil { // tests move the login service's clock
-			return a.Login.Now()
-		}
-		return time.Now()
-	}
+	// Tests move the login service's clock after Open; everything else
+	// reads it.
+	a.Dispatch.Clock = func() time.Time { return a.Login.Clock.Now() }
 	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
-	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Now: a.Dispatch.Now})
+	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Clock: a.Dispatch.Clock})
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 		Store: db, Outbox: dispatchtest.Inline(t, db, h.box, h.box, h.clock),
 		Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey:   bytes.Repeat([]byte{3}, 32), Rules: login.DefaultRules(),
-		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Now: h.clock,
+		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Clock: h.clock,
 	}
 	h.svc.Outbox.OnFinal = h.svc.MessageFinal
 	h.adm = &admin.Service{Store: db, Login: h.svc}

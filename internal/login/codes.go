@@ -98,7 +98,7 @@ func (s *Service) SendLoginCode(ctx context.Context, sess *Session, ch store.Cha
 // now. The code screens say it ("You can ask for a new code in 6
 // minutes").
 func (s *Service) NextCodeAt(ctx context.Context, sess *Session) (time.Time, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	next, err := s.nextCodeAt(ctx, sess.UserID, now)
 	if err != nil || !next.After(now) {
 		return time.Time{}, err
@@ -137,7 +137,7 @@ func (s *Service) nextCodeAt(ctx context.Context, userID int64, now time.Time) (
 // expired, undelivered, or went to a phone or address that is no longer
 // the account's.
 func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*store.Challenge, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	switch own, err := s.Store.LatestChallenge(ctx, sess.UserID, sess.AttemptID, store.PurposeLogin); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -186,7 +186,7 @@ func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*
 // issueCode checks the sending rules, stores a new code (voiding the
 // previous one of the same purpose) and sends it.
 func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Purpose, ch store.Channel, dest string, c Client) (*store.Challenge, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	u := sess.User
 	if err := s.checkCodeLock(u, now); err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 // the whole portal. The store checks them in the transaction that writes
 // the message, so they hold exactly, across instances.
 func (s *Service) smsBudgets(dest string, c Client) []store.Budget {
-	since := s.now().Add(-time.Hour)
+	since := s.Clock.Now().Add(-time.Hour)
 	var budgets []store.Budget
 	add := func(name string, limit int, q store.MessageCount) {
 		if limit > 0 {
@@ -366,7 +366,7 @@ func (s *Service) MessageFinal(ctx context.Context, m *store.Message) {
 	detail := fmt.Sprintf("%s to %s by %s", m.Channel, maskDestination(m.Channel, m.To), orNone(m.Provider))
 	switch m.Status {
 	case store.MessageFailed, store.MessageExpired:
-		if err := s.Store.MarkChallengeUndelivered(ctx, m.ChallengeID, s.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.Store.MarkChallengeUndelivered(ctx, m.ChallengeID, s.Clock.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log().Error("mark code undelivered", "challenge", m.ChallengeID, "err", err)
 		}
 		s.Audit(ctx, "code.delivery", string(m.Status), 0, m.UserID, Client{}, detail+": "+m.LastError)
@@ -444,7 +444,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		// A typo in the format is not a guess; it costs no try.
 		return nil, &Error{Kind: KindCodeFormat, Message: "Enter the 6-digit code from the message, digits only."}
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	u := sess.User
 	if err := s.checkCodeLock(u, now); err != nil {
 		return nil, err
@@ -589,7 +589,7 @@ func (s *Service) nextSession(sess *Session, stage store.Stage, keepCreated, pro
 	next.MFA = sess.MFA || provedCode
 	// Every step up proves the password; the code's time moves only when
 	// a code was proven, so a password typed again never freshens it.
-	now := s.now()
+	now := s.Clock.Now()
 	next.AuthenticatedAt, next.CodeAt = now, sess.CodeAt
 	if provedCode {
 		next.CodeAt = now

@@ -77,7 +77,7 @@ func (s *Service) newDeviceToken(userID int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	payload := devicePayload(userID, s.now().Add(s.Rules.DeviceTokenTTL).Unix(), device)
+	payload := devicePayload(userID, s.Clock.Now().Add(s.Rules.DeviceTokenTTL).Unix(), device)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(deviceMAC(s.deviceMACKey(), payload)), nil
 }
 

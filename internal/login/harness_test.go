@@ -96,7 +96,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 		PortalName: "Provider Portal",
 		BaseURL:    "https://portal.example.org",
 		Log:        slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:        h.clock,
+		Clock:      h.clock,
 	}
 	h.svc.Outbox.OnFinal = h.svc.MessageFinal
 	return h

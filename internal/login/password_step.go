@@ -42,7 +42,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, err
 	}
 	defer slot.Release()
-	now := s.now()
+	now := s.Clock.Now()
 
 	try, err := s.countPasswordTry(ctx, email, c, now)
 	var throttledErr *Error
@@ -275,7 +275,7 @@ func (s *Service) countPasswordTry(ctx context.Context, email string, c Client, 
 // (countPasswordTry): it counts it against the IP and audits it.
 func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, why string, try passwordTry) {
 	t := try.t
-	now := s.now()
+	now := s.Clock.Now()
 	windowStart := now.Add(-s.Rules.PasswordWindow)
 	var subject int64
 	if u != nil {

@@ -19,13 +19,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
-// Service runs the login. All fields but Log, Rand and Now are required.
+// Service runs the login. All fields but Log, Rand and Clock are required.
 type Service struct {
 	Store store.Store
 	// Outbox queues every SMS and email durably, with the code it carries;
@@ -56,7 +57,7 @@ type Service struct {
 	Metrics *metrics.Metrics // nil: not counted
 	Log     *slog.Logger     // nil: discard
 	Rand    io.Reader        // nil: crypto/rand
-	Now     func() time.Time // nil: time.Now
+	Clock   clock.Clock      // nil: the wall clock
 
 	pending sync.WaitGroup // work finished after the answer (see background)
 
@@ -114,13 +115,6 @@ type Session struct {
 	User *store.User
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 func (s *Service) rand() io.Reader {
 	if s.Rand != nil {
 		return s.Rand
@@ -160,7 +154,7 @@ func (s *Service) newSession(u *store.User, stage store.Stage, c Client) (*Sessi
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	return &Session{
 		Token: token,
 		Session: &store.Session{
@@ -200,7 +194,7 @@ func (s *Service) appendAudit(ctx context.Context, e *store.AuditEvent) {
 // writes it in the transaction of the change it records.
 func (s *Service) auditEvent(event, outcome string, actor, subject int64, c Client, detail string) *store.AuditEvent {
 	return &store.AuditEvent{
-		Time: s.now(), Event: event, Outcome: outcome,
+		Time: s.Clock.Now(), Event: event, Outcome: outcome,
 		ActorID: actor, SubjectID: subject,
 		IP: c.IP, UserAgent: c.UserAgent, Detail: detail,
 	}

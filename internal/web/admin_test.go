@@ -71,7 +71,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	t.Helper()
 	e := &adminEnv{env: newEnvOn(t, eng), clock: &clock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}}
-	e.svc.Now = e.clock.Now
+	e.svc.Clock = e.clock.Now
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)
 	return e

@@ -32,7 +32,7 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 	e.user("owner@example.org", phone)
 	now := time.Now()
 	var mu sync.Mutex
-	e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
 	owner := e.browser()

@@ -255,7 +255,7 @@ func TestForwardAuthWritesAndIdleTimeout(t *testing.T) {
 	onEngines(t, func(t *testing.T, e *env) {
 		var mu sync.Mutex
 		now := time.Now()
-		e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 		e.user("cy@example.org", "+447546123456")
 		c, _ := looseBrowser()

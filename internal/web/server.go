@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
@@ -79,7 +80,7 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed when they connect.
 	TrustedProxies []netip.Prefix
-	Now            func() time.Time
+	Clock          clock.Clock // nil: the login service's
 	// Metrics times each request by route; nil: not timed.
 	Metrics *metrics.Metrics
 	// ForwardAuth names the hosts of registered forward-auth applications,
@@ -122,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 		receipts:    cfg.Receipts,
 		proxies:     cfg.TrustedProxies,
 		cookie:      cookie,
-		now:         cfg.Now,
+		now:         cfg.Clock,
 		metrics:     cfg.Metrics,
 		forwardAuth: cfg.ForwardAuth,
 		oidc:        cfg.OIDC,
@@ -135,12 +136,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		// The login service's clock, so that pages and rules agree.
-		s.now = func() time.Time {
-			if cfg.Login.Now != nil {
-				return cfg.Login.Now()
-			}
-			return time.Now()
-		}
+		s.now = func() time.Time { return cfg.Login.Clock.Now() }
 	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

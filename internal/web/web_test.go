@@ -93,12 +93,7 @@ func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *e
 		Log:        log,
 	}
 	// The dispatcher keeps the login service's time, which tests move.
-	e.svc.Outbox.Now = func() time.Time {
-		if e.svc.Now != nil {
-			return e.svc.Now()
-		}
-		return time.Now()
-	}
+	e.svc.Outbox.Clock = func() time.Time { return e.svc.Clock.Now() }
 	e.svc.Outbox.OnFinal = e.svc.MessageFinal
 	e.adm = &admin.Service{Store: db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
@@ -526,7 +521,7 @@ func testReauthKeepsTypedNumber(t *testing.T, e *env) {
 	e.user("old@example.org", "+447546123456")
 	now := time.Now()
 	var mu sync.Mutex
-	e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	c := e.browser()
 	e.loginFull(c, "old@example.org", "+447546123456")
 	mu.Lock()
