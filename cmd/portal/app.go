@@ -148,7 +148,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 	a.Login = &login.Service{
 		Metrics:    a.Metrics,
 		Store:      a.DB,
-		Outbox:     a.Dispatch,
+		Dispatch:   a.Dispatch,
 		Passwords:  &password.Hasher{Params: password.DefaultParams, Gauges: a.Metrics},
 		CodeKey:    key,
 		Rules:      rules,

@@ -108,6 +108,9 @@ func (d *Dispatcher) Kick(ctx context.Context) {
 	}
 }
 
+// SendsInline reports whether Kick sends before it returns (Inline).
+func (d *Dispatcher) SendsInline() bool { return d.Inline }
+
 // Run sends due messages until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) {
 	poll := orDefault(d.Poll, time.Second)

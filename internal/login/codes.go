@@ -47,7 +47,7 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 		ExpiresAt:   ch.ExpiresAt,
 		Remaining:   max(0, s.Rules.MaxCodeTries-ch.Failures),
 	}
-	m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID)
+	m, err := s.Store.MessageForChallenge(ctx, ch.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -163,7 +163,7 @@ func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*
 		!ch.UndeliveredAt.IsZero() || ch.Destination != dest {
 		return nil, nil
 	}
-	switch m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID); {
+	switch m, err := s.Store.MessageForChallenge(ctx, ch.ID); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return nil, fmt.Errorf("login: code message: %w", err)
@@ -262,7 +262,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	masked := maskDestination(ch, dest)
 	sent := s.auditEvent("code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	var be *store.BudgetError
-	if err := s.Outbox.QueueCode(ctx, store.CodeIssue{Challenge: chal, Message: m, Budgets: budgets, Audit: sent}, content); errors.As(err, &be) {
+	if err := s.Dispatch.QueueCode(ctx, store.CodeIssue{Challenge: chal, Message: m, Budgets: budgets, Audit: sent}, content); errors.As(err, &be) {
 		s.Metrics.BudgetRefused(be.Budget)
 		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+be.Budget)
 		s.log().Warn("SMS budget exhausted", "budget", be.Budget)
@@ -271,15 +271,15 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
 	s.Metrics.CodeIssued(string(purpose), string(ch), country(ch, dest))
-	s.Outbox.Kick(ctx)
+	s.Dispatch.Kick(ctx)
 
 	// Where the message went out at once (a dispatcher that sends inline:
 	// commands and tests), a refusal is known now. A background dispatcher
 	// has not tried yet, so there is nothing to read.
-	if !s.Outbox.Inline {
+	if !s.Dispatch.SendsInline() {
 		return chal, nil
 	}
-	if sent, err := s.Outbox.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
+	if sent, err := s.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
 		chal.UndeliveredAt = now
 		return chal, s.deliveryFailed(ch, purpose, fmt.Errorf("%s: %w", sent.LastError, delivery.ErrPermanent))
 	}

@@ -125,7 +125,7 @@ func (s *Service) noticeContent(u *store.User, subject string, paragraphs []stri
 // reports.
 func (s *Service) noticeEmail(u *store.User, c dispatch.Content) (*store.Message, error) {
 	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.Clock.Now()}
-	if err := s.Outbox.Seal(m, c); err != nil {
+	if err := s.Dispatch.Seal(m, c); err != nil {
 		return nil, fmt.Errorf("login: seal notice: %w", err)
 	}
 	return m, nil
@@ -136,7 +136,7 @@ func (s *Service) noticeEmail(u *store.User, c dispatch.Content) (*store.Message
 // expiry.
 func (s *Service) noticeSMS(u *store.User, to, text string, c Client) (*store.Message, error) {
 	m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: to, IP: c.IP, CreatedAt: s.Clock.Now()}
-	if err := s.Outbox.Seal(m, dispatch.Content{Text: text}); err != nil {
+	if err := s.Dispatch.Seal(m, dispatch.Content{Text: text}); err != nil {
 		return nil, fmt.Errorf("login: seal notice: %w", err)
 	}
 	return m, nil
@@ -152,7 +152,7 @@ func (s *Service) Commit(ctx context.Context, c store.AccountChange) error {
 	if c.EndOthers || c.EndSession {
 		s.sessionsEnded(ctx, c.UserID)
 	}
-	s.Outbox.Kick(ctx)
+	s.Dispatch.Kick(ctx)
 	return nil
 }
 
@@ -191,10 +191,10 @@ func (s *Service) notify(ctx context.Context, u *store.User, c dispatch.Content)
 // queueEmail queues an email to u and starts it on its way.
 func (s *Service) queueEmail(ctx context.Context, u *store.User, c dispatch.Content) error {
 	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.Clock.Now()}
-	if err := s.Outbox.Queue(ctx, m, c); err != nil {
+	if err := s.Dispatch.Queue(ctx, m, c); err != nil {
 		return fmt.Errorf("login: queue email: %w", err)
 	}
-	s.Outbox.Kick(ctx)
+	s.Dispatch.Kick(ctx)
 	return nil
 }
 

@@ -29,9 +29,9 @@ import (
 // Service runs the login. All fields but Log, Rand and Clock are required.
 type Service struct {
 	Store store.Store
-	// Outbox queues every SMS and email durably, with the code it carries;
-	// its dispatcher sends them.
-	Outbox *dispatch.Dispatcher
+	// Dispatch queues every SMS and email durably, with the code it
+	// carries, and sends them (a *dispatch.Dispatcher).
+	Dispatch Dispatcher
 	// Passwords hashes and checks passwords, a bounded number at a time
 	// (its Slots and Wait): every argon2id hash of the service goes
 	// through it, and errBusy is the answer when no slot comes free.
@@ -63,6 +63,20 @@ type Service struct {
 
 	deviceOnce     sync.Once
 	deviceKeyBytes []byte // signs device tokens (deviceMACKey)
+}
+
+// Dispatcher is what the login needs of the message dispatcher
+// (dispatch.Dispatcher): messages sealed, queued (a code's with the code,
+// in one transaction) and kicked on their way. What became of a message
+// the login reads from its Store (MessageForChallenge).
+type Dispatcher interface {
+	Seal(m *store.Message, c dispatch.Content) error
+	Queue(ctx context.Context, m *store.Message, c dispatch.Content) error
+	QueueCode(ctx context.Context, ci store.CodeIssue, c dispatch.Content) error
+	Kick(ctx context.Context)
+	// SendsInline reports whether Kick sends before it returns, so that a
+	// refusal is known at once (commands and tests).
+	SendsInline() bool
 }
 
 // errBusy is the one answer to a request whose password hash found every

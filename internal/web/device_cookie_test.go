@@ -100,7 +100,7 @@ func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
 	}
 	defer db.Close()
 	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Outbox: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
 	u, err := svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
 	if err != nil {
