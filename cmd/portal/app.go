@@ -191,6 +191,7 @@ func (a *App) Open(ctx context.Context) error {
 	a.Web, err = web.New(web.Config{
 		Login:          a.Login,
 		Admin:          a.Admin,
+		Records:        a.DB,
 		Log:            a.Log,
 		BaseURL:        cfg.BaseURL,
 		PortalName:     cfg.PortalName,

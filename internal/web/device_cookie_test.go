@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
@@ -110,7 +111,7 @@ func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
 	if err := db.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})
+	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
 	if err != nil {
 		t.Fatal(err)
 	}

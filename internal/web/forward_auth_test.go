@@ -472,7 +472,8 @@ func TestForwardAuthRegistryDown(t *testing.T) {
 
 func TestCookieDomainNeedsHTTPS(t *testing.T) {
 	for _, base := range []string{"http://portal.test", "https://portal.example"} {
-		_, err := web.New(web.Config{Login: newEnv(t).svc, BaseURL: base, CookieDomain: "portal.test"})
+		e := newEnv(t)
+		_, err := web.New(web.Config{Login: e.svc, Admin: e.adm, Records: e.db, BaseURL: base, CookieDomain: "portal.test"})
 		if err == nil {
 			t.Errorf("cookie domain portal.test with base URL %s: accepted", base)
 		}

@@ -100,7 +100,7 @@ func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *e
 	e.disp.OnFinal = e.svc.MessageFinal
 	e.adm = &admin.Service{Store: db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
-	cfg := web.Config{Login: e.svc, Admin: e.adm, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
+	cfg := web.Config{Login: e.svc, Admin: e.adm, Records: db, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -329,7 +329,7 @@ func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
 	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
 	svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
-	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})
+	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
 	if err != nil {
 		t.Fatal(err)
 	}
