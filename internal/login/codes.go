@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
@@ -93,38 +92,6 @@ func (s *Service) SendLoginCode(ctx context.Context, sess *Session, ch store.Cha
 	return chal, err
 }
 
-// NextCodeAt is when the account's budget of codes lets another one be
-// sent to the session's account, on any channel: the zero time if it does
-// now. The code screens say it ("You can ask for a new code in 6
-// minutes").
-func (s *Service) NextCodeAt(ctx context.Context, sess *Session) (time.Time, error) {
-	now := s.Clock.Now()
-	next, err := s.nextCodeAt(ctx, sess.UserID, now)
-	if err != nil || !next.After(now) {
-		return time.Time{}, err
-	}
-	return next, nil
-}
-
-// nextCodeAt is when the account's budget (Rules.CodesPerAccount codes in
-// any Rules.CodesPerAccountWindow, every channel and purpose together)
-// lets another code go: when the oldest of the newest CodesPerAccount codes
-// leaves the window. Before now if it lets one go now.
-func (s *Service) nextCodeAt(ctx context.Context, userID int64, now time.Time) (time.Time, error) {
-	limit, window := s.Rules.CodesPerAccount, s.Rules.CodesPerAccountWindow
-	if limit <= 0 {
-		return time.Time{}, nil // no budget
-	}
-	times, err := s.Store.ChallengeTimesForUser(ctx, userID, now.Add(-window), limit)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("login: count codes: %w", err)
-	}
-	if len(times) < limit {
-		return time.Time{}, nil
-	}
-	return times[limit-1].Add(window), nil
-}
-
 // carryOverCode lets a login that could not get a new code use the code
 // that the account's previous login got, when that one still works. A
 // person with poor signal who logs in again and again spends the budget of
@@ -203,20 +170,12 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		if prev.Failures >= s.Rules.MaxCodeTries {
 			return nil, errCodeExhausted
 		}
-		if prev.Channel == ch && prev.Destination == dest && prev.UndeliveredAt.IsZero() {
-			if wait := prev.CreatedAt.Add(s.Rules.ResendCooldown).Sub(now); wait > 0 {
-				return nil, &Error{Kind: KindCooldown, RetryAfter: wait,
-					Message: fmt.Sprintf("A code was sent moments ago. You can ask for another in %s.", waitWords(wait))}
-			}
+		if err := s.checkResendCooldown(prev, ch, dest, now); err != nil {
+			return nil, err
 		}
 	}
-	if next, err := s.nextCodeAt(ctx, u.ID, now); err != nil {
+	if err := s.checkAccountBudget(ctx, u, now, c); err != nil {
 		return nil, err
-	} else if wait := next.Sub(now); wait > 0 {
-		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
-		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: wait,
-			Message: fmt.Sprintf("No new code was sent: several codes have been sent in the last %s. You can ask for a new code in %s.",
-				waitWords(s.Rules.CodesPerAccountWindow), waitWords(wait))}
 	}
 	if err := s.checkDestinationBudget(ctx, u, purpose, dest, now, c); err != nil {
 		return nil, err
@@ -286,71 +245,10 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	return chal, nil
 }
 
-// smsBudgets are the limits against SMS pumping (fraudsters making the
-// portal text premium or foreign numbers they profit from): hourly budgets
-// of text messages per client address, per country calling code and for
-// the whole portal. The store checks them in the transaction that writes
-// the message, so they hold exactly, across instances.
-func (s *Service) smsBudgets(dest string, c Client) []store.Budget {
-	since := s.Clock.Now().Add(-time.Hour)
-	var budgets []store.Budget
-	add := func(name string, limit int, q store.MessageCount) {
-		if limit > 0 {
-			q.Channel, q.Since = store.ChannelSMS, since
-			budgets = append(budgets, store.Budget{Name: name, Limit: limit, Count: q})
-		}
-	}
-	add("whole portal", s.Rules.SMSLimitPerHour, store.MessageCount{})
-	if c.IP != "" {
-		add("client address", s.Rules.SMSLimitPerIPHour, store.MessageCount{IP: c.IP})
-	}
-	if cc := phone.CallingCode(dest); cc != "" {
-		add("country "+cc, s.Rules.SMSLimitPerCountryHour, store.MessageCount{Prefix: cc})
-	}
-	return budgets
-}
-
 // toNewNumber are the purposes whose codes go to a number the account has
 // yet to prove (a phone registration or change), any number a person
 // types; the others go to the account's own verified number or address.
 var toNewNumber = []store.Purpose{store.PurposeRegisterPhone, store.PurposeChangePhone}
-
-// checkDestinationBudget applies the hourly budget of codes to one
-// destination. Codes to an account's own number or address are counted
-// for that account and destination, so that other accounts cannot use up
-// a person's codes by aiming theirs at the person's number; codes to a
-// number not yet proved are counted for the number, whichever account
-// asked, so that nobody can bomb a stranger's phone with registrations and
-// changes. Neither budget spends the other.
-func (s *Service) checkDestinationBudget(ctx context.Context, u *store.User, purpose store.Purpose, dest string, now time.Time, c Client) error {
-	since := now.Add(-s.Rules.CodesPerDestinationWindow)
-	budget := "destination budget"
-	var n int
-	var err error
-	if slices.Contains(toNewNumber, purpose) {
-		n, err = s.Store.CountChallengesToDestination(ctx, dest, toNewNumber, since)
-	} else {
-		budget = "own destination budget"
-		n, err = s.Store.CountChallengesForUserTo(ctx, u.ID, dest, since)
-	}
-	if err != nil {
-		return fmt.Errorf("login: count codes: %w", err)
-	}
-	if n >= s.Rules.CodesPerDestination {
-		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, budget)
-		return &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerDestinationWindow,
-			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
-	}
-	return nil
-}
-
-func (s *Service) smsLimited() error {
-	msg := "We cannot send more text messages just now. Please try again later."
-	if s.Rules.EmailFallback {
-		msg = "We cannot send more text messages just now. Use \u201cSend code to email\u201d, or try again later."
-	}
-	return &Error{Kind: KindTooManyCodes, RetryAfter: time.Hour, Message: msg}
-}
 
 // MessageFinal is told by the dispatcher when a message will not be sent
 // (again): a code that could not be delivered is marked so, which the code
@@ -421,14 +319,6 @@ func (s *Service) deliveryFailed(ch store.Channel, purpose store.Purpose, err er
 var errCodeExhausted = &Error{
 	Kind:    KindCodeExhausted,
 	Message: "The code was entered wrongly too many times, so it no longer works. Log in again to get a new code.",
-}
-
-func (s *Service) checkCodeLock(u *store.User, now time.Time) error {
-	if wait := u.CodeLockedUntil.Sub(now); wait > 0 {
-		return &Error{Kind: KindCodeLocked, RetryAfter: wait,
-			Message: fmt.Sprintf("Too many wrong codes have been entered for this account. For your security, try again in %s, or contact your system administrator.", waitWords(wait))}
-	}
-	return nil
 }
 
 // verifyCode checks input against the newest code of the session for

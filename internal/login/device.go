@@ -42,9 +42,6 @@ type deviceToken struct {
 	Expires time.Time
 }
 
-// deviceKey is the throttle key of a device token's budget.
-func deviceKey(device string) string { return "password:device:" + device }
-
 // deviceMACKey is the key that signs device tokens, derived from CodeKey so
 // that neither key serves two purposes.
 func (s *Service) deviceMACKey() []byte {

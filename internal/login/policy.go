@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/config"
-	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -180,43 +179,4 @@ func MFARequired(u *store.User, portalRequires bool, now time.Time) bool {
 		return false
 	}
 	return portalRequires
-}
-
-// backoff returns how long to wait after the n-th failure: nothing for the
-// first free failures, then delivery.Backoff from base, capped at max.
-func backoff(n, free int, base, max time.Duration) time.Duration {
-	if n <= free {
-		return 0
-	}
-	return delivery.Backoff(n-free, base, max)
-}
-
-// codeLock is how long the code step stays locked after the n-th wrong code
-// in a row.
-func (r Rules) codeLock(n int) time.Duration {
-	return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockMax)
-}
-
-// accountPasswordLock is how long an account's password step waits after
-// the n-th wrong password in the window: backoff, then a temporary lock
-// that an administrator can lift.
-func (r Rules) accountPasswordLock(n int) time.Duration {
-	if n >= r.PasswordLockAccount {
-		return r.PasswordLockDuration
-	}
-	return backoff(n, r.PasswordFreeAccount, r.PasswordBackoffBase, r.PasswordBackoffMax)
-}
-
-// deviceLock is how long a device token's budget stays locked after its
-// n-th wrong password: once spent, for as long as any token could be valid,
-// so the token is void.
-func (r Rules) deviceLock(n int) time.Duration {
-	if n >= r.DeviceTokenTries {
-		return r.DeviceTokenTTL
-	}
-	return 0
-}
-
-func (r Rules) ipPasswordLock(n int) time.Duration {
-	return backoff(n, r.PasswordFreeIP, r.PasswordBackoffBase, r.PasswordBackoffMax)
 }
