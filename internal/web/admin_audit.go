@@ -67,7 +67,7 @@ func (s *Server) auditRows(ctx context.Context, events []store.AuditEvent) ([]au
 		if e, ok := emails[id]; ok {
 			return e, nil
 		}
-		u, err := s.login.Store.UserByID(ctx, id)
+		u, err := s.records.UserByID(ctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			emails[id] = fmt.Sprintf("account %d (deleted)", id)
@@ -115,7 +115,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 
 	q := store.AuditQuery{Limit: auditPerPage + 1}
 	if f.User != "" {
-		u, err := s.login.Store.UserByEmail(ctx, login.NormalizeEmail(f.User))
+		u, err := s.records.UserByEmail(ctx, login.NormalizeEmail(f.User))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			p.Errors = append(p.Errors, problem{"user", "There is no account with this email address. Check it, or leave the field empty for everyone."})
@@ -158,7 +158,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 		q.BeforeID = before
 	}
 
-	events, err := s.login.Store.ListAudit(ctx, q)
+	events, err := s.records.ListAudit(ctx, q)
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -67,7 +67,7 @@ func (s *Server) userFromPath(w http.ResponseWriter, r *http.Request) (*store.Us
 		s.notFound(w, r)
 		return nil, false
 	}
-	u, err := s.login.Store.UserByID(r.Context(), id)
+	u, err := s.records.UserByID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.notFound(w, r)
 		return nil, false
@@ -90,7 +90,7 @@ func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.Use
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.login.Store.AuditForUser(ctx, u.ID, userEvents)
+	events, err := s.records.AuditForUser(ctx, u.ID, userEvents)
 	if err != nil {
 		return nil, err
 	}

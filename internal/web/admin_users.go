@@ -93,7 +93,7 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
 		p.Form.Search = string(rs[:maxSearch])
 	}
 	after := r.URL.Query().Get("after")
-	users, err := s.login.Store.ListUsers(ctx, store.UserQuery{Search: p.Form.Search, After: after, Limit: usersPerPage + 1})
+	users, err := s.records.ListUsers(ctx, store.UserQuery{Search: p.Form.Search, After: after, Limit: usersPerPage + 1})
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -157,7 +157,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newPage("Home", sess)
 	p.LastLogin = sess.User.LastLoginAt
-	list, err := s.login.Store.ListApplications(r.Context())
+	list, err := s.records.ListApplications(r.Context())
 	if err != nil {
 		s.internalError(w, r, err)
 		return

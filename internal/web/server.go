@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
@@ -44,6 +45,7 @@ const maxFormBytes = 16 << 10
 // Server serves the portal's pages.
 type Server struct {
 	login      *login.Service
+	records    Records
 	admin      *admin.Service
 	log        *slog.Logger
 	baseURL    *url.URL
@@ -61,12 +63,27 @@ type Server struct {
 	oidc        *oidc.Provider // nil: no OpenID Connect provider
 }
 
+// Records is what the web layer reads of the store itself: the console's
+// lists of people, audit records and applications, the sign-in page's
+// applications and the readiness check. Every change goes through login
+// or admin.
+type Records interface {
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+	UserByEmail(ctx context.Context, email string) (*store.User, error)
+	ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error)
+	AuditForUser(ctx context.Context, userID int64, limit int) ([]store.AuditEvent, error)
+	ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error)
+	ListApplications(ctx context.Context) ([]store.Application, error)
+	Ping(ctx context.Context) error
+}
+
 // Config is what New needs.
 type Config struct {
 	Login *login.Service
-	// Admin carries out the administrators' actions; nil: one on Login's
-	// store.
-	Admin      *admin.Service
+	// Admin carries out the administrators' actions.
+	Admin *admin.Service
+	// Records is the store the pages read (see Records).
+	Records    Records
 	Log        *slog.Logger
 	BaseURL    string
 	PortalName string
@@ -79,7 +96,7 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed when they connect.
 	TrustedProxies []netip.Prefix
-	Now            func() time.Time
+	Clock          clock.Clock // nil: the login service's
 	// Metrics times each request by route; nil: not timed.
 	Metrics *metrics.Metrics
 	// ForwardAuth names the hosts of registered forward-auth applications,
@@ -115,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		login:       cfg.Login,
 		admin:       cfg.Admin,
+		records:     cfg.Records,
 		log:         cfg.Log,
 		baseURL:     u,
 		portalName:  cfg.PortalName,
@@ -122,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 		receipts:    cfg.Receipts,
 		proxies:     cfg.TrustedProxies,
 		cookie:      cookie,
-		now:         cfg.Now,
+		now:         cfg.Clock,
 		metrics:     cfg.Metrics,
 		forwardAuth: cfg.ForwardAuth,
 		oidc:        cfg.OIDC,
@@ -130,17 +148,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.admin == nil {
-		s.admin = &admin.Service{Store: cfg.Login.Store, Login: cfg.Login}
+	if s.admin == nil || s.records == nil {
+		return nil, errors.New("web: Config.Admin and Config.Records are required")
 	}
 	if s.now == nil {
 		// The login service's clock, so that pages and rules agree.
-		s.now = func() time.Time {
-			if cfg.Login.Now != nil {
-				return cfg.Login.Now()
-			}
-			return time.Now()
-		}
+		s.now = func() time.Time { return cfg.Login.Clock.Now() }
 	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -402,7 +415,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.login.Store.Ping(ctx); err != nil {
+	if err := s.records.Ping(ctx); err != nil {
 		s.log.Warn("readiness: database unreachable", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "database unreachable")

@@ -1,4 +1,4 @@
-package twilio
+package delivery
 
 import (
 	"testing"
@@ -19,9 +19,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Sunday, 01-Mar-26 12:01:00 GMT", time.Minute, true},     // RFC 850
 		{"Sun Mar  1 12:00:10 2026", 10 * time.Second, true},      // asctime
 		{"Sun, 01 Mar 2026 11:59:00 GMT", 0, true},                // already past
-		{"Sun, 01 Mar 2126 12:00:00 GMT", maxRetryAfter, true},    // absurdly far
-		{"99999999999999999999999", maxRetryAfter, true},          // overflows int64
-		{"86401", maxRetryAfter, true},
+		{"Sun, 01 Mar 2126 12:00:00 GMT", MaxRetryAfter, true},    // absurdly far
+		{"99999999999999999999999", MaxRetryAfter, true},          // overflows int64
+		{"86401", MaxRetryAfter, true},
 		{"", 0, false},
 		{"-5", 0, false},
 		{"+5", 0, false},
@@ -30,9 +30,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{"2026-03-01T12:00:30Z", 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := parseRetryAfter(tt.value, now)
+		got, ok := ParseRetryAfter(tt.value, now)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.ok)
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.ok)
 		}
 	}
 }
@@ -43,9 +43,20 @@ func FuzzParseRetryAfter(f *testing.F) {
 	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, v string) {
-		d, ok := parseRetryAfter(v, now)
-		if d < 0 || d > maxRetryAfter || (!ok && d != 0) {
-			t.Fatalf("parseRetryAfter(%q) = %v, %v", v, d, ok)
+		d, ok := ParseRetryAfter(v, now)
+		if d < 0 || d > MaxRetryAfter || (!ok && d != 0) {
+			t.Fatalf("ParseRetryAfter(%q) = %v, %v", v, d, ok)
 		}
 	})
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want time.Duration
+	}{{1, 2 * time.Second}, {2, 4 * time.Second}, {3, 8 * time.Second}, {7, time.Minute}, {1000, time.Minute}} {
+		if got := Backoff(tt.n, 2*time.Second, time.Minute); got != tt.want {
+			t.Errorf("Backoff(%d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
 }
