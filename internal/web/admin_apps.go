@@ -54,10 +54,7 @@ var appsNotices = map[string]string{
 }
 
 func (s *Server) adminApps(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
+	sess := sessionOf(r)
 	p, err := s.appsPage(r, sess)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -95,10 +92,7 @@ type appAction struct {
 // then runs the action.
 func (s *Server) adminAppAction(act appAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, ok := s.requireAdmin(w, r)
-		if !ok {
-			return
-		}
+		sess := sessionOf(r)
 		if err := r.ParseForm(); err != nil {
 			s.badForm(w, r, err)
 			return

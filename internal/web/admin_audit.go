@@ -102,11 +102,8 @@ func parseDay(v string) (time.Time, bool) {
 	return t, err == nil
 }
 
-func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminAuditList(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
 	ctx := r.Context()
 	in := r.URL.Query()
 	p := s.adminPage("Audit log", "audit", sess)

@@ -47,9 +47,7 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, sess *logi
 // stepUpStatus answers where the confirmation code is on its way, as the
 // other code screens' status does, behind the confirmation page's checks.
 func (s *Server) stepUpStatus(w http.ResponseWriter, r *http.Request) {
-	if sess, _, ok := s.requireAdminStale(w, r); ok {
-		s.writeCodeStatus(w, r, sess, store.PurposeStepUp)
-	}
+	s.writeCodeStatus(w, r, sessionOf(r), store.PurposeStepUp)
 }
 
 func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, next string, repeat bool) {
@@ -57,10 +55,7 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, sess *login.
 }
 
 func (s *Server) stepUpShow(w http.ResponseWriter, r *http.Request) {
-	sess, fresh, ok := s.requireAdminStale(w, r)
-	if !ok {
-		return
-	}
+	sess, fresh := sessionOf(r), loginFresh(r)
 	next := safeNext(r.URL.Query().Get("next"))
 	if fresh {
 		http.Redirect(w, r, next, http.StatusSeeOther) // #nosec G710 -- next comes from safeNext: a path under /admin/ on this site
@@ -72,10 +67,7 @@ func (s *Server) stepUpShow(w http.ResponseWriter, r *http.Request) {
 // stepUpForm reads the form of a confirmation step; done is true when the
 // request has been answered already.
 func (s *Server) stepUpForm(w http.ResponseWriter, r *http.Request) (sess *login.Session, next string, done bool) {
-	sess, fresh, ok := s.requireAdminStale(w, r)
-	if !ok {
-		return nil, "", true
-	}
+	sess, fresh := sessionOf(r), loginFresh(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return nil, "", true

@@ -81,11 +81,8 @@ func (s *Server) adminPage(title, section string, sess *login.Session) *page {
 	return p
 }
 
-func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminUsersList(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
 	ctx := r.Context()
 	p := s.adminPage("Users", "users", sess)
 	p.Form.Search = strings.TrimSpace(r.URL.Query().Get("q"))

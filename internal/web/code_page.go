@@ -95,11 +95,9 @@ var statusURLs = map[store.Purpose]string{
 // purpose is on its way ({"status": "queued"|"sending"|"sent"|…}); the code
 // screens' script asks while it is pending and reloads when it is not.
 // Nothing secret is in it.
-func (s *Server) codeStatus(stage store.Stage, purpose store.Purpose) http.HandlerFunc {
+func (s *Server) codeStatus(purpose store.Purpose) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if sess := s.requireStage(w, r, stage); sess != nil {
-			s.writeCodeStatus(w, r, sess, purpose)
-		}
+		s.writeCodeStatus(w, r, sessionOf(r), purpose)
 	}
 }
 
@@ -116,10 +114,7 @@ func (s *Server) writeCodeStatus(w http.ResponseWriter, r *http.Request, sess *l
 }
 
 func (s *Server) codeShow(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageCode)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	p, err := s.codePage(r, "Enter your code", sess, store.PurposeLogin)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -131,11 +126,8 @@ func (s *Server) codeShow(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "code", p)
 }
 
-func (s *Server) codeVerify(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageCode)
-	if sess == nil {
-		return
-	}
+func (s *Server) codeCheck(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
@@ -206,10 +198,7 @@ func (s *Server) codeEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) codeSend(w http.ResponseWriter, r *http.Request, ch store.Channel) {
-	sess := s.requireStage(w, r, store.StageCode)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	_, err := s.login.SendLoginCode(r.Context(), sess, ch, s.client(r))
 	if err != nil {
 		s.sendFailed(w, r, sess, err, "code", "Enter your code", store.PurposeLogin)

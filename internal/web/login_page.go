@@ -2,8 +2,9 @@ package web
 
 import (
 	"errors"
-	"github.com/providerportal/portal/internal/apps"
 	"net/http"
+
+	"github.com/providerportal/portal/internal/apps"
 
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
@@ -147,11 +148,8 @@ func (s *Server) loginCancel(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+func (s *Server) homeShow(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
 	if s.resumePending(w, r) {
 		return
 	}

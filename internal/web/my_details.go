@@ -22,10 +22,7 @@ func (s *Server) myDetailsPage(sess *login.Session) *page {
 }
 
 func (s *Server) myDetailsShow(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	p := s.myDetailsPage(sess)
 	if r.URL.Query().Get("m") == "phone-changed" {
 		p.Notice = "Your phone number has been changed. Login codes now go to " + p.MaskedPhone + ", and your other devices were logged out."
@@ -37,10 +34,7 @@ func (s *Server) myDetailsShow(w http.ResponseWriter, r *http.Request) {
 // re-authentication limit, it first asks for the password, keeping the
 // number that was typed.
 func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
@@ -101,10 +95,7 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 const changeTitle = "Confirm your new number"
 
 func (s *Server) phoneChangeShow(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if sess.PendingPhone == "" {
 		http.Redirect(w, r, "/my-details", http.StatusSeeOther)
 		return
@@ -118,10 +109,7 @@ func (s *Server) phoneChangeShow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
@@ -150,10 +138,7 @@ func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) phoneChangeResend(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if sess.PendingPhone == "" {
 		http.Redirect(w, r, "/my-details", http.StatusSeeOther)
 		return
@@ -186,10 +171,7 @@ func (s *Server) phoneChangeExhausted(w http.ResponseWriter, r *http.Request, se
 }
 
 func (s *Server) phoneChangeCancel(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if err := s.login.CancelPhoneChange(r.Context(), sess); err != nil {
 		s.internalError(w, r, err)
 		return

@@ -15,10 +15,7 @@ import (
 const registerTitle = "Update Phone Number"
 
 func (s *Server) phoneRegisterShow(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageRegisterPhone)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	p, err := s.registerPage(r, sess)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -48,10 +45,7 @@ func (s *Server) registerPage(r *http.Request, sess *login.Session) (*page, erro
 }
 
 func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageRegisterPhone)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
@@ -85,10 +79,7 @@ func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) phoneRegisterVerify(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageRegisterPhone)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
@@ -106,10 +97,7 @@ func (s *Server) phoneRegisterVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) phoneRegisterResend(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageRegisterPhone)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if sess.PendingPhone == "" {
 		http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
 		return
@@ -122,10 +110,7 @@ func (s *Server) phoneRegisterResend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) phoneRegisterDifferent(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageRegisterPhone)
-	if sess == nil {
-		return
-	}
+	sess := sessionOf(r)
 	if err := s.login.CancelPhoneChange(r.Context(), sess); err != nil {
 		s.internalError(w, r, err)
 		return

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/providerportal/portal/internal/apps"
 	"html/template"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/providerportal/portal/internal/apps"
 
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/login"
