@@ -1,5 +1,8 @@
 package web
 
+// A user's page in the console: the account, its MFA state, the actions
+// an administrator can take (admin_user_action.go, admin_user_actions.go) and its recent events.
+
 import (
 	"context"
 	"errors"
@@ -9,9 +12,6 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
-
-// A user's page in the console: the account, its MFA state, the actions
-// an administrator can take (admin_user_actions.go) and its recent events.
 
 const userEvents = 20
 

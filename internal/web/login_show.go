@@ -1,12 +1,8 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/providerportal/portal/internal/apps"
-
-	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -67,99 +63,4 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "login", p)
-}
-
-func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
-	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
-	p := s.newPage("Log in", nil)
-	p.Form.Email = email
-	if login.NormalizeEmail(email) == "" {
-		p.Errors = append(p.Errors, problem{"email", "Enter your email address."})
-	}
-	if pw == "" {
-		p.Errors = append(p.Errors, problem{"password", "Enter your password."})
-	}
-	if len(p.Errors) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "login", p)
-		return
-	}
-
-	sess, codeErr, err := s.login.Login(r.Context(), email, pw, s.client(r))
-	if err != nil {
-		pr, ok := userProblem(err, "")
-		if !ok {
-			s.internalError(w, r, err)
-			return
-		}
-		var le *login.Error
-		if errors.As(err, &le) && le.Kind == login.KindInvalidCredentials {
-			pr.Field = "password"
-		}
-		p.Errors = []problem{pr}
-		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "login", p)
-		return
-	}
-	s.setSessionCookie(w, sess.Token)
-	s.setDeviceCookie(w, sess.Device)
-	target := stagePath(sess.Stage)
-	if sess.Stage == store.StageFull { // MFA does not apply: logged in
-		if target, err = s.afterLogin(w, r); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-	}
-	if codeErr != nil {
-		// The code screen shows what went wrong with sending and offers
-		// the alternatives.
-		target += "?m=" + sendProblemKey(codeErr)
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther) // #nosec G710 -- target is a stage's own path or comes from afterLogin: the home page, the portal or a registered forward-auth host
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(s.cookie.session); err == nil {
-		if err := s.login.Logout(r.Context(), c.Value, s.client(r)); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-	}
-	s.clearSessionCookie(w)
-	http.Redirect(w, r, "/login?m=logged-out", http.StatusSeeOther)
-}
-
-// loginCancel abandons a half-finished login.
-func (s *Server) loginCancel(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.session(w, r)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	if sess != nil && sess.Stage != store.StageFull {
-		if err := s.login.Abandon(r.Context(), sess); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		s.clearSessionCookie(w)
-	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-func (s *Server) homeShow(w http.ResponseWriter, r *http.Request) {
-	sess := sessionOf(r)
-	if s.resumePending(w, r) {
-		return
-	}
-	p := s.newPage("Home", sess)
-	p.LastLogin = sess.User.LastLoginAt
-	list, err := s.login.Store.ListApplications(r.Context())
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	p.Applications = apps.For(list, sess.User)
-	s.render(w, r, http.StatusOK, "home", p)
 }

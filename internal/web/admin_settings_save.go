@@ -1,0 +1,33 @@
+package web
+
+import "net/http"
+
+func (s *Server) adminSettingsSave(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
+	if err := r.ParseForm(); err != nil {
+		s.badForm(w, r, err)
+		return
+	}
+	p, err := s.settingsPage(r, sess)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p.Form.Policy, p.Form.Reason = r.PostForm.Get("policy"), r.PostForm.Get("reason")
+	if p.Form.Policy != "required" && p.Form.Policy != "optional" {
+		p.Errors = []problem{{"policy-required", "Choose the policy."}}
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_settings", p)
+		return
+	}
+	if err := s.admin.SetPortalMFA(r.Context(), s.actor(r, sess), p.Form.Policy == "required", p.Form.Reason); err != nil {
+		pr, ok := userProblem(err, "")
+		if !ok {
+			s.internalError(w, r, err)
+			return
+		}
+		p.Errors = []problem{pr}
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_settings", p)
+		return
+	}
+	http.Redirect(w, r, "/admin/settings?m=saved", http.StatusSeeOther)
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/providerportal/portal/internal/login"
+)
+
+// phoneChangeSend is Update. If the last full login is older than the
+// re-authentication limit, it first asks for the password, keeping the
+// number that was typed.
+func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
+	if err := r.ParseForm(); err != nil {
+		s.badForm(w, r, err)
+		return
+	}
+	raw := r.PostForm.Get("phone")
+	p := s.myDetailsPage(sess)
+	p.Form.Phone = raw
+
+	if !s.login.Fresh(sess, login.ProofPassword) {
+		pw := r.PostForm.Get("password")
+		if pw == "" {
+			p.ConfirmPassword = true
+			if _, has := r.PostForm["password"]; has {
+				p.Errors = []problem{{"password", "Enter your password."}}
+			}
+			s.render(w, r, http.StatusOK, "my_details", p)
+			return
+		}
+		next, err := s.login.Reauthenticate(r.Context(), sess, pw, s.client(r))
+		if err != nil {
+			pr, ok := userProblem(err, "password")
+			if !ok {
+				s.internalError(w, r, err)
+				return
+			}
+			p.ConfirmPassword = true
+			p.Errors = []problem{pr}
+			s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "my_details", p)
+			return
+		}
+		s.setSessionCookie(w, next.Token)
+		sess = next
+	}
+
+	_, err := s.login.StartPhoneChange(r.Context(), sess, raw, s.client(r))
+	if err == nil {
+		http.Redirect(w, r, "/my-details/phone/verify", http.StatusSeeOther)
+		return
+	}
+	var le *login.Error
+	if !errors.As(err, &le) {
+		s.internalError(w, r, err)
+		return
+	}
+	switch le.Kind {
+	case login.KindCodeExhausted:
+		s.phoneChangeExhausted(w, r, sess)
+		return
+	case login.KindInvalidInput:
+	default:
+		http.Redirect(w, r, "/my-details/phone/verify?m="+sendProblemKey(err), http.StatusSeeOther)
+		return
+	}
+	p.Errors = []problem{{Field: "phone", Message: le.Message}}
+	s.render(w, r, http.StatusUnprocessableEntity, "my_details", p)
+}
