@@ -60,10 +60,3 @@ func formatTime(t time.Time) string {
 	}
 	return t.UTC().Format(adminTime)
 }
-
-// adminPage builds a page of the console.
-func (s *Server) adminPage(title, section string, sess *login.Session) *page {
-	p := s.newPage(title, sess)
-	p.AdminNav = section
-	return p
-}

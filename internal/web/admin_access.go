@@ -78,10 +78,8 @@ func (s *Server) actor(r *http.Request, sess *login.Session) admin.Actor {
 
 // forbidden is the 403 page; it says no more than that.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, sess *login.Session) {
-	p := s.newPage("No access", sess)
-	p.Message = "You do not have access to this page."
-	p.Link, p.LinkText = "/", "Go to the start"
-	s.render(w, r, http.StatusForbidden, "message", p)
+	s.render(w, r, http.StatusForbidden, "message",
+		&messagePage{s.newChrome("No access", sess), "You do not have access to this page.", "/", "Go to the start"})
 }
 
 // postReturn is the page to come back to after confirming a login that was

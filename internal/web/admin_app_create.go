@@ -36,7 +36,7 @@ type secretView struct {
 
 func (s *Server) adminAppNewShow(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	p := s.adminPage(newAppTitle, "applications", sess)
+	p := &newAppPage{chrome: s.adminChrome(newAppTitle, "applications", sess)}
 	p.AppForm = &appForm{}
 	s.render(w, r, http.StatusOK, "admin_app_new", p)
 }
@@ -48,7 +48,7 @@ func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	p := s.adminPage(newAppTitle, "applications", sess)
+	p := &newAppPage{chrome: s.adminChrome(newAppTitle, "applications", sess)}
 	p.AppForm = &appForm{
 		Name: f.Get("name"), RedirectURIs: f.Get("redirect-uri"), PostLogoutRedirectURIs: f.Get("post-logout-redirect-uri"),
 		BackchannelLogoutURI: f.Get("backchannel-logout-uri"), ForwardAuthHosts: f.Get("forward-auth-host"),

@@ -66,12 +66,12 @@ func (s *Server) adminApps(w http.ResponseWriter, r *http.Request) {
 
 // appsPage is the list of applications, for the page and for an action's
 // problem shown on it.
-func (s *Server) appsPage(r *http.Request, sess *login.Session) (*page, error) {
+func (s *Server) appsPage(r *http.Request, sess *login.Session) (*appsList, error) {
 	list, err := s.admin.Applications(r.Context(), s.actor(r, sess))
 	if err != nil {
 		return nil, err
 	}
-	p := s.adminPage(appsTitle, "applications", sess)
+	p := &appsList{chrome: s.adminChrome(appsTitle, "applications", sess)}
 	p.AppList = make([]appView, len(list))
 	for i := range list {
 		p.AppList[i] = newAppView(&list[i])

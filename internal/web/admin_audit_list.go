@@ -17,6 +17,21 @@ import (
 
 const auditPerPage = 50
 
+// auditPage is the audit log: the filters and a page of events.
+type auditPage struct {
+	chrome
+	Form           auditForm
+	Events         []auditRow
+	NextPage       string // link to the next page; "" on the last
+	Link, LinkText string // back to the newest entries
+}
+
+// auditForm is the audit log's filters: an email, an event type and UTC
+// dates.
+type auditForm struct {
+	User, Event, From, To string
+}
+
 // parseDay reads a date of <input type="date"> as the start of that UTC day.
 func parseDay(v string) (time.Time, bool) {
 	t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(v), time.UTC)
@@ -27,7 +42,7 @@ func (s *Server) adminAuditList(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	ctx := r.Context()
 	in := r.URL.Query()
-	p := s.adminPage("Audit log", "audit", sess)
+	p := &auditPage{chrome: s.adminChrome("Audit log", "audit", sess)}
 	f := &p.Form
 	f.User, f.Event, f.From, f.To = strings.TrimSpace(in.Get("user")), in.Get("event"), in.Get("from"), in.Get("to")
 

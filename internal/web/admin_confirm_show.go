@@ -22,9 +22,17 @@ type stepUpView struct {
 	Limit  string // "15 minutes"
 }
 
+// stepUpPage is the confirmation page: the password step, or the code
+// step with the code sent.
+type stepUpPage struct {
+	chrome
+	StepUp stepUpView
+	Code   codeView
+}
+
 // renderStepUp shows the password step, or the code step when v.Code.
 func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, v stepUpView, errs []problem) {
-	p := s.newPage(stepUpTitle, sess)
+	p := &stepUpPage{chrome: s.newChrome(stepUpTitle, sess)}
 	if v.Code {
 		st, err := s.login.CodeStatus(r.Context(), sess, store.PurposeStepUp)
 		if err != nil {

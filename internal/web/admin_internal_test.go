@@ -91,7 +91,7 @@ func FuzzReadAction(f *testing.F) {
 	f.Fuzz(func(t *testing.T, action, duration, number, reason string) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.PostForm = url.Values{"duration": {duration}, "phone": {number}, "reason": {reason}}
-		in, probs := readAction(action, r, login.DefaultRules())
+		in, probs := readActionForm(action, r).Validate(login.DefaultRules())
 		failed := map[string]bool{}
 		for _, p := range probs {
 			if p.Message == "" {

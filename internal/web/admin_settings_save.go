@@ -8,14 +8,13 @@ func (s *Server) adminSettingsSave(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	p, err := s.settingsPage(r, sess)
+	p, err := s.newSettingsPage(r, sess)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	p.Form.Policy, p.Form.Reason = r.PostForm.Get("policy"), r.PostForm.Get("reason")
-	if p.Form.Policy != "required" && p.Form.Policy != "optional" {
-		p.Errors = []problem{{"policy-required", "Choose the policy."}}
+	p.Form = settingsForm{Policy: r.PostForm.Get("policy"), Reason: r.PostForm.Get("reason")}
+	if p.Errors = p.Form.Validate(); len(p.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_settings", p)
 		return
 	}

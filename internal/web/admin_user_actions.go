@@ -17,6 +17,9 @@ import (
 // first POST shows what will happen and asks to confirm (confirm=yes);
 // only then does admin.Service act, and the user's page says what was done.
 
+// durationOption is an entry of the MFA disable's duration list.
+type durationOption struct{ Value, Label string }
+
 // mfaDurations are the choices of "Disable MFA temporarily".
 var mfaDurations = []durationOption{
 	{"1h", "1 hour"}, {"4h", "4 hours"}, {"8h", "8 hours"}, {"24h", "24 hours"},
@@ -144,19 +147,30 @@ func role(title string, isAdmin bool, notice, question string) userAction {
 	}
 }
 
-// readAction checks what an action's form sent: a reason, and the
-// duration or number the action needs (a number by the rules of every
-// number, rules.AcceptPhone). The domain checks again; this keeps the
-// confirmation from promising what cannot be done.
-func readAction(name string, r *http.Request, rules login.Rules) (actionInput, []problem) {
-	in := actionInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
+// actionForm is what an action's form on a user's page sent, as typed:
+// Action names the action, and so the form shown again after a problem.
+type actionForm struct {
+	Action, Reason string
+	Duration       string // disable-mfa: "24h"
+	Phone          string // update-phone
+}
+
+func readActionForm(action string, r *http.Request) actionForm {
+	return actionForm{Action: action, Reason: r.PostForm.Get("reason"), Duration: r.PostForm.Get("duration"), Phone: r.PostForm.Get("phone")}
+}
+
+// Validate checks the form: a reason, and the duration or number the
+// action needs (a number by the rules of every number, rules.AcceptPhone).
+// The domain checks again; this keeps the confirmation from promising what
+// cannot be done. It returns the input as the action takes it.
+func (f actionForm) Validate(rules login.Rules) (actionInput, []problem) {
+	in := actionInput{Reason: strings.TrimSpace(f.Reason)}
 	var probs []problem
-	switch name {
+	switch f.Action {
 	case "disable-mfa":
-		v := r.PostForm.Get("duration")
 		for _, d := range mfaDurations {
-			if d.Value == v {
-				in.Duration, _ = time.ParseDuration(v)
+			if d.Value == f.Duration {
+				in.Duration, _ = time.ParseDuration(f.Duration)
 				in.Label = d.Label
 			}
 		}
@@ -164,7 +178,7 @@ func readAction(name string, r *http.Request, rules login.Rules) (actionInput, [
 			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from 1 hour to 7 days."})
 		}
 	case "update-phone":
-		number, err := rules.AcceptPhone(r.PostForm.Get("phone"))
+		number, err := rules.AcceptPhone(f.Phone)
 		var le *login.Error
 		switch {
 		case errors.As(err, &le):
@@ -176,7 +190,7 @@ func readAction(name string, r *http.Request, rules login.Rules) (actionInput, [
 		}
 	}
 	if in.Reason == "" {
-		probs = append(probs, problem{name + "-reason", "Give a reason: it is kept in the audit log."})
+		probs = append(probs, problem{f.Action + "-reason", "Give a reason: it is kept in the audit log."})
 	}
 	return in, probs
 }

@@ -15,10 +15,8 @@ func (s *Server) adminUserCreate(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	p := s.adminPage(newUserTitle, "users", sess)
-	p.Form.Name, p.Form.Email, p.Form.Role = r.PostForm.Get("name"), r.PostForm.Get("email"), r.PostForm.Get("role")
-	if p.Form.Role != "provider" && p.Form.Role != "administrator" {
-		p.Errors = []problem{{"role-provider", "Choose the role: provider or administrator."}}
+	p := &newUserPage{chrome: s.adminChrome(newUserTitle, "users", sess), Form: readNewUserForm(r)}
+	if p.Errors = p.Form.Validate(); len(p.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_user_new", p)
 		return
 	}

@@ -79,9 +79,19 @@ func (s *Server) userFromPath(w http.ResponseWriter, r *http.Request) (*store.Us
 	return u, true
 }
 
-// userPage builds a user's page: the account as it is now and its recent
-// events.
-func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.User) (*page, error) {
+// userPage is a user's page: the account, its actions' forms (one of them
+// shown again with what was typed, after a problem) and its recent events.
+type userPage struct {
+	chrome
+	Account   *accountView
+	PortalMFA bool // MFA is required for everyone
+	Events    []auditRow
+	Form      actionForm
+}
+
+// newUserPage builds a user's page: the account as it is now and its
+// recent events.
+func (s *Server) newUserPage(ctx context.Context, sess *login.Session, u *store.User) (*userPage, error) {
 	policy, err := s.admin.Policy(ctx)
 	if err != nil {
 		return nil, err
@@ -94,9 +104,7 @@ func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.Use
 	if err != nil {
 		return nil, err
 	}
-	p := s.adminPage(u.Name, "users", sess)
-	p.Account = &v
-	p.PortalMFA = policy.Required
+	p := &userPage{chrome: s.adminChrome(u.Name, "users", sess), Account: &v, PortalMFA: policy.Required}
 	p.Form.Duration = defaultDuration
 	if p.Events, err = s.auditRows(ctx, events); err != nil {
 		return nil, err
@@ -110,7 +118,7 @@ func (s *Server) adminUserShow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := s.userPage(r.Context(), sess, u)
+	p, err := s.newUserPage(r.Context(), sess, u)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -134,7 +142,7 @@ type reasonField struct {
 
 // Reason returns the Reason input of action's form, with what was typed
 // when the page is shown again after a problem with that form.
-func (p *page) Reason(action string) reasonField {
+func (p *userPage) Reason(action string) reasonField {
 	f := reasonField{ID: action + "-reason", Error: p.FieldError(action + "-reason"), Emailed: action != "send-reset"}
 	if p.Form.Action == action {
 		f.Value = p.Form.Reason
@@ -143,10 +151,7 @@ func (p *page) Reason(action string) reasonField {
 }
 
 // Open reports whether the form of action is the one shown again.
-func (p *page) Open(action string) bool { return p.Form.Action == action }
-
-// durationOption is an entry of the MFA disable's duration list.
-type durationOption struct{ Value, Label string }
+func (p *userPage) Open(action string) bool { return p.Form.Action == action }
 
 // Durations are the lengths an MFA disable can have.
-func (p *page) Durations() []durationOption { return mfaDurations }
+func (p *userPage) Durations() []durationOption { return mfaDurations }

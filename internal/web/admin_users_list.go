@@ -18,14 +18,30 @@ const (
 	adminTime = "2 Jan 2006 15:04 MST"
 )
 
+// usersPage is the list of users.
+type usersPage struct {
+	chrome
+	Form           searchForm
+	Accounts       []accountView
+	NextPage       string // link to the next page; "" on the last
+	Link, LinkText string // back to the first page, or clear the search
+}
+
+// searchForm is the user list's search, trimmed to maxSearch characters.
+type searchForm struct{ Search string }
+
+func readSearchForm(q url.Values) searchForm {
+	f := searchForm{Search: strings.TrimSpace(q.Get("q"))}
+	if rs := []rune(f.Search); len(rs) > maxSearch {
+		f.Search = string(rs[:maxSearch])
+	}
+	return f
+}
+
 func (s *Server) adminUsersList(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	ctx := r.Context()
-	p := s.adminPage("Users", "users", sess)
-	p.Form.Search = strings.TrimSpace(r.URL.Query().Get("q"))
-	if rs := []rune(p.Form.Search); len(rs) > maxSearch {
-		p.Form.Search = string(rs[:maxSearch])
-	}
+	p := &usersPage{chrome: s.adminChrome("Users", "users", sess), Form: readSearchForm(r.URL.Query())}
 	after := r.URL.Query().Get("after")
 	users, err := s.login.Store.ListUsers(ctx, store.UserQuery{Search: p.Form.Search, After: after, Limit: usersPerPage + 1})
 	if err != nil {

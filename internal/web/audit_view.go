@@ -42,9 +42,9 @@ var (
 )
 
 // EventKinds and EventNames feed the event type filter.
-func (p *page) EventKinds() []eventOption { return eventKinds }
+func (p *auditPage) EventKinds() []eventOption { return eventKinds }
 
-func (p *page) EventNames() []string { return eventNames }
+func (p *auditPage) EventNames() []string { return eventNames }
 
 func knownEvent(v string) bool {
 	return slices.ContainsFunc(eventKinds, func(o eventOption) bool { return o.Value == v }) || slices.Contains(eventNames, v)

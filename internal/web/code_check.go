@@ -16,7 +16,7 @@ func (s *Server) codeCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	full, err := s.login.VerifyLoginCode(r.Context(), sess, r.PostForm.Get("code"), s.client(r))
 	if err != nil {
-		s.codeFailed(w, r, sess, err, "code", "Enter your code", store.PurposeLogin)
+		s.codeFailed(w, r, sess, err, loginScreen)
 		return
 	}
 	s.setSessionCookie(w, full.Token)
@@ -32,7 +32,7 @@ func (s *Server) codeCheck(w http.ResponseWriter, r *http.Request) {
 // codeFailed answers a wrong, expired or used code on any code screen.
 // When the login attempt can no longer succeed, the half-finished session
 // ends and the person starts again at the login screen.
-func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.Session, err error, tmpl, title string, purpose store.Purpose) {
+func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.Session, err error, sc codeScreen) {
 	var le *login.Error
 	if !errors.As(err, &le) {
 		s.internalError(w, r, err)
@@ -58,7 +58,7 @@ func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.
 		http.Redirect(w, r, "/login?m="+key, http.StatusSeeOther)
 		return
 	}
-	p, perr := s.codePage(r, title, sess, purpose)
+	p, perr := s.newCodePage(r, sc, sess)
 	if perr != nil {
 		s.internalError(w, r, perr)
 		return
@@ -68,5 +68,5 @@ func (s *Server) codeFailed(w http.ResponseWriter, r *http.Request, sess *login.
 	if le.Kind == login.KindCodeLocked {
 		status = http.StatusTooManyRequests
 	}
-	s.render(w, r, status, tmpl, p)
+	s.renderCode(w, r, status, sc, p)
 }

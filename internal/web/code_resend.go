@@ -16,7 +16,7 @@ func (s *Server) codeSend(w http.ResponseWriter, r *http.Request, ch store.Chann
 	sess := sessionOf(r)
 	_, err := s.login.SendLoginCode(r.Context(), sess, ch, s.client(r))
 	if err != nil {
-		s.sendFailed(w, r, sess, err, "code", "Enter your code", store.PurposeLogin)
+		s.sendFailed(w, r, sess, err, loginScreen)
 		return
 	}
 	target := "/login/code"
@@ -27,17 +27,17 @@ func (s *Server) codeSend(w http.ResponseWriter, r *http.Request, ch store.Chann
 }
 
 // sendFailed shows why a code could not be sent, on the code screen.
-func (s *Server) sendFailed(w http.ResponseWriter, r *http.Request, sess *login.Session, err error, tmpl, title string, purpose store.Purpose) {
+func (s *Server) sendFailed(w http.ResponseWriter, r *http.Request, sess *login.Session, err error, sc codeScreen) {
 	var le *login.Error
 	if !errors.As(err, &le) {
 		s.internalError(w, r, err)
 		return
 	}
 	if (le.Kind == login.KindCodeExhausted || le.Kind == login.KindChangedMeanwhile) && sess.Stage != store.StageFull {
-		s.codeFailed(w, r, sess, err, tmpl, title, purpose)
+		s.codeFailed(w, r, sess, err, sc)
 		return
 	}
-	p, perr := s.codePage(r, title, sess, purpose)
+	p, perr := s.newCodePage(r, sc, sess)
 	if perr != nil {
 		s.internalError(w, r, perr)
 		return
@@ -54,5 +54,5 @@ func (s *Server) sendFailed(w http.ResponseWriter, r *http.Request, sess *login.
 	case login.KindDeliveryFailed, login.KindUndeliverable:
 		status = http.StatusBadGateway
 	}
-	s.render(w, r, status, tmpl, p)
+	s.renderCode(w, r, status, sc, p)
 }

@@ -118,8 +118,44 @@ func sendProblemKey(err error) string {
 	return "send-failed"
 }
 
-// codePage builds a code screen with the status of the current code.
-func (s *Server) codePage(r *http.Request, title string, sess *login.Session, purpose store.Purpose) (*page, error) {
+// codeScreen is one of the screens where a code is entered: its template,
+// its title and the purpose of its code.
+type codeScreen struct {
+	tmpl, title string
+	purpose     store.Purpose
+	// view gives the template the code page with what else it shows; nil:
+	// the code page alone.
+	view func(p *codePage) view
+}
+
+var (
+	loginScreen    = codeScreen{tmpl: "code", title: "Enter your code", purpose: store.PurposeLogin}
+	registerScreen = codeScreen{tmpl: "register_phone", title: registerTitle, purpose: store.PurposeRegisterPhone,
+		view: func(p *codePage) view { return &registerPage{codePage: *p} }}
+	changeScreen = codeScreen{tmpl: "change_phone_verify", title: changeTitle, purpose: store.PurposeChangePhone}
+)
+
+// codePage is what a code screen shows: the current code, and whether a
+// code by email is offered.
+type codePage struct {
+	chrome
+	Code          codeView
+	EmailFallback bool
+}
+
+// renderCode shows the code screen sc.
+func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, status int, sc codeScreen, p *codePage) {
+	var v view = p
+	if sc.view != nil {
+		v = sc.view(p)
+	}
+	s.render(w, r, status, sc.tmpl, v)
+}
+
+// newCodePage builds the code screen sc with the status of the current
+// code.
+func (s *Server) newCodePage(r *http.Request, sc codeScreen, sess *login.Session) (*codePage, error) {
+	purpose := sc.purpose
 	st, err := s.login.CodeStatus(r.Context(), sess, purpose)
 	if err != nil {
 		return nil, err
@@ -128,11 +164,11 @@ func (s *Server) codePage(r *http.Request, title string, sess *login.Session, pu
 	if err != nil {
 		return nil, err
 	}
-	p := s.newPage(title, sess)
+	p := &codePage{chrome: s.newChrome(sc.title, sess)}
 	p.Code = codeView{CodeStatus: st, now: s.now(), StatusURL: statusURLs[purpose], NextCodeAt: next}
 	// Codes by email share the account's budget: offered only when it has
 	// room.
-	p.EmailFallback = p.EmailFallback && !p.Code.Limited()
+	p.EmailFallback = s.login.Rules.EmailFallback && !p.Code.Limited()
 	key := r.URL.Query().Get("m")
 	if msgs, ok := sendProblems[key]; ok {
 		msg := msgs[0]

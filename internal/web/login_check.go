@@ -8,21 +8,36 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
+// loginForm is the login screen's form; the password is never shown back.
+type loginForm struct {
+	Email    string
+	password string
+}
+
+func readLoginForm(r *http.Request) loginForm {
+	return loginForm{Email: r.PostForm.Get("email"), password: r.PostForm.Get("password")}
+}
+
+// Validate says what is missing.
+func (f loginForm) Validate() []problem {
+	var probs []problem
+	if login.NormalizeEmail(f.Email) == "" {
+		probs = append(probs, problem{"email", "Enter your email address."})
+	}
+	if f.password == "" {
+		probs = append(probs, problem{"password", "Enter your password."})
+	}
+	return probs
+}
+
 func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
 	}
-	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
-	p := s.newPage("Log in", nil)
-	p.Form.Email = email
-	if login.NormalizeEmail(email) == "" {
-		p.Errors = append(p.Errors, problem{"email", "Enter your email address."})
-	}
-	if pw == "" {
-		p.Errors = append(p.Errors, problem{"password", "Enter your password."})
-	}
-	if len(p.Errors) > 0 {
+	p := &loginPage{chrome: s.newChrome("Log in", nil), Form: readLoginForm(r)}
+	email, pw := p.Form.Email, p.Form.password
+	if p.Errors = p.Form.Validate(); len(p.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "login", p)
 		return
 	}

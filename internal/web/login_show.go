@@ -20,6 +20,12 @@ var loginNotices = map[string]problem{
 	"code-locked":      {Field: "!", Message: "Too many wrong codes have been entered for this account. Wait a while, then log in again, or contact your system administrator."},
 }
 
+// loginPage is the login screen: email and password.
+type loginPage struct {
+	chrome
+	Form loginForm
+}
+
 func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.session(w, r)
 	if err != nil {
@@ -54,7 +60,7 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 			"This portal has no accounts yet. Open the one-time set-up link that the portal printed when it started to create the first administrator.", "", "")
 		return
 	}
-	p := s.newPage("Log in", nil)
+	p := &loginPage{chrome: s.newChrome("Log in", nil)}
 	if n, ok := loginNotices[r.URL.Query().Get("m")]; ok {
 		if n.Field == "!" {
 			p.Errors = []problem{{Message: n.Message}}

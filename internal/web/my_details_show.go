@@ -11,8 +11,16 @@ import (
 	"github.com/providerportal/portal/internal/phone"
 )
 
-func (s *Server) myDetailsPage(sess *login.Session) *page {
-	p := s.newPage("My Details", sess)
+// myDetailsPage is My Details: the account, and the form of a new number.
+type myDetailsPage struct {
+	chrome
+	MaskedPhone     string // "" while no phone is registered
+	ConfirmPassword bool   // the form asks for the password too
+	Form            phoneForm
+}
+
+func (s *Server) newMyDetailsPage(sess *login.Session) *myDetailsPage {
+	p := &myDetailsPage{chrome: s.newChrome("My Details", sess)}
 	if sess.User.Phone != "" {
 		p.MaskedPhone = phone.Mask(sess.User.Phone)
 	}
@@ -21,7 +29,7 @@ func (s *Server) myDetailsPage(sess *login.Session) *page {
 
 func (s *Server) myDetailsShow(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	p := s.myDetailsPage(sess)
+	p := s.newMyDetailsPage(sess)
 	if r.URL.Query().Get("m") == "phone-changed" {
 		p.Notice = "Your phone number has been changed. Login codes now go to " + p.MaskedPhone + ", and your other devices were logged out."
 	}

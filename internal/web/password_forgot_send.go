@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/providerportal/portal/internal/login"
 )
 
 // forgotPasswordSend answers the same whether or not an account uses the
@@ -13,10 +11,10 @@ func (s *Server) forgotPasswordSend(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	email := r.PostForm.Get("email")
-	if login.NormalizeEmail(email) == "" {
-		p := s.newPage(forgotTitle, nil)
-		p.Errors = []problem{{"email", "Enter your email address."}}
+	f := emailForm{Email: r.PostForm.Get("email")}
+	if probs := f.Validate(); len(probs) > 0 {
+		p := &forgotPage{chrome: s.newChrome(forgotTitle, nil), Form: f}
+		p.Errors = probs
 		s.render(w, r, http.StatusUnprocessableEntity, "forgot_password", p)
 		return
 	}
@@ -24,7 +22,7 @@ func (s *Server) forgotPasswordSend(w http.ResponseWriter, r *http.Request) {
 	// and only then start the work, which differs with the account: even
 	// a goroutine started before the answer competes with it for the CPU
 	// and shows in its timing (BenchmarkEnumerationTiming in cmd/portal).
-	start := s.login.PreparePasswordReset(email, s.client(r))
+	start := s.login.PreparePasswordReset(f.Email, s.client(r))
 	defer start() // also if the answer fails
 	w.Header().Set("Location", "/forgot-password?m=sent")
 	w.Header().Set("Content-Length", "0")

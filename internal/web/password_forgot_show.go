@@ -5,12 +5,35 @@ package web
 // 72 hours). Both set a new password once; the link's secret travels in
 // a hidden field, never in a log line (only paths are logged).
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/providerportal/portal/internal/login"
+)
 
 const forgotTitle = "Forgot your password?"
 
+// forgotPage is "Forgot your password?": the email form, or, once it was
+// answered, where to look.
+type forgotPage struct {
+	chrome
+	Sent bool
+	Form emailForm
+}
+
+// emailForm is "Forgot your password?"'s form.
+type emailForm struct{ Email string }
+
+// Validate says what is missing.
+func (f emailForm) Validate() []problem {
+	if login.NormalizeEmail(f.Email) == "" {
+		return []problem{{"email", "Enter your email address."}}
+	}
+	return nil
+}
+
 func (s *Server) forgotPasswordShow(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(forgotTitle, nil)
+	p := &forgotPage{chrome: s.newChrome(forgotTitle, nil)}
 	if r.URL.Query().Get("m") == "sent" {
 		p.Title = "Check your email"
 		p.Sent = true

@@ -22,15 +22,15 @@ func (s *Server) passwordLinkSet(w http.ResponseWriter, r *http.Request, l passw
 		return
 	}
 	ctx := r.Context()
-	token, pw := r.PostForm.Get("token"), r.PostForm.Get("password")
+	f := readPasswordForm(r)
+	token, pw := f.Token, f.password
 	u, err := s.login.LinkAccount(ctx, token, l.purpose)
 	if err != nil {
 		s.linkFailed(w, r, err)
 		return
 	}
-	p := s.passwordLinkPage(l, u, token)
-	if pw == "" {
-		p.Errors = []problem{{"password", "Enter a new password."}}
+	p := s.newPasswordLinkPage(l, u, f)
+	if p.Errors = f.Validate(); len(p.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset_password", p)
 		return
 	}

@@ -33,15 +33,40 @@ func (s *Server) passwordLinkShow(w http.ResponseWriter, r *http.Request, l pass
 		s.linkFailed(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "reset_password", s.passwordLinkPage(l, u, token))
+	s.render(w, r, http.StatusOK, "reset_password", s.newPasswordLinkPage(l, u, passwordForm{Token: token}))
 }
 
-func (s *Server) passwordLinkPage(l passwordLink, u *store.User, token string) *page {
-	p := s.newPage(l.title, nil)
-	p.FormAction = l.path
-	p.Form.Token = token
-	p.Form.Email = u.Email
-	return p
+// passwordLinkPage is the page of an emailed link: the account's email
+// and a new password.
+type passwordLinkPage struct {
+	chrome
+	FormAction string // the link's path, where the form posts
+	Form       passwordForm
+}
+
+// passwordForm is the form of an emailed link: the link's secret (a
+// hidden field) and the new password, never shown back. Email is the
+// account's, for the password manager.
+type passwordForm struct {
+	Token, Email string
+	password     string
+}
+
+func readPasswordForm(r *http.Request) passwordForm {
+	return passwordForm{Token: r.PostForm.Get("token"), password: r.PostForm.Get("password")}
+}
+
+// Validate says what is missing.
+func (f passwordForm) Validate() []problem {
+	if f.password == "" {
+		return []problem{{"password", "Enter a new password."}}
+	}
+	return nil
+}
+
+func (s *Server) newPasswordLinkPage(l passwordLink, u *store.User, f passwordForm) *passwordLinkPage {
+	f.Email = u.Email
+	return &passwordLinkPage{chrome: s.newChrome(l.title, nil), FormAction: l.path, Form: f}
 }
 
 // linkFailed explains a link that no longer works and offers a new one.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/store"
 )
 
 func (s *Server) phoneChangeResend(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +21,7 @@ func (s *Server) phoneChangeResend(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &le) && le.Kind == login.KindCodeExhausted:
 			s.phoneChangeExhausted(w, r, sess)
 		default:
-			s.sendFailed(w, r, sess, err, "change_phone_verify", changeTitle, store.PurposeChangePhone)
+			s.sendFailed(w, r, sess, err, changeScreen)
 		}
 		return
 	}

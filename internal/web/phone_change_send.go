@@ -16,15 +16,14 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	raw := r.PostForm.Get("phone")
-	p := s.myDetailsPage(sess)
-	p.Form.Phone = raw
+	p := s.newMyDetailsPage(sess)
+	p.Form = readPhoneForm(r)
+	raw, pw := p.Form.Phone, p.Form.password
 
 	if !s.login.Fresh(sess, login.ProofPassword) {
-		pw := r.PostForm.Get("password")
 		if pw == "" {
 			p.ConfirmPassword = true
-			if _, has := r.PostForm["password"]; has {
+			if p.Form.passwordSent {
 				p.Errors = []problem{{"password", "Enter your password."}}
 			}
 			s.render(w, r, http.StatusOK, "my_details", p)

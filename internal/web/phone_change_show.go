@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/providerportal/portal/internal/store"
 )
 
 const changeTitle = "Confirm your new number"
@@ -14,10 +12,10 @@ func (s *Server) phoneChangeShow(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/my-details", http.StatusSeeOther)
 		return
 	}
-	p, err := s.codePage(r, changeTitle, sess, store.PurposeChangePhone)
+	p, err := s.newCodePage(r, changeScreen, sess)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "change_phone_verify", p)
+	s.renderCode(w, r, http.StatusOK, changeScreen, p)
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/store"
 )
 
 func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +24,7 @@ func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/my-details?m=phone-changed", http.StatusSeeOther)
 	case errors.As(err, &le) && le.Kind == login.KindReauthRequired:
 		// The code took too long: confirm the password, keeping the number.
-		p := s.myDetailsPage(sess)
+		p := s.newMyDetailsPage(sess)
 		p.Form.Phone = sess.PendingPhone
 		p.ConfirmPassword = true
 		p.Errors = []problem{{Message: le.Message}}
@@ -33,7 +32,7 @@ func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &le) && le.Kind == login.KindCodeExhausted:
 		s.phoneChangeExhausted(w, r, sess)
 	default:
-		s.codeFailed(w, r, sess, err, "change_phone_verify", changeTitle, store.PurposeChangePhone)
+		s.codeFailed(w, r, sess, err, changeScreen)
 	}
 }
 
@@ -44,7 +43,7 @@ func (s *Server) phoneChangeExhausted(w http.ResponseWriter, r *http.Request, se
 		s.internalError(w, r, err)
 		return
 	}
-	p := s.myDetailsPage(sess)
+	p := s.newMyDetailsPage(sess)
 	p.Errors = []problem{{Field: "phone", Message: "The code was entered wrongly too many times. Your number was not changed. Enter the new number again to get a new code."}}
 	s.render(w, r, http.StatusUnprocessableEntity, "my_details", p)
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/providerportal/portal/internal/store"
 )
 
 func (s *Server) phoneRegisterResend(w http.ResponseWriter, r *http.Request) {
@@ -13,7 +11,7 @@ func (s *Server) phoneRegisterResend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.login.StartPhoneRegistration(r.Context(), sess, sess.PendingPhone, s.client(r)); err != nil {
-		s.sendFailed(w, r, sess, err, "register_phone", registerTitle, store.PurposeRegisterPhone)
+		s.sendFailed(w, r, sess, err, registerScreen)
 		return
 	}
 	http.Redirect(w, r, "/login/phone", http.StatusSeeOther)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/store"
 )
 
 func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
@@ -14,8 +13,8 @@ func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	raw := r.PostForm.Get("phone")
-	_, err := s.login.StartPhoneRegistration(r.Context(), sess, raw, s.client(r))
+	f := readPhoneForm(r)
+	_, err := s.login.StartPhoneRegistration(r.Context(), sess, f.Phone, s.client(r))
 	if err == nil {
 		http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
 		return
@@ -27,7 +26,7 @@ func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 	}
 	switch le.Kind {
 	case login.KindCodeExhausted, login.KindCodeLocked, login.KindChangedMeanwhile:
-		s.codeFailed(w, r, sess, err, "register_phone", registerTitle, store.PurposeRegisterPhone)
+		s.codeFailed(w, r, sess, err, registerScreen)
 		return
 	case login.KindInvalidInput:
 	default:
@@ -36,8 +35,7 @@ func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/phone?m="+sendProblemKey(err), http.StatusSeeOther)
 		return
 	}
-	p := s.newPage(registerTitle, sess)
-	p.Form.Phone = raw
+	p := &registerPage{codePage: codePage{chrome: s.newChrome(registerTitle, sess)}, Form: f}
 	p.Errors = []problem{{Field: "phone", Message: le.Message}}
 	s.render(w, r, http.StatusUnprocessableEntity, "register_phone", p)
 }

@@ -8,14 +8,13 @@ import (
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/store"
 )
 
 const registerTitle = "Update Phone Number"
 
 func (s *Server) phoneRegisterShow(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	p, err := s.registerPage(r, sess)
+	p, err := s.newRegisterPage(r, sess)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -23,13 +22,21 @@ func (s *Server) phoneRegisterShow(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "register_phone", p)
 }
 
-// registerPage shows the number form, or the code form once a code was
+// registerPage is the Update Phone Number screen: the number form, or the
+// code form once a code was sent to a pending number.
+type registerPage struct {
+	codePage
+	Form phoneForm
+}
+
+// newRegisterPage shows the number form, or the code form once a code was
 // sent to a pending number.
-func (s *Server) registerPage(r *http.Request, sess *login.Session) (*page, error) {
-	p, err := s.codePage(r, registerTitle, sess, store.PurposeRegisterPhone)
+func (s *Server) newRegisterPage(r *http.Request, sess *login.Session) (*registerPage, error) {
+	cp, err := s.newCodePage(r, registerScreen, sess)
 	if err != nil {
 		return nil, err
 	}
+	p := &registerPage{codePage: *cp}
 	switch {
 	case sess.PendingPhone == "":
 		p.Code = codeView{}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/providerportal/portal/internal/store"
 )
 
 func (s *Server) phoneRegisterVerify(w http.ResponseWriter, r *http.Request) {
@@ -17,7 +15,7 @@ func (s *Server) phoneRegisterVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.login.VerifyPhoneRegistration(r.Context(), sess, r.PostForm.Get("code"), s.client(r)); err != nil {
-		s.codeFailed(w, r, sess, err, "register_phone", registerTitle, store.PurposeRegisterPhone)
+		s.codeFailed(w, r, sess, err, registerScreen)
 		return
 	}
 	s.clearSessionCookie(w)

@@ -12,13 +12,8 @@ func (s *Server) setupCreate(w http.ResponseWriter, r *http.Request) {
 		s.badForm(w, r, err)
 		return
 	}
-	a := login.NewAccount{
-		Name:     r.PostForm.Get("name"),
-		Email:    r.PostForm.Get("email"),
-		Password: r.PostForm.Get("password"),
-	}
-	p := s.newPage("Create the first administrator", nil)
-	p.Form = form{Name: a.Name, Email: a.Email, Token: r.PostForm.Get("token")}
+	p := &setupPage{chrome: s.newChrome(setupTitle, nil), Form: readSetupForm(r)}
+	a := login.NewAccount{Name: p.Form.Name, Email: p.Form.Email, Password: p.Form.password}
 	_, err := s.login.CreateFirstAdmin(r.Context(), p.Form.Token, a, s.client(r))
 	if errors.Is(err, login.ErrSetupClosed) {
 		s.notFound(w, r)

@@ -5,6 +5,26 @@ package web
 
 import "net/http"
 
+// setupPage is the first administrator's form.
+type setupPage struct {
+	chrome
+	Form setupForm
+}
+
+// setupForm is what the set-up form sent: the link's secret (a hidden
+// field), the name and email, shown back, and the password, never. The
+// login service checks them all, the link first.
+type setupForm struct {
+	Token, Name, Email string
+	password           string
+}
+
+func readSetupForm(r *http.Request) setupForm {
+	return setupForm{Token: r.PostForm.Get("token"), Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), password: r.PostForm.Get("password")}
+}
+
+const setupTitle = "Create the first administrator"
+
 func (s *Server) setupShow(w http.ResponseWriter, r *http.Request) {
 	needed, err := s.login.SetupNeeded(r.Context())
 	if err != nil {
@@ -16,8 +36,7 @@ func (s *Server) setupShow(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	p := s.newPage("Create the first administrator", nil)
-	p.Form.Token = r.URL.Query().Get("token")
+	p := &setupPage{chrome: s.newChrome(setupTitle, nil), Form: setupForm{Token: r.URL.Query().Get("token")}}
 	if p.Form.Token == "" {
 		s.renderMessage(w, r, http.StatusBadRequest, "Set-up link incomplete",
 			"Open the whole set-up link that the portal printed when it started.", "", "")
