@@ -3,6 +3,7 @@ package web
 import (
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,17 @@ func FuzzAuditForm(f *testing.F) {
 			t.Fatalf("dates %q, %q make an empty range", from, to)
 		}
 	})
+}
+
+// TestDisableDurations: the console writes the admin service's choices as
+// the form has always sent and shown them.
+func TestDisableDurations(t *testing.T) {
+	t.Parallel()
+	want := []durationOption{
+		{"1h", "1 hour"}, {"4h", "4 hours"}, {"8h", "8 hours"}, {"24h", "24 hours"},
+		{"48h", "2 days"}, {"72h", "3 days"}, {"168h", "7 days"},
+	}
+	if !slices.Equal(mfaDurations, want) || defaultDuration != "24h" {
+		t.Fatalf("durations %v, default %q", mfaDurations, defaultDuration)
+	}
 }

@@ -20,13 +20,33 @@ import (
 // durationOption is an entry of the MFA disable's duration list.
 type durationOption struct{ Value, Label string }
 
-// mfaDurations are the choices of "Disable MFA temporarily".
-var mfaDurations = []durationOption{
-	{"1h", "1 hour"}, {"4h", "4 hours"}, {"8h", "8 hours"}, {"24h", "24 hours"},
-	{"48h", "2 days"}, {"72h", "3 days"}, {"168h", "7 days"},
-}
+// mfaDurations are the choices of "Disable MFA temporarily": the admin
+// service's (admin.DisableChoices), as "24h" and "24 hours".
+var mfaDurations = func() []durationOption {
+	out := make([]durationOption, len(admin.DisableChoices))
+	for i, d := range admin.DisableChoices {
+		out[i] = durationOption{durationValue(d), durationLabel(d)}
+	}
+	return out
+}()
 
-const defaultDuration = "24h"
+// defaultDuration is the choice the form starts with.
+var defaultDuration = durationValue(admin.DefaultDisable)
+
+func durationValue(d time.Duration) string { return fmt.Sprintf("%dh", int(d/time.Hour)) }
+
+// durationLabel writes a whole number of hours in words: hours up to a
+// day, days beyond ("24 hours", "2 days").
+func durationLabel(d time.Duration) string {
+	n, unit := int(d/time.Hour), "hour"
+	if d > 24*time.Hour && d%(24*time.Hour) == 0 {
+		n, unit = int(d/(24*time.Hour)), "day"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
 
 // actionInput is what an action's form sent, checked.
 type actionInput struct {
@@ -175,7 +195,8 @@ func (f actionForm) Validate(rules login.Rules) (actionInput, []problem) {
 			}
 		}
 		if in.Duration == 0 {
-			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from 1 hour to 7 days."})
+			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from " +
+				durationLabel(admin.MinDisable) + " to " + durationLabel(admin.MaxDisable) + "."})
 		}
 	case "update-phone":
 		number, err := rules.AcceptPhone(f.Phone)
