@@ -14,6 +14,7 @@ import (
 )
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	for next, want := range map[string]string{
 		"/admin/users":                  "/admin/users",
 		"/admin/users/7":                "/admin/users/7",

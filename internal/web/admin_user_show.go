@@ -1,7 +1,8 @@
 package web
 
 // A user's page in the console: the account, its MFA state, the actions
-// an administrator can take (admin_user_action.go, admin_user_actions.go) and its recent events.
+// an administrator can take (admin_user_action.go, admin_user_actions.go)
+// and its recent events.
 
 import (
 	"context"
