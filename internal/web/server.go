@@ -2,9 +2,13 @@
 // every step of the help article (log in, the code, Update Phone Number, My
 // Details), "Forgot your password?" and the emailed links, the
 // administrators' console under /admin, the first administrator's set-up,
-// the development outbox and the health endpoints. Handlers are short:
-// parse the form, call the login or admin service, render or redirect.
-// Pages work without JavaScript.
+// the development outbox and the health endpoints. Each page action has
+// its file, named noun then verb (login_check.go, phone_register_send.go,
+// admin_audit_list.go), and is short: read the form into its struct,
+// Validate, call the login or admin service, render the page's view or
+// redirect. Handler is the one list of routes, where the stage and
+// administrator checks are put on groups of them. Pages work without
+// JavaScript.
 package web
 
 import (
@@ -150,7 +154,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler returns the portal with its middleware: request ids and logging,
 // panic recovery, security headers, body limits and refusal of
-// cross-origin form posts.
+// cross-origin form posts. It is the route table: each login stage's pages
+// and the console are groups behind their check (requireStage,
+// requireAdmin), so no handler of theirs is reached without it.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
