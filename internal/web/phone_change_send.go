@@ -18,34 +18,12 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newMyDetailsPage(sess)
 	p.Form = readPhoneForm(r)
-	raw, pw := p.Form.Phone, p.Form.password
-
 	if !s.login.Fresh(sess, login.ProofPassword) {
-		if pw == "" {
-			p.ConfirmPassword = true
-			if p.Form.passwordSent {
-				p.Errors = []problem{{"password", "Enter your password."}}
-			}
-			s.render(w, r, http.StatusOK, "my_details", p)
+		if sess = s.reauthenticate(w, r, sess, p); sess == nil {
 			return
 		}
-		next, err := s.login.Reauthenticate(r.Context(), sess, pw, s.client(r))
-		if err != nil {
-			pr, ok := userProblem(err, "password")
-			if !ok {
-				s.internalError(w, r, err)
-				return
-			}
-			p.ConfirmPassword = true
-			p.Errors = []problem{pr}
-			s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "my_details", p)
-			return
-		}
-		s.setSessionCookie(w, next.Token)
-		sess = next
 	}
-
-	_, err := s.login.StartPhoneChange(r.Context(), sess, raw, s.client(r))
+	_, err := s.login.StartPhoneChange(r.Context(), sess, p.Form.Phone, s.client(r))
 	if err == nil {
 		http.Redirect(w, r, "/my-details/phone/verify", http.StatusSeeOther)
 		return
@@ -66,4 +44,33 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Errors = []problem{{Field: "phone", Message: le.Message}}
 	s.render(w, r, http.StatusUnprocessableEntity, "my_details", p)
+}
+
+// reauthenticate checks the password of a login too old to change the
+// number and returns the renewed session; without the password, or with a
+// wrong one, it shows My Details again asking for it, keeping the number,
+// and returns nil.
+func (s *Server) reauthenticate(w http.ResponseWriter, r *http.Request, sess *login.Session, p *myDetailsPage) *login.Session {
+	if p.Form.password == "" {
+		p.ConfirmPassword = true
+		if p.Form.passwordSent {
+			p.Errors = []problem{{"password", "Enter your password."}}
+		}
+		s.render(w, r, http.StatusOK, "my_details", p)
+		return nil
+	}
+	next, err := s.login.Reauthenticate(r.Context(), sess, p.Form.password, s.client(r))
+	if err != nil {
+		pr, ok := userProblem(err, "password")
+		if !ok {
+			s.internalError(w, r, err)
+			return nil
+		}
+		p.ConfirmPassword = true
+		p.Errors = []problem{pr}
+		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "my_details", p)
+		return nil
+	}
+	s.setSessionCookie(w, next.Token)
+	return next
 }
