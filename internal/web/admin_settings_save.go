@@ -19,13 +19,7 @@ func (s *Server) adminSettingsSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.admin.SetPortalMFA(r.Context(), s.actor(r, sess), p.Form.Policy == "required", p.Form.Reason); err != nil {
-		pr, ok := userProblem(err, "")
-		if !ok {
-			s.internalError(w, r, err)
-			return
-		}
-		p.Errors = []problem{pr}
-		s.render(w, r, http.StatusUnprocessableEntity, "admin_settings", p)
+		s.renderProblem(w, r, http.StatusUnprocessableEntity, "admin_settings", p, err)
 		return
 	}
 	http.Redirect(w, r, "/admin/settings?m=saved", http.StatusSeeOther)

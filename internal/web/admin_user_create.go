@@ -32,12 +32,6 @@ func (s *Server) adminUserCreate(w http.ResponseWriter, r *http.Request) {
 		// says so and offers "Send password reset".
 		http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?m=invite-failed", u.ID), http.StatusSeeOther) // #nosec G710 -- a fixed local path with a numeric id
 	default:
-		pr, ok := userProblem(err, "")
-		if !ok {
-			s.internalError(w, r, err)
-			return
-		}
-		p.Errors = []problem{pr}
-		s.render(w, r, http.StatusUnprocessableEntity, "admin_user_new", p)
+		s.renderProblem(w, r, http.StatusUnprocessableEntity, "admin_user_new", p, err)
 	}
 }

@@ -142,6 +142,18 @@ func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error
 		"/", "Back to the start")
 }
 
+// renderProblem shows the page again with the problem the domain error err
+// names, or the error page when err is internal.
+func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, status int, name string, v view, err error) {
+	pr, ok := userProblem(err, "")
+	if !ok {
+		s.internalError(w, r, err)
+		return
+	}
+	v.frame().Errors = []problem{pr}
+	s.render(w, r, status, name, v)
+}
+
 // userProblem turns a domain error into a problem to show, about the
 // input the domain names or else field; it reports false for internal
 // errors.

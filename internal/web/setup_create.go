@@ -20,13 +20,7 @@ func (s *Server) setupCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		pr, ok := userProblem(err, "")
-		if !ok {
-			s.internalError(w, r, err)
-			return
-		}
-		p.Errors = []problem{pr}
-		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "setup", p)
+		s.renderProblem(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "setup", p, err)
 		return
 	}
 	http.Redirect(w, r, "/login?m=setup-done", http.StatusSeeOther)
