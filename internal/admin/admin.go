@@ -31,6 +31,13 @@ const (
 	maxReason      = 500
 )
 
+// DisableChoices are the lengths of a temporary MFA disable that the
+// console offers, from MinDisable to MaxDisable (DefaultDisable among
+// them).
+var DisableChoices = []time.Duration{
+	time.Hour, 4 * time.Hour, 8 * time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour,
+}
+
 // Service carries out administrators' actions.
 type Service struct {
 	Store store.Store

@@ -1,5 +1,9 @@
 package web
 
+// A user's page in the console: the account, its MFA state, the actions
+// an administrator can take (admin_user_action.go, admin_user_actions.go)
+// and its recent events.
+
 import (
 	"context"
 	"errors"
@@ -9,9 +13,6 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
-
-// A user's page in the console: the account, its MFA state, the actions
-// an administrator can take (admin_user_actions.go) and its recent events.
 
 const userEvents = 20
 
@@ -79,9 +80,19 @@ func (s *Server) userFromPath(w http.ResponseWriter, r *http.Request) (*store.Us
 	return u, true
 }
 
-// userPage builds a user's page: the account as it is now and its recent
-// events.
-func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.User) (*page, error) {
+// userPage is a user's page: the account, its actions' forms (one of them
+// shown again with what was typed, after a problem) and its recent events.
+type userPage struct {
+	chrome
+	Account   *accountView
+	PortalMFA bool // MFA is required for everyone
+	Events    []auditRow
+	Form      actionForm
+}
+
+// newUserPage builds a user's page: the account as it is now and its
+// recent events.
+func (s *Server) newUserPage(ctx context.Context, sess *login.Session, u *store.User) (*userPage, error) {
 	policy, err := s.admin.Policy(ctx)
 	if err != nil {
 		return nil, err
@@ -94,9 +105,7 @@ func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.Use
 	if err != nil {
 		return nil, err
 	}
-	p := s.adminPage(u.Name, "users", sess)
-	p.Account = &v
-	p.PortalMFA = policy.Required
+	p := &userPage{chrome: s.adminChrome(u.Name, "users", sess), Account: &v, PortalMFA: policy.Required}
 	p.Form.Duration = defaultDuration
 	if p.Events, err = s.auditRows(ctx, events); err != nil {
 		return nil, err
@@ -105,15 +114,12 @@ func (s *Server) userPage(ctx context.Context, sess *login.Session, u *store.Use
 }
 
 func (s *Server) adminUserShow(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
+	sess := sessionOf(r)
 	u, ok := s.userFromPath(w, r)
 	if !ok {
 		return
 	}
-	p, err := s.userPage(r.Context(), sess, u)
+	p, err := s.newUserPage(r.Context(), sess, u)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -137,7 +143,7 @@ type reasonField struct {
 
 // Reason returns the Reason input of action's form, with what was typed
 // when the page is shown again after a problem with that form.
-func (p *page) Reason(action string) reasonField {
+func (p *userPage) Reason(action string) reasonField {
 	f := reasonField{ID: action + "-reason", Error: p.FieldError(action + "-reason"), Emailed: action != "send-reset"}
 	if p.Form.Action == action {
 		f.Value = p.Form.Reason
@@ -146,10 +152,7 @@ func (p *page) Reason(action string) reasonField {
 }
 
 // Open reports whether the form of action is the one shown again.
-func (p *page) Open(action string) bool { return p.Form.Action == action }
-
-// durationOption is an entry of the MFA disable's duration list.
-type durationOption struct{ Value, Label string }
+func (p *userPage) Open(action string) bool { return p.Form.Action == action }
 
 // Durations are the lengths an MFA disable can have.
-func (p *page) Durations() []durationOption { return mfaDurations }
+func (p *userPage) Durations() []durationOption { return mfaDurations }

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"errors"
-	"github.com/providerportal/portal/internal/apps"
 	"net/http"
 
-	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -21,6 +18,12 @@ var loginNotices = map[string]problem{
 	"registered-since": {Field: "!", Message: "A phone number has been registered for this account since your login began, so that login has ended. Log in again: the code will be sent to the registered number. If you did not register it, contact your system administrator."},
 	"code-exhausted":   {Field: "!", Message: "The code was entered wrongly too many times, so it no longer works. Log in again to get a new code."},
 	"code-locked":      {Field: "!", Message: "Too many wrong codes have been entered for this account. Wait a while, then log in again, or contact your system administrator."},
+}
+
+// loginPage is the login screen: email and password.
+type loginPage struct {
+	chrome
+	Form loginForm
 }
 
 func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +60,7 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 			"This portal has no accounts yet. Open the one-time set-up link that the portal printed when it started to create the first administrator.", "", "")
 		return
 	}
-	p := s.newPage("Log in", nil)
+	p := &loginPage{chrome: s.newChrome("Log in", nil)}
 	if n, ok := loginNotices[r.URL.Query().Get("m")]; ok {
 		if n.Field == "!" {
 			p.Errors = []problem{{Message: n.Message}}
@@ -66,102 +69,4 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "login", p)
-}
-
-func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
-	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
-	p := s.newPage("Log in", nil)
-	p.Form.Email = email
-	if login.NormalizeEmail(email) == "" {
-		p.Errors = append(p.Errors, problem{"email", "Enter your email address."})
-	}
-	if pw == "" {
-		p.Errors = append(p.Errors, problem{"password", "Enter your password."})
-	}
-	if len(p.Errors) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "login", p)
-		return
-	}
-
-	sess, codeErr, err := s.login.Login(r.Context(), email, pw, s.client(r))
-	if err != nil {
-		pr, ok := userProblem(err, "")
-		if !ok {
-			s.internalError(w, r, err)
-			return
-		}
-		var le *login.Error
-		if errors.As(err, &le) && le.Kind == login.KindInvalidCredentials {
-			pr.Field = "password"
-		}
-		p.Errors = []problem{pr}
-		s.render(w, r, waitStatus(w, err, http.StatusUnprocessableEntity), "login", p)
-		return
-	}
-	s.setSessionCookie(w, sess.Token)
-	s.setDeviceCookie(w, sess.Device)
-	target := stagePath(sess.Stage)
-	if sess.Stage == store.StageFull { // MFA does not apply: logged in
-		if target, err = s.afterLogin(w, r); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-	}
-	if codeErr != nil {
-		// The code screen shows what went wrong with sending and offers
-		// the alternatives.
-		target += "?m=" + sendProblemKey(codeErr)
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther) // #nosec G710 -- target is a stage's own path or comes from afterLogin: the home page, the portal or a registered forward-auth host
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(s.cookie.session); err == nil {
-		if err := s.login.Logout(r.Context(), c.Value, s.client(r)); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-	}
-	s.clearSessionCookie(w)
-	http.Redirect(w, r, "/login?m=logged-out", http.StatusSeeOther)
-}
-
-// loginCancel abandons a half-finished login.
-func (s *Server) loginCancel(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.session(w, r)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	if sess != nil && sess.Stage != store.StageFull {
-		if err := s.login.Abandon(r.Context(), sess); err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		s.clearSessionCookie(w)
-	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
-	if s.resumePending(w, r) {
-		return
-	}
-	p := s.newPage("Home", sess)
-	p.LastLogin = sess.User.LastLoginAt
-	list, err := s.records.ListApplications(r.Context())
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	p.Applications = apps.For(list, sess.User)
-	s.render(w, r, http.StatusOK, "home", p)
 }
