@@ -80,6 +80,10 @@ func testBench(t *testing.T, databaseURL string) *bench.Result {
 	if l.Completed != 3 || l.Failed != 0 || l.Busy != 0 {
 		t.Errorf("logins: %d completed, %d failed %q, %d busy; want all 3 completed", l.Completed, l.Failed, l.Errors, l.Busy)
 	}
+	// As many by OpenID Connect, for the ratio issue 16 asks for.
+	if o := res.OIDCLogins; o.Completed != 3 || o.Failed != 0 || o.Busy != 0 || o.Rate() <= 0 || o.Steps[len(o.Steps)-1].N != 3 {
+		t.Errorf("OpenID Connect logins: %d completed, %d failed %q, %d busy; want all 3 completed and timed", o.Completed, o.Failed, o.Errors, o.Busy)
+	}
 	if l.Rate() <= 0 || res.Hashes <= 0 || res.HashWorkers != runtime.GOMAXPROCS(0) {
 		t.Errorf("logins/s %v, hashes/s %v on %d goroutines; want both measured", l.Rate(), res.Hashes, res.HashWorkers)
 	}
@@ -109,7 +113,7 @@ func testBench(t *testing.T, databaseURL string) *bench.Result {
 	}
 	for _, want := range []string{"logins/s", "hashes/s", "logins/s ÷ hashes/s", "whole login",
 		"My Details", "bare handler, one lookup by id", "hello world", "My Details ÷ bare lookup", "/auth/verify ÷ bare lookup",
-		"My Details p99 at half its rate", "Peak RSS"} {
+		"My Details p99 at half its rate", "Peak RSS", "OpenID Connect logins/s ÷ hashes/s"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

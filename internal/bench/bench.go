@@ -109,6 +109,9 @@ func Command(ctx context.Context, args []string, start Starter, getenv func(stri
 	if res.Logins.Failed > 0 {
 		return fmt.Errorf("bench: %d logins failed, the first: %s", res.Logins.Failed, res.Logins.Errors[0])
 	}
+	if res.OIDCLogins.Failed > 0 {
+		return fmt.Errorf("bench: %d OpenID Connect logins failed, the first: %s", res.OIDCLogins.Failed, res.OIDCLogins.Errors[0])
+	}
 	for _, v := range res.Views {
 		if v.Errors > 0 {
 			return fmt.Errorf("bench: %d of the %s requests failed, the first: %s", v.Errors, v.Name, v.FirstError)
@@ -140,7 +143,11 @@ type Result struct {
 	HashCPU     time.Duration // this process's CPU time per hash; 0 when unknown
 
 	Logins LoginResult
-	Views  []ViewResult // My Details, the bare lookup, hello world, /auth/verify, then the two at half rate
+	// OIDCLogins are complete OpenID Connect logins: authorize, the login
+	// page, password, code, the code back to the application, token and
+	// userinfo (only the whole login's latency is kept).
+	OIDCLogins LoginResult
+	Views      []ViewResult // My Details, the bare lookup, hello world, /auth/verify, then the two at half rate
 
 	PeakRSS int64 // bytes; 0 when unknown
 }
@@ -183,8 +190,10 @@ func Run(ctx context.Context, o Options, start Starter, getenv func(string) stri
 			err = cerr
 		}
 	}()
-	if max := o.Users * p.loginsPerUser(); o.Logins > max {
-		return nil, fmt.Errorf("bench: %d users can log in %d times in all (each account gets %d codes an hour); give more --users or fewer --logins", o.Users, max, p.loginsPerUser())
+	// Each login, MFA or OpenID Connect, sends a code.
+	if max := o.Users * p.loginsPerUser(); 2*o.Logins > max {
+		return nil, fmt.Errorf("bench: %d users can log in %d times in all (each account gets %d codes an hour), and --logins %d asks for %d (as many by OpenID Connect as by the login page); give more --users or fewer --logins",
+			o.Users, max, p.loginsPerUser(), o.Logins, 2*o.Logins)
 	}
 
 	fmt.Fprintf(progress, "bench: seeding %s users into %s…\n", withCommas(o.Users), db.where)
@@ -197,43 +206,22 @@ func Run(ctx context.Context, o Options, start Starter, getenv func(string) stri
 		return nil, err
 	}
 	res.Seeded = time.Since(seeding)
+	app, err := p.registerOIDCApp(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	if o.Logins > 0 {
-		fmt.Fprintf(progress, "bench: %d MFA logins, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
-			o.Logins, o.Concurrency, LoginRounds, o.HashDuration)
+		fmt.Fprintf(progress, "bench: %d MFA logins and %d by OpenID Connect, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
+			o.Logins, o.Logins, o.Concurrency, LoginRounds, o.HashDuration)
 	} else {
-		fmt.Fprintf(progress, "bench: MFA logins for %v, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
+		fmt.Fprintf(progress, "bench: MFA logins for %v and as long by OpenID Connect, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
 			o.Duration, o.Concurrency, LoginRounds, o.HashDuration)
 	}
 	prof := &profiler{prefix: o.CPUProfile}
 	d := p.loginDriver(o.Users)
 	d.serverCPU = db.serverCPU
-	tally := newLoginTally(o.Concurrency)
-	turn := o.HashDuration / (LoginRounds + 1)
-	turns := []hashResult{measureHashes(ctx, turn, hash)}
-	profiled := false
-	for r := range LoginRounds {
-		if n := loginShare(o.Logins, r); o.Logins == 0 || n > 0 {
-			stop := func() {}
-			if !profiled {
-				// One round's profile: the turns of argon2id alone stay out.
-				stop, profiled = prof.start("logins"), true
-			}
-			d.round(ctx, tally, o.Concurrency, n, o.Duration/LoginRounds)
-			stop()
-		}
-		turns = append(turns, measureHashes(ctx, turn, hash))
-		if tally.over() || ctx.Err() != nil {
-			break
-		}
-	}
-	res.Logins = tally.result()
-	var all hashResult
-	for _, h := range turns {
-		res.HashTurns = append(res.HashTurns, h.rate())
-		all = hashResult{n: all.n + h.n, workers: h.workers, elapsed: all.elapsed + h.elapsed, cpu: all.cpu + h.cpu}
-	}
-	res.Hashes, res.HashCPU, res.HashWorkers = all.rate(), all.perHash(), all.workers
+	runLogins(ctx, o, d, app, hash, prof, res)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -253,6 +241,41 @@ func Run(ctx context.Context, o Options, start Starter, getenv func(string) stri
 		return res, prof.err
 	}
 	return res, ctx.Err()
+}
+
+// runLogins drives the rounds of logins into res, each round the MFA
+// logins of the login page and then as many by OpenID Connect, with
+// argon2id alone taking turns before, between and after the rounds.
+func runLogins(ctx context.Context, o Options, d *loginDriver, app *oidcApp, hash string, prof *profiler, res *Result) {
+	tally, oidcTally := newLoginTally(o.Concurrency), newLoginTally(o.Concurrency)
+	turn := o.HashDuration / (LoginRounds + 1)
+	turns := []hashResult{measureHashes(ctx, turn, hash)}
+	profiled := false
+	for r := range LoginRounds {
+		if n := loginShare(o.Logins, r); o.Logins == 0 || n > 0 {
+			stop := func() {}
+			if !profiled {
+				// One round's profile: the turns of argon2id alone stay out.
+				stop, profiled = prof.start("logins"), true
+			}
+			d.round(ctx, tally, d.login, o.Concurrency, n, o.Duration/LoginRounds)
+			stop()
+			if !tally.over() {
+				d.round(ctx, oidcTally, d.oidcLogin(app), o.Concurrency, n, o.Duration/LoginRounds)
+			}
+		}
+		turns = append(turns, measureHashes(ctx, turn, hash))
+		if tally.over() || oidcTally.over() || ctx.Err() != nil {
+			break
+		}
+	}
+	res.Logins, res.OIDCLogins = tally.result(), oidcTally.result()
+	var all hashResult
+	for _, h := range turns {
+		res.HashTurns = append(res.HashTurns, h.rate())
+		all = hashResult{n: all.n + h.n, workers: h.workers, elapsed: all.elapsed + h.elapsed, cpu: all.cpu + h.cpu}
+	}
+	res.Hashes, res.HashCPU, res.HashWorkers = all.rate(), all.perHash(), all.workers
 }
 
 // profiler writes a CPU profile of each measured phase when a prefix is
@@ -355,6 +378,7 @@ func (r *Result) Print(w io.Writer) {
 		fmt.Fprintf(w, "  %-36s %9s %9s %9s\n", name, benchMillis(s.P50), benchMillis(s.P95), benchMillis(s.P99))
 	}
 	fmt.Fprintln(w)
+	r.printOIDC(w)
 
 	if len(r.Views) > 0 {
 		fmt.Fprintf(w, "Page views over HTTP, %d connections, %s each\n", r.Views[0].Connections, benchSeconds(r.Views[0].Elapsed))
@@ -389,6 +413,27 @@ func (r *Result) Print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "Peak RSS unknown (no /proc/self/status)")
 	}
+}
+
+// printOIDC is the report's part on OpenID Connect logins.
+func (r *Result) printOIDC(w io.Writer) {
+	o := r.OIDCLogins
+	fmt.Fprintf(w, "OpenID Connect logins over HTTP, %d at a time: authorize, login page, password, code page, code, the code to the application, token, userinfo\n", o.Concurrency)
+	fmt.Fprintf(w, "  completed             %8s in %s   %8.1f logins/s\n", withCommas(o.Completed), benchSeconds(o.Elapsed), o.Rate())
+	fmt.Fprintf(w, "  refused busy (429)    %8s\n", withCommas(o.Busy))
+	fmt.Fprintf(w, "  failed                %8s", withCommas(o.Failed))
+	if len(o.Errors) > 0 {
+		fmt.Fprintf(w, "   first: %s", o.Errors[0])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  OpenID Connect logins/s ÷ hashes/s      %8.2f   (the MFA logins': %.2f)\n",
+		benchRatio(o.Rate(), r.Hashes), benchRatio(r.Logins.Rate(), r.Hashes))
+	if o.CPU > 0 && r.HashCPU > 0 {
+		fmt.Fprintf(w, "  CPU per hash ÷ CPU per login            %8.2f   (%s ÷ %s of this process)\n",
+			benchRatio(float64(r.HashCPU), float64(o.CPU)), benchMillis(r.HashCPU), benchMillis(o.CPU))
+	}
+	s := o.Steps[stepWhole]
+	fmt.Fprintf(w, "  %-36s %9s %9s %9s\n\n", StepNames[stepWhole], benchMillis(s.P50), benchMillis(s.P95), benchMillis(s.P99))
 }
 
 // hashTurns describes the spread of argon2id's turns between the logins.

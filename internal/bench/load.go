@@ -355,9 +355,13 @@ func (t *loginTally) result() LoginResult {
 	return res
 }
 
+// loginFunc is one complete login of user u, with the latency of each
+// step and the browser's cookies after it.
+type loginFunc func(ctx context.Context, u int) (lat [nSteps]time.Duration, cookies []*http.Cookie, err error)
+
 // round drives logins into t, conc at a time: logins of them, or as many
 // as start within dur when logins is 0.
-func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int, dur time.Duration) {
+func (d *loginDriver) round(ctx context.Context, t *loginTally, login loginFunc, conc, logins int, dur time.Duration) {
 	var (
 		started atomic.Int64
 		wg      sync.WaitGroup
@@ -385,7 +389,7 @@ func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int
 					t.mu.Unlock()
 					return
 				}
-				lat, cookies, err := d.login(ctx, u)
+				lat, cookies, err := login(ctx, u)
 				if ctx.Err() != nil {
 					return
 				}
@@ -431,7 +435,7 @@ func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int
 // run drives one round of logins and returns its figures alone.
 func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) LoginResult {
 	t := newLoginTally(conc)
-	d.round(ctx, t, conc, logins, dur)
+	d.round(ctx, t, d.login, conc, logins, dur)
 	return t.result()
 }
 
