@@ -206,6 +206,18 @@ func (t *codeTap) expect(number string) (<-chan codeArrival, func()) {
 	}
 }
 
+// awaitText is the text message that arrives on texts, within 10 s.
+func awaitText(ctx context.Context, texts <-chan codeArrival) (codeArrival, error) {
+	select {
+	case text := <-texts:
+		return text, nil
+	case <-time.After(10 * time.Second):
+		return codeArrival{}, errors.New("no text message in the outbox within 10 s of the password")
+	case <-ctx.Done():
+		return codeArrival{}, ctx.Err()
+	}
+}
+
 // codeIn is the code of a login text message, from its last line, the
 // WebOTP line "@host #123456".
 func codeIn(body string) string {
@@ -507,13 +519,9 @@ func (d *loginDriver) login(ctx context.Context, u int) (lat [nSteps]time.Durati
 	if err := step(stepCodePage, http.MethodGet, "/login/code", nil, http.StatusOK, ""); err != nil {
 		return lat, nil, err
 	}
-	var text codeArrival
-	select {
-	case text = <-texts:
-	case <-time.After(10 * time.Second):
-		return lat, nil, errors.New("no text message in the outbox within 10 s of the password")
-	case <-ctx.Done():
-		return lat, nil, ctx.Err()
+	text, err := awaitText(ctx, texts)
+	if err != nil {
+		return lat, nil, err
 	}
 	lat[stepText] = text.at.Sub(pressed)
 	code := codeIn(text.body)

@@ -82,13 +82,9 @@ func (d *loginDriver) oidcLogin(app *oidcApp) loginFunc {
 		if status, _, err := d.p.request(ctx, c, http.MethodGet, "/login/code", nil); err != nil || status != http.StatusOK {
 			return lat, nil, fmt.Errorf("GET /login/code answered %d (%v)", status, err)
 		}
-		var text codeArrival
-		select {
-		case text = <-texts:
-		case <-time.After(10 * time.Second):
-			return lat, nil, errors.New("no text message in the outbox within 10 s of the password")
-		case <-ctx.Done():
-			return lat, nil, ctx.Err()
+		text, err := awaitText(ctx, texts)
+		if err != nil {
+			return lat, nil, err
 		}
 		back, _, err := d.p.follow(ctx, c, http.MethodPost, "/login/code", url.Values{"code": {codeIn(text.body)}})
 		if err != nil {
