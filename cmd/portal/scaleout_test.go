@@ -191,6 +191,7 @@ func phoneForm(phone string) url.Values { return url.Values{"phone": {phone}} }
 // journeys with every request alternating between them, and the races that
 // only the database can settle.
 func TestScaleOut(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	c := startCluster(t, db.URL, 2)
 	A, B := c.Portals[0], c.Portals[1]
