@@ -27,7 +27,7 @@ func fastRetries(a *App) {
 }
 
 func TestSlowProviderDoesNotHoldTheRequest(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it times a login, argon2id included, against 1 s.
 	p := startPortal(t)
 	p.createUser(t, "slow@example.org", "Sam Slow", "+447546123456")
 	p.Twilio.Slow(5 * time.Second)
