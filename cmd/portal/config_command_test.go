@@ -9,6 +9,7 @@ import (
 )
 
 func TestConfigCommandMasksSecrets(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	env := testEnv(
 		"PORTAL_DATABASE_URL", "postgres://portal:db-pass-123@db.internal/portal",

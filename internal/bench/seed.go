@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -74,8 +74,8 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 	}
 	defer conn.Close(ctx)
 	var serverCPU func() time.Duration
-	if isLoopback(conn.Config().Host) && postgresCPU() > 0 {
-		serverCPU = postgresCPU
+	if isLoopback(conn.Config().Host) && PostgresCPU() > 0 {
+		serverCPU = PostgresCPU
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -135,7 +135,7 @@ func benchPhone(i int) string { return fmt.Sprintf("+4474%08d", i) }
 // seedUsers adds n users with registered phones and the password hash
 // hash, in one bulk import: a million users cost one argon2id hash (made
 // by the caller), not a million.
-func seedUsers(ctx context.Context, db store.Store, n int, hash string) error {
+func seedUsers(ctx context.Context, db Store, n int, hash string) error {
 	// The numbers go to the portal's own checks when a code is sent;
 	// make sure the first and last are ones it accepts.
 	for _, i := range []int{0, n - 1} {

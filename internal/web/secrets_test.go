@@ -12,8 +12,8 @@ import (
 	"github.com/providerportal/portal/internal/login"
 )
 
-// Gaps found by the mutation check (.ci/mutants): protections that no test
-// failed without.
+// Secrets stay where they belong: passwords, codes and tokens travel in
+// request bodies, and session tokens appear in no log line, redirect or page.
 
 var (
 	formRE        = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)

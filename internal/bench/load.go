@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"net"
 	"net/http"
@@ -20,18 +21,55 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/providerportal/portal/internal/apps"
 	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/store"
 )
 
 // The load side of `portal bench`: the portal it drives, simulated people
 // logging in, and the page-view load generator.
 
-// benchPortal is the portal under test, wired by App exactly as `portal
-// serve` wires it, listening on a loopback port.
-type benchPortal struct {
-	app       *App
+// Portal is the portal under test, started by a Starter exactly as
+// `portal serve` wires it, listening on a loopback port.
+type Portal struct {
+	BaseURL string // http://127.0.0.1:PORT
+	Store   Store
+	// Rules are the login rules in force; their limits on codes per
+	// account and per number bound how often each seeded user logs in.
+	Rules login.Rules
+	// RegisterApp registers an OpenID Connect application, as `portal app
+	// create` does, and returns its client_id and client_secret.
+	RegisterApp func(ctx context.Context, r apps.Registration) (clientID, secret string, err error)
+	// GOGC and MemoryLimit are the collector's settings in force, as
+	// `portal serve` sets them (GOGC -1: off).
+	GOGC        int
+	MemoryLimit int64
+	// Serve serves until ctx ends; Close then closes the database.
+	Serve func(ctx context.Context) error
+	Close func() error
+}
+
+// Store is what the bench needs of the portal's database: a bulk import
+// of the seeded users, and the lookups of its bare handler.
+type Store interface {
+	ImportUsers(ctx context.Context, users iter.Seq[*store.User]) (int, error)
+	UserByEmail(ctx context.Context, email string) (*store.User, error)
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+}
+
+// A Starter starts the portal on cfg (PORTAL_ADDR a loopback port; the
+// Starter sets BaseURL to where it listens), its log going to logw, and
+// sends every text message that would go to the local outbox through
+// tap(outbox) instead. It does not serve yet: Portal.Serve does. cmd/portal
+// gives the one that wires the portal as `portal serve` does.
+type Starter func(ctx context.Context, cfg *config.Config, logw io.Writer, tap func(delivery.SMSSender) delivery.SMSSender) (*Portal, error)
+
+// portal is the running portal and what the bench keeps beside it.
+type portal struct {
+	*Portal
 	base      string // http://127.0.0.1:PORT
 	codes     *codeTap
 	transport *http.Transport // one for every simulated person and connection
@@ -39,12 +77,12 @@ type benchPortal struct {
 	served    chan error
 }
 
-// startBenchPortal starts the portal on the database at dbURL. Text
+// startPortal starts the portal on the database at dbURL. Text
 // messages and email go to the local outbox, so nothing leaves the
 // machine; the SMS budgets stay on (their checks are part of every login)
 // but are set out of reach, since the whole load comes from one address;
 // the log keeps warnings and errors only.
-func startBenchPortal(ctx context.Context, dbURL string, conns int, getenv func(string) string, logw io.Writer) (*benchPortal, error) {
+func startPortal(ctx context.Context, start Starter, dbURL string, conns int, getenv func(string) string, logw io.Writer) (*portal, error) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	const outOfReach = "1000000000"
@@ -63,34 +101,24 @@ func startBenchPortal(ctx context.Context, dbURL string, conns int, getenv func(
 	if err != nil {
 		return nil, fmt.Errorf("bench: configuration:\n%w", err)
 	}
-	app := &App{Config: cfg, Log: newLogger(cfg, logw)}
-	if err := app.Listen(); err != nil {
-		return nil, err
-	}
-	cfg.BaseURL = "http://" + app.Addr()
-	if err := app.Open(ctx); err != nil {
-		app.listener.Close() // #nosec G104 -- start-up failed with the error returned; closing is best effort
-		app.Close()          // #nosec G104 -- as above
-		return nil, err
-	}
-	tap := &codeTap{next: app.Outbox, waiting: map[string]chan codeArrival{}}
+	tap := &codeTap{waiting: map[string]chan codeArrival{}}
 	tapped := false
-	for i, p := range app.Dispatch.SMS {
-		if app.Outbox != nil && p.Sender == delivery.SMSSender(app.Outbox) {
-			app.Dispatch.SMS[i].Sender = tap
-			tapped = true
-		}
+	started, err := start(ctx, cfg, logw, func(outbox delivery.SMSSender) delivery.SMSSender {
+		tap.next, tapped = outbox, true
+		return tap
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !tapped {
-		app.listener.Close() // #nosec G104 -- start-up failed with the error returned; closing is best effort
-		app.Close()          // #nosec G104 -- as above
+		started.Close() // #nosec G104 -- start-up failed with the error returned; closing is best effort
 		return nil, errors.New("bench: text messages do not go to the local outbox")
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	p := &benchPortal{
-		app:   app,
-		base:  cfg.BaseURL,
-		codes: tap,
+	p := &portal{
+		Portal: started,
+		base:   started.BaseURL,
+		codes:  tap,
 		transport: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 			MaxIdleConnsPerHost: conns + 64,
@@ -99,25 +127,25 @@ func startBenchPortal(ctx context.Context, dbURL string, conns int, getenv func(
 		cancel: cancel,
 		served: make(chan error, 1),
 	}
-	go func() { p.served <- app.Serve(sctx) }()
+	go func() { p.served <- started.Serve(sctx) }()
 	return p, nil
 }
 
 // stop shuts the portal down and closes its database.
-func (p *benchPortal) stop() error {
+func (p *portal) stop() error {
 	p.cancel()
 	err := <-p.served
 	if errors.Is(err, context.Canceled) || errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	p.transport.CloseIdleConnections()
-	return errors.Join(err, p.app.Close())
+	return errors.Join(err, p.Close())
 }
 
 // loginsPerUser is how many logins one account can make within an hour:
 // each sends a code, and codes per account and per number are limited.
-func (p *benchPortal) loginsPerUser() int {
-	r := p.app.Login.Rules
+func (p *portal) loginsPerUser() int {
+	r := p.Rules
 	n := math.MaxInt32
 	if r.CodesPerAccount > 0 {
 		n = min(n, r.CodesPerAccount)
@@ -178,6 +206,18 @@ func (t *codeTap) expect(number string) (<-chan codeArrival, func()) {
 	}
 }
 
+// awaitText is the text message that arrives on texts, within 10 s.
+func awaitText(ctx context.Context, texts <-chan codeArrival) (codeArrival, error) {
+	select {
+	case text := <-texts:
+		return text, nil
+	case <-time.After(10 * time.Second):
+		return codeArrival{}, errors.New("no text message in the outbox within 10 s of the password")
+	case <-ctx.Done():
+		return codeArrival{}, ctx.Err()
+	}
+}
+
 // codeIn is the code of a login text message, from its last line, the
 // WebOTP line "@host #123456".
 func codeIn(body string) string {
@@ -204,7 +244,7 @@ const (
 	nSteps
 )
 
-var stepNames = [nSteps]string{
+var StepNames = [nSteps]string{
 	"login page      GET /login",
 	"password        POST /login",
 	"code page       GET /login/code",
@@ -214,8 +254,8 @@ var stepNames = [nSteps]string{
 	"whole login",
 }
 
-// loginResult is what the login phase measured.
-type loginResult struct {
+// LoginResult is what the login phase measured.
+type LoginResult struct {
 	Concurrency int
 	Completed   int
 	Busy        int      // turned away with 429: every hashing slot stayed taken
@@ -229,7 +269,7 @@ type loginResult struct {
 	ServerCPU   time.Duration     // the local database server's, likewise; 0 when not measured
 }
 
-func (l loginResult) rate() float64 {
+func (l LoginResult) Rate() float64 {
 	if l.Elapsed <= 0 {
 		return 0
 	}
@@ -239,7 +279,7 @@ func (l loginResult) rate() float64 {
 // loginDriver plays people logging in: each login is a new person with a
 // cookie jar of their own, the next seeded account in turn.
 type loginDriver struct {
-	p       *benchPortal
+	p       *portal
 	users   int
 	perUser int
 	next    atomic.Int64 // login k is by user k % users
@@ -258,7 +298,7 @@ type benchSession struct {
 	cookies []*http.Cookie
 }
 
-func (p *benchPortal) loginDriver(users int) *loginDriver {
+func (p *portal) loginDriver(users int) *loginDriver {
 	return &loginDriver{p: p, users: users, perUser: p.loginsPerUser()}
 }
 
@@ -275,15 +315,15 @@ func (d *loginDriver) nextUser() (int, bool) {
 // errBusyLogin is a password post answered 429.
 var errBusyLogin = errors.New("busy")
 
-// loginRounds is how many rounds the logins are driven in, taking turns
+// LoginRounds is how many rounds the logins are driven in, taking turns
 // with argon2id alone (before, between and after them), so that a machine
 // whose speed drifts weighs on both figures alike.
-const loginRounds = 3
+const LoginRounds = 3
 
 // loginShare is how many of logins round r drives; 0 when logins is 0
 // (the rounds then run for a time).
 func loginShare(logins, r int) int {
-	return logins*(r+1)/loginRounds - logins*r/loginRounds
+	return logins*(r+1)/LoginRounds - logins*r/LoginRounds
 }
 
 // maxFailedLogins stops the logins when they are failing (a portal that
@@ -294,14 +334,14 @@ const maxFailedLogins = 100
 // loginTally gathers what the rounds of logins measured.
 type loginTally struct {
 	mu    sync.Mutex
-	res   loginResult
+	res   LoginResult
 	steps [nSteps][]time.Duration
 	cpu   time.Duration // of this process, over the rounds
 	db    time.Duration // of the local database server, likewise
 }
 
 func newLoginTally(conc int) *loginTally {
-	return &loginTally{res: loginResult{Concurrency: conc}}
+	return &loginTally{res: LoginResult{Concurrency: conc}}
 }
 
 // over reports whether no further round should run: every account had
@@ -313,7 +353,7 @@ func (t *loginTally) over() bool {
 }
 
 // result is the rounds' figures together.
-func (t *loginTally) result() loginResult {
+func (t *loginTally) result() LoginResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res := t.res
@@ -327,9 +367,13 @@ func (t *loginTally) result() loginResult {
 	return res
 }
 
+// loginFunc is one complete login of user u, with the latency of each
+// step and the browser's cookies after it.
+type loginFunc func(ctx context.Context, u int) (lat [nSteps]time.Duration, cookies []*http.Cookie, err error)
+
 // round drives logins into t, conc at a time: logins of them, or as many
 // as start within dur when logins is 0.
-func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int, dur time.Duration) {
+func (d *loginDriver) round(ctx context.Context, t *loginTally, login loginFunc, conc, logins int, dur time.Duration) {
 	var (
 		started atomic.Int64
 		wg      sync.WaitGroup
@@ -357,7 +401,7 @@ func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int
 					t.mu.Unlock()
 					return
 				}
-				lat, cookies, err := d.login(ctx, u)
+				lat, cookies, err := login(ctx, u)
 				if ctx.Err() != nil {
 					return
 				}
@@ -401,9 +445,9 @@ func (d *loginDriver) round(ctx context.Context, t *loginTally, conc, logins int
 }
 
 // run drives one round of logins and returns its figures alone.
-func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) loginResult {
+func (d *loginDriver) run(ctx context.Context, conc, logins int, dur time.Duration) LoginResult {
 	t := newLoginTally(conc)
-	d.round(ctx, t, conc, logins, dur)
+	d.round(ctx, t, d.login, conc, logins, dur)
 	return t.result()
 }
 
@@ -475,13 +519,9 @@ func (d *loginDriver) login(ctx context.Context, u int) (lat [nSteps]time.Durati
 	if err := step(stepCodePage, http.MethodGet, "/login/code", nil, http.StatusOK, ""); err != nil {
 		return lat, nil, err
 	}
-	var text codeArrival
-	select {
-	case text = <-texts:
-	case <-time.After(10 * time.Second):
-		return lat, nil, errors.New("no text message in the outbox within 10 s of the password")
-	case <-ctx.Done():
-		return lat, nil, ctx.Err()
+	text, err := awaitText(ctx, texts)
+	if err != nil {
+		return lat, nil, err
 	}
 	lat[stepText] = text.at.Sub(pressed)
 	code := codeIn(text.body)
@@ -504,7 +544,7 @@ func (d *loginDriver) login(ctx context.Context, u int) (lat [nSteps]time.Durati
 
 // request makes one request and reads the whole answer, as a browser
 // would; form, if not nil, is posted as from the portal's own page.
-func (p *benchPortal) request(ctx context.Context, c *http.Client, method, path string, form url.Values) (status int, location string, err error) {
+func (p *portal) request(ctx context.Context, c *http.Client, method, path string, form url.Values) (status int, location string, err error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -528,8 +568,8 @@ func (p *benchPortal) request(ctx context.Context, c *http.Client, method, path 
 	return resp.StatusCode, resp.Header.Get("Location"), nil
 }
 
-// viewResult is one page-view measurement.
-type viewResult struct {
+// ViewResult is one page-view measurement.
+type ViewResult struct {
 	Name        string
 	Connections int
 	Requests    int // answered as expected
@@ -548,8 +588,8 @@ type viewResult struct {
 // viewRounds is how many turns each page-view measurement takes.
 const viewRounds = 2
 
-// merge adds the measurement w to v (the zero viewResult: none yet).
-func (v viewResult) merge(w viewResult) viewResult {
+// merge adds the measurement w to v (the zero ViewResult: none yet).
+func (v ViewResult) merge(w ViewResult) ViewResult {
 	if v.Elapsed == 0 {
 		return w
 	}
@@ -569,7 +609,7 @@ func (v viewResult) merge(w viewResult) viewResult {
 	return m
 }
 
-func (v viewResult) rate() float64 {
+func (v ViewResult) Rate() float64 {
 	if v.Elapsed <= 0 {
 		return 0
 	}
@@ -580,10 +620,10 @@ func (v viewResult) rate() float64 {
 // same load generator, a bare net/http handler that looks one user up by
 // primary key in the same database through the same store, then a bare
 // hello world.
-func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession, conns int, dur time.Duration, prof *profiler) ([]viewResult, error) {
+func (p *portal) measureViews(ctx context.Context, sessions []benchSession, conns int, dur time.Duration, prof *profiler) ([]ViewResult, error) {
 	ids := make([]int64, len(sessions))
 	for i, s := range sessions {
-		u, err := p.app.DB.UserByEmail(ctx, benchEmail(s.user))
+		u, err := p.Store.UserByEmail(ctx, benchEmail(s.user))
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
@@ -593,7 +633,7 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		u, err := p.app.DB.UserByID(r.Context(), id)
+		u, err := p.Store.UserByID(r.Context(), id)
 		if err != nil {
 			http.Error(w, "lookup failed", http.StatusInternalServerError)
 			return
@@ -635,7 +675,7 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	// The targets take turns, viewRounds times, so that a machine that
 	// drifts (other work, clock speed) weighs on each alike.
-	out := make([]viewResult, len(targets))
+	out := make([]ViewResult, len(targets))
 	for round := range viewRounds {
 		for i, t := range targets {
 			stop := func() {}
@@ -658,7 +698,7 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 	// load it keeps up with is measured at half the rate My Details
 	// reached, for the bare lookup too, at the same rate: on a small
 	// machine the load generator's own bursts show in both.
-	if half := out[0].rate() / 2; half > 0 {
+	if half := out[0].Rate() / 2; half > 0 {
 		for _, t := range targets[:2] {
 			v := benchHammer(ctx, c, conns, dur, half, t.url)
 			v.Name = fmt.Sprintf("%s at %.0f/s", t.short, half)
@@ -678,8 +718,8 @@ func (p *benchPortal) measureViews(ctx context.Context, sessions []benchSession,
 // answer; otherwise the connections together send rate requests a second,
 // each at its appointed time, and a request's latency runs from that time,
 // so that a slow answer is not hidden by the requests it delayed.
-func benchHammer(ctx context.Context, c *http.Client, conns int, dur time.Duration, rate float64, target func(conn int) (string, []*http.Cookie)) viewResult {
-	res := viewResult{Connections: conns}
+func benchHammer(ctx context.Context, c *http.Client, conns int, dur time.Duration, rate float64, target func(conn int) (string, []*http.Cookie)) ViewResult {
+	res := ViewResult{Connections: conns}
 	var (
 		mu      sync.Mutex
 		samples []time.Duration

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// postgresCPU is the CPU time, user and system, used so far by the
+// PostgresCPU is the CPU time, user and system, used so far by the
 // processes named postgres on this machine (the server, its background
 // workers and each connection's backend), from Linux's /proc; 0 when there
 // is none or /proc does not say. A backend that exits takes its time with
 // it: measure across a phase whose connections stay open, as a pool's do.
-func postgresCPU() time.Duration {
+func PostgresCPU() time.Duration {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var ticks int64
 	for _, f := range stats {
