@@ -365,16 +365,11 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 	}
 	defer app.Close()
 
-	// One more than asked tells whether there is a next page.
-	users, err := app.DB.ListUsers(ctx, store.UserQuery{
-		Search: strings.TrimSpace(*search), After: login.NormalizeEmail(*after), Limit: *limit + 1,
+	users, more, err := usersPage(ctx, app, store.UserQuery{
+		Search: strings.TrimSpace(*search), After: login.NormalizeEmail(*after), Limit: *limit,
 	})
 	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	more := len(users) > *limit
-	if more {
-		users = users[:*limit]
+		return err
 	}
 	if len(users) == 0 {
 		if *search != "" {
@@ -384,11 +379,36 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 		}
 		return nil
 	}
+	if err := printUsers(ctx, app, x.stdout, users); err != nil {
+		return err
+	}
+	if more {
+		fmt.Fprintf(x.stdout, "more: --after %s\n", users[len(users)-1].Email)
+	}
+	return nil
+}
+
+// usersPage returns at most q.Limit users of q and whether more follow.
+func usersPage(ctx context.Context, app *App, q store.UserQuery) (users []store.User, more bool, err error) {
+	limit := q.Limit
+	q.Limit++ // one more than asked tells whether there is a next page
+	users, err = app.DB.ListUsers(ctx, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("list users: %w", err)
+	}
+	if len(users) > limit {
+		return users[:limit], true, nil
+	}
+	return users, false, nil
+}
+
+// printUsers writes a table of users, one line each.
+func printUsers(ctx context.Context, app *App, w io.Writer, users []store.User) error {
 	policy, err := app.Admin.Policy(ctx)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tACCOUNT\tPHONE\tMFA\tLOCKED\tLAST LOGIN")
 	for i := range users {
 		u := &users[i]
@@ -399,13 +419,7 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			printable(u.Email), printable(u.Name), role(u), accountState(u), maskedPhone(u), mfa, locked, lastLogin(u))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if more {
-		fmt.Fprintf(x.stdout, "more: --after %s\n", users[len(users)-1].Email)
-	}
-	return nil
+	return tw.Flush()
 }
 
 // recentEvents is how many audit events `portal user show` prints.
