@@ -530,7 +530,6 @@ func testCountWrongCodeConcurrentCodes(t *testing.T, s store.Store) {
 }
 
 func testCountChallenges(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	ann := createUser(t, s, "ann@example.org")
 	bob := createUser(t, s, "bob@example.org")
 	to := func(c *store.Challenge, dest string) *store.Challenge {
@@ -545,6 +544,19 @@ func testCountChallenges(t *testing.T, s store.Store) {
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeLogin, t0.Add(time.Minute)), "+15555550100"))
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeRegisterPhone, t0.Add(3*time.Minute)), "+15555550199"))
 
+	checkChallengeTimesForUser(t, s, ann, bob)
+	checkCountChallengesForUserTo(t, s, ann, bob)
+
+	// Carl asks for a change to the number ann and bob log in with.
+	carl := createUser(t, s, "carl@example.org")
+	issue(t, s, to(newChallenge(carl.ID, "attempt-5", store.PurposeChangePhone, t0.Add(4*time.Minute)), "+15555550100"))
+	checkCountChallengesToDestination(t, s)
+}
+
+// checkChallengeTimesForUser checks the times of the codes sent to ann
+// (three logins) and bob (a login and a registration) of testCountChallenges.
+func checkChallengeTimesForUser(t *testing.T, s store.Store, ann, bob *store.User) {
+	ctx := t.Context()
 	m := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	for _, tc := range []struct {
 		user  int64
@@ -565,6 +577,12 @@ func testCountChallenges(t *testing.T, s store.Store) {
 			t.Errorf("ChallengeTimesForUser(%d, %v, %d) = %v, %v; want %v", tc.user, tc.since, tc.limit, got, err, tc.want)
 		}
 	}
+}
+
+// checkCountChallengesForUserTo checks the counts of the codes of ann and
+// bob to each number, of testCountChallenges.
+func checkCountChallengesForUserTo(t *testing.T, s store.Store, ann, bob *store.User) {
+	ctx := t.Context()
 	for _, tc := range []struct {
 		user  int64
 		dest  string
@@ -583,9 +601,12 @@ func testCountChallenges(t *testing.T, s store.Store) {
 			t.Errorf("CountChallengesForUserTo(%d, %s, %v) = %d, %v; want %d", tc.user, tc.dest, tc.since, n, err, tc.want)
 		}
 	}
-	// Carl asks for a change to the number ann and bob log in with.
-	carl := createUser(t, s, "carl@example.org")
-	issue(t, s, to(newChallenge(carl.ID, "attempt-5", store.PurposeChangePhone, t0.Add(4*time.Minute)), "+15555550100"))
+}
+
+// checkCountChallengesToDestination checks the counts of the codes to each
+// number by purpose, of testCountChallenges once carl asked for a change.
+func checkCountChallengesToDestination(t *testing.T, s store.Store) {
+	ctx := t.Context()
 	login := []store.Purpose{store.PurposeLogin}
 	newNumber := []store.Purpose{store.PurposeRegisterPhone, store.PurposeChangePhone}
 	all := []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}
