@@ -337,15 +337,37 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 	other := createUser(t, s, "bob@example.org")
 	wrongCodes(t, s, other.ID, 1, nil)
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
-	var lockArgs []int
-	lock := func(n int) time.Time {
-		lockArgs = append(lockArgs, n)
-		if n < 2 {
-			return time.Time{}
-		}
-		return t0.Add(time.Duration(n) * time.Minute)
+	var locks lockCalls
+	tryUntilVoid(t, s, u, c, &locks)
+	tryVoidCode(t, s, u, c, &locks)
+	c2 := tryLockFunctions(t, s, u, other)
+
+	_, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID + 1000, MaxTries: wrongCodeTries, At: t0})
+	wantNotFound(t, err, "CountWrongCode(unknown)")
+}
+
+// wrongCodeTries is MaxTries in testCountWrongCode.
+const wrongCodeTries = 3
+
+// lockCalls is the Lock function of testCountWrongCode, which keeps what
+// it was called with: no lock for the first wrong code in a row, n
+// minutes after t0 from the second.
+type lockCalls struct{ args []int }
+
+func (l *lockCalls) lock(n int) time.Time {
+	l.args = append(l.args, n)
+	if n < 2 {
+		return time.Time{}
 	}
-	const max = 3
+	return t0.Add(time.Duration(n) * time.Minute)
+}
+
+// tryUntilVoid counts wrong codes at c until it is void, of
+// testCountWrongCode.
+func tryUntilVoid(t *testing.T, s store.Store, u *store.User, c *store.Challenge, locks *lockCalls) {
+	ctx := t.Context()
+	const max = wrongCodeTries
+	lock := locks.lock
 	for i := 1; i <= max; i++ {
 		at := t0.Add(time.Duration(i) * time.Second)
 		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: at, Lock: lock})
@@ -359,8 +381,8 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 			t.Errorf("try %d: CountWrongCode = %+v; want %+v", i, r, want)
 		}
 	}
-	if !slices.Equal(lockArgs, []int{1, 2, 3}) {
-		t.Errorf("lock called with %v, want [1 2 3]", lockArgs)
+	if !slices.Equal(locks.args, []int{1, 2, 3}) {
+		t.Errorf("lock called with %v, want [1 2 3]", locks.args)
 	}
 	got := latest(t, s, c)
 	want := *c
@@ -369,26 +391,39 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 	if n, until := inARow(t, s, u.ID); n != max || !sameTime(until, t0.Add(max*time.Minute)) {
 		t.Errorf("account after %d wrong codes: %d in a row, locked until %v; want %d, %v", max, n, until, max, t0.Add(max*time.Minute))
 	}
+}
 
+// tryVoidCode counts a wrong code at c, void by now, of testCountWrongCode.
+func tryVoidCode(t *testing.T, s store.Store, u *store.User, c *store.Challenge, locks *lockCalls) {
+	ctx := t.Context()
+	const max = wrongCodeTries
+	lock := locks.lock
 	// A try at the void code is no try: neither it nor the account counts it.
 	r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Minute), Lock: lock})
 	mustNot(t, err, "CountWrongCode(void)")
 	if r.Counted || r.Failures != max || !r.Voided || r.Used || r.InARow != 0 {
 		t.Errorf("CountWrongCode on a void code = %+v; want not counted, %d tries, void", r, max)
 	}
-	if len(lockArgs) != 3 {
-		t.Errorf("lock called for a try that did not count (%v)", lockArgs)
+	if len(locks.args) != 3 {
+		t.Errorf("lock called for a try that did not count (%v)", locks.args)
 	}
 	if n, _ := inARow(t, s, u.ID); n != max {
 		t.Errorf("account counts %d wrong codes after a try at a void code, want %d", n, max)
 	}
+}
 
+// tryLockFunctions counts wrong codes at a new code of u without a lock
+// function and with one that sets none, of testCountWrongCode, and
+// returns the code.
+func tryLockFunctions(t *testing.T, s store.Store, u, other *store.User) *store.Challenge {
+	ctx := t.Context()
+	const max = wrongCodeTries
 	// Without a lock function the lock stays; a zero time from it is none.
 	c2 := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
 	if r := wrongCode(t, s, c2, max, t0); r.InARow != max+1 || !sameTime(r.LockedUntil, t0.Add(max*time.Minute)) {
 		t.Errorf("CountWrongCode(nil lock) = %+v; want %d in a row, the lock as it was", r, max+1)
 	}
-	r, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID, MaxTries: max, At: t0,
+	r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID, MaxTries: max, At: t0,
 		Lock: func(int) time.Time { return time.Time{} }})
 	mustNot(t, err, "CountWrongCode")
 	if r.InARow != max+2 || !r.LockedUntil.IsZero() {
@@ -400,9 +435,7 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 	if n, _ := inARow(t, s, other.ID); n != 1 {
 		t.Errorf("another account counts %d wrong codes, want 1 (its own)", n)
 	}
-
-	_, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID + 1000, MaxTries: max, At: t0})
-	wantNotFound(t, err, "CountWrongCode(unknown)")
+	return c2
 }
 
 // testCountWrongCodeNotActive: a try at a code that was used, replaced or
