@@ -788,6 +788,18 @@ func testRecordReceipt(t *testing.T, s MessageStore) {
 	checkRecord(t, "smtp's X1", messageFor(t, s, &m2), receiptWant(m2, store.MessageFailed, "550 no such user", at))
 }
 
+// receiptMoves is where testRecordReceiptMoves wants a receipt to move a
+// message: by the message's status, then the status reported; "" means
+// no move.
+var receiptMoves = map[store.MessageStatus]map[store.MessageStatus]store.MessageStatus{
+	store.MessageQueued:    {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+	store.MessageSending:   {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+	store.MessageSent:      {store.MessageSent: "", store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+	store.MessageExpired:   {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
+	store.MessageDelivered: {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
+	store.MessageFailed:    {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
+}
+
 // testRecordReceiptMoves tries each report on a message in each status
 // that can carry a provider reference: a report only moves a message
 // forward (queued or sending, then sent, then a final status), and a
@@ -827,15 +839,6 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 		}
 		return got, ref
 	}
-	// "" means no move.
-	moves := map[store.MessageStatus]map[store.MessageStatus]store.MessageStatus{
-		store.MessageQueued:    {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageSending:   {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageSent:      {store.MessageSent: "", store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageExpired:   {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
-		store.MessageDelivered: {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
-		store.MessageFailed:    {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
-	}
 	for _, from := range []store.MessageStatus{store.MessageQueued, store.MessageSending, store.MessageSent,
 		store.MessageExpired, store.MessageDelivered, store.MessageFailed} {
 		for _, report := range []store.MessageStatus{store.MessageSent, store.MessageDelivered, store.MessageFailed} {
@@ -843,7 +846,7 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 				m, ref := withRef(from)
 				at := m.UpdatedAt.Add(time.Minute)
 				want := m
-				if to := moves[from][report]; to != "" {
+				if to := receiptMoves[from][report]; to != "" {
 					want = receiptWant(m, to, "report "+ref, at)
 				}
 				receipt(t, s, "twilio", ref, report, "report "+ref, at, want)
