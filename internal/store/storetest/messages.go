@@ -915,10 +915,25 @@ func testCountMessages(t *testing.T, s MessageStore) {
 	add(ann.ID, store.ChannelEmail, "ann@example.org", ipA, t0)
 	add(ann.ID, store.ChannelEmail, "ann@example.org", ipA, t0.Add(3*time.Minute))
 
-	for _, tc := range []struct {
-		q    store.MessageCount
-		want int
-	}{
+	for _, tc := range messageCountCases(ipA, ipB) {
+		n, err := s.CountMessages(ctx, tc.q)
+		if err != nil || n != tc.want {
+			t.Errorf("CountMessages(%+v) = %d, %v; want %d", tc.q, n, err, tc.want)
+		}
+	}
+}
+
+// messageCountCase is a count that testCountMessages asks for and the
+// number of its messages that it finds.
+type messageCountCase struct {
+	q    store.MessageCount
+	want int
+}
+
+// messageCountCases are the counts of testCountMessages, whose messages
+// come from the addresses ipA and ipB.
+func messageCountCases(ipA, ipB string) []messageCountCase {
+	return []messageCountCase{
 		{store.MessageCount{Channel: store.ChannelSMS}, 5},
 		{store.MessageCount{Channel: store.ChannelSMS, Since: t0}, 5},
 		{store.MessageCount{Channel: store.ChannelSMS, Since: t0.Add(time.Millisecond)}, 4},
@@ -950,11 +965,6 @@ func testCountMessages(t *testing.T, s MessageStore) {
 		{store.MessageCount{Channel: store.ChannelSMS, Prefix: "+44", IP: ipA}, 3},
 		{store.MessageCount{Channel: store.ChannelSMS, Prefix: "+1", IP: ipA}, 0},
 		{store.MessageCount{Channel: store.ChannelSMS, To: "+14155550100", Prefix: "+44"}, 0},
-	} {
-		n, err := s.CountMessages(ctx, tc.q)
-		if err != nil || n != tc.want {
-			t.Errorf("CountMessages(%+v) = %d, %v; want %d", tc.q, n, err, tc.want)
-		}
 	}
 }
 
