@@ -88,11 +88,17 @@ func testChangeAccount(t *testing.T, s store.Store) {
 	}
 	wantClaimed(t, s, at, 10, queuedWant(*notice), queuedWant(*sms))
 
-	// A registration ends the session that makes it, and every other one.
+	checkRegistrationEndsSessions(t, s, at)
+}
+
+// checkRegistrationEndsSessions checks that a registration ends the
+// session that makes it, and every other one.
+func checkRegistrationEndsSessions(t *testing.T, s store.Store, at time.Time) {
+	ctx := t.Context()
 	v := createUser(t, s, "cat@example.org")
 	reg := createSession(t, s, v.ID, "registering", t0, t0)
 	createSession(t, s, v.ID, "elsewhere", t0, t0)
-	ended = -1
+	ended := -1
 	mustNot(t, s.ChangeAccount(ctx, store.AccountChange{UserID: v.ID, Session: reg, EndSession: true,
 		Phone: ptr("+15555550111"), PhoneWas: ptr(""), EndOthers: true, Record: recorded(v, at, &ended)}), "ChangeAccount(registration)")
 	if sessionExists(t, s, reg.TokenHash) || sessionExists(t, s, hash("elsewhere")) || ended != 1 {
