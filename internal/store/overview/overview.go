@@ -108,7 +108,7 @@ func Events(q store.OverviewQuery) (string, []any) {
 }
 
 // destinationPrefix is the plus sign and first three digits of an SMS
-// destination, which hold its calling code, and ” for email: few
+// destination, which hold its calling code, and empty for email: few
 // groups, whatever the number of destinations.
 func destinationPrefix(sms string) string {
 	return `CASE WHEN channel = ` + sms + ` THEN substr(destination, 1, 4) ELSE '' END`
