@@ -117,7 +117,7 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.requireAdmin(w, r); !ok {
 		return
 	}
-	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/overview", http.StatusSeeOther)
 }
 
 // adminNotFound answers unknown addresses under /admin, to administrators

@@ -203,6 +203,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/confirm/code", s.stepUpVerify)
 	mux.HandleFunc("POST /admin/confirm/resend", s.stepUpResend)
 	mux.HandleFunc("GET /admin/confirm/status", s.stepUpStatus)
+	mux.HandleFunc("GET /admin/overview", s.adminOverviewShow)
 	mux.HandleFunc("GET /admin/users", s.adminUsers)
 	mux.HandleFunc("GET /admin/users/new", s.adminUserNewShow)
 	mux.HandleFunc("POST /admin/users/new", s.adminUserCreate)

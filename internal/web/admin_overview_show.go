@@ -1,0 +1,33 @@
+package web
+
+import (
+	"net/http"
+)
+
+// The console's Overview page, its first: for the last hour, day or week,
+// whether codes reach people (by channel, provider and calling code, and
+// how fast), and the budget refusals, lockouts and logins, as charts with
+// their numbers beside them. Read from the tables the portal keeps
+// (store.Overview); nothing is kept for it.
+
+func (s *Server) adminOverviewShow(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireAdmin(w, r)
+	if !ok {
+		return
+	}
+	span := overviewRanges[0]
+	for _, o := range overviewRanges {
+		if o.Key == r.URL.Query().Get("range") {
+			span = o
+		}
+	}
+	q := span.query(s.now())
+	counts, err := s.login.Store.Overview(r.Context(), q)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p := s.adminPage("Overview", "overview", sess)
+	p.Overview = newOverviewView(span, q, counts)
+	s.render(w, r, http.StatusOK, "admin_overview", p)
+}
