@@ -21,8 +21,9 @@ func (s *Server) adminOverviewShow(w http.ResponseWriter, r *http.Request) {
 			span = o
 		}
 	}
-	q := span.query(s.now())
-	counts, err := s.login.Store.Overview(r.Context(), q)
+	now := s.now()
+	q := span.query(now)
+	counts, err := s.overviewCounts.Overview(r.Context(), q, now)
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -30,6 +30,7 @@ import (
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/overview"
 )
 
 //go:embed templates/*.html
@@ -59,6 +60,9 @@ type Server struct {
 	// none (the portal's own host only).
 	forwardAuth ForwardAuthHosts
 	oidc        *oidc.Provider // nil: no OpenID Connect provider
+
+	// overviewCounts counts the Overview page's numbers, keeping past hours'.
+	overviewCounts *overview.Cache
 }
 
 // Config is what New needs.
@@ -130,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.overviewCounts = &overview.Cache{Store: cfg.Login.Store}
 	if s.admin == nil {
 		s.admin = &admin.Service{Store: cfg.Login.Store, Login: cfg.Login}
 	}

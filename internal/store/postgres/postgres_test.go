@@ -476,3 +476,16 @@ func TestMigrationSessionCodeAt(t *testing.T) {
 		}
 	}
 }
+
+// TestOverviewAtScale times the Overview at PORTAL_OVERVIEW_SCALE messages
+// (storetest.OverviewAtScale); skipped unless it is set.
+func TestOverviewAtScale(t *testing.T) {
+	n := storetest.OverviewScale(t)
+	url := pgtest.NewDatabase(t).NewSchema(t)
+	db := open(t, url)
+	conn := connect(t, url)
+	storetest.OverviewAtScale(t, db, n, func(q string) error {
+		_, err := conn.Exec(t.Context(), q)
+		return err
+	}, storetest.ScaleDialect{Blob: `'\x00'::bytea`, Analyze: `VACUUM ANALYZE`})
+}
