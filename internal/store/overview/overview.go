@@ -16,13 +16,17 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-// Row is one row of a statement's results, as *sql.Rows and pgx.Rows are.
-type Row interface{ Scan(dest ...any) error }
+// Rows are a statement's results, as *sql.Rows and pgx.Rows are: each
+// closes itself once Next has returned false.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
 
-// Query runs a statement with its arguments and calls scan on each row of
-// its results, stopping at scan's first error: an engine's way to run the
+// Query runs a statement with its arguments: an engine's way to run the
 // statements of Count.
-type Query func(ctx context.Context, sql string, args []any, scan func(Row) error) error
+type Query func(ctx context.Context, sql string, args ...any) (Rows, error)
 
 // Count counts q by running its statements through query.
 func Count(ctx context.Context, q store.OverviewQuery, query Query) (*store.OverviewCounts, error) {
@@ -31,7 +35,7 @@ func Count(ctx context.Context, q store.OverviewQuery, query Query) (*store.Over
 	}
 	var c store.OverviewCounts
 	sql, args := Messages(q)
-	err := query(ctx, sql, args, func(r Row) error {
+	err := each(ctx, query, sql, args, func(r Rows) error {
 		var t store.MessageTally
 		err := r.Scan(&t.Bucket, &t.Channel, &t.Status, &t.Provider, &t.Prefix, &t.DeliveryTime, &t.Count)
 		c.Messages = append(c.Messages, t)
@@ -41,7 +45,7 @@ func Count(ctx context.Context, q store.OverviewQuery, query Query) (*store.Over
 		return nil, fmt.Errorf("overview: messages: %w", err)
 	}
 	sql, args = Codes(q)
-	err = query(ctx, sql, args, func(r Row) error {
+	err = each(ctx, query, sql, args, func(r Rows) error {
 		var t store.CodeTally
 		err := r.Scan(&t.Bucket, &t.Channel, &t.Prefix, &t.Issued, &t.Verified)
 		c.Codes = append(c.Codes, t)
@@ -51,7 +55,7 @@ func Count(ctx context.Context, q store.OverviewQuery, query Query) (*store.Over
 		return nil, fmt.Errorf("overview: codes: %w", err)
 	}
 	sql, args = Events(q)
-	err = query(ctx, sql, args, func(r Row) error {
+	err = each(ctx, query, sql, args, func(r Rows) error {
 		var t store.EventTally
 		err := r.Scan(&t.Bucket, &t.Event, &t.Outcome, &t.Count)
 		c.Events = append(c.Events, t)
@@ -61,6 +65,25 @@ func Count(ctx context.Context, q store.OverviewQuery, query Query) (*store.Over
 		return nil, fmt.Errorf("overview: events: %w", err)
 	}
 	return &c, nil
+}
+
+// each runs the statement and calls scan on each row of its results,
+// stopping at scan's first error. The rows are read to their end whatever
+// happens, which closes them (they are few: one for each group).
+func each(ctx context.Context, query Query, sql string, args []any, scan func(Rows) error) error {
+	rows, err := query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		if err == nil {
+			err = scan(rows)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 // Messages is the statement counting the messages carrying codes, on

@@ -10,18 +10,8 @@ import (
 
 // Overview counts what the console's Overview page shows (overview.Count).
 func (db *DB) Overview(ctx context.Context, q store.OverviewQuery) (*store.OverviewCounts, error) {
-	c, err := overview.Count(ctx, q, func(ctx context.Context, query string, args []any, scan func(overview.Row) error) error {
-		rows, err := db.pool.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+	c, err := overview.Count(ctx, q, func(ctx context.Context, query string, args ...any) (overview.Rows, error) {
+		return db.pool.Query(ctx, query, args...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
