@@ -15,7 +15,7 @@ func (s *Server) adminOverviewShow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	span := overviewRanges[0]
+	span := overviewRanges[defaultRange]
 	for _, o := range overviewRanges {
 		if o.Key == r.URL.Query().Get("range") {
 			span = o

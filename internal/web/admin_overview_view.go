@@ -21,13 +21,15 @@ type overviewRange struct {
 	Layout    string // how a bucket's start is written
 }
 
-// overviewRanges are the spans an administrator can choose; the first is
-// shown unless another is asked for.
+// overviewRanges are the spans an administrator can choose; the day
+// (overviewRanges[defaultRange]) unless another is asked for.
 var overviewRanges = []overviewRange{
-	{"day", "Last day", time.Hour, 24, "15:04"},
 	{"hour", "Last hour", 5 * time.Minute, 12, "15:04"},
+	{"day", "Last day", time.Hour, 24, "15:04"},
 	{"week", "Last week", 6 * time.Hour, 28, "Mon 15:04"},
 }
+
+const defaultRange = 1
 
 // query is the store's query for the range ending with the bucket that
 // holds now: buckets start on round times (UTC), the last one is running.
