@@ -19,12 +19,15 @@ const (
 	chartHeight = 220
 	chartLeft   = 44 // room for the vertical axis's numbers
 	chartRight  = 12
-	chartTop    = 30 // room for the legend
+	legendRow   = 20 // the height of a row of the legend, above the plot
+	legendGap   = 24 // between two entries of the legend
+	charWidth   = 8  // about, at the charts' font size, for laying out the legend
 	chartBottom = 26 // room for the times
 	barRow      = 28
+	barTop      = 15  // above the first bar
 	barLabel    = 190 // room for a bar's name
-	maxTimes    = 8   // at most this many times are written under a chart
-	maxLabel    = 28  // runes of a bar's name that are drawn
+	maxTimes    = 6   // at most this many times are written under a chart
+	maxLabel    = 24  // runes of a bar's name that are drawn
 )
 
 // chartSeries is one line of a timeChart: a value for each bucket.
@@ -56,15 +59,16 @@ type barChart struct {
 func (c timeChart) SVG() template.HTML {
 	var b svgBuilder
 	b.open(c.ID, c.Title, chartWidth, chartHeight)
+	plotTop := b.legend(c.Series)
 	top := 0
 	for _, s := range c.Series {
 		for _, v := range s.Values {
 			top = max(top, v)
 		}
 	}
-	plotW, plotH := float64(chartWidth-chartLeft-chartRight), float64(chartHeight-chartTop-chartBottom)
+	plotW, plotH := float64(chartWidth-chartLeft-chartRight), float64(chartHeight-plotTop-chartBottom)
 	scale := niceCeil(top)
-	y := func(v int) float64 { return chartTop + plotH - plotH*float64(v)/float64(scale) }
+	y := func(v int) float64 { return float64(plotTop) + plotH - plotH*float64(v)/float64(scale) }
 	for _, v := range []int{0, scale / 2, scale} {
 		if v == scale/2 && scale%2 != 0 {
 			continue
@@ -81,13 +85,10 @@ func (c timeChart) SVG() template.HTML {
 		}
 	}
 	if top == 0 {
-		b.text("empty", chartLeft+plotW/2, chartTop+plotH/2, "middle", "Nothing in this period")
+		b.text("empty", chartLeft+plotW/2, float64(plotTop)+plotH/2, "middle", "Nothing in this period")
 	}
 	for k, s := range c.Series {
 		class := "series-" + strconv.Itoa(k%seriesStyles)
-		lx := float64(chartLeft + k*150)
-		b.line(class, lx, 12, lx+22, 12)
-		b.text("legend", lx+28, 16, "start", s.Name)
 		if top == 0 {
 			continue
 		}
@@ -96,7 +97,7 @@ func (c timeChart) SVG() template.HTML {
 			points = append(points, num(x(i))+","+num(y(v)))
 		}
 		if len(points) > 1 {
-			b.WriteString(`<polyline class="` + class + `" fill="none" points="` + strings.Join(points, " ") + `"/>`)
+			b.WriteString(`<polyline class="line ` + class + `" fill="none" points="` + strings.Join(points, " ") + `"/>`)
 		}
 		for i, v := range s.Values {
 			b.WriteString(`<circle class="` + class + `" cx="` + num(x(i)) + `" cy="` + num(y(v)) + `" r="3"/>`)
@@ -108,7 +109,7 @@ func (c timeChart) SVG() template.HTML {
 // SVG is the chart as an SVG image.
 func (c barChart) SVG() template.HTML {
 	var b svgBuilder
-	height := chartTop/2 + barRow*max(len(c.Bars), 1)
+	height := barTop + barRow*max(len(c.Bars), 1)
 	b.open(c.ID, c.Title, chartWidth, height)
 	top := 0
 	for _, bar := range c.Bars {
@@ -122,7 +123,7 @@ func (c barChart) SVG() template.HTML {
 		if top == 0 {
 			break
 		}
-		y := float64(chartTop/2 + i*barRow)
+		y := float64(barTop + i*barRow)
 		w := room * float64(bar.Value) / float64(top)
 		b.text("legend", barLabel-8, y+barRow/2+4, "end", shorten(bar.Label))
 		b.WriteString(`<rect class="bar series-` + strconv.Itoa(i%seriesStyles) + `" x="` + strconv.Itoa(barLabel) + `" y="` + num(y+4) +
@@ -142,6 +143,23 @@ func (b *svgBuilder) open(id, title string, width, height int) {
 	id = html.EscapeString(id)
 	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ` + strconv.Itoa(width) + ` ` + strconv.Itoa(height) +
 		`" role="img" aria-labelledby="` + id + `-title"><title id="` + id + `-title">` + html.EscapeString(title) + `</title>`)
+}
+
+// legend writes the names of series above the plot, in as many rows as
+// they need, and returns where the plot starts.
+func (b *svgBuilder) legend(series []chartSeries) int {
+	x, row := chartLeft, 0
+	for k, s := range series {
+		w := 28 + charWidth*len([]rune(s.Name))
+		if x > chartLeft && x+w > chartWidth-chartRight {
+			x, row = chartLeft, row+1
+		}
+		y := float64(legendRow*row + 14)
+		b.line("series-"+strconv.Itoa(k%seriesStyles), float64(x), y-4, float64(x+22), y-4)
+		b.text("legend", float64(x+28), y, "start", s.Name)
+		x += w + legendGap
+	}
+	return legendRow*(row+1) + 10
 }
 
 func (b *svgBuilder) close() template.HTML {

@@ -61,8 +61,15 @@ func TestChartsSVG(t *testing.T) {
 	}, {
 		name:  "two buckets",
 		svg:   string(timeChart{ID: "t", Title: "Two", Times: []string{"09:00", "10:00"}, Series: []chartSeries{{Name: "Sent", Values: []int{0, 10}}, {Name: "Failed", Values: []int{1, 0}}}}.SVG()),
-		want:  []string{`<polyline class="series-0" fill="none" points="190.0,194.0 482.0,30.0"/>`, `<polyline class="series-1"`, `>10</text>`, `>5</text>`},
+		want:  []string{`<polyline class="line series-0" fill="none" points="190.0,194.0 482.0,30.0"/>`, `<polyline class="line series-1"`, `>10</text>`, `>5</text>`},
 		never: []string{"Nothing in this period"},
+	}, {
+		name: "a legend too long for one row",
+		svg: string(timeChart{ID: "l", Title: "Long", Times: []string{"09:00"}, Series: []chartSeries{
+			{Name: "Budget refusals", Values: []int{1}}, {Name: "Lockouts after wrong codes", Values: []int{1}},
+			{Name: "Lockouts after wrong passwords", Values: []int{1}}, {Name: "Logins", Values: []int{1}}}}.SVG()),
+		want: []string{`<text class="legend" x="72.0" y="14.0" text-anchor="start">Budget refusals</text>`,
+			`<text class="legend" x="72.0" y="34.0" text-anchor="start">Lockouts after wrong passwords</text>`},
 	}, {
 		name: "bars to scale",
 		svg:  string(barChart{ID: "s", Title: "Scale", Bars: []chartBar{{"twilio", 10}, {"smtp", 5}}}.SVG()),
