@@ -37,8 +37,9 @@ type ScaleDialect struct {
 func OverviewAtScale(t *testing.T, s store.Store, n int, exec func(sql string) error, d ScaleDialect) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	week := store.OverviewQuery{Since: t0, Bucket: 6 * time.Hour, Buckets: 28}
-	base, step := t0.UnixMilli(), (7*24*time.Hour).Milliseconds()/int64(n) // the i-th code at base + i*step
+	// On the hour, as the page's spans are: the cache keeps whole hours.
+	week := store.OverviewQuery{Since: t0.Truncate(24 * time.Hour), Bucket: 6 * time.Hour, Buckets: 28}
+	base, step := week.Since.UnixMilli(), (7*24*time.Hour).Milliseconds()/int64(n) // the i-th code at base + i*step
 	rows := fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < %d) `, n-1)
 	at := fmt.Sprintf(`(%d + i * %d)`, base, step)
 	channel := `CASE WHEN i % 10 = 0 THEN 'email' ELSE 'sms' END`
