@@ -275,6 +275,8 @@ func TestBrowserAdministration(t *testing.T) {
 		admin := open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
 		admin.follow("Administration")
+		admin.waitHeading("Overview")
+		admin.follow("Users")
 		admin.waitHeading("Users")
 
 		// Ten minutes on, the console still opens (and the visit keeps the
@@ -426,6 +428,8 @@ func TestBrowserAdministration(t *testing.T) {
 		admin := open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
 		admin.follow("Administration")
+		admin.waitHeading("Overview")
+		admin.follow("Users")
 		admin.waitHeading("Users")
 		admin.follow("Create user")
 		admin.waitFor("the Name field", field("Name"))
@@ -478,7 +482,9 @@ func TestBrowserAdministration(t *testing.T) {
 		admin := open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
 		admin.follow("Administration")
-		admin.waitHeading("Users")
+		admin.waitHeading("Overview")
+		admin.expectText("the Overview", "//main", "Codes over time", "Codes sent", "Logins")
+		admin.screenshot("admin-overview")
 		admin.follow("Applications")
 		admin.waitHeading("Applications")
 		admin.expectText("the empty list", "//main", "No applications are registered yet.")
@@ -534,6 +540,8 @@ const adminTimeLayout = "2 Jan 2006 15:04 MST"
 func openProviderPage(b *tab) {
 	b.t.Helper()
 	b.follow("Administration")
+	b.waitHeading("Overview")
+	b.follow("Users")
 	b.waitHeading("Users")
 	b.fill("Search by name, email or phone", "Hopper")
 	b.click("Search")

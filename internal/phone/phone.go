@@ -399,3 +399,26 @@ func CallingCode(e164 string) string {
 	}
 	return "+" + strconv.Itoa(int(num.GetCountryCode()))
 }
+
+// CallingCodeOfPrefix returns the country calling code ("+44") that every
+// E.164 number starting with prefix ("+447") has, and the regions sharing
+// it ("GB", "GG", "IM", "JE"; "001" for none), or "" and nil when prefix
+// holds none. Calling codes have one to three digits and none begins
+// another, so the first four characters of a number are enough.
+func CallingCodeOfPrefix(prefix string) (string, []string) {
+	digits, ok := strings.CutPrefix(prefix, "+")
+	if !ok {
+		return "", nil
+	}
+	supported := phonenumbers.GetSupportedCallingCodes()
+	for n := 1; n <= 3 && n <= len(digits); n++ {
+		cc, err := strconv.Atoi(digits[:n])
+		if err != nil || digits[0] == '0' {
+			return "", nil
+		}
+		if supported[cc] {
+			return "+" + digits[:n], phonenumbers.GetRegionCodesForCountryCode(cc)
+		}
+	}
+	return "", nil
+}

@@ -39,6 +39,7 @@ type Store interface {
 	Messages
 	Applications
 	OIDC
+	Overview
 
 	// ChangeAccount applies c in one transaction, with one commit: every
 	// part of it, its audit rows and its queued messages are written, or

@@ -118,5 +118,5 @@ func safeNext(next string) string {
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/overview", http.StatusSeeOther)
 }

@@ -662,7 +662,7 @@ func testAdminCannotRemoveOrDeactivateThemselves(t *testing.T, e *adminEnv) {
 	refused("another administrator there")
 	pc := e.browser()
 	e.loginFull(pc, e.provider.Email, providerPhone)
-	if r := e.get(pc, "/admin/users"); r.status != http.StatusOK || !strings.Contains(r.body, `href="/admin/users">Administration</a>`) {
+	if r := e.get(pc, "/admin/users"); r.status != http.StatusOK || !strings.Contains(r.body, `href="/admin/overview">Administration</a>`) {
 		t.Fatalf("new administrator: %d", r.status)
 	}
 	if r := e.act(pc, e.admin, "remove-admin"); r.status != http.StatusSeeOther {
@@ -865,10 +865,10 @@ func testAdminAuditLogFilters(t *testing.T, e *adminEnv) {
 func TestAdminPagesAreCalmAndStrict(t *testing.T) {
 	e := newAdminEnv(t)
 	c := e.adminBrowser()
-	if r := e.get(c, "/"); !strings.Contains(r.body, `<a href="/admin/users">Administration</a>`) {
+	if r := e.get(c, "/"); !strings.Contains(r.body, `<a href="/admin/overview">Administration</a>`) {
 		t.Error("no Administration link in the header")
 	}
-	for _, p := range []string{"/admin/users", userPath(e.provider, ""), userPath(e.admin, ""), "/admin/users/new", "/admin/audit", "/admin/settings"} {
+	for _, p := range []string{"/admin/overview", "/admin/overview?range=week", "/admin/users", userPath(e.provider, ""), userPath(e.admin, ""), "/admin/users/new", "/admin/audit", "/admin/settings"} {
 		r := e.get(c, p)
 		if r.status != http.StatusOK {
 			t.Errorf("%s: %d", p, r.status)
@@ -877,7 +877,7 @@ func TestAdminPagesAreCalmAndStrict(t *testing.T) {
 		if strings.Contains(r.body, "<script>") || strings.Contains(r.body, "style=") || strings.Contains(r.body, "onclick") {
 			t.Errorf("%s has inline script or style", p)
 		}
-		for _, nav := range []string{`href="/admin/users"`, `href="/admin/audit"`, `href="/admin/settings"`} {
+		for _, nav := range []string{`href="/admin/overview"`, `href="/admin/users"`, `href="/admin/audit"`, `href="/admin/settings"`} {
 			if !strings.Contains(r.body, nav) {
 				t.Errorf("%s lacks the admin nav link %s", p, nav)
 			}
@@ -889,7 +889,7 @@ func TestAdminPagesAreCalmAndStrict(t *testing.T) {
 			}
 		}
 	}
-	if r := e.get(c, "/admin"); r.location != "/admin/users" {
+	if r := e.get(c, "/admin"); r.location != "/admin/overview" {
 		t.Errorf("/admin: %q", r.location)
 	}
 	if r := e.get(c, "/admin/nothing"); r.status != http.StatusNotFound {

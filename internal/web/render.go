@@ -19,7 +19,7 @@ import (
 var pageNames = []string{"login", "code", "register_phone", "home", "my_details", "change_phone_verify", "setup", "message", "outbox",
 	"forgot_password", "reset_password",
 	"admin_confirm", "admin_users", "admin_user", "admin_user_new", "admin_action", "admin_audit", "admin_settings",
-	"admin_apps", "admin_app_new", "admin_app_secret", "admin_app_confirm"}
+	"admin_apps", "admin_app_new", "admin_app_secret", "admin_app_confirm", "admin_overview"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template, len(pageNames))

@@ -35,6 +35,7 @@ import (
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/overview"
 )
 
 //go:embed templates/*.html
@@ -65,6 +66,9 @@ type Server struct {
 	// none (the portal's own host only).
 	forwardAuth ForwardAuthHosts
 	oidc        *oidc.Provider // nil: no OpenID Connect provider
+
+	// overviewCounts counts the Overview page's numbers, keeping past hours'.
+	overviewCounts *overview.Cache
 }
 
 // Records is what the web layer reads of the store itself: the console's
@@ -78,6 +82,7 @@ type Records interface {
 	AuditForUser(ctx context.Context, userID int64, limit int) ([]store.AuditEvent, error)
 	ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error)
 	ListApplications(ctx context.Context) ([]store.Application, error)
+	store.Overview
 	Ping(ctx context.Context) error
 }
 
@@ -159,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 		// The login service's clock, so that pages and rules agree.
 		s.now = func() time.Time { return cfg.Login.Clock.Now() }
 	}
+	s.overviewCounts = &overview.Cache{Store: s.records}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -232,6 +238,7 @@ func (s *Server) Handler() http.Handler {
 	console := routeGroup{mux, s.requireAdmin}
 	console.handle("GET /admin", s.adminHome)
 	console.handle("GET /admin/{$}", s.adminHome)
+	console.handle("GET /admin/overview", s.adminOverviewShow)
 	console.handle("GET /admin/users", s.adminUsersList)
 	console.handle("GET /admin/users/new", s.adminUserNewShow)
 	console.handle("POST /admin/users/new", s.adminUserCreate)

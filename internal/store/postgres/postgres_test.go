@@ -178,6 +178,7 @@ func TestMigrationSessionCodeAt(t *testing.T) {
 	conn := connect(t, url)
 	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at`,
 		`DROP TABLE oidc_logouts, oidc_tokens, oidc_auth_requests, oidc_keys, applications`,
+		`DROP INDEX messages_overview, challenges_overview, audit_events_overview`,
 		`DELETE FROM schema_migrations WHERE version >= 7`} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -208,3 +209,15 @@ var engine = sqlstoretest.Engine{
 
 // TestEngine runs the tests both engines share (package sqlstoretest).
 func TestEngine(t *testing.T) { sqlstoretest.Run(t, engine) }
+// TestOverviewAtScale times the Overview at PORTAL_OVERVIEW_SCALE messages
+// (storetest.OverviewAtScale); skipped unless it is set.
+func TestOverviewAtScale(t *testing.T) {
+	n := storetest.OverviewScale(t)
+	url := pgtest.NewDatabase(t).NewSchema(t)
+	db := open(t, url)
+	conn := connect(t, url)
+	storetest.OverviewAtScale(t, db, n, func(q string) error {
+		_, err := conn.Exec(t.Context(), q)
+		return err
+	}, storetest.ScaleDialect{Blob: `'\x00'::bytea`, Analyze: `VACUUM ANALYZE`})
+}

@@ -163,3 +163,23 @@ var engine = sqlstoretest.Engine{
 
 // TestEngine runs the tests both engines share (package sqlstoretest).
 func TestEngine(t *testing.T) { sqlstoretest.Run(t, engine) }
+// TestOverviewAtScale times the Overview at PORTAL_OVERVIEW_SCALE messages
+// (storetest.OverviewAtScale); skipped unless it is set.
+func TestOverviewAtScale(t *testing.T) {
+	n := storetest.OverviewScale(t)
+	path := filepath.Join(t.TempDir(), "portal.db")
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storetest.OverviewAtScale(t, db, n, func(q string) error {
+		_, err := raw.ExecContext(t.Context(), q)
+		return err
+	}, storetest.ScaleDialect{Blob: `x'00'`}) // the portal never runs ANALYZE on SQLite
+}

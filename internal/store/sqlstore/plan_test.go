@@ -10,6 +10,7 @@ import (
 	"github.com/providerportal/portal/internal/store/msgcount"
 	"github.com/providerportal/portal/internal/store/sqlite"
 	"github.com/providerportal/portal/internal/store/sqlstore"
+	"github.com/providerportal/portal/internal/store/overview"
 )
 
 // TestQueryPlans checks with EXPLAIN QUERY PLAN that the administrators'
@@ -152,4 +153,18 @@ func TestQueryPlans(t *testing.T) {
 	check("checkNotLastAdmin",
 		`SELECT EXISTS (SELECT 1 FROM users WHERE admin AND NOT deactivated AND id <> $1)`, []any{1},
 		noTableScan, "users_active_admins")
+
+	// The Overview reads one range of each index of migration 0010, and
+	// that index alone; each audit event its own range.
+	anyScan := func(line string) bool { return strings.HasPrefix(line, "SCAN ") }
+	day := store.OverviewQuery{Since: at, Bucket: time.Hour, Buckets: 24}
+	query, args = overview.Messages(day)
+	check("overview messages", query, args, anyScan, "SEARCH messages USING COVERING INDEX messages_overview (created_at>? AND created_at<?)")
+	query, args = overview.Codes(day)
+	check("overview codes", query, args, anyScan, "SEARCH challenges USING COVERING INDEX challenges_overview (created_at>? AND created_at<?)")
+	query, args = overview.Events(day)
+	check("overview events", query, args, anyScan, "SEARCH audit_events USING COVERING INDEX audit_events_overview (event=? AND outcome=? AND time>? AND time<?)")
+	if n := strings.Count(plan(query, args), "audit_events_overview"); n != len(store.OverviewEvents) {
+		t.Errorf("overview events: %d ranges of audit_events_overview, want one for each of %d events", n, len(store.OverviewEvents))
+	}
 }

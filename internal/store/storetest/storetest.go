@@ -21,7 +21,7 @@ import (
 // (t.Cleanup).
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	groups := [][]test{usersTests, userImportTests, adminsTests, userListTests, sessionsTests, sessionUserTests, challengesTests,
-		throttlesTests, auditTests, auditListTests, settingsTests, tokensTests, changesTests, oidcTests}
+		throttlesTests, auditTests, auditListTests, settingsTests, tokensTests, changesTests, oidcTests, overviewTests}
 	for _, tests := range groups {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/overview"
+)
+
+// OverviewScale is the number of messages OverviewAtScale seeds, from the
+// environment variable PORTAL_OVERVIEW_SCALE (say 1000000); 0, and the
+// test skipped, when it is not set. It takes minutes and much disk, so it
+// never runs by default.
+func OverviewScale(t *testing.T) int {
+	n, err := strconv.Atoi(os.Getenv("PORTAL_OVERVIEW_SCALE"))
+	if err != nil || n < 1 {
+		t.Skip("set PORTAL_OVERVIEW_SCALE=1000000 to time the Overview at a million messages")
+	}
+	return n
+}
+
+// SQL the seeding needs that the engines write differently.
+type ScaleDialect struct {
+	Blob    string // a literal of a short binary value: x'00', '\x00'::bytea
+	Analyze string // what brings the planner's statistics up to date; "": nothing
+}
+
+// OverviewAtScale seeds s with n codes and the messages carrying them,
+// spread over a week, and the audit events that go with them, through
+// exec (plain SQL, both engines), then times Overview over that week and
+// over its last day, several times each, and logs the medians.
+func OverviewAtScale(t *testing.T, s store.Store, n int, exec func(sql string) error, d ScaleDialect) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	// On the hour, as the page's spans are: the cache keeps whole hours.
+	week := store.OverviewQuery{Since: t0.Truncate(24 * time.Hour), Bucket: 6 * time.Hour, Buckets: 28}
+	base, step := week.Since.UnixMilli(), (7*24*time.Hour).Milliseconds()/int64(n) // the i-th code at base + i*step
+	rows := fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < %d) `, n-1)
+	at := fmt.Sprintf(`(%d + i * %d)`, base, step)
+	channel := `CASE WHEN i % 10 = 0 THEN 'email' ELSE 'sms' END`
+	dest := `CASE WHEN i % 10 = 0 THEN 'person' || i || '@example.org' WHEN i % 4 = 0 THEN '+4475' || (10000000 + i % 1000) ` +
+		`WHEN i % 4 = 1 THEN '+1555' || (1000000 + i % 1000) WHEN i % 4 = 2 THEN '+49151' || (1000000 + i % 1000) ELSE '+336' || (10000000 + i % 1000) END`
+	start := time.Now()
+	for _, q := range []string{
+		rows + `INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash, created_at, expires_at, consumed_at)
+			SELECT ` + fmt.Sprint(u.ID) + `, 'a' || i, 'login', ` + channel + `, ` + dest + `, ` + d.Blob + `, ` + at + `, ` + at + ` + 300000,
+				CASE WHEN i % 5 <> 0 THEN ` + at + ` + 20000 END FROM seq`,
+		rows + `INSERT INTO messages (user_id, challenge_id, channel, destination, status, next_attempt_at, provider, created_at, updated_at)
+			SELECT ` + fmt.Sprint(u.ID) + `, (SELECT min(id) FROM challenges) + i, ` + channel + `, ` + dest + `,
+				CASE WHEN i % 20 = 1 THEN 'failed' WHEN i % 20 = 2 THEN 'expired' WHEN i % 20 = 3 THEN 'queued'
+					WHEN i % 10 = 0 OR i % 20 < 8 THEN 'sent' ELSE 'delivered' END,
+				` + at + `, CASE WHEN i % 20 = 3 THEN '' WHEN i % 10 = 0 THEN 'smtp' WHEN i % 3 = 0 THEN 'vonage' ELSE 'twilio' END,
+				` + at + `, ` + at + ` + (i % 120) * 1000 FROM seq`,
+		rows + `INSERT INTO audit_events (time, event, outcome, subject_id)
+			SELECT ` + at + `, 'code.sent', CASE WHEN i % 100 = 0 THEN 'limited' ELSE 'queued' END, ` + fmt.Sprint(u.ID) + ` FROM seq`,
+		rows + `INSERT INTO audit_events (time, event, outcome, subject_id)
+			SELECT ` + at + ` + 20000, CASE WHEN i % 1000 = 0 THEN 'account.locked' ELSE 'login' END,
+				CASE WHEN i % 1000 = 0 THEN 'codes' ELSE 'success' END, ` + fmt.Sprint(u.ID) + ` FROM seq WHERE i % 5 <> 0`,
+		d.Analyze,
+	} {
+		if q == "" {
+			continue
+		}
+		if err := exec(q); err != nil {
+			t.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	t.Logf("seeded %d codes, messages and their audit events in %v", n, time.Since(start).Round(time.Second))
+
+	day := store.OverviewQuery{Since: week.Until().Add(-24 * time.Hour), Bucket: time.Hour, Buckets: 24}
+	now := week.Until().Add(-time.Minute) // the span's last minute: all but its last hours settled
+	cache := &overview.Cache{Store: s}
+	for _, c := range []struct {
+		name string
+		q    store.OverviewQuery
+		runs int
+		view func(q store.OverviewQuery) (*store.OverviewCounts, error)
+	}{
+		{"week, from the database", week, 3, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return s.Overview(ctx, q) }},
+		{"day, from the database", day, 5, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return s.Overview(ctx, q) }},
+		{"week, through the cache, first view", week, 1, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
+		{"week, through the cache, later views", week, 7, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
+		{"day, through the cache, later views", day, 7, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
+	} {
+		var took []time.Duration
+		for range c.runs {
+			start := time.Now()
+			got, err := c.view(c.q)
+			took = append(took, time.Since(start))
+			if err != nil {
+				t.Fatalf("Overview: %v", err)
+			}
+			sent := 0
+			for _, m := range got.Messages {
+				sent += m.Count
+			}
+			if c.q == week && sent != n {
+				t.Fatalf("%s: %d messages, want %d", c.name, sent, n)
+			}
+		}
+		slices.Sort(took)
+		t.Logf("Overview of the %s at %d messages: median %v (fastest %v, slowest %v, of %d)",
+			c.name, n, took[len(took)/2].Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), len(took))
+	}
+}
