@@ -104,6 +104,9 @@ func (db *DB) IssueTokens(ctx context.Context, ti store.TokenIssue) error {
 	reused := false
 	err := db.inTx(ctx, func(tx Querier) error {
 		at := ti.At.UnixMilli()
+		if err := db.lockRedeemed(ctx, tx, ti); err != nil {
+			return err
+		}
 		if ti.AuthRequestID != "" {
 			n, err := tx.Exec(ctx, `
 				UPDATE oidc_auth_requests SET code_used_at = $3
@@ -165,6 +168,35 @@ func (db *DB) IssueTokens(ctx context.Context, ti store.TokenIssue) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s: issue tokens: %w", db.name, err)
+	}
+	return nil
+}
+
+// lockRedeemed locks the row of what ti redeems, the code's request or
+// the refresh token, until the transaction ends. Concurrent redemptions of
+// one code or token then take turns from their first statement: the first
+// issues, each later one finds it used and revokes the family, holding no
+// row that another is waiting for (on PostgreSQL they deadlocked when each
+// revoked the family while others still queued for the redeemed row).
+// Nothing on SQLite, whose one writer is alone already.
+func (db *DB) lockRedeemed(ctx context.Context, tx Querier, ti store.TokenIssue) error {
+	forUpdate := db.d.ForUpdate()
+	if forUpdate == "" {
+		return nil
+	}
+	var q string
+	var arg any
+	switch {
+	case ti.AuthRequestID != "":
+		q, arg = `SELECT 1 FROM oidc_auth_requests WHERE id = $1`+forUpdate, ti.AuthRequestID
+	case ti.Rotate != nil:
+		q, arg = `SELECT 1 FROM oidc_tokens WHERE hash = $1`+forUpdate, ti.Rotate
+	default:
+		return nil
+	}
+	var one int
+	if err := tx.QueryRow(ctx, q, arg).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
 	return nil
 }
