@@ -17,7 +17,9 @@ func TestHelperSkips(t *testing.T) {
 	}
 	t.Run("a", func(t *testing.T) { Browser.Unavailable(t, "chromium not found") })
 	t.Run("b", func(t *testing.T) { Browser.Unavailable(t, "chromium not found") })
-	t.Run("c", func(t *testing.T) { PostgreSQL.Unavailable(t, "PostgreSQL not reachable at 127.0.0.1:5432 (dial:\n\tconnection refused)") })
+	t.Run("c", func(t *testing.T) {
+		PostgreSQL.Unavailable(t, "PostgreSQL not reachable at 127.0.0.1:5432 (dial:\n\tconnection refused)")
+	})
 }
 
 // TestSkipLine: a test binary whose suites were skipped prints one line
