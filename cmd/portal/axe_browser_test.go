@@ -211,6 +211,15 @@ func TestBrowserAccessibility(t *testing.T) {
 	b.click("Verify Code")
 	b.waitFor("the home page", homePage)
 	a.screen(b, "home")
+	// The first Tab reaches the skip link, the next the bar's first link,
+	// each shown with the focus ring.
+	b.run("press Tab", chromedp.KeyEvent("\t"))
+	if focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.activeElement.textContent")); err != nil || focused != "Skip to main content" {
+		t.Errorf("the first Tab focuses %q (%v), want the skip link", focused, err)
+	}
+	b.screenshot("home-skip-link-focused")
+	b.run("press Tab", chromedp.KeyEvent("\t"))
+	b.screenshot("home-focus-ring-on-the-bar")
 
 	b.follow("My Details")
 	b.waitHeading("My Details")
