@@ -21,6 +21,7 @@ import (
 // the confirmation of a stale administrator login, "Forgot your
 // password?" and the invitation of a new user.
 func TestBrowserAdministration(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 
 	const journeyTimeout = 60 * time.Second

@@ -15,6 +15,7 @@ var (
 )
 
 func TestAppCommands(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	out, _, err := e.portal(t, "app", "create", "--name", "Rota", "--redirect-uri", "https://rota.example.org/cb",
 		"--redirect-uri", "http://127.0.0.1:8000/cb", "--post-logout-redirect-uri", "https://rota.example.org/bye",
@@ -96,6 +97,7 @@ func TestAppCommands(t *testing.T) {
 }
 
 func TestAppCommandRefusals(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	for _, tt := range []struct {
 		args []string

@@ -15,6 +15,7 @@ import (
 // "/ → /login" (ERR_TOO_MANY_REDIRECTS). Every dynamic answer, redirects
 // included, is Cache-Control: no-store, so the browser asks again.
 func TestBrowserBackAfterLogout(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	p := startPortal(t)
 	p.createUser(t, "grace@example.org", "Grace Hopper", "+447546123456")

@@ -16,6 +16,7 @@ import (
 // button the article names fails here. Codes are read from the text
 // messages and emails that the local Twilio and SMTP stand-ins received.
 func TestBrowserJourneys(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 
 	// journey starts a fresh portal and a fresh browser context for one

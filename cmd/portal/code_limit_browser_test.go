@@ -11,6 +11,7 @@ import (
 // still works and when a new one can be asked for, offers no "Send code to
 // email", and the newest code logs in.
 func TestBrowserCodeLimit(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	p := startPortal(t)
 	p.createUser(t, "kate@example.org", "Kate Bell", "+447546123456")

@@ -25,6 +25,7 @@ func testEnv(kv ...string) func(string) string {
 }
 
 func TestUserCreate(t *testing.T) {
+	t.Parallel()
 	dbPath := t.TempDir() + "/portal.db"
 	getenv := testEnv("PORTAL_DATABASE_URL", "sqlite:"+dbPath)
 	var out, errOut bytes.Buffer
@@ -75,6 +76,7 @@ func TestUserCreate(t *testing.T) {
 }
 
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	dbPath := t.TempDir() + "/portal.db"
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"migrate"}, testEnv("PORTAL_DATABASE_URL", dbPath), nil, &out, io.Discard); err != nil {
@@ -86,6 +88,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestBadConfigurationIsExplained(t *testing.T) {
+	t.Parallel()
 	err := run(t.Context(), []string{"serve"}, testEnv("PORTAL_SMS_PROVIDER", "twilio"), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "PORTAL_TWILIO_ACCOUNT_SID") {
 		t.Fatalf("serve with twilio but no credentials: %v", err)
@@ -96,6 +99,7 @@ func TestBadConfigurationIsExplained(t *testing.T) {
 // messages does not start with its email in the development outbox (reset
 // links and codes at /dev/outbox) unless PORTAL_ALLOW_EMAIL_OUTBOX says so.
 func TestServeRefusesEmailOutboxWithRealSMS(t *testing.T) {
+	t.Parallel()
 	// Refused, it returns at once; a portal that started instead stops
 	// here and fails the test.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -113,6 +117,7 @@ func TestServeRefusesEmailOutboxWithRealSMS(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"help"}, testEnv(), nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
@@ -146,6 +151,7 @@ func (w *syncWriter) String() string {
 }
 
 func TestServePrintsSetupLinkOnEmptyDatabase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncWriter{}

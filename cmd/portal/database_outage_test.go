@@ -127,6 +127,7 @@ func (p *dbProxy) Restore() {
 // trying; once it is back, the portal serves again without a restart, and
 // a login begun before the outage can be finished.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	dbURL, err := url.Parse(db.URL)
 	if err != nil {

@@ -27,6 +27,7 @@ func fastRetries(a *App) {
 }
 
 func TestSlowProviderDoesNotHoldTheRequest(t *testing.T) {
+	// Not parallel: it times a login, argon2id included, against 1 s.
 	p := startPortal(t)
 	p.createUser(t, "slow@example.org", "Sam Slow", "+447546123456")
 	p.Twilio.Slow(5 * time.Second)
@@ -52,6 +53,7 @@ func TestSlowProviderDoesNotHoldTheRequest(t *testing.T) {
 }
 
 func TestProviderDownThenBack(t *testing.T) {
+	t.Parallel()
 	p := startPortal(t, withApp(fastRetries))
 	p.createUser(t, "down@example.org", "Dora Down", "+447546123456")
 	p.Twilio.Down()
@@ -70,6 +72,7 @@ func TestProviderDownThenBack(t *testing.T) {
 }
 
 func TestFailoverToSecondProvider(t *testing.T) {
+	t.Parallel()
 	secret := strings.Repeat("k", 32)
 	hook := webhooktest.NewServer([]byte(secret))
 	defer hook.Close()
@@ -101,6 +104,7 @@ func TestFailoverToSecondProvider(t *testing.T) {
 }
 
 func TestPermanentErrorIsNotRetried(t *testing.T) {
+	t.Parallel()
 	p := startPortal(t, withApp(fastRetries))
 	p.createUser(t, "perm@example.org", "Pat Perm", "+447546123456")
 	p.Twilio.FailNext(400, 21610, "Attempt to send to unsubscribed recipient")
@@ -122,6 +126,7 @@ func TestPermanentErrorIsNotRetried(t *testing.T) {
 // premium-looking foreign numbers, hammering Send Verification Code. The
 // budgets hold, and the number of text messages that leave is bounded.
 func TestSMSPumpingBudgetsHold(t *testing.T) {
+	t.Parallel()
 	const (
 		accounts   = 40
 		perAccount = 8 // Send Verification Code presses per account

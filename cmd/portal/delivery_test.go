@@ -74,6 +74,7 @@ func (h *httpClient) waitStatus(want string) {
 }
 
 func TestDeliveryReceipts(t *testing.T) {
+	t.Parallel()
 	p := startPortal(t)
 	p.createUser(t, "ruth@example.org", "Ruth May", "+447546123456")
 	h := newHTTPClient(t, p.BaseURL)
@@ -144,6 +145,7 @@ func TestDeliveryReceipts(t *testing.T) {
 }
 
 func TestUndeliveredReceiptPutsEmailFirst(t *testing.T) {
+	t.Parallel()
 	p := startPortal(t)
 	p.createUser(t, "edith@example.org", "Edith Cavell", "+447546123456")
 	h := newHTTPClient(t, p.BaseURL)

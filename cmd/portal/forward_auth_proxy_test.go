@@ -458,6 +458,7 @@ func mustParse(t *testing.T, raw string) *url.URL {
 // TestForwardAuthDocShowsTheTestedFiles: docs/forward-auth.md shows the
 // configurations of deploy/ that the tests above run, word for word.
 func TestForwardAuthDocShowsTheTestedFiles(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "forward-auth.md"))
 	if err != nil {
 		t.Fatal(err)

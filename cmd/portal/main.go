@@ -82,9 +82,10 @@ forward-auth; see docs/oidc.md):
 
   portal config                print the effective configuration, secrets masked
   portal bench [--users N] [--logins N | --duration D] [--database-url U]
-                               measure this machine: complete MFA logins and
-                               My Details views over HTTP against a portal
-                               started in-process on a fresh database
+                               measure this machine: complete MFA logins,
+                               OpenID Connect logins and My Details views
+                               over HTTP against a portal started in-process
+                               on a fresh database
                                (portal bench -h for every flag)
 
 Environment:

@@ -21,6 +21,7 @@ import (
 // each of them in /metrics; then it checks that no label holds a code, a
 // token, an address, a number or a password.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	p := startPortal(t, withEnv("PORTAL_METRICS_ADDR", addr), withEnv("PORTAL_SMS_COUNTRIES", "GB"),
 		withApp(func(a *App) {
@@ -191,6 +192,7 @@ func TestMetrics(t *testing.T) {
 
 // TestMetricsPostgresPool: with PostgreSQL, the metrics read the pool.
 func TestMetricsPostgresPool(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	env := map[string]string{
 		"PORTAL_DATABASE_URL":       db.NewSchema(t),

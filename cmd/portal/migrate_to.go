@@ -66,6 +66,13 @@ func migrateTo(ctx context.Context, args []string, getenv func(string) string, s
 	for _, c := range counts {
 		fmt.Fprintf(stdout, "  %-18s %7d\n", c.Table, c.Rows)
 	}
+	nextSteps(stdout, cfg)
+	return nil
+}
+
+// nextSteps tells the operator how to point every instance at PostgreSQL,
+// with the secret key the copied database needs.
+func nextSteps(stdout io.Writer, cfg *config.Config) {
 	fmt.Fprintf(stdout, "\n%s is left as it was. Next, on every instance, set\n", cfg.Database.Location())
 	fmt.Fprintln(stdout, "  PORTAL_DATABASE_URL to the PostgreSQL URL")
 	switch _, err := os.Stat(cfg.Database.Path + ".key"); {
@@ -77,5 +84,4 @@ func migrateTo(ctx context.Context, args []string, getenv func(string) string, s
 	default:
 		fmt.Fprintln(stdout, "  PORTAL_SECRET_KEY   to one key for all of them (see portal help)")
 	}
-	return nil
 }

@@ -31,6 +31,7 @@ import (
 // login begun on SQLite finishes on PostgreSQL, a message queued on SQLite
 // goes out, and new rows get new ids.
 func TestMigrateTo(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.NewDatabase(t) // first: it skips without a server
 	ctx := t.Context()
 	key := randomHex(t, 32)
@@ -186,6 +187,7 @@ func TestMigrateTo(t *testing.T) {
 // TestMigrateToRefuses: the source must be an existing SQLite database and
 // the target a PostgreSQL URL.
 func TestMigrateToRefuses(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	missing := filepath.Join(t.TempDir(), "missing.db")
 	tests := []struct {

@@ -22,9 +22,13 @@ import (
 // when an administrator ends their sessions, and checks it with go-oidc's
 // key set, as an application would.
 
-func TestOIDCBackchannelSQLite(t *testing.T) { testOIDCBackchannel(t, startPortal(t)) }
+func TestOIDCBackchannelSQLite(t *testing.T) {
+	t.Parallel()
+	testOIDCBackchannel(t, startPortal(t))
+}
 
 func TestOIDCBackchannelPostgres(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	testOIDCBackchannel(t, startPortal(t, withEnv("PORTAL_DATABASE_URL", db.NewSchema(t)), withEnv("PORTAL_SECRET_KEY", randomHex(t, 32))))
 }

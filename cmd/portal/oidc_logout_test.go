@@ -15,9 +15,13 @@ import (
 
 const rpLoggedOut = "http://127.0.0.1:9/logged-out"
 
-func TestOIDCLogoutSQLite(t *testing.T) { testOIDCLogout(t, startPortal(t)) }
+func TestOIDCLogoutSQLite(t *testing.T) {
+	t.Parallel()
+	testOIDCLogout(t, startPortal(t))
+}
 
 func TestOIDCLogoutPostgres(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	testOIDCLogout(t, startPortal(t, withEnv("PORTAL_DATABASE_URL", db.NewSchema(t)), withEnv("PORTAL_SECRET_KEY", randomHex(t, 32))))
 }

@@ -210,9 +210,13 @@ func (r *rp) verify(tok *oauth2.Token) (*gooidc.IDToken, idClaims) {
 	return idt, c
 }
 
-func TestOIDCSQLite(t *testing.T) { testOIDC(t, startPortal(t)) }
+func TestOIDCSQLite(t *testing.T) {
+	t.Parallel()
+	testOIDC(t, startPortal(t))
+}
 
 func TestOIDCPostgres(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	testOIDC(t, startPortal(t, withEnv("PORTAL_DATABASE_URL", db.NewSchema(t)), withEnv("PORTAL_SECRET_KEY", randomHex(t, 32))))
 }

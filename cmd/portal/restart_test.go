@@ -23,6 +23,7 @@ import (
 // provider was down), starts it again, and sees the message go out: once,
 // and none lost.
 func TestKilledProcessLosesNoMessage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the portal binary")
 	}

@@ -191,6 +191,8 @@ func phoneForm(phone string) url.Values { return url.Values{"phone": {phone}} }
 // journeys with every request alternating between them, and the races that
 // only the database can settle.
 func TestScaleOut(t *testing.T) {
+	// Not parallel: its races (50 wrong passwords at once, 20 submissions of
+	// one code) want the hashing slots free of other tests' logins.
 	db := pgtest.NewDatabase(t)
 	c := startCluster(t, db.URL, 2)
 	A, B := c.Portals[0], c.Portals[1]

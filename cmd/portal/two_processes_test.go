@@ -22,6 +22,7 @@ import (
 // the requests alternating between them: password on one, code on the
 // other, My Details on the first, and so on. Nothing is sticky.
 func TestTwoServeProcesses(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the portal binary")
 	}

@@ -16,6 +16,7 @@ import (
 // User-Agent long enough to be cut. PostgreSQL refuses such text outright,
 // which was an internal error (500) at the first query; SQLite stores it.
 func TestUnreadableInputOnPostgres(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the portal on PostgreSQL")
 	}

@@ -365,16 +365,11 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 	}
 	defer app.Close()
 
-	// One more than asked tells whether there is a next page.
-	users, err := app.DB.ListUsers(ctx, store.UserQuery{
-		Search: strings.TrimSpace(*search), After: login.NormalizeEmail(*after), Limit: *limit + 1,
+	users, more, err := usersPage(ctx, app, store.UserQuery{
+		Search: strings.TrimSpace(*search), After: login.NormalizeEmail(*after), Limit: *limit,
 	})
 	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	more := len(users) > *limit
-	if more {
-		users = users[:*limit]
+		return err
 	}
 	if len(users) == 0 {
 		if *search != "" {
@@ -384,11 +379,36 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 		}
 		return nil
 	}
+	if err := printUsers(ctx, app, x.stdout, users); err != nil {
+		return err
+	}
+	if more {
+		fmt.Fprintf(x.stdout, "more: --after %s\n", users[len(users)-1].Email)
+	}
+	return nil
+}
+
+// usersPage returns at most q.Limit users of q and whether more follow.
+func usersPage(ctx context.Context, app *App, q store.UserQuery) (users []store.User, more bool, err error) {
+	limit := q.Limit
+	q.Limit++ // one more than asked tells whether there is a next page
+	users, err = app.DB.ListUsers(ctx, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("list users: %w", err)
+	}
+	if len(users) > limit {
+		return users[:limit], true, nil
+	}
+	return users, false, nil
+}
+
+// printUsers writes a table of users, one line each.
+func printUsers(ctx context.Context, app *App, w io.Writer, users []store.User) error {
 	policy, err := app.Admin.Policy(ctx)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tACCOUNT\tPHONE\tMFA\tLOCKED\tLAST LOGIN")
 	for i := range users {
 		u := &users[i]
@@ -399,13 +419,7 @@ func userList(ctx context.Context, args []string, x cmdIO) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			printable(u.Email), printable(u.Name), role(u), accountState(u), maskedPhone(u), mfa, locked, lastLogin(u))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if more {
-		fmt.Fprintf(x.stdout, "more: --after %s\n", users[len(users)-1].Email)
-	}
-	return nil
+	return tw.Flush()
 }
 
 // recentEvents is how many audit events `portal user show` prints.
@@ -440,7 +454,15 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 		return fmt.Errorf("read audit log: %w", err)
 	}
 
-	tw := tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
+	if err := printDetails(x.stdout, u, mfa, locked); err != nil {
+		return err
+	}
+	return printEvents(x.stdout, events, actorNames(ctx, app, u))
+}
+
+// printDetails writes what `portal user show` tells of u, a line each.
+func printDetails(w io.Writer, u *store.User, mfa, locked string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range [][2]string{
 		{"Email", printable(u.Email)},
 		{"Name", printable(u.Name)},
@@ -455,17 +477,33 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	return tw.Flush()
+}
 
-	fmt.Fprintf(x.stdout, "\nRecent events (newest first):\n")
+// printEvents writes the audit events under their heading, newest first,
+// each with who did it named by actor.
+func printEvents(w io.Writer, events []store.AuditEvent, actor func(id int64) string) error {
+	fmt.Fprintf(w, "\nRecent events (newest first):\n")
 	if len(events) == 0 {
-		fmt.Fprintln(x.stdout, "none")
+		fmt.Fprintln(w, "none")
 		return nil
 	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME (UTC)\tEVENT\tOUTCOME\tBY\tIP\tCLIENT\tDETAIL")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			e.Time.UTC().Format(time.DateTime), printable(e.Event), printable(e.Outcome), printable(actor(e.ActorID)),
+			orDash(printable(e.IP)), orDash(printable(shorten(e.UserAgent, 40))), orDash(printable(e.Detail)))
+	}
+	return tw.Flush()
+}
+
+// actorNames returns the email address of the account with an id, looked
+// up once each; "-" for no one (0), and "user N" for an account that is
+// gone. u, the account shown, is known already.
+func actorNames(ctx context.Context, app *App, u *store.User) func(id int64) string {
 	names := map[int64]string{u.ID: u.Email}
-	actor := func(id int64) string {
+	return func(id int64) string {
 		if id == 0 {
 			return "-"
 		}
@@ -479,14 +517,6 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 		names[id] = n
 		return n
 	}
-	tw = tabwriter.NewWriter(x.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME (UTC)\tEVENT\tOUTCOME\tBY\tIP\tCLIENT\tDETAIL")
-	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			e.Time.UTC().Format(time.DateTime), printable(e.Event), printable(e.Outcome), printable(actor(e.ActorID)),
-			orDash(printable(e.IP)), orDash(printable(shorten(e.UserAgent, 40))), orDash(printable(e.Detail)))
-	}
-	return tw.Flush()
 }
 
 // describe says, for the list and the details, whether a login of u asks

@@ -205,6 +205,7 @@ func (e *operatorEnv) wantNotice(t *testing.T, to, subject, reason string) smtpt
 }
 
 func TestUserSetPhone(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	e.addUser(t, "root@example.org", "Root Admin", true, "")
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447700900123")
@@ -242,6 +243,7 @@ func TestUserSetPhone(t *testing.T) {
 // the number by the rules of the portal's configuration, as a person's
 // typing is read (issue 14, finding 9).
 func TestUserSetPhoneAppliesTheDestinationRules(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447700900123")
 	e.refused(t, "does not send text messages to satellite phones",
@@ -271,6 +273,7 @@ func TestUserSetPhoneAppliesTheDestinationRules(t *testing.T) {
 }
 
 func TestUserMFADisable(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123456")
 	sess := e.addSession(t, u)
@@ -353,6 +356,7 @@ func TestUserMFADisable(t *testing.T) {
 }
 
 func TestUserUnlock(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123456")
 	ctx := t.Context()
@@ -390,6 +394,7 @@ func TestUserUnlock(t *testing.T) {
 }
 
 func TestUserResetPassword(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123456")
 	out := e.must(t, "user", "reset-password", "--email", u.Email, "--reason", "forgot it, asked by phone")
@@ -417,6 +422,7 @@ func TestUserResetPassword(t *testing.T) {
 }
 
 func TestUserDeactivateReactivate(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	root := e.addUser(t, "root@example.org", "Root Admin", true, "+447546123456")
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123457")
@@ -450,6 +456,7 @@ func TestUserDeactivateReactivate(t *testing.T) {
 }
 
 func TestUserMakeAdmin(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	root := e.addUser(t, "root@example.org", "Root Admin", true, "+447546123456")
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123457")
@@ -477,6 +484,7 @@ func TestUserMakeAdmin(t *testing.T) {
 }
 
 func TestUserCommandsRefuseInPlainWords(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	u := e.addUser(t, "pat@example.org", "Pat Provider", false, "+447546123456")
 
@@ -521,6 +529,7 @@ func TestUserCommandsRefuseInPlainWords(t *testing.T) {
 }
 
 func TestUserListAndShow(t *testing.T) {
+	t.Parallel()
 	e := newOperatorEnv(t)
 	ctx := t.Context()
 	e.addUser(t, "ann@example.org", "Ann Admin", true, "+447546123456")
@@ -617,6 +626,7 @@ func TestUserListAndShow(t *testing.T) {
 }
 
 func TestUsageListsUserCommands(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"help"}, testEnv(), nil, &out, &out); err != nil {
 		t.Fatal(err)
@@ -629,6 +639,7 @@ func TestUsageListsUserCommands(t *testing.T) {
 }
 
 func TestDurationFlag(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Duration{
 		"24h": 24 * time.Hour, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute, "2d": 48 * time.Hour,
 		" 7d ": 7 * 24 * time.Hour, "0d": 0, "-1h": -time.Hour, "99999999999d": 1000 * 24 * time.Hour,

@@ -43,67 +43,83 @@ type Metrics struct {
 
 // New registers the portal's counters and the Go runtime's.
 func New() *Metrics {
-	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_login_steps_total",
-			Help: "Login steps by step (password, code) and outcome (success, failure, throttled, locked, busy).",
-		}, []string{"step", "outcome"}),
-		codes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_codes_issued_total",
-			Help: "One-time codes issued (stored and queued for sending), by purpose, channel and country: the ISO region of the phone number, \"none\" for email.",
-		}, []string{"purpose", "channel", "country"}),
-		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_codes_checked_total",
-			Help: "One-time codes entered, by purpose, channel, country (as for portal_codes_issued_total) and outcome (verified, wrong, expired).",
-		}, []string{"purpose", "channel", "country", "outcome"}),
-		lockouts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_lockouts_total",
-			Help: "Locks set by a wrong password or code, by step (password, code) and scope (account, ip): each backoff and each longer lock.",
-		}, []string{"step", "scope"}),
-		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_messages_final_total",
-			Help: "Outbox messages by channel, final status (sent, delivered, failed, expired) and provider.",
-		}, []string{"channel", "status", "provider"}),
-		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_delivery_attempts_total",
-			Help: "Calls to a provider to send a message, by channel, provider and outcome: accepted, refused (for good by this provider) or unavailable (timeout, 5xx, 429: tried again later).",
-		}, []string{"channel", "provider", "outcome"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "portal_delivery_latency_seconds",
-			Help:    "Time from a message being queued to a provider accepting it, retries included, by channel and provider.",
-			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
-		}, []string{"channel", "provider"}),
-		budgets: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portal_sms_budget_refusals_total",
-			Help: "Text messages refused by a budget against SMS pumping (client address, country, whole portal, country not allowed, non-geographic number).",
-		}, []string{"budget"}),
-		hashSlots: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "portal_password_hash_slots",
-			Help: "Password hashes that may run at once.",
-		}),
-		hashInUse: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "portal_password_hash_slots_in_use",
-			Help: "Password hashing slots taken just now.",
-		}),
-		hashWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "portal_password_hash_waiting",
-			Help: "Requests waiting for a password hashing slot just now.",
-		}),
-		hashShed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "portal_password_hash_shed_total",
-			Help: "Requests turned away (429, try again in a moment) because no password hashing slot came free in time.",
-		}),
-		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "portal_http_request_duration_seconds",
-			Help:    "Time to answer a request, by route (the pattern that served it, \"other\" for unknown paths), method and status code.",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"route", "method", "code"}),
-	}
-	m.registry.MustRegister(m.logins, m.codes, m.checks, m.lockouts, m.messages, m.attempts, m.latency, m.budgets,
-		m.hashSlots, m.hashInUse, m.hashWaiting, m.hashShed, m.requests,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{registry: prometheus.NewRegistry()}
+	m.registerLogins()
+	m.registerDelivery()
+	m.registerPasswordHashing()
+	m.registerRequests()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// registerLogins registers the counters of login steps, codes and locks.
+func (m *Metrics) registerLogins() {
+	m.logins = counterVec("portal_login_steps_total",
+		"Login steps by step (password, code) and outcome (success, failure, throttled, locked, busy).",
+		"step", "outcome")
+	m.codes = counterVec("portal_codes_issued_total",
+		"One-time codes issued (stored and queued for sending), by purpose, channel and country: the ISO region of the phone number, \"none\" for email.",
+		"purpose", "channel", "country")
+	m.checks = counterVec("portal_codes_checked_total",
+		"One-time codes entered, by purpose, channel, country (as for portal_codes_issued_total) and outcome (verified, wrong, expired).",
+		"purpose", "channel", "country", "outcome")
+	m.lockouts = counterVec("portal_lockouts_total",
+		"Locks set by a wrong password or code, by step (password, code) and scope (account, ip): each backoff and each longer lock.",
+		"step", "scope")
+	m.registry.MustRegister(m.logins, m.codes, m.checks, m.lockouts)
+}
+
+// registerDelivery registers the counters of messages, their delivery and
+// the budgets against SMS pumping.
+func (m *Metrics) registerDelivery() {
+	m.messages = counterVec("portal_messages_final_total",
+		"Outbox messages by channel, final status (sent, delivered, failed, expired) and provider.",
+		"channel", "status", "provider")
+	m.attempts = counterVec("portal_delivery_attempts_total",
+		"Calls to a provider to send a message, by channel, provider and outcome: accepted, refused (for good by this provider) or unavailable (timeout, 5xx, 429: tried again later).",
+		"channel", "provider", "outcome")
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "portal_delivery_latency_seconds",
+		Help:    "Time from a message being queued to a provider accepting it, retries included, by channel and provider.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
+	}, []string{"channel", "provider"})
+	m.budgets = counterVec("portal_sms_budget_refusals_total",
+		"Text messages refused by a budget against SMS pumping (client address, country, whole portal, country not allowed, non-geographic number).",
+		"budget")
+	m.registry.MustRegister(m.messages, m.attempts, m.latency, m.budgets)
+}
+
+// registerPasswordHashing registers the gauges and counter of the queue
+// for password hashing.
+func (m *Metrics) registerPasswordHashing() {
+	m.hashSlots = gauge("portal_password_hash_slots", "Password hashes that may run at once.")
+	m.hashInUse = gauge("portal_password_hash_slots_in_use", "Password hashing slots taken just now.")
+	m.hashWaiting = gauge("portal_password_hash_waiting", "Requests waiting for a password hashing slot just now.")
+	m.hashShed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "portal_password_hash_shed_total",
+		Help: "Requests turned away (429, try again in a moment) because no password hashing slot came free in time.",
+	})
+	m.registry.MustRegister(m.hashSlots, m.hashInUse, m.hashWaiting, m.hashShed)
+}
+
+// registerRequests registers the histogram of request latency by route.
+func (m *Metrics) registerRequests() {
+	m.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "portal_http_request_duration_seconds",
+		Help:    "Time to answer a request, by route (the pattern that served it, \"other\" for unknown paths), method and status code.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"route", "method", "code"})
+	m.registry.MustRegister(m.requests)
+}
+
+// counterVec is a counter of the portal's, by labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// gauge is a gauge of the portal's.
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 }
 
 // Handler serves the metrics in Prometheus's text format.

@@ -174,15 +174,10 @@ func international(digits string, groups []group) (string, error) {
 	// "+44 (0)7546 123456" is a common written convention: the bracketed
 	// trunk prefix is there for domestic callers and is meant to be left
 	// out when dialling from abroad, so accept it and leave it out.
-	if ndd != "" {
-		for _, g := range groups {
-			if g.start == len(cc) && digits[g.start:g.end] == ndd {
-				typed = typed[len(ndd):]
-				if num, err = phonenumbers.Parse("+"+cc+typed, "ZZ"); err != nil {
-					return "", parseError(err)
-				}
-				break
-			}
+	if ndd != "" && bracketedTrunk(digits, len(cc), ndd, groups) {
+		typed = typed[len(ndd):]
+		if num, err = phonenumbers.Parse("+"+cc+typed, "ZZ"); err != nil {
+			return "", parseError(err)
 		}
 	}
 
@@ -200,21 +195,8 @@ func international(digits string, groups []group) (string, error) {
 		// trunk prefix belong to it.
 		num = asTyped
 	case ndd != "" && strings.HasPrefix(typed, ndd):
-		// A trunk prefix was typed where it does not belong. Refuse and
-		// show the fix, so the person learns the stored form; if the
-		// fixed number would be refused anyway, say why instead. The fix
-		// is the digits without the prefix, as the message says; the
-		// library's own stripping is the fallback, for plans where a
-		// carrier code or rewrite follows the prefix.
-		fixed := withNationalNumber(num.GetCountryCode(), typed[len(ndd):])
-		if !phonenumbers.IsValidNumber(fixed) {
-			fixed = num
-		}
-		if err := mobileCapable(fixed); err != nil {
-			return "", err
-		}
-		fix := phonenumbers.Format(fixed, phonenumbers.E164)
-		return "", &Error{Message: dropTrunkMessage(ndd) + fix, Suggestion: fix}
+		// A trunk prefix was typed where it does not belong.
+		return "", misplacedTrunk(num, typed, ndd)
 	default:
 		// Either not a number at all, which mobileCapable reports, or a
 		// rewrite the region's plan documents, such as Argentina's
@@ -225,6 +207,37 @@ func international(digits string, groups []group) (string, error) {
 		return "", err
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// bracketedTrunk reports whether the parenthesised group right after the
+// country code (ccLen digits) is the trunk prefix ndd, as in
+// "+44 (0)7546 123456".
+func bracketedTrunk(digits string, ccLen int, ndd string, groups []group) bool {
+	for _, g := range groups {
+		if g.start == ccLen && digits[g.start:g.end] == ndd {
+			return true
+		}
+	}
+	return false
+}
+
+// misplacedTrunk is the refusal of a number whose typed digits after the
+// country code begin with the trunk prefix ndd, where it does not belong.
+// It shows the fix, so the person learns the stored form; if the fixed
+// number would be refused anyway, it says why instead. The fix is the
+// digits without the prefix, as the message says; the library's own
+// stripping (num) is the fallback, for plans where a carrier code or
+// rewrite follows the prefix.
+func misplacedTrunk(num *phonenumbers.PhoneNumber, typed, ndd string) error {
+	fixed := withNationalNumber(num.GetCountryCode(), typed[len(ndd):])
+	if !phonenumbers.IsValidNumber(fixed) {
+		fixed = num
+	}
+	if err := mobileCapable(fixed); err != nil {
+		return err
+	}
+	fix := phonenumbers.Format(fixed, phonenumbers.E164)
+	return &Error{Message: dropTrunkMessage(ndd) + fix, Suggestion: fix}
 }
 
 // dropTrunkMessage asks for the trunk prefix ndd to be left out.

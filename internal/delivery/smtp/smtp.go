@@ -176,6 +176,22 @@ func (m *Mailer) withClient(ctx context.Context, f func(*gomail.Client) error) e
 	if perCommand <= 0 {
 		return ctx.Err()
 	}
+	tlsConfig := m.clientTLS()
+	var conns openConns
+	stop := context.AfterFunc(ctx, conns.closeAll)
+	defer stop()
+	defer conns.closeAll()
+	c, err := gomail.NewClient(m.host, m.clientOptions(perCommand, tlsConfig, m.dialer(tlsConfig, &conns))...)
+	if err != nil {
+		return fmt.Errorf("configuring client: %w", err)
+	}
+	return f(c)
+}
+
+// clientTLS is the TLS configuration for the relay: m.TLSConfig if set,
+// TLS 1.2 at least otherwise, checking the certificate against the
+// relay's host name unless the configuration names another.
+func (m *Mailer) clientTLS() *tls.Config {
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if m.TLSConfig != nil {
 		tlsConfig = m.TLSConfig.Clone()
@@ -183,12 +199,13 @@ func (m *Mailer) withClient(ctx context.Context, f func(*gomail.Client) error) e
 	if tlsConfig.ServerName == "" {
 		tlsConfig.ServerName = m.host
 	}
+	return tlsConfig
+}
 
-	var conns openConns
-	stop := context.AfterFunc(ctx, conns.closeAll)
-	defer stop()
-	defer conns.closeAll()
-	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+// dialer connects to the relay, over TLS from the start for smtps, and
+// adds each connection to conns; once conns are closed it dials no more.
+func (m *Mailer) dialer(tlsConfig *tls.Config, conns *openConns) func(ctx context.Context, _, _ string) (net.Conn, error) {
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
 		// The address go-mail passes is "host:port" built with Sprintf,
 		// which is wrong for IPv6 literals; build it properly here.
 		addr := net.JoinHostPort(m.host, strconv.Itoa(m.port))
@@ -209,7 +226,12 @@ func (m *Mailer) withClient(ctx context.Context, f func(*gomail.Client) error) e
 		}
 		return conn, nil
 	}
+}
 
+// clientOptions are go-mail's options for one client: the port, the
+// timeout of each command, our dialler and TLS, and the login if the
+// relay needs one.
+func (m *Mailer) clientOptions(perCommand time.Duration, tlsConfig *tls.Config, dial gomail.DialContextFunc) []gomail.Option {
 	opts := []gomail.Option{
 		gomail.WithPort(m.port),
 		gomail.WithTimeout(perCommand),
@@ -230,11 +252,7 @@ func (m *Mailer) withClient(ctx context.Context, f func(*gomail.Client) error) e
 			gomail.WithUsername(m.username),
 			gomail.WithPassword(m.password))
 	}
-	c, err := gomail.NewClient(m.host, opts...)
-	if err != nil {
-		return fmt.Errorf("configuring client: %w", err)
-	}
-	return f(c)
+	return opts
 }
 
 // message builds the MIME message for e.

@@ -170,30 +170,46 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		Body:                r.PostForm.Get("Body"),
 		StatusCallback:      r.PostForm.Get("StatusCallback"),
 	}
-	switch {
-	case m.To == "":
-		writeError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
-		return
-	case !isE164(m.To):
-		writeError(w, http.StatusBadRequest, 21211, "Invalid 'To' Phone Number: "+m.To)
-		return
-	case m.From == "" && m.MessagingServiceSid == "":
-		writeError(w, http.StatusBadRequest, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
-		return
-	case m.Body == "":
-		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
+	if f := invalidMessage(m); f != nil {
+		writeError(w, f.status, f.code, f.message)
 		return
 	}
 	m.SID = newSID("SM")
 	// Recorded before answering, so a test that saw the 201 also sees
 	// the message in Messages.
+	s.record(m)
+	writeJSON(w, http.StatusCreated, s.messageResource(m))
+}
+
+// invalidMessage is the error Twilio answers a message without a valid To,
+// a sender or a body with, or nil if m has them all.
+func invalidMessage(m Message) *fault {
+	switch {
+	case m.To == "":
+		return &fault{http.StatusBadRequest, 21604, "A 'To' phone number is required."}
+	case !isE164(m.To):
+		return &fault{http.StatusBadRequest, 21211, "Invalid 'To' Phone Number: " + m.To}
+	case m.From == "" && m.MessagingServiceSid == "":
+		return &fault{http.StatusBadRequest, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message."}
+	case m.Body == "":
+		return &fault{http.StatusBadRequest, 21602, "Message body is required."}
+	}
+	return nil
+}
+
+// record keeps an accepted message and wakes those waiting in Next or
+// Wait.
+func (s *Server) record(m Message) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.messages = append(s.messages, m)
 	s.taken = append(s.taken, false)
 	close(s.arrived)
 	s.arrived = make(chan struct{})
-	s.mu.Unlock()
+}
 
+// messageResource is the JSON Twilio answers a new message with.
+func (s *Server) messageResource(m Message) map[string]any {
 	now := time.Now().UTC().Format(time.RFC1123Z)
 	status, from, service := "queued", any(m.From), any(nil)
 	if m.MessagingServiceSid != "" {
@@ -204,7 +220,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	uri := "/2010-04-01/Accounts/" + s.accountSID + "/Messages/" + m.SID
-	writeJSON(w, http.StatusCreated, map[string]any{
+	return map[string]any{
 		"account_sid":           s.accountSID,
 		"api_version":           "2010-04-01",
 		"body":                  m.Body,
@@ -225,8 +241,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		"subresource_uris":      map[string]string{"media": uri + "/Media.json"},
 		"to":                    m.To,
 		"uri":                   uri + ".json",
-	})
-
+	}
 }
 
 // Deliver plays Twilio reporting a status change of the message sid: it

@@ -204,76 +204,100 @@ type column struct {
 // moves the column's sequence past the highest id (or seq, SQLite's
 // highest given out). It returns the number of rows.
 func copyTable(ctx context.Context, from *sql.Tx, to pgx.Tx, table string, seq int64) (int, error) {
+	cols, err := sameColumns(ctx, from, to, table)
+	if err != nil {
+		return 0, err
+	}
+	n, err := copyRows(ctx, from, to, table, cols)
+	if err != nil {
+		return n, err
+	}
+	if err := checkCopied(ctx, to, table, n); err != nil {
+		return n, err
+	}
+	if identity := identityColumn(cols); identity != "" {
+		if err := moveSequence(ctx, to, table, identity, seq); err != nil {
+			return n, fmt.Errorf("move the %s sequence: %w", identity, err)
+		}
+	}
+	return n, nil
+}
+
+// sameColumns returns the columns of the PostgreSQL table, in their order,
+// and fails unless the SQLite table has columns of the same names.
+func sameColumns(ctx context.Context, from *sql.Tx, to pgx.Tx, table string) ([]column, error) {
 	rows, err := to.Query(ctx, `
 		SELECT column_name, data_type, is_identity = 'YES'
 		FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = $1
 		ORDER BY ordinal_position`, table)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (column, error) {
 		var c column
 		return c, r.Scan(&c.name, &c.typ, &c.identity)
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	lite, err := queryStrings(ctx, from, `SELECT name FROM pragma_table_info($1) ORDER BY name`, table)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	names := columnNames(cols)
+	if !slices.Equal(lite, slices.Sorted(slices.Values(names))) {
+		return nil, fmt.Errorf("the columns differ: SQLite %v, PostgreSQL %v", lite, names)
+	}
+	return cols, nil
+}
+
+// columnNames are the names of cols, in their order.
+func columnNames(cols []column) []string {
 	var names []string
-	identity := ""
 	for _, c := range cols {
 		names = append(names, c.name)
+	}
+	return names
+}
+
+// identityColumn is the name of the identity column among cols, or "".
+func identityColumn(cols []column) string {
+	identity := ""
+	for _, c := range cols {
 		if c.identity {
 			identity = c.name
 		}
 	}
-	if !slices.Equal(lite, slices.Sorted(slices.Values(names))) {
-		return 0, fmt.Errorf("the columns differ: SQLite %v, PostgreSQL %v", lite, names)
-	}
+	return identity
+}
 
-	list := strings.Join(names, ", ")
-	src, err := from.QueryContext(ctx, `SELECT `+list+` FROM `+table+` ORDER BY rowid`) // #nosec G202 -- table is one of the fixed Tables, the columns PostgreSQL's own names for it, checked equal to SQLite's
+// copyRows reads the table's rows from SQLite in rowid order and inserts
+// them into PostgreSQL, rowsPerInsert to a statement. It returns the
+// number of rows read.
+func copyRows(ctx context.Context, from *sql.Tx, to pgx.Tx, table string, cols []column) (int, error) {
+	src, err := from.QueryContext(ctx, `SELECT `+strings.Join(columnNames(cols), ", ")+` FROM `+table+` ORDER BY rowid`) // #nosec G202 -- table is one of the fixed Tables, the columns PostgreSQL's own names for it, checked equal to SQLite's
 	if err != nil {
 		return 0, err
 	}
 	defer src.Close()
-	insert := `INSERT INTO ` + table + ` (` + list + `)`
-	if identity != "" {
-		insert += ` OVERRIDING SYSTEM VALUE`
-	}
-	var batch []any
-	n := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := to.Exec(ctx, insert+` VALUES `+placeholders(len(batch)/len(cols), len(cols)), batch...)
-		batch = batch[:0]
-		return err
-	}
+	out := newInserter(to, table, cols)
 	values := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range values {
 		ptrs[i] = &values[i]
 	}
+	n := 0
 	for src.Next() {
 		if err := src.Scan(ptrs...); err != nil {
 			return n, err
 		}
-		for i, c := range cols {
-			v, err := convert(values[i], c.typ)
-			if err != nil {
-				return n, fmt.Errorf("column %s: %w", c.name, err)
-			}
-			batch = append(batch, v)
+		if err := out.add(values); err != nil {
+			return n, err
 		}
 		n++
 		if n%rowsPerInsert == 0 {
-			if err := flush(); err != nil {
+			if err := out.flush(ctx); err != nil {
 				return n, err
 			}
 		}
@@ -281,27 +305,70 @@ func copyTable(ctx context.Context, from *sql.Tx, to pgx.Tx, table string, seq i
 	if err := src.Err(); err != nil {
 		return n, err
 	}
-	if err := flush(); err != nil {
-		return n, err
-	}
+	return n, out.flush(ctx)
+}
 
+// inserter gathers the rows of one PostgreSQL table and writes them in one
+// INSERT; rows keep their ids.
+type inserter struct {
+	to     pgx.Tx
+	insert string // the statement up to VALUES
+	cols   []column
+	batch  []any // the values of the rows gathered, row after row
+}
+
+func newInserter(to pgx.Tx, table string, cols []column) *inserter {
+	insert := `INSERT INTO ` + table + ` (` + strings.Join(columnNames(cols), ", ") + `)`
+	if identityColumn(cols) != "" {
+		insert += ` OVERRIDING SYSTEM VALUE`
+	}
+	return &inserter{to: to, insert: insert, cols: cols}
+}
+
+// add gathers one row read from SQLite, its values converted for
+// PostgreSQL's columns.
+func (in *inserter) add(values []any) error {
+	for i, c := range in.cols {
+		v, err := convert(values[i], c.typ)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+		in.batch = append(in.batch, v)
+	}
+	return nil
+}
+
+// flush writes the rows gathered, if any.
+func (in *inserter) flush(ctx context.Context) error {
+	if len(in.batch) == 0 {
+		return nil
+	}
+	_, err := in.to.Exec(ctx, in.insert+` VALUES `+placeholders(len(in.batch)/len(in.cols), len(in.cols)), in.batch...)
+	in.batch = in.batch[:0]
+	return err
+}
+
+// checkCopied fails unless the PostgreSQL table holds the n rows read.
+func checkCopied(ctx context.Context, to pgx.Tx, table string, n int) error {
 	var copied int
 	if err := to.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&copied); err != nil {
-		return n, err
+		return err
 	}
 	if copied != n {
-		return n, fmt.Errorf("%d rows read, %d in PostgreSQL", n, copied)
+		return fmt.Errorf("%d rows read, %d in PostgreSQL", n, copied)
 	}
-	if identity != "" {
-		_, err := to.Exec(ctx, `
-			SELECT setval(pg_get_serial_sequence($1, $2), m)
-			FROM (SELECT GREATEST(MAX(`+identity+`), $3) AS m FROM `+table+`) AS highest
-			WHERE m > 0`, table, identity, seq)
-		if err != nil {
-			return n, fmt.Errorf("move the %s sequence: %w", identity, err)
-		}
-	}
-	return n, nil
+	return nil
+}
+
+// moveSequence moves the sequence of the identity column to the highest
+// id in the table or seq, whichever is higher, so that no id is given out
+// twice; an empty table that SQLite never gave an id keeps its sequence.
+func moveSequence(ctx context.Context, to pgx.Tx, table, identity string, seq int64) error {
+	_, err := to.Exec(ctx, `
+		SELECT setval(pg_get_serial_sequence($1, $2), m)
+		FROM (SELECT GREATEST(MAX(`+identity+`), $3) AS m FROM `+table+`) AS highest
+		WHERE m > 0`, table, identity, seq)
+	return err
 }
 
 // convert turns a value read from SQLite into the one a PostgreSQL column

@@ -227,32 +227,12 @@ func testListAuditMatchesModel(t *testing.T, s store.Store) {
 	}
 	slices.Reverse(log)
 
-	matches := func(e store.AuditEvent, q store.AuditQuery) bool {
-		switch {
-		case q.UserID != 0 && e.SubjectID != q.UserID && e.ActorID != q.UserID,
-			strings.HasSuffix(q.Event, ".") && !strings.HasPrefix(e.Event, q.Event),
-			q.Event != "" && !strings.HasSuffix(q.Event, ".") && e.Event != q.Event,
-			!q.Since.IsZero() && e.Time.Before(q.Since),
-			!q.Until.IsZero() && !e.Time.Before(q.Until):
-			return false
-		}
-		return true
-	}
-	someTime := func() time.Time {
-		if r.IntN(3) == 0 {
-			return time.Time{}
-		}
-		if r.IntN(4) == 0 {
-			return log[r.IntN(len(log))].Time // exactly an event's
-		}
-		return t0.Add(time.Duration(r.IntN(3200)-100) * time.Second)
-	}
 	events := append([]string{"", "", "", "login.", "code.", "a_b.", "none.", "none"}, names...)
 	for range 100 {
 		q := store.AuditQuery{
 			Event: events[r.IntN(len(events))],
-			Since: someTime(),
-			Until: someTime(),
+			Since: randomAuditTime(r, log),
+			Until: randomAuditTime(r, log),
 			Limit: []int{0, 3, 5, 8}[r.IntN(4)], // 0: the page takes in the whole log
 		}
 		if r.IntN(3) == 0 {
@@ -260,25 +240,55 @@ func testListAuditMatchesModel(t *testing.T, s store.Store) {
 		}
 		var want []int64
 		for _, e := range log {
-			if matches(e, q) {
+			if auditMatchesModel(e, q) {
 				want = append(want, e.ID)
 			}
 		}
-		var got []int64
-		for range len(log) + 1 {
-			page := listAudit(t, s, q)
-			if len(page) > limitOr50(q.Limit) {
-				t.Fatalf("ListAudit(%+v) returned %d events", q, len(page))
-			}
-			got = append(got, eventIDs(page)...)
-			if len(page) < limitOr50(q.Limit) {
-				break
-			}
-			q.BeforeID = page[len(page)-1].ID
-		}
-		if !slices.Equal(got, want) {
-			q.BeforeID = 0
+		if got := allAuditPages(t, s, q, len(log)); !slices.Equal(got, want) {
 			t.Fatalf("pages of ListAudit(%+v) = %v, want %v", q, got, want)
 		}
 	}
+}
+
+// auditMatchesModel is the contract of an audit query, read plainly.
+func auditMatchesModel(e store.AuditEvent, q store.AuditQuery) bool {
+	switch {
+	case q.UserID != 0 && e.SubjectID != q.UserID && e.ActorID != q.UserID,
+		strings.HasSuffix(q.Event, ".") && !strings.HasPrefix(e.Event, q.Event),
+		q.Event != "" && !strings.HasSuffix(q.Event, ".") && e.Event != q.Event,
+		!q.Since.IsZero() && e.Time.Before(q.Since),
+		!q.Until.IsZero() && !e.Time.Before(q.Until):
+		return false
+	}
+	return true
+}
+
+// randomAuditTime is, drawn by r, no time, the time of an event of log or
+// a time in or just around log's.
+func randomAuditTime(r *rand.Rand, log []store.AuditEvent) time.Time {
+	if r.IntN(3) == 0 {
+		return time.Time{}
+	}
+	if r.IntN(4) == 0 {
+		return log[r.IntN(len(log))].Time // exactly an event's
+	}
+	return t0.Add(time.Duration(r.IntN(3200)-100) * time.Second)
+}
+
+// allAuditPages is the ids of every page of q, each before the last of
+// the one before, until a page is short; at most n+1 pages.
+func allAuditPages(t *testing.T, s store.Store, q store.AuditQuery, n int) []int64 {
+	var got []int64
+	for range n + 1 {
+		page := listAudit(t, s, q)
+		if len(page) > limitOr50(q.Limit) {
+			t.Fatalf("ListAudit(%+v) returned %d events", q, len(page))
+		}
+		got = append(got, eventIDs(page)...)
+		if len(page) < limitOr50(q.Limit) {
+			break
+		}
+		q.BeforeID = page[len(page)-1].ID
+	}
+	return got
 }

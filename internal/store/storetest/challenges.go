@@ -337,15 +337,37 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 	other := createUser(t, s, "bob@example.org")
 	wrongCodes(t, s, other.ID, 1, nil)
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
-	var lockArgs []int
-	lock := func(n int) time.Time {
-		lockArgs = append(lockArgs, n)
-		if n < 2 {
-			return time.Time{}
-		}
-		return t0.Add(time.Duration(n) * time.Minute)
+	var locks lockCalls
+	tryUntilVoid(t, s, u, c, &locks)
+	tryVoidCode(t, s, u, c, &locks)
+	c2 := tryLockFunctions(t, s, u, other)
+
+	_, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID + 1000, MaxTries: wrongCodeTries, At: t0})
+	wantNotFound(t, err, "CountWrongCode(unknown)")
+}
+
+// wrongCodeTries is MaxTries in testCountWrongCode.
+const wrongCodeTries = 3
+
+// lockCalls is the Lock function of testCountWrongCode, which keeps what
+// it was called with: no lock for the first wrong code in a row, n
+// minutes after t0 from the second.
+type lockCalls struct{ args []int }
+
+func (l *lockCalls) lock(n int) time.Time {
+	l.args = append(l.args, n)
+	if n < 2 {
+		return time.Time{}
 	}
-	const max = 3
+	return t0.Add(time.Duration(n) * time.Minute)
+}
+
+// tryUntilVoid counts wrong codes at c until it is void, of
+// testCountWrongCode.
+func tryUntilVoid(t *testing.T, s store.Store, u *store.User, c *store.Challenge, locks *lockCalls) {
+	ctx := t.Context()
+	const max = wrongCodeTries
+	lock := locks.lock
 	for i := 1; i <= max; i++ {
 		at := t0.Add(time.Duration(i) * time.Second)
 		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: at, Lock: lock})
@@ -359,8 +381,8 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 			t.Errorf("try %d: CountWrongCode = %+v; want %+v", i, r, want)
 		}
 	}
-	if !slices.Equal(lockArgs, []int{1, 2, 3}) {
-		t.Errorf("lock called with %v, want [1 2 3]", lockArgs)
+	if !slices.Equal(locks.args, []int{1, 2, 3}) {
+		t.Errorf("lock called with %v, want [1 2 3]", locks.args)
 	}
 	got := latest(t, s, c)
 	want := *c
@@ -369,26 +391,39 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 	if n, until := inARow(t, s, u.ID); n != max || !sameTime(until, t0.Add(max*time.Minute)) {
 		t.Errorf("account after %d wrong codes: %d in a row, locked until %v; want %d, %v", max, n, until, max, t0.Add(max*time.Minute))
 	}
+}
 
+// tryVoidCode counts a wrong code at c, void by now, of testCountWrongCode.
+func tryVoidCode(t *testing.T, s store.Store, u *store.User, c *store.Challenge, locks *lockCalls) {
+	ctx := t.Context()
+	const max = wrongCodeTries
+	lock := locks.lock
 	// A try at the void code is no try: neither it nor the account counts it.
 	r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Minute), Lock: lock})
 	mustNot(t, err, "CountWrongCode(void)")
 	if r.Counted || r.Failures != max || !r.Voided || r.Used || r.InARow != 0 {
 		t.Errorf("CountWrongCode on a void code = %+v; want not counted, %d tries, void", r, max)
 	}
-	if len(lockArgs) != 3 {
-		t.Errorf("lock called for a try that did not count (%v)", lockArgs)
+	if len(locks.args) != 3 {
+		t.Errorf("lock called for a try that did not count (%v)", locks.args)
 	}
 	if n, _ := inARow(t, s, u.ID); n != max {
 		t.Errorf("account counts %d wrong codes after a try at a void code, want %d", n, max)
 	}
+}
 
+// tryLockFunctions counts wrong codes at a new code of u without a lock
+// function and with one that sets none, of testCountWrongCode, and
+// returns the code.
+func tryLockFunctions(t *testing.T, s store.Store, u, other *store.User) *store.Challenge {
+	ctx := t.Context()
+	const max = wrongCodeTries
 	// Without a lock function the lock stays; a zero time from it is none.
 	c2 := issue(t, s, newChallenge(u.ID, "attempt-2", store.PurposeLogin, t0))
 	if r := wrongCode(t, s, c2, max, t0); r.InARow != max+1 || !sameTime(r.LockedUntil, t0.Add(max*time.Minute)) {
 		t.Errorf("CountWrongCode(nil lock) = %+v; want %d in a row, the lock as it was", r, max+1)
 	}
-	r, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID, MaxTries: max, At: t0,
+	r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID, MaxTries: max, At: t0,
 		Lock: func(int) time.Time { return time.Time{} }})
 	mustNot(t, err, "CountWrongCode")
 	if r.InARow != max+2 || !r.LockedUntil.IsZero() {
@@ -400,9 +435,7 @@ func testCountWrongCode(t *testing.T, s store.Store) {
 	if n, _ := inARow(t, s, other.ID); n != 1 {
 		t.Errorf("another account counts %d wrong codes, want 1 (its own)", n)
 	}
-
-	_, err = s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c2.ID + 1000, MaxTries: max, At: t0})
-	wantNotFound(t, err, "CountWrongCode(unknown)")
+	return c2
 }
 
 // testCountWrongCodeNotActive: a try at a code that was used, replaced or
@@ -530,7 +563,6 @@ func testCountWrongCodeConcurrentCodes(t *testing.T, s store.Store) {
 }
 
 func testCountChallenges(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	ann := createUser(t, s, "ann@example.org")
 	bob := createUser(t, s, "bob@example.org")
 	to := func(c *store.Challenge, dest string) *store.Challenge {
@@ -545,6 +577,19 @@ func testCountChallenges(t *testing.T, s store.Store) {
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeLogin, t0.Add(time.Minute)), "+15555550100"))
 	issue(t, s, to(newChallenge(bob.ID, "attempt-9", store.PurposeRegisterPhone, t0.Add(3*time.Minute)), "+15555550199"))
 
+	checkChallengeTimesForUser(t, s, ann, bob)
+	checkCountChallengesForUserTo(t, s, ann, bob)
+
+	// Carl asks for a change to the number ann and bob log in with.
+	carl := createUser(t, s, "carl@example.org")
+	issue(t, s, to(newChallenge(carl.ID, "attempt-5", store.PurposeChangePhone, t0.Add(4*time.Minute)), "+15555550100"))
+	checkCountChallengesToDestination(t, s)
+}
+
+// checkChallengeTimesForUser checks the times of the codes sent to ann
+// (three logins) and bob (a login and a registration) of testCountChallenges.
+func checkChallengeTimesForUser(t *testing.T, s store.Store, ann, bob *store.User) {
+	ctx := t.Context()
 	m := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	for _, tc := range []struct {
 		user  int64
@@ -565,6 +610,12 @@ func testCountChallenges(t *testing.T, s store.Store) {
 			t.Errorf("ChallengeTimesForUser(%d, %v, %d) = %v, %v; want %v", tc.user, tc.since, tc.limit, got, err, tc.want)
 		}
 	}
+}
+
+// checkCountChallengesForUserTo checks the counts of the codes of ann and
+// bob to each number, of testCountChallenges.
+func checkCountChallengesForUserTo(t *testing.T, s store.Store, ann, bob *store.User) {
+	ctx := t.Context()
 	for _, tc := range []struct {
 		user  int64
 		dest  string
@@ -583,9 +634,12 @@ func testCountChallenges(t *testing.T, s store.Store) {
 			t.Errorf("CountChallengesForUserTo(%d, %s, %v) = %d, %v; want %d", tc.user, tc.dest, tc.since, n, err, tc.want)
 		}
 	}
-	// Carl asks for a change to the number ann and bob log in with.
-	carl := createUser(t, s, "carl@example.org")
-	issue(t, s, to(newChallenge(carl.ID, "attempt-5", store.PurposeChangePhone, t0.Add(4*time.Minute)), "+15555550100"))
+}
+
+// checkCountChallengesToDestination checks the counts of the codes to each
+// number by purpose, of testCountChallenges once carl asked for a change.
+func checkCountChallengesToDestination(t *testing.T, s store.Store) {
+	ctx := t.Context()
 	login := []store.Purpose{store.PurposeLogin}
 	newNumber := []store.Purpose{store.PurposeRegisterPhone, store.PurposeChangePhone}
 	all := []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}

@@ -88,11 +88,17 @@ func testChangeAccount(t *testing.T, s store.Store) {
 	}
 	wantClaimed(t, s, at, 10, queuedWant(*notice), queuedWant(*sms))
 
-	// A registration ends the session that makes it, and every other one.
+	checkRegistrationEndsSessions(t, s, at)
+}
+
+// checkRegistrationEndsSessions checks that a registration ends the
+// session that makes it, and every other one.
+func checkRegistrationEndsSessions(t *testing.T, s store.Store, at time.Time) {
+	ctx := t.Context()
 	v := createUser(t, s, "cat@example.org")
 	reg := createSession(t, s, v.ID, "registering", t0, t0)
 	createSession(t, s, v.ID, "elsewhere", t0, t0)
-	ended = -1
+	ended := -1
 	mustNot(t, s.ChangeAccount(ctx, store.AccountChange{UserID: v.ID, Session: reg, EndSession: true,
 		Phone: ptr("+15555550111"), PhoneWas: ptr(""), EndOthers: true, Record: recorded(v, at, &ended)}), "ChangeAccount(registration)")
 	if sessionExists(t, s, reg.TokenHash) || sessionExists(t, s, hash("elsewhere")) || ended != 1 {
@@ -149,56 +155,13 @@ func testChangeAccountFields(t *testing.T, s store.Store) {
 // is: no field, no session ended, no code used, no audit row, no message.
 func testChangeAccountAllOrNothing(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	root := createAdmin(t, s, "root@example.org")
-	u := createUser(t, s, "ann@example.org")
-	mustNot(t, s.SetPhone(ctx, u.ID, "+15555550100"), "SetPhone")
-	u.Phone = "+15555550100"
-	key := "password:account:ann@example.org"
-	fail(t, s, key, t0, nil)
-	at := t0.Add(time.Minute)
-	sess := createSession(t, s, u.ID, "mine", t0, t0)
-	createSession(t, s, u.ID, "other", t0, t0)
-
-	// change is a phone change by code c of session sess, with everything
-	// else a change may do; each case spoils one part.
-	change := func(c *store.Challenge, msgs ...*store.Message) store.AccountChange {
-		var ended int
-		return store.AccountChange{UserID: u.ID, ChallengeID: c.ID, At: at, Session: sess,
-			Phone: ptr("+15555550199"), PhoneWas: ptr("+15555550100"), MFA: ptr(store.MFARequired),
-			ClearCodeLock: true, ClearThrottle: key, Setting: &store.Setting{Key: "mfa_policy", Value: "optional"},
-			Token: newToken(u.ID, "reset", store.TokenPasswordReset), EndOthers: true,
-			Record: recorded(u, at, &ended, append([]*store.Message{noticeTo(u, at)}, msgs...)...)}
-	}
-	unchanged := func(what string, c *store.Challenge, consumed bool) {
-		t.Helper()
-		checkUser(t, s, what+": user", *u)
-		if got := latest(t, s, c); got.ConsumedAt.IsZero() == consumed {
-			t.Errorf("%s: challenge ConsumedAt = %v, want it as it was", what, got.ConsumedAt)
-		}
-		if !sessionExists(t, s, hash("other")) {
-			t.Errorf("%s: the other session ended", what)
-		}
-		if th, err := s.Throttle(ctx, key); err != nil || th.Failures != 1 {
-			t.Errorf("%s: throttle %+v (%v), want it as it was", what, th, err)
-		}
-		if _, ok, err := s.Setting(ctx, "mfa_policy"); err != nil || ok {
-			t.Errorf("%s: setting written (%v)", what, err)
-		}
-		if usable(t, s, newToken(u.ID, "reset", store.TokenPasswordReset), t0) {
-			t.Errorf("%s: token stored", what)
-		}
-		if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
-			t.Errorf("%s: %d audit events written (%v)", what, len(events), err)
-		}
-		wantClaimed(t, s, at.Add(time.Hour), 10)
-	}
-	code := func() *store.Challenge {
-		return issue(t, s, newChallenge(u.ID, sess.AttemptID, store.PurposeChangePhone, t0))
-	}
+	f := newAllOrNothing(t, s)
+	u, root, sess := f.u, f.root, f.sess
+	change, unchanged, code := f.change, f.unchanged, f.code
 
 	// The code was used meanwhile.
 	c := code()
-	if !consume(t, s, c.ID, at) {
+	if !consume(t, s, c.ID, f.at) {
 		t.Fatal("ConsumeChallenge = false")
 	}
 	wantNotFound(t, s.ChangeAccount(ctx, change(c)), "ChangeAccount with a used code")
@@ -222,7 +185,7 @@ func testChangeAccountAllOrNothing(t *testing.T, s store.Store) {
 	checkUser(t, s, "the last administrator", *root)
 
 	// A message cannot be stored (it names no account).
-	stray := noticeTo(u, at)
+	stray := noticeTo(u, f.at)
 	stray.UserID = u.ID + 1000
 	if err := s.ChangeAccount(ctx, change(c, stray)); err == nil {
 		t.Error("ChangeAccount stored a message of no account")
@@ -241,6 +204,78 @@ func testChangeAccountAllOrNothing(t *testing.T, s store.Store) {
 	mustNot(t, s.DeleteSession(ctx, sess.TokenHash), "DeleteSession")
 	wantNotFound(t, s.ChangeAccount(ctx, change(c)), "ChangeAccount of a session gone")
 	unchanged("session gone", c, false)
+}
+
+// allOrNothing is what testChangeAccountAllOrNothing changes: ann, with a
+// phone, a wrong password counted, the session sess making the change and
+// another; and root, the one administrator.
+type allOrNothing struct {
+	t    *testing.T
+	s    store.Store
+	root *store.User
+	u    *store.User
+	key  string // ann's password throttle
+	at   time.Time
+	sess *store.Session
+}
+
+func newAllOrNothing(t *testing.T, s store.Store) *allOrNothing {
+	root := createAdmin(t, s, "root@example.org")
+	u := createUser(t, s, "ann@example.org")
+	mustNot(t, s.SetPhone(t.Context(), u.ID, "+15555550100"), "SetPhone")
+	u.Phone = "+15555550100"
+	key := "password:account:ann@example.org"
+	fail(t, s, key, t0, nil)
+	at := t0.Add(time.Minute)
+	sess := createSession(t, s, u.ID, "mine", t0, t0)
+	createSession(t, s, u.ID, "other", t0, t0)
+	return &allOrNothing{t: t, s: s, root: root, u: u, key: key, at: at, sess: sess}
+}
+
+// change is a phone change by code c of session sess, with everything
+// else a change may do; each case spoils one part.
+func (f *allOrNothing) change(c *store.Challenge, msgs ...*store.Message) store.AccountChange {
+	u, at, sess, key := f.u, f.at, f.sess, f.key
+	var ended int
+	return store.AccountChange{UserID: u.ID, ChallengeID: c.ID, At: at, Session: sess,
+		Phone: ptr("+15555550199"), PhoneWas: ptr("+15555550100"), MFA: ptr(store.MFARequired),
+		ClearCodeLock: true, ClearThrottle: key, Setting: &store.Setting{Key: "mfa_policy", Value: "optional"},
+		Token: newToken(u.ID, "reset", store.TokenPasswordReset), EndOthers: true,
+		Record: recorded(u, at, &ended, append([]*store.Message{noticeTo(u, at)}, msgs...)...)}
+}
+
+// unchanged checks that a refused change left everything as it was: ann,
+// the code c (consumed or not), the other session, the throttle, the
+// setting, the token, the audit log and the outbox.
+func (f *allOrNothing) unchanged(what string, c *store.Challenge, consumed bool) {
+	t, s, u, key, at := f.t, f.s, f.u, f.key, f.at
+	ctx := t.Context()
+	t.Helper()
+	checkUser(t, s, what+": user", *u)
+	if got := latest(t, s, c); got.ConsumedAt.IsZero() == consumed {
+		t.Errorf("%s: challenge ConsumedAt = %v, want it as it was", what, got.ConsumedAt)
+	}
+	if !sessionExists(t, s, hash("other")) {
+		t.Errorf("%s: the other session ended", what)
+	}
+	if th, err := s.Throttle(ctx, key); err != nil || th.Failures != 1 {
+		t.Errorf("%s: throttle %+v (%v), want it as it was", what, th, err)
+	}
+	if _, ok, err := s.Setting(ctx, "mfa_policy"); err != nil || ok {
+		t.Errorf("%s: setting written (%v)", what, err)
+	}
+	if usable(t, s, newToken(u.ID, "reset", store.TokenPasswordReset), t0) {
+		t.Errorf("%s: token stored", what)
+	}
+	if events, err := s.AuditForUser(ctx, u.ID, 10); err != nil || len(events) != 0 {
+		t.Errorf("%s: %d audit events written (%v)", what, len(events), err)
+	}
+	wantClaimed(t, s, at.Add(time.Hour), 10)
+}
+
+// code issues a new phone-change code to ann's session.
+func (f *allOrNothing) code() *store.Challenge {
+	return issue(f.t, f.s, newChallenge(f.u.ID, f.sess.AttemptID, store.PurposeChangePhone, t0))
 }
 
 // Of registrations racing for an account with no phone (a held Update

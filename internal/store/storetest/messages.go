@@ -788,6 +788,18 @@ func testRecordReceipt(t *testing.T, s MessageStore) {
 	checkRecord(t, "smtp's X1", messageFor(t, s, &m2), receiptWant(m2, store.MessageFailed, "550 no such user", at))
 }
 
+// receiptMoves is where testRecordReceiptMoves wants a receipt to move a
+// message: by the message's status, then the status reported; "" means
+// no move.
+var receiptMoves = map[store.MessageStatus]map[store.MessageStatus]store.MessageStatus{
+	store.MessageQueued:    {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+	store.MessageSending:   {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+	store.MessageSent:      {store.MessageSent: "", store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
+	store.MessageExpired:   {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
+	store.MessageDelivered: {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
+	store.MessageFailed:    {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
+}
+
 // testRecordReceiptMoves tries each report on a message in each status
 // that can carry a provider reference: a report only moves a message
 // forward (queued or sending, then sent, then a final status), and a
@@ -827,15 +839,6 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 		}
 		return got, ref
 	}
-	// "" means no move.
-	moves := map[store.MessageStatus]map[store.MessageStatus]store.MessageStatus{
-		store.MessageQueued:    {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageSending:   {store.MessageSent: store.MessageSent, store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageSent:      {store.MessageSent: "", store.MessageDelivered: store.MessageDelivered, store.MessageFailed: store.MessageFailed},
-		store.MessageExpired:   {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
-		store.MessageDelivered: {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
-		store.MessageFailed:    {store.MessageSent: "", store.MessageDelivered: "", store.MessageFailed: ""},
-	}
 	for _, from := range []store.MessageStatus{store.MessageQueued, store.MessageSending, store.MessageSent,
 		store.MessageExpired, store.MessageDelivered, store.MessageFailed} {
 		for _, report := range []store.MessageStatus{store.MessageSent, store.MessageDelivered, store.MessageFailed} {
@@ -843,7 +846,7 @@ func testRecordReceiptMoves(t *testing.T, s MessageStore) {
 				m, ref := withRef(from)
 				at := m.UpdatedAt.Add(time.Minute)
 				want := m
-				if to := moves[from][report]; to != "" {
+				if to := receiptMoves[from][report]; to != "" {
 					want = receiptWant(m, to, "report "+ref, at)
 				}
 				receipt(t, s, "twilio", ref, report, "report "+ref, at, want)
@@ -912,10 +915,25 @@ func testCountMessages(t *testing.T, s MessageStore) {
 	add(ann.ID, store.ChannelEmail, "ann@example.org", ipA, t0)
 	add(ann.ID, store.ChannelEmail, "ann@example.org", ipA, t0.Add(3*time.Minute))
 
-	for _, tc := range []struct {
-		q    store.MessageCount
-		want int
-	}{
+	for _, tc := range messageCountCases(ipA, ipB) {
+		n, err := s.CountMessages(ctx, tc.q)
+		if err != nil || n != tc.want {
+			t.Errorf("CountMessages(%+v) = %d, %v; want %d", tc.q, n, err, tc.want)
+		}
+	}
+}
+
+// messageCountCase is a count that testCountMessages asks for and the
+// number of its messages that it finds.
+type messageCountCase struct {
+	q    store.MessageCount
+	want int
+}
+
+// messageCountCases are the counts of testCountMessages, whose messages
+// come from the addresses ipA and ipB.
+func messageCountCases(ipA, ipB string) []messageCountCase {
+	return []messageCountCase{
 		{store.MessageCount{Channel: store.ChannelSMS}, 5},
 		{store.MessageCount{Channel: store.ChannelSMS, Since: t0}, 5},
 		{store.MessageCount{Channel: store.ChannelSMS, Since: t0.Add(time.Millisecond)}, 4},
@@ -947,11 +965,6 @@ func testCountMessages(t *testing.T, s MessageStore) {
 		{store.MessageCount{Channel: store.ChannelSMS, Prefix: "+44", IP: ipA}, 3},
 		{store.MessageCount{Channel: store.ChannelSMS, Prefix: "+1", IP: ipA}, 0},
 		{store.MessageCount{Channel: store.ChannelSMS, To: "+14155550100", Prefix: "+44"}, 0},
-	} {
-		n, err := s.CountMessages(ctx, tc.q)
-		if err != nil || n != tc.want {
-			t.Errorf("CountMessages(%+v) = %d, %v; want %d", tc.q, n, err, tc.want)
-		}
 	}
 }
 
@@ -990,19 +1003,29 @@ func testCountMessagesPrefix(t *testing.T, s MessageStore) {
 }
 
 func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
-	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	budget := func(limit int) store.Budget {
-		return store.Budget{Name: "country +1", Limit: limit, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0, Prefix: "+1"}}
-	}
+	checkOneBudget(t, s, u)
+	checkSeveralBudgets(t, s, u)
+	checkBudgetsOfOneWindow(t, s, u)
+}
+
+// countryBudget is a budget of limit text messages to +1 since t0.
+func countryBudget(limit int) store.Budget {
+	return store.Budget{Name: "country +1", Limit: limit, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0, Prefix: "+1"}}
+}
+
+// checkOneBudget issues two codes within a budget, then one over it,
+// which leaves no trace, then one within another budget.
+func checkOneBudget(t *testing.T, s MessageStore, u *store.User) {
+	ctx := t.Context()
 	for i := 0; i < 2; i++ {
 		c := newChallenge(u.ID, fmt.Sprint("attempt-", i), store.PurposeLogin, t0.Add(time.Duration(i)*time.Second))
-		if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{budget(2)}}); err != nil {
+		if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{countryBudget(2)}}); err != nil {
 			t.Fatalf("within the budget: %v", err)
 		}
 	}
 	c := newChallenge(u.ID, "attempt-3", store.PurposeLogin, t0.Add(time.Minute))
-	err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{budget(5), budget(2)}, Audit: codeSent(u, c.CreatedAt)})
+	err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{countryBudget(5), countryBudget(2)}, Audit: codeSent(u, c.CreatedAt)})
 	var be *store.BudgetError
 	if !errors.As(err, &be) || be.Budget != "country +1" {
 		t.Fatalf("over the budget: %v, want a *store.BudgetError", err)
@@ -1020,7 +1043,12 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: newMessage(u.ID, c.Destination, c.CreatedAt), Budgets: []store.Budget{other}}); err != nil {
 		t.Fatalf("another budget: %v", err)
 	}
+}
 
+// checkSeveralBudgets issues a code over the third of five budgets, then
+// within four.
+func checkSeveralBudgets(t *testing.T, s MessageStore, u *store.User) {
+	ctx := t.Context()
 	// Several budgets at once: each counts its own messages (three now,
 	// all from 192.0.2.1 to +1…), and the first that is full is named.
 	portal := store.Budget{Name: "whole portal", Limit: 10, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0}}
@@ -1028,16 +1056,22 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 	email := store.Budget{Name: "email", Limit: 1, Count: store.MessageCount{Channel: store.ChannelEmail, Since: t0}}
 	later := store.Budget{Name: "whole portal, smaller", Limit: 3, Count: store.MessageCount{Channel: store.ChannelSMS, Since: t0}}
 	c4 := newChallenge(u.ID, "attempt-4", store.PurposeLogin, t0.Add(2*time.Minute))
-	err = s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c4, Message: newMessage(u.ID, c4.Destination, c4.CreatedAt),
-		Budgets: []store.Budget{portal, address, email, budget(3), later}})
+	var be *store.BudgetError
+	err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c4, Message: newMessage(u.ID, c4.Destination, c4.CreatedAt),
+		Budgets: []store.Budget{portal, address, email, countryBudget(3), later}})
 	if !errors.As(err, &be) || be.Budget != "country +1" {
 		t.Fatalf("over the third of five budgets: %v, want a *store.BudgetError naming it", err)
 	}
 	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c4, Message: newMessage(u.ID, c4.Destination, c4.CreatedAt),
-		Budgets: []store.Budget{portal, address, email, budget(4)}}); err != nil {
+		Budgets: []store.Budget{portal, address, email, countryBudget(4)}}); err != nil {
 		t.Fatalf("within four budgets: %v", err)
 	}
+}
 
+// checkBudgetsOfOneWindow issues codes against budgets of one channel and
+// time, after an email.
+func checkBudgetsOfOneWindow(t *testing.T, s MessageStore, u *store.User) {
+	ctx := t.Context()
 	// A code's budgets share their channel and time, and are counted on
 	// that one range: each still counts only its own messages, none older
 	// nor on another channel. Since t0+30s there are two text messages
@@ -1049,6 +1083,7 @@ func testIssueChallengeWithMessageBudgets(t *testing.T, s MessageStore) {
 	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c5, Message: mail}); err != nil {
 		t.Fatal(err)
 	}
+	var be *store.BudgetError
 	window := func(name string, limit int, q store.MessageCount) store.Budget {
 		q.Channel, q.Since = store.ChannelSMS, t0.Add(30*time.Second)
 		return store.Budget{Name: name, Limit: limit, Count: q}

@@ -406,6 +406,14 @@ func testEndOIDCSessions(t *testing.T, s store.Store) {
 		t.Errorf("EndOIDCSessions again: %v, %v; want nothing", ids, err)
 	}
 
+	checkLogoutQueue(t, s, at)
+	checkNoBackchannel(t, s, u, at)
+}
+
+// checkLogoutQueue claims, retries and finishes the one logout that
+// testEndOIDCSessions queued at at.
+func checkLogoutQueue(t *testing.T, s store.Store, at time.Time) {
+	ctx := t.Context()
 	if got, err := s.ClaimOIDCLogouts(ctx, at.Add(-time.Second), at.Add(time.Minute), 10); err != nil || len(got) != 0 {
 		t.Fatalf("ClaimOIDCLogouts before it is due: %v, %v", got, err)
 	}
@@ -428,7 +436,12 @@ func testEndOIDCSessions(t *testing.T, s store.Store) {
 	if left, _ := s.ClaimOIDCLogouts(ctx, at.Add(time.Hour), at.Add(2*time.Hour), 10); len(left) != 0 {
 		t.Errorf("a finished logout is still queued: %+v", left)
 	}
+}
 
+// checkNoBackchannel ends u's sessions again, now with tokens of an
+// application without a back-channel URI.
+func checkNoBackchannel(t *testing.T, s store.Store, u *store.User, at time.Time) {
+	ctx := t.Context()
 	// An application without a back-channel URI is not told (its tokens
 	// are revoked all the same).
 	b := newApplication("client-b", false)

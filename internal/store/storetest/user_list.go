@@ -222,41 +222,14 @@ func testListUsersMatchesModel(t *testing.T, s store.Store) {
 	r := rand.New(rand.NewPCG(1, 2)) // #nosec G404 -- a fixed seed on purpose: the same random searches every run
 	// Names have LIKE's wildcards in them; emails only letters and digits
 	// before a common domain, whose order no collation disputes.
-	word := func(letters string, n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = letters[r.IntN(len(letters))]
-		}
-		return string(b)
-	}
 	var users []store.User
 	for i := range 120 {
 		phone := ""
 		if r.IntN(4) > 0 {
 			phone = fmt.Sprintf("+44%010d", r.Int64N(1e10))
 		}
-		u := addUser(t, s, fmt.Sprintf("%s%03d@example.org", word("abAB", 3), i), word("abAB .-_%", 6), phone)
+		u := addUser(t, s, fmt.Sprintf("%s%03d@example.org", randomWord(r, "abAB", 3), i), randomWord(r, "abAB .-_%", 6), phone)
 		users = append(users, *u)
-	}
-
-	matches := func(u store.User, search string) bool {
-		if search == "" {
-			return true
-		}
-		lower := strings.ToLower(search)
-		if strings.Contains(strings.ToLower(u.Name), lower) || strings.Contains(strings.ToLower(u.Email), lower) {
-			return true
-		}
-		var digits []rune
-		for _, c := range search {
-			if c >= '0' && c <= '9' {
-				digits = append(digits, c)
-			}
-		}
-		for len(digits) > 0 && digits[0] == '0' { // a trunk or international prefix
-			digits = digits[1:]
-		}
-		return len(digits) >= 3 && strings.Contains(u.Phone, string(digits))
 	}
 	slices.SortFunc(users, func(a, b store.User) int {
 		return strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email))
@@ -274,31 +247,70 @@ func testListUsersMatchesModel(t *testing.T, s store.Store) {
 			i := 3 + r.IntN(len(u.Phone)-6)
 			search = u.Phone[i:i+2] + " " + u.Phone[i+2:i+4]
 		default:
-			search = word("abAB .-_%@0", 1+r.IntN(2))
+			search = randomWord(r, "abAB .-_%@0", 1+r.IntN(2))
 		}
 		var want []string
 		for _, u := range users {
-			if matches(u, search) {
+			if matchesModel(u, search) {
 				want = append(want, u.Email)
 			}
 		}
 		q := store.UserQuery{Search: search, Limit: []int{0, 3, 5, 8}[r.IntN(4)]}
-		var got []string
-		for range len(users) + 1 {
-			page := emails(listUsers(t, s, q))
-			if len(page) > limitOr50(q.Limit) {
-				t.Fatalf("ListUsers(%+v) returned %d users", q, len(page))
-			}
-			got = append(got, page...)
-			if len(page) < limitOr50(q.Limit) {
-				break
-			}
-			q.After = page[len(page)-1]
-		}
-		if !slices.Equal(got, want) {
+		if got := allPages(t, s, q, len(users)); !slices.Equal(got, want) {
 			t.Fatalf("pages of ListUsers(search %q, limit %d) = %q, want %q", search, q.Limit, got, want)
 		}
 	}
+}
+
+// randomWord is n letters drawn from letters by r.
+func randomWord(r *rand.Rand, letters string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[r.IntN(len(letters))]
+	}
+	return string(b)
+}
+
+// matchesModel is the contract of a search, read plainly: part of the name
+// or email, letter case aside, or part of the phone number: the search's
+// digits, three or more once leading zeros (a trunk or international
+// prefix) are dropped.
+func matchesModel(u store.User, search string) bool {
+	if search == "" {
+		return true
+	}
+	lower := strings.ToLower(search)
+	if strings.Contains(strings.ToLower(u.Name), lower) || strings.Contains(strings.ToLower(u.Email), lower) {
+		return true
+	}
+	var digits []rune
+	for _, c := range search {
+		if c >= '0' && c <= '9' {
+			digits = append(digits, c)
+		}
+	}
+	for len(digits) > 0 && digits[0] == '0' { // a trunk or international prefix
+		digits = digits[1:]
+	}
+	return len(digits) >= 3 && strings.Contains(u.Phone, string(digits))
+}
+
+// allPages is the emails of every page of q, each after the last of the
+// one before, until a page is short; at most n+1 pages.
+func allPages(t *testing.T, s store.Store, q store.UserQuery, n int) []string {
+	var got []string
+	for range n + 1 {
+		page := emails(listUsers(t, s, q))
+		if len(page) > limitOr50(q.Limit) {
+			t.Fatalf("ListUsers(%+v) returned %d users", q, len(page))
+		}
+		got = append(got, page...)
+		if len(page) < limitOr50(q.Limit) {
+			break
+		}
+		q.After = page[len(page)-1]
+	}
+	return got
 }
 
 // limitOr50 is the page size a Limit asks for.

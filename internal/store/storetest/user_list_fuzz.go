@@ -21,6 +21,22 @@ import (
 // Each engine's tests call it from a FuzzListUsers of their own, with a
 // fresh, empty store.
 func FuzzListUsers(f *testing.F, s store.Store) {
+	users := createFuzzUsers(f, s)
+	for _, s := range [][2]string{
+		{"", ""}, {"ann", ""}, {"AN", "ann010@example.org"}, {"%", ""}, {"_", ""}, {`\`, ""}, {"o'b", ""},
+		{"7546 12", ""}, {"+44", ""}, {"zoë", ""}, {"ZOË", ""}, {"STRASSE", ""}, {"李", ""}, {"", "zzz"}, {"", "É"},
+		{"a%b", "b"}, {"example.org", "car"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, search, after string) {
+		checkListed(t, s, users, search, after)
+	})
+}
+
+// createFuzzUsers creates the 40 users of FuzzListUsers and returns them
+// in email order.
+func createFuzzUsers(f *testing.F, s store.Store) []store.User {
 	// Names hold LIKE's wildcards and letters that are not ASCII, whose
 	// case the engines fold differently; emails, letters and digits
 	// before a common domain, all of one length so that no collation
@@ -43,45 +59,42 @@ func FuzzListUsers(f *testing.F, s store.Store) {
 	}
 	slices.SortFunc(users, func(a, b store.User) int { return strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)) })
 
-	for _, s := range [][2]string{
-		{"", ""}, {"ann", ""}, {"AN", "ann010@example.org"}, {"%", ""}, {"_", ""}, {`\`, ""}, {"o'b", ""},
-		{"7546 12", ""}, {"+44", ""}, {"zoë", ""}, {"ZOË", ""}, {"STRASSE", ""}, {"李", ""}, {"", "zzz"}, {"", "É"},
-		{"a%b", "b"}, {"example.org", "car"},
-	} {
-		f.Add(s[0], s[1])
+	return users
+}
+
+// checkListed checks one page of ListUsers for search after the cursor
+// against users, all there are.
+func checkListed(t *testing.T, s store.Store, users []store.User, search, after string) {
+	if !readableText(search) || !readableText(after) {
+		return
 	}
-	f.Fuzz(func(t *testing.T, search, after string) {
-		if !readableText(search) || !readableText(after) {
-			return
+	got, err := s.ListUsers(t.Context(), store.UserQuery{Search: search, After: after, Limit: 100})
+	if err != nil {
+		t.Fatalf("ListUsers(q=%q, after=%q): %v", search, after, err)
+	}
+	ascii := isASCII(search) && isASCII(after)
+	var want []string
+	for _, u := range users {
+		if listed(u, search, after, asciiLower) {
+			want = append(want, u.Email)
 		}
-		got, err := s.ListUsers(t.Context(), store.UserQuery{Search: search, After: after, Limit: 100})
-		if err != nil {
-			t.Fatalf("ListUsers(q=%q, after=%q): %v", search, after, err)
+	}
+	gotEmails := make([]string, len(got))
+	for i, u := range got {
+		gotEmails[i] = u.Email
+		// Text that is not ASCII is folded as each engine folds it
+		// (SQLite: ASCII letters only); a listed user must match in
+		// one of the two ways.
+		if !listed(u, search, after, asciiLower) && !listed(u, search, after, strings.ToLower) {
+			t.Fatalf("ListUsers(q=%q, after=%q) lists %s (%q), which does not match", search, after, u.Email, u.Name)
 		}
-		ascii := isASCII(search) && isASCII(after)
-		var want []string
-		for _, u := range users {
-			if listed(u, search, after, asciiLower) {
-				want = append(want, u.Email)
-			}
+		if i > 0 && strings.ToLower(got[i-1].Email) >= strings.ToLower(u.Email) {
+			t.Fatalf("ListUsers(q=%q, after=%q) = %q: not in email order", search, after, gotEmails)
 		}
-		gotEmails := make([]string, len(got))
-		for i, u := range got {
-			gotEmails[i] = u.Email
-			// Text that is not ASCII is folded as each engine folds it
-			// (SQLite: ASCII letters only); a listed user must match in
-			// one of the two ways.
-			if !listed(u, search, after, asciiLower) && !listed(u, search, after, strings.ToLower) {
-				t.Fatalf("ListUsers(q=%q, after=%q) lists %s (%q), which does not match", search, after, u.Email, u.Name)
-			}
-			if i > 0 && strings.ToLower(got[i-1].Email) >= strings.ToLower(u.Email) {
-				t.Fatalf("ListUsers(q=%q, after=%q) = %q: not in email order", search, after, gotEmails)
-			}
-		}
-		if ascii && !slices.Equal(gotEmails, want) {
-			t.Fatalf("ListUsers(q=%q, after=%q) = %q, want %q", search, after, gotEmails, want)
-		}
-	})
+	}
+	if ascii && !slices.Equal(gotEmails, want) {
+		t.Fatalf("ListUsers(q=%q, after=%q) = %q, want %q", search, after, gotEmails, want)
+	}
 }
 
 // listed reports whether u is on the page for search after the cursor,
