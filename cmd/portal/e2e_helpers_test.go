@@ -23,6 +23,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/testenv"
 )
 
 // End-to-end helpers: the real portal on a free port with local stand-ins
@@ -356,10 +357,7 @@ func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.C
 		path, err = exec.LookPath("/usr/bin/chromium")
 	}
 	if err != nil {
-		if os.Getenv("PORTAL_REQUIRE_BROWSER") == "1" {
-			t.Fatal("PORTAL_REQUIRE_BROWSER=1 but chromium is not installed")
-		}
-		t.Skip("chromium not found; set PORTAL_REQUIRE_BROWSER=1 to make this a failure")
+		testenv.Browser.Unavailable(t, "chromium not found")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),

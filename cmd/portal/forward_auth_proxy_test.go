@@ -34,6 +34,7 @@ import (
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
+	"github.com/providerportal/portal/internal/testenv"
 )
 
 // Forward-auth through real reverse proxies, with the configurations
@@ -160,19 +161,15 @@ func (s *proxySetup) shipped(t *testing.T, file string, extra ...string) string 
 	return text
 }
 
-// needProxy finds a proxy's binary, or skips (fails with PORTAL_REQUIRE_<NAME>=1).
-func needProxy(t *testing.T, name string, paths ...string) string {
+// needProxy finds a proxy's binary, or skips (fails if suite is required).
+func needProxy(t *testing.T, suite testenv.Suite, name string, paths ...string) string {
 	t.Helper()
 	for _, p := range append([]string{name}, paths...) {
 		if path, err := exec.LookPath(p); err == nil {
 			return path
 		}
 	}
-	v := "PORTAL_REQUIRE_" + strings.ToUpper(name)
-	if os.Getenv(v) == "1" {
-		t.Fatalf("%s=1 but %s is not installed", v, name)
-	}
-	t.Skipf("%s not found; set %s=1 to make this a failure", name, v)
+	suite.Unavailable(t, name+" not found")
 	return ""
 }
 
@@ -205,7 +202,7 @@ func (s *proxySetup) startProcess(t *testing.T, cmd *exec.Cmd) {
 
 func (s *proxySetup) startNginx(t *testing.T) {
 	t.Helper()
-	bin := needProxy(t, "nginx", "/usr/sbin/nginx")
+	bin := needProxy(t, testenv.Nginx, "nginx", "/usr/sbin/nginx")
 	site := s.shipped(t, "nginx/forward-auth.conf", "listen 443 ssl;", "listen 127.0.0.1:"+strconv.Itoa(s.port)+" ssl;")
 	user := ""
 	if os.Geteuid() == 0 {
@@ -237,7 +234,7 @@ http {
 
 func (s *proxySetup) startCaddy(t *testing.T) {
 	t.Helper()
-	bin := needProxy(t, "caddy")
+	bin := needProxy(t, testenv.Caddy, "caddy")
 	conf := s.shipped(t, "caddy/Caddyfile",
 		"https_port 443", "https_port "+strconv.Itoa(s.port),
 		"http_port 80", "http_port "+strconv.Itoa(freePort(t)))

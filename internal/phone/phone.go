@@ -10,8 +10,10 @@ package phone
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -37,6 +39,7 @@ const (
 	msgDigitsOnly    = "Enter your mobile number using digits only, for example +447546123456."
 	msgCountryCode   = "We don't recognise that country code. Check the digits after the + and try again."
 	msgIncomplete    = "That doesn't look like a complete phone number. Check the digits and try again."
+	msgNotInUse      = "That number is complete, but it is not a number in use: no phone numbers start with those digits. Check it and try again."
 	msgTooManyDigits = "That number has too many digits. Check it and try again."
 	msgLandline      = "This looks like a landline. Enter a mobile number that can receive text messages."
 	msgNotMobile     = "This number can't receive text messages. Enter a mobile number."
@@ -272,6 +275,12 @@ func mobileCapable(num *phonenumbers.PhoneNumber) error {
 		if phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.TOO_LONG {
 			return refuse(msgTooManyDigits)
 		}
+		if mobileLength(num) {
+			// As many digits as the country's mobile numbers have, but
+			// starting in a range it has not given out: complete, just
+			// not a number anyone has.
+			return refuse(msgNotInUse)
+		}
 		return refuse(msgIncomplete)
 	}
 	switch phonenumbers.GetNumberType(num) {
@@ -287,6 +296,33 @@ func mobileCapable(num *phonenumbers.PhoneNumber) error {
 		return refuse(msgNotMobile)
 	}
 }
+
+// mobileLength reports whether num has as many digits as a mobile number
+// of its country may have (a non-geographic code has none).
+func mobileLength(num *phonenumbers.PhoneNumber) bool {
+	lengths := mobileLengths()[phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))]
+	return slices.Contains(lengths, int32(len(phonenumbers.GetNationalSignificantNumber(num)))) // #nosec G115 -- a national number of at most 17 digits
+}
+
+// mobileLengths are the lengths of each region's mobile numbers, read
+// once from libphonenumber's metadata (whose own first read is not safe
+// for concurrent callers, hence the once). A region whose plan gives no
+// lengths for mobiles takes those of all its numbers.
+var mobileLengths = sync.OnceValue(func() map[string][]int32 {
+	lengths := map[string][]int32{}
+	all, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return lengths // every short number then reads as incomplete, as before
+	}
+	for _, md := range all.GetMetadata() {
+		l := md.GetMobile().GetPossibleLength()
+		if len(l) == 0 || l[0] == -1 {
+			l = md.GetGeneralDesc().GetPossibleLength()
+		}
+		lengths[md.GetId()] = l
+	}
+	return lengths
+})
 
 // withoutCountryCode refuses a number typed without a country code, and
 // tries reading it as a GuessRegion number to suggest the fix.

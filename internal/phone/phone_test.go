@@ -117,7 +117,10 @@ func TestNormalizeRefuses(t *testing.T) {
 		{"IT mobile with a stray zero", "+39 0347 123 4567", msgIncomplete, ""},
 
 		{"too short", "+44 1234", msgIncomplete, ""},
-		{"GB unallocated range", "+44 7700 900123", msgIncomplete, ""},
+		{"GB unallocated range", "+44 7700 900123", msgNotInUse, ""},
+		{"GB unallocated range, national", "+44 1000 000000", msgNotInUse, ""},
+		{"US unallocated area code", "+1 199 555 2671", msgNotInUse, ""},
+		{"GB one digit short", "+44 7546 12345", msgIncomplete, ""},
 		{"too many digits", "+44 7546 123456 789", msgTooManyDigits, ""},
 		{"far too many digits", "+44 7546 123456 789 123 456", msgTooManyDigits, ""},
 		{"unknown country code", "+999 123456", msgCountryCode, ""},

@@ -7,7 +7,7 @@
 //
 // When the server cannot be reached the test is skipped with a message
 // saying so, unless PORTAL_REQUIRE_POSTGRES=1 (set by .ci/run), which makes
-// it a failure.
+// it a failure (testenv.PostgreSQL).
 package pgtest
 
 import (
@@ -26,6 +26,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/providerportal/portal/internal/testenv"
 )
 
 // DefaultURL is the server of a developer's machine and of CI: trust
@@ -79,10 +81,7 @@ func failOrSkip(t testing.TB, err error) {
 	if !errors.As(err, &unreachable) {
 		t.Fatal(err)
 	}
-	if os.Getenv("PORTAL_REQUIRE_POSTGRES") == "1" {
-		t.Fatal(err.Error() + " (PORTAL_REQUIRE_POSTGRES=1)")
-	}
-	t.Skip(err.Error())
+	testenv.PostgreSQL.Unavailable(t, err.Error())
 }
 
 // create makes a database and returns it with the function that drops it.
@@ -95,7 +94,7 @@ func create() (*Database, func() error, error) {
 	}
 	conn, err := pgx.Connect(ctx, server.String())
 	if err != nil {
-		return nil, nil, &unreachableError{fmt.Sprintf("PostgreSQL not reachable at %s (%v): the PostgreSQL tests did not run", server.Redacted(), err)}
+		return nil, nil, &unreachableError{fmt.Sprintf("PostgreSQL not reachable at %s (%v)", server.Redacted(), err)}
 	}
 	defer conn.Close(ctx)
 
@@ -139,15 +138,15 @@ var shared struct {
 	err    error // why the server could not be reached
 }
 
-// Main runs the tests of m and then drops the database that Shared made,
-// if any. A package whose tests use Shared calls it from its TestMain:
+// Main runs the tests of m, prints which suites were skipped
+// (testenv.Main) and then drops the database that Shared made, if any. A package whose tests use Shared calls it from its TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func Main(m *testing.M) int {
 	shared.Lock()
 	shared.inMain = true
 	shared.Unlock()
-	code := m.Run()
+	code := testenv.Main(m) // m.Run, then the skip line
 	shared.Lock()
 	defer shared.Unlock()
 	if shared.drop != nil {
