@@ -209,6 +209,7 @@ var engine = sqlstoretest.Engine{
 
 // TestEngine runs the tests both engines share (package sqlstoretest).
 func TestEngine(t *testing.T) { sqlstoretest.Run(t, engine) }
+
 // TestOverviewAtScale times the Overview at PORTAL_OVERVIEW_SCALE messages
 // (storetest.OverviewAtScale); skipped unless it is set.
 func TestOverviewAtScale(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/msgcount"
+	"github.com/providerportal/portal/internal/store/overview"
 	"github.com/providerportal/portal/internal/store/sqlite"
 	"github.com/providerportal/portal/internal/store/sqlstore"
-	"github.com/providerportal/portal/internal/store/overview"
 )
 
 // TestQueryPlans checks with EXPLAIN QUERY PLAN that the administrators'
