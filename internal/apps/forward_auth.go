@@ -38,3 +38,26 @@ func (f ForwardAuthHosts) ForwardAuthAllowed(ctx context.Context, host string) (
 	}
 	return false, nil
 }
+
+// ForwardAuthAdminsOnly reports whether host is a forward-auth host of an
+// enabled application restricted to administrators (`--admins-only`),
+// matched as ForwardAuthAllowed matches it. With host "" (the proxy's
+// word on the host was not believed) it reports whether any such
+// application exists: not knowing which application is asked for, the
+// answer must hold for the strictest.
+func (f ForwardAuthHosts) ForwardAuthAdminsOnly(ctx context.Context, host string) (bool, error) {
+	list, err := f.Apps.ListApplications(ctx)
+	if err != nil {
+		return false, fmt.Errorf("apps: forward-auth hosts: %w", err)
+	}
+	host = strings.ToLower(host)
+	for _, a := range list {
+		if a.Disabled() || !a.AdminsOnly || len(a.ForwardAuthHosts) == 0 {
+			continue
+		}
+		if host == "" || slices.Contains(a.ForwardAuthHosts, host) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
