@@ -444,7 +444,7 @@ func testOIDC(t *testing.T, p *testPortal) {
 		gone := newRP(t, p, apps.Registration{Name: "Old rota"})
 		loc, _, verifier := gone.authorize(b)
 		code := gone.code(loc)
-		if err := p.App.Admin.DisableApplication(ctx, admin.Operator(), gone.conf.ClientID); err != nil {
+		if err := p.App.Admin.DisableApplication(ctx, admin.Operator(), gone.conf.ClientID, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := gone.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
