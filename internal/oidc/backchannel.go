@@ -17,8 +17,9 @@ import (
 
 // Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a
 // person's sessions end, their tokens are revoked and each application
-// they had tokens of, with a back-channel logout URI, is queued a logout
-// (store.EndOIDCSessions, one transaction); RunLogouts posts them from the
+// they had tokens of, with a back-channel logout URI, is queued a logout,
+// in the transaction that ends the sessions (store.AccountChange's
+// OIDCSubject, set by login.Service.Commit); RunLogouts posts them from the
 // background, with a timeout, retrying with backoff, so no request of the
 // person waits for an application's answer and a crash loses nothing
 // queued.
@@ -36,21 +37,13 @@ const (
 	logoutBatch       = 10
 )
 
-// SessionsEnded revokes the person's tokens and queues the back-channel
-// logouts of their applications; RunLogouts sends them. It is what
-// login.Service.SessionsEnded calls.
-func (p *Provider) SessionsEnded(ctx context.Context, userID int64) error {
-	ids, err := p.storage.store.EndOIDCSessions(ctx, userID, p.Subject(userID), p.now())
-	if err != nil {
-		return err
+// LogoutsQueued wakes RunLogouts: a change that ended a person's
+// sessions may have queued back-channel logouts (login.Applications).
+func (p *Provider) LogoutsQueued() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
 	}
-	if len(ids) > 0 {
-		select {
-		case p.kick <- struct{}{}:
-		default:
-		}
-	}
-	return nil
 }
 
 // RunLogouts sends queued back-channel logouts until ctx ends.
