@@ -227,4 +227,3 @@ func (s *Service) PortalRequiresMFA(ctx context.Context) (bool, error) {
 // SettingMFAPolicy is the settings key of the portal-wide MFA policy:
 // "required" (the default, also when unset) or "optional".
 const SettingMFAPolicy = "mfa_policy"
-
