@@ -475,3 +475,36 @@ func TestForwardAuthDocShowsTheTestedFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardAuthTraefikShape: deploy/traefik/portal.yml cannot be run
+// here (no Traefik in Debian); this checks it asks /auth/verify with
+// ?rd=1, copies the four headers, and is shown in docs/forward-auth.md as
+// it is.
+func TestForwardAuthTraefikShape(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "traefik", "portal.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(b)
+	for _, want := range []string{
+		"      forwardAuth:\n",
+		`        address: "http://127.0.0.1:8080/auth/verify?rd=1"` + "\n",
+		"        trustForwardHeader: false\n",
+		"        authResponseHeaders:\n          - Remote-User\n          - Remote-Email\n          - Remote-Name\n          - Remote-Groups\n",
+		"      middlewares: [portal-auth]\n",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("deploy/traefik/portal.yml lacks %q", want)
+		}
+	}
+	if strings.Contains(conf, "\t") {
+		t.Error("deploy/traefik/portal.yml has a tab: YAML indents with spaces")
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "forward-auth.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), conf) {
+		t.Error("docs/forward-auth.md does not show deploy/traefik/portal.yml as it is")
+	}
+}
