@@ -39,6 +39,7 @@ func newApplication(clientID string, public bool) *store.Application {
 		PostLogoutRedirectURIs: []string{"https://rota.example.org/bye"},
 		BackchannelLogoutURI:   "https://rota.example.org/logout",
 		AdminsOnly:             true,
+		IDTokenAlg:             "ES256",
 		ForwardAuthHosts:       []string{"rota.example.org"},
 		CreatedAt:              t0,
 	}
