@@ -46,7 +46,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 const appCreateLine = "portal app create --name N (--redirect-uri U [--redirect-uri U2 …] | --forward-auth-host H …) [--public] " +
-	"[--post-logout-redirect-uri U] [--backchannel-logout-uri U] [--admins-only] [--forward-auth-host H]"
+	"[--post-logout-redirect-uri U] [--backchannel-logout-uri U] [--admins-only] [--forward-auth-host H] [--id-token-alg RS256|ES256]"
 
 func appCreate(ctx context.Context, args []string, x cmdIO) error {
 	fs := flag.NewFlagSet("portal app create", flag.ContinueOnError)
@@ -58,6 +58,7 @@ func appCreate(ctx context.Context, args []string, x cmdIO) error {
 	fs.Var(&postLogout, "post-logout-redirect-uri", "where the application may send people after logging out; repeat for more")
 	fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal tells the application that a person's session ended")
 	fs.BoolVar(&r.AdminsOnly, "admins-only", false, "only administrators may sign in to it")
+	fs.StringVar(&r.IDTokenAlg, "id-token-alg", "RS256", "what its ID tokens are signed with: RS256 or ES256")
 	fs.Var(&hosts, "forward-auth-host", "host name its reverse proxy protects (forward-auth); repeat for more")
 	if err := parseFlags(fs, args, appCreateLine, x.stderr, "name"); err != nil {
 		return err

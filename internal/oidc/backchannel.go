@@ -113,7 +113,7 @@ func (p *Provider) postLogout(ctx context.Context, l store.OIDCLogout) error {
 	if a.BackchannelLogoutURI == "" {
 		return errNotFound
 	}
-	token, err := p.logoutToken(ctx, l)
+	token, err := p.logoutToken(ctx, l, idTokenAlg(a))
 	if err != nil {
 		return err
 	}
@@ -136,10 +136,11 @@ func (p *Provider) postLogout(ctx context.Context, l store.OIDCLogout) error {
 	return nil
 }
 
-// logoutToken is the signed logout token of l: iss, aud, iat, exp, jti,
-// sub and the event; never a nonce.
-func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout) (string, error) {
-	k, err := p.storage.keys.current(ctx)
+// logoutToken is the logout token of l, signed with alg (the
+// application's, as its ID tokens are): iss, aud, iat, exp, jti, sub and
+// the event; never a nonce.
+func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout, alg jose.SignatureAlgorithm) (string, error) {
+	k, err := p.storage.keys.current(ctx, alg)
 	if err != nil {
 		return "", err
 	}
