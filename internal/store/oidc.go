@@ -26,8 +26,8 @@ type Application struct {
 	// IDTokenAlg is the algorithm its ID tokens are signed with: "" for
 	// RS256 (every application can check it) or "ES256".
 	IDTokenAlg string
-	DisabledAt             time.Time
-	CreatedAt              time.Time
+	DisabledAt time.Time
+	CreatedAt  time.Time
 }
 
 // Disabled reports whether the application was disabled.
