@@ -23,11 +23,12 @@ type Application struct {
 	BackchannelLogoutURI   string   // empty: none
 	AdminsOnly             bool     // only administrators may sign in to it
 	ForwardAuthHosts       []string // host names its reverse proxy asks /auth/verify for
+	DisabledAt             time.Time
+	CreatedAt              time.Time
+
 	// IDTokenAlg is the algorithm its ID tokens are signed with: "" for
 	// RS256 (every application can check it) or "ES256".
 	IDTokenAlg string
-	DisabledAt time.Time
-	CreatedAt  time.Time
 }
 
 // Disabled reports whether the application was disabled.
