@@ -64,7 +64,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func newProxySetup(t *testing.T) *proxySetup {
+// newProxySetup is the portal, the application and (started by the test)
+// the proxy; opts change the application's registration.
+func newProxySetup(t *testing.T, opts ...func(*apps.Registration)) *proxySetup {
 	t.Helper()
 	s := &proxySetup{dir: t.TempDir(), port: freePort(t)}
 	s.writeCertificate(t)
@@ -83,6 +85,9 @@ func newProxySetup(t *testing.T) *proxySetup {
 	// app.portal.test:PORT), so the way back after login goes through the
 	// real registry.
 	reg := apps.Registration{Name: "Records", ForwardAuthHosts: []string{"app.portal.test:" + strconv.Itoa(s.port)}}
+	for _, o := range opts {
+		o(&reg)
+	}
 	if err := reg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -372,6 +377,41 @@ func TestForwardAuthNginx(t *testing.T) {
 		b.run("open the application", chromedp.Navigate(s.url("app.portal.test", "/records/7")))
 		b.waitHeading("Log in")
 	})
+}
+
+// TestForwardAuthNginxAdminsOnly: through nginx as shipped, an
+// application registered --admins-only answers 403 to a complete login
+// that is not an administrator's, and opens for an administrator.
+func TestForwardAuthNginxAdminsOnly(t *testing.T) {
+	s := newProxySetup(t, func(r *apps.Registration) { r.AdminsOnly = true })
+	s.startNginx(t)
+	p := s.portal
+	p.createUser(t, "pat@example.org", "Pat Provider", "+447546123456")
+	boss := p.createUser(t, "ida@example.org", "Ida Admin", "+447546123457")
+	if err := p.App.DB.SetAdmin(t.Context(), boss, true); err != nil {
+		t.Fatal(err)
+	}
+	target := s.url("app.portal.test", "/settings")
+	open := func(email, phone string) (int, string) {
+		t.Helper()
+		c := s.client(t)
+		proxyDo(t, c, "GET", s.url("portal.test", "/login?"+url.Values{"rd": {target}}.Encode()), nil)
+		if status, loc, _ := proxyDo(t, c, "POST", s.url("portal.test", "/login"), url.Values{"email": {email}, "password": {e2ePassword}}); status != http.StatusSeeOther || loc != "/login/code" {
+			t.Fatalf("%s's password: %d %q", email, status, loc)
+		}
+		code := twiliotest.ExtractCode(p.sms(t, phone).Body)
+		if status, loc, _ := proxyDo(t, c, "POST", s.url("portal.test", "/login/code"), url.Values{"code": {code}}); status != http.StatusSeeOther || loc != target {
+			t.Fatalf("%s's code: %d %q, want back to %q", email, status, loc, target)
+		}
+		status, _, body := proxyDo(t, c, "GET", target, nil)
+		return status, body
+	}
+	if status, body := open("pat@example.org", "+447546123456"); status != http.StatusForbidden || strings.Contains(body, "Remote-User") {
+		t.Errorf("a provider at an admins-only application through nginx: %d, want 403\n%s", status, body)
+	}
+	if status, body := open("ida@example.org", "+447546123457"); status != http.StatusOK || !strings.Contains(body, "Remote-User: ida@example.org<") {
+		t.Errorf("an administrator at an admins-only application through nginx: %d, want 200\n%s", status, body)
+	}
 }
 
 // TestForwardAuthCaddy: Caddy's forward_auth, as shipped.
