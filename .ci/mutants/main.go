@@ -8,12 +8,21 @@
 //	caught    the tests failed: they guard the protection
 //	SURVIVED  the tests passed without the protection: a gap to close
 //	broken    the mutant did not compile: fix the mutant
-//	stale     its code no longer occurs exactly once: update the mutant
+//	stale     its function is not found, or its code is not found exactly
+//	          once in that function: update the mutant
+//
+// A mutant names its code by the function it is in and a statement of it,
+// not by file and exact text (see Edit): the source is parsed with go/ast,
+// the function found by its name and receiver, and the statement matched
+// in it with whitespace set aside, so moving a function to another file
+// or package, or re-indenting it, leaves its mutants working; -list says
+// of each stale mutant which of the two it is and where its text is now.
 //
 // Run it from the root of the repository:
 //
 //	go run ./.ci/mutants                  # every mutant; exit status 1 unless all are caught
 //	go run ./.ci/mutants -list            # the mutants, each checked against HEAD; runs nothing
+//	go run ./.ci/mutants -list -at helper/store   # checked against another branch before merging it
 //	go run ./.ci/mutants -only csp-unsafe-inline,code-tries-limit
 //	go run ./.ci/mutants -attack 4        # the mutants of one attack of issue 6
 //	go run ./.ci/mutants -md              # the final table in Markdown
@@ -32,7 +41,9 @@
 //
 //	nice -n 10 go run ./.ci/mutants
 //
-// The directory starts with a dot so that "go test ./..." leaves it out.
+// The directory starts with a dot so that "go test ./..." leaves it out;
+// "go test ./.ci/mutants" tests the matching and finds every mutant in
+// the checkout, uncommitted changes included.
 package main
 
 import (
@@ -59,22 +70,61 @@ type Mutant struct {
 	Attack int    // the numbered attack of issue 6
 	What   string // the protection taken away, in a few words
 
-	// The edit: Find, the protection code, must occur exactly once in
-	// File; it is replaced by Replace. Also holds further edits made at
-	// the same time, for a protection spread over two places.
-	File, Find, Replace string
-	Also                []Edit
+	// The edit: where it applies (Func, Decl, Imports or File, as in
+	// Edit), Find, the protection code, and Replace, what takes its
+	// place. Also holds further edits made at the same time, for a
+	// protection spread over two places.
+	Func, Decl, Imports, File string
+	Find, Replace             string
+	Also                      []Edit
 
 	// The tests that must fail without the protection: one package and
 	// the -run regexp of go test; Tags are build tags, if any.
 	Pkg, Run, Tags string
 }
 
-// Edit replaces Find, which must occur exactly once in File, by Replace.
-type Edit struct{ File, Find, Replace string }
+// Edit replaces Find by Replace in one place, named by one of:
+//
+//	Func     a function or method: "IssueChallenge", "(*Service).Check",
+//	         "(Rules).AcceptPhone"; with a package path (or its last
+//	         elements) before it when the name is in several packages:
+//	         "sqlite.consumeChallenge", "store/postgres.(*DB).StartLogin"
+//	Decl     a package-level const, var or type, by one of its names, with
+//	         a package path as Func: "password.MinLength"
+//	Imports  a package path, as Func's: Find is an import path, quoted,
+//	         replaced in every file of the package that imports it
+//	File     a file that is not Go (a template), searched whole
+//
+// Find must occur exactly once in that function's declaration (its
+// signature and body, closures included) or that declaration, in all the
+// functions of that name together. Whitespace is set aside when matching
+// (indentation, alignment, line breaks; a space between two words still
+// counts), and Find does not match inside a longer word, so the function
+// may move to another file or package and be re-indented or re-wrapped.
+// Replace takes the place of the matched source bytes as written.
+type Edit struct {
+	Func, Decl, Imports, File string
+	Find, Replace             string
+}
 
 func (m Mutant) edits() []Edit {
-	return append([]Edit{{m.File, m.Find, m.Replace}}, m.Also...)
+	return append([]Edit{{m.Func, m.Decl, m.Imports, m.File, m.Find, m.Replace}}, m.Also...)
+}
+
+// locate finds every edit of m in mod.
+func (m Mutant) locate(mod *module) ([]span, error) {
+	var spans []span
+	for _, e := range m.edits() {
+		s, err := mod.locate(e)
+		if err != nil {
+			return nil, err
+		}
+		spans = append(spans, s...)
+	}
+	if _, err := apply(mod.src, spans); err != nil {
+		return nil, err
+	}
+	return spans, nil
 }
 
 // result is what became of one mutant.
@@ -86,7 +136,8 @@ type result struct {
 }
 
 func main() {
-	list := flag.Bool("list", false, "list the mutants, each checked against HEAD, and run nothing")
+	list := flag.Bool("list", false, "list the mutants, each checked against HEAD (or -at), and run nothing")
+	at := flag.String("at", "HEAD", "with -list, the `commit` or branch to check the mutants against")
 	only := flag.String("only", "", "comma-separated `IDs` of the mutants to run")
 	attack := flag.Int("attack", 0, "run only the mutants of this attack `number`")
 	baseline := flag.Bool("baseline", true, "first run each set of tests unchanged, which must pass")
@@ -112,7 +163,7 @@ func main() {
 		fatal(err)
 	}
 	if *list {
-		os.Exit(listMutants(root, selected))
+		os.Exit(listMutants(root, *at, selected))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -146,6 +197,11 @@ func run(ctx context.Context, root, tree, head string, selected []Mutant, o opti
 			fmt.Fprintf(os.Stderr, "mutants: -copy %s: %v\n", p, err)
 			return 2
 		}
+	}
+	mod, err := loadDir(tree)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mutants:", err)
+		return 2
 	}
 	fmt.Printf("%d mutants on HEAD %s, in %s\n", len(selected), head, tree)
 
@@ -187,7 +243,7 @@ func run(ctx context.Context, root, tree, head string, selected []Mutant, o opti
 		if why, bad := badBaseline[testKey(m)]; bad {
 			r.status, r.by = "baseline failed", why
 		} else {
-			r = mutate(ctx, tree, m, o)
+			r = mutate(ctx, tree, mod, m, o)
 		}
 		if ctx.Err() != nil {
 			fmt.Println("interrupted")
@@ -224,33 +280,30 @@ func run(ctx context.Context, root, tree, head string, selected []Mutant, o opti
 	return 0
 }
 
-// mutate applies m in tree, runs its tests and restores the files.
-func mutate(ctx context.Context, tree string, m Mutant, o options) (r result) {
+// mutate applies m in tree, whose source is mod, runs its tests and
+// restores the files.
+func mutate(ctx context.Context, tree string, mod *module, m Mutant, o options) (r result) {
 	r.m = m
 	start := time.Now()
 	defer func() { r.elapsed = time.Since(start) }()
 
-	originals := map[string][]byte{}
+	spans, err := m.locate(mod)
+	if err != nil {
+		return result{m: m, status: "stale", by: err.Error()}
+	}
+	mutated, err := apply(mod.src, spans)
+	if err != nil {
+		return result{m: m, status: "stale", by: err.Error()}
+	}
 	defer func() {
-		for f, b := range originals {
-			if err := os.WriteFile(filepath.Join(tree, f), b, 0o644); err != nil {
+		for f := range mutated {
+			if err := os.WriteFile(filepath.Join(tree, f), mod.src[f], 0o644); err != nil {
 				r.status, r.by = "error", "restoring "+f+": "+err.Error()
 			}
 		}
 	}()
-	for _, e := range m.edits() {
-		path := filepath.Join(tree, e.File)
-		cur, err := os.ReadFile(path) // with the edits before this one
-		if err != nil {
-			return result{m: m, status: "error", by: err.Error()}
-		}
-		if _, ok := originals[e.File]; !ok {
-			originals[e.File] = cur
-		}
-		if n := bytes.Count(cur, []byte(e.Find)); n != 1 {
-			return result{m: m, status: "stale", by: fmt.Sprintf("%s: the code occurs %d times, want once", e.File, n)}
-		}
-		if err := os.WriteFile(path, bytes.Replace(cur, []byte(e.Find), []byte(e.Replace), 1), 0o644); err != nil {
+	for f, b := range mutated {
+		if err := os.WriteFile(filepath.Join(tree, f), b, 0o644); err != nil {
 			return result{m: m, status: "error", by: err.Error()}
 		}
 	}
@@ -377,30 +430,32 @@ func mdTests(r result) string {
 	return strings.Join(names, ", ")
 }
 
-// listMutants prints the mutants and checks each edit against HEAD.
-func listMutants(root string, selected []Mutant) int {
+// listMutants prints the mutants and checks each edit against rev.
+func listMutants(root, rev string, selected []Mutant) int {
+	mod, err := loadCommit(root, rev)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mutants:", err)
+		return 2
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "MUTANT\tATTACK\tAT HEAD\tPACKAGE\t-run\tPROTECTION REMOVED")
+	fmt.Fprintln(w, "MUTANT\tATTACK\tAT "+strings.ToUpper(rev)+"\tPACKAGE\t-run\tPROTECTION REMOVED")
 	stale := 0
+	var why []string
 	for _, m := range selected {
 		state := "ok"
-		for _, e := range m.edits() {
-			src, err := git(root, "show", "HEAD:"+e.File)
-			if err != nil {
-				state = "no such file " + e.File
-				break
-			}
-			if n := strings.Count(src+"\n", e.Find); n != 1 {
-				state = fmt.Sprintf("stale (%d× in %s)", n, e.File)
-				break
-			}
-		}
-		if state != "ok" {
+		if spans, err := m.locate(mod); err != nil {
+			state = "STALE"
+			why = append(why, m.ID+": "+err.Error())
 			stale++
+		} else {
+			state += " " + spans[0].file
 		}
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.Attack, state, m.Pkg, m.Run, m.What)
 	}
 	w.Flush()
+	for _, s := range why {
+		fmt.Println("STALE", s)
+	}
 	fmt.Printf("%d mutants, %d stale\n", len(selected), stale)
 	if stale > 0 {
 		return 1
@@ -418,8 +473,14 @@ func checkIDs(ms []Mutant) error {
 			return fmt.Errorf("two mutants are called %q", m.ID)
 		}
 		for _, e := range m.edits() {
-			if e.File == "" || e.Find == "" || e.Find == e.Replace {
-				return fmt.Errorf("mutant %q: an edit needs a File and a Find that Replace changes", m.ID)
+			n := 0
+			for _, s := range []string{e.Func, e.Decl, e.Imports, e.File} {
+				if s != "" {
+					n++
+				}
+			}
+			if n != 1 || strings.TrimSpace(e.Find) == "" || e.Find == e.Replace {
+				return fmt.Errorf("mutant %q: an edit needs one of Func, Decl, Imports and File, and a Find that Replace changes", m.ID)
 			}
 		}
 		seen[m.ID] = true

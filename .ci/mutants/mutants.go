@@ -7,46 +7,38 @@ package main
 // 7 password guessing, 8 weak passwords, 9 injection and bad input,
 // 10 secrets staying secret, 11 headers.
 //
-// Find is copied from the source, tabs included, and must occur exactly
-// once in File at HEAD (go run ./.ci/mutants -list checks). When the code
-// it names changes, update Find; when a protection is added, add a mutant.
+// Each edit names the function (or package-level declaration) its code
+// is in, and Find, a statement or expression of it, which must occur
+// exactly once there at HEAD; whitespace does not count (see Edit), so a
+// function may move to another file or package and be re-indented
+// without a change here. go run ./.ci/mutants -list checks every edit and
+// says what went stale: the function not found, or its text not found
+// exactly once. When the code a mutant names is rewritten, update Func
+// and Find; when a protection is added, add a mutant. A package path goes
+// before a name only where the name is in several packages
+// ("sqlite.consumeChallenge").
 var mutants = []Mutant{
 	// 1. Skipping the code step.
 	{
 		ID: "stage-check", Attack: 1,
-		What: "pages of one login stage open to a session at another (password only reaches everything)",
-		File: "internal/web/session.go",
-		Find: `	if sess.Stage != stage {`, Replace: `	if false && sess.Stage != stage {`,
-		Pkg: "./internal/web", Run: `^(TestHalfFinishedLoginReachesNothing|TestAdminWithoutFullLogin)$`,
+		What:    "pages of one login stage open to a session at another (password only reaches everything)",
+		Func:    "(*Server).requireStage",
+		Find:    `if sess.Stage != stage {`,
+		Replace: `if false && sess.Stage != stage {`,
+		Pkg:     "./internal/web", Run: `^(TestHalfFinishedLoginReachesNothing|TestAdminWithoutFullLogin)$`,
 	},
 	{
 		ID: "phone-form-stage", Attack: 1,
-		What: "Update (My Details) takes any session, also one past the password only",
-		File: "internal/web/my_details.go",
-		Find: `	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
-	raw := r.PostForm.Get("phone")`,
-		Replace: `	sess, _ := s.session(w, r)
-	if sess == nil {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
-	raw := r.PostForm.Get("phone")`,
-		Pkg: "./internal/web", Run: `^TestHalfFinishedLoginReachesNothing$`,
+		What:    "Update (My Details) takes any session, also one past the password only",
+		Func:    "(*Server).phoneChangeSend",
+		Find:    `sess := s.requireStage(w, r, store.StageFull)`,
+		Replace: `sess, _ := s.session(w, r)`,
+		Pkg:     "./internal/web", Run: `^TestHalfFinishedLoginReachesNothing$`,
 	},
 	{
 		ID: "admin-stage", Attack: 1,
 		What:    "the console's rules let a half-finished login act",
-		File:    "internal/admin/admin.go",
+		Func:    "(*Service).Authorize",
 		Find:    `if a.Session.Stage != store.StageFull || !u.Admin || u.Deactivated {`,
 		Replace: `if !u.Admin || u.Deactivated {`,
 		Pkg:     "./internal/admin", Run: `^TestOnlyFreshAdministratorsAct$`,
@@ -54,7 +46,7 @@ var mutants = []Mutant{
 	{
 		ID: "admin-role", Attack: 1,
 		What:    "the console lets a provider in (no administrator check)",
-		File:    "internal/admin/admin.go",
+		Func:    "(*Service).Authorize",
 		Find:    `if a.Session.Stage != store.StageFull || !u.Admin || u.Deactivated {`,
 		Replace: `if a.Session.Stage != store.StageFull || u.Deactivated {`,
 		Pkg:     "./internal/web", Run: `^TestAdminRoutesForbiddenToProviders$`,
@@ -62,7 +54,7 @@ var mutants = []Mutant{
 	{
 		ID: "admin-needs-code", Attack: 1,
 		What:    "the console accepts a session that never proved a code",
-		File:    "internal/admin/admin.go",
+		Func:    "(*Service).Authorize",
 		Find:    `if !s.Login.Fresh(a.Session, login.ProofPasswordAndCode) {`,
 		Replace: `if !s.Login.Fresh(a.Session, login.ProofPassword) {`,
 		Pkg:     "./internal/admin", Run: `^TestAdministratorsAlwaysUseMFA$`,
@@ -70,7 +62,7 @@ var mutants = []Mutant{
 	{
 		ID: "reauth-freshens-code", Attack: 1,
 		What:    "the password typed again (My Details) makes the session's old code fresh: the console opens without a code",
-		File:    "internal/login/codes.go",
+		Func:    "(*Service).nextSession",
 		Find:    `next.AuthenticatedAt, next.CodeAt = now, sess.CodeAt`,
 		Replace: `next.AuthenticatedAt, next.CodeAt = now, now`,
 		Pkg:     "./internal/web", Run: `^TestAdminPasswordAloneIsNotAFreshLogin$`,
@@ -78,7 +70,7 @@ var mutants = []Mutant{
 	{
 		ID: "code-age-unchecked", Attack: 1,
 		What:    "administration asks that a code was proven once, not recently",
-		File:    "internal/login/step_up.go",
+		Func:    "(*Service).Fresh",
 		Find:    `return need == ProofPassword || recent(sess.CodeAt)`,
 		Replace: `return need == ProofPassword || !sess.CodeAt.IsZero()`,
 		Pkg:     "./internal/admin", Run: `^TestPasswordAloneNeverMakesTheConsoleFresh$`,
@@ -87,7 +79,7 @@ var mutants = []Mutant{
 	{
 		ID: "own-role-removed", Attack: 1,
 		What:    "an administrator may remove their own role while another administrator exists",
-		File:    "internal/admin/admin.go",
+		Func:    "(*Service).SetRole",
 		Find:    `if !admin && a.id() == u.ID {`,
 		Replace: `if false && !admin && a.id() == u.ID {`,
 		Pkg:     "./internal/admin", Run: `^TestAdministratorsCannotLowerTheirOwnProtection$`,
@@ -95,7 +87,7 @@ var mutants = []Mutant{
 	{
 		ID: "own-account-deactivated", Attack: 1,
 		What:    "an administrator may deactivate their own account while another administrator exists",
-		File:    "internal/admin/admin.go",
+		Func:    "(*Service).SetActive",
 		Find:    `if !active && a.id() == u.ID {`,
 		Replace: `if false && !active && a.id() == u.ID {`,
 		Pkg:     "./internal/web", Run: `^TestAdminCannotRemoveOrDeactivateThemselves$`,
@@ -104,15 +96,16 @@ var mutants = []Mutant{
 	// 2. Brute-forcing the code.
 	{
 		ID: "code-tries-limit", Attack: 2,
-		What: "a code allows 50 wrong tries instead of 5",
-		File: "internal/login/policy.go",
-		Find: `		MaxCodeTries: 5,`, Replace: `		MaxCodeTries: 50,`,
-		Pkg: "./internal/login", Run: `^TestWrongCodesAndTriesLeft$`,
+		What:    "a code allows 50 wrong tries instead of 5",
+		Func:    "DefaultRules",
+		Find:    `MaxCodeTries: 5,`,
+		Replace: `MaxCodeTries: 50,`,
+		Pkg:     "./internal/login", Run: `^TestWrongCodesAndTriesLeft$`,
 	},
 	{
 		ID: "code-void-sqlite", Attack: 2,
 		What:    "SQLite never voids a code at its fifth wrong try",
-		File:    "internal/store/sqlite/challenges.go",
+		Func:    "sqlite.(*DB).CountWrongCode",
 		Find:    `voided_at = CASE WHEN failures + 1 >= $2 THEN $3 ELSE NULL END`,
 		Replace: `voided_at = CASE WHEN failures + 1 >= $2 + 1000 THEN $3 ELSE NULL END`,
 		Pkg:     "./internal/login", Run: `^TestWrongCodesAndTriesLeft$`,
@@ -120,72 +113,73 @@ var mutants = []Mutant{
 	{
 		ID: "code-exhausted-resend", Attack: 2,
 		What: "a login attempt whose code was voided by wrong tries gets a new code",
-		File: "internal/login/codes.go",
-		Find: `		if prev.Failures >= s.Rules.MaxCodeTries {
-			return nil, errCodeExhausted`,
-		Replace: `		if false && prev.Failures >= s.Rules.MaxCodeTries {
-			return nil, errCodeExhausted`,
+		Func: "(*Service).issueCode",
+		Find: `if prev.Failures >= s.Rules.MaxCodeTries {
+	return nil, errCodeExhausted`,
+		Replace: `if false && prev.Failures >= s.Rules.MaxCodeTries {
+	return nil, errCodeExhausted`,
 		Pkg: "./internal/login", Run: `^TestWrongCodesAndTriesLeft$`,
 	},
 	{
 		ID: "resend-resets-tries-sqlite", Attack: 2,
 		What:    "on SQLite a resent code starts again at 0 wrong tries",
-		File:    "internal/store/sqlite/challenges.go",
-		Find:    `		failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
-		Replace: `		0, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
+		Func:    "sqlite.issueChallenge",
+		Find:    `failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
+		Replace: `0, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
 		Pkg:     "./internal/login", Run: `^TestResendVoidsOldCodeKeepsFailures$`,
 	},
 	{
 		ID: "resend-resets-tries-postgres", Attack: 2,
 		What:    "on PostgreSQL a resent code starts again at 0 wrong tries",
-		File:    "internal/store/postgres/challenges.go",
-		Find:    `		failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
-		Replace: `		0, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
+		Func:    "postgres.issueChallenge",
+		Find:    `failures, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
+		Replace: `0, timeValue(c.CreatedAt), timeValue(c.ExpiresAt), timeValue(c.ConsumedAt),`,
 		Pkg:     "./internal/login", Run: `^TestResendVoidsOldCodeKeepsFailures$`,
 	},
 	{
 		ID: "code-lock-threshold", Attack: 2,
-		What: "the code step locks after 1,000 wrong codes in a row instead of 10",
-		File: "internal/login/policy.go",
-		Find: `		CodeLockAfter: 10,`, Replace: `		CodeLockAfter: 1000,`,
-		Pkg: "./internal/login", Run: `^TestCodeLockAfterTenInARow$`,
+		What:    "the code step locks after 1,000 wrong codes in a row instead of 10",
+		Func:    "DefaultRules",
+		Find:    `CodeLockAfter: 10,`,
+		Replace: `CodeLockAfter: 1000,`,
+		Pkg:     "./internal/login", Run: `^TestCodeLockAfterTenInARow$`,
 	},
 	{
 		ID: "code-lock-ignored", Attack: 2,
 		What: "a locked code step still sends and checks codes",
-		File: "internal/login/codes.go",
-		Find: `	if err := s.checkCodeLock(u, now); err != nil {
-		return nil, err
-	}
+		Func: "(*Service).issueCode",
+		Find: `if err := s.checkCodeLock(u, now); err != nil {
+	return nil, err
+}
 
-	prev, err :=`,
-		Replace: `	prev, err :=`,
+prev, err :=`,
+		Replace: `prev, err :=`,
 		Also: []Edit{{
-			File: "internal/login/codes.go",
-			Find: `	if err := s.checkCodeLock(u, now); err != nil {
-		return nil, err
-	}
-	ch, err :=`,
-			Replace: `	ch, err :=`,
+			Func: "(*Service).verifyCode",
+			Find: `if err := s.checkCodeLock(u, now); err != nil {
+	return nil, err
+}
+ch, err :=`,
+			Replace: `ch, err :=`,
 		}},
 		Pkg: "./internal/login", Run: `^TestCodeLockAfterTenInARow$`,
 	},
 	{
 		ID: "code-lock-growth", Attack: 2,
 		What:    "the code-step lock does not grow with further failures",
-		File:    "internal/login/policy.go",
-		Find:    `	return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockMax)`,
-		Replace: `	return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockBase)`,
+		Func:    "(Rules).codeLock",
+		Find:    `return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockMax)`,
+		Replace: `return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockBase)`,
 		Pkg:     "./internal/login", Run: `^TestCodeLockAfterTenInARow$`,
 	},
 	{
 		ID: "guesses-atomic-sqlite", Attack: 2,
 		What: "SQLite counts a wrong try on a code already voided or used (not one conditional UPDATE)",
-		File: "internal/store/sqlite/challenges.go",
-		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3
-			RETURNING failures, voided_at IS NOT NULL, user_id`,
-		Replace: `			WHERE id = $1 AND expires_at > $3
-			RETURNING failures, voided_at IS NOT NULL, user_id`,
+		Func: "sqlite.(*DB).CountWrongCode",
+		Find: `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3
+RETURNING failures, voided_at IS NOT NULL, user_id`,
+		Replace: `WHERE id = $1 AND expires_at > $3
+RETURNING failures, voided_at IS NOT NULL, user_id`,
 		// SQLite has one writer: the 50 guesses at once of the login test
 		// (TestConcurrentGuessesStayWithinTheTries) catch this only when a
 		// guess reads the code before another voids it, which they may
@@ -195,18 +189,18 @@ var mutants = []Mutant{
 	{
 		ID: "guesses-atomic-postgres", Attack: 2,
 		What: "PostgreSQL counts a wrong try on a code already voided or used (not one conditional UPDATE)",
-		File: "internal/store/postgres/challenges.go",
-		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
-			RETURNING failures, voided_at IS NOT NULL, user_id`,
-		Replace: `			WHERE id = $1 AND expires_at > $3::bigint
-			RETURNING failures, voided_at IS NOT NULL, user_id`,
+		Func: "postgres.(*DB).CountWrongCode",
+		Find: `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
+RETURNING failures, voided_at IS NOT NULL, user_id`,
+		Replace: `WHERE id = $1 AND expires_at > $3::bigint
+RETURNING failures, voided_at IS NOT NULL, user_id`,
 		Pkg: "./internal/login", Run: `^TestConcurrentGuessesStayWithinTheTries$`,
 	},
 	// Issue 14, finding 4: budgets of codes that other accounts cannot spend.
 	{
 		ID: "own-budget-any-account", Attack: 2,
 		What:    "codes to an account's own number are counted for the number, whoever asked (others' phone changes use up a person's login codes)",
-		File:    "internal/login/codes.go",
+		Func:    "(*Service).checkDestinationBudget",
 		Find:    `n, err = s.Store.CountChallengesForUserTo(ctx, u.ID, dest, since)`,
 		Replace: `n, err = s.Store.CountChallengesToDestination(ctx, dest, []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}, since)`,
 		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$`,
@@ -214,22 +208,23 @@ var mutants = []Mutant{
 	{
 		ID: "new-number-budget-counts-logins", Attack: 2,
 		What:    "a number's budget for registrations and changes also counts the logins of the accounts whose number it is",
-		File:    "internal/login/codes.go",
+		Func:    "(*Service).checkDestinationBudget",
 		Find:    `n, err = s.Store.CountChallengesToDestination(ctx, dest, toNewNumber, since)`,
 		Replace: `n, err = s.Store.CountChallengesToDestination(ctx, dest, []store.Purpose{store.PurposeLogin, store.PurposeRegisterPhone, store.PurposeChangePhone, store.PurposeStepUp}, since)`,
 		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$`,
 	},
 	{
 		ID: "new-number-budget-per-account", Attack: 2,
-		What: "registrations and changes to one number are counted per account (many accounts can bomb a stranger's phone)",
-		File: "internal/login/codes.go",
-		Find: `	if slices.Contains(toNewNumber, purpose) {`, Replace: `	if false && slices.Contains(toNewNumber, purpose) {`,
-		Pkg: "./internal/login", Run: `^(TestDestinationBudget|TestOthersCannotSpendAPersonsCodes)$`,
+		What:    "registrations and changes to one number are counted per account (many accounts can bomb a stranger's phone)",
+		Func:    "(*Service).checkDestinationBudget",
+		Find:    `if slices.Contains(toNewNumber, purpose) {`,
+		Replace: `if false && slices.Contains(toNewNumber, purpose) {`,
+		Pkg:     "./internal/login", Run: `^(TestDestinationBudget|TestOthersCannotSpendAPersonsCodes)$`,
 	},
 	{
 		ID: "own-budget-any-account-sqlite", Attack: 2,
 		What:    "SQLite counts every account's codes to a number as one account's own",
-		File:    "internal/store/sqlite/challenges.go",
+		Decl:    "countForUserToQuery",
 		Find:    `WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
 		Replace: `WHERE $1 > 0 AND destination = $2 AND created_at >= $3`,
 		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$/^sqlite$`,
@@ -237,7 +232,7 @@ var mutants = []Mutant{
 	{
 		ID: "own-budget-any-account-postgres", Attack: 2,
 		What:    "PostgreSQL counts every account's codes to a number as one account's own",
-		File:    "internal/store/postgres/challenges.go",
+		Func:    "postgres.(*DB).CountChallengesForUserTo",
 		Find:    `WHERE user_id = $1 AND destination = $2 AND created_at >= $3`,
 		Replace: `WHERE $1::bigint > 0 AND destination = $2 AND created_at >= $3`,
 		Pkg:     "./internal/login", Run: `^TestOthersCannotSpendAPersonsCodes$/^postgres$`,
@@ -245,7 +240,7 @@ var mutants = []Mutant{
 	{
 		ID: "new-number-budget-purposes-sqlite", Attack: 2,
 		What:    "SQLite counts a number's logins against its budget for registrations and changes",
-		File:    "internal/store/sqlite/challenges.go",
+		Decl:    "countToDestinationQuery",
 		Find:    `AND purpose IN (SELECT value FROM json_each($2)) AND`,
 		Replace: `AND $2 IS NOT NULL AND`,
 		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^sqlite$`,
@@ -253,30 +248,26 @@ var mutants = []Mutant{
 	{
 		ID: "new-number-budget-purposes-postgres", Attack: 2,
 		What:    "PostgreSQL counts a number's logins against its budget for registrations and changes",
-		File:    "internal/store/postgres/challenges.go",
+		Func:    "postgres.(*DB).CountChallengesToDestination",
 		Find:    `AND purpose = ANY($2) AND`,
 		Replace: `AND $2::text[] IS NOT NULL AND`,
 		Pkg:     "./internal/login", Run: `^TestOwnCodesDoNotSpendANumbersBudget$/^postgres$`,
 	},
 	{
 		ID: "guesses-expired-sqlite", Attack: 2,
-		What: "SQLite counts a wrong try on an expired code, against the code and the account",
-		File: "internal/store/sqlite/challenges.go",
-		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3
-`,
-		Replace: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
-`,
-		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^CountWrongCodeNotActive$`,
+		What:    "SQLite counts a wrong try on an expired code, against the code and the account",
+		Func:    "sqlite.(*DB).CountWrongCode",
+		Find:    `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3`,
+		Replace: `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL`,
+		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^CountWrongCodeNotActive$`,
 	},
 	{
 		ID: "guesses-expired-postgres", Attack: 2,
-		What: "PostgreSQL counts a wrong try on an expired code, against the code and the account",
-		File: "internal/store/postgres/challenges.go",
-		Find: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint
-`,
-		Replace: `			WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL
-`,
-		Pkg: "./internal/store/postgres", Run: `^TestConformance$/^CountWrongCodeNotActive$`,
+		What:    "PostgreSQL counts a wrong try on an expired code, against the code and the account",
+		Func:    "postgres.(*DB).CountWrongCode",
+		Find:    `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $3::bigint`,
+		Replace: `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL`,
+		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^CountWrongCodeNotActive$`,
 	},
 	{
 		// Issue 14, item 6: forty wrong codes at once counted up to 36
@@ -284,25 +275,25 @@ var mutants = []Mutant{
 		// was void after five.
 		ID: "guesses-account-sqlite", Attack: 2,
 		What: "SQLite counts a try at a code that no longer works against the account (the code's try and the account's count not one step)",
-		File: "internal/store/sqlite/challenges.go",
-		Find: `		if errors.Is(err, sql.ErrNoRows) {
-			// Used, voided, expired or not there: say which.`,
-		Replace: `		if errors.Is(err, sql.ErrNoRows) {
-			_, _ = tx.ExecContext(ctx, ` + "`" + `UPDATE users SET code_failures = code_failures + 1
-				WHERE id = (SELECT user_id FROM challenges WHERE id = $1)` + "`" + `, w.ChallengeID)
-			// Used, voided, expired or not there: say which.`,
+		Func: "sqlite.(*DB).CountWrongCode",
+		Find: `if errors.Is(err, sql.ErrNoRows) {
+	// Used, voided, expired or not there: say which.`,
+		Replace: `if errors.Is(err, sql.ErrNoRows) {
+	_, _ = tx.ExecContext(ctx, ` + "`" + `UPDATE users SET code_failures = code_failures + 1
+		WHERE id = (SELECT user_id FROM challenges WHERE id = $1)` + "`" + `, w.ChallengeID)
+	// Used, voided, expired or not there: say which.`,
 		Pkg: "./internal/store/sqlite", Run: `^TestConformance$/^CountWrongCode`,
 	},
 	{
 		ID: "guesses-account-postgres", Attack: 2,
 		What: "PostgreSQL counts a try at a code that no longer works against the account (the code's try and the account's count not one step)",
-		File: "internal/store/postgres/challenges.go",
-		Find: `		if errors.Is(err, pgx.ErrNoRows) {
-			// Used, voided, expired or not there: say which.`,
-		Replace: `		if errors.Is(err, pgx.ErrNoRows) {
-			_, _ = tx.Exec(ctx, ` + "`" + `UPDATE users SET code_failures = code_failures + 1
-				WHERE id = (SELECT user_id FROM challenges WHERE id = $1)` + "`" + `, w.ChallengeID)
-			// Used, voided, expired or not there: say which.`,
+		Func: "postgres.(*DB).CountWrongCode",
+		Find: `if errors.Is(err, pgx.ErrNoRows) {
+	// Used, voided, expired or not there: say which.`,
+		Replace: `if errors.Is(err, pgx.ErrNoRows) {
+	_, _ = tx.Exec(ctx, ` + "`" + `UPDATE users SET code_failures = code_failures + 1
+		WHERE id = (SELECT user_id FROM challenges WHERE id = $1)` + "`" + `, w.ChallengeID)
+	// Used, voided, expired or not there: say which.`,
 		Pkg: "./internal/login", Run: `^TestConcurrentGuesses`,
 	},
 
@@ -311,7 +302,7 @@ var mutants = []Mutant{
 		// login only while it is bound to the account as it is now.
 		ID: "carry-over-destination", Attack: 2,
 		What:    "a login past the code limit takes over a code sent to a number that is no longer the account's",
-		File:    "internal/login/codes.go",
+		Func:    "(*Service).carryOverCode",
 		Find:    `!ch.UndeliveredAt.IsZero() || ch.Destination != dest {`,
 		Replace: `!ch.UndeliveredAt.IsZero() || ch.Destination == dest+"x" {`,
 		Pkg:     "./internal/login", Run: `^TestCarriedCodeKeepsItsBinding$`,
@@ -319,19 +310,19 @@ var mutants = []Mutant{
 	{
 		ID: "carry-over-other-logins", Attack: 2,
 		What:    "a code carried over to a new login stays with the login it was sent for too (SQLite: not deleted)",
-		File:    "internal/store/sqlite/challenges.go",
-		Find:    `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
-		Replace: `			WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4 AND 0`,
+		Func:    "sqlite.(*DB).TakeOverChallenge",
+		Find:    `WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4`,
+		Replace: `WHERE user_id = $1 AND attempt_id = $2 AND stage = $3 AND token_hash <> $4 AND 0`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^TakeOverChallenge`,
 	},
 	{
 		ID: "carry-over-active-postgres", Attack: 2,
 		What: "PostgreSQL lets a login take over a code that is used, void or expired",
-		File: "internal/store/postgres/challenges.go",
-		Find: `			SELECT user_id, attempt_id FROM challenges
-			WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`,
-		Replace: `			SELECT user_id, attempt_id FROM challenges
-			WHERE id = $1 AND $2::bigint > 0`,
+		Func: "postgres.(*DB).TakeOverChallenge",
+		Find: `SELECT user_id, attempt_id FROM challenges
+WHERE id = $1 AND expires_at > $2 AND consumed_at IS NULL AND voided_at IS NULL`,
+		Replace: `SELECT user_id, attempt_id FROM challenges
+WHERE id = $1 AND $2::bigint > 0`,
 		Pkg: "./internal/store/postgres", Run: `^TestConformance$/^TakeOverChallengeRefused$`,
 	},
 
@@ -339,7 +330,7 @@ var mutants = []Mutant{
 	{
 		ID: "consume-once-sqlite", Attack: 3,
 		What:    "SQLite lets a used code be used again (20 right codes at once)",
-		File:    "internal/store/sqlite/challenges.go",
+		Func:    "sqlite.consumeChallenge",
 		Find:    `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
 		Replace: `WHERE id = $1 AND voided_at IS NULL AND expires_at > $2`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^ConsumeChallenge`,
@@ -347,7 +338,7 @@ var mutants = []Mutant{
 	{
 		ID: "consume-once-postgres", Attack: 3,
 		What:    "PostgreSQL lets a used code be used again (20 right codes at once)",
-		File:    "internal/store/postgres/challenges.go",
+		Func:    "postgres.consumeChallenge",
 		Find:    `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
 		Replace: `WHERE id = $1 AND voided_at IS NULL AND expires_at > $2`,
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^ConsumeChallenge`,
@@ -355,7 +346,7 @@ var mutants = []Mutant{
 	{
 		ID: "complete-login-once-sqlite", Attack: 3,
 		What:    "SQLite completes a login with a code already used",
-		File:    "internal/store/sqlite/challenges.go",
+		Func:    "sqlite.(*DB).CompleteLogin",
 		Find:    `if ok, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil || !ok {`,
 		Replace: `if _, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil {`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^CompleteLogin`,
@@ -363,7 +354,7 @@ var mutants = []Mutant{
 	{
 		ID: "complete-login-old-token-sqlite", Attack: 4,
 		What:    "SQLite leaves the code step's session working after the login",
-		File:    "internal/store/sqlite/challenges.go",
+		Func:    "sqlite.(*DB).CompleteLogin",
 		Find:    `if err := replaceSession(ctx, tx, l.OldSession, l.Session); err != nil {`,
 		Replace: `if err := insertSession(ctx, tx, l.Session); err != nil {`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^CompleteLogin`,
@@ -371,7 +362,7 @@ var mutants = []Mutant{
 	{
 		ID: "complete-login-once-postgres", Attack: 3,
 		What:    "PostgreSQL completes a login with a code already used",
-		File:    "internal/store/postgres/challenges.go",
+		Func:    "postgres.(*DB).CompleteLogin",
 		Find:    `if ok, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil || !ok {`,
 		Replace: `if _, err := consumeChallenge(ctx, tx, l.ChallengeID, l.At); err != nil {`,
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^CompleteLogin`,
@@ -379,7 +370,7 @@ var mutants = []Mutant{
 	{
 		ID: "complete-login-old-token-postgres", Attack: 4,
 		What:    "PostgreSQL leaves the code step's session working after the login",
-		File:    "internal/store/postgres/challenges.go",
+		Func:    "postgres.(*DB).CompleteLogin",
 		Find:    `if err := replaceSession(ctx, tx, l.OldSession, l.Session); err != nil {`,
 		Replace: `if err := insertSession(ctx, tx, l.Session); err != nil {`,
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^CompleteLogin`,
@@ -387,7 +378,7 @@ var mutants = []Mutant{
 	{
 		ID: "start-login-keeps-throttle-sqlite", Attack: 7,
 		What:    "SQLite leaves the wrong-password count of an account whose right password was given",
-		File:    "internal/store/sqlite/sessions.go",
+		Func:    "sqlite.(*DB).StartLogin",
 		Find:    `if err := clearThrottle(ctx, tx, l.ClearThrottle); err != nil {`,
 		Replace: `if err := error(nil); err != nil {`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^StartLogin`,
@@ -395,7 +386,7 @@ var mutants = []Mutant{
 	{
 		ID: "start-login-not-whole-postgres", Attack: 7,
 		What:    "PostgreSQL clears the wrong-password count even when the login it belongs to is not written",
-		File:    "internal/store/postgres/sessions.go",
+		Func:    "postgres.(*DB).StartLogin",
 		Find:    `if err := clearThrottle(ctx, tx, l.ClearThrottle); err != nil {`,
 		Replace: `if err := clearThrottle(ctx, db.pool, l.ClearThrottle); err != nil {`,
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^StartLogin`,
@@ -403,7 +394,7 @@ var mutants = []Mutant{
 	{
 		ID: "code-binding-purpose", Attack: 3,
 		What:    "a code's hash is not bound to its purpose",
-		File:    "internal/otp/otp.go",
+		Func:    "Hash",
 		Find:    `range []string{b.Purpose, b.Destination, b.AttemptID, code}`,
 		Replace: `range []string{b.Destination, b.AttemptID, code}`,
 		Pkg:     "./internal/otp", Run: `^TestHashBinding$`,
@@ -411,29 +402,31 @@ var mutants = []Mutant{
 	{
 		ID: "code-binding-attempt", Attack: 3,
 		What:    "a code's hash is not bound to its login attempt",
-		File:    "internal/otp/otp.go",
+		Func:    "Hash",
 		Find:    `range []string{b.Purpose, b.Destination, b.AttemptID, code}`,
 		Replace: `range []string{b.Purpose, b.Destination, code}`,
 		Pkg:     "./internal/otp", Run: `^TestHashBinding$`,
 	},
 	{
 		ID: "code-expiry-check", Attack: 3,
-		What: "the service does not check a code's age",
-		File: "internal/login/codes.go",
-		Find: `	case !now.Before(ch.ExpiresAt):`, Replace: `	case false && !now.Before(ch.ExpiresAt):`,
-		Pkg: "./internal/login", Run: `^(TestCodeExpiry|TestCodeExpiryBoundary)$`,
+		What:    "the service does not check a code's age",
+		Func:    "(*Service).verifyCode",
+		Find:    `case !now.Before(ch.ExpiresAt):`,
+		Replace: `case false && !now.Before(ch.ExpiresAt):`,
+		Pkg:     "./internal/login", Run: `^(TestCodeExpiry|TestCodeExpiryBoundary)$`,
 	},
 	{
 		ID: "code-ttl", Attack: 3,
-		What: "codes live 60 minutes instead of 10",
-		File: "internal/login/policy.go",
-		Find: `		CodeTTL:      10 * time.Minute,`, Replace: `		CodeTTL:      60 * time.Minute,`,
-		Pkg: "./internal/login", Run: `^(TestCodeExpiry|TestCodeExpiryBoundary)$`,
+		What:    "codes live 60 minutes instead of 10",
+		Func:    "DefaultRules",
+		Find:    `CodeTTL:      10 * time.Minute,`,
+		Replace: `CodeTTL:      60 * time.Minute,`,
+		Pkg:     "./internal/login", Run: `^(TestCodeExpiry|TestCodeExpiryBoundary)$`,
 	},
 	{
 		ID: "consume-expired-sqlite", Attack: 3,
 		What:    "SQLite consumes an expired code",
-		File:    "internal/store/sqlite/challenges.go",
+		Func:    "sqlite.consumeChallenge",
 		Find:    `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
 		Replace: `WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND $2 = $2`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^ConsumeChallenge`,
@@ -443,17 +436,17 @@ var mutants = []Mutant{
 	{
 		ID: "code-step-keeps-token", Attack: 4,
 		What: "the code step keeps the session token instead of issuing a new one",
-		File: "internal/login/codes.go",
-		Find: `	next.AttemptID = sess.AttemptID`,
-		Replace: `	next.AttemptID = sess.AttemptID
-	if sess.Token != "" {
-		next.Token, next.TokenHash = sess.Token, sess.TokenHash
-	}`,
-		Also: []Edit{{
-			File: "internal/web/session.go",
-			Find: `	return sess, err
+		Func: "(*Service).nextSession",
+		Find: `next.AttemptID = sess.AttemptID`,
+		Replace: `next.AttemptID = sess.AttemptID
+if sess.Token != "" {
+	next.Token, next.TokenHash = sess.Token, sess.TokenHash
 }`,
-			Replace: `	if sess != nil {
+		Also: []Edit{{
+			Func: "(*Server).session",
+			Find: `return sess, err
+}`,
+			Replace: `if sess != nil {
 		sess.Token = c.Value
 	}
 	return sess, err
@@ -464,152 +457,152 @@ var mutants = []Mutant{
 	{
 		ID: "old-token-lives", Attack: 4,
 		What:    "a step up (code, re-authentication) leaves the old token working",
-		File:    "internal/login/codes.go",
-		Find:    `	if err := s.Store.ReplaceSession(ctx, sess.TokenHash, next.Session); err != nil {`,
-		Replace: `	if err := s.Store.CreateSession(ctx, next.Session); err != nil {`,
+		Func:    "(*Service).stepUp",
+		Find:    `if err := s.Store.ReplaceSession(ctx, sess.TokenHash, next.Session); err != nil {`,
+		Replace: `if err := s.Store.CreateSession(ctx, next.Session); err != nil {`,
 		Pkg:     "./internal/login", Run: `^(TestCodeLogin|TestPhoneChangeNeedsRecentPassword)$`,
 	},
 	{
 		ID: "reauth-keeps-token", Attack: 4,
 		What:    "re-entering the password before a phone change keeps the old token",
-		File:    "internal/login/sessions.go",
-		Find:    `	next, err := s.stepUp(ctx, sess, store.StageFull, true, false, c)`,
-		Replace: `	next, err := sess, error(nil)`,
+		Func:    "(*Service).Reauthenticate",
+		Find:    `next, err := s.stepUp(ctx, sess, store.StageFull, true, false, c)`,
+		Replace: `next, err := sess, error(nil)`,
 		Pkg:     "./internal/login", Run: `^TestPhoneChangeNeedsRecentPassword$`,
 	},
 	{
 		ID: "idle-timeout", Attack: 4,
 		What:    "no idle timeout (30 minutes)",
-		File:    "internal/login/sessions.go",
-		Find:    `	if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {`,
-		Replace: `	if now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {`,
+		Func:    "(*Service).Authenticate",
+		Find:    `if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {`,
+		Replace: `if now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {`,
 		Pkg:     "./internal/login", Run: `^TestSessionTimeouts$`,
 	},
 	{
 		ID: "absolute-timeout", Attack: 4,
 		What:    "no absolute timeout (12 hours)",
-		File:    "internal/login/sessions.go",
-		Find:    `	if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {`,
-		Replace: `	if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout {`,
+		Func:    "(*Service).Authenticate",
+		Find:    `if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {`,
+		Replace: `if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout {`,
 		Pkg:     "./internal/login", Run: `^TestSessionTimeouts$`,
 	},
 	{
 		ID: "logout-keeps-session", Attack: 4,
 		What: "logout clears the cookie but leaves the session alive on the server",
-		File: "internal/login/sessions.go",
-		Find: `	if err := s.Store.DeleteSession(ctx, sess.TokenHash); err != nil {
-		return fmt.Errorf("login: logout: %w", err)`,
-		Replace: `	if err := error(nil); err != nil {
-		return fmt.Errorf("login: logout: %w", err)`,
+		Func: "(*Service).Logout",
+		Find: `if err := s.Store.DeleteSession(ctx, sess.TokenHash); err != nil {
+	return fmt.Errorf("login: logout: %w", err)`,
+		Replace: `if err := error(nil); err != nil {
+	return fmt.Errorf("login: logout: %w", err)`,
 		Pkg: "./internal/login", Run: `^TestLogout$`,
 	},
 	{
 		ID: "reset-keeps-sessions", Attack: 4,
 		What:    "a password reset leaves the account's sessions alive",
-		File:    "internal/login/password_reset.go",
-		Find:    `	ended, err := s.Store.DeleteUserSessions(ctx, u.ID, nil)`,
-		Replace: `	ended, err := 0, error(nil)`,
+		Func:    "(*Service).SetPasswordWithLink",
+		Find:    `ended, err := s.Store.DeleteUserSessions(ctx, u.ID, nil)`,
+		Replace: `ended, err := 0, error(nil)`,
 		Pkg:     "./internal/login", Run: `^TestForgotPassword$`,
 	},
 	{
 		ID: "phone-change-keeps-sessions", Attack: 4,
 		What:    "a phone change leaves the account's other sessions alive",
-		File:    "internal/login/phone_steps.go",
-		Find:    `			Session: &kept, EndOthers: true,`,
-		Replace: `			Session: &kept, EndOthers: false,`,
+		Func:    "(*Service).VerifyPhoneChange",
+		Find:    `Session: &kept, EndOthers: true,`,
+		Replace: `Session: &kept, EndOthers: false,`,
 		Pkg:     "./internal/web", Run: `^TestEndedSessionIsExplained$`,
 	},
 	{
 		ID: "registration-keeps-sessions", Attack: 4,
 		What:    "registering a phone leaves the account's other sessions alive (a held Update Phone Number page among them)",
-		File:    "internal/login/phone_steps.go",
-		Find:    `			Session: sess.Session, EndSession: true, EndOthers: true,`,
-		Replace: `			Session: sess.Session, EndSession: true, EndOthers: false,`,
+		Func:    "(*Service).VerifyPhoneRegistration",
+		Find:    `Session: sess.Session, EndSession: true, EndOthers: true,`,
+		Replace: `Session: sess.Session, EndSession: true, EndOthers: false,`,
 		Pkg:     "./internal/login", Run: `^TestHeldRegistrationCannotReplaceThePhone$`,
 	},
 	{
 		ID: "stale-registration-goes-on", Attack: 4,
 		What: "a registration session whose account has a phone by now may still send codes and register",
-		File: "internal/login/phone_steps.go",
-		Find: `	if sess.User.Phone == "" {
-		return nil
-	}
-	return s.endRegistration(ctx, sess)`,
-		Replace: `	return nil`,
+		Func: "(*Service).registrationOpen",
+		Find: `if sess.User.Phone == "" {
+	return nil
+}
+return s.endRegistration(ctx, sess)`,
+		Replace: `return nil`,
 		Pkg:     "./internal/login", Run: `^TestStaleRegistrationEnds$`,
 	},
 	{
 		ID: "registration-replaces-phone", Attack: 4,
 		What:    "a registration writes its number whatever phone the account has by then",
-		File:    "internal/login/phone_steps.go",
-		Find:    `			Phone: &number, PhoneWas: &none,`,
-		Replace: `			Phone: &number, PhoneWas: map[bool]*string{}[len(none) > 0],`,
+		Func:    "(*Service).VerifyPhoneRegistration",
+		Find:    `Phone: &number, PhoneWas: &none,`,
+		Replace: `Phone: &number, PhoneWas: map[bool]*string{}[len(none) > 0],`,
 		Pkg:     "./internal/login", Run: `^TestStaleRegistrationEnds$`,
 	},
 	{
 		ID: "registration-replaces-phone-sqlite", Attack: 4,
 		What:    "the store's conditional phone write ignores the phone it expected (SQLite)",
-		File:    "internal/store/sqlite/users.go",
-		Find:    "`UPDATE users SET phone = $2 WHERE id = $1 AND phone = $3`",
-		Replace: "`UPDATE users SET phone = $2 WHERE id = $1 OR phone = $3`",
+		Func:    "sqlite.setPhoneIf",
+		Find:    `` + "`" + `UPDATE users SET phone = $2 WHERE id = $1 AND phone = $3` + "`" + ``,
+		Replace: `` + "`" + `UPDATE users SET phone = $2 WHERE id = $1 OR phone = $3` + "`" + ``,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^ChangeAccount`,
 	},
 	{
 		ID: "registration-replaces-phone-postgres", Attack: 4,
 		What:    "the store's conditional phone write ignores the phone it expected (PostgreSQL)",
-		File:    "internal/store/postgres/users.go",
-		Find:    "`UPDATE users SET phone = $2 WHERE id = $1 AND phone = $3`",
-		Replace: "`UPDATE users SET phone = $2 WHERE id = $1 OR phone = $3`",
+		Func:    "postgres.setPhoneIf",
+		Find:    `` + "`" + `UPDATE users SET phone = $2 WHERE id = $1 AND phone = $3` + "`" + ``,
+		Replace: `` + "`" + `UPDATE users SET phone = $2 WHERE id = $1 OR phone = $3` + "`" + ``,
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/^ChangeAccount`,
 	},
 	{
 		ID: "password-only-change-silent", Attack: 4,
 		What:    "a phone moved by a session that proved no code is not told to the old number",
-		File:    "internal/login/phone_steps.go",
-		Find:    `				if !sess.MFA && old != "" {`,
-		Replace: `				if false && !sess.MFA && old != "" {`,
+		Func:    "(*Service).VerifyPhoneChange",
+		Find:    `if !sess.MFA && old != "" {`,
+		Replace: `if false && !sess.MFA && old != "" {`,
 		Pkg:     "./internal/login", Run: `^TestPasswordOnlyPhoneChangeTellsTheOldNumber$`,
 	},
 	{
 		ID: "console-action-keeps-sessions", Attack: 4,
 		What:    "a console action that lowers a person's protection leaves their sessions alive",
-		File:    "internal/admin/admin.go",
-		Find:    `		ch.EndOthers = true`,
-		Replace: `		ch.EndOthers = false`,
+		Func:    "(*Service).act",
+		Find:    `ch.EndOthers = true`,
+		Replace: `ch.EndOthers = false`,
 		Pkg:     "./internal/admin", Run: `^(TestDeactivateEndsSessionsAndRefusesLogin|TestEndSessions|TestDisableMFATemporarily)$`,
 	},
 	{
 		ID: "cookie-httponly", Attack: 4,
 		What: "the session cookie is readable by scripts (no HttpOnly)",
-		File: "internal/web/session.go",
-		Find: `		Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
-		HttpOnly: true,`,
-		Replace: `		Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
-		HttpOnly: false,`,
+		Func: "(*Server).setSessionCookie",
+		Find: `Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
+HttpOnly: true,`,
+		Replace: `Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
+HttpOnly: false,`,
 		Pkg: "./internal/web", Run: `^(TestSessionCookieFlags|TestHTTPSCookieIsHostPrefixedAndSecure)$`,
 	},
 	{
 		ID: "cookie-samesite", Attack: 4,
 		What: "the session cookie goes without SameSite=Lax",
-		File: "internal/web/session.go",
-		Find: `		Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
-		HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,`,
-		Replace: `		Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
-		HttpOnly: true, Secure: s.cookie.secure,`,
+		Func: "(*Server).setSessionCookie",
+		Find: `Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
+HttpOnly: true, Secure: s.cookie.secure, SameSite: http.SameSiteLaxMode,`,
+		Replace: `Name: s.cookie.session, Value: token, Path: "/", Domain: s.cookie.domain,
+HttpOnly: true, Secure: s.cookie.secure,`,
 		Pkg: "./internal/web", Run: `^(TestSessionCookieFlags|TestHTTPSCookieIsHostPrefixedAndSecure)$`,
 	},
 	{
 		ID: "cookie-path", Attack: 4,
 		What:    "the session cookie is scoped to /login instead of Path=/",
-		File:    "internal/web/session.go",
-		Find:    `		Name: s.cookie.session, Value: token, Path: "/",`,
-		Replace: `		Name: s.cookie.session, Value: token, Path: "/login",`,
+		Func:    "(*Server).setSessionCookie",
+		Find:    `Name: s.cookie.session, Value: token, Path: "/",`,
+		Replace: `Name: s.cookie.session, Value: token, Path: "/login",`,
 		Pkg:     "./internal/web", Run: `^(TestSessionCookieFlags|TestHTTPSCookieIsHostPrefixedAndSecure)$`,
 	},
 	{
 		ID: "cookie-secure", Attack: 4,
 		What:    "over HTTPS the session cookie goes without Secure",
-		File:    "internal/web/session.go",
+		Func:    "cookieNamesFor",
 		Find:    `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", back: "__Host-portal_return", secure: true}, nil`,
 		Replace: `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", back: "__Host-portal_return", secure: false}, nil`,
 		Pkg:     "./internal/web", Run: `^(TestHTTPSCookieIsHostPrefixedAndSecure|TestHTTPSDeviceCookieIsHostPrefixedAndSecure)$`,
@@ -617,7 +610,7 @@ var mutants = []Mutant{
 	{
 		ID: "cookie-host-prefix", Attack: 4,
 		What:    "over HTTPS the session cookie goes without the __Host- prefix",
-		File:    "internal/web/session.go",
+		Func:    "cookieNamesFor",
 		Find:    `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", back: "__Host-portal_return", secure: true}, nil`,
 		Replace: `return cookieNames{session: "portal_session", device: "__Host-portal_device", back: "__Host-portal_return", secure: true}, nil`,
 		Pkg:     "./internal/web", Run: `^TestHTTPSCookieIsHostPrefixedAndSecure$`,
@@ -625,7 +618,7 @@ var mutants = []Mutant{
 	{
 		ID: "device-cookie-host-prefix", Attack: 4,
 		What:    "over HTTPS the device cookie goes without the __Host- prefix",
-		File:    "internal/web/session.go",
+		Func:    "cookieNamesFor",
 		Find:    `return cookieNames{session: "__Host-portal_session", device: "__Host-portal_device", back: "__Host-portal_return", secure: true}, nil`,
 		Replace: `return cookieNames{session: "__Host-portal_session", device: "portal_device", back: "__Host-portal_return", secure: true}, nil`,
 		Pkg:     "./internal/web", Run: `^TestHTTPSDeviceCookieIsHostPrefixedAndSecure$`,
@@ -634,22 +627,24 @@ var mutants = []Mutant{
 	// 5. Cross-site requests.
 	{
 		ID: "cross-origin-posts", Attack: 5,
-		What: "no cross-origin protection on form posts",
-		File: "internal/web/server.go",
-		Find: `csrf.Handler(`, Replace: `(`,
-		Pkg: "./internal/web", Run: `^TestCrossOriginPostRefused$`,
+		What:    "no cross-origin protection on form posts",
+		Func:    "(*Server).Handler",
+		Find:    `csrf.Handler(`,
+		Replace: `(`,
+		Pkg:     "./internal/web", Run: `^TestCrossOriginPostRefused$`,
 	},
 	{
 		ID: "get-logs-out", Attack: 5,
-		What: "GET /logout changes state (the route takes any method)",
-		File: "internal/web/server.go",
-		Find: `mux.HandleFunc("POST /logout", s.logout)`, Replace: `mux.HandleFunc("/logout", s.logout)`,
-		Pkg: "./internal/web", Run: `^TestGetNeverChangesState$`,
+		What:    "GET /logout changes state (the route takes any method)",
+		Func:    "(*Server).Handler",
+		Find:    `mux.HandleFunc("POST /logout", s.logout)`,
+		Replace: `mux.HandleFunc("/logout", s.logout)`,
+		Pkg:     "./internal/web", Run: `^TestGetNeverChangesState$`,
 	},
 	{
 		ID: "frame-ancestors", Attack: 5,
 		What:    "pages may be framed (no frame-ancestors 'none' in the CSP)",
-		File:    "internal/web/server.go",
+		Decl:    "csp",
 		Find:    `"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"`,
 		Replace: `"form-action 'self'; base-uri 'none'"`,
 		Pkg:     "./internal/web", Run: `^TestSecurityHeaders$`,
@@ -657,20 +652,20 @@ var mutants = []Mutant{
 	{
 		ID: "open-redirect", Attack: 5,
 		What: "the confirmation page follows any next=",
-		File: "internal/web/admin_access.go",
-		Find: `	const fallback = "/admin/users"`,
-		Replace: `	if next != "" {
-		return next
-	}
-	const fallback = "/admin/users"`,
+		Func: "safeNext",
+		Find: `const fallback = "/admin/users"`,
+		Replace: `if next != "" {
+	return next
+}
+const fallback = "/admin/users"`,
 		Pkg: "./internal/web", Run: `^(TestSafeNext|FuzzSafeNext|TestConfirmNextStaysInTheConsole)$`,
 	},
 	{
 		ID: "redirect-leaves-console", Attack: 5,
 		What:    "next= may lead anywhere on the site, not only the console",
-		File:    "internal/web/admin_access.go",
-		Find:    `	if clean != "/admin" && !strings.HasPrefix(clean, "/admin/") || strings.HasPrefix(clean, "/admin/confirm") {`,
-		Replace: `	if strings.HasPrefix(clean, "/admin/confirm") {`,
+		Func:    "safeNext",
+		Find:    `if clean != "/admin" && !strings.HasPrefix(clean, "/admin/") || strings.HasPrefix(clean, "/admin/confirm") {`,
+		Replace: `if strings.HasPrefix(clean, "/admin/confirm") {`,
 		Pkg:     "./internal/web", Run: `^(TestSafeNext|FuzzSafeNext|TestConfirmNextStaysInTheConsole)$`,
 	},
 
@@ -678,150 +673,153 @@ var mutants = []Mutant{
 	{
 		ID: "no-dummy-hash", Attack: 6,
 		What: "an unknown email is answered without the dummy argon2id check",
-		File: "internal/login/password_step.go",
-		Find: `	case errors.Is(err, store.ErrNotFound):
-		if err := slot.DummyVerify(pw); err != nil {
-			return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
-		}`,
-		Replace: `	case errors.Is(err, store.ErrNotFound):`,
+		Func: "(*Service).Login",
+		Find: `case errors.Is(err, store.ErrNotFound):
+	if err := slot.DummyVerify(pw); err != nil {
+		return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
+	}`,
+		Replace: `case errors.Is(err, store.ErrNotFound):`,
 		Pkg:     "./cmd/portal", Run: `^TestNoEnumeration$`,
 	},
 	{
 		ID: "dummy-hash-free", Attack: 6,
 		What: "the dummy check costs nothing",
-		File: "internal/password/hash.go",
-		Find: `	got := argon2.IDKey([]byte(Normalize(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))`,
-		Replace: `	got := append(salt, password...)
-	subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))`,
+		Func: "(*Slot).DummyVerify",
+		Find: `got := argon2.IDKey([]byte(Normalize(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))`,
+		Replace: `got := append(salt, password...)
+subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))`,
 		Pkg: "./internal/password", Run: `^TestDummyVerifyDoesTheWork$`,
 	},
 	{
 		ID: "invited-no-dummy-hash", Attack: 6,
 		What: "an account without a password yet (invited) is answered without a hash check",
-		File: "internal/login/password_step.go",
-		Find: `	if u.PasswordHash == "" {
-		if err := slot.DummyVerify(pw); err != nil {
-			return false, fmt.Errorf("login: dummy password check: %w", err)
-		}`,
-		Replace: `	if u.PasswordHash == "" {`,
+		Func: "(*Service).checkPassword",
+		Find: `if u.PasswordHash == "" {
+	if err := slot.DummyVerify(pw); err != nil {
+		return false, fmt.Errorf("login: dummy password check: %w", err)
+	}`,
+		Replace: `if u.PasswordHash == "" {`,
 		Pkg:     "./internal/login", Run: `^TestNoEnumerationOfInvitedAccounts$`,
 	},
 	{
 		ID: "unknown-email-message", Attack: 6,
 		What: "an unknown email gets its own message",
-		File: "internal/login/password_step.go",
-		Find: `		s.passwordFailed(ctx, nil, c, "unknown email", try)
-		return nil, nil, errInvalidCredentials`,
-		Replace: `		s.passwordFailed(ctx, nil, c, "unknown email", try)
-		return nil, nil, &Error{Kind: KindInvalidCredentials, Message: "No account uses this email address."}`,
+		Func: "(*Service).Login",
+		Find: `s.passwordFailed(ctx, nil, c, "unknown email", try)
+return nil, nil, errInvalidCredentials`,
+		Replace: `s.passwordFailed(ctx, nil, c, "unknown email", try)
+return nil, nil, &Error{Kind: KindInvalidCredentials, Message: "No account uses this email address."}`,
 		Pkg: "./internal/login", Run: `^TestNoEnumeration$`,
 	},
 	{
 		ID: "unknown-email-never-locked", Attack: 6,
 		What: "only existing accounts are counted and locked, so a lock reveals an account",
-		File: "internal/login/password_step.go",
-		Find: `	try, err := s.countPasswordTry(ctx, email, c, now)
-	var throttledErr *Error`,
-		Replace: `	var try passwordTry
-	if _, lerr := s.Store.UserByEmail(ctx, email); lerr == nil {
-		try, err = s.countPasswordTry(ctx, email, c, now)
-	}
-	var throttledErr *Error`,
+		Func: "(*Service).Login",
+		Find: `try, err := s.countPasswordTry(ctx, email, c, now)
+var throttledErr *Error`,
+		Replace: `var try passwordTry
+if _, lerr := s.Store.UserByEmail(ctx, email); lerr == nil {
+	try, err = s.countPasswordTry(ctx, email, c, now)
+}
+var throttledErr *Error`,
 		Pkg: "./internal/login", Run: `^TestNoEnumeration$`,
 	},
 	{
 		ID: "forgot-password-tells", Attack: 6,
 		What: "“Forgot your password?” answers differently for an address without an account",
-		File: "internal/web/password_reset.go",
-		Find: `	w.Header().Set("Location", "/forgot-password?m=sent")`,
-		Replace: `	if _, err := s.login.Store.UserByEmail(r.Context(), login.NormalizeEmail(email)); err != nil {
-		w.Header().Set("Location", "/forgot-password?m=unknown")
-	} else {
-		w.Header().Set("Location", "/forgot-password?m=sent")
-	}`,
+		Func: "(*Server).forgotPasswordSend",
+		Find: `w.Header().Set("Location", "/forgot-password?m=sent")`,
+		Replace: `if _, err := s.login.Store.UserByEmail(r.Context(), login.NormalizeEmail(email)); err != nil {
+	w.Header().Set("Location", "/forgot-password?m=unknown")
+} else {
+	w.Header().Set("Location", "/forgot-password?m=sent")
+}`,
 		Pkg: "./cmd/portal", Run: `^TestNoEnumeration$`,
 	},
 
 	// 7. Password guessing.
 	{
 		ID: "account-lock-threshold", Attack: 7,
-		What: "an account locks after 1,000 wrong passwords instead of 10",
-		File: "internal/login/policy.go",
-		Find: `		PasswordLockAccount:  10,`, Replace: `		PasswordLockAccount:  1000,`,
-		Pkg: "./internal/login", Run: `^TestPasswordThrottle$`,
+		What:    "an account locks after 1,000 wrong passwords instead of 10",
+		Func:    "DefaultRules",
+		Find:    `PasswordLockAccount:  10,`,
+		Replace: `PasswordLockAccount:  1000,`,
+		Pkg:     "./internal/login", Run: `^TestPasswordThrottle$`,
 	},
 	{
 		ID: "password-backoff-flat", Attack: 7,
-		What: "the wait after wrong passwords does not grow",
-		File: "internal/login/policy.go",
-		Find: `		d *= 2`, Replace: `		d *= 1`,
-		Pkg: "./internal/login", Run: `^(TestBackoff|TestPasswordThrottle)$`,
+		What:    "the wait after wrong passwords does not grow",
+		Func:    "login.backoff",
+		Find:    `d *= 2`,
+		Replace: `d *= 1`,
+		Pkg:     "./internal/login", Run: `^(TestBackoff|TestPasswordThrottle)$`,
 	},
 	{
 		ID: "account-lock-unchecked-sqlite", Attack: 7,
 		What: "SQLite counts a password try on a locked account instead of refusing it",
-		File: "internal/store/sqlite/throttles.go",
-		Find: `		case t.LockedUntil.After(at):
-			return nil`,
-		Replace: `		case false && t.LockedUntil.After(at):
-			return nil`,
+		Func: "sqlite.(*DB).AddThrottleFailureUnlessLocked",
+		Find: `case t.LockedUntil.After(at):
+	return nil`,
+		Replace: `case false && t.LockedUntil.After(at):
+	return nil`,
 		Pkg: "./internal/login", Run: `^(TestPasswordThrottle|TestConcurrentWrongPasswords)$`,
 	},
 	{
 		ID: "throttle-lock-not-written-postgres", Attack: 7,
 		What:    "PostgreSQL never stores the lock a failure earns",
-		File:    "internal/store/postgres/throttles.go",
-		Find:    `		if until.Equal(t.LockedUntil) {`,
-		Replace: `		if true || until.Equal(t.LockedUntil) {`,
+		Func:    "(*DB).addThrottleFailure",
+		Find:    `if until.Equal(t.LockedUntil) {`,
+		Replace: `if true || until.Equal(t.LockedUntil) {`,
 		Pkg:     "./internal/store/postgres", Run: `^TestConformance$/Throttle`,
 	},
 	{
 		ID: "ip-throttle", Attack: 7,
 		What: "no per-IP throttle at the password step",
-		File: "internal/login/password_step.go",
-		Find: `	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
-		return passwordTry{lockedBy: "client IP"}, err`,
-		Replace: `	if err := error(nil); err != nil {
-		return passwordTry{lockedBy: "client IP"}, err`,
+		Func: "(*Service).countPasswordTry",
+		Find: `if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+	return passwordTry{lockedBy: "client IP"}, err`,
+		Replace: `if err := error(nil); err != nil {
+	return passwordTry{lockedBy: "client IP"}, err`,
 		Pkg: "./internal/login", Run: `^TestPasswordThrottlePerIP$`,
 	},
 	{
 		ID: "device-held-by-address", Attack: 7,
 		What: "a browser with its account's device token is held by the lock others set on its address",
-		File: "internal/login/password_step.go",
-		Find: `	device, err := s.knownDevice(ctx, c, email, now)`,
-		Replace: `	if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
-		return passwordTry{lockedBy: "client IP"}, err
-	}
-	device, err := s.knownDevice(ctx, c, email, now)`,
+		Func: "(*Service).countPasswordTry",
+		Find: `device, err := s.knownDevice(ctx, c, email, now)`,
+		Replace: `if err := s.checkThrottle(ctx, ipKey(c.IP), now); err != nil {
+	return passwordTry{lockedBy: "client IP"}, err
+}
+device, err := s.knownDevice(ctx, c, email, now)`,
 		Pkg: "./internal/login", Run: `^TestDeviceTokenAgainstAddressLock$`,
 	},
 	{
 		ID: "email-not-normalised", Attack: 7,
 		What: "the password step counts tries per email as typed, so each spelling (case, spaces) gets its own tries",
-		File: "internal/login/password_step.go",
-		Find: `	email = NormalizeEmail(email)
-	// A slot for the password hash first`,
-		Replace: `	// A slot for the password hash first`,
+		Func: "(*Service).Login",
+		Find: `email = NormalizeEmail(email)
+// A slot for the password hash first`,
+		Replace: `// A slot for the password hash first`,
 		Pkg:     "./internal/login", Run: `^TestPasswordThrottleCountsEverySpelling$`,
 	},
 	{
 		ID: "xff-from-anyone", Attack: 7,
 		What: "X-Forwarded-For is believed from any client, not only trusted proxies",
-		File: "internal/web/session.go",
-		Find: `	if !s.trusted(addr) {
-		return addr.Unmap().String()
-	}`,
-		Replace: ``,
+		Func: "(*Server).clientIP",
+		Find: `if !s.trusted(addr) {
+	return addr.Unmap().String()
+}`,
+		Replace: "",
 		Pkg:     "./internal/web", Run: `^(TestClientIP|FuzzClientIP)$`,
 	},
 	{
 		ID: "xff-leftmost", Attack: 7,
-		What: "the client address is the first X-Forwarded-For hop, which the client chooses",
-		File: "internal/web/session.go",
-		Find: `	for i := len(hops) - 1; i >= 0; i-- {`, Replace: `	for i := 0; i < len(hops); i++ {`,
-		Pkg: "./internal/web", Run: `^(TestClientIP|FuzzClientIP)$`,
+		What:    "the client address is the first X-Forwarded-For hop, which the client chooses",
+		Func:    "(*Server).clientIP",
+		Find:    `for i := len(hops) - 1; i >= 0; i-- {`,
+		Replace: `for i := 0; i < len(hops); i++ {`,
+		Pkg:     "./internal/web", Run: `^(TestClientIP|FuzzClientIP)$`,
 	},
 
 	// Device tokens (issue 14, item 5): a browser's own way past the
@@ -829,147 +827,152 @@ var mutants = []Mutant{
 	{
 		ID: "device-mac-unchecked", Attack: 7,
 		What:    "a device token is believed without its MAC, so anyone can write one that passes the account's lock",
-		File:    "internal/login/device.go",
-		Find:    `	if err != nil || !hmac.Equal(mac, deviceMAC(key, devicePayload(userID, expires, parts[3]))) {`,
-		Replace: `	if err != nil || !hmac.Equal(mac, mac) {`,
+		Func:    "parseDeviceToken",
+		Find:    `if err != nil || !hmac.Equal(mac, deviceMAC(key, devicePayload(userID, expires, parts[3]))) {`,
+		Replace: `if err != nil || !hmac.Equal(mac, mac) {`,
 		Pkg:     "./internal/login", Run: `^(TestDeviceTokenAgainstLockout|TestDeviceTokenRoundTrip)$`,
 	},
 	{
 		ID: "device-any-account", Attack: 7,
 		What:    "a device token of one account passes the lock of another",
-		File:    "internal/login/device.go",
-		Find:    `	if u.ID != t.UserID {`,
-		Replace: `	if false && u.ID != t.UserID {`,
+		Func:    "(*Service).knownDevice",
+		Find:    `if u.ID != t.UserID {`,
+		Replace: `if false && u.ID != t.UserID {`,
 		Pkg:     "./internal/login", Run: `^TestDeviceTokenAgainstLockout$`,
 	},
 	{
 		ID: "device-never-expires", Attack: 7,
 		What:    "a device token is valid for ever",
-		File:    "internal/login/device.go",
-		Find:    `	if !now.Before(t.Expires) {`,
-		Replace: `	if false && !now.Before(t.Expires) {`,
+		Func:    "parseDeviceToken",
+		Find:    `if !now.Before(t.Expires) {`,
+		Replace: `if false && !now.Before(t.Expires) {`,
 		Pkg:     "./internal/login", Run: `^(TestDeviceTokenExpires|TestDeviceTokenRoundTrip)$`,
 	},
 	{
 		ID: "device-budget-unlimited", Attack: 7,
 		What:    "a device token's wrong passwords never spend its budget, so a stolen token guesses without end",
-		File:    "internal/login/policy.go",
-		Find:    `	if n >= r.DeviceTokenTries {`,
-		Replace: `	if false && n >= r.DeviceTokenTries {`,
+		Func:    "(Rules).deviceLock",
+		Find:    `if n >= r.DeviceTokenTries {`,
+		Replace: `if false && n >= r.DeviceTokenTries {`,
 		Pkg:     "./internal/login", Run: `^(TestDeviceTokenBudget|TestConcurrentDeviceTries)$`,
 	},
 	{
 		ID: "device-void-ignored", Attack: 7,
 		What: "a device token whose budget is spent still passes the account's lock",
-		File: "internal/login/password_step.go",
-		Find: `		if ok {
-			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
-		}`,
-		Replace: `		if ok || true {
-			return passwordTry{key: deviceKey(device), device: true, t: t}, nil
-		}`,
+		Func: "(*Service).countPasswordTry",
+		Find: `if ok {
+	return passwordTry{key: deviceKey(device), device: true, t: t}, nil
+}`,
+		Replace: `if ok || true {
+	return passwordTry{key: deviceKey(device), device: true, t: t}, nil
+}`,
 		Pkg: "./internal/login", Run: `^TestDeviceTokenBudget$`,
 	},
 	{
 		ID: "device-lifts-account-lock", Attack: 7,
 		What:    "a known device's right password lifts the lock that others set on the account, giving them new tries",
-		File:    "internal/login/password_step.go",
-		Find:    `		ClearThrottle: try.key,`,
-		Replace: `		ClearThrottle: accountKey(email),`,
+		Func:    "(*Service).Login",
+		Find:    `ClearThrottle: try.key,`,
+		Replace: `ClearThrottle: accountKey(email),`,
 		Pkg:     "./internal/login", Run: `^TestDeviceTokenAgainstLockout$`,
 	},
 
 	// 8. Weak passwords.
 	{
 		ID: "min-length", Attack: 8,
-		What: "passwords of 8 characters accepted (12 required)",
-		File: "internal/password/password.go",
-		Find: `	MinLength = 12`, Replace: `	MinLength = 8`,
-		Pkg: "./internal/password", Run: `^TestCheck$`,
+		What:    "passwords of 8 characters accepted (12 required)",
+		Decl:    "MinLength",
+		Find:    `MinLength = 12`,
+		Replace: `MinLength = 8`,
+		Pkg:     "./internal/password", Run: `^TestCheck$`,
 	},
 	{
 		ID: "max-length", Attack: 8,
-		What: "passwords of any length accepted (1,024 bytes at most)",
-		File: "internal/password/password.go",
-		Find: `	if len(password) > MaxBytes {`, Replace: `	if len(password) > 100*MaxBytes {`,
-		Pkg: "./internal/password", Run: `^TestCheck$`,
+		What:    "passwords of any length accepted (1,024 bytes at most)",
+		Func:    "Check",
+		Find:    `if len(password) > MaxBytes {`,
+		Replace: `if len(password) > 100*MaxBytes {`,
+		Pkg:     "./internal/password", Run: `^TestCheck$`,
 	},
 	{
 		ID: "truncation", Attack: 8,
 		What:    "passwords hashed and checked on their first 72 bytes only",
-		File:    "internal/password/hash.go",
-		Find:    `	key := argon2.IDKey([]byte(Normalize(password)), salt,`,
-		Replace: `	key := argon2.IDKey([]byte(prefix(Normalize(password), 72)), salt,`,
+		Func:    "(*Slot).Hash",
+		Find:    `key := argon2.IDKey([]byte(Normalize(password)), salt,`,
+		Replace: `key := argon2.IDKey([]byte(prefix(Normalize(password), 72)), salt,`,
 		Also: []Edit{{
-			File:    "internal/password/hash.go",
-			Find:    `	got := argon2.IDKey([]byte(Normalize(password)), salt, stored.Time,`,
-			Replace: `	got := argon2.IDKey([]byte(prefix(Normalize(password), 72)), salt, stored.Time,`,
+			Func:    "(*Slot).Verify",
+			Find:    `got := argon2.IDKey([]byte(Normalize(password)), salt, stored.Time,`,
+			Replace: `got := argon2.IDKey([]byte(prefix(Normalize(password), 72)), salt, stored.Time,`,
 		}},
 		Pkg: "./internal/password", Run: `^TestNormalizedHashing$`,
 	},
 	{
 		ID: "nfkc", Attack: 8,
-		What: "passwords normalised with NFC instead of NFKC",
-		File: "internal/password/password.go",
-		Find: `	return norm.NFKC.String(password)`, Replace: `	return norm.NFC.String(password)`,
-		Pkg: "./internal/password", Run: `^(TestCheck|TestNormalizedHashing)$`,
+		What:    "passwords normalised with NFC instead of NFKC",
+		Func:    "password.Normalize",
+		Find:    `return norm.NFKC.String(password)`,
+		Replace: `return norm.NFC.String(password)`,
+		Pkg:     "./internal/password", Run: `^(TestCheck|TestNormalizedHashing)$`,
 	},
 	{
 		ID: "breached-list", Attack: 8,
-		What: "the shipped list of breached passwords is not consulted",
-		File: "internal/password/password.go",
-		Find: `	if isBreached(password) || isCommon(password) {`, Replace: `	if isCommon(password) {`,
-		Pkg: "./internal/password", Run: `^(TestCheck|TestCheckRefusesBreachedPasswords)$`,
+		What:    "the shipped list of breached passwords is not consulted",
+		Func:    "Check",
+		Find:    `if isBreached(password) || isCommon(password) {`,
+		Replace: `if isCommon(password) {`,
+		Pkg:     "./internal/password", Run: `^(TestCheck|TestCheckRefusesBreachedPasswords)$`,
 	},
 	{
 		ID: "reset-skips-policy", Attack: 8,
 		What:    "a password set by an emailed link skips the password policy",
-		File:    "internal/login/password_reset.go",
-		Find:    `	if err := password.Check(pw, u.Email, u.Name); err != nil {`,
-		Replace: `	if err := password.Check(pw, u.Email, u.Name); false && err != nil {`,
+		Func:    "(*Service).SetPasswordWithLink",
+		Find:    `if err := password.Check(pw, u.Email, u.Name); err != nil {`,
+		Replace: `if err := password.Check(pw, u.Email, u.Name); false && err != nil {`,
 		Pkg:     "./internal/login", Run: `^TestForgotPassword$`,
 	},
 	{
 		ID: "no-rehash", Attack: 8,
-		What: "a hash made with weaker parameters is kept at login",
-		File: "internal/login/password_step.go",
-		Find: `	if ok && rehash {`, Replace: `	if ok && rehash && false {`,
-		Pkg: "./internal/login", Run: `^TestWeakerHashIsReplacedAtLogin$`,
+		What:    "a hash made with weaker parameters is kept at login",
+		Func:    "(*Service).checkPassword",
+		Find:    `if ok && rehash {`,
+		Replace: `if ok && rehash && false {`,
+		Pkg:     "./internal/login", Run: `^TestWeakerHashIsReplacedAtLogin$`,
 	},
 	{
 		ID: "hash-slots-unbounded", Attack: 7,
 		What:    "argon2id runs without a bound: a flood of password posts on any route takes 19 MiB each",
-		File:    "internal/password/hash.go",
-		Find:    `		h.slots = make(chan struct{}, n)`,
-		Replace: `		h.slots = make(chan struct{}, n+1000)`,
+		Func:    "(*Hasher).Acquire",
+		Find:    `h.slots = make(chan struct{}, n)`,
+		Replace: `h.slots = make(chan struct{}, n+1000)`,
 		Pkg:     "./internal/web", Run: `^TestEveryHashingRouteAnswersBusy$`,
 	},
 	{
 		ID: "setup-hash-before-link", Attack: 7,
 		What: "the set-up form hashes the password before it checks its link (a bogus link costs a hash)",
-		File: "internal/login/accounts.go",
-		Find: `	if ok, err := s.Store.SetupTokenMatches(ctx, HashToken(token)); err != nil {
-		return nil, fmt.Errorf("login: check set-up link: %w", err)
-	} else if !ok {
-		return nil, errSetupTokenInvalid
-	}`,
-		Replace: ``,
+		Func: "(*Service).CreateFirstAdmin",
+		Find: `if ok, err := s.Store.SetupTokenMatches(ctx, HashToken(token)); err != nil {
+	return nil, fmt.Errorf("login: check set-up link: %w", err)
+} else if !ok {
+	return nil, errSetupTokenInvalid
+}`,
+		Replace: "",
 		Pkg:     "./internal/web", Run: `^TestSetupCostsNoHashWithoutTheLink$`,
 	},
 	{
 		ID: "setup-open-after-account", Attack: 7,
 		What: "/setup stays a page once an account exists",
-		File: "internal/login/accounts.go",
-		Find: `	if !needed {
-		return nil, ErrSetupClosed
-	}`,
-		Replace: `	_ = needed`,
+		Func: "(*Service).CreateFirstAdmin",
+		Find: `if !needed {
+	return nil, ErrSetupClosed
+}`,
+		Replace: `_ = needed`,
 		Pkg:     "./internal/web", Run: `^TestSetupCostsNoHashWithoutTheLink$`,
 	},
 	{
 		ID: "weak-argon2-params", Attack: 8,
 		What:    "argon2id below the OWASP minimum (4 MiB, one pass)",
-		File:    "internal/password/hash.go",
+		Decl:    "DefaultParams",
 		Find:    `Params{Memory: 19456, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}`,
 		Replace: `Params{Memory: 4096, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}`,
 		Pkg:     "./internal/password", Run: `^TestDefaultParamsMeetMinimum$`,
@@ -979,78 +982,81 @@ var mutants = []Mutant{
 	{
 		ID: "body-limit", Attack: 9,
 		What:    "request bodies up to 16 MiB read (16 KiB allowed)",
-		File:    "internal/web/server.go",
+		Func:    "limitBodies",
 		Find:    `r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)`,
 		Replace: `r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes<<10)`,
 		Pkg:     "./internal/web", Run: `^TestBodyLimit$`,
 	},
 	{
 		ID: "html-escaping", Attack: 9,
-		What: "pages rendered with text/template, which escapes nothing",
-		File: "internal/web/render.go",
-		Find: `	"html/template"`, Replace: `	"text/template"`,
-		Also: []Edit{{File: "internal/web/server.go", Find: `	"html/template"`, Replace: `	"text/template"`}},
-		Pkg:  "./internal/web", Run: `^TestBadQueryParameters$`,
+		What:    "pages rendered with text/template, which escapes nothing",
+		Imports: "web",
+		Find:    `"html/template"`,
+		Replace: `"text/template"`,
+		Pkg:     "./internal/web", Run: `^TestBadQueryParameters$`,
 	},
 	{
 		ID: "sql-concatenated", Attack: 9,
 		What:    "the email is pasted into the SQL of the login look-up instead of passed as a parameter",
-		File:    "internal/store/sqlite/users.go",
+		Func:    "sqlite.(*DB).UserByEmail",
 		Find:    "`SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email))",
 		Replace: "`SELECT `+userColumns+` FROM users WHERE lower(email) = lower('`+email+`')`))",
 		Pkg:     "./internal/web", Run: `^TestBadInputAtEveryForm$/^sqlite$/^_login$`,
 	},
 	{
 		ID: "unreadable-input", Attack: 9,
-		What: "forms and query strings with invalid UTF-8 or control characters reach the pages (and PostgreSQL)",
-		File: "internal/web/server.go",
-		Find: `s.readableInput(mux)`, Replace: `mux`,
-		Pkg: "./internal/web", Run: `^TestBadInputAtEveryForm$/^postgres$/^_login$`,
+		What:    "forms and query strings with invalid UTF-8 or control characters reach the pages (and PostgreSQL)",
+		Func:    "(*Server).Handler",
+		Find:    `s.readableInput(mux)`,
+		Replace: `mux`,
+		Pkg:     "./internal/web", Run: `^TestBadInputAtEveryForm$/^postgres$/^_login$`,
 	},
 	{
 		ID: "control-characters", Attack: 9,
 		What:    "control characters such as NUL count as readable input",
-		File:    "internal/web/input.go",
-		Find:    `		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {`,
-		Replace: `		if false && unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {`,
+		Func:    "readable",
+		Find:    `if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {`,
+		Replace: `if false && unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {`,
 		Pkg:     "./internal/web", Run: `^(TestReadable|FuzzReadableInput)$`,
 	},
 	{
 		ID: "invalid-utf8-password", Attack: 9,
-		What: "a password that is not valid UTF-8 is accepted",
-		File: "internal/password/password.go",
-		Find: `	if !utf8.ValidString(password) {`, Replace: `	if false && !utf8.ValidString(password) {`,
-		Pkg: "./internal/password", Run: `^TestCheck$`,
+		What:    "a password that is not valid UTF-8 is accepted",
+		Func:    "Check",
+		Find:    `if !utf8.ValidString(password) {`,
+		Replace: `if false && !utf8.ValidString(password) {`,
+		Pkg:     "./internal/password", Run: `^TestCheck$`,
 	},
 
 	{
 		ID: "receipt-leaves-final", Attack: 9,
 		What:    "a late or replayed delivery receipt moves an expired message to delivered or failed",
-		File:    "internal/store/store.go",
-		Find:    `		return []MessageStatus{MessageQueued, MessageSending, MessageSent}`,
-		Replace: `		return []MessageStatus{MessageQueued, MessageSending, MessageSent, MessageExpired}`,
+		Func:    "ReceiptMovesFrom",
+		Find:    `return []MessageStatus{MessageQueued, MessageSending, MessageSent}`,
+		Replace: `return []MessageStatus{MessageQueued, MessageSending, MessageSent, MessageExpired}`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestMessagesConformance$`,
 	},
 	{
 		ID: "receipt-replay-applied", Attack: 9,
 		What:    "a replayed delivery receipt is reported (audited, code marked undelivered) again",
-		File:    "internal/dispatch/dispatch.go",
-		Find:    `	if moved && d.OnFinal != nil {`,
-		Replace: `	if _ = moved; m.Status == status && d.OnFinal != nil {`,
+		Func:    "(*Dispatcher).Receipt",
+		Find:    `if moved && d.OnFinal != nil {`,
+		Replace: `if _ = moved; m.Status == status && d.OnFinal != nil {`,
 		Pkg:     "./internal/dispatch", Run: `^TestReceiptsOnlyMoveForward$`,
 	},
 	// Issue 14, finding 9: SMS pumping defaults, one reading of a number.
 	{
 		ID: "non-geographic-allowed", Attack: 9,
-		What: "satellite and other numbers of no country are accepted as mobiles by default",
-		File: "internal/login/policy.go",
-		Find: `	if phone.NonGeographic(e164) {`, Replace: `	if false && phone.NonGeographic(e164) {`,
-		Pkg: "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
+		What:    "satellite and other numbers of no country are accepted as mobiles by default",
+		Func:    "(Rules).AllowedDestination",
+		Find:    `if phone.NonGeographic(e164) {`,
+		Replace: `if false && phone.NonGeographic(e164) {`,
+		Pkg:     "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
 	},
 	{
 		ID: "non-geographic-region", Attack: 9,
 		What:    "the phone package does not recognise numbers of no country",
-		File:    "internal/phone/phone.go",
+		Func:    "NonGeographic",
 		Find:    `== phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY`,
 		Replace: `== "ZZ"`,
 		Pkg:     "./internal/phone", Run: `^(TestNonGeographic|FuzzNormalize)$`,
@@ -1058,37 +1064,37 @@ var mutants = []Mutant{
 	{
 		ID: "accept-phone-skips-destinations", Attack: 9,
 		What: "a typed number is normalised but not checked against the allowed destinations",
-		File: "internal/login/policy.go",
-		Find: `	if err := r.AllowedDestination(number); err != nil {
-		return "", err
-	}`,
-		Replace: `	if err := r.AllowedDestination(number); false && err != nil {
-		return "", err
-	}`,
+		Func: "(Rules).AcceptPhone",
+		Find: `if err := r.AllowedDestination(number); err != nil {
+	return "", err
+}`,
+		Replace: `if err := r.AllowedDestination(number); false && err != nil {
+	return "", err
+}`,
 		Pkg: "./internal/login", Run: `^(TestAcceptPhone|TestNonGeographicNumbersRefused)$`,
 	},
 	{
 		ID: "console-phone-own-rules", Attack: 9,
 		What:    "the console's and the command line's Update phone number only normalise the number (the allowed destinations skipped)",
-		File:    "internal/admin/admin.go",
-		Find:    `	number, err := s.Login.Rules.AcceptPhone(raw)`,
-		Replace: `	number, err := phone.Normalize(raw)`,
+		Func:    "(*Service).SetPhone",
+		Find:    `number, err := s.Login.Rules.AcceptPhone(raw)`,
+		Replace: `number, err := phone.Normalize(raw)`,
 		Pkg:     "./internal/admin", Run: `^TestSetPhoneAppliesTheDestinationRules$`,
 	},
 	{
 		ID: "console-form-own-rules", Attack: 9,
 		What:    "the console's phone form confirms a number the destination rules refuse",
-		File:    "internal/web/admin_user_actions.go",
-		Find:    `		number, err := rules.AcceptPhone(r.PostForm.Get("phone"))`,
-		Replace: `		number, err := login.DefaultRules().AcceptPhone(r.PostForm.Get("phone"))`,
+		Func:    "readAction",
+		Find:    `number, err := rules.AcceptPhone(r.PostForm.Get("phone"))`,
+		Replace: `number, err := login.DefaultRules().AcceptPhone(r.PostForm.Get("phone"))`,
 		Pkg:     "./internal/web", Run: `^TestAdminUpdatePhoneAppliesTheDestinationRules$`,
 	},
 	{
 		ID: "non-geographic-setting-ignored", Attack: 9,
 		What:    "PORTAL_SMS_NON_GEOGRAPHIC does not reach the rules",
-		File:    "cmd/portal/app.go",
-		Find:    `	rules.SMSNonGeographic = cfg.SMSNonGeographic`,
-		Replace: ``,
+		Func:    "(*App).OpenServices",
+		Find:    `rules.SMSNonGeographic = cfg.SMSNonGeographic`,
+		Replace: "",
 		Pkg:     "./cmd/portal", Run: `^TestUserSetPhoneAppliesTheDestinationRules$`,
 	},
 
@@ -1096,16 +1102,16 @@ var mutants = []Mutant{
 	{
 		ID: "code-in-log", Attack: 10,
 		What: "the code is written to the service log",
-		File: "internal/login/codes.go",
-		Find: `	content := s.codeSMS(code)`,
-		Replace: `	content := s.codeSMS(code)
-	s.log().Info("code issued", "code", code)`,
+		Func: "(*Service).issueCode",
+		Find: `content := s.codeSMS(code)`,
+		Replace: `content := s.codeSMS(code)
+s.log().Info("code issued", "code", code)`,
 		Pkg: "./internal/login", Run: `^TestSecretsStayOutOfLogsAndAudit$`,
 	},
 	{
 		ID: "phone-in-audit", Attack: 10,
 		What:    "the audit log names the full phone number a code went to",
-		File:    "internal/login/codes.go",
+		Func:    "(*Service).issueCode",
 		Find:    `masked := maskDestination(ch, dest)`,
 		Replace: `masked := dest`,
 		Pkg:     "./internal/login", Run: `^TestSecretsStayOutOfLogsAndAudit$`,
@@ -1113,7 +1119,7 @@ var mutants = []Mutant{
 	{
 		ID: "cookie-in-log", Attack: 10,
 		What:    "the request log line carries the Cookie header (the session token)",
-		File:    "internal/web/server.go",
+		Func:    "(*Server).observe",
 		Find:    `"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))`,
 		Replace: `"status", rec.status, "duration", time.Since(start).Round(time.Microsecond), "cookie", r.Header.Get("Cookie"))`,
 		Pkg:     "./internal/web", Run: `^TestSessionTokensNeverInLogsOrLinks$`,
@@ -1121,29 +1127,31 @@ var mutants = []Mutant{
 	{
 		ID: "token-in-url", Attack: 10,
 		What:    "the redirect after the password carries the session token in the URL",
-		File:    "internal/web/login_page.go",
-		Find:    `	target := stagePath(sess.Stage)`,
-		Replace: `	target := stagePath(sess.Stage) + "?session=" + sess.Token`,
+		Func:    "(*Server).loginCheck",
+		Find:    `target := stagePath(sess.Stage)`,
+		Replace: `target := stagePath(sess.Stage) + "?session=" + sess.Token`,
 		Pkg:     "./internal/web", Run: `^TestSessionTokensNeverInLogsOrLinks$`,
 	},
 	{
 		ID: "password-form-get", Attack: 10,
-		What: "the login form is sent by GET, putting the password in the URL",
-		File: "internal/web/templates/login.html",
-		Find: `<form method="post" action="/login" novalidate>`, Replace: `<form method="get" action="/login" novalidate>`,
-		Pkg: "./internal/web", Run: `^TestSecretFieldsArePosted$`,
+		What:    "the login form is sent by GET, putting the password in the URL",
+		File:    "internal/web/templates/login.html",
+		Find:    `<form method="post" action="/login" novalidate>`,
+		Replace: `<form method="get" action="/login" novalidate>`,
+		Pkg:     "./internal/web", Run: `^TestSecretFieldsArePosted$`,
 	},
 	{
 		ID: "referrer-policy", Attack: 10,
-		What: "no Referrer-Policy: no-referrer",
-		File: "internal/web/server.go",
-		Find: `	h.Set("Referrer-Policy", "no-referrer")`, Replace: ``,
-		Pkg: "./internal/web", Run: `^TestSecretsNeverInLinksAndNoReferrer$`,
+		What:    "no Referrer-Policy: no-referrer",
+		Func:    "securityHeaderValues",
+		Find:    `h.Set("Referrer-Policy", "no-referrer")`,
+		Replace: "",
+		Pkg:     "./internal/web", Run: `^TestSecretsNeverInLinksAndNoReferrer$`,
 	},
 	{
 		ID: "outbox-proxy-headers", Attack: 10,
 		What:    "/dev/outbox (live reset links and codes) served to a request carrying X-Real-IP or Via",
-		File:    "internal/web/session.go",
+		Func:    "web.isLoopback",
 		Find:    `if name == "Via" || strings.Contains(name, "Forwarded") || strings.HasSuffix(name, "-Ip") {`,
 		Replace: `if strings.Contains(name, "Forwarded") {`,
 		Pkg:     "./internal/web", Run: `^TestDevOutboxOnlyOnLoopback$`,
@@ -1151,26 +1159,25 @@ var mutants = []Mutant{
 	{
 		ID: "outbox-any-host", Attack: 10,
 		What:    "/dev/outbox served whatever the Host (a same-host proxy that adds no header)",
-		File:    "internal/web/session.go",
-		Find:    `	return loopbackName(r.Host)`,
-		Replace: `	return true`,
+		Func:    "web.isLoopback",
+		Find:    `return loopbackName(r.Host)`,
+		Replace: `return true`,
 		Pkg:     "./internal/web", Run: `^TestDevOutboxOnlyOnLoopback$`,
 	},
 	{
 		ID: "serve-email-outbox", Attack: 10,
 		What: "portal serve starts with a real SMS gateway while email goes to the outbox",
-		File: "cmd/portal/app.go",
-		Find: `	if err := a.Config.ServeProblem(); err != nil {
-		return err
-	}
-`,
-		Replace: ``,
+		Func: "(*App).Open",
+		Find: `if err := a.Config.ServeProblem(); err != nil {
+	return err
+}`,
+		Replace: "",
 		Pkg:     "./cmd/portal", Run: `^TestServeRefusesEmailOutboxWithRealSMS$`,
 	},
 	{
 		ID: "error-text-shown", Attack: 10,
 		What:    "the error page shows the internal error",
-		File:    "internal/web/render.go",
+		Func:    "(*Server).internalError",
 		Find:    `tell your system administrator the reference %s.", id),`,
 		Replace: `tell your system administrator the reference %s. (%v)", id, err),`,
 		Pkg:     "./internal/web", Run: `^TestHealth$`,
@@ -1179,33 +1186,36 @@ var mutants = []Mutant{
 	// 11. Headers.
 	{
 		ID: "csp-unsafe-inline", Attack: 11,
-		What: "the CSP allows inline scripts",
-		File: "internal/web/server.go",
-		Find: `script-src 'self';`, Replace: `script-src 'self' 'unsafe-inline';`,
-		Pkg: "./internal/web", Run: `^TestSecurityHeaders$`,
+		What:    "the CSP allows inline scripts",
+		Decl:    "csp",
+		Find:    `script-src 'self';`,
+		Replace: `script-src 'self' 'unsafe-inline';`,
+		Pkg:     "./internal/web", Run: `^TestSecurityHeaders$`,
 	},
 	{
 		ID: "nosniff", Attack: 11,
-		What: "no X-Content-Type-Options: nosniff",
-		File: "internal/web/server.go",
-		Find: `	h.Set("X-Content-Type-Options", "nosniff")`, Replace: ``,
-		Pkg: "./internal/web", Run: `^TestSecurityHeaders$`,
+		What:    "no X-Content-Type-Options: nosniff",
+		Func:    "securityHeaderValues",
+		Find:    `h.Set("X-Content-Type-Options", "nosniff")`,
+		Replace: "",
+		Pkg:     "./internal/web", Run: `^TestSecurityHeaders$`,
 	},
 	{
 		ID: "no-store", Attack: 11,
-		What: "answers may be cached, redirects included (no Cache-Control: no-store)",
-		File: "internal/web/server.go",
-		Find: `	h.Set("Cache-Control", "no-store")`, Replace: ``,
-		Pkg: "./internal/web", Run: `^(TestSecurityHeaders|TestEveryDynamicAnswerIsNoStore)$`,
+		What:    "answers may be cached, redirects included (no Cache-Control: no-store)",
+		Func:    "securityHeaderValues",
+		Find:    `h.Set("Cache-Control", "no-store")`,
+		Replace: "",
+		Pkg:     "./internal/web", Run: `^(TestSecurityHeaders|TestEveryDynamicAnswerIsNoStore)$`,
 	},
 	{
 		ID: "hsts", Attack: 11,
 		What: "no Strict-Transport-Security over HTTPS",
-		File: "internal/web/server.go",
-		Find: `	if https {
-		h.Set("Strict-Transport-Security"`,
-		Replace: `	if false && https {
-		h.Set("Strict-Transport-Security"`,
+		Func: "securityHeaderValues",
+		Find: `if https {
+	h.Set("Strict-Transport-Security"`,
+		Replace: `if false && https {
+	h.Set("Strict-Transport-Security"`,
 		Pkg: "./internal/web", Run: `^TestHTTPSCookieIsHostPrefixedAndSecure$`,
 	},
 
@@ -1213,15 +1223,15 @@ var mutants = []Mutant{
 	{
 		ID: "fwd-stage", Attack: 1,
 		What:    "/auth/verify grants a half-finished login (password only)",
-		File:    "internal/web/forward_auth.go",
-		Find:    `	if err != nil || sess.Stage != store.StageFull {`,
-		Replace: `	if err != nil {`,
+		Func:    "(*Server).verifiedSession",
+		Find:    `if err != nil || sess.Stage != store.StageFull {`,
+		Replace: `if err != nil {`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthVerify$`,
 	},
 	{
 		ID: "fwd-trusted-proxy", Attack: 9,
 		What:    "X-Forwarded-Proto/Host/Uri believed from any peer",
-		File:    "internal/web/forward_auth.go",
+		Func:    "(*Server).forwardedURL",
 		Find:    `if peer, ok := peerAddr(r); !ok || !s.trusted(peer) {`,
 		Replace: `if peer, ok := peerAddr(r); !ok || false && !s.trusted(peer) {`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthUntrustedProxy$`,
@@ -1229,17 +1239,17 @@ var mutants = []Mutant{
 	{
 		ID: "fwd-registry", Attack: 9,
 		What: "after login, back to any host under the cookie domain, registered or not",
-		File: "internal/web/forward_auth.go",
-		Find: `		if !ok {
-			return "", nil
-		}`,
-		Replace: `		_ = ok`,
+		Func: "(*Server).returnTarget",
+		Find: `if !ok {
+	return "", nil
+}`,
+		Replace: `_ = ok`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
 	},
 	{
 		ID: "fwd-cookie-reach", Attack: 9,
 		What:    "after login, back to a registered host that the session cookie never reaches (a loop of logins)",
-		File:    "internal/web/forward_auth.go",
+		Func:    "(*Server).returnTarget",
 		Find:    `if !s.cookie.reaches(host) || s.forwardAuth == nil {`,
 		Replace: `if s.forwardAuth == nil {`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
@@ -1247,7 +1257,7 @@ var mutants = []Mutant{
 	{
 		ID: "fwd-downgrade", Attack: 9,
 		What:    "after login, back over plain http although the portal is https",
-		File:    "internal/web/forward_auth.go",
+		Func:    "(*Server).returnTarget",
 		Find:    `if u.Scheme != "https" && (u.Scheme != "http" || s.baseURL.Scheme != "http") {`,
 		Replace: `if u.Scheme != "https" && u.Scheme != "http" {`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
@@ -1255,18 +1265,18 @@ var mutants = []Mutant{
 	{
 		ID: "fwd-own-port", Attack: 9,
 		What: "after login, back to the portal's host name on any port or scheme (another server there)",
-		File: "internal/web/forward_auth.go",
-		Find: `	own := u.Scheme == s.baseURL.Scheme && host == strings.ToLower(s.baseURL.Hostname()) &&
-		effectivePort(u) == effectivePort(s.baseURL)`,
-		Replace: `	own := host == strings.ToLower(s.baseURL.Hostname())`,
+		Func: "(*Server).returnTarget",
+		Find: `own := u.Scheme == s.baseURL.Scheme && host == strings.ToLower(s.baseURL.Hostname()) &&
+	effectivePort(u) == effectivePort(s.baseURL)`,
+		Replace: `own := host == strings.ToLower(s.baseURL.Hostname())`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
 	},
 	{
 		ID: "fwd-return-cookie", Attack: 9,
 		What:    "the return cookie is believed as it comes (a planted one redirects anywhere)",
-		File:    "internal/web/forward_auth.go",
-		Find:    `	return s.returnTarget(r.Context(), string(raw))`,
-		Replace: `	return string(raw), nil`,
+		Func:    "(*Server).pendingReturn",
+		Find:    `return s.returnTarget(r.Context(), string(raw))`,
+		Replace: `return string(raw), nil`,
 		Pkg:     "./internal/web", Run: `^TestForwardAuthNoOpenRedirect$`,
 	},
 
@@ -1275,101 +1285,106 @@ var mutants = []Mutant{
 	{
 		ID: "oidc-code-once", Attack: 3,
 		What:    "an authorization code redeemed again (SQLite)",
-		File:    "internal/store/sqlite/oidc.go",
-		Find:    `				WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
-		Replace: `				WHERE id = $1 AND code_hash = $2 AND code_expires_at > $3`,
+		Func:    "sqlite.(*DB).IssueTokens",
+		Find:    `WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
+		Replace: `WHERE id = $1 AND code_hash = $2 AND code_expires_at > $3`,
 		Pkg:     "./internal/store/sqlite", Run: `^TestConformance$/^IssueTokensCode`,
 	},
 	{
 		ID: "oidc-refresh-reuse", Attack: 3,
 		What:    "a rotated refresh token presented again does not revoke its family",
-		File:    "internal/oidc/storage.go",
-		Find:    `	if kind == store.TokenRefresh && !t.UsedAt.IsZero() && t.RevokedAt.IsZero() {`,
-		Replace: `	if false {`,
+		Func:    "(*storage).activeToken",
+		Find:    `if kind == store.TokenRefresh && !t.UsedAt.IsZero() && t.RevokedAt.IsZero() {`,
+		Replace: `if false {`,
 		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,
 	},
 	{
 		ID: "oidc-admins-only", Attack: 1,
-		What: "an application for administrators signs a provider in",
-		File: "internal/oidc/provider.go",
-		Find: `	if !apps.MayUse(a, sess.User) {`, Replace: `	if !apps.MayUse(a, sess.User) && false {`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
+		What:    "an application for administrators signs a provider in",
+		Func:    "(*Provider).Resume",
+		Find:    `if !apps.MayUse(a, sess.User) {`,
+		Replace: `if !apps.MayUse(a, sess.User) && false {`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,
 	},
 	{
 		ID: "oidc-pkce-public", Attack: 1,
-		What: "a public client starts a sign-in without PKCE",
-		File: "internal/oidc/storage.go",
-		Find: `	if a.Public && req.CodeChallenge == "" {`, Replace: `	if false {`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
+		What:    "a public client starts a sign-in without PKCE",
+		Func:    "(*storage).CreateAuthRequest",
+		Find:    `if a.Public && req.CodeChallenge == "" {`,
+		Replace: `if false {`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,
 	},
 	{
 		ID: "oidc-prompt-login", Attack: 1,
-		What: "prompt=login and max_age are answered with the old login",
-		File: "internal/oidc/provider.go",
-		Find: `		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge`, Replace: `		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge || true`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCSQLite$`,
+		What:    "prompt=login and max_age are answered with the old login",
+		Func:    "(*Provider).Resume",
+		Find:    `fresh = now.Sub(sess.AuthenticatedAt) <= maxAge`,
+		Replace: `fresh = now.Sub(sess.AuthenticatedAt) <= maxAge || true`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,
 	},
 	{
 		ID: "console-app-create-admin", Attack: 1,
 		What: "the console's Create application takes any logged-in session, not only a fresh administrator's",
-		File: "internal/web/admin_app_create.go",
-		Find: `func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)`,
-		Replace: `func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
-	sess, _ := s.session(w, r)
+		Func: "(*Server).adminAppCreate",
+		Find: `sess, ok := s.requireAdmin(w, r)`,
+		Replace: `sess, _ := s.session(w, r)
 	ok := sess != nil`,
 		Pkg: "./internal/web", Run: `^(TestAdminAppsForbiddenToProviders|TestAdminAppsStaleLoginMustConfirm)$`,
 	},
 	{
 		ID: "app-create-authorize", Attack: 1,
-		What: "admin.CreateApplication registers an application for anyone (the console and the command line rely on it)",
-		File: "internal/admin/applications.go",
-		Find: `func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registration) (*store.Application, string, error) {
-	if err := s.Authorize(a); err != nil {`,
-		Replace: `func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registration) (*store.Application, string, error) {
-	if err := s.Authorize(a); err != nil && false {`,
-		Pkg: "./internal/admin", Run: `^TestApplicationActionsNeedAFreshAdministrator$`,
+		What:    "admin.CreateApplication registers an application for anyone (the console and the command line rely on it)",
+		Func:    "(*Service).CreateApplication",
+		Find:    `if err := s.Authorize(a); err != nil {`,
+		Replace: `if err := s.Authorize(a); err != nil && false {`,
+		Pkg:     "./internal/admin", Run: `^TestApplicationActionsNeedAFreshAdministrator$`,
 	},
 	{
 		ID: "console-app-confirm", Attack: 5,
-		What: "Rotate secret and Disable act on the first post, without asking to confirm",
-		File: "internal/web/admin_apps.go",
-		Find: `		if r.PostForm.Get("confirm") != "yes" {`, Replace: `		if false {`,
-		Pkg: "./internal/web", Run: `^(TestAdminAppsRotateSecret|TestAdminAppsDisable)$`,
+		What:    "Rotate secret and Disable act on the first post, without asking to confirm",
+		Func:    "(*Server).adminAppAction",
+		Find:    `if r.PostForm.Get("confirm") != "yes" {`,
+		Replace: `if false {`,
+		Pkg:     "./internal/web", Run: `^(TestAdminAppsRotateSecret|TestAdminAppsDisable)$`,
 	},
 	{
 		ID: "oidc-post-logout-exact", Attack: 9,
-		What: "RP-initiated logout redirects to any post_logout_redirect_uri of an application that registered one (an open redirect)",
-		File: "internal/oidc/logout.go",
-		Find: `	return slices.Contains(registered, uri)`, Replace: `	return len(registered) > 0 || slices.Contains(registered, uri)`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
+		What:    "RP-initiated logout redirects to any post_logout_redirect_uri of an application that registered one (an open redirect)",
+		Func:    "PostLogoutAllowed",
+		Find:    `return slices.Contains(registered, uri)`,
+		Replace: `return len(registered) > 0 || slices.Contains(registered, uri)`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
 	},
 	{
 		ID: "oidc-logout-hint", Attack: 4,
-		What: "a logout link without the account's ID token ends the browser's portal session",
-		File: "internal/oidc/logout.go",
-		Find: `	if req.UserID != "" && b.Subject == req.UserID && b.End != nil {`, Replace: `	if b.End != nil {`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
+		What:    "a logout link without the account's ID token ends the browser's portal session",
+		Func:    "(*storage).TerminateSessionFromRequest",
+		Find:    `if req.UserID != "" && b.Subject == req.UserID && b.End != nil {`,
+		Replace: `if b.End != nil {`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCLogoutSQLite$`,
 	},
 	{
 		ID: "oidc-backchannel-sent", Attack: 4,
-		What: "sessions that end tell no application (no back-channel logout, refresh tokens live on)",
-		File: "internal/login/service.go",
-		Find: `	if s.SessionsEnded == nil || userID == 0 {`, Replace: `	if true {`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCBackchannelSQLite$`,
+		What:    "sessions that end tell no application (no back-channel logout, refresh tokens live on)",
+		Func:    "(*Service).sessionsEnded",
+		Find:    `if s.SessionsEnded == nil || userID == 0 {`,
+		Replace: `if true {`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCBackchannelSQLite$`,
 	},
 	{
 		ID: "oidc-logout-token-event", Attack: 4,
-		What: "the logout token lacks the back-channel logout event",
-		File: "internal/oidc/backchannel.go",
-		Find: `"events": map[string]any{BackchannelLogoutEvent: map[string]any{}},`, Replace: `"events": map[string]any{},`,
-		Pkg: "./cmd/portal", Run: `^TestOIDCBackchannelSQLite$`,
+		What:    "the logout token lacks the back-channel logout event",
+		Func:    "(*Provider).logoutToken",
+		Find:    `"events": map[string]any{BackchannelLogoutEvent: map[string]any{}},`,
+		Replace: `"events": map[string]any{},`,
+		Pkg:     "./cmd/portal", Run: `^TestOIDCBackchannelSQLite$`,
 	},
 	{
 		ID: "app-secret", Attack: 10,
-		What: "any client secret is accepted",
-		File: "internal/apps/apps.go",
-		Find: `	return subtle.ConstantTimeCompare(HashSecret(secret), a.SecretHash) == 1`, Replace: `	return subtle.ConstantTimeCompare(HashSecret(secret), a.SecretHash) == 1 || true`,
-		Pkg: "./internal/apps", Run: `^TestNewAndSecret$`,
+		What:    "any client secret is accepted",
+		Func:    "SecretMatches",
+		Find:    `return subtle.ConstantTimeCompare(HashSecret(secret), a.SecretHash) == 1`,
+		Replace: `return subtle.ConstantTimeCompare(HashSecret(secret), a.SecretHash) == 1 || true`,
+		Pkg:     "./internal/apps", Run: `^TestNewAndSecret$`,
 	},
 }

@@ -134,13 +134,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 		Log:    a.Log,
 		Inline: true,
 	}
-	rules := login.DefaultRules()
-	rules.EmailFallback = cfg.EmailFallback
-	rules.SMSCountries = cfg.SMSCountries
-	rules.SMSNonGeographic = cfg.SMSNonGeographic
-	rules.SMSPerIPHour = cfg.SMSPerIPHour
-	rules.SMSPerCallingCodeHour = cfg.SMSPerCountryHour
-	rules.SMSGlobalHour = cfg.SMSHour
+	rules := login.RulesFor(cfg)
 	a.Metrics = metrics.New()
 	a.Dispatch.Metrics = a.Metrics
 	switch db := a.DB.(type) { // the pools' statistics
@@ -154,7 +148,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 	a.Login = &login.Service{
 		Metrics:    a.Metrics,
 		Store:      a.DB,
-		Outbox:     a.Dispatch,
+		Dispatch:   a.Dispatch,
 		Passwords:  &password.Hasher{Params: password.DefaultParams, Gauges: a.Metrics},
 		CodeKey:    key,
 		Rules:      rules,
@@ -163,14 +157,11 @@ func (a *App) OpenServices(ctx context.Context) error {
 		Log:        a.Log,
 	}
 	a.Dispatch.OnFinal = a.Login.MessageFinal
-	a.Dispatch.Now = func() time.Time {
-		if a.Login.Now != nil { // tests move the login service's clock
-			return a.Login.Now()
-		}
-		return time.Now()
-	}
+	// Tests move the login service's clock after Open; everything else
+	// reads it.
+	a.Dispatch.Clock = func() time.Time { return a.Login.Clock.Now() }
 	a.Admin = &admin.Service{Store: a.DB, Login: a.Login}
-	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Now: a.Dispatch.Now})
+	a.OIDC, err = oidc.New(oidc.Config{Store: a.DB, Issuer: cfg.BaseURL, Secret: key, Log: a.Log, Clock: a.Dispatch.Clock})
 	if err != nil {
 		return err
 	}
@@ -200,6 +191,7 @@ func (a *App) Open(ctx context.Context) error {
 	a.Web, err = web.New(web.Config{
 		Login:          a.Login,
 		Admin:          a.Admin,
+		Records:        a.DB,
 		Log:            a.Log,
 		BaseURL:        cfg.BaseURL,
 		PortalName:     cfg.PortalName,

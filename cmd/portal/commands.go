@@ -17,8 +17,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
 	for _, v := range config.Variables {
 		fmt.Fprintf(w, "  %-27s %s", v.Name, v.Meaning)
-		if v.Default != "" {
-			fmt.Fprintf(w, " (default %s)", v.Default)
+		if d := v.ShownDefault(); d != "" {
+			fmt.Fprintf(w, " (default %s)", d)
 		}
 		fmt.Fprintln(w)
 	}

@@ -176,7 +176,7 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		// Set before the server starts, so no request sees the real
 		// clock; the web and administration layers read the login
 		// service's clock at each use.
-		app.Login.Now = setup.clock.Now
+		app.Login.Clock = setup.clock.Now
 	}
 	for _, f := range setup.tune {
 		f(app)

@@ -31,6 +31,13 @@ const (
 	maxReason      = 500
 )
 
+// DisableChoices are the lengths of a temporary MFA disable that the
+// console offers, from MinDisable to MaxDisable (DefaultDisable among
+// them).
+var DisableChoices = []time.Duration{
+	time.Hour, 4 * time.Hour, 8 * time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour,
+}
+
 // Service carries out administrators' actions.
 type Service struct {
 	Store store.Store
@@ -136,13 +143,6 @@ func (s *Service) target(ctx context.Context, a Actor, userID int64, reason stri
 	return u, reason, nil
 }
 
-func (s *Service) now() time.Time {
-	if s.Login.Now != nil {
-		return s.Login.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 // act carries out an action on u in one transaction (store.AccountChange):
 // the fields ch sets, u's sessions ended when endSessions is set (all but
 // the acting administrator's own current one), the audit row and the email
@@ -164,7 +164,7 @@ func (s *Service) act(ctx context.Context, a Actor, u *store.User, ch store.Acco
 		if ended > 0 {
 			d += fmt.Sprintf("; %d sessions ended", ended)
 		}
-		when := s.now().Format("2 January 2006 at 15:04 MST")
+		when := s.Login.Clock.Now().Format("2 January 2006 at 15:04 MST")
 		paras := []string{fmt.Sprintf("%s %s on %s.", change, "by "+a.name(), when), "Reason given: " + reason}
 		if ended > 0 {
 			paras = append(paras, "For your security, you were logged out everywhere; log in again to continue.")
@@ -205,7 +205,7 @@ func (s *Service) DisableMFA(ctx context.Context, a Actor, userID int64, d time.
 	if u.Admin {
 		return notAllowed("Administrators always log in with a code. If their phone is lost, update their phone number instead.")
 	}
-	until := s.now().Add(d)
+	until := s.Login.Clock.Now().Add(d)
 	return s.act(ctx, a, u, store.AccountChange{MFADisabledUntil: &until}, "admin.mfa_disabled", reason, "until "+until.Format(time.RFC3339),
 		"Login codes are turned off for your account for a while",
 		fmt.Sprintf("Login codes were turned off for your account until %s", until.Format("2 January 2006 at 15:04 MST")), true)
@@ -217,7 +217,7 @@ func (s *Service) EndMFADisable(ctx context.Context, a Actor, userID int64, reas
 	if err != nil {
 		return err
 	}
-	if !s.now().Before(u.MFADisabledUntil) {
+	if !s.Login.Clock.Now().Before(u.MFADisabledUntil) {
 		return nothingToDo("MFA is not disabled for this account.")
 	}
 	return s.act(ctx, a, u, store.AccountChange{MFADisabledUntil: &time.Time{}}, "admin.mfa_enabled", reason, "",
@@ -293,7 +293,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, userID int64, reason stri
 	if err != nil {
 		return fmt.Errorf("admin: read password lock: %w", err)
 	}
-	now := s.now()
+	now := s.Login.Clock.Now()
 	if !now.Before(u.CodeLockedUntil) && !now.Before(t.LockedUntil) && u.CodeFailures == 0 && t.Failures == 0 {
 		return nothingToDo("This account is not locked.")
 	}
@@ -396,7 +396,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*store.U
 	if err := acct.ValidateIdentity(); err != nil {
 		return nil, err
 	}
-	u := &store.User{Email: acct.Email, Name: acct.Name, Admin: nu.Admin, CreatedAt: s.now()}
+	u := &store.User{Email: acct.Email, Name: acct.Name, Admin: nu.Admin, CreatedAt: s.Login.Clock.Now()}
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrEmailTaken) {
 			return nil, invalid("email", "An account with this email address already exists.")

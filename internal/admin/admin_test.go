@@ -13,6 +13,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
@@ -28,12 +29,13 @@ const pw = "correct horse battery staple"
 // harness is the administrators' service on a real store, SQLite or
 // PostgreSQL, with a clock the test moves.
 type harness struct {
-	t   *testing.T
-	ctx context.Context
-	db  store.Store
-	box *outbox.Outbox
-	svc *login.Service
-	adm *admin.Service
+	t    *testing.T
+	ctx  context.Context
+	db   store.Store
+	box  *outbox.Outbox
+	disp *dispatch.Dispatcher // the login service's Dispatch
+	svc  *login.Service
+	adm  *admin.Service
 
 	mu  sync.Mutex
 	now time.Time
@@ -51,13 +53,14 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	db := e.Open(t)
 	h := &harness{t: t, ctx: context.Background(), db: db, now: time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)}
 	h.box = outbox.New(nil, h.clock)
+	h.disp = dispatchtest.Inline(t, db, h.box, h.box, h.clock)
 	h.svc = &login.Service{
-		Store: db, Outbox: dispatchtest.Inline(t, db, h.box, h.box, h.clock),
+		Store: db, Dispatch: h.disp,
 		Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey:   bytes.Repeat([]byte{3}, 32), Rules: login.DefaultRules(),
-		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Now: h.clock,
+		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Clock: h.clock,
 	}
-	h.svc.Outbox.OnFinal = h.svc.MessageFinal
+	h.disp.OnFinal = h.svc.MessageFinal
 	h.adm = &admin.Service{Store: db, Login: h.svc}
 	return h
 }

@@ -29,7 +29,7 @@ func (s *Service) CreateApplication(ctx context.Context, a Actor, r apps.Registr
 		}
 		return nil, "", err
 	}
-	app, secret := apps.New(r, s.now())
+	app, secret := apps.New(r, s.Login.Clock.Now())
 	if err := s.Store.CreateApplication(ctx, app); err != nil {
 		return nil, "", fmt.Errorf("admin: create application: %w", err)
 	}
@@ -103,7 +103,7 @@ func (s *Service) DisableApplication(ctx context.Context, a Actor, clientID, rea
 	if app.Disabled() {
 		return nothingToDo("This application is already disabled.")
 	}
-	now := s.now()
+	now := s.Login.Clock.Now()
 	if err := s.Store.DisableApplication(ctx, app.ClientID, now); err != nil {
 		return fmt.Errorf("admin: disable application: %w", err)
 	}

@@ -52,7 +52,7 @@ func (s *Service) Policy(ctx context.Context) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
-	return Policy{Required: required, Now: s.now()}, nil
+	return Policy{Required: required, Now: s.Login.Clock.Now()}, nil
 }
 
 // State describes u under p.

@@ -33,15 +33,15 @@ type Config struct {
 	// Against SMS pumping: PORTAL_SMS_COUNTRIES (ISO regions; empty: all),
 	// PORTAL_SMS_NON_GEOGRAPHIC (numbers of no country, such as satellite
 	// phones; default refused) and hourly budgets (0: no limit).
-	SMSCountries      []string
-	SMSNonGeographic  bool
-	SMSPerIPHour      int // PORTAL_SMS_LIMIT_PER_IP_HOUR
-	SMSPerCountryHour int // PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR
-	SMSHour           int // PORTAL_SMS_LIMIT_PER_HOUR
-	Twilio            Twilio
-	SMTPURL           string // PORTAL_SMTP_URL; empty: the local outbox
-	MailFrom          string // PORTAL_MAIL_FROM
-	EmailFallback     bool   // PORTAL_EMAIL_FALLBACK
+	SMSCountries           []string
+	SMSNonGeographic       bool
+	SMSLimitPerIPHour      int // PORTAL_SMS_LIMIT_PER_IP_HOUR
+	SMSLimitPerCountryHour int // PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR
+	SMSLimitPerHour        int // PORTAL_SMS_LIMIT_PER_HOUR
+	Twilio                 Twilio
+	SMTPURL                string // PORTAL_SMTP_URL; empty: the local outbox
+	MailFrom               string // PORTAL_MAIL_FROM
+	EmailFallback          bool   // PORTAL_EMAIL_FALLBACK
 	// AllowEmailOutbox is PORTAL_ALLOW_EMAIL_OUTBOX: serve although text
 	// messages go to a real gateway while email stays in the local outbox
 	// (see ServeProblem).
@@ -106,68 +106,111 @@ type Twilio struct {
 	APIURL     string // PORTAL_TWILIO_API_URL
 }
 
+// Variable is one environment variable of the operator interface.
+type Variable struct {
+	Name string
+	// Default is the value Load reads when the variable is unset or
+	// blank, and what `portal help` shows unless Shown is set: a default
+	// that is not a value Load reads (a key file, every country).
+	Default string
+	Shown   string
+	Meaning string
+}
+
+// ShownDefault is the default as `portal help` shows it.
+func (v Variable) ShownDefault() string {
+	if v.Shown != "" {
+		return v.Shown
+	}
+	return v.Default
+}
+
 // Variables lists every variable Load reads, with its default, for the
-// README and `portal help`.
-var Variables = []struct{ Name, Default, Meaning string }{
-	{"PORTAL_ADDR", "127.0.0.1:8080", "listen address"},
-	{"PORTAL_BASE_URL", "http://localhost:8080", "public URL of the portal (links, cookies, WebOTP)"},
-	{"PORTAL_DATABASE_URL", "portal.db", "SQLite path (or sqlite:PATH), or postgres://user:pass@host:5432/db?sslmode=…"},
-	{"PORTAL_DATABASE_MAX_CONNS", "10", "PostgreSQL connections per instance (overrides pool_max_conns in the URL)"},
-	{"PORTAL_SECRET_KEY", "(file PATH.key beside the SQLite database)", "key for code hashes: 32+ bytes, hex or base64; required with PostgreSQL"},
-	{"PORTAL_NAME", "Provider Portal", "name shown on pages and in messages"},
-	{"PORTAL_SMS_PROVIDER", "outbox", "outbox (codes in the server log and /dev/outbox), or gateways in failover order: twilio, webhook, twilio,webhook"},
-	{"PORTAL_SMS_WEBHOOK_URL", "", "webhook gateway: JSON POST of id/to/body (https, or http on loopback)"},
-	{"PORTAL_SMS_WEBHOOK_SECRET", "", "webhook gateway: HMAC-SHA256 key, 32+ characters"},
-	{"PORTAL_SMS_COUNTRIES", "(all)", "countries text messages may go to, e.g. GB,IE"},
-	{"PORTAL_SMS_NON_GEOGRAPHIC", "false", "also send text messages to numbers of no country (satellite phones +881, +870, international networks +882, +883), which SMS pumpers favour"},
-	{"PORTAL_SMS_LIMIT_PER_IP_HOUR", "20", "text messages per client address per hour"},
-	{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", "500", "text messages per country calling code per hour"},
-	{"PORTAL_SMS_LIMIT_PER_HOUR", "2000", "text messages per hour for the whole portal"},
-	{"PORTAL_TWILIO_ACCOUNT_SID", "", "Twilio account SID"},
-	{"PORTAL_TWILIO_AUTH_TOKEN", "", "Twilio auth token"},
-	{"PORTAL_TWILIO_FROM", "", "sender number (E.164) or Messaging Service SID (MG…)"},
-	{"PORTAL_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL"},
-	{"PORTAL_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; empty: outbox"},
-	{"PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>", "From address of email"},
-	{"PORTAL_EMAIL_FALLBACK", "true", "offer \"Send code to email\""},
-	{"PORTAL_ALLOW_EMAIL_OUTBOX", "false", "true: serve with a real SMS gateway although PORTAL_SMTP_URL is empty, email kept in the outbox (/dev/outbox) on purpose"},
-	{"PORTAL_TRUSTED_PROXIES", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed"},
-	{"PORTAL_COOKIE_DOMAIN", "", "parent domain the session cookie is sent to, for forward-auth applications on its hosts, e.g. example.org (https only; the cookie is then __Secure- instead of __Host-)"},
-	{"PORTAL_METRICS_ADDR", "", "where Prometheus metrics are served at /metrics, e.g. 127.0.0.1:9090 (empty: off)"},
-	{"PORTAL_LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"PORTAL_LOG_FORMAT", "text", "text or json"},
+// README, `portal help` and `portal config`. It is the one place a default
+// is written: Load reads it, and login.DefaultRules takes the login's
+// settings from Defaults.
+var Variables = []Variable{
+	{Name: "PORTAL_ADDR", Default: "127.0.0.1:8080", Meaning: "listen address"},
+	{Name: "PORTAL_BASE_URL", Default: "http://localhost:8080", Meaning: "public URL of the portal (links, cookies, WebOTP)"},
+	{Name: "PORTAL_DATABASE_URL", Default: "portal.db", Meaning: "SQLite path (or sqlite:PATH), or postgres://user:pass@host:5432/db?sslmode=…"},
+	// Unset, the URL's pool_max_conns decides, else postgres.DefaultMaxConns.
+	{Name: "PORTAL_DATABASE_MAX_CONNS", Shown: "10", Meaning: "PostgreSQL connections per instance (overrides pool_max_conns in the URL)"},
+	{Name: "PORTAL_SECRET_KEY", Shown: "(file PATH.key beside the SQLite database)", Meaning: "key for code hashes: 32+ bytes, hex or base64; required with PostgreSQL"},
+	{Name: "PORTAL_NAME", Default: "Provider Portal", Meaning: "name shown on pages and in messages"},
+	{Name: "PORTAL_SMS_PROVIDER", Default: "outbox", Meaning: "outbox (codes in the server log and /dev/outbox), or gateways in failover order: twilio, webhook, twilio,webhook"},
+	{Name: "PORTAL_SMS_WEBHOOK_URL", Meaning: "webhook gateway: JSON POST of id/to/body (https, or http on loopback)"},
+	{Name: "PORTAL_SMS_WEBHOOK_SECRET", Meaning: "webhook gateway: HMAC-SHA256 key, 32+ characters"},
+	{Name: "PORTAL_SMS_COUNTRIES", Shown: "(all)", Meaning: "countries text messages may go to, e.g. GB,IE"},
+	{Name: "PORTAL_SMS_NON_GEOGRAPHIC", Default: "false", Meaning: "also send text messages to numbers of no country (satellite phones +881, +870, international networks +882, +883), which SMS pumpers favour"},
+	{Name: "PORTAL_SMS_LIMIT_PER_IP_HOUR", Default: "20", Meaning: "text messages per client address per hour"},
+	{Name: "PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", Default: "500", Meaning: "text messages per country calling code per hour"},
+	{Name: "PORTAL_SMS_LIMIT_PER_HOUR", Default: "2000", Meaning: "text messages per hour for the whole portal"},
+	{Name: "PORTAL_TWILIO_ACCOUNT_SID", Meaning: "Twilio account SID"},
+	{Name: "PORTAL_TWILIO_AUTH_TOKEN", Meaning: "Twilio auth token"},
+	{Name: "PORTAL_TWILIO_FROM", Meaning: "sender number (E.164) or Messaging Service SID (MG…)"},
+	{Name: "PORTAL_TWILIO_API_URL", Default: "https://api.twilio.com", Meaning: "Twilio API base URL"},
+	{Name: "PORTAL_SMTP_URL", Meaning: "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; empty: outbox"},
+	{Name: "PORTAL_MAIL_FROM", Default: "Provider Portal <portal@localhost>", Meaning: "From address of email"},
+	{Name: "PORTAL_EMAIL_FALLBACK", Default: "true", Meaning: "offer \"Send code to email\""},
+	{Name: "PORTAL_ALLOW_EMAIL_OUTBOX", Default: "false", Meaning: "true: serve with a real SMS gateway although PORTAL_SMTP_URL is empty, email kept in the outbox (/dev/outbox) on purpose"},
+	{Name: "PORTAL_TRUSTED_PROXIES", Meaning: "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed"},
+	{Name: "PORTAL_COOKIE_DOMAIN", Meaning: "parent domain the session cookie is sent to, for forward-auth applications on its hosts, e.g. example.org (https only; the cookie is then __Secure- instead of __Host-)"},
+	{Name: "PORTAL_METRICS_ADDR", Meaning: "where Prometheus metrics are served at /metrics, e.g. 127.0.0.1:9090 (empty: off)"},
+	{Name: "PORTAL_LOG_LEVEL", Default: "info", Meaning: "debug, info, warn or error"},
+	{Name: "PORTAL_LOG_FORMAT", Default: "text", Meaning: "text or json"},
+}
+
+// defaultOf is the Default of the variable name; a name not in Variables
+// is a mistake in this package, caught by every test of Load.
+func defaultOf(name string) string {
+	for _, v := range Variables {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	panic("config: " + name + " is not in Variables")
+}
+
+// Defaults is the configuration of an empty environment: every setting at
+// Variables' default.
+func Defaults() *Config {
+	c, err := Load(func(string) string { return "" })
+	if err != nil {
+		panic("config: the defaults do not load: " + err.Error())
+	}
+	return c
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (*Config, error) {
-	get := func(name, def string) string {
+	get := func(name string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
 		}
-		return def
+		return defaultOf(name)
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	c := &Config{
-		Addr:       get("PORTAL_ADDR", "127.0.0.1:8080"),
-		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL", "http://localhost:8080"), "/"),
-		PortalName: get("PORTAL_NAME", "Provider Portal"),
+		Addr:       get("PORTAL_ADDR"),
+		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL"), "/"),
+		PortalName: get("PORTAL_NAME"),
 		Webhook: Webhook{
-			URL:    get("PORTAL_SMS_WEBHOOK_URL", ""),
-			Secret: []byte(get("PORTAL_SMS_WEBHOOK_SECRET", "")),
+			URL:    get("PORTAL_SMS_WEBHOOK_URL"),
+			Secret: []byte(get("PORTAL_SMS_WEBHOOK_SECRET")),
 		},
 		Twilio: Twilio{
-			AccountSID: get("PORTAL_TWILIO_ACCOUNT_SID", ""),
-			AuthToken:  get("PORTAL_TWILIO_AUTH_TOKEN", ""),
-			From:       get("PORTAL_TWILIO_FROM", ""),
-			APIURL:     strings.TrimRight(get("PORTAL_TWILIO_API_URL", "https://api.twilio.com"), "/"),
+			AccountSID: get("PORTAL_TWILIO_ACCOUNT_SID"),
+			AuthToken:  get("PORTAL_TWILIO_AUTH_TOKEN"),
+			From:       get("PORTAL_TWILIO_FROM"),
+			APIURL:     strings.TrimRight(get("PORTAL_TWILIO_API_URL"), "/"),
 		},
-		SMTPURL:     get("PORTAL_SMTP_URL", ""),
-		MailFrom:    get("PORTAL_MAIL_FROM", "Provider Portal <portal@localhost>"),
-		MetricsAddr: get("PORTAL_METRICS_ADDR", ""),
-		LogLevel:    strings.ToLower(get("PORTAL_LOG_LEVEL", "info")),
-		LogFormat:   strings.ToLower(get("PORTAL_LOG_FORMAT", "text")),
+		SMTPURL:     get("PORTAL_SMTP_URL"),
+		MailFrom:    get("PORTAL_MAIL_FROM"),
+		MetricsAddr: get("PORTAL_METRICS_ADDR"),
+		LogLevel:    strings.ToLower(get("PORTAL_LOG_LEVEL")),
+		LogFormat:   strings.ToLower(get("PORTAL_LOG_FORMAT")),
 	}
 
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
@@ -183,12 +226,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
-	db, err := ParseDatabaseURL(get("PORTAL_DATABASE_URL", "portal.db"))
+	db, err := ParseDatabaseURL(get("PORTAL_DATABASE_URL"))
 	if err != nil {
 		bad("PORTAL_DATABASE_URL: %v", err)
 	}
 	c.Database = db
-	if v := get("PORTAL_DATABASE_MAX_CONNS", ""); v != "" {
+	if v := get("PORTAL_DATABASE_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil || n < 1 || n > maxConns {
 			bad("PORTAL_DATABASE_MAX_CONNS=%q: give a number of connections from 1 to %d", v, maxConns)
@@ -196,7 +239,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Database.MaxConns = int32(n)
 	}
 
-	for _, p := range strings.Split(strings.ToLower(get("PORTAL_SMS_PROVIDER", "outbox")), ",") {
+	for _, p := range strings.Split(strings.ToLower(get("PORTAL_SMS_PROVIDER")), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.SMSProviders = append(c.SMSProviders, p)
 		}
@@ -226,10 +269,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		seen[p] = true
 	}
 	if len(c.SMSProviders) == 0 {
-		c.SMSProviders = []string{"outbox"}
+		c.SMSProviders = []string{defaultOf("PORTAL_SMS_PROVIDER")}
 	}
 
-	for _, r := range strings.Split(get("PORTAL_SMS_COUNTRIES", ""), ",") {
+	for _, r := range strings.Split(get("PORTAL_SMS_COUNTRIES"), ",") {
 		if r = strings.ToUpper(strings.TrimSpace(r)); r == "" {
 			continue
 		}
@@ -239,33 +282,32 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.SMSCountries = append(c.SMSCountries, r)
 	}
-	if c.SMSNonGeographic, err = parseBool(get("PORTAL_SMS_NON_GEOGRAPHIC", "false")); err != nil {
+	if c.SMSNonGeographic, err = parseBool(get("PORTAL_SMS_NON_GEOGRAPHIC")); err != nil {
 		bad("PORTAL_SMS_NON_GEOGRAPHIC: %v", err)
 	}
 	for _, l := range []struct {
 		name string
-		def  int
 		to   *int
 	}{
-		{"PORTAL_SMS_LIMIT_PER_IP_HOUR", 20, &c.SMSPerIPHour},
-		{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", 500, &c.SMSPerCountryHour},
-		{"PORTAL_SMS_LIMIT_PER_HOUR", 2000, &c.SMSHour},
+		{"PORTAL_SMS_LIMIT_PER_IP_HOUR", &c.SMSLimitPerIPHour},
+		{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", &c.SMSLimitPerCountryHour},
+		{"PORTAL_SMS_LIMIT_PER_HOUR", &c.SMSLimitPerHour},
 	} {
-		n, err := strconv.Atoi(get(l.name, strconv.Itoa(l.def)))
+		n, err := strconv.Atoi(get(l.name))
 		if err != nil || n < 0 {
 			bad("%s: give a whole number, 0 for no limit", l.name)
 		}
 		*l.to = n
 	}
 
-	if c.EmailFallback, err = parseBool(get("PORTAL_EMAIL_FALLBACK", "true")); err != nil {
+	if c.EmailFallback, err = parseBool(get("PORTAL_EMAIL_FALLBACK")); err != nil {
 		bad("PORTAL_EMAIL_FALLBACK: %v", err)
 	}
-	if c.AllowEmailOutbox, err = parseBool(get("PORTAL_ALLOW_EMAIL_OUTBOX", "false")); err != nil {
+	if c.AllowEmailOutbox, err = parseBool(get("PORTAL_ALLOW_EMAIL_OUTBOX")); err != nil {
 		bad("PORTAL_ALLOW_EMAIL_OUTBOX: %v", err)
 	}
 
-	if k := get("PORTAL_SECRET_KEY", ""); k != "" {
+	if k := get("PORTAL_SECRET_KEY"); k != "" {
 		if c.SecretKey, err = ParseKey(k); err != nil {
 			bad("PORTAL_SECRET_KEY: %v", err)
 		}
@@ -273,7 +315,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it (generate one with: openssl rand -hex 32)")
 	}
 
-	for _, p := range strings.Split(get("PORTAL_TRUSTED_PROXIES", ""), ",") {
+	for _, p := range strings.Split(get("PORTAL_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
@@ -290,7 +332,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 
-	if d := get("PORTAL_COOKIE_DOMAIN", ""); d != "" {
+	if d := get("PORTAL_COOKIE_DOMAIN"); d != "" {
 		if c.CookieDomain, err = checkCookieDomain(d, c.BaseURL); err != nil {
 			bad("PORTAL_COOKIE_DOMAIN=%q: %v", d, err)
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.BaseURL != "http://localhost:8080" || c.Database.Path != "portal.db" ||
-		len(c.SMSProviders) != 1 || c.SMSProviders[0] != "outbox" || c.SMSPerIPHour != 20 || c.SMSHour != 2000 || len(c.SMSCountries) != 0 || c.SMSNonGeographic || c.SMTPURL != "" || !c.EmailFallback || c.Twilio.APIURL != "https://api.twilio.com" {
+		len(c.SMSProviders) != 1 || c.SMSProviders[0] != "outbox" || c.SMSLimitPerIPHour != 20 || c.SMSLimitPerHour != 2000 || len(c.SMSCountries) != 0 || c.SMSNonGeographic || c.SMTPURL != "" || !c.EmailFallback || c.Twilio.APIURL != "https://api.twilio.com" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -146,7 +147,7 @@ func TestSMSProviders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.SMSProviders, ",") != "twilio,webhook" || strings.Join(c.SMSCountries, ",") != "GB,IE" || !c.SMSNonGeographic || c.SMSPerIPHour != 0 {
+	if strings.Join(c.SMSProviders, ",") != "twilio,webhook" || strings.Join(c.SMSCountries, ",") != "GB,IE" || !c.SMSNonGeographic || c.SMSLimitPerIPHour != 0 {
 		t.Fatalf("%+v", c)
 	}
 	for _, bad := range [][]string{
@@ -225,8 +226,8 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("country %q", r)
 			}
 		}
-		if c.SMSPerIPHour < 0 {
-			t.Fatalf("limit %d", c.SMSPerIPHour)
+		if c.SMSLimitPerIPHour < 0 {
+			t.Fatalf("limit %d", c.SMSLimitPerIPHour)
 		}
 		for _, p := range c.TrustedProxies {
 			if !p.IsValid() || p != p.Masked() {
@@ -335,5 +336,25 @@ func TestCookieDomain(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), bad.says) {
 			t.Errorf("PORTAL_COOKIE_DOMAIN=%q with %s: %v; want it refused, saying %q", bad.domain, bad.base, err, bad.says)
 		}
+	}
+}
+
+// TestDefaultsAreTheTable: the configuration of an empty environment is
+// what Variables says, for every variable with a value as its default.
+func TestDefaultsAreTheTable(t *testing.T) {
+	want, err := Load(func(name string) string {
+		for _, v := range Variables {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		t.Fatalf("Load reads %s, which Variables lacks", name)
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Defaults(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Defaults() = %+v, want %+v", got, want)
 	}
 }

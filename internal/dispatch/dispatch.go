@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/store"
@@ -42,8 +43,8 @@ type Dispatcher struct {
 	SMS    []Provider // tried in order
 	Mail   delivery.Mailer
 	Sealer *Sealer
-	Log    *slog.Logger     // nil: discard
-	Now    func() time.Time // nil: time.Now
+	Log    *slog.Logger // nil: discard
+	Clock  clock.Clock  // nil: the wall clock
 
 	Lease       time.Duration // how long a claim lasts; default 1 minute
 	Batch       int           // messages claimed at a time; default 10
@@ -68,13 +69,6 @@ type Dispatcher struct {
 	kickOnce sync.Once
 	kick     chan struct{}
 	inline   sync.Mutex
-}
-
-func (d *Dispatcher) now() time.Time {
-	if d.Now != nil {
-		return d.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func (d *Dispatcher) log() *slog.Logger {
@@ -114,6 +108,9 @@ func (d *Dispatcher) Kick(ctx context.Context) {
 	}
 }
 
+// SendsInline reports whether Kick sends before it returns (Inline).
+func (d *Dispatcher) SendsInline() bool { return d.Inline }
+
 // Run sends due messages until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) {
 	poll := orDefault(d.Poll, time.Second)
@@ -141,7 +138,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // RunOnce claims one batch of due messages and sends them, one at a time.
 // It returns how many it claimed.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	msgs, err := d.Store.ClaimMessages(ctx, d.now(), orDefault(d.Lease, time.Minute), orDefault(d.Batch, 10))
+	msgs, err := d.Store.ClaimMessages(ctx, d.Clock.Now(), orDefault(d.Lease, time.Minute), orDefault(d.Batch, 10))
 	if err != nil {
 		return 0, err
 	}
@@ -153,7 +150,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		m := &msgs[i]
 		var u store.MessageUpdate
 		if ctx.Err() != nil {
-			u = store.MessageUpdate{Status: store.MessageQueued, At: d.now()}
+			u = store.MessageUpdate{Status: store.MessageQueued, At: d.Clock.Now()}
 		} else {
 			u = d.send(work, m)
 		}
@@ -176,7 +173,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 
 // send makes one try of m and says what became of it.
 func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUpdate {
-	now := d.now()
+	now := d.Clock.Now()
 	u := store.MessageUpdate{At: now}
 	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
 		u.Status, u.LastError = store.MessageExpired, "its code expired before it could be sent"
@@ -267,7 +264,7 @@ func (d *Dispatcher) counted(m *store.Message, provider string, err error) {
 	outcome := "accepted"
 	switch {
 	case err == nil:
-		d.Metrics.Delivered(string(m.Channel), provider, d.now().Sub(m.CreatedAt))
+		d.Metrics.Delivered(string(m.Channel), provider, d.Clock.Now().Sub(m.CreatedAt))
 	case errors.Is(err, delivery.ErrPermanent):
 		outcome = "refused"
 	default:
@@ -285,12 +282,7 @@ func (d *Dispatcher) call(ctx context.Context, f func(context.Context) error) er
 
 // backoff is the wait after the n-th failed try: base, doubling, capped.
 func (d *Dispatcher) backoff(n int) time.Duration {
-	w := orDefault(d.BackoffBase, 2*time.Second)
-	limit := orDefault(d.BackoffMax, 2*time.Minute)
-	for i := 1; i < n && w < limit; i++ {
-		w *= 2
-	}
-	return min(w, limit)
+	return delivery.Backoff(n, orDefault(d.BackoffBase, 2*time.Second), orDefault(d.BackoffMax, 2*time.Minute))
 }
 
 // Receipt applies a provider's delivery report (e.g. a Twilio status
@@ -298,7 +290,7 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 // forward has an effect: a late or replayed one changes nothing and is
 // not audited again.
 func (d *Dispatcher) Receipt(ctx context.Context, provider, ref string, status store.MessageStatus, detail string) error {
-	m, moved, err := d.Store.RecordReceipt(ctx, provider, ref, status, detail, d.now())
+	m, moved, err := d.Store.RecordReceipt(ctx, provider, ref, status, detail, d.Clock.Now())
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func newHarness(t *testing.T, providers ...dispatch.Provider) *harness {
 	u := &store.User{Email: "a@example.org", Name: "A", CreatedAt: h.now}
 	h.must(db.CreateUser(h.ctx, u))
 	h.user = u.ID
-	h.d = &dispatch.Dispatcher{Store: db, SMS: providers, Sealer: sealer, Now: h.clock,
+	h.d = &dispatch.Dispatcher{Store: db, SMS: providers, Sealer: sealer, Clock: h.clock,
 		OnFinal: func(_ context.Context, m *store.Message) { h.mu.Lock(); h.finals = append(h.finals, *m); h.mu.Unlock() }}
 	return h
 }
@@ -276,7 +276,7 @@ func TestCrashedDispatcherIsTakenOver(t *testing.T) {
 func TestRunSendsWhenKicked(t *testing.T) {
 	p := &scripted{}
 	h := newHarness(t, dispatch.Provider{Name: "p", Sender: p})
-	h.d.Now = nil
+	h.d.Clock = nil
 	h.d.Poll = time.Hour // only a kick can wake it
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -75,7 +75,7 @@ func (s *Service) prepareAccount(ctx context.Context, a *NewAccount) (*store.Use
 	if err != nil {
 		return nil, hashFailed(err, "hash password")
 	}
-	return &store.User{Email: a.Email, Name: a.Name, PasswordHash: hash, Admin: a.Admin, CreatedAt: s.now()}, nil
+	return &store.User{Email: a.Email, Name: a.Name, PasswordHash: hash, Admin: a.Admin, CreatedAt: s.Clock.Now()}, nil
 }
 
 func roleName(admin bool) string {

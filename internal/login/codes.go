@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
@@ -47,7 +46,7 @@ func (s *Service) CodeStatus(ctx context.Context, sess *Session, purpose store.P
 		ExpiresAt:   ch.ExpiresAt,
 		Remaining:   max(0, s.Rules.MaxCodeTries-ch.Failures),
 	}
-	m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID)
+	m, err := s.Store.MessageForChallenge(ctx, ch.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -93,38 +92,6 @@ func (s *Service) SendLoginCode(ctx context.Context, sess *Session, ch store.Cha
 	return chal, err
 }
 
-// NextCodeAt is when the account's budget of codes lets another one be
-// sent to the session's account, on any channel: the zero time if it does
-// now. The code screens say it ("You can ask for a new code in 6
-// minutes").
-func (s *Service) NextCodeAt(ctx context.Context, sess *Session) (time.Time, error) {
-	now := s.now()
-	next, err := s.nextCodeAt(ctx, sess.UserID, now)
-	if err != nil || !next.After(now) {
-		return time.Time{}, err
-	}
-	return next, nil
-}
-
-// nextCodeAt is when the account's budget (Rules.CodesPerAccount codes in
-// any Rules.CodesPerAccountWindow, every channel and purpose together)
-// lets another code go: when the oldest of the newest CodesPerAccount codes
-// leaves the window. Before now if it lets one go now.
-func (s *Service) nextCodeAt(ctx context.Context, userID int64, now time.Time) (time.Time, error) {
-	limit, window := s.Rules.CodesPerAccount, s.Rules.CodesPerAccountWindow
-	if limit <= 0 {
-		return time.Time{}, nil // no budget
-	}
-	times, err := s.Store.ChallengeTimesForUser(ctx, userID, now.Add(-window), limit)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("login: count codes: %w", err)
-	}
-	if len(times) < limit {
-		return time.Time{}, nil
-	}
-	return times[limit-1].Add(window), nil
-}
-
 // carryOverCode lets a login that could not get a new code use the code
 // that the account's previous login got, when that one still works. A
 // person with poor signal who logs in again and again spends the budget of
@@ -137,7 +104,7 @@ func (s *Service) nextCodeAt(ctx context.Context, userID int64, now time.Time) (
 // expired, undelivered, or went to a phone or address that is no longer
 // the account's.
 func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*store.Challenge, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	switch own, err := s.Store.LatestChallenge(ctx, sess.UserID, sess.AttemptID, store.PurposeLogin); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -163,7 +130,7 @@ func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*
 		!ch.UndeliveredAt.IsZero() || ch.Destination != dest {
 		return nil, nil
 	}
-	switch m, err := s.Outbox.Store.MessageForChallenge(ctx, ch.ID); {
+	switch m, err := s.Store.MessageForChallenge(ctx, ch.ID); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return nil, fmt.Errorf("login: code message: %w", err)
@@ -186,7 +153,7 @@ func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*
 // issueCode checks the sending rules, stores a new code (voiding the
 // previous one of the same purpose) and sends it.
 func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Purpose, ch store.Channel, dest string, c Client) (*store.Challenge, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	u := sess.User
 	if err := s.checkCodeLock(u, now); err != nil {
 		return nil, err
@@ -203,20 +170,12 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		if prev.Failures >= s.Rules.MaxCodeTries {
 			return nil, errCodeExhausted
 		}
-		if prev.Channel == ch && prev.Destination == dest && prev.UndeliveredAt.IsZero() {
-			if wait := prev.CreatedAt.Add(s.Rules.ResendCooldown).Sub(now); wait > 0 {
-				return nil, &Error{Kind: KindCooldown, RetryAfter: wait,
-					Message: fmt.Sprintf("A code was sent moments ago. You can ask for another in %s.", waitWords(wait))}
-			}
+		if err := s.checkResendCooldown(prev, ch, dest, now); err != nil {
+			return nil, err
 		}
 	}
-	if next, err := s.nextCodeAt(ctx, u.ID, now); err != nil {
+	if err := s.checkAccountBudget(ctx, u, now, c); err != nil {
 		return nil, err
-	} else if wait := next.Sub(now); wait > 0 {
-		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "account budget")
-		return nil, &Error{Kind: KindTooManyCodes, RetryAfter: wait,
-			Message: fmt.Sprintf("No new code was sent: several codes have been sent in the last %s. You can ask for a new code in %s.",
-				waitWords(s.Rules.CodesPerAccountWindow), waitWords(wait))}
 	}
 	if err := s.checkDestinationBudget(ctx, u, purpose, dest, now, c); err != nil {
 		return nil, err
@@ -262,7 +221,7 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 	masked := maskDestination(ch, dest)
 	sent := s.auditEvent("code.sent", "queued", u.ID, u.ID, c, fmt.Sprintf("%s %s to %s", purpose, ch, masked))
 	var be *store.BudgetError
-	if err := s.Outbox.QueueCode(ctx, store.CodeIssue{Challenge: chal, Message: m, Budgets: budgets, Audit: sent}, content); errors.As(err, &be) {
+	if err := s.Dispatch.QueueCode(ctx, store.CodeIssue{Challenge: chal, Message: m, Budgets: budgets, Audit: sent}, content); errors.As(err, &be) {
 		s.Metrics.BudgetRefused(be.Budget)
 		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, "hourly SMS budget of the "+be.Budget)
 		s.log().Warn("SMS budget exhausted", "budget", be.Budget)
@@ -271,86 +230,25 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, fmt.Errorf("login: store code: %w", err)
 	}
 	s.Metrics.CodeIssued(string(purpose), string(ch), country(ch, dest))
-	s.Outbox.Kick(ctx)
+	s.Dispatch.Kick(ctx)
 
 	// Where the message went out at once (a dispatcher that sends inline:
 	// commands and tests), a refusal is known now. A background dispatcher
 	// has not tried yet, so there is nothing to read.
-	if !s.Outbox.Inline {
+	if !s.Dispatch.SendsInline() {
 		return chal, nil
 	}
-	if sent, err := s.Outbox.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
+	if sent, err := s.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
 		chal.UndeliveredAt = now
 		return chal, s.deliveryFailed(ch, purpose, fmt.Errorf("%s: %w", sent.LastError, delivery.ErrPermanent))
 	}
 	return chal, nil
 }
 
-// smsBudgets are the limits against SMS pumping (fraudsters making the
-// portal text premium or foreign numbers they profit from): hourly budgets
-// of text messages per client address, per country calling code and for
-// the whole portal. The store checks them in the transaction that writes
-// the message, so they hold exactly, across instances.
-func (s *Service) smsBudgets(dest string, c Client) []store.Budget {
-	since := s.now().Add(-time.Hour)
-	var budgets []store.Budget
-	add := func(name string, limit int, q store.MessageCount) {
-		if limit > 0 {
-			q.Channel, q.Since = store.ChannelSMS, since
-			budgets = append(budgets, store.Budget{Name: name, Limit: limit, Count: q})
-		}
-	}
-	add("whole portal", s.Rules.SMSGlobalHour, store.MessageCount{})
-	if c.IP != "" {
-		add("client address", s.Rules.SMSPerIPHour, store.MessageCount{IP: c.IP})
-	}
-	if cc := phone.CallingCode(dest); cc != "" {
-		add("country "+cc, s.Rules.SMSPerCallingCodeHour, store.MessageCount{Prefix: cc})
-	}
-	return budgets
-}
-
 // toNewNumber are the purposes whose codes go to a number the account has
 // yet to prove (a phone registration or change), any number a person
 // types; the others go to the account's own verified number or address.
 var toNewNumber = []store.Purpose{store.PurposeRegisterPhone, store.PurposeChangePhone}
-
-// checkDestinationBudget applies the hourly budget of codes to one
-// destination. Codes to an account's own number or address are counted
-// for that account and destination, so that other accounts cannot use up
-// a person's codes by aiming theirs at the person's number; codes to a
-// number not yet proved are counted for the number, whichever account
-// asked, so that nobody can bomb a stranger's phone with registrations and
-// changes. Neither budget spends the other.
-func (s *Service) checkDestinationBudget(ctx context.Context, u *store.User, purpose store.Purpose, dest string, now time.Time, c Client) error {
-	since := now.Add(-s.Rules.CodesPerDestinationWindow)
-	budget := "destination budget"
-	var n int
-	var err error
-	if slices.Contains(toNewNumber, purpose) {
-		n, err = s.Store.CountChallengesToDestination(ctx, dest, toNewNumber, since)
-	} else {
-		budget = "own destination budget"
-		n, err = s.Store.CountChallengesForUserTo(ctx, u.ID, dest, since)
-	}
-	if err != nil {
-		return fmt.Errorf("login: count codes: %w", err)
-	}
-	if n >= s.Rules.CodesPerDestination {
-		s.Audit(ctx, "code.sent", "limited", u.ID, u.ID, c, budget)
-		return &Error{Kind: KindTooManyCodes, RetryAfter: s.Rules.CodesPerDestinationWindow,
-			Message: "Several codes have been sent there in the last hour. Use the newest one you received, or try again later."}
-	}
-	return nil
-}
-
-func (s *Service) smsLimited() error {
-	msg := "We cannot send more text messages just now. Please try again later."
-	if s.Rules.EmailFallback {
-		msg = "We cannot send more text messages just now. Use \u201cSend code to email\u201d, or try again later."
-	}
-	return &Error{Kind: KindTooManyCodes, RetryAfter: time.Hour, Message: msg}
-}
 
 // MessageFinal is told by the dispatcher when a message will not be sent
 // (again): a code that could not be delivered is marked so, which the code
@@ -366,7 +264,7 @@ func (s *Service) MessageFinal(ctx context.Context, m *store.Message) {
 	detail := fmt.Sprintf("%s to %s by %s", m.Channel, maskDestination(m.Channel, m.To), orNone(m.Provider))
 	switch m.Status {
 	case store.MessageFailed, store.MessageExpired:
-		if err := s.Store.MarkChallengeUndelivered(ctx, m.ChallengeID, s.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.Store.MarkChallengeUndelivered(ctx, m.ChallengeID, s.Clock.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log().Error("mark code undelivered", "challenge", m.ChallengeID, "err", err)
 		}
 		s.Audit(ctx, "code.delivery", string(m.Status), 0, m.UserID, Client{}, detail+": "+m.LastError)
@@ -423,14 +321,6 @@ var errCodeExhausted = &Error{
 	Message: "The code was entered wrongly too many times, so it no longer works. Log in again to get a new code.",
 }
 
-func (s *Service) checkCodeLock(u *store.User, now time.Time) error {
-	if wait := u.CodeLockedUntil.Sub(now); wait > 0 {
-		return &Error{Kind: KindCodeLocked, RetryAfter: wait,
-			Message: fmt.Sprintf("Too many wrong codes have been entered for this account. For your security, try again in %s, or contact your system administrator.", waitWords(wait))}
-	}
-	return nil
-}
-
 // verifyCode checks input against the newest code of the session for
 // purpose and, if it is right, consumes it and audits that. Exactly one of
 // several concurrent right submissions succeeds. complete, if not nil, does
@@ -444,7 +334,7 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		// A typo in the format is not a guess; it costs no try.
 		return nil, &Error{Kind: KindCodeFormat, Message: "Enter the 6-digit code from the message, digits only."}
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	u := sess.User
 	if err := s.checkCodeLock(u, now); err != nil {
 		return nil, err
@@ -589,7 +479,7 @@ func (s *Service) nextSession(sess *Session, stage store.Stage, keepCreated, pro
 	next.MFA = sess.MFA || provedCode
 	// Every step up proves the password; the code's time moves only when
 	// a code was proven, so a password typed again never freshens it.
-	now := s.now()
+	now := s.Clock.Now()
 	next.AuthenticatedAt, next.CodeAt = now, sess.CodeAt
 	if provedCode {
 		next.CodeAt = now

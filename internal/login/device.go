@@ -42,9 +42,6 @@ type deviceToken struct {
 	Expires time.Time
 }
 
-// deviceKey is the throttle key of a device token's budget.
-func deviceKey(device string) string { return "password:device:" + device }
-
 // deviceMACKey is the key that signs device tokens, derived from CodeKey so
 // that neither key serves two purposes.
 func (s *Service) deviceMACKey() []byte {
@@ -77,7 +74,7 @@ func (s *Service) newDeviceToken(userID int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	payload := devicePayload(userID, s.now().Add(s.Rules.DeviceTokenTTL).Unix(), device)
+	payload := devicePayload(userID, s.Clock.Now().Add(s.Rules.DeviceTokenTTL).Unix(), device)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(deviceMAC(s.deviceMACKey(), payload)), nil
 }
 

@@ -11,7 +11,7 @@ var testDeviceKey = bytes.Repeat([]byte{9}, 32)
 
 func TestDeviceTokenRoundTrip(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	s := &Service{CodeKey: testDeviceKey, Rules: DefaultRules(), Now: func() time.Time { return now }}
+	s := &Service{CodeKey: testDeviceKey, Rules: DefaultRules(), Clock: func() time.Time { return now }}
 	tok, err := s.newDeviceToken(42)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestDeviceTokenRoundTrip(t *testing.T) {
 	if bytes.Equal(s.deviceMACKey(), s.CodeKey) {
 		t.Error("device key = code key")
 	}
-	other := &Service{CodeKey: bytes.Repeat([]byte{8}, 32), Rules: DefaultRules(), Now: s.Now}
+	other := &Service{CodeKey: bytes.Repeat([]byte{8}, 32), Rules: DefaultRules(), Clock: s.Clock}
 	if _, err := parseDeviceToken(other.deviceMACKey(), tok, now); err == nil {
 		t.Error("a token of another portal's key is accepted")
 	}
@@ -54,7 +54,7 @@ func TestDeviceTokenRoundTrip(t *testing.T) {
 func FuzzParseDeviceToken(f *testing.F) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	// Fixed randomness: each fuzzing process makes the same token.
-	s := &Service{CodeKey: testDeviceKey, Rules: DefaultRules(), Now: func() time.Time { return now },
+	s := &Service{CodeKey: testDeviceKey, Rules: DefaultRules(), Clock: func() time.Time { return now },
 		Rand: bytes.NewReader(bytes.Repeat([]byte{3}, deviceIDBytes))}
 	tok, err := s.newDeviceToken(7)
 	if err != nil {

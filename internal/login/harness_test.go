@@ -14,6 +14,7 @@ import (
 
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
@@ -38,7 +39,8 @@ type harness struct {
 	db     store.Store
 	engine enginetest.Engine
 	box    *outbox.Outbox
-	logs   *syncBuffer // the service's own log (not the outbox's)
+	disp   *dispatch.Dispatcher // the service's Dispatch
+	logs   *syncBuffer          // the service's own log (not the outbox's)
 
 	mu  sync.Mutex
 	now time.Time
@@ -87,18 +89,19 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	h := &harness{t: t, ctx: ctx, db: db, engine: e, logs: &syncBuffer{},
 		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	h.box = outbox.New(nil, h.clock)
+	h.disp = dispatchtest.Inline(t, db, h.box, h.box, h.clock)
 	h.svc = &login.Service{
 		Store:      db,
-		Outbox:     dispatchtest.Inline(t, db, h.box, h.box, h.clock),
+		Dispatch:   h.disp,
 		Passwords:  &password.Hasher{Params: fastParams}, // hashing slots of its own
 		CodeKey:    bytes.Repeat([]byte{7}, 32),
 		Rules:      login.DefaultRules(),
 		PortalName: "Provider Portal",
 		BaseURL:    "https://portal.example.org",
 		Log:        slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:        h.clock,
+		Clock:      h.clock,
 	}
-	h.svc.Outbox.OnFinal = h.svc.MessageFinal
+	h.disp.OnFinal = h.svc.MessageFinal
 	return h
 }
 

@@ -673,7 +673,7 @@ func TestDeliveryFailure(t *testing.T) { onEngines(t, testDeliveryFailure) }
 
 func testDeliveryFailure(t *testing.T, h *harness) {
 	h.user("f@example.org", testPhone)
-	h.svc.Outbox.SMS = []dispatch.Provider{{Name: "failing", Sender: failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}}}
+	h.disp.SMS = []dispatch.Provider{{Name: "failing", Sender: failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}}}
 	sess, codeErr, err := h.svc.Login(h.ctx, "f@example.org", testPassword, client)
 	if err != nil {
 		t.Fatal(err)

@@ -81,7 +81,7 @@ func (s *Service) phoneRegisteredEmail(u *store.User, masked string) dispatch.Co
 	return s.email("A phone number was registered for your login codes",
 		[]string{
 			fmt.Sprintf("Hello %s,", u.Name),
-			fmt.Sprintf("The phone number %s was registered on %s for your %s login codes.", masked, s.now().Format("2 January 2006 at 15:04 MST"), s.PortalName),
+			fmt.Sprintf("The phone number %s was registered on %s for your %s login codes.", masked, s.Clock.Now().Format("2 January 2006 at 15:04 MST"), s.PortalName),
 			"If this was not you, contact your system administrator straight away.",
 		}, "", nil)
 }
@@ -100,7 +100,7 @@ func (s *Service) phoneChangedEmail(u *store.User, oldMasked, newMasked string) 
 		[]string{
 			fmt.Sprintf("Hello %s,", u.Name),
 			fmt.Sprintf("The phone number for your %s login codes was changed from %s to %s on %s. Other devices were logged out.",
-				s.PortalName, oldMasked, newMasked, s.now().Format("2 January 2006 at 15:04 MST")),
+				s.PortalName, oldMasked, newMasked, s.Clock.Now().Format("2 January 2006 at 15:04 MST")),
 			"If this was not you, contact your system administrator straight away.",
 		}, "", nil)
 }
@@ -124,8 +124,8 @@ func (s *Service) noticeContent(u *store.User, subject string, paragraphs []stri
 // noticeEmail seals c into an email to u, to be queued with the change it
 // reports.
 func (s *Service) noticeEmail(u *store.User, c dispatch.Content) (*store.Message, error) {
-	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.now()}
-	if err := s.Outbox.Seal(m, c); err != nil {
+	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.Clock.Now()}
+	if err := s.Dispatch.Seal(m, c); err != nil {
 		return nil, fmt.Errorf("login: seal notice: %w", err)
 	}
 	return m, nil
@@ -135,8 +135,8 @@ func (s *Service) noticeEmail(u *store.User, c dispatch.Content) (*store.Message
 // queued with the change it reports. It carries no code, so it has no
 // expiry.
 func (s *Service) noticeSMS(u *store.User, to, text string, c Client) (*store.Message, error) {
-	m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: to, IP: c.IP, CreatedAt: s.now()}
-	if err := s.Outbox.Seal(m, dispatch.Content{Text: text}); err != nil {
+	m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: to, IP: c.IP, CreatedAt: s.Clock.Now()}
+	if err := s.Dispatch.Seal(m, dispatch.Content{Text: text}); err != nil {
 		return nil, fmt.Errorf("login: seal notice: %w", err)
 	}
 	return m, nil
@@ -151,7 +151,7 @@ func (s *Service) Commit(ctx context.Context, c store.AccountChange) error {
 	if ending {
 		c.OIDCSubject = s.Applications.Subject(c.UserID)
 		if c.At.IsZero() {
-			c.At = s.now()
+			c.At = s.Clock.Now()
 		}
 	}
 	if err := s.Store.ChangeAccount(ctx, c); err != nil {
@@ -160,7 +160,7 @@ func (s *Service) Commit(ctx context.Context, c store.AccountChange) error {
 	if ending {
 		s.Applications.LogoutsQueued()
 	}
-	s.Outbox.Kick(ctx)
+	s.Dispatch.Kick(ctx)
 	return nil
 }
 
@@ -198,11 +198,11 @@ func (s *Service) notify(ctx context.Context, u *store.User, c dispatch.Content)
 
 // queueEmail queues an email to u and starts it on its way.
 func (s *Service) queueEmail(ctx context.Context, u *store.User, c dispatch.Content) error {
-	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.now()}
-	if err := s.Outbox.Queue(ctx, m, c); err != nil {
+	m := &store.Message{UserID: u.ID, Channel: store.ChannelEmail, To: u.Email, CreatedAt: s.Clock.Now()}
+	if err := s.Dispatch.Queue(ctx, m, c); err != nil {
 		return fmt.Errorf("login: queue email: %w", err)
 	}
-	s.Outbox.Kick(ctx)
+	s.Dispatch.Kick(ctx)
 	return nil
 }
 

@@ -57,7 +57,7 @@ func (s *Service) PreparePasswordReset(email string, c Client) (start func()) {
 }
 
 func (s *Service) passwordReset(ctx context.Context, email string, c Client) {
-	now := s.now()
+	now := s.Clock.Now()
 	t, err := s.Store.AddThrottleFailure(ctx, "reset:"+email, now, now.Add(-time.Hour), nil)
 	if err != nil {
 		s.log().Error("count reset request", "err", err)
@@ -95,7 +95,7 @@ func (s *Service) SendResetLink(ctx context.Context, u *store.User, purpose stor
 	if purpose == store.TokenInvite {
 		ttl = InviteLinkTTL
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	link := fmt.Sprintf("%s/reset-password?token=%s", s.BaseURL, token)
 	if purpose == store.TokenInvite {
 		link = fmt.Sprintf("%s/welcome?token=%s", s.BaseURL, token)
@@ -123,7 +123,7 @@ var errLinkInvalid = &Error{Kind: KindSetupTokenInvalid,
 // LinkAccount returns the account a password link is for, without using
 // the link, so that the page behind it can greet the person.
 func (s *Service) LinkAccount(ctx context.Context, token string, purpose store.TokenPurpose) (*store.User, error) {
-	t, err := s.Store.TokenByHash(ctx, HashToken(token), purpose, s.now())
+	t, err := s.Store.TokenByHash(ctx, HashToken(token), purpose, s.Clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errLinkInvalid
 	}
@@ -160,7 +160,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token string, purpose
 	if err != nil {
 		return hashFailed(err, "hash password")
 	}
-	if _, err := s.Store.UseToken(ctx, HashToken(token), purpose, s.now()); errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Store.UseToken(ctx, HashToken(token), purpose, s.Clock.Now()); errors.Is(err, store.ErrNotFound) {
 		return errLinkInvalid
 	} else if err != nil {
 		return fmt.Errorf("login: use link: %w", err)
@@ -182,7 +182,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token string, purpose
 	}
 	if purpose == store.TokenPasswordReset {
 		s.NotifyUser(ctx, u, "Your password was changed",
-			fmt.Sprintf("The password of your %s account was changed on %s, and every device was logged out.", s.PortalName, s.now().Format("2 January 2006 at 15:04 MST")),
+			fmt.Sprintf("The password of your %s account was changed on %s, and every device was logged out.", s.PortalName, s.Clock.Now().Format("2 January 2006 at 15:04 MST")),
 			"If this was not you, contact your system administrator straight away.")
 	}
 	return nil

@@ -15,16 +15,6 @@ var errInvalidCredentials = &Error{
 	Message: "The email or password is not right. Check both and try again.",
 }
 
-// Throttle keys. The account key is the normalised email, not the user ID,
-// so that an address with no account is throttled exactly like one with an
-// account and the answers cannot tell them apart.
-func accountKey(email string) string { return "password:account:" + email }
-
-// AccountThrottleKey is the key of an account's wrong-password counter, for
-// an administrator who lifts a lock.
-func AccountThrottleKey(email string) string { return accountKey(NormalizeEmail(email)) }
-func ipKey(ip string) string                 { return "password:ip:" + ip }
-
 // Login checks email and password. On success it returns a new session
 // whose Stage says what comes next: StageFull (MFA not required),
 // StageRegisterPhone (MFA required, no phone yet) or StageCode, in which
@@ -42,7 +32,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, err
 	}
 	defer slot.Release()
-	now := s.now()
+	now := s.Clock.Now()
 
 	try, err := s.countPasswordTry(ctx, email, c, now)
 	var throttledErr *Error
@@ -180,26 +170,6 @@ func (s *Service) checkPassword(ctx context.Context, slot *password.Slot, u *sto
 	return ok, nil
 }
 
-// checkThrottle refuses while key is locked.
-func (s *Service) checkThrottle(ctx context.Context, key string, now time.Time) error {
-	t, err := s.Store.Throttle(ctx, key)
-	if err != nil {
-		return fmt.Errorf("login: read throttle: %w", err)
-	}
-	if wait := t.LockedUntil.Sub(now); wait > 0 {
-		return throttled(wait)
-	}
-	return nil
-}
-
-func throttled(wait time.Duration) error {
-	return &Error{
-		Kind:       KindThrottled,
-		Message:    fmt.Sprintf("Too many attempts. For your security, wait %s and try again, or use \u201cForgot your password?\u201d if you are unsure of it.", waitWords(wait)),
-		RetryAfter: wait,
-	}
-}
-
 // passwordTry is a try of a password, counted before the password is
 // checked (countPasswordTry).
 type passwordTry struct {
@@ -275,7 +245,7 @@ func (s *Service) countPasswordTry(ctx context.Context, email string, c Client, 
 // (countPasswordTry): it counts it against the IP and audits it.
 func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, why string, try passwordTry) {
 	t := try.t
-	now := s.now()
+	now := s.Clock.Now()
 	windowStart := now.Add(-s.Rules.PasswordWindow)
 	var subject int64
 	if u != nil {
@@ -307,11 +277,4 @@ func (s *Service) passwordFailed(ctx context.Context, u *store.User, c Client, w
 	case !try.device && t.Failures == s.Rules.PasswordLockAccount && u != nil:
 		s.Audit(ctx, "account.locked", "password", 0, u.ID, c, fmt.Sprintf("%d wrong passwords", t.Failures))
 	}
-}
-
-func lockUntil(now time.Time, d time.Duration) time.Time {
-	if d <= 0 {
-		return time.Time{}
-	}
-	return now.Add(d)
 }

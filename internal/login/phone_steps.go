@@ -148,7 +148,7 @@ func (s *Service) startPhone(ctx context.Context, sess *Session, purpose store.P
 		sess.AttemptID = attempt
 	}
 	sess.PendingPhone = number
-	sess.LastSeenAt = s.now()
+	sess.LastSeenAt = s.Clock.Now()
 	if err := s.Store.UpdateSession(ctx, sess.Session); err != nil {
 		return nil, fmt.Errorf("login: remember pending phone: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/phone"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -49,15 +50,22 @@ type Rules struct {
 	// (satellite phones, international networks) are allowed too, and
 	// hourly budgets of text messages per client address, per country
 	// calling code and for the whole portal (0: no limit).
-	SMSCountries          []string
-	SMSNonGeographic      bool
-	SMSPerIPHour          int
-	SMSPerCallingCodeHour int
-	SMSGlobalHour         int
+	// Each is named as its variable, and set from it (RulesFor).
+	SMSCountries           []string // PORTAL_SMS_COUNTRIES
+	SMSNonGeographic       bool     // PORTAL_SMS_NON_GEOGRAPHIC
+	SMSLimitPerIPHour      int      // PORTAL_SMS_LIMIT_PER_IP_HOUR
+	SMSLimitPerCountryHour int      // PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR (per calling code)
+	SMSLimitPerHour        int      // PORTAL_SMS_LIMIT_PER_HOUR
 }
 
-// DefaultRules are the numbers of the product brief.
-func DefaultRules() Rules {
+// DefaultRules are the numbers of the product brief, with the settings of
+// an empty environment (config.Defaults).
+func DefaultRules() Rules { return RulesFor(config.Defaults()) }
+
+// RulesFor are the numbers of the product brief with the settings an
+// operator makes (PORTAL_EMAIL_FALLBACK, PORTAL_SMS_*) taken from c: their
+// defaults are config.Variables', written nowhere else.
+func RulesFor(c *config.Config) Rules {
 	return Rules{
 		CodeTTL:      10 * time.Minute,
 		MaxCodeTries: 5,
@@ -87,11 +95,13 @@ func DefaultRules() Rules {
 		AbsoluteTimeout: 12 * time.Hour,
 		ReauthAfter:     15 * time.Minute,
 
-		EmailFallback: true,
+		EmailFallback: c.EmailFallback,
 
-		SMSPerIPHour:          20,
-		SMSPerCallingCodeHour: 500,
-		SMSGlobalHour:         2000,
+		SMSCountries:           c.SMSCountries,
+		SMSNonGeographic:       c.SMSNonGeographic,
+		SMSLimitPerIPHour:      c.SMSLimitPerIPHour,
+		SMSLimitPerCountryHour: c.SMSLimitPerCountryHour,
+		SMSLimitPerHour:        c.SMSLimitPerHour,
 	}
 }
 
@@ -169,47 +179,4 @@ func MFARequired(u *store.User, portalRequires bool, now time.Time) bool {
 		return false
 	}
 	return portalRequires
-}
-
-// backoff returns how long to wait after the n-th failure: nothing for the
-// first free failures, then base, doubling, capped at max.
-func backoff(n, free int, base, max time.Duration) time.Duration {
-	if n <= free {
-		return 0
-	}
-	d := base
-	for i := free + 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
-}
-
-// codeLock is how long the code step stays locked after the n-th wrong code
-// in a row.
-func (r Rules) codeLock(n int) time.Duration {
-	return backoff(n, r.CodeLockAfter-1, r.CodeLockBase, r.CodeLockMax)
-}
-
-// accountPasswordLock is how long an account's password step waits after
-// the n-th wrong password in the window: backoff, then a temporary lock
-// that an administrator can lift.
-func (r Rules) accountPasswordLock(n int) time.Duration {
-	if n >= r.PasswordLockAccount {
-		return r.PasswordLockDuration
-	}
-	return backoff(n, r.PasswordFreeAccount, r.PasswordBackoffBase, r.PasswordBackoffMax)
-}
-
-// deviceLock is how long a device token's budget stays locked after its
-// n-th wrong password: once spent, for as long as any token could be valid,
-// so the token is void.
-func (r Rules) deviceLock(n int) time.Duration {
-	if n >= r.DeviceTokenTries {
-		return r.DeviceTokenTTL
-	}
-	return 0
-}
-
-func (r Rules) ipPasswordLock(n int) time.Duration {
-	return backoff(n, r.PasswordFreeIP, r.PasswordBackoffBase, r.PasswordBackoffMax)
 }

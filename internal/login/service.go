@@ -19,18 +19,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
 
-// Service runs the login. All fields but Log, Rand and Now are required.
+// Service runs the login. All fields but Log, Rand and Clock are required.
 type Service struct {
 	Store store.Store
-	// Outbox queues every SMS and email durably, with the code it carries;
-	// its dispatcher sends them.
-	Outbox *dispatch.Dispatcher
+	// Dispatch queues every SMS and email durably, with the code it
+	// carries, and sends them (a *dispatch.Dispatcher).
+	Dispatch Dispatcher
 	// Passwords hashes and checks passwords, a bounded number at a time
 	// (its Slots and Wait): every argon2id hash of the service goes
 	// through it, and errBusy is the answer when no slot comes free.
@@ -58,7 +59,7 @@ type Service struct {
 	Metrics *metrics.Metrics // nil: not counted
 	Log     *slog.Logger     // nil: discard
 	Rand    io.Reader        // nil: crypto/rand
-	Now     func() time.Time // nil: time.Now
+	Clock   clock.Clock      // nil: the wall clock
 
 	pending sync.WaitGroup // work finished after the answer (see background)
 
@@ -70,6 +71,20 @@ type Service struct {
 type Applications interface {
 	Subject(userID int64) string // the account's sub claim
 	LogoutsQueued()              // back-channel logouts may wait: send them now
+}
+
+// Dispatcher is what the login needs of the message dispatcher
+// (dispatch.Dispatcher): messages sealed, queued (a code's with the code,
+// in one transaction) and kicked on their way. What became of a message
+// the login reads from its Store (MessageForChallenge).
+type Dispatcher interface {
+	Seal(m *store.Message, c dispatch.Content) error
+	Queue(ctx context.Context, m *store.Message, c dispatch.Content) error
+	QueueCode(ctx context.Context, ci store.CodeIssue, c dispatch.Content) error
+	Kick(ctx context.Context)
+	// SendsInline reports whether Kick sends before it returns, so that a
+	// refusal is known at once (commands and tests).
+	SendsInline() bool
 }
 
 // errBusy is the one answer to a request whose password hash found every
@@ -122,13 +137,6 @@ type Session struct {
 	User *store.User
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 func (s *Service) rand() io.Reader {
 	if s.Rand != nil {
 		return s.Rand
@@ -168,7 +176,7 @@ func (s *Service) newSession(u *store.User, stage store.Stage, c Client) (*Sessi
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	return &Session{
 		Token: token,
 		Session: &store.Session{
@@ -208,7 +216,7 @@ func (s *Service) appendAudit(ctx context.Context, e *store.AuditEvent) {
 // writes it in the transaction of the change it records.
 func (s *Service) auditEvent(event, outcome string, actor, subject int64, c Client, detail string) *store.AuditEvent {
 	return &store.AuditEvent{
-		Time: s.now(), Event: event, Outcome: outcome,
+		Time: s.Clock.Now(), Event: event, Outcome: outcome,
 		ActorID: actor, SubjectID: subject,
 		IP: c.IP, UserAgent: c.UserAgent, Detail: detail,
 	}

@@ -32,7 +32,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	if err != nil {
 		return nil, fmt.Errorf("login: read session: %w", err)
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	if now.Sub(ss.LastSeenAt) >= s.Rules.IdleTimeout || now.Sub(ss.CreatedAt) >= s.Rules.AbsoluteTimeout {
 		if err := s.Store.DeleteSession(ctx, hash); err != nil {
 			return nil, fmt.Errorf("login: end expired session: %w", err)
@@ -96,7 +96,7 @@ func (s *Service) verifySessionPassword(ctx context.Context, sess *Session, pw s
 		return err
 	}
 	defer slot.Release()
-	now := s.now()
+	now := s.Clock.Now()
 	try, err := s.countPasswordTry(ctx, sess.User.Email, c, now)
 	if err != nil {
 		return err
@@ -150,6 +150,6 @@ func (s *Service) Abandon(ctx context.Context, sess *Session) error {
 
 // SweepSessions deletes sessions past their timeouts; run it now and then.
 func (s *Service) SweepSessions(ctx context.Context) (int, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	return s.Store.DeleteExpiredSessions(ctx, now.Add(-s.Rules.IdleTimeout), now.Add(-s.Rules.AbsoluteTimeout))
 }

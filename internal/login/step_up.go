@@ -32,7 +32,7 @@ const (
 // are timed apart (AuthenticatedAt, CodeAt): proving the password again
 // never makes an old code fresh.
 func (s *Service) Fresh(sess *Session, need Proof) bool {
-	now := s.now()
+	now := s.Clock.Now()
 	recent := func(at time.Time) bool { return !at.IsZero() && now.Sub(at) <= s.Rules.ReauthAfter }
 	if sess.Stage != store.StageFull || !recent(sess.AuthenticatedAt) {
 		return false
@@ -48,10 +48,10 @@ func (s *Service) StartStepUp(ctx context.Context, sess *Session, pw string, c C
 	if err != nil {
 		return nil, false, err
 	}
-	if sess.User.Phone == "" && MFARequired(sess.User, required, s.now()) {
+	if sess.User.Phone == "" && MFARequired(sess.User, required, s.Clock.Now()) {
 		return nil, false, &Error{Kind: KindNotAllowed, Message: "Register a mobile number in My Details first: administrators confirm it is them with a code."}
 	}
-	if !MFARequired(sess.User, required, s.now()) {
+	if !MFARequired(sess.User, required, s.Clock.Now()) {
 		next, err := s.Reauthenticate(ctx, sess, pw, c)
 		return next, false, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) StartStepUp(ctx context.Context, sess *Session, pw string, c C
 		return nil, false, err
 	}
 	sess.AttemptID = attempt
-	sess.LastSeenAt = s.now()
+	sess.LastSeenAt = s.Clock.Now()
 	if err := s.Store.UpdateSession(ctx, sess.Session); err != nil {
 		return nil, false, fmt.Errorf("login: start step up: %w", err)
 	}
@@ -88,7 +88,7 @@ func (s *Service) ResendStepUpCode(ctx context.Context, sess *Session, c Client)
 	}
 	// Only a step up whose password was entered recently, and whose code
 	// is not used, may have its code sent again.
-	if err != nil || !ch.ConsumedAt.IsZero() || s.now().Sub(ch.CreatedAt) > s.Rules.ReauthAfter {
+	if err != nil || !ch.ConsumedAt.IsZero() || s.Clock.Now().Sub(ch.CreatedAt) > s.Rules.ReauthAfter {
 		return &Error{Kind: KindNoCode, Message: "Enter your password first."}
 	}
 	_, err = s.issueCode(ctx, sess, store.PurposeStepUp, store.ChannelSMS, sess.User.Phone, c)
@@ -108,7 +108,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, sess *Session, input string,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.RecordLogin(ctx, sess.UserID, s.now()); err != nil {
+	if err := s.Store.RecordLogin(ctx, sess.UserID, s.Clock.Now()); err != nil {
 		return nil, fmt.Errorf("login: record login: %w", err)
 	}
 	s.Audit(ctx, "login.step_up", "success", sess.UserID, sess.UserID, c, "")

@@ -12,6 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -81,7 +82,7 @@ func (p *Provider) SendLogouts(ctx context.Context) (int, error) {
 		retry := time.Time{}
 		if err := p.postLogout(ctx, l); err != nil {
 			if l.Attempts < logoutMaxAttempts && !errors.Is(err, errNotFound) {
-				retry = p.now().Add(backoff(l.Attempts))
+				retry = p.now().Add(delivery.Backoff(l.Attempts, logoutBackoffBase, logoutBackoffMax))
 				p.log.Warn("back-channel logout failed, will retry", "client_id", l.ClientID, "attempt", l.Attempts, "err", err)
 			} else {
 				p.log.Error("back-channel logout given up", "client_id", l.ClientID, "attempts", l.Attempts, "err", err)
@@ -92,14 +93,6 @@ func (p *Provider) SendLogouts(ctx context.Context) (int, error) {
 		}
 	}
 	return len(due), nil
-}
-
-func backoff(attempts int) time.Duration {
-	d := logoutBackoffBase << (attempts - 1)
-	if d <= 0 || d > logoutBackoffMax {
-		d = logoutBackoffMax
-	}
-	return d
 }
 
 // postLogout posts the logout token of l to its application's back-channel

@@ -18,19 +18,19 @@ import (
 	"github.com/providerportal/portal/internal/store/sqlite"
 )
 
-type clock struct {
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
+func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-func newKeyring(t *testing.T) (*keyring, *clock, store.Store) {
+func newKeyring(t *testing.T) (*keyring, *testClock, store.Store) {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), t.TempDir()+"/portal.db")
 	if err != nil {
@@ -41,7 +41,7 @@ func newKeyring(t *testing.T) (*keyring, *clock, store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := &testClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	return &keyring{store: db, sealer: sealer, now: c.now, bits: 1024, opened: map[string]crypto.Signer{}}, c, db
 }
 

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
@@ -58,7 +59,7 @@ type Config struct {
 	// Secret is the portal's secret key: signing keys are sealed, access
 	// tokens encrypted and subjects derived under keys derived from it.
 	Secret []byte
-	Now    func() time.Time
+	Clock  clock.Clock // nil: the wall clock
 	Log    *slog.Logger
 	// RSABits is the size of new signing keys; 0: 2048.
 	RSABits int
@@ -77,10 +78,7 @@ type Provider struct {
 
 // New builds the provider.
 func New(cfg Config) (*Provider, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	now := func() time.Time { return cfg.Now().UTC() }
+	now := cfg.Clock.Now
 	if cfg.RSABits == 0 {
 		cfg.RSABits = 2048
 	}

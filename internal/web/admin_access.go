@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,58 +13,63 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-// Who reaches the console: every /admin handler starts with requireAdmin,
-// before it reads a form, so a crafted request of a non-administrator does
-// nothing. The rules themselves are admin.Service.Authorize.
+// Who reaches the console: the routes under /admin are registered behind
+// requireAdmin (Handler), which answers before any handler reads a form, so
+// a crafted request of a non-administrator does nothing. The rules
+// themselves are admin.Service.Authorize.
 
-// requireAdmin returns the session of a fully logged-in administrator whose
-// login is fresh. Otherwise it answers and returns false: no session → log
-// in; a half-finished login → back to its step; not an administrator → 403;
-// a login older than the limit → confirm it is you (a GET is sent there, a
-// POST shows it in place and is not carried out).
-func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request) (*login.Session, bool) {
-	sess := s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return nil, false
-	}
-	err := s.admin.Authorize(s.actor(r, sess))
-	switch {
-	case err == nil:
-		return sess, true
-	case errors.Is(err, admin.ErrForbidden):
-		s.forbidden(w, r, sess)
-	case errors.Is(err, admin.ErrStale):
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			http.Redirect(w, r, "/admin/confirm?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return nil, false
+// freshKey says, behind requireAdminStale, whether the login is fresh.
+type freshKey struct{}
+
+// requireAdmin lets through a fully logged-in administrator whose login is
+// fresh. Anyone else is answered: no session → log in; a half-finished
+// login → back to its step; not an administrator → 403; a login older than
+// the limit → confirm it is you (a GET is sent there, a POST shows it in
+// place and is not carried out).
+func (s *Server) requireAdmin(next http.Handler) http.Handler {
+	return s.requireStage(store.StageFull)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := sessionOf(r)
+		err := s.admin.Authorize(s.actor(r, sess))
+		switch {
+		case err == nil:
+			next.ServeHTTP(w, r)
+		case errors.Is(err, admin.ErrForbidden):
+			s.forbidden(w, r, sess)
+		case errors.Is(err, admin.ErrStale):
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/admin/confirm?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.stepUpPage(w, r, sess, http.StatusOK, safeNext(postReturn(r)), true)
+		default:
+			s.internalError(w, r, err)
 		}
-		s.stepUpPage(w, r, sess, http.StatusOK, safeNext(postReturn(r)), true)
-	default:
-		s.internalError(w, r, err)
-	}
-	return nil, false
+	}))
 }
 
 // requireAdminStale is requireAdmin for the confirmation pages themselves:
-// an administrator whose login is too old is let through, with fresh
-// reporting whether it still is.
-func (s *Server) requireAdminStale(w http.ResponseWriter, r *http.Request) (sess *login.Session, fresh, ok bool) {
-	sess = s.requireStage(w, r, store.StageFull)
-	if sess == nil {
-		return nil, false, false
-	}
-	err := s.admin.Authorize(s.actor(r, sess))
-	switch {
-	case err == nil:
-		return sess, true, true
-	case errors.Is(err, admin.ErrStale):
-		return sess, false, true
-	case errors.Is(err, admin.ErrForbidden):
-		s.forbidden(w, r, sess)
-	default:
-		s.internalError(w, r, err)
-	}
-	return nil, false, false
+// an administrator whose login is too old is let through, and loginFresh
+// tells the handler whether it still is.
+func (s *Server) requireAdminStale(next http.Handler) http.Handler {
+	return s.requireStage(store.StageFull)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := sessionOf(r)
+		err := s.admin.Authorize(s.actor(r, sess))
+		switch {
+		case err == nil || errors.Is(err, admin.ErrStale):
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), freshKey{}, err == nil)))
+		case errors.Is(err, admin.ErrForbidden):
+			s.forbidden(w, r, sess)
+		default:
+			s.internalError(w, r, err)
+		}
+	}))
+}
+
+// loginFresh reports, behind requireAdminStale, whether the
+// administrator's login is fresh.
+func loginFresh(r *http.Request) bool {
+	fresh, _ := r.Context().Value(freshKey{}).(bool)
+	return fresh
 }
 
 func (s *Server) actor(r *http.Request, sess *login.Session) admin.Actor {
@@ -72,10 +78,8 @@ func (s *Server) actor(r *http.Request, sess *login.Session) admin.Actor {
 
 // forbidden is the 403 page; it says no more than that.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, sess *login.Session) {
-	p := s.newPage("No access", sess)
-	p.Message = "You do not have access to this page."
-	p.Link, p.LinkText = "/", "Go to the start"
-	s.render(w, r, http.StatusForbidden, "message", p)
+	s.render(w, r, http.StatusForbidden, "message",
+		&messagePage{s.newChrome("No access", sess), "You do not have access to this page.", "/", "Go to the start"})
 }
 
 // postReturn is the page to come back to after confirming a login that was
@@ -114,17 +118,5 @@ func safeNext(next string) string {
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.requireAdmin(w, r); !ok {
-		return
-	}
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
-}
-
-// adminNotFound answers unknown addresses under /admin, to administrators
-// only: others learn nothing about what exists there.
-func (s *Server) adminNotFound(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.requireAdmin(w, r); !ok {
-		return
-	}
-	s.notFound(w, r)
 }

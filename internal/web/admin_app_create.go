@@ -35,26 +35,20 @@ type secretView struct {
 }
 
 func (s *Server) adminAppNewShow(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
-	p := s.adminPage(newAppTitle, "applications", sess)
+	sess := sessionOf(r)
+	p := &newAppPage{chrome: s.adminChrome(newAppTitle, "applications", sess)}
 	p.AppForm = &appForm{}
 	s.render(w, r, http.StatusOK, "admin_app_new", p)
 }
 
 func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
+	sess := sessionOf(r)
 	if err := r.ParseForm(); err != nil {
 		s.badForm(w, r, err)
 		return
 	}
 	f := r.PostForm
-	p := s.adminPage(newAppTitle, "applications", sess)
+	p := &newAppPage{chrome: s.adminChrome(newAppTitle, "applications", sess)}
 	p.AppForm = &appForm{
 		Name: f.Get("name"), RedirectURIs: f.Get("redirect-uri"), PostLogoutRedirectURIs: f.Get("post-logout-redirect-uri"),
 		BackchannelLogoutURI: f.Get("backchannel-logout-uri"), ForwardAuthHosts: f.Get("forward-auth-host"),

@@ -30,7 +30,7 @@ var rotateSecret = appAction{
 // answer to a create or a rotation, never a URL or a later page (dynamic
 // pages are not stored by browsers: Cache-Control: no-store).
 func (s *Server) renderSecret(w http.ResponseWriter, r *http.Request, sess *login.Session, title string, a appView, secret string) {
-	p := s.adminPage(title, "applications", sess)
+	p := &secretPage{chrome: s.adminChrome(title, "applications", sess)}
 	p.NewApp = &secretView{App: a, Secret: secret}
 	s.render(w, r, http.StatusOK, "admin_app_secret", p)
 }

@@ -54,10 +54,7 @@ var appsNotices = map[string]string{
 }
 
 func (s *Server) adminApps(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
+	sess := sessionOf(r)
 	p, err := s.appsPage(r, sess)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -69,12 +66,12 @@ func (s *Server) adminApps(w http.ResponseWriter, r *http.Request) {
 
 // appsPage is the list of applications, for the page and for an action's
 // problem shown on it.
-func (s *Server) appsPage(r *http.Request, sess *login.Session) (*page, error) {
+func (s *Server) appsPage(r *http.Request, sess *login.Session) (*appsList, error) {
 	list, err := s.admin.Applications(r.Context(), s.actor(r, sess))
 	if err != nil {
 		return nil, err
 	}
-	p := s.adminPage(appsTitle, "applications", sess)
+	p := &appsList{chrome: s.adminChrome(appsTitle, "applications", sess)}
 	p.AppList = make([]appView, len(list))
 	for i := range list {
 		p.AppList[i] = newAppView(&list[i])
@@ -96,10 +93,7 @@ type appAction struct {
 // then runs the action.
 func (s *Server) adminAppAction(act appAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, ok := s.requireAdmin(w, r)
-		if !ok {
-			return
-		}
+		sess := sessionOf(r)
 		if err := r.ParseForm(); err != nil {
 			s.badForm(w, r, err)
 			return
@@ -126,8 +120,8 @@ func (s *Server) adminAppAction(act appAction) http.HandlerFunc {
 			s.render(w, r, http.StatusOK, "admin_app_confirm", p)
 			return
 		}
-		p.Form.Reason = r.PostForm.Get("reason")
-		err = act.run(s, w, r, sess, *app, p.Form.Reason)
+		p.Reason = r.PostForm.Get("reason")
+		err = act.run(s, w, r, sess, *app, p.Reason)
 		if pr, ok := userProblem(err, ""); ok && pr.Field == "reason" {
 			p.Errors = []problem{pr}
 			s.render(w, r, http.StatusUnprocessableEntity, "admin_app_confirm", p)

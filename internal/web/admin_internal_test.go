@@ -3,6 +3,7 @@ package web
 import (
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 )
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	for next, want := range map[string]string{
 		"/admin/users":                  "/admin/users",
 		"/admin/users/7":                "/admin/users/7",
@@ -91,7 +93,7 @@ func FuzzReadAction(f *testing.F) {
 	f.Fuzz(func(t *testing.T, action, duration, number, reason string) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.PostForm = url.Values{"duration": {duration}, "phone": {number}, "reason": {reason}}
-		in, probs := readAction(action, r, login.DefaultRules())
+		in, probs := readActionForm(action, r).Validate(login.DefaultRules())
 		failed := map[string]bool{}
 		for _, p := range probs {
 			if p.Message == "" {
@@ -116,4 +118,59 @@ func FuzzReadAction(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzAuditForm: filters the audit log accepts make a query within them:
+// an event type from the list, and a From day no later than the To day,
+// which is included.
+func FuzzAuditForm(f *testing.F) {
+	for _, s := range [][5]string{
+		{"pat@example.org", "login.", "2026-01-01", "2026-01-31", "120"},
+		{"", "code.sent", "2026-02-01", "2026-01-31", "-1"},
+		{" x ", "nope", "2026-1-1", "31/01/2026", "9223372036854775808"},
+		{"", "", "", "2026-01-31", "0"},
+	} {
+		f.Add(s[0], s[1], s[2], s[3], s[4])
+	}
+	f.Fuzz(func(t *testing.T, user, event, from, to, before string) {
+		form := readAuditForm(url.Values{"user": {user}, "event": {event}, "from": {from}, "to": {to}, "before": {before}})
+		if form.User != strings.TrimSpace(form.User) || form.before < 0 {
+			t.Fatalf("read as %+v", form)
+		}
+		probs := form.Validate()
+		for _, p := range probs {
+			if p.Field == "" || p.Message == "" {
+				t.Fatalf("a problem without a field or message: %+v", p)
+			}
+		}
+		if len(probs) > 0 {
+			return
+		}
+		q := form.query(7)
+		if q.UserID != 7 || q.Limit != auditPerPage+1 || q.BeforeID != form.before {
+			t.Fatalf("query %+v", q)
+		}
+		if q.Event != "" && !knownEvent(q.Event) {
+			t.Fatalf("event %q accepted", event)
+		}
+		if (from != "") != !q.Since.IsZero() || (to != "") != !q.Until.IsZero() {
+			t.Fatalf("dates %q, %q accepted as %v, %v", from, to, q.Since, q.Until)
+		}
+		if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+			t.Fatalf("dates %q, %q make an empty range", from, to)
+		}
+	})
+}
+
+// TestDisableDurations: the console writes the admin service's choices as
+// the form has always sent and shown them.
+func TestDisableDurations(t *testing.T) {
+	t.Parallel()
+	want := []durationOption{
+		{"1h", "1 hour"}, {"4h", "4 hours"}, {"8h", "8 hours"}, {"24h", "24 hours"},
+		{"48h", "2 days"}, {"72h", "3 days"}, {"168h", "7 days"},
+	}
+	if !slices.Equal(mfaDurations, want) || defaultDuration != "24h" {
+		t.Fatalf("durations %v, default %q", mfaDurations, defaultDuration)
+	}
 }

@@ -71,7 +71,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	t.Helper()
 	e := &adminEnv{env: newEnvOn(t, eng), clock: &clock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}}
-	e.svc.Now = e.clock.Now
+	e.svc.Clock = e.clock.Now
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)
 	return e
@@ -364,16 +364,16 @@ func testAdminConfirmStatus(t *testing.T, e *adminEnv) {
 		t.Fatalf("before the password: status %q, want none", got)
 	}
 	// While the text message waits to go out, and once it has.
-	e.svc.Outbox.Inline = false
+	e.disp.Inline = false
 	r := e.post(c, "/admin/confirm", "next", "/admin/users", "password", testPassword)
-	e.svc.Outbox.Inline = true
+	e.disp.Inline = true
 	if r.status != http.StatusOK || !strings.Contains(r.body, "•••• 0001") || strings.Contains(r.body, "data-delivery-poll") {
 		t.Fatalf("code screen with the message queued (it must not reload itself, reposting the password): %d\n%s", r.status, r.body)
 	}
 	if got := status(c); got != string(store.MessageQueued) {
 		t.Fatalf("queued: status %q", got)
 	}
-	if _, err := e.svc.Outbox.RunOnce(context.Background()); err != nil {
+	if _, err := e.disp.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := status(c); got != string(store.MessageSent) {

@@ -17,13 +17,36 @@ import (
 // first POST shows what will happen and asks to confirm (confirm=yes);
 // only then does admin.Service act, and the user's page says what was done.
 
-// mfaDurations are the choices of "Disable MFA temporarily".
-var mfaDurations = []durationOption{
-	{"1h", "1 hour"}, {"4h", "4 hours"}, {"8h", "8 hours"}, {"24h", "24 hours"},
-	{"48h", "2 days"}, {"72h", "3 days"}, {"168h", "7 days"},
-}
+// durationOption is an entry of the MFA disable's duration list.
+type durationOption struct{ Value, Label string }
 
-const defaultDuration = "24h"
+// mfaDurations are the choices of "Disable MFA temporarily": the admin
+// service's (admin.DisableChoices), as "24h" and "24 hours".
+var mfaDurations = func() []durationOption {
+	out := make([]durationOption, len(admin.DisableChoices))
+	for i, d := range admin.DisableChoices {
+		out[i] = durationOption{durationValue(d), durationLabel(d)}
+	}
+	return out
+}()
+
+// defaultDuration is the choice the form starts with.
+var defaultDuration = durationValue(admin.DefaultDisable)
+
+func durationValue(d time.Duration) string { return fmt.Sprintf("%dh", int(d/time.Hour)) }
+
+// durationLabel writes a whole number of hours in words: hours up to a
+// day, days beyond ("24 hours", "2 days").
+func durationLabel(d time.Duration) string {
+	n, unit := int(d/time.Hour), "hour"
+	if d > 24*time.Hour && d%(24*time.Hour) == 0 {
+		n, unit = int(d/(24*time.Hour)), "day"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
 
 // actionInput is what an action's form sent, checked.
 type actionInput struct {
@@ -144,37 +167,39 @@ func role(title string, isAdmin bool, notice, question string) userAction {
 	}
 }
 
-// actionConfirm is the confirmation of an action.
-type actionConfirm struct {
-	Title    string
-	Question string
-	Path     string // where the confirmed form posts
-	Hidden   []hiddenField
+// actionForm is what an action's form on a user's page sent, as typed:
+// Action names the action, and so the form shown again after a problem.
+type actionForm struct {
+	Action, Reason string
+	Duration       string // disable-mfa: "24h"
+	Phone          string // update-phone
 }
 
-type hiddenField struct{ Name, Value string }
+func readActionForm(action string, r *http.Request) actionForm {
+	return actionForm{Action: action, Reason: r.PostForm.Get("reason"), Duration: r.PostForm.Get("duration"), Phone: r.PostForm.Get("phone")}
+}
 
-// readAction checks what an action's form sent: a reason, and the
-// duration or number the action needs (a number by the rules of every
-// number, rules.AcceptPhone). The domain checks again; this keeps the
-// confirmation from promising what cannot be done.
-func readAction(name string, r *http.Request, rules login.Rules) (actionInput, []problem) {
-	in := actionInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
+// Validate checks the form: a reason, and the duration or number the
+// action needs (a number by the rules of every number, rules.AcceptPhone).
+// The domain checks again; this keeps the confirmation from promising what
+// cannot be done. It returns the input as the action takes it.
+func (f actionForm) Validate(rules login.Rules) (actionInput, []problem) {
+	in := actionInput{Reason: strings.TrimSpace(f.Reason)}
 	var probs []problem
-	switch name {
+	switch f.Action {
 	case "disable-mfa":
-		v := r.PostForm.Get("duration")
 		for _, d := range mfaDurations {
-			if d.Value == v {
-				in.Duration, _ = time.ParseDuration(v)
+			if d.Value == f.Duration {
+				in.Duration, _ = time.ParseDuration(f.Duration)
 				in.Label = d.Label
 			}
 		}
 		if in.Duration == 0 {
-			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from 1 hour to 7 days."})
+			probs = append(probs, problem{"duration", "Choose how long MFA is disabled, from " +
+				durationLabel(admin.MinDisable) + " to " + durationLabel(admin.MaxDisable) + "."})
 		}
 	case "update-phone":
-		number, err := rules.AcceptPhone(r.PostForm.Get("phone"))
+		number, err := rules.AcceptPhone(f.Phone)
 		var le *login.Error
 		switch {
 		case errors.As(err, &le):
@@ -186,85 +211,7 @@ func readAction(name string, r *http.Request, rules login.Rules) (actionInput, [
 		}
 	}
 	if in.Reason == "" {
-		probs = append(probs, problem{name + "-reason", "Give a reason: it is kept in the audit log."})
+		probs = append(probs, problem{f.Action + "-reason", "Give a reason: it is kept in the audit log."})
 	}
 	return in, probs
-}
-
-func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireAdmin(w, r)
-	if !ok {
-		return
-	}
-	name := r.PathValue("action")
-	act, known := userActions[name]
-	if !known {
-		s.notFound(w, r)
-		return
-	}
-	u, ok := s.userFromPath(w, r)
-	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
-	in, probs := readAction(name, r, s.login.Rules)
-	if len(probs) > 0 {
-		s.userActionProblem(w, r, sess, u, name, probs)
-		return
-	}
-	if r.PostForm.Get("confirm") != "yes" {
-		p, err := s.userPage(r.Context(), sess, u)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		p.Title = act.Title
-		p.Form.Reason = in.Reason
-		p.Action = &actionConfirm{
-			Title: act.Title, Question: act.question(s, u, in),
-			Path: fmt.Sprintf("/admin/users/%d/%s", u.ID, name),
-		}
-		if in.Duration != 0 {
-			p.Action.Hidden = append(p.Action.Hidden, hiddenField{"duration", r.PostForm.Get("duration")})
-		}
-		if in.Phone != "" {
-			p.Action.Hidden = append(p.Action.Hidden, hiddenField{"phone", in.Phone})
-		}
-		s.render(w, r, http.StatusOK, "admin_action", p)
-		return
-	}
-	if err := act.run(r.Context(), s, s.actor(r, sess), u, in); err != nil {
-		pr, ok := userProblem(err, "")
-		if !ok {
-			s.internalError(w, r, err)
-			return
-		}
-		if pr.Field == "reason" {
-			pr.Field = name + "-reason"
-		}
-		s.userActionProblem(w, r, sess, u, name, []problem{pr})
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?m=%s", u.ID, act.Notice), http.StatusSeeOther)
-}
-
-// userActionProblem shows the user's page again with the action's form
-// open, what was typed in it, and what is wrong.
-func (s *Server) userActionProblem(w http.ResponseWriter, r *http.Request, sess *login.Session, u *store.User, name string, probs []problem) {
-	p, err := s.userPage(r.Context(), sess, u)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	p.Form.Action = name
-	p.Form.Reason = r.PostForm.Get("reason")
-	p.Form.Phone = r.PostForm.Get("phone")
-	if d := r.PostForm.Get("duration"); d != "" {
-		p.Form.Duration = d
-	}
-	p.Errors = probs
-	s.render(w, r, http.StatusUnprocessableEntity, "admin_user", p)
 }

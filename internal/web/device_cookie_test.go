@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
@@ -32,7 +33,7 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 	e.user("owner@example.org", phone)
 	now := time.Now()
 	var mu sync.Mutex
-	e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
 	owner := e.browser()
@@ -100,7 +101,7 @@ func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
 	}
 	defer db.Close()
 	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Outbox: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
 	u, err := svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
 	if err != nil {
@@ -110,7 +111,7 @@ func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
 	if err := db.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})
+	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -328,7 +328,7 @@ func TestForwardAuthWritesAndIdleTimeout(t *testing.T) {
 	onEngines(t, func(t *testing.T, e *env) {
 		var mu sync.Mutex
 		now := time.Now()
-		e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 		e.user("cy@example.org", "+447546123456")
 		c, _ := looseBrowser()
@@ -545,7 +545,8 @@ func TestForwardAuthRegistryDown(t *testing.T) {
 
 func TestCookieDomainNeedsHTTPS(t *testing.T) {
 	for _, base := range []string{"http://portal.test", "https://portal.example"} {
-		_, err := web.New(web.Config{Login: newEnv(t).svc, BaseURL: base, CookieDomain: "portal.test"})
+		e := newEnv(t)
+		_, err := web.New(web.Config{Login: e.svc, Admin: e.adm, Records: e.db, BaseURL: base, CookieDomain: "portal.test"})
 		if err == nil {
 			t.Errorf("cookie domain portal.test with base URL %s: accepted", base)
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/login"
 )
 
@@ -30,9 +31,10 @@ func TestReadable(t *testing.T) {
 	}
 }
 
-// testServer is a Server with its pages, enough for the middleware.
+// testServer is a Server with its pages, enough for the middleware: no
+// store behind it.
 func testServer(t testing.TB) *Server {
-	s, err := New(Config{Login: &login.Service{}, BaseURL: "http://localhost"})
+	s, err := New(Config{Login: &login.Service{}, Admin: &admin.Service{}, Records: struct{ Records }{}, BaseURL: "http://localhost"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/providerportal/portal/internal/apps"
 	"html/template"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -42,143 +40,56 @@ type problem struct {
 	Message string
 }
 
-// form holds what the person typed, to show it back after an error. Never
-// a password or a code.
-type form struct {
-	Email string
-	Phone string
-	Name  string
-	Token string
-
-	// Administration.
-	Search   string // the user list's search
-	Role     string // "provider" or "administrator"
-	Action   string // the user action whose form is shown back
-	Reason   string
-	Duration string // of an MFA disable: "24h"
-	Policy   string // portal-wide MFA: "required" or "optional"
-	User     string // audit log filters: email, event, from and to dates
-	Event    string
-	From, To string
-}
-
-// codeView is what the code screens show about the current code.
-type codeView struct {
-	login.CodeStatus
-	now time.Time
-	// StatusURL answers the code's delivery status as JSON, for the
-	// script that updates the screen while the message is on its way.
-	StatusURL string
-	// NextCodeAt is when the account's budget of codes lets a new one be
-	// sent; zero when it does now.
-	NextCodeAt time.Time
-}
-
-// Limited reports whether no new code can be sent until NextCodeAt.
-func (c codeView) Limited() bool { return c.NextCodeAt.After(c.now) }
-
-// NextCodeAtMillis is NextCodeAt for the script that enables "Send a new
-// code" again.
-func (c codeView) NextCodeAtMillis() int64 { return c.NextCodeAt.UnixMilli() }
-
-// NextCodeIn says when a new code can be asked for: "6 minutes".
-func (c codeView) NextCodeIn() string { return login.WaitWords(c.NextCodeAt.Sub(c.now)) }
-
-// ExpiresIn says how long the code still works: "7 minutes".
-func (c codeView) ExpiresIn() string { return login.WaitWords(c.ExpiresAt.Sub(c.now)) }
-
-// StillWorks is what a screen that could not send a new code adds when the
-// session's code still works (a sentence with a leading space), or "".
-func (c codeView) StillWorks() string {
-	if !c.Sent || c.Remaining <= 0 || !c.now.Before(c.ExpiresAt) {
-		return ""
-	}
-	return " The code sent to " + c.Destination + " " + login.WaitWords(c.now.Sub(c.SentAt)) + " ago still works: enter it below."
-}
-
-// Pending reports whether the message is still on its way to the provider.
-func (c codeView) Pending() bool {
-	return c.Delivery == store.MessageQueued || c.Delivery == store.MessageSending
-}
-
-// EmailFirst reports whether "Send code to email" should lead: the text
-// message could not be sent.
-func (c codeView) EmailFirst() bool {
-	return c.Undelivered && c.Channel == store.ChannelSMS
-}
-
-// ResendAtMillis is when a new code may be asked for, for the script that
-// counts down (milliseconds, so it never enables the button too early).
-func (c codeView) ResendAtMillis() int64 {
-	if !c.Sent {
-		return 0
-	}
-	return c.ResendAt.UnixMilli()
-}
-
-// CooldownSeconds is the wait before a new code can be asked for, as the
-// page is rendered (the script counts it down).
-func (c codeView) CooldownSeconds() int {
-	if !c.Sent {
-		return 0
-	}
-	wait := c.ResendAt.Sub(c.now)
-	return max(0, int((wait+time.Second-1)/time.Second))
-}
-
-// page is what every template gets; handlers fill in their own parts.
-type page struct {
-	Title  string
-	Portal string
-	User   *store.User // nil unless logged in (full session)
-	Notice string
-	Errors []problem
-	Form   form
-	Code   codeView
-
-	EmailFallback   bool
-	MaskedPhone     string
-	ConfirmPassword bool
-	LastLogin       time.Time
-	Applications    []apps.Link // the home page's "Your applications"
-	Message         string
-	Link, LinkText  string
-	Messages        []outbox.Message
-
-	FormAction string // where a form shared by two pages posts
-	Sent       bool   // "Forgot your password?" was answered
-
-	// Administration (admin_*.go).
-	AdminNav  string // the current section of the console
-	Accounts  []accountView
-	Account   *accountView
-	Events    []auditRow
-	NextPage  string // link to the next page of a list; "" on the last
-	Action    *actionConfirm
-	StepUp    stepUpView
-	PortalMFA bool        // MFA is required for everyone
-	AppList   []appView   // the Applications page
-	AppForm   *appForm    // Create application, as typed
-	NewApp    *secretView // the answer to a create or a rotation
+// chrome is what every page shows around its content (layout.html): the
+// title, the portal's name, the person logged in, the console's section,
+// the notice and the problems. Each page's view embeds it; no form needs
+// a token, since cross-origin posts are refused before any page (Handler).
+type chrome struct {
+	Title    string
+	Portal   string
+	User     *store.User // nil unless logged in (full session)
+	AdminNav string      // the current section of the console; "" outside it
+	Notice   string
+	Errors   []problem
 }
 
 // FieldError returns the problem with field, or nil.
-func (p *page) FieldError(field string) *problem {
-	for i := range p.Errors {
-		if p.Errors[i].Field == field {
-			return &p.Errors[i]
+func (c *chrome) FieldError(field string) *problem {
+	for i := range c.Errors {
+		if c.Errors[i].Field == field {
+			return &c.Errors[i]
 		}
 	}
 	return nil
 }
 
-// newPage builds what every page needs.
-func (s *Server) newPage(title string, sess *login.Session) *page {
-	p := &page{Title: title, Portal: s.portalName, EmailFallback: s.login.Rules.EmailFallback}
+func (c *chrome) frame() *chrome { return c }
+
+// view is what a template is rendered from: a page's own struct, which
+// embeds the chrome.
+type view interface{ frame() *chrome }
+
+// newChrome builds what every page needs.
+func (s *Server) newChrome(title string, sess *login.Session) chrome {
+	c := chrome{Title: title, Portal: s.portalName}
 	if sess != nil && sess.Stage == store.StageFull {
-		p.User = sess.User
+		c.User = sess.User
 	}
-	return p
+	return c
+}
+
+// adminChrome is newChrome for a page of the console's section.
+func (s *Server) adminChrome(title, section string, sess *login.Session) chrome {
+	c := s.newChrome(title, sess)
+	c.AdminNav = section
+	return c
+}
+
+// messagePage is a title, a sentence and a way on.
+type messagePage struct {
+	chrome
+	Message        string
+	Link, LinkText string
 }
 
 // renderBuffers keeps the buffers pages are rendered into, so that a page
@@ -190,7 +101,7 @@ const maxPooledPage = 64 << 10
 
 // render writes the page with status. Pages are rendered into a buffer
 // first so that a template failure becomes a clean error page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	buf := renderBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooledPage {
@@ -198,7 +109,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			renderBuffers.Put(buf)
 		}
 	}()
-	if err := s.pages[name].ExecuteTemplate(buf, "layout", p); err != nil {
+	if err := s.pages[name].ExecuteTemplate(buf, "layout", v); err != nil {
 		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
@@ -218,9 +129,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderMessage shows a page with a title, a sentence and a way on.
 func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, msg, link, linkText string) {
-	p := s.newPage(title, nil)
-	p.Message, p.Link, p.LinkText = msg, link, linkText
-	s.render(w, r, status, "message", p)
+	s.render(w, r, status, "message", &messagePage{s.newChrome(title, nil), msg, link, linkText})
 }
 
 // internalError logs err once with the request id and shows a calm page
@@ -231,6 +140,18 @@ func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error
 	s.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong",
 		fmt.Sprintf("Sorry, the portal could not finish that. Nothing you already saved was lost. Please try again in a moment; if it keeps happening, tell your system administrator the reference %s.", id),
 		"/", "Back to the start")
+}
+
+// renderProblem shows the page again with the problem the domain error err
+// names, or the error page when err is internal.
+func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, status int, name string, v view, err error) {
+	pr, ok := userProblem(err, "")
+	if !ok {
+		s.internalError(w, r, err)
+		return
+	}
+	v.frame().Errors = []problem{pr}
+	s.render(w, r, status, name, v)
 }
 
 // userProblem turns a domain error into a problem to show, about the

@@ -2,9 +2,13 @@
 // every step of the help article (log in, the code, Update Phone Number, My
 // Details), "Forgot your password?" and the emailed links, the
 // administrators' console under /admin, the first administrator's set-up,
-// the development outbox and the health endpoints. Handlers are short:
-// parse the form, call the login or admin service, render or redirect.
-// Pages work without JavaScript.
+// the development outbox and the health endpoints. Each page action has
+// its file, named noun then verb (login_check.go, phone_register_send.go,
+// admin_audit_list.go), and is short: read the form into its struct,
+// Validate, call the login or admin service, render the page's view or
+// redirect. Handler is the one list of routes, where the stage and
+// administrator checks are put on groups of them. Pages work without
+// JavaScript.
 package web
 
 import (
@@ -24,6 +28,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
@@ -44,6 +49,7 @@ const maxFormBytes = 16 << 10
 // Server serves the portal's pages.
 type Server struct {
 	login      *login.Service
+	records    Records
 	admin      *admin.Service
 	log        *slog.Logger
 	baseURL    *url.URL
@@ -61,12 +67,27 @@ type Server struct {
 	oidc        *oidc.Provider // nil: no OpenID Connect provider
 }
 
+// Records is what the web layer reads of the store itself: the console's
+// lists of people, audit records and applications, the sign-in page's
+// applications and the readiness check. Every change goes through login
+// or admin.
+type Records interface {
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+	UserByEmail(ctx context.Context, email string) (*store.User, error)
+	ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error)
+	AuditForUser(ctx context.Context, userID int64, limit int) ([]store.AuditEvent, error)
+	ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error)
+	ListApplications(ctx context.Context) ([]store.Application, error)
+	Ping(ctx context.Context) error
+}
+
 // Config is what New needs.
 type Config struct {
 	Login *login.Service
-	// Admin carries out the administrators' actions; nil: one on Login's
-	// store.
-	Admin      *admin.Service
+	// Admin carries out the administrators' actions.
+	Admin *admin.Service
+	// Records is the store the pages read (see Records).
+	Records    Records
 	Log        *slog.Logger
 	BaseURL    string
 	PortalName string
@@ -79,7 +100,7 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed when they connect.
 	TrustedProxies []netip.Prefix
-	Now            func() time.Time
+	Clock          clock.Clock // nil: the login service's
 	// Metrics times each request by route; nil: not timed.
 	Metrics *metrics.Metrics
 	// ForwardAuth names the hosts of registered forward-auth applications,
@@ -115,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		login:       cfg.Login,
 		admin:       cfg.Admin,
+		records:     cfg.Records,
 		log:         cfg.Log,
 		baseURL:     u,
 		portalName:  cfg.PortalName,
@@ -122,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 		receipts:    cfg.Receipts,
 		proxies:     cfg.TrustedProxies,
 		cookie:      cookie,
-		now:         cfg.Now,
+		now:         cfg.Clock,
 		metrics:     cfg.Metrics,
 		forwardAuth: cfg.ForwardAuth,
 		oidc:        cfg.OIDC,
@@ -130,17 +152,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.admin == nil {
-		s.admin = &admin.Service{Store: cfg.Login.Store, Login: cfg.Login}
+	if s.admin == nil || s.records == nil {
+		return nil, errors.New("web: Config.Admin and Config.Records are required")
 	}
 	if s.now == nil {
 		// The login service's clock, so that pages and rules agree.
-		s.now = func() time.Time {
-			if cfg.Login.Now != nil {
-				return cfg.Login.Now()
-			}
-			return time.Now()
-		}
+		s.now = func() time.Time { return cfg.Login.Clock.Now() }
 	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -150,7 +167,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler returns the portal with its middleware: request ids and logging,
 // panic recovery, security headers, body limits and refusal of
-// cross-origin form posts.
+// cross-origin form posts. It is the route table: each login stage's pages
+// and the console are groups behind their check (requireStage,
+// requireAdmin), so no handler of theirs is reached without it.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -161,32 +180,38 @@ func (s *Server) Handler() http.Handler {
 
 	mux.HandleFunc("GET /auth/verify", s.verify)
 
-	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /login", s.loginShow)
 	mux.HandleFunc("POST /login", s.loginCheck)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("POST /login/cancel", s.loginCancel)
 
-	mux.HandleFunc("GET /login/code", s.codeShow)
-	mux.HandleFunc("POST /login/code", s.codeVerify)
-	mux.HandleFunc("POST /login/code/resend", s.codeResend)
-	mux.HandleFunc("POST /login/code/email", s.codeEmail)
-	mux.HandleFunc("GET /login/code/status", s.codeStatus(store.StageCode, store.PurposeLogin))
-	mux.HandleFunc("GET /login/phone/status", s.codeStatus(store.StageRegisterPhone, store.PurposeRegisterPhone))
-	mux.HandleFunc("GET /my-details/phone/status", s.codeStatus(store.StageFull, store.PurposeChangePhone))
+	// The code step of a login: a session past the password only.
+	code := routeGroup{mux, s.requireStage(store.StageCode)}
+	code.handle("GET /login/code", s.codeShow)
+	code.handle("POST /login/code", s.codeCheck)
+	code.handle("POST /login/code/resend", s.codeResend)
+	code.handle("POST /login/code/email", s.codeEmail)
+	code.handle("GET /login/code/status", s.codeStatus(store.PurposeLogin))
 
-	mux.HandleFunc("GET /login/phone", s.phoneRegisterShow)
-	mux.HandleFunc("POST /login/phone", s.phoneRegisterSend)
-	mux.HandleFunc("POST /login/phone/verify", s.phoneRegisterVerify)
-	mux.HandleFunc("POST /login/phone/resend", s.phoneRegisterResend)
-	mux.HandleFunc("POST /login/phone/different", s.phoneRegisterDifferent)
+	// Update Phone Number, at the first login with MFA.
+	register := routeGroup{mux, s.requireStage(store.StageRegisterPhone)}
+	register.handle("GET /login/phone", s.phoneRegisterShow)
+	register.handle("POST /login/phone", s.phoneRegisterSend)
+	register.handle("POST /login/phone/verify", s.phoneRegisterVerify)
+	register.handle("POST /login/phone/resend", s.phoneRegisterResend)
+	register.handle("POST /login/phone/different", s.phoneRegisterDifferent)
+	register.handle("GET /login/phone/status", s.codeStatus(store.PurposeRegisterPhone))
 
-	mux.HandleFunc("GET /my-details", s.myDetailsShow)
-	mux.HandleFunc("POST /my-details/phone", s.phoneChangeSend)
-	mux.HandleFunc("GET /my-details/phone/verify", s.phoneChangeShow)
-	mux.HandleFunc("POST /my-details/phone/verify", s.phoneChangeVerify)
-	mux.HandleFunc("POST /my-details/phone/resend", s.phoneChangeResend)
-	mux.HandleFunc("POST /my-details/phone/cancel", s.phoneChangeCancel)
+	// A person logged in.
+	full := routeGroup{mux, s.requireStage(store.StageFull)}
+	full.handle("GET /{$}", s.homeShow)
+	full.handle("GET /my-details", s.myDetailsShow)
+	full.handle("POST /my-details/phone", s.phoneChangeSend)
+	full.handle("GET /my-details/phone/verify", s.phoneChangeShow)
+	full.handle("POST /my-details/phone/verify", s.phoneChangeVerify)
+	full.handle("POST /my-details/phone/resend", s.phoneChangeResend)
+	full.handle("POST /my-details/phone/cancel", s.phoneChangeCancel)
+	full.handle("GET /my-details/phone/status", s.codeStatus(store.PurposeChangePhone))
 
 	mux.HandleFunc("GET /forgot-password", s.forgotPasswordShow)
 	mux.HandleFunc("POST /forgot-password", s.forgotPasswordSend)
@@ -195,28 +220,34 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /welcome", s.welcomeShow)
 	mux.HandleFunc("POST /welcome", s.welcomeSet)
 
-	// Administration: every handler starts with requireAdmin.
-	mux.HandleFunc("GET /admin", s.adminHome)
-	mux.HandleFunc("GET /admin/{$}", s.adminHome)
-	mux.HandleFunc("GET /admin/confirm", s.stepUpShow)
-	mux.HandleFunc("POST /admin/confirm", s.stepUpPassword)
-	mux.HandleFunc("POST /admin/confirm/code", s.stepUpVerify)
-	mux.HandleFunc("POST /admin/confirm/resend", s.stepUpResend)
-	mux.HandleFunc("GET /admin/confirm/status", s.stepUpStatus)
-	mux.HandleFunc("GET /admin/users", s.adminUsers)
-	mux.HandleFunc("GET /admin/users/new", s.adminUserNewShow)
-	mux.HandleFunc("POST /admin/users/new", s.adminUserCreate)
-	mux.HandleFunc("GET /admin/users/{id}", s.adminUserShow)
-	mux.HandleFunc("POST /admin/users/{id}/{action}", s.adminUserAction)
-	mux.HandleFunc("GET /admin/audit", s.adminAudit)
-	mux.HandleFunc("GET /admin/settings", s.adminSettingsShow)
-	mux.HandleFunc("POST /admin/settings", s.adminSettingsSave)
-	mux.HandleFunc("GET /admin/applications", s.adminApps)
-	mux.HandleFunc("GET /admin/applications/new", s.adminAppNewShow)
-	mux.HandleFunc("POST /admin/applications/new", s.adminAppCreate)
-	mux.HandleFunc("POST /admin/applications/{client}/rotate-secret", s.adminAppAction(rotateSecret))
-	mux.HandleFunc("POST /admin/applications/{client}/disable", s.adminAppAction(disableApp))
-	mux.HandleFunc("/admin/", s.adminNotFound)
+	// "Confirm it is you": an administrator, whose login may be too old.
+	confirm := routeGroup{mux, s.requireAdminStale}
+	confirm.handle("GET /admin/confirm", s.stepUpShow)
+	confirm.handle("POST /admin/confirm", s.stepUpPassword)
+	confirm.handle("POST /admin/confirm/code", s.stepUpVerify)
+	confirm.handle("POST /admin/confirm/resend", s.stepUpResend)
+	confirm.handle("GET /admin/confirm/status", s.stepUpStatus)
+
+	// The console: an administrator whose login is fresh.
+	console := routeGroup{mux, s.requireAdmin}
+	console.handle("GET /admin", s.adminHome)
+	console.handle("GET /admin/{$}", s.adminHome)
+	console.handle("GET /admin/users", s.adminUsersList)
+	console.handle("GET /admin/users/new", s.adminUserNewShow)
+	console.handle("POST /admin/users/new", s.adminUserCreate)
+	console.handle("GET /admin/users/{id}", s.adminUserShow)
+	console.handle("POST /admin/users/{id}/{action}", s.adminUserAction)
+	console.handle("GET /admin/audit", s.adminAuditList)
+	console.handle("GET /admin/settings", s.adminSettingsShow)
+	console.handle("POST /admin/settings", s.adminSettingsSave)
+	console.handle("GET /admin/applications", s.adminApps)
+	console.handle("GET /admin/applications/new", s.adminAppNewShow)
+	console.handle("POST /admin/applications/new", s.adminAppCreate)
+	console.handle("POST /admin/applications/{client}/rotate-secret", s.adminAppAction(rotateSecret))
+	console.handle("POST /admin/applications/{client}/disable", s.adminAppAction(disableApp))
+	// Unknown addresses under /admin, to administrators only: others
+	// learn nothing about what exists there.
+	console.handle("/admin/", s.notFound)
 
 	mux.HandleFunc("GET /setup", s.setupShow)
 	mux.HandleFunc("POST /setup", s.setupCreate)
@@ -248,6 +279,17 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 	return s.observe(s.recoverPanics(securityHeaders(s.baseURL.Scheme == "https", limitBodies(csrf.Handler(s.readableInput(mux))))))
+}
+
+// routeGroup registers routes behind one check (requireStage,
+// requireAdmin): a handler in the group is reached only through it.
+type routeGroup struct {
+	mux   *http.ServeMux
+	check func(http.Handler) http.Handler
+}
+
+func (g routeGroup) handle(pattern string, h http.HandlerFunc) {
+	g.mux.Handle(pattern, g.check(h))
 }
 
 type ctxKey int
@@ -402,7 +444,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.login.Store.Ping(ctx); err != nil {
+	if err := s.records.Ping(ctx); err != nil {
 		s.log.Warn("readiness: database unreachable", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "database unreachable")

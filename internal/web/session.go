@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -108,10 +109,37 @@ func stagePath(stage store.Stage) string {
 	}
 }
 
-// requireStage returns the session if it is at stage. Otherwise it sends
-// the person where they belong (to log in, or to the step they are at) and
-// returns nil: a half-finished login reaches no page of another stage.
-func (s *Server) requireStage(w http.ResponseWriter, r *http.Request, stage store.Stage) *login.Session {
+// sessionKey carries the session a route group's check let through.
+type sessionKey struct{}
+
+// sessionOf is the session that requireStage or requireAdmin let through
+// to the handler of the request.
+func sessionOf(r *http.Request) *login.Session {
+	sess, _ := r.Context().Value(sessionKey{}).(*login.Session)
+	return sess
+}
+
+func withSession(r *http.Request, sess *login.Session) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+}
+
+// requireStage is the check of the routes of one login stage: it lets
+// through only a session at stage (sessionOf gives it to the handler).
+// Anyone else is sent where they belong (to log in, or to the step they
+// are at): a half-finished login reaches no page of another stage.
+func (s *Server) requireStage(stage store.Stage) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if sess := s.sessionAt(w, r, stage); sess != nil {
+				next.ServeHTTP(w, withSession(r, sess))
+			}
+		})
+	}
+}
+
+// sessionAt returns the session if it is at stage; otherwise it answers
+// and returns nil.
+func (s *Server) sessionAt(w http.ResponseWriter, r *http.Request, stage store.Stage) *login.Session {
 	_, cookieErr := r.Cookie(s.cookie.session)
 	sess, err := s.session(w, r)
 	if err != nil {

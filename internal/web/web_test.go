@@ -19,6 +19,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
+	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/password"
@@ -43,6 +44,7 @@ type env struct {
 	db     store.Store
 	engine enginetest.Engine
 	box    *outbox.Outbox
+	disp   *dispatch.Dispatcher // the login service's Dispatch
 	logs   *lockedBuffer
 }
 
@@ -83,8 +85,9 @@ func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *e
 	db := eng.Open(t)
 	e := &env{t: t, db: db, engine: eng, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.disp = dispatchtest.Inline(t, db, e.box, e.box, nil)
 	e.svc = &login.Service{
-		Store: db, Outbox: dispatchtest.Inline(t, db, e.box, e.box, nil),
+		Store: db, Dispatch: e.disp,
 		Passwords:  &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey:    bytes.Repeat([]byte{1}, 32),
 		Rules:      login.DefaultRules(),
@@ -93,16 +96,11 @@ func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *e
 		Log:        log,
 	}
 	// The dispatcher keeps the login service's time, which tests move.
-	e.svc.Outbox.Now = func() time.Time {
-		if e.svc.Now != nil {
-			return e.svc.Now()
-		}
-		return time.Now()
-	}
-	e.svc.Outbox.OnFinal = e.svc.MessageFinal
+	e.disp.Clock = func() time.Time { return e.svc.Clock.Now() }
+	e.disp.OnFinal = e.svc.MessageFinal
 	e.adm = &admin.Service{Store: db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
-	cfg := web.Config{Login: e.svc, Admin: e.adm, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
+	cfg := web.Config{Login: e.svc, Admin: e.adm, Records: db, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -328,10 +326,10 @@ func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
 	}
 	defer db.Close()
 	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Outbox: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
+	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
 	svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
-	s, err := web.New(web.Config{Login: svc, BaseURL: "https://portal.example.org", PortalName: "P"})
+	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +524,7 @@ func testReauthKeepsTypedNumber(t *testing.T, e *env) {
 	e.user("old@example.org", "+447546123456")
 	now := time.Now()
 	var mu sync.Mutex
-	e.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	c := e.browser()
 	e.loginFull(c, "old@example.org", "+447546123456")
 	mu.Lock()

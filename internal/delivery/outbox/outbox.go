@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/delivery"
 )
 
@@ -37,7 +38,7 @@ type Message struct {
 // concurrent use.
 type Outbox struct {
 	log *slog.Logger
-	now func() time.Time
+	now clock.Clock
 
 	mu   sync.Mutex
 	ring [Capacity]Message
@@ -52,8 +53,9 @@ var (
 )
 
 // New returns an empty Outbox that logs to log and stamps messages with
-// now. A nil log discards; a nil now means time.Now.
-func New(log *slog.Logger, now func() time.Time) *Outbox {
+// now, in its own time zone for the page's clock times. A nil log
+// discards; a nil now means time.Now.
+func New(log *slog.Logger, now clock.Clock) *Outbox {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

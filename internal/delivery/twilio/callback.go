@@ -198,3 +198,12 @@ func isMessageSID(s string) bool {
 	}
 	return true
 }
+
+func isDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

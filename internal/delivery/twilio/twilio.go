@@ -247,7 +247,7 @@ func (s *Sender) do(req *http.Request) (response, error) {
 	}
 	r := response{status: resp.StatusCode, body: body}
 	if r.status == http.StatusTooManyRequests || r.status == http.StatusServiceUnavailable {
-		r.retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		r.retryAfter, _ = delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return r, nil
 }

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/providerportal/portal/internal/clock"
 	"github.com/providerportal/portal/internal/delivery"
 )
 
@@ -59,9 +60,9 @@ type Message struct {
 type Sender struct {
 	URL     string
 	Secret  []byte
-	Client  *http.Client     // default http.DefaultClient; redirects are never followed
-	Timeout time.Duration    // per request; default DefaultTimeout
-	Now     func() time.Time // the clock for X-Portal-Timestamp; default time.Now
+	Client  *http.Client  // default http.DefaultClient; redirects are never followed
+	Timeout time.Duration // per request; default DefaultTimeout
+	Clock   clock.Clock   // the clock for X-Portal-Timestamp; nil: the wall clock
 }
 
 var (
@@ -171,7 +172,7 @@ func (s *Sender) SendSMS(ctx context.Context, m delivery.SMS) error {
 		return fmt.Errorf("webhook: encoding message: %w", err) // cannot happen with strings
 	}
 	payload := bytes.TrimSuffix(body.Bytes(), []byte("\n"))
-	timestamp := strconv.FormatInt(s.now().Unix(), 10)
+	timestamp := strconv.FormatInt(s.Clock.Now().Unix(), 10)
 
 	ctx, cancel := context.WithTimeout(ctx, s.timeout())
 	defer cancel()
@@ -195,7 +196,7 @@ func (s *Sender) SendSMS(ctx context.Context, m delivery.SMS) error {
 	}
 	e := &Error{Status: resp.StatusCode}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
-		e.RetryDelay, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryDelay, _ = delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return e
 }
@@ -218,13 +219,6 @@ func (s *Sender) timeout() time.Duration {
 		return s.Timeout
 	}
 	return DefaultTimeout
-}
-
-func (s *Sender) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func isLoopback(host string) bool {

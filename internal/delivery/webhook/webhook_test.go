@@ -89,7 +89,7 @@ func TestSendWireFormat(t *testing.T) {
 	t.Cleanup(receiver.Close)
 
 	s := &webhook.Sender{URL: receiver.URL, Secret: testSecret,
-		Now: func() time.Time { return time.Unix(1700000000, 0) }}
+		Clock: func() time.Time { return time.Unix(1700000000, 0) }}
 	if err := s.SendSMS(t.Context(), delivery.SMS{ID: "msg-0001", To: testTo, Body: testBody}); err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +164,8 @@ func TestSendRefusedSignature(t *testing.T) {
 		change func(*webhook.Sender)
 	}{
 		{"other secret", func(s *webhook.Sender) { s.Secret = []byte(strings.Repeat("x", 32)) }},
-		{"clock ten minutes slow", func(s *webhook.Sender) { s.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) } }},
-		{"clock ten minutes fast", func(s *webhook.Sender) { s.Now = func() time.Time { return time.Now().Add(10 * time.Minute) } }},
+		{"clock ten minutes slow", func(s *webhook.Sender) { s.Clock = func() time.Time { return time.Now().Add(-10 * time.Minute) } }},
+		{"clock ten minutes fast", func(s *webhook.Sender) { s.Clock = func() time.Time { return time.Now().Add(10 * time.Minute) } }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

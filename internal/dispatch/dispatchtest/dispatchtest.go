@@ -22,6 +22,6 @@ func Inline(t testing.TB, st store.Messages, sms delivery.SMSSender, mail delive
 	}
 	return &dispatch.Dispatcher{
 		Store: st, SMS: []dispatch.Provider{{Name: "test", Sender: sms}}, Mail: mail,
-		Sealer: sealer, Now: now, Inline: true,
+		Sealer: sealer, Clock: now, Inline: true,
 	}
 }

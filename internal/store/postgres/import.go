@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
 // ImportUsers streams users into the table with COPY and updates the
@@ -28,8 +29,8 @@ func (db *DB) ImportUsers(ctx context.Context, users iter.Seq[*store.User]) (int
 				if !ok {
 					return nil, nil
 				}
-				return []any{u.Email, u.Name, u.PasswordHash, u.Admin, u.Phone, string(u.MFA), timeValue(u.MFADisabledUntil),
-					u.CodeFailures, timeValue(u.CodeLockedUntil), u.Deactivated, timeValue(u.CreatedAt), timeValue(u.LastLoginAt)}, nil
+				return []any{u.Email, u.Name, u.PasswordHash, u.Admin, u.Phone, string(u.MFA), sqlstore.TimeValue(u.MFADisabledUntil),
+					u.CodeFailures, sqlstore.TimeValue(u.CodeLockedUntil), u.Deactivated, sqlstore.TimeValue(u.CreatedAt), sqlstore.TimeValue(u.LastLoginAt)}, nil
 			}))
 		if isViolation(err, uniqueViolation, "users_email_key") {
 			return store.ErrEmailTaken

@@ -6,6 +6,7 @@ import (
 	"iter"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
 // ImportUsers inserts users in one write transaction through one prepared
@@ -25,8 +26,8 @@ func (db *DB) ImportUsers(ctx context.Context, users iter.Seq[*store.User]) (int
 		defer stmt.Close()
 		for u := range users {
 			_, err := stmt.ExecContext(ctx,
-				u.Email, u.Name, u.PasswordHash, u.Admin, u.Phone, string(u.MFA), timeValue(u.MFADisabledUntil),
-				u.CodeFailures, timeValue(u.CodeLockedUntil), u.Deactivated, timeValue(u.CreatedAt), timeValue(u.LastLoginAt))
+				u.Email, u.Name, u.PasswordHash, u.Admin, u.Phone, string(u.MFA), sqlstore.TimeValue(u.MFADisabledUntil),
+				u.CodeFailures, sqlstore.TimeValue(u.CodeLockedUntil), u.Deactivated, sqlstore.TimeValue(u.CreatedAt), sqlstore.TimeValue(u.LastLoginAt))
 			if isUniqueViolation(err) {
 				return store.ErrEmailTaken
 			}

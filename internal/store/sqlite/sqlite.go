@@ -1,9 +1,10 @@
-// Package sqlite keeps the portal's records in a SQLite file, implementing
-// store.Store with plain SQL on the pure-Go modernc.org/sqlite driver. The
-// schema comes from numbered migrations embedded in the binary and applied
-// by Open. Times are stored as unix milliseconds (UTC), NULL for the zero
-// time. Queries number their parameters ($1, $2, …), which the driver binds
-// by number, so that the PostgreSQL store can share their text.
+// Package sqlite keeps the portal's records in a SQLite file, on the
+// pure-Go modernc.org/sqlite driver: it opens the file, runs its numbered
+// migrations (embedded in the binary, applied by Open) and gives package
+// sqlstore, whose SQL both engines share, SQLite's dialect (dialect.go).
+// Times are stored as unix milliseconds (UTC), NULL for the zero time.
+// Queries number their parameters ($1, $2, …), which the driver binds by
+// number.
 //
 // SQLite allows one writer at a time, so the DB keeps two pools on the same
 // file: a single connection for writes, whose transactions begin IMMEDIATE
@@ -19,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -46,6 +47,7 @@ const (
 
 // DB is a portal store in one SQLite file.
 type DB struct {
+	*sqlstore.DB
 	write *pool // one connection: every change goes through it
 	read  *pool // read-only connections for lookups
 }
@@ -77,6 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 
 	db := &DB{write: &pool{DB: write}, read: &pool{DB: read}}
+	db.DB = sqlstore.New(dialect{db: db, r: sqlstore.Std(db.read), w: sqlstore.Std(db.write)})
 	// The write connection comes first: it creates the file and switches it
 	// to WAL, which the read-only connections cannot do.
 	if err := connectWriter(ctx, write); err != nil {
@@ -150,80 +153,6 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *poolTx) error) error {
 	return tx.Commit()
 }
 
-// querier is what a pool and a transaction on it (poolTx) have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// params collects the arguments of a statement built piece by piece.
-type params []any
-
-// add appends v and returns its placeholder, "$n".
-func (p *params) add(v any) string {
-	*p = append(*p, v)
-	return "$" + strconv.Itoa(len(*p))
-}
-
-// defaultPageSize is the page size of the lists when a query asks for none.
-const defaultPageSize = 50
-
-// pageSize is the page size a query's Limit asks for: defaultPageSize for 0
-// (or less).
-func pageSize(limit int) int {
-	if limit <= 0 {
-		return defaultPageSize
-	}
-	return limit
-}
-
-// timeValue converts t for storage: unix milliseconds, or NULL for the zero time.
-func timeValue(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// fromMillis is the time a stored value stands for, in UTC.
-func fromMillis(ms int64) time.Time {
-	return time.UnixMilli(ms).UTC()
-}
-
-// normalize is t as it reads back after being stored.
-func normalize(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return fromMillis(t.UnixMilli())
-}
-
-// timeScanner scans a nullable unix-milliseconds column into *t.
-type timeScanner struct{ t *time.Time }
-
-func scanTime(t *time.Time) timeScanner { return timeScanner{t} }
-
-func (s timeScanner) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*s.t = time.Time{}
-	case int64:
-		*s.t = fromMillis(v)
-	default:
-		return fmt.Errorf("time column holds %T, want unix milliseconds", src)
-	}
-	return nil
-}
-
-// notFound turns sql.ErrNoRows into store.ErrNotFound.
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.ErrNotFound
-	}
-	return err
-}
-
 // isUniqueViolation reports whether err is a UNIQUE constraint failure.
 func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
@@ -235,18 +164,6 @@ func isUniqueViolation(err error) bool {
 func isForeignKeyViolation(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-}
-
-// changedOne returns store.ErrNotFound unless res reports a changed row.
-func changedOne(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
 }
 
 // isBusy reports whether err is SQLite's "database is locked".

@@ -2,18 +2,15 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/store/sqlstore/sqlstoretest"
 	"github.com/providerportal/portal/internal/store/storetest"
 )
 
@@ -43,65 +40,6 @@ func TestMessagesConformance(t *testing.T) {
 	})
 }
 
-// migrationCount is the number of migration files in the source tree.
-func migrationCount(t *testing.T) int {
-	t.Helper()
-	files, err := filepath.Glob("migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no migration files (%v)", err)
-	}
-	return len(files)
-}
-
-func TestMigrate(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "portal.db"))
-	v, err := db.Version(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := migrationCount(t); v != want {
-		t.Errorf("Version = %d after Open, want %d (one per migration file)", v, want)
-	}
-	n, err := db.Migrate(t.Context())
-	if err != nil || n != 0 {
-		t.Errorf("Migrate on a migrated database = %d, %v; want 0, nil", n, err)
-	}
-	if v2, err := db.Version(t.Context()); err != nil || v2 != v {
-		t.Errorf("Version = %d, %v after a second Migrate, want %d", v2, err, v)
-	}
-}
-
-func TestReopenKeepsData(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SetSetting(ctx, "mfa_policy", "required"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db = open(t, path)
-	got, err := db.UserByEmail(ctx, "ann@example.org")
-	if err != nil || got.ID != u.ID || got.Name != "Ann" || !got.CreatedAt.Equal(u.CreatedAt) {
-		t.Errorf("after reopening: UserByEmail = %+v, %v; want %+v", got, err, u)
-	}
-	if v, ok, err := db.Setting(ctx, "mfa_policy"); err != nil || !ok || v != "required" {
-		t.Errorf("after reopening: Setting = %q, %t, %v", v, ok, err)
-	}
-	if v, err := db.Version(ctx); err != nil || v != migrationCount(t) {
-		t.Errorf("after reopening: Version = %d, %v", v, err)
-	}
-}
-
 func TestOpenRefusesMemory(t *testing.T) {
 	for _, path := range []string{"", ":memory:", "file::memory:?cache=shared", "portal.db?mode=ro"} {
 		if db, err := sqlite.Open(t.Context(), path); err == nil {
@@ -128,106 +66,6 @@ func TestOpenSetsPragmas(t *testing.T) {
 	}
 }
 
-func TestMigrationNames(t *testing.T) {
-	files, err := filepath.Glob("migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, f := range files {
-		if want := fmt.Sprintf("%04d_", i+1); !strings.HasPrefix(filepath.Base(f), want) {
-			t.Errorf("migration %s should start with %s: numbered from 1, without gaps", filepath.Base(f), want)
-		}
-	}
-}
-
-// TestTwoInstances runs two DBs on one file, as two portal processes would:
-// the write lock, not the single write connection, keeps counts exact.
-func TestTwoInstances(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	dbs := []*sqlite.DB{open(t, path), open(t, path)}
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	c := &store.Challenge{
-		UserID: u.ID, AttemptID: "a", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
-		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at, ExpiresAt: at.Add(time.Hour),
-	}
-	if err := dbs[1].IssueChallenge(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	const n = 40
-	// A code that the n wrong ones below use up exactly.
-	w := &store.Challenge{
-		UserID: u.ID, AttemptID: "w", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
-		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: at, ExpiresAt: at.Add(time.Hour),
-	}
-	if err := dbs[0].IssueChallenge(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-
-	var wg sync.WaitGroup
-	var consumed atomic.Int32
-	for i := range n {
-		db := dbs[i%2]
-		wg.Go(func() {
-			if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
-				t.Errorf("AddThrottleFailure: %v", err)
-			}
-			if r, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: w.ID, MaxTries: n, At: at}); err != nil || !r.Counted {
-				t.Errorf("CountWrongCode = %+v, %v; want counted", r, err)
-			}
-			ok, err := db.ConsumeChallenge(ctx, c.ID, at)
-			if err != nil {
-				t.Errorf("ConsumeChallenge: %v", err)
-			}
-			if ok {
-				consumed.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-
-	if th, err := dbs[0].Throttle(ctx, "k"); err != nil || th.Failures != n {
-		t.Errorf("Throttle = %+v, %v; want %d failures", th, err, n)
-	}
-	if got, err := dbs[1].UserByID(ctx, u.ID); err != nil || got.CodeFailures != n {
-		t.Errorf("CodeFailures = %d, %v; want %d", got.CodeFailures, err, n)
-	}
-	if consumed.Load() != 1 {
-		t.Errorf("challenge consumed %d times, want 1", consumed.Load())
-	}
-}
-
-// TestTwoInstancesClaimMessages claims messages through two DBs on one
-// file, as two portal processes' dispatchers would: each message goes to
-// exactly one claimer.
-func TestTwoInstancesClaimMessages(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	dbs := []*sqlite.DB{open(t, path), open(t, path)}
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	const n = 50
-	var ids []int64
-	for i := range n {
-		m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: fmt.Sprintf("+155555501%02d", i),
-			Sealed: []byte("sealed"), CreatedAt: at.Add(time.Duration(i) * time.Millisecond)}
-		if err := dbs[i%2].EnqueueMessage(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, m.ID)
-	}
-	storetest.ClaimEachOnce(t, []store.Messages{dbs[0], dbs[1]}, 20, at.Add(time.Minute), ids)
-}
-
 // TestConcurrentOpen starts several instances on a new file at once: each
 // migration is applied exactly once.
 func TestConcurrentOpen(t *testing.T) {
@@ -250,83 +88,10 @@ func TestConcurrentOpen(t *testing.T) {
 		if db == nil {
 			continue
 		}
-		if v, err := db.Version(t.Context()); err != nil || v != migrationCount(t) {
-			t.Errorf("Version = %d, %v; want %d", v, err, migrationCount(t))
+		if v, err := db.Version(t.Context()); err != nil || v != sqlstoretest.MigrationCount(t) {
+			t.Errorf("Version = %d, %v; want %d", v, err, sqlstoretest.MigrationCount(t))
 		}
 		db.Close()
-	}
-}
-
-// TestTwoInstancesLastAdmin demotes the last two administrators at once
-// through two DBs on one file: the check and the change share a write
-// transaction, so one of the two is refused.
-func TestTwoInstancesLastAdmin(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	dbs := []*sqlite.DB{open(t, path), open(t, path)}
-	var ids []int64
-	for _, email := range []string{"a@example.org", "b@example.org"} {
-		u := &store.User{Email: email, Admin: true, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-		if err := dbs[0].CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, u.ID)
-	}
-	for round := range 10 {
-		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		for i := range 2 {
-			wg.Go(func() { errs[i] = dbs[i].SetDeactivated(ctx, ids[i], true) })
-		}
-		wg.Wait()
-		refused := 0
-		for _, err := range errs {
-			switch {
-			case errors.Is(err, store.ErrLastAdmin):
-				refused++
-			case err != nil:
-				t.Fatalf("round %d: SetDeactivated: %v", round, err)
-			}
-		}
-		if refused != 1 {
-			t.Fatalf("round %d: %d of 2 demotions refused, want 1", round, refused)
-		}
-		for _, id := range ids {
-			if err := dbs[1].SetDeactivated(ctx, id, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
-// TestAuditIsAppendOnly checks that the database itself refuses to change
-// or remove audit entries, whoever connects.
-func TestAuditIsAppendOnly(t *testing.T) {
-	ctx := t.Context()
-	path := t.TempDir() + "/p.db"
-	db := open(t, path)
-	if err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Event: "login", Outcome: "success"}); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	for _, q := range []string{
-		`UPDATE audit_events SET outcome = 'failure'`,
-		`DELETE FROM audit_events`,
-	} {
-		if _, err := raw.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
-			t.Errorf("%s: %v, want refused", q, err)
-		}
-	}
-	events, err := db.AuditForUser(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(events) != 1 || events[0].Outcome != "success" {
-		t.Fatalf("audit log after the attempts: %+v", events)
 	}
 }
 
@@ -380,3 +145,21 @@ func TestMigrationSessionCodeAt(t *testing.T) {
 		}
 	}
 }
+
+// engine is SQLite for the tests both engines share: a database is a file.
+var engine = sqlstoretest.Engine{
+	Fresh: func(t *testing.T) string { return filepath.Join(t.TempDir(), "portal.db") },
+	Open:  func(t *testing.T, path string) sqlstoretest.DB { return open(t, path) },
+	Exec: func(t *testing.T, path, q string) error {
+		raw, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		_, err = raw.ExecContext(t.Context(), q)
+		return err
+	},
+}
+
+// TestEngine runs the tests both engines share (package sqlstoretest).
+func TestEngine(t *testing.T) { sqlstoretest.Run(t, engine) }

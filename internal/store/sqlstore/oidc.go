@@ -1,0 +1,399 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+)
+
+// authRequestColumns is the column list scanAuthRequest reads, in its order.
+const authRequestColumns = `id, client_id, params, created_at, expires_at, COALESCE(user_id, 0), auth_time, amr,
+	code_hash, code_expires_at, code_used_at`
+
+func scanAuthRequest(row Row) (*store.AuthRequest, error) {
+	var r store.AuthRequest
+	var amr string
+	err := row.Scan(&r.ID, &r.ClientID, &r.Params, ScanTime(&r.CreatedAt), ScanTime(&r.ExpiresAt), &r.UserID,
+		ScanTime(&r.AuthTime), &amr, &r.CodeHash, ScanTime(&r.CodeExpiresAt), ScanTime(&r.CodeUsedAt))
+	if err != nil {
+		return nil, err
+	}
+	r.AMR = store.DecodeList(amr)
+	return &r, nil
+}
+
+// CreateAuthRequest inserts r.
+func (db *DB) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error {
+	_, err := db.w.Exec(ctx, `
+		INSERT INTO oidc_auth_requests (id, client_id, params, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`,
+		r.ID, r.ClientID, r.Params, TimeValue(r.CreatedAt), TimeValue(r.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("%s: create auth request: %w", db.name, err)
+	}
+	return nil
+}
+
+// unexpiredRequest is the condition of an auth request still alive at $2:
+// before its code, until ExpiresAt; with one, until the code expires.
+const unexpiredRequest = `COALESCE(code_expires_at, expires_at) > $2`
+
+// AuthRequest returns the request unless it expired at at.
+func (db *DB) AuthRequest(ctx context.Context, id string, at time.Time) (*store.AuthRequest, error) {
+	r, err := scanAuthRequest(db.r.QueryRow(ctx, `
+		SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE id = $1 AND `+unexpiredRequest,
+		id, at.UnixMilli()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: auth request: %w", db.name, notFound(err))
+	}
+	return r, nil
+}
+
+// AuthRequestByCode returns the request whose code has the hash unless it
+// expired at at.
+func (db *DB) AuthRequestByCode(ctx context.Context, codeHash []byte, at time.Time) (*store.AuthRequest, error) {
+	r, err := scanAuthRequest(db.r.QueryRow(ctx, `
+		SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE code_hash = $1 AND `+unexpiredRequest,
+		codeHash, at.UnixMilli()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: auth request by code: %w", db.name, notFound(err))
+	}
+	return r, nil
+}
+
+// CompleteAuthRequest records the login, once, before the request expires.
+func (db *DB) CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time, amr []string, at time.Time) error {
+	n, err := db.w.Exec(ctx, `
+		UPDATE oidc_auth_requests SET user_id = $3, auth_time = $4, amr = $5
+		WHERE id = $1 AND expires_at > $2 AND user_id IS NULL`,
+		id, at.UnixMilli(), userID, TimeValue(authTime), store.EncodeList(amr))
+	if err == nil {
+		err = changedOne(n)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: complete auth request: %w", db.name, err)
+	}
+	return nil
+}
+
+// SetAuthCode stores the code's hash of a complete request without one.
+func (db *DB) SetAuthCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error {
+	n, err := db.w.Exec(ctx, `
+		UPDATE oidc_auth_requests SET code_hash = $2, code_expires_at = $3
+		WHERE id = $1 AND user_id IS NOT NULL AND code_hash IS NULL`,
+		id, codeHash, TimeValue(expiresAt))
+	if err == nil {
+		err = changedOne(n)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: set auth code: %w", db.name, err)
+	}
+	return nil
+}
+
+// IssueTokens redeems the code or rotates the refresh token and inserts
+// the tokens, in one transaction. A code or refresh token used before
+// revokes its family, and that is committed.
+func (db *DB) IssueTokens(ctx context.Context, ti store.TokenIssue) error {
+	reused := false
+	err := db.inTx(ctx, func(tx Querier) error {
+		at := ti.At.UnixMilli()
+		if ti.AuthRequestID != "" {
+			n, err := tx.Exec(ctx, `
+				UPDATE oidc_auth_requests SET code_used_at = $3
+				WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
+				ti.AuthRequestID, ti.CodeHash, at)
+			if err == nil {
+				err = changedOne(n)
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				var used *int64
+				err := tx.QueryRow(ctx, `SELECT code_used_at FROM oidc_auth_requests WHERE id = $1 AND code_hash = $2`,
+					ti.AuthRequestID, ti.CodeHash).Scan(&used)
+				if err != nil || used == nil {
+					return store.ErrNotFound
+				}
+				reused = true
+				return revokeFamily(ctx, tx, ti.AuthRequestID, at)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if ti.Rotate != nil {
+			var family string
+			err := tx.QueryRow(ctx, `
+				UPDATE oidc_tokens SET used_at = $2
+				WHERE hash = $1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+				RETURNING family`, ti.Rotate, at).Scan(&family)
+			if errors.Is(err, sql.ErrNoRows) {
+				err := tx.QueryRow(ctx, `
+					SELECT family FROM oidc_tokens WHERE hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL`,
+					ti.Rotate).Scan(&family)
+				if err != nil {
+					return store.ErrNotFound
+				}
+				reused = true
+				return revokeFamily(ctx, tx, family, at)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for _, t := range ti.Tokens {
+			_, err := tx.Exec(ctx, `
+				INSERT INTO oidc_tokens (hash, kind, family, client_id, user_id, scopes, audience, auth_time, amr,
+					created_at, expires_at, used_at, revoked_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				t.Hash, string(t.Kind), t.Family, t.ClientID, t.UserID, store.EncodeList(t.Scopes),
+				store.EncodeList(t.Audience), TimeValue(t.AuthTime), store.EncodeList(t.AMR),
+				TimeValue(t.CreatedAt), TimeValue(t.ExpiresAt), TimeValue(t.UsedAt), TimeValue(t.RevokedAt))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil && reused {
+		err = store.ErrTokenReused
+	}
+	if err != nil {
+		return fmt.Errorf("%s: issue tokens: %w", db.name, err)
+	}
+	return nil
+}
+
+func revokeFamily(ctx context.Context, q Querier, family string, at int64) error {
+	_, err := q.Exec(ctx,
+		`UPDATE oidc_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`, family, at)
+	return err
+}
+
+// oidcTokenColumns is the column list scanOIDCToken reads, in its order.
+const oidcTokenColumns = `hash, kind, family, client_id, user_id, scopes, audience, auth_time, amr,
+	created_at, expires_at, used_at, revoked_at` // #nosec G101 -- column names, no secret
+
+func scanOIDCToken(row Row) (*store.OIDCToken, error) {
+	var t store.OIDCToken
+	var scopes, audience, amr string
+	err := row.Scan(&t.Hash, &t.Kind, &t.Family, &t.ClientID, &t.UserID, &scopes, &audience,
+		ScanTime(&t.AuthTime), &amr, ScanTime(&t.CreatedAt), ScanTime(&t.ExpiresAt), ScanTime(&t.UsedAt), ScanTime(&t.RevokedAt))
+	if err != nil {
+		return nil, err
+	}
+	t.Scopes, t.Audience, t.AMR = store.DecodeList(scopes), store.DecodeList(audience), store.DecodeList(amr)
+	return &t, nil
+}
+
+// OIDCToken returns the token with this hash, whatever its state.
+func (db *DB) OIDCToken(ctx context.Context, hash []byte) (*store.OIDCToken, error) {
+	t, err := scanOIDCToken(db.r.QueryRow(ctx,
+		`SELECT `+oidcTokenColumns+` FROM oidc_tokens WHERE hash = $1`, hash))
+	if err != nil {
+		return nil, fmt.Errorf("%s: oidc token: %w", db.name, notFound(err))
+	}
+	return t, nil
+}
+
+// RevokeOIDCToken revokes the token, and a refresh token's family.
+func (db *DB) RevokeOIDCToken(ctx context.Context, hash []byte, at time.Time) error {
+	err := db.inTx(ctx, func(tx Querier) error {
+		var kind, family string
+		err := tx.QueryRow(ctx, `
+			UPDATE oidc_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE hash = $1 RETURNING kind, family`,
+			hash, at.UnixMilli()).Scan(&kind, &family)
+		if err != nil {
+			return notFound(err)
+		}
+		if store.TokenKind(kind) == store.TokenRefresh {
+			return revokeFamily(ctx, tx, family, at.UnixMilli())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: revoke oidc token: %w", db.name, err)
+	}
+	return nil
+}
+
+// RevokeUserTokens revokes the user's active tokens, of one application or
+// all, and returns the applications they were issued to.
+func (db *DB) RevokeUserTokens(ctx context.Context, userID int64, clientID string, at time.Time) ([]string, error) {
+	rows, err := db.w.Query(ctx, `
+		UPDATE oidc_tokens SET revoked_at = $3
+		WHERE user_id = $1 AND (CAST($2 AS TEXT) = '' OR client_id = $2) AND revoked_at IS NULL AND expires_at > $3
+		RETURNING client_id`, userID, clientID, at.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("%s: revoke user tokens: %w", db.name, err)
+	}
+	return db.distinctClientIDs(rows)
+}
+
+func (db *DB) distinctClientIDs(rows Rows) ([]string, error) {
+	defer rows.Close()
+	seen := map[string]bool{}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("%s: revoke user tokens: %w", db.name, err)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: revoke user tokens: %w", db.name, err)
+	}
+	return ids, nil
+}
+
+// SigningKeys returns the keys still published at at, oldest first.
+func (db *DB) SigningKeys(ctx context.Context, at time.Time) ([]store.SigningKey, error) {
+	rows, err := db.r.Query(ctx, `
+		SELECT id, algorithm, sealed, created_at, use_from, expires_at FROM oidc_keys
+		WHERE expires_at > $1 ORDER BY created_at, id`, at.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("%s: signing keys: %w", db.name, err)
+	}
+	defer rows.Close()
+	var keys []store.SigningKey
+	for rows.Next() {
+		var k store.SigningKey
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Sealed, ScanTime(&k.CreatedAt), ScanTime(&k.UseFrom), ScanTime(&k.ExpiresAt)); err != nil {
+			return nil, fmt.Errorf("%s: signing keys: %w", db.name, err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: signing keys: %w", db.name, err)
+	}
+	return keys, nil
+}
+
+// AddSigningKey inserts k.
+func (db *DB) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
+	_, err := db.w.Exec(ctx, `
+		INSERT INTO oidc_keys (id, algorithm, sealed, created_at, use_from, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Algorithm, k.Sealed, TimeValue(k.CreatedAt), TimeValue(k.UseFrom), TimeValue(k.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("%s: add signing key: %w", db.name, err)
+	}
+	return nil
+}
+
+// DeleteExpiredOIDC deletes what expired before before.
+func (db *DB) DeleteExpiredOIDC(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx Querier) error {
+		for _, q := range []string{
+			`DELETE FROM oidc_auth_requests WHERE COALESCE(code_expires_at, expires_at) <= $1`,
+			`DELETE FROM oidc_tokens WHERE expires_at <= $1`,
+			`DELETE FROM oidc_keys WHERE expires_at <= $1`,
+		} {
+			m, err := tx.Exec(ctx, q, before.UnixMilli())
+			if err != nil {
+				return err
+			}
+			n += int(m)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%s: delete expired oidc: %w", db.name, err)
+	}
+	return n, nil
+}
+
+// EndOIDCSessions revokes the user's active tokens and queues the
+// back-channel logouts of their applications, in one transaction.
+func (db *DB) EndOIDCSessions(ctx context.Context, userID int64, subject string, at time.Time) ([]string, error) {
+	var queued []string
+	err := db.inTx(ctx, func(tx Querier) error {
+		var err error
+		queued, err = db.endOIDCSessions(ctx, tx, userID, subject, at)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: end oidc sessions: %w", db.name, err)
+	}
+	return queued, nil
+}
+
+// endOIDCSessions is EndOIDCSessions in tx, also for an account change
+// (changeTx).
+func (db *DB) endOIDCSessions(ctx context.Context, tx Querier, userID int64, subject string, at time.Time) ([]string, error) {
+	var queued []string
+	rows, err := tx.Query(ctx, `
+		UPDATE oidc_tokens SET revoked_at = $2
+		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+		RETURNING client_id`, userID, at.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	ids, err := db.distinctClientIDs(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		n, err := tx.Exec(ctx, `
+			INSERT INTO oidc_logouts (client_id, subject, attempts, next_attempt_at, created_at)
+			SELECT client_id, $2, 0, $3, $3 FROM applications
+			WHERE client_id = $1 AND backchannel_logout_uri <> '' AND disabled_at IS NULL`, id, subject, at.UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			queued = append(queued, id)
+		}
+	}
+	return queued, nil
+}
+
+// ClaimOIDCLogouts claims up to n due logouts until until, in one
+// statement: SQLite's single writer makes it exclusive; on PostgreSQL the
+// due rows are locked FOR UPDATE SKIP LOCKED (Dialect.SkipLocked), so
+// concurrent claims skip each other's rows.
+func (db *DB) ClaimOIDCLogouts(ctx context.Context, at, until time.Time, n int) ([]store.OIDCLogout, error) {
+	rows, err := db.w.Query(ctx, db.q.claimOIDCLogouts, at.UnixMilli(), until.UnixMilli(), n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: claim oidc logouts: %w", db.name, err)
+	}
+	defer rows.Close()
+	var out []store.OIDCLogout
+	for rows.Next() {
+		var l store.OIDCLogout
+		var next, created int64
+		if err := rows.Scan(&l.ID, &l.ClientID, &l.Subject, &l.Attempts, &next, &created); err != nil {
+			return nil, fmt.Errorf("%s: claim oidc logouts: %w", db.name, err)
+		}
+		l.NextAttemptAt, l.CreatedAt = fromMillis(next), fromMillis(created)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: claim oidc logouts: %w", db.name, err)
+	}
+	slices.SortFunc(out, func(a, b store.OIDCLogout) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// FinishOIDCLogout deletes the logout, or makes it due again at retryAt.
+func (db *DB) FinishOIDCLogout(ctx context.Context, id int64, retryAt time.Time) error {
+	var err error
+	if retryAt.IsZero() {
+		_, err = db.w.Exec(ctx, `DELETE FROM oidc_logouts WHERE id = $1`, id)
+	} else {
+		_, err = db.w.Exec(ctx, `UPDATE oidc_logouts SET next_attempt_at = $2 WHERE id = $1`, id, retryAt.UnixMilli())
+	}
+	if err != nil {
+		return fmt.Errorf("%s: finish oidc logout: %w", db.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,379 @@
+// Package sqlstoretest holds the tests of an engine package (sqlite,
+// postgres) that are the same on both engines: the migrations, reopening a
+// database, two instances on one database, the append-only audit log.
+// storetest checks the methods of a store; these check the engine around
+// them. Each engine's test file calls them with its Engine.
+package sqlstoretest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/storetest"
+)
+
+// DB is an engine's store.
+type DB interface {
+	store.Store
+	Migrate(ctx context.Context) (int, error)
+	Version(ctx context.Context) (int, error)
+}
+
+// Engine is how the tests reach one engine.
+type Engine struct {
+	// Fresh returns where a new, empty database is (a file's path, a URL).
+	Fresh func(t *testing.T) string
+	// Open opens the store at where; it is closed when t ends.
+	Open func(t *testing.T, where string) DB
+	// Exec runs q on a plain connection to where, outside the store.
+	Exec func(t *testing.T, where, q string) error
+	// AuditWrites are the engine's statements, besides UPDATE and DELETE,
+	// that could change the audit log and must be refused.
+	AuditWrites []string
+}
+
+// Run runs the tests on e, each a subtest.
+func Run(t *testing.T, e Engine) {
+	t.Run("MigrationNames", MigrationNames)
+	for _, c := range []struct {
+		name string
+		test func(*testing.T, Engine)
+	}{
+		{"Migrate", Migrate},
+		{"ReopenKeepsData", ReopenKeepsData},
+		{"AuditIsAppendOnly", AuditIsAppendOnly},
+		{"TwoInstances", TwoInstances},
+		{"TwoInstancesIssueChallenge", TwoInstancesIssueChallenge},
+		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
+		{"TwoInstancesLastAdmin", TwoInstancesLastAdmin},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.test(t, e) })
+	}
+}
+
+// MigrationCount is the number of migration files in the source tree of
+// the engine's package (the test's working directory).
+func MigrationCount(t *testing.T) int {
+	t.Helper()
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migration files (%v)", err)
+	}
+	return len(files)
+}
+
+// MigrationNames checks that the migrations are numbered from 1, without
+// gaps.
+func MigrationNames(t *testing.T) {
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		if want := fmt.Sprintf("%04d_", i+1); !strings.HasPrefix(filepath.Base(f), want) {
+			t.Errorf("migration %s should start with %s: numbered from 1, without gaps", filepath.Base(f), want)
+		}
+	}
+}
+
+// Migrate checks that Open applies every migration and a second Migrate
+// none.
+func Migrate(t *testing.T, e Engine) {
+	db := e.Open(t, e.Fresh(t))
+	v, err := db.Version(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := MigrationCount(t); v != want {
+		t.Errorf("Version = %d after Open, want %d (one per migration file)", v, want)
+	}
+	n, err := db.Migrate(t.Context())
+	if err != nil || n != 0 {
+		t.Errorf("Migrate on a migrated database = %d, %v; want 0, nil", n, err)
+	}
+	if v2, err := db.Version(t.Context()); err != nil || v2 != v {
+		t.Errorf("Version = %d, %v after a second Migrate, want %d", v2, err, v)
+	}
+}
+
+// ReopenKeepsData checks that what one store wrote, another opened on the
+// same database later reads.
+func ReopenKeepsData(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting(ctx, "mfa_policy", "required"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = e.Open(t, where)
+	got, err := db.UserByEmail(ctx, "ann@example.org")
+	if err != nil || got.ID != u.ID || got.Name != "Ann" || !got.CreatedAt.Equal(u.CreatedAt) {
+		t.Errorf("after reopening: UserByEmail = %+v, %v; want %+v", got, err, u)
+	}
+	if v, ok, err := db.Setting(ctx, "mfa_policy"); err != nil || !ok || v != "required" {
+		t.Errorf("after reopening: Setting = %q, %t, %v", v, ok, err)
+	}
+	if v, err := db.Version(ctx); err != nil || v != MigrationCount(t) {
+		t.Errorf("after reopening: Version = %d, %v", v, err)
+	}
+}
+
+// twoInstances opens two stores on one fresh database, as two portal
+// processes sharing it would.
+func twoInstances(t *testing.T, e Engine) [2]DB {
+	where := e.Fresh(t)
+	return [2]DB{e.Open(t, where), e.Open(t, where)}
+}
+
+// loginCode is a code by SMS for a login, issued at created and expiring
+// an hour after the tests' time, at.
+func loginCode(userID int64, attempt string, created time.Time) *store.Challenge {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return &store.Challenge{
+		UserID: userID, AttemptID: attempt, Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
+		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: created, ExpiresAt: at.Add(time.Hour),
+	}
+}
+
+// TwoInstances spreads concurrent calls over two stores on one database:
+// counters stay exact, a code and a link are used once.
+func TwoInstances(t *testing.T, e Engine) {
+	ctx := t.Context()
+	dbs := twoInstances(t, e)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	for round := range 5 {
+		c := loginCode(u.ID, fmt.Sprint("a", round), at)
+		if err := dbs[1].IssueChallenge(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		// A code that the n wrong ones below use up exactly.
+		w := loginCode(u.ID, fmt.Sprint("w", round), at)
+		if err := dbs[0].IssueChallenge(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		tok := &store.Token{Hash: []byte(fmt.Sprint("tok", round)), UserID: u.ID, Purpose: store.TokenPasswordReset,
+			CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if err := dbs[0].CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+
+		var wg sync.WaitGroup
+		var consumed, used atomic.Int32
+		start := make(chan struct{})
+		for i := range n {
+			db := dbs[i%2]
+			wg.Go(func() {
+				<-start
+				if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
+					t.Errorf("AddThrottleFailure: %v", err)
+				}
+				if r, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: w.ID, MaxTries: n, At: at}); err != nil || !r.Counted {
+					t.Errorf("CountWrongCode = %+v, %v; want counted", r, err)
+				}
+				ok, err := db.ConsumeChallenge(ctx, c.ID, at)
+				if err != nil {
+					t.Errorf("ConsumeChallenge: %v", err)
+				}
+				if ok {
+					consumed.Add(1)
+				}
+				_, err = db.UseToken(ctx, tok.Hash, tok.Purpose, at)
+				switch {
+				case err == nil:
+					used.Add(1)
+				case !errors.Is(err, store.ErrNotFound):
+					t.Errorf("UseToken: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+
+		want := n * (round + 1)
+		if th, err := dbs[0].Throttle(ctx, "k"); err != nil || th.Failures != want {
+			t.Errorf("round %d: Throttle = %+v, %v; want %d failures", round, th, err, want)
+		}
+		if got, err := dbs[1].UserByID(ctx, u.ID); err != nil || got.CodeFailures != want {
+			t.Errorf("round %d: CodeFailures = %d, %v; want %d", round, got.CodeFailures, err, want)
+		}
+		if consumed.Load() != 1 || used.Load() != 1 {
+			t.Errorf("round %d: challenge consumed %d times, token used %d times; want 1 and 1", round, consumed.Load(), used.Load())
+		}
+	}
+}
+
+// TwoInstancesClaimMessages claims messages through two stores on one
+// database, as two portal processes' dispatchers would: each message goes
+// to exactly one claimer.
+func TwoInstancesClaimMessages(t *testing.T, e Engine) {
+	ctx := t.Context()
+	dbs := twoInstances(t, e)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		const n = 100
+		var ids []int64
+		for i := range n {
+			m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: fmt.Sprintf("+155555501%02d", i),
+				Sealed: []byte("sealed"), CreatedAt: at.Add(time.Duration(i) * time.Millisecond)}
+			if err := dbs[i%2].EnqueueMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		now := at.Add(time.Duration(round+1) * time.Hour)
+		storetest.ClaimEachOnce(t, []store.Messages{dbs[0], dbs[1]}, 20, now, ids)
+		for _, id := range ids { // out of the way of the next round
+			if err := dbs[round%2].CompleteMessage(ctx, id, store.MessageUpdate{Status: store.MessageSent, At: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TwoInstancesLastAdmin demotes the last two administrators at once
+// through two stores on one database, by deactivation or by the role: one
+// of the two is refused.
+func TwoInstancesLastAdmin(t *testing.T, e Engine) {
+	ctx := t.Context()
+	dbs := twoInstances(t, e)
+	var ids []int64
+	for _, email := range []string{"a@example.org", "b@example.org"} {
+		u := &store.User{Email: email, Admin: true, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		if err := dbs[0].CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	demote := []func(db DB, id int64) error{
+		func(db DB, id int64) error { return db.SetDeactivated(ctx, id, true) },
+		func(db DB, id int64) error { return db.SetAdmin(ctx, id, false) },
+	}
+	for round := range 20 {
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Go(func() {
+				<-start
+				errs[i] = demote[(round+i)%2](dbs[i], ids[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, store.ErrLastAdmin):
+				refused++
+			case err != nil:
+				t.Fatalf("round %d: demotion: %v", round, err)
+			}
+		}
+		if refused != 1 {
+			t.Fatalf("round %d: %d of 2 demotions refused, want 1", round, refused)
+		}
+		for _, id := range ids {
+			if err := dbs[1].SetDeactivated(ctx, id, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := dbs[0].SetAdmin(ctx, id, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// AuditIsAppendOnly checks that the database itself refuses to change or
+// remove audit entries, whoever connects: UPDATE, DELETE and the engine's
+// AuditWrites.
+func AuditIsAppendOnly(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	if err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Event: "login", Outcome: "success"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append([]string{
+		`UPDATE audit_events SET outcome = 'failure'`,
+		`DELETE FROM audit_events`,
+	}, e.AuditWrites...) {
+		if err := e.Exec(t, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused", q, err)
+		}
+	}
+	events, err := db.AuditForUser(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Outcome != "success" {
+		t.Fatalf("audit log after the attempts: %+v", events)
+	}
+}
+
+// TwoInstancesIssueChallenge resends a code from both instances at
+// once: one challenge stays usable.
+func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
+	ctx := t.Context()
+	dbs := twoInstances(t, e)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	for round := range 5 {
+		cs := make([]*store.Challenge, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			cs[i] = loginCode(u.ID, fmt.Sprint("a", round), at.Add(time.Duration(i)*time.Second))
+			wg.Go(func() {
+				<-start
+				if err := dbs[i%2].IssueChallenge(ctx, cs[i]); err != nil {
+					t.Errorf("IssueChallenge: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		usable := 0
+		for _, c := range cs {
+			ok, err := dbs[0].ConsumeChallenge(ctx, c.ID, at.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				usable++
+			}
+		}
+		if usable != 1 {
+			t.Errorf("round %d: %d of %d concurrently issued challenges usable, want 1", round, usable, n)
+		}
+	}
+}

@@ -1,0 +1,12 @@
+package web
+
+import "net/http"
+
+func (s *Server) phoneRegisterDifferent(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
+	if err := s.login.CancelPhoneChange(r.Context(), sess); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
+}
