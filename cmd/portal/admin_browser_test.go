@@ -515,6 +515,7 @@ func TestBrowserAdministration(t *testing.T) {
 		admin.click("Disable")
 		admin.waitHeading("Disable application")
 		admin.expectText("the confirmation", "//main", "Disable Rota?")
+		admin.fill("Reason", "replaced by the new rota")
 		admin.click("Confirm")
 		admin.waitFor("the notice", noticeBox)
 		admin.expectText("the notice", noticeBox, "The application was disabled")

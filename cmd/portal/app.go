@@ -168,7 +168,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 	// Sessions that end end the applications' too: tokens revoked, and
 	// back-channel logouts queued (sent by Serve's RunLogouts, or by the
 	// next instance that serves).
-	a.Login.SessionsEnded = a.OIDC.SessionsEnded
+	a.Login.Applications = a.OIDC
 	return nil
 }
 

@@ -46,7 +46,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 const appCreateLine = "portal app create --name N (--redirect-uri U [--redirect-uri U2 …] | --forward-auth-host H …) [--public] " +
-	"[--post-logout-redirect-uri U] [--backchannel-logout-uri U] [--admins-only] [--forward-auth-host H]"
+	"[--post-logout-redirect-uri U] [--backchannel-logout-uri U] [--admins-only] [--forward-auth-host H] [--id-token-alg RS256|ES256]"
 
 func appCreate(ctx context.Context, args []string, x cmdIO) error {
 	fs := flag.NewFlagSet("portal app create", flag.ContinueOnError)
@@ -58,6 +58,7 @@ func appCreate(ctx context.Context, args []string, x cmdIO) error {
 	fs.Var(&postLogout, "post-logout-redirect-uri", "where the application may send people after logging out; repeat for more")
 	fs.StringVar(&r.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal tells the application that a person's session ended")
 	fs.BoolVar(&r.AdminsOnly, "admins-only", false, "only administrators may sign in to it")
+	fs.StringVar(&r.IDTokenAlg, "id-token-alg", "RS256", "what its ID tokens are signed with: RS256 or ES256")
 	fs.Var(&hosts, "forward-auth-host", "host name its reverse proxy protects (forward-auth); repeat for more")
 	if err := parseFlags(fs, args, appCreateLine, x.stderr, "name"); err != nil {
 		return err
@@ -116,18 +117,21 @@ func appList(ctx context.Context, args []string, x cmdIO) error {
 	return tw.Flush()
 }
 
-// clientIDCommand parses the --client-id of rotate-secret and disable.
-func clientIDCommand(ctx context.Context, name string, args []string, x cmdIO) (*App, string, error) {
+// clientIDCommand parses the --client-id and --reason of rotate-secret
+// and disable. Without --reason the audit log says the operator's
+// command did it.
+func clientIDCommand(ctx context.Context, name string, args []string, x cmdIO) (app *App, id, reason string, err error) {
 	fs := flag.NewFlagSet("portal app "+name, flag.ContinueOnError)
-	id := fs.String("client-id", "", "the application's client_id (portal app list) (required)")
-	if err := parseFlags(fs, args, "portal app "+name+" --client-id X", x.stderr, "client-id"); err != nil {
-		return nil, "", err
+	idFlag := fs.String("client-id", "", "the application's client_id (portal app list) (required)")
+	reasonFlag := fs.String("reason", "portal app "+name, "why; kept in the audit log")
+	if err := parseFlags(fs, args, "portal app "+name+" --client-id X [--reason R]", x.stderr, "client-id"); err != nil {
+		return nil, "", "", err
 	}
-	app, err := openServices(ctx, x.getenv, x.stderr)
+	app, err = openServices(ctx, x.getenv, x.stderr)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	return app, *id, nil
+	return app, *idFlag, *reasonFlag, nil
 }
 
 // noApp says which client_id is unknown.
@@ -139,12 +143,12 @@ func noApp(err error, id string) error {
 }
 
 func appRotateSecret(ctx context.Context, args []string, x cmdIO) error {
-	app, id, err := clientIDCommand(ctx, "rotate-secret", args, x)
+	app, id, reason, err := clientIDCommand(ctx, "rotate-secret", args, x)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	secret, err := app.Admin.RotateSecret(ctx, admin.Operator(), id)
+	secret, err := app.Admin.RotateSecret(ctx, admin.Operator(), id, reason)
 	if err != nil {
 		return noApp(err, id)
 	}
@@ -153,12 +157,12 @@ func appRotateSecret(ctx context.Context, args []string, x cmdIO) error {
 }
 
 func appDisable(ctx context.Context, args []string, x cmdIO) error {
-	app, id, err := clientIDCommand(ctx, "disable", args, x)
+	app, id, reason, err := clientIDCommand(ctx, "disable", args, x)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	if err := app.Admin.DisableApplication(ctx, admin.Operator(), id); err != nil {
+	if err := app.Admin.DisableApplication(ctx, admin.Operator(), id, reason); err != nil {
 		return noApp(err, id)
 	}
 	fmt.Fprintf(x.stdout, "disabled %s: it signs nobody in any more\n", id)

@@ -39,9 +39,20 @@ func TestAppCommands(t *testing.T) {
 		t.Errorf("the secret is stored as it is")
 	}
 
-	out, _, err = e.portal(t, "app", "create", "--name", "SPA", "--redirect-uri", "https://spa.example.org/", "--public")
+	if a.IDTokenAlg != "" {
+		t.Errorf("an application created without --id-token-alg signs with %q, want RS256 (\"\")", a.IDTokenAlg)
+	}
+
+	out, _, err = e.portal(t, "app", "create", "--name", "SPA", "--redirect-uri", "https://spa.example.org/", "--public", "--id-token-alg", "es256")
 	if err != nil || clientIDLine.FindString(out) == "" || strings.Contains(out, "client_secret") {
 		t.Fatalf("app create --public printed %q (%v), want a client_id and no secret", out, err)
+	}
+	if spa, err := e.db.ApplicationByClientID(t.Context(), clientIDLine.FindStringSubmatch(out)[1]); err != nil || spa.IDTokenAlg != "ES256" {
+		t.Errorf("app create --id-token-alg es256 stored %q (%v), want ES256", spa.IDTokenAlg, err)
+	}
+	if _, _, err := e.portal(t, "app", "create", "--name", "X", "--redirect-uri", "https://x.example.org/", "--id-token-alg", "HS256"); err == nil ||
+		!strings.Contains(err.Error(), "RS256 (the default) or ES256") {
+		t.Errorf("app create --id-token-alg HS256: %v, want refused in plain words", err)
 	}
 
 	// An application behind a reverse proxy, as the issue words it: no

@@ -65,7 +65,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func newProxySetup(t *testing.T) *proxySetup {
+// newProxySetup is the portal, the application and (started by the test)
+// the proxy; opts change the application's registration.
+func newProxySetup(t *testing.T, opts ...func(*apps.Registration)) *proxySetup {
 	t.Helper()
 	s := &proxySetup{dir: t.TempDir(), port: freePort(t)}
 	s.writeCertificate(t)
@@ -84,6 +86,9 @@ func newProxySetup(t *testing.T) *proxySetup {
 	// app.portal.test:PORT), so the way back after login goes through the
 	// real registry.
 	reg := apps.Registration{Name: "Records", ForwardAuthHosts: []string{"app.portal.test:" + strconv.Itoa(s.port)}}
+	for _, o := range opts {
+		o(&reg)
+	}
 	if err := reg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -371,6 +376,41 @@ func TestForwardAuthNginx(t *testing.T) {
 	})
 }
 
+// TestForwardAuthNginxAdminsOnly: through nginx as shipped, an
+// application registered --admins-only answers 403 to a complete login
+// that is not an administrator's, and opens for an administrator.
+func TestForwardAuthNginxAdminsOnly(t *testing.T) {
+	s := newProxySetup(t, func(r *apps.Registration) { r.AdminsOnly = true })
+	s.startNginx(t)
+	p := s.portal
+	p.createUser(t, "pat@example.org", "Pat Provider", "+447546123456")
+	boss := p.createUser(t, "ida@example.org", "Ida Admin", "+447546123457")
+	if err := p.App.DB.SetAdmin(t.Context(), boss, true); err != nil {
+		t.Fatal(err)
+	}
+	target := s.url("app.portal.test", "/settings")
+	open := func(email, phone string) (int, string) {
+		t.Helper()
+		c := s.client(t)
+		proxyDo(t, c, "GET", s.url("portal.test", "/login?"+url.Values{"rd": {target}}.Encode()), nil)
+		if status, loc, _ := proxyDo(t, c, "POST", s.url("portal.test", "/login"), url.Values{"email": {email}, "password": {e2ePassword}}); status != http.StatusSeeOther || loc != "/login/code" {
+			t.Fatalf("%s's password: %d %q", email, status, loc)
+		}
+		code := twiliotest.ExtractCode(p.sms(t, phone).Body)
+		if status, loc, _ := proxyDo(t, c, "POST", s.url("portal.test", "/login/code"), url.Values{"code": {code}}); status != http.StatusSeeOther || loc != target {
+			t.Fatalf("%s's code: %d %q, want back to %q", email, status, loc, target)
+		}
+		status, _, body := proxyDo(t, c, "GET", target, nil)
+		return status, body
+	}
+	if status, body := open("pat@example.org", "+447546123456"); status != http.StatusForbidden || strings.Contains(body, "Remote-User") {
+		t.Errorf("a provider at an admins-only application through nginx: %d, want 403\n%s", status, body)
+	}
+	if status, body := open("ida@example.org", "+447546123457"); status != http.StatusOK || !strings.Contains(body, "Remote-User: ida@example.org<") {
+		t.Errorf("an administrator at an admins-only application through nginx: %d, want 200\n%s", status, body)
+	}
+}
+
 // TestForwardAuthCaddy: Caddy's forward_auth, as shipped.
 func TestForwardAuthCaddy(t *testing.T) {
 	s := newProxySetup(t)
@@ -471,5 +511,38 @@ func TestForwardAuthDocShowsTheTestedFiles(t *testing.T) {
 		if !strings.Contains(string(doc), string(b)) {
 			t.Errorf("docs/forward-auth.md does not show deploy/%s as it is", f)
 		}
+	}
+}
+
+// TestForwardAuthTraefikShape: deploy/traefik/portal.yml cannot be run
+// here (no Traefik in Debian); this checks it asks /auth/verify with
+// ?rd=1, copies the four headers, and is shown in docs/forward-auth.md as
+// it is.
+func TestForwardAuthTraefikShape(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "traefik", "portal.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(b)
+	for _, want := range []string{
+		"      forwardAuth:\n",
+		`        address: "http://127.0.0.1:8080/auth/verify?rd=1"` + "\n",
+		"        trustForwardHeader: false\n",
+		"        authResponseHeaders:\n          - Remote-User\n          - Remote-Email\n          - Remote-Name\n          - Remote-Groups\n",
+		"      middlewares: [portal-auth]\n",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("deploy/traefik/portal.yml lacks %q", want)
+		}
+	}
+	if strings.Contains(conf, "\t") {
+		t.Error("deploy/traefik/portal.yml has a tab: YAML indents with spaces")
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "forward-auth.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), conf) {
+		t.Error("docs/forward-auth.md does not show deploy/traefik/portal.yml as it is")
 	}
 }

@@ -18,8 +18,9 @@ import (
 )
 
 // Back-channel logout (OpenID Connect Back-Channel Logout 1.0): a test
-// application receives the logout token when the person logs out and
-// when an administrator ends their sessions, and checks it with go-oidc's
+// application receives the logout token when the person logs out, when
+// an administrator ends their sessions, deactivates them or changes their
+// phone, and checks it with go-oidc's
 // key set, as an application would.
 
 func TestOIDCBackchannelSQLite(t *testing.T) {
@@ -115,6 +116,27 @@ func testOIDCBackchannel(t *testing.T, p *testPortal) {
 		}
 		received(t, sub)
 		refreshRevoked(t, tok)
+	})
+
+	t.Run("an administrator deactivates the account", func(t *testing.T) {
+		in := r.signIn(t)
+		if err := p.App.Admin.SetActive(t.Context(), admin.Operator(), in.userID, false, "left"); err != nil {
+			t.Fatal(err)
+		}
+		received(t, in.sub)
+		refreshRevoked(t, in.tokens)
+	})
+
+	// The person's own phone change goes through the same change
+	// (login.Service.Commit): internal/login's
+	// TestSessionsEndedTellTheApplications.
+	t.Run("an administrator changes the phone", func(t *testing.T) {
+		in := r.signIn(t)
+		if err := p.App.Admin.SetPhone(t.Context(), admin.Operator(), in.userID, "+447546999001", "new phone"); err != nil {
+			t.Fatal(err)
+		}
+		received(t, in.sub)
+		refreshRevoked(t, in.tokens)
 	})
 
 	t.Run("an application that does not answer holds nobody", func(t *testing.T) {

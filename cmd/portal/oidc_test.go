@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -343,22 +344,8 @@ func testOIDC(t *testing.T, p *testPortal) {
 
 	t.Run("a code redeemed twice at once", func(t *testing.T) {
 		loc, _, verifier := r.authorize(b)
-		code := r.code(loc)
-		const n = 4
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { _, errs[i] = r.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)) })
-		}
-		wg.Wait()
-		ok := 0
-		for _, err := range errs {
-			if err == nil {
-				ok++
-			}
-		}
-		if ok != 1 {
-			t.Fatalf("%d of %d concurrent redemptions succeeded, want 1 (%v)", ok, n, errs)
+		if ok, errs := redeemAtOnce(ctx, r.code(loc), verifier, r.conf, r.conf, r.conf, r.conf); ok != 1 {
+			t.Fatalf("%d of %d concurrent redemptions succeeded, want 1 (%v)", ok, len(errs), errs)
 		}
 	})
 
@@ -448,7 +435,7 @@ func testOIDC(t *testing.T, p *testPortal) {
 		gone := newRP(t, p, apps.Registration{Name: "Old rota"})
 		loc, _, verifier := gone.authorize(b)
 		code := gone.code(loc)
-		if err := p.App.Admin.DisableApplication(ctx, admin.Operator(), gone.conf.ClientID); err != nil {
+		if err := p.App.Admin.DisableApplication(ctx, admin.Operator(), gone.conf.ClientID, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := gone.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
@@ -493,4 +480,22 @@ func (r *rp) post(path string, form url.Values) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// redeemAtOnce redeems code at each token endpoint of confs at the same
+// time; it returns how many succeeded, and every answer's error.
+func redeemAtOnce(ctx context.Context, code, verifier string, confs ...oauth2.Config) (int, []error) {
+	errs := make([]error, len(confs))
+	var wg sync.WaitGroup
+	for i, conf := range confs {
+		wg.Go(func() { _, errs[i] = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)) })
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		}
+	}
+	return ok, errs
 }

@@ -54,25 +54,30 @@ func (s *Service) Applications(ctx context.Context, a Actor) ([]store.Applicatio
 	return list, nil
 }
 
-// application finds the application acted on, after checking the actor.
-func (s *Service) application(ctx context.Context, a Actor, clientID string) (*store.Application, error) {
+// application finds the application acted on, after checking the actor
+// and the reason (tidied, as every action's).
+func (s *Service) application(ctx context.Context, a Actor, clientID, reason string) (*store.Application, string, error) {
 	if err := s.Authorize(a); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	reason, err := cleanReason(reason)
+	if err != nil {
+		return nil, "", err
 	}
 	app, err := s.Store.ApplicationByClientID(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoApplication
+		return nil, "", ErrNoApplication
 	}
 	if err != nil {
-		return nil, fmt.Errorf("admin: application: %w", err)
+		return nil, "", fmt.Errorf("admin: application: %w", err)
 	}
-	return app, nil
+	return app, reason, nil
 }
 
 // RotateSecret gives a confidential application a new secret, returned
-// once; the old one stops working at once.
-func (s *Service) RotateSecret(ctx context.Context, a Actor, clientID string) (string, error) {
-	app, err := s.application(ctx, a, clientID)
+// once; the old one stops working at once. The reason is audited.
+func (s *Service) RotateSecret(ctx context.Context, a Actor, clientID, reason string) (string, error) {
+	app, reason, err := s.application(ctx, a, clientID, reason)
 	if err != nil {
 		return "", err
 	}
@@ -84,14 +89,14 @@ func (s *Service) RotateSecret(ctx context.Context, a Actor, clientID string) (s
 		return "", fmt.Errorf("admin: rotate secret: %w", err)
 	}
 	s.Login.Audit(ctx, "admin.app_secret_rotated", "success", a.id(), 0, a.Client,
-		fmt.Sprintf("%s (client_id %s)", app.Name, app.ClientID))
+		fmt.Sprintf("%s (client_id %s); reason: %s", app.Name, app.ClientID, reason))
 	return secret, nil
 }
 
 // DisableApplication stops an application from signing anyone in and
-// revokes every token issued to it.
-func (s *Service) DisableApplication(ctx context.Context, a Actor, clientID string) error {
-	app, err := s.application(ctx, a, clientID)
+// revokes every token issued to it. The reason is audited.
+func (s *Service) DisableApplication(ctx context.Context, a Actor, clientID, reason string) error {
+	app, reason, err := s.application(ctx, a, clientID, reason)
 	if err != nil {
 		return err
 	}
@@ -103,6 +108,6 @@ func (s *Service) DisableApplication(ctx context.Context, a Actor, clientID stri
 		return fmt.Errorf("admin: disable application: %w", err)
 	}
 	s.Login.Audit(ctx, "admin.app_disabled", "success", a.id(), 0, a.Client,
-		fmt.Sprintf("%s (client_id %s)", app.Name, app.ClientID))
+		fmt.Sprintf("%s (client_id %s); reason: %s", app.Name, app.ClientID, reason))
 	return nil
 }

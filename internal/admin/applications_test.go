@@ -8,6 +8,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -38,10 +39,10 @@ func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
 		if _, err := h.adm.Applications(h.ctx, a); !errors.Is(err, want) {
 			t.Errorf("%s lists: %v, want %v", who, err, want)
 		}
-		if _, err := h.adm.RotateSecret(h.ctx, a, app.ClientID); !errors.Is(err, want) {
+		if _, err := h.adm.RotateSecret(h.ctx, a, app.ClientID, "compromised"); !errors.Is(err, want) {
 			t.Errorf("%s rotates: %v, want %v", who, err, want)
 		}
-		if err := h.adm.DisableApplication(h.ctx, a, app.ClientID); !errors.Is(err, want) {
+		if err := h.adm.DisableApplication(h.ctx, a, app.ClientID, "retired"); !errors.Is(err, want) {
 			t.Errorf("%s disables: %v, want %v", who, err, want)
 		}
 	}
@@ -60,16 +61,30 @@ func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
 		t.Fatalf("audit: %+v", evs)
 	}
 
+	// Without a reason, nothing is done.
+	if _, err := h.adm.RotateSecret(h.ctx, admin.Operator(), app.ClientID, "  "); !isField(err, "reason") {
+		t.Errorf("rotate without a reason: %v, want the reason asked for", err)
+	}
+	if err := h.adm.DisableApplication(h.ctx, admin.Operator(), app.ClientID, ""); !isField(err, "reason") {
+		t.Errorf("disable without a reason: %v, want the reason asked for", err)
+	}
+	if evs = h.appAudit(); len(evs) != 1 {
+		t.Fatalf("%d audit entries after actions without a reason", len(evs))
+	}
+
 	// The operator rotates and disables; no secret is in any entry.
-	rotated, err := h.adm.RotateSecret(h.ctx, admin.Operator(), app.ClientID)
+	rotated, err := h.adm.RotateSecret(h.ctx, admin.Operator(), app.ClientID, "compromised")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.adm.DisableApplication(h.ctx, admin.Operator(), app.ClientID); err != nil {
+	if err := h.adm.DisableApplication(h.ctx, admin.Operator(), app.ClientID, "retired"); err != nil {
 		t.Fatal(err)
 	}
 	if evs = h.appAudit(); len(evs) != 3 {
 		t.Fatalf("%d audit entries, want created, rotated, disabled", len(evs))
+	}
+	if !strings.HasSuffix(evs[1].Detail, "; reason: compromised") || !strings.HasSuffix(evs[0].Detail, "; reason: retired") { // newest first
+		t.Errorf("the reasons are not in the audit log: %q, %q", evs[1].Detail, evs[0].Detail)
 	}
 	for _, ev := range evs {
 		if strings.Contains(ev.Detail, secret) || strings.Contains(ev.Detail, rotated) || !strings.Contains(ev.Detail, app.ClientID) {
@@ -92,4 +107,10 @@ func (h *harness) appAudit() []store.AuditEvent {
 		}
 	}
 	return out
+}
+
+// isField reports whether err is a problem with the form field named.
+func isField(err error, field string) bool {
+	var le *login.Error
+	return errors.As(err, &le) && le.Field == field
 }

@@ -31,6 +31,10 @@ type Registration struct {
 	BackchannelLogoutURI   string
 	AdminsOnly             bool
 	ForwardAuthHosts       []string
+	// IDTokenAlg is what its ID tokens are signed with: "" or "RS256"
+	// (the default, which every OpenID Connect library checks), or
+	// "ES256".
+	IDTokenAlg string
 }
 
 // Problem is a registration refused, in plain words, with the field it is
@@ -87,6 +91,13 @@ func (r *Registration) Validate() error {
 		}
 	}
 	r.ForwardAuthHosts = hosts
+	switch r.IDTokenAlg = strings.ToUpper(strings.TrimSpace(r.IDTokenAlg)); r.IDTokenAlg {
+	case "", "RS256":
+		r.IDTokenAlg = ""
+	case "ES256":
+	default:
+		return &Problem{"id-token-alg", "Sign ID tokens with RS256 (the default) or ES256."}
+	}
 	if len(r.RedirectURIs) == 0 && len(r.ForwardAuthHosts) == 0 {
 		return &Problem{"redirect-uri", "Give at least one redirect URI (the address an OpenID Connect application receives its sign-ins at) or a forward-auth host (an application behind a reverse proxy)."}
 	}
@@ -226,6 +237,7 @@ func New(r Registration, now time.Time) (*store.Application, string) {
 		BackchannelLogoutURI:   r.BackchannelLogoutURI,
 		AdminsOnly:             r.AdminsOnly,
 		ForwardAuthHosts:       r.ForwardAuthHosts,
+		IDTokenAlg:             r.IDTokenAlg,
 		CreatedAt:              now,
 	}
 	secret := ""

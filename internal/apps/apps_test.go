@@ -76,6 +76,8 @@ func TestValidate(t *testing.T) {
 		{func(r *apps.Registration) { r.ForwardAuthHosts = []string{"https://rota.example.org"} }, "forward-auth-host"},
 		{func(r *apps.Registration) { r.ForwardAuthHosts = []string{"rota..org"} }, "forward-auth-host"},
 		{func(r *apps.Registration) { r.ForwardAuthHosts = []string{"rota.org/x"} }, "forward-auth-host"},
+		{func(r *apps.Registration) { r.IDTokenAlg = "HS256" }, "id-token-alg"},
+		{func(r *apps.Registration) { r.IDTokenAlg = "none" }, "id-token-alg"},
 	} {
 		r := apps.Registration{Name: "Rota", RedirectURIs: []string{"https://rota.example.org/cb"}}
 		tt.change(&r)
@@ -126,6 +128,18 @@ func TestMayUse(t *testing.T) {
 	} {
 		if got := apps.MayUse(tt.a, tt.u); got != tt.want {
 			t.Errorf("MayUse(%+v, %+v) = %v, want %v", tt.a, tt.u, got, tt.want)
+		}
+	}
+}
+
+func TestRegistrationIDTokenAlg(t *testing.T) {
+	for in, want := range map[string]string{"": "", "RS256": "", " rs256 ": "", "ES256": "ES256", "es256": "ES256"} {
+		r := apps.Registration{Name: "Rota", RedirectURIs: []string{"https://rota.example.org/cb"}, IDTokenAlg: in}
+		if err := r.Validate(); err != nil || r.IDTokenAlg != want {
+			t.Errorf("IDTokenAlg %q: %q, %v; want %q", in, r.IDTokenAlg, err, want)
+		}
+		if a, _ := apps.New(r, time.Now()); a.IDTokenAlg != want {
+			t.Errorf("New with IDTokenAlg %q: %q", in, a.IDTokenAlg)
 		}
 	}
 }

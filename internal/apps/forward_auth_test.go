@@ -48,6 +48,35 @@ func TestForwardAuthHosts(t *testing.T) {
 	}
 }
 
+func TestForwardAuthAdminsOnly(t *testing.T) {
+	f := apps.ForwardAuthHosts{Apps: listed{
+		{Name: "Rota", ForwardAuthHosts: []string{"rota.example.org"}},
+		{Name: "Settings", ForwardAuthHosts: []string{"settings.example.org"}, AdminsOnly: true},
+		{Name: "Old", ForwardAuthHosts: []string{"old.example.org"}, AdminsOnly: true, DisabledAt: time.Now()},
+	}}
+	for host, want := range map[string]bool{
+		"settings.example.org": true,
+		"SETTINGS.example.org": true,
+		"rota.example.org":     false,
+		"old.example.org":      false, // disabled
+		"other.example.org":    false,
+		"":                     true, // the host unknown: the strictest holds
+	} {
+		got, err := f.ForwardAuthAdminsOnly(t.Context(), host)
+		if err != nil || got != want {
+			t.Errorf("ForwardAuthAdminsOnly(%q) = %v, %v; want %v", host, got, err, want)
+		}
+	}
+	none := apps.ForwardAuthHosts{Apps: listed{{Name: "Rota", ForwardAuthHosts: []string{"rota.example.org"}},
+		{Name: "Console", RedirectURIs: []string{"https://console.example.org/cb"}, AdminsOnly: true}}}
+	if got, err := none.ForwardAuthAdminsOnly(t.Context(), ""); got || err != nil {
+		t.Errorf("no admins-only forward-auth application, host unknown: %v, %v; want false", got, err)
+	}
+	if _, err := (apps.ForwardAuthHosts{Apps: failing{}}).ForwardAuthAdminsOnly(t.Context(), "rota.example.org"); err == nil {
+		t.Error("with the registry down: no error")
+	}
+}
+
 // An application behind a reverse proxy needs no redirect URI, and the
 // home page links to its host; one with neither is refused.
 func TestForwardAuthOnlyApplication(t *testing.T) {

@@ -144,13 +144,21 @@ func (s *Service) noticeSMS(u *store.User, to, text string, c Client) (*store.Me
 
 // Commit writes the change c in one transaction (store.ChangeAccount),
 // with its audit rows and the notices it queues, and then starts them on
-// their way.
+// their way. A change that ends sessions of an account ends them at the
+// applications too, in that transaction (Applications).
 func (s *Service) Commit(ctx context.Context, c store.AccountChange) error {
+	ending := (c.EndOthers || c.EndSession) && c.UserID != 0 && s.Applications != nil
+	if ending {
+		c.OIDCSubject = s.Applications.Subject(c.UserID)
+		if c.At.IsZero() {
+			c.At = s.Clock.Now()
+		}
+	}
 	if err := s.Store.ChangeAccount(ctx, c); err != nil {
 		return err
 	}
-	if c.EndOthers || c.EndSession {
-		s.sessionsEnded(ctx, c.UserID)
+	if ending {
+		s.Applications.LogoutsQueued()
 	}
 	s.Dispatch.Kick(ctx)
 	return nil

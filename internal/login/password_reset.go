@@ -168,15 +168,18 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token string, purpose
 	if err := s.Store.SetPassword(ctx, u.ID, hash); err != nil {
 		return fmt.Errorf("login: set password: %w", err)
 	}
-	ended, err := s.Store.DeleteUserSessions(ctx, u.ID, nil)
+	// Every session ends, at the applications too, with the lockout
+	// lifted and the record of it, in one transaction.
+	err = s.Commit(ctx, store.AccountChange{
+		UserID: u.ID, EndOthers: true, ClearThrottle: accountKey(u.Email),
+		Record: func(ended int) ([]*store.AuditEvent, []*store.Message, error) {
+			return []*store.AuditEvent{s.auditEvent("password.set", "success", u.ID, u.ID, c,
+				fmt.Sprintf("by %s link; %d sessions ended", purpose, ended))}, nil, nil
+		},
+	})
 	if err != nil {
 		return fmt.Errorf("login: end sessions: %w", err)
 	}
-	s.sessionsEnded(ctx, u.ID)
-	if err := s.Store.ClearThrottle(ctx, accountKey(u.Email)); err != nil {
-		return fmt.Errorf("login: clear throttle: %w", err)
-	}
-	s.Audit(ctx, "password.set", "success", u.ID, u.ID, c, fmt.Sprintf("by %s link; %d sessions ended", purpose, ended))
 	if purpose == store.TokenPasswordReset {
 		s.NotifyUser(ctx, u, "Your password was changed",
 			fmt.Sprintf("The password of your %s account was changed on %s, and every device was logged out.", s.PortalName, s.Clock.Now().Format("2 January 2006 at 15:04 MST")),

@@ -47,12 +47,14 @@ type Service struct {
 	// WebOTP line of text messages.
 	BaseURL string
 
-	// SessionsEnded, if set, is told after sessions of an account end for
-	// good (logout, an end of all sessions, deactivation, a phone or
-	// password change): the OpenID Connect provider revokes the account's
-	// tokens and queues the back-channel logouts of its applications. It
-	// only writes to the database; the applications are told later.
-	SessionsEnded func(ctx context.Context, userID int64) error
+	// Applications, if set, is the OpenID Connect provider. A change that
+	// ends sessions of an account for good (logout, an end of all
+	// sessions, deactivation, a phone or password change) ends them at
+	// the applications too, in the change's own transaction
+	// (store.AccountChange.OIDCSubject: the account's tokens revoked, the
+	// back-channel logouts of its applications queued), so a crash loses
+	// none; LogoutsQueued then starts them on their way.
+	Applications Applications
 
 	Metrics *metrics.Metrics // nil: not counted
 	Log     *slog.Logger     // nil: discard
@@ -63,6 +65,12 @@ type Service struct {
 
 	deviceOnce     sync.Once
 	deviceKeyBytes []byte // signs device tokens (deviceMACKey)
+}
+
+// Applications is what the login needs of the OpenID Connect provider.
+type Applications interface {
+	Subject(userID int64) string // the account's sub claim
+	LogoutsQueued()              // back-channel logouts may wait: send them now
 }
 
 // Dispatcher is what the login needs of the message dispatcher
@@ -227,15 +235,3 @@ func (s *Service) PortalRequiresMFA(ctx context.Context) (bool, error) {
 // SettingMFAPolicy is the settings key of the portal-wide MFA policy:
 // "required" (the default, also when unset) or "optional".
 const SettingMFAPolicy = "mfa_policy"
-
-// sessionsEnded tells SessionsEnded, if set, that sessions of userID
-// ended. The change is written by then: a failure here is logged, not
-// the request's.
-func (s *Service) sessionsEnded(ctx context.Context, userID int64) {
-	if s.SessionsEnded == nil || userID == 0 {
-		return
-	}
-	if err := s.SessionsEnded(ctx, userID); err != nil {
-		s.log().Error("end the sessions of the applications", "user", userID, "err", err)
-	}
-}

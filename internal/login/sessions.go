@@ -125,11 +125,18 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteSession(ctx, sess.TokenHash); err != nil {
+	err = s.Commit(ctx, store.AccountChange{
+		UserID: sess.UserID, Session: sess.Session, EndSession: true,
+		Record: func(int) ([]*store.AuditEvent, []*store.Message, error) {
+			return []*store.AuditEvent{s.auditEvent("logout", "success", sess.UserID, sess.UserID, c, "")}, nil, nil
+		},
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // ended meanwhile, by another logout
+	}
+	if err != nil {
 		return fmt.Errorf("login: logout: %w", err)
 	}
-	s.Audit(ctx, "logout", "success", sess.UserID, sess.UserID, c, "")
-	s.sessionsEnded(ctx, sess.UserID)
 	return nil
 }
 

@@ -18,8 +18,9 @@ import (
 
 // Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a
 // person's sessions end, their tokens are revoked and each application
-// they had tokens of, with a back-channel logout URI, is queued a logout
-// (store.EndOIDCSessions, one transaction); RunLogouts posts them from the
+// they had tokens of, with a back-channel logout URI, is queued a logout,
+// in the transaction that ends the sessions (store.AccountChange's
+// OIDCSubject, set by login.Service.Commit); RunLogouts posts them from the
 // background, with a timeout, retrying with backoff, so no request of the
 // person waits for an application's answer and a crash loses nothing
 // queued.
@@ -37,21 +38,13 @@ const (
 	logoutBatch       = 10
 )
 
-// SessionsEnded revokes the person's tokens and queues the back-channel
-// logouts of their applications; RunLogouts sends them. It is what
-// login.Service.SessionsEnded calls.
-func (p *Provider) SessionsEnded(ctx context.Context, userID int64) error {
-	ids, err := p.storage.store.EndOIDCSessions(ctx, userID, p.Subject(userID), p.now())
-	if err != nil {
-		return err
+// LogoutsQueued wakes RunLogouts: a change that ended a person's
+// sessions may have queued back-channel logouts (login.Applications).
+func (p *Provider) LogoutsQueued() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
 	}
-	if len(ids) > 0 {
-		select {
-		case p.kick <- struct{}{}:
-		default:
-		}
-	}
-	return nil
 }
 
 // RunLogouts sends queued back-channel logouts until ctx ends.
@@ -113,7 +106,7 @@ func (p *Provider) postLogout(ctx context.Context, l store.OIDCLogout) error {
 	if a.BackchannelLogoutURI == "" {
 		return errNotFound
 	}
-	token, err := p.logoutToken(ctx, l)
+	token, err := p.logoutToken(ctx, l, idTokenAlg(a))
 	if err != nil {
 		return err
 	}
@@ -136,10 +129,11 @@ func (p *Provider) postLogout(ctx context.Context, l store.OIDCLogout) error {
 	return nil
 }
 
-// logoutToken is the signed logout token of l: iss, aud, iat, exp, jti,
-// sub and the event; never a nonce.
-func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout) (string, error) {
-	k, err := p.storage.keys.current(ctx)
+// logoutToken is the logout token of l, signed with alg (the
+// application's, as its ID tokens are): iss, aud, iat, exp, jti, sub and
+// the event; never a nonce.
+func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout, alg jose.SignatureAlgorithm) (string, error) {
+	k, err := p.storage.keys.current(ctx, alg)
 	if err != nil {
 		return "", err
 	}

@@ -2,11 +2,15 @@ package oidc
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +32,12 @@ const (
 	KeyKeep         = 24 * time.Hour
 )
 
+// algorithms are the ones the provider signs with, each with keys of its
+// own: RS256, which OpenID Connect requires and every application checks,
+// and ES256, smaller and quicker, for applications registered with it
+// (store.Application.IDTokenAlg).
+var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+
 // keyring reads and makes the provider's signing keys. Keys live in the
 // store, sealed, so that every instance signs with the same one and
 // publishes the same set; opened keys are kept in memory.
@@ -38,60 +48,56 @@ type keyring struct {
 	bits   int // RSA key size
 
 	mu     sync.Mutex
-	opened map[string]*rsaKey
+	opened map[string]crypto.Signer
 }
-
-// rsaKey is an opened signing key.
-type rsaKey = rsa.PrivateKey
 
 type signingKey struct {
 	id  string
-	key *rsa.PrivateKey
+	alg jose.SignatureAlgorithm
+	key crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey
 }
 
-func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
 func (k signingKey) Key() any                                    { return k.key }
 func (k signingKey) ID() string                                  { return k.id }
 
 type publicKey struct{ signingKey }
 
-func (k publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm { return k.alg }
 func (k publicKey) Use() string                        { return "sig" }
-func (k publicKey) Key() any                           { return &k.key.PublicKey }
+func (k publicKey) Key() any                           { return k.key.Public() }
 
-// current returns the key to sign with now, making the first one, or the
-// next one when its time to be published has come.
-func (r *keyring) current(ctx context.Context) (signingKey, error) {
+// current returns the key of alg to sign with now, making the first one,
+// or the next one when its time to be published has come. Each
+// algorithm's keys rotate on their own.
+func (r *keyring) current(ctx context.Context, alg jose.SignatureAlgorithm) (signingKey, error) {
 	now := r.now()
 	keys, err := r.store.SigningKeys(ctx, now)
 	if err != nil {
 		return signingKey{}, err
 	}
 	var cur *store.SigningKey
-	next := false
 	for i := range keys {
 		k := &keys[i]
-		if k.Algorithm != string(jose.RS256) {
-			continue
-		}
-		if !k.UseFrom.After(now) {
+		if k.Algorithm == string(alg) && !k.UseFrom.After(now) {
 			if cur == nil || k.UseFrom.After(cur.UseFrom) {
 				cur = k
 			}
 		}
 	}
 	if cur == nil {
-		if cur, err = r.make(ctx, now, now); err != nil {
+		if cur, err = r.make(ctx, alg, now, now); err != nil {
 			return signingKey{}, err
 		}
 	}
+	next := false
 	for i := range keys {
-		if keys[i].UseFrom.After(cur.UseFrom) {
+		if keys[i].Algorithm == string(alg) && keys[i].UseFrom.After(cur.UseFrom) {
 			next = true
 		}
 	}
 	if !next && !now.Before(cur.UseFrom.Add(KeyRotation-KeyPublishAhead)) {
-		if _, err := r.make(ctx, now, cur.UseFrom.Add(KeyRotation)); err != nil {
+		if _, err := r.make(ctx, alg, now, cur.UseFrom.Add(KeyRotation)); err != nil {
 			return signingKey{}, err
 		}
 	}
@@ -99,14 +105,16 @@ func (r *keyring) current(ctx context.Context) (signingKey, error) {
 	if err != nil {
 		return signingKey{}, err
 	}
-	return signingKey{id: cur.ID, key: key}, nil
+	return signingKey{id: cur.ID, alg: alg, key: key}, nil
 }
 
-// published returns every key applications may see tokens signed with:
-// those signing, about to sign, or recently retired.
+// published returns every key applications may see tokens signed with,
+// of every algorithm: those signing, about to sign, or recently retired.
 func (r *keyring) published(ctx context.Context) ([]op.Key, error) {
-	if _, err := r.current(ctx); err != nil { // the first key, or the next, exists
-		return nil, err
+	for _, alg := range algorithms { // the first key, or the next, exists
+		if _, err := r.current(ctx, alg); err != nil {
+			return nil, err
+		}
 	}
 	keys, err := r.store.SigningKeys(ctx, r.now())
 	if err != nil {
@@ -114,21 +122,31 @@ func (r *keyring) published(ctx context.Context) ([]op.Key, error) {
 	}
 	out := make([]op.Key, 0, len(keys))
 	for i := range keys {
-		if keys[i].Algorithm != string(jose.RS256) {
+		alg := jose.SignatureAlgorithm(keys[i].Algorithm)
+		if !slices.Contains(algorithms, alg) {
 			continue
 		}
 		key, err := r.open(&keys[i])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, publicKey{signingKey{id: keys[i].ID, key: key}})
+		out = append(out, publicKey{signingKey{id: keys[i].ID, alg: alg, key: key}})
 	}
 	return out, nil
 }
 
-// make creates a key that signs from useFrom.
-func (r *keyring) make(ctx context.Context, now, useFrom time.Time) (*store.SigningKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, r.bits)
+// make creates a key of alg that signs from useFrom.
+func (r *keyring) make(ctx context.Context, alg jose.SignatureAlgorithm, now, useFrom time.Time) (*store.SigningKey, error) {
+	var key crypto.Signer
+	var err error
+	switch alg {
+	case jose.RS256:
+		key, err = rsa.GenerateKey(rand.Reader, r.bits)
+	case jose.ES256:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		err = fmt.Errorf("algorithm %s not supported", alg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("oidc: make signing key: %w", err)
 	}
@@ -143,7 +161,7 @@ func (r *keyring) make(ctx context.Context, now, useFrom time.Time) (*store.Sign
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
 	k := &store.SigningKey{
-		ID: base64.RawURLEncoding.EncodeToString(id), Algorithm: string(jose.RS256), Sealed: sealed,
+		ID: base64.RawURLEncoding.EncodeToString(id), Algorithm: string(alg), Sealed: sealed,
 		CreatedAt: now, UseFrom: useFrom, ExpiresAt: useFrom.Add(KeyRotation + KeyKeep),
 	}
 	if err := r.store.AddSigningKey(ctx, k); err != nil {
@@ -155,7 +173,7 @@ func (r *keyring) make(ctx context.Context, now, useFrom time.Time) (*store.Sign
 	return k, nil
 }
 
-func (r *keyring) open(k *store.SigningKey) (*rsa.PrivateKey, error) {
+func (r *keyring) open(k *store.SigningKey) (crypto.Signer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if key, ok := r.opened[k.ID]; ok {
@@ -169,10 +187,67 @@ func (r *keyring) open(k *store.SigningKey) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: signing key %s: %w", k.ID, err)
 	}
-	key, ok := parsed.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("oidc: signing key %s is not an RSA key", k.ID)
+	var key crypto.Signer
+	switch p := parsed.(type) {
+	case *rsa.PrivateKey:
+		if k.Algorithm == string(jose.RS256) {
+			key = p
+		}
+	case *ecdsa.PrivateKey:
+		if k.Algorithm == string(jose.ES256) && p.Curve == elliptic.P256() {
+			key = p
+		}
+	}
+	if key == nil {
+		return nil, fmt.Errorf("oidc: signing key %s is not a key for %s", k.ID, k.Algorithm)
 	}
 	r.opened[k.ID] = key
 	return key, nil
+}
+
+// clientAlg carries, through one request to the provider, the ID token
+// algorithm of the application it is for. The library asks SigningKey
+// with the request's context alone; the application is known by then,
+// since it was looked up (GetClientByClientID) to authenticate it.
+type clientAlg struct {
+	mu  sync.Mutex
+	alg jose.SignatureAlgorithm
+}
+
+type clientAlgKey struct{}
+
+// withClientAlg gives ctx a clientAlg for the request to fill.
+func withClientAlg(ctx context.Context) context.Context {
+	return context.WithValue(ctx, clientAlgKey{}, &clientAlg{})
+}
+
+// setClientAlg records a's algorithm for the request of ctx, if it has a
+// clientAlg.
+func setClientAlg(ctx context.Context, a *store.Application) {
+	if c, ok := ctx.Value(clientAlgKey{}).(*clientAlg); ok {
+		c.mu.Lock()
+		c.alg = idTokenAlg(a)
+		c.mu.Unlock()
+	}
+}
+
+// algOf is the algorithm recorded for the request of ctx; RS256 when
+// none was.
+func algOf(ctx context.Context) jose.SignatureAlgorithm {
+	if c, ok := ctx.Value(clientAlgKey{}).(*clientAlg); ok {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.alg != "" {
+			return c.alg
+		}
+	}
+	return jose.RS256
+}
+
+// idTokenAlg is what a's ID tokens are signed with.
+func idTokenAlg(a *store.Application) jose.SignatureAlgorithm {
+	if a.IDTokenAlg == string(jose.ES256) {
+		return jose.ES256
+	}
+	return jose.RS256
 }

@@ -12,6 +12,7 @@ package oidc
 
 import (
 	"context"
+	"crypto"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"errors"
@@ -95,7 +96,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	st := &storage{
 		store:     cfg.Store,
-		keys:      &keyring{store: cfg.Store, sealer: sealer, now: now, bits: cfg.RSABits, opened: map[string]*rsaKey{}},
+		keys:      &keyring{store: cfg.Store, sealer: sealer, now: now, bits: cfg.RSABits, opened: map[string]crypto.Signer{}},
 		subjects:  subjects{key: subKey},
 		now:       now,
 		loginPath: LoginPath,
@@ -155,7 +156,7 @@ func (p *Provider) Handler() http.Handler {
 			p.endSession(w, r)
 			return
 		}
-		p.op.ServeHTTP(w, r)
+		p.op.ServeHTTP(w, r.WithContext(withClientAlg(r.Context())))
 	})
 }
 

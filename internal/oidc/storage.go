@@ -60,6 +60,7 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	if err != nil {
 		return nil, err
 	}
+	setClientAlg(ctx, a)
 	return &client{app: a, loginPath: s.loginPath}, nil
 }
 
@@ -287,9 +288,13 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string
 	return nil
 }
 
-func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return s.keys.current(ctx) }
+// SigningKey is the key of the algorithm of the application the request
+// is for (clientAlg): RS256 unless it was registered with ES256.
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.keys.current(ctx, algOf(ctx))
+}
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
+	return slices.Clone(algorithms), nil
 }
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.keys.published(ctx) }
 

@@ -41,6 +41,14 @@ type AccountChange struct {
 	EndOthers bool
 	Keep      []byte
 
+	// OIDCSubject, if set, ends the account's sessions at the
+	// applications too, in the same transaction: its OpenID Connect
+	// tokens are revoked and a back-channel logout of this subject is
+	// queued, due at At, for each application among them with a
+	// back-channel logout URI (as EndOIDCSessions), so that no crash
+	// between the two leaves the applications untold.
+	OIDCSubject string
+
 	// Record, called in the transaction once the sessions are ended with
 	// how many EndOthers ended, gives the audit events to append (their
 	// IDs are set) and the messages to queue, sealed, as EnqueueMessage

@@ -25,6 +25,10 @@ type Application struct {
 	ForwardAuthHosts       []string // host names its reverse proxy asks /auth/verify for
 	DisabledAt             time.Time
 	CreatedAt              time.Time
+
+	// IDTokenAlg is the algorithm its ID tokens are signed with: "" for
+	// RS256 (every application can check it) or "ES256".
+	IDTokenAlg string
 }
 
 // Disabled reports whether the application was disabled.

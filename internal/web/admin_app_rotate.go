@@ -9,20 +9,20 @@ import (
 
 // Rotate secret: a confidential application gets a new secret, shown once
 // on the page answering the confirmation; the old one stops working at
-// once.
+// once. The reason given is audited.
 
 var rotateSecret = appAction{
 	Title: "Rotate secret",
 	question: func(a appView) string {
 		return fmt.Sprintf("Give %s a new client secret? The current secret stops working at once: the application cannot sign anyone in until it is configured with the new one.", a.Name)
 	},
-	run: func(s *Server, w http.ResponseWriter, r *http.Request, sess *login.Session, a appView) {
-		secret, err := s.admin.RotateSecret(r.Context(), s.actor(r, sess), a.ClientID)
+	run: func(s *Server, w http.ResponseWriter, r *http.Request, sess *login.Session, a appView, reason string) error {
+		secret, err := s.admin.RotateSecret(r.Context(), s.actor(r, sess), a.ClientID, reason)
 		if err != nil {
-			s.appProblem(w, r, sess, err)
-			return
+			return err
 		}
 		s.renderSecret(w, r, sess, "Secret rotated", a, secret)
+		return nil
 	},
 }
 

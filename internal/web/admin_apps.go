@@ -79,13 +79,14 @@ func (s *Server) appsPage(r *http.Request, sess *login.Session) (*appsList, erro
 	return p, nil
 }
 
-// appAction is Rotate secret or Disable: the first POST asks to confirm
-// (confirm=yes); only then does run act.
+// appAction is Rotate secret or Disable: the first POST asks for a reason
+// and to confirm (confirm=yes); only then does run act.
 type appAction struct {
 	Title    string
 	question func(a appView) string
-	// run acts and answers the page.
-	run func(s *Server, w http.ResponseWriter, r *http.Request, sess *login.Session, a appView)
+	// run acts, with the reason given, and answers the page; an error
+	// is returned before anything is written to w.
+	run func(s *Server, w http.ResponseWriter, r *http.Request, sess *login.Session, a appView, reason string) error
 }
 
 // adminAppAction finds the application of the path, asks to confirm,
@@ -113,13 +114,20 @@ func (s *Server) adminAppAction(act appAction) http.HandlerFunc {
 			s.notFound(w, r)
 			return
 		}
+		p.Title = act.Title
+		p.Action = &actionConfirm{Title: act.Title, Question: act.question(*app), Path: r.URL.Path}
 		if r.PostForm.Get("confirm") != "yes" {
-			p.Title = act.Title
-			p.Action = &actionConfirm{Title: act.Title, Question: act.question(*app), Path: r.URL.Path}
 			s.render(w, r, http.StatusOK, "admin_app_confirm", p)
 			return
 		}
-		act.run(s, w, r, sess, *app)
+		p.Reason = r.PostForm.Get("reason")
+		err = act.run(s, w, r, sess, *app, p.Reason)
+		if pr, ok := userProblem(err, ""); ok && pr.Field == "reason" {
+			p.Errors = []problem{pr}
+			s.render(w, r, http.StatusUnprocessableEntity, "admin_app_confirm", p)
+		} else if err != nil {
+			s.appProblem(w, r, sess, err)
+		}
 	}
 }
 

@@ -136,7 +136,7 @@ func testAdminAppsCreatePublic(t *testing.T, e *adminEnv) {
 	}
 	// Rotating anyway is refused in plain words.
 	e.post(c, "/admin/applications/"+id+"/rotate-secret")
-	r = e.post(c, "/admin/applications/"+id+"/rotate-secret", "confirm", "yes")
+	r = e.post(c, "/admin/applications/"+id+"/rotate-secret", "confirm", "yes", "reason", "tidy")
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "This application is public: it has no secret to rotate.") {
 		t.Errorf("rotate a public client: %d\n%s", r.status, r.body)
 	}
@@ -195,10 +195,18 @@ func testAdminAppsRotateSecret(t *testing.T, e *adminEnv) {
 		!strings.Contains(r.body, `name="confirm" value="yes"`) || !strings.Contains(r.body, `action="`+path+`"`) {
 		t.Fatalf("confirmation: %d\n%s", r.status, r.body)
 	}
+	if !strings.Contains(r.body, `name="reason"`) {
+		t.Errorf("the confirmation asks no reason:\n%s", r.body)
+	}
 	if !apps.SecretMatches(e.application(id), old) {
 		t.Fatal("asking to confirm rotated the secret")
 	}
 	r = e.post(c, path, "confirm", "yes")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Give a reason") || !strings.Contains(r.body, "Give Rota a new client secret?") ||
+		secretRE.MatchString(r.body) || !apps.SecretMatches(e.application(id), old) {
+		t.Fatalf("confirmed without a reason: %d\n%s", r.status, r.body)
+	}
+	r = e.post(c, path, "confirm", "yes", "reason", "the old one was pasted in a ticket")
 	m := secretRE.FindStringSubmatch(r.body)
 	if r.status != http.StatusOK || m == nil || m[1] == old || !strings.Contains(r.body, "Store this secret now") {
 		t.Fatalf("rotate: %d\n%s", r.status, r.body)
@@ -209,6 +217,9 @@ func testAdminAppsRotateSecret(t *testing.T, e *adminEnv) {
 	}
 	if n := e.auditCount("admin.app_secret_rotated"); n != 1 {
 		t.Errorf("%d rotations recorded", n)
+	}
+	if d := e.auditDetail("admin.app_secret_rotated"); !strings.HasSuffix(d, "reason: the old one was pasted in a ticket") {
+		t.Errorf("rotation audited as %q, without its reason", d)
 	}
 	if r := e.get(c, "/admin/applications"); strings.Contains(r.body, m[1]) {
 		t.Error("the list shows the new secret")
@@ -234,7 +245,11 @@ func testAdminAppsDisable(t *testing.T, e *adminEnv) {
 	if e.application(id).Disabled() {
 		t.Fatal("asking to confirm disabled the application")
 	}
-	r = e.post(c, path, "confirm", "yes")
+	r = e.post(c, path, "confirm", "yes", "reason", "")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Give a reason") || e.application(id).Disabled() {
+		t.Fatalf("confirmed without a reason: %d\n%s", r.status, r.body)
+	}
+	r = e.post(c, path, "confirm", "yes", "reason", "replaced by the new rota")
 	if r.status != http.StatusSeeOther || r.location != "/admin/applications?m=disabled" {
 		t.Fatalf("disable: %d %q\n%s", r.status, r.location, r.body)
 	}
@@ -245,11 +260,14 @@ func testAdminAppsDisable(t *testing.T, e *adminEnv) {
 	if !strings.Contains(r.body, "The application was disabled") || !strings.Contains(r.body, "Disabled 5 Jan 2026") || strings.Contains(r.body, path) {
 		t.Errorf("the list after disabling:\n%s", r.body)
 	}
-	if r := e.post(c, path, "confirm", "yes"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "already disabled") {
+	if r := e.post(c, path, "confirm", "yes", "reason", "again"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "already disabled") {
 		t.Errorf("disable again: %d", r.status)
 	}
 	if n := e.auditCount("admin.app_disabled"); n != 1 {
 		t.Errorf("%d admin.app_disabled events", n)
+	}
+	if d := e.auditDetail("admin.app_disabled"); !strings.HasSuffix(d, "reason: replaced by the new rota") {
+		t.Errorf("disable audited as %q, without its reason", d)
 	}
 }
 

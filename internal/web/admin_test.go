@@ -984,3 +984,13 @@ func resetLinkIn(e *adminEnv, to string) string {
 	e.t.Fatalf("no link emailed to %s", to)
 	return ""
 }
+
+// auditDetail is the detail of the latest audit event named event.
+func (e *adminEnv) auditDetail(event string) string {
+	e.t.Helper()
+	evs, err := e.db.ListAudit(context.Background(), store.AuditQuery{Event: event, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		e.t.Fatalf("no %s audit event (%v)", event, err)
+	}
+	return evs[0].Detail
+}

@@ -8,6 +8,7 @@ type appsList struct {
 	chrome
 	AppList []appView
 	Action  *actionConfirm
+	Reason  string // as typed on Rotate secret's or Disable's confirmation
 }
 
 // newAppPage is Create application, as typed.

@@ -32,6 +32,10 @@ import (
 // person back to after login.
 type ForwardAuthHosts interface {
 	ForwardAuthAllowed(ctx context.Context, host string) (bool, error)
+	// ForwardAuthAdminsOnly reports whether host belongs to an
+	// application for administrators only (`--admins-only`); with host
+	// "" (not known), whether any forward-auth application is.
+	ForwardAuthAdminsOnly(ctx context.Context, host string) (bool, error)
 }
 
 // Headers of a granted /auth/verify, as Authelia names them, so that an
@@ -55,6 +59,17 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	} else if sess != nil {
+		if ok, err := s.mayOpen(r, sess.User); err != nil {
+			s.internalError(w, r, err)
+			return
+		} else if !ok {
+			// nginx answers the person its own 403; Caddy and Traefik
+			// pass this on.
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintln(w, "This application is for administrators only. Ask an administrator if you need it.")
+			return
+		}
 		h := w.Header()
 		h.Set(headerRemoteUser, headerValue(sess.User.Email))
 		h.Set(headerRemoteEmail, headerValue(sess.User.Email))
@@ -100,6 +115,29 @@ func (s *Server) verifiedSession(r *http.Request) (*login.Session, error) {
 		return nil, err
 	}
 	return sess, nil
+}
+
+// mayOpen reports whether u may open the application the proxy asks for:
+// an administrator any, anyone else one not restricted to administrators.
+// Only a non-administrator's answer asks the registry. When the proxy's
+// host is not believed (no trusted X-Forwarded-Host), a non-administrator
+// is refused while any forward-auth application is for administrators
+// only: the portal cannot tell it is not that one.
+func (s *Server) mayOpen(r *http.Request, u *store.User) (bool, error) {
+	if u.Admin || s.forwardAuth == nil {
+		return true, nil
+	}
+	host := ""
+	if raw := s.forwardedURL(r); raw != "" {
+		if fu, err := url.Parse(raw); err == nil {
+			host = hostPort(fu)
+		}
+	}
+	adminsOnly, err := s.forwardAuth.ForwardAuthAdminsOnly(r.Context(), host)
+	if err != nil {
+		return false, fmt.Errorf("web: forward-auth admins-only: %w", err)
+	}
+	return !adminsOnly, nil
 }
 
 // groups are the Remote-Groups of an account, the roles OpenID Connect

@@ -29,16 +29,32 @@ const (
 	fwdApp  = "app.portal.test"
 )
 
-// fwdHosts is the applications registry as /auth/verify sees it.
+// fwdHosts is the applications registry as /auth/verify sees it: true
+// for a host of everyone's application, false for one of an application
+// for administrators only.
 type fwdHosts map[string]bool
 
 func (h fwdHosts) ForwardAuthAllowed(_ context.Context, host string) (bool, error) {
-	return h[host], nil
+	_, ok := h[host]
+	return ok, nil
+}
+
+func (h fwdHosts) ForwardAuthAdminsOnly(_ context.Context, host string) (bool, error) {
+	for name, everyone := range h {
+		if !everyone && (host == "" || host == name) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 type failingHosts struct{}
 
 func (failingHosts) ForwardAuthAllowed(context.Context, string) (bool, error) {
+	return false, errors.New("registry down")
+}
+
+func (failingHosts) ForwardAuthAdminsOnly(context.Context, string) (bool, error) {
 	return false, errors.New("registry down")
 }
 
@@ -191,6 +207,63 @@ func TestForwardAuthGroupsOfAnAdministrator(t *testing.T) {
 	e.loginTo(c, "ada@example.org", "+447546123456")
 	if r := e.verifyFor(c, "", "/"); r.status != http.StatusOK || r.header.Get("Remote-Groups") != "provider,admin" {
 		t.Errorf("administrator: %d, Remote-Groups %q, want provider,admin", r.status, r.header.Get("Remote-Groups"))
+	}
+}
+
+// TestForwardAuthAdminsOnly: a host of an application registered
+// --admins-only answers 403, in plain words, to a complete login that is
+// not an administrator's, and 200 to an administrator's; other hosts are
+// everyone's.
+func TestForwardAuthAdminsOnly(t *testing.T) {
+	const settings = "settings.portal.test"
+	onEngines(t, func(t *testing.T, e *env) {
+		e.user("pat@example.org", "+447546123456")
+		ada := e.user("ada@example.org", "+447546123457")
+		if err := e.db.SetAdmin(context.Background(), ada.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		ask := func(c *http.Client, host string, hdr ...string) response {
+			return e.do(c, "GET", "/auth/verify", nil,
+				append([]string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", host, "X-Forwarded-Uri", "/"}, hdr...)...)
+		}
+		pat, _ := looseBrowser()
+		e.loginTo(pat, "pat@example.org", "+447546123456")
+		r := ask(pat, settings)
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "for administrators only") ||
+			r.header.Get("Remote-User") != "" || r.location != "" {
+			t.Errorf("not an administrator, admins-only host: %d %q Remote-User %q Location %q, want 403 in plain words",
+				r.status, r.body, r.header.Get("Remote-User"), r.location)
+		}
+		if r := ask(pat, fwdApp); r.status != http.StatusOK || r.header.Get("Remote-User") != "pat@example.org" {
+			t.Errorf("not an administrator, everyone's host: %d %q", r.status, r.header.Get("Remote-User"))
+		}
+		adm, _ := looseBrowser()
+		e.loginTo(adm, "ada@example.org", "+447546123457")
+		if r := ask(adm, settings); r.status != http.StatusOK || r.header.Get("Remote-Groups") != "provider,admin" {
+			t.Errorf("administrator, admins-only host: %d, Remote-Groups %q, want 200", r.status, r.header.Get("Remote-Groups"))
+		}
+		// No login at all is still asked to log in, not refused.
+		if r := ask(e.browser(), settings); r.status != http.StatusUnauthorized {
+			t.Errorf("no session, admins-only host: %d, want 401", r.status)
+		}
+	}, forwardAuthConfig, func(c *web.Config) {
+		c.ForwardAuth = fwdHosts{fwdApp: true, "settings.portal.test": false}
+	})
+}
+
+// TestForwardAuthAdminsOnlyUnknownHost: with the proxy's host not
+// believed, a non-administrator is refused while any application is for
+// administrators only, since it may be the one asked for.
+func TestForwardAuthAdminsOnlyUnknownHost(t *testing.T) {
+	e := newEnvOn(t, enginetest.SQLite, forwardAuthConfig, func(c *web.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+		c.ForwardAuth = fwdHosts{fwdApp: true, "settings.portal.test": false}
+	})
+	e.user("pat@example.org", "+447546123456")
+	c, _ := looseBrowser()
+	e.loginTo(c, "pat@example.org", "+447546123456")
+	if r := e.verifyFor(c, "", "/"); r.status != http.StatusForbidden {
+		t.Errorf("untrusted proxy, an admins-only application registered: %d, want 403", r.status)
 	}
 }
 

@@ -37,6 +37,7 @@ type Tx interface {
 	DeleteUserSessions(userID int64, except []byte) (int, error)
 	AppendAudit(e *store.AuditEvent) error
 	Enqueue(m *store.Message) error
+	EndOIDCSessions(userID int64, subject string, at time.Time) ([]string, error)
 }
 
 // Apply writes c through tx. It returns the first error, after which the
@@ -95,6 +96,13 @@ func Apply(tx Tx, c store.AccountChange) error {
 	}
 	if c.Token != nil {
 		if err := tx.CreateToken(c.Token); err != nil {
+			return err
+		}
+	}
+	// The tokens after the account's row, as the sessions: the token
+	// issue (store.IssueTokens) takes no account row, so no circle.
+	if c.OIDCSubject != "" && c.UserID != 0 {
+		if _, err := tx.EndOIDCSessions(c.UserID, c.OIDCSubject, c.At); err != nil {
 			return err
 		}
 	}

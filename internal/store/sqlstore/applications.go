@@ -10,13 +10,13 @@ import (
 
 // applicationColumns is the column list scanApplication reads, in its order.
 const applicationColumns = `id, client_id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	backchannel_logout_uri, admins_only, forward_auth_hosts, disabled_at, created_at`
+	backchannel_logout_uri, admins_only, forward_auth_hosts, disabled_at, created_at, id_token_alg`
 
 func scanApplication(row Row) (*store.Application, error) {
 	var a store.Application
 	var redirects, postLogout, hosts string
 	err := row.Scan(&a.ID, &a.ClientID, &a.Name, &a.SecretHash, &a.Public, &redirects, &postLogout,
-		&a.BackchannelLogoutURI, &a.AdminsOnly, &hosts, ScanTime(&a.DisabledAt), ScanTime(&a.CreatedAt))
+		&a.BackchannelLogoutURI, &a.AdminsOnly, &hosts, ScanTime(&a.DisabledAt), ScanTime(&a.CreatedAt), &a.IDTokenAlg)
 	if err != nil {
 		return nil, err
 	}
@@ -29,11 +29,11 @@ func scanApplication(row Row) (*store.Application, error) {
 func (db *DB) CreateApplication(ctx context.Context, a *store.Application) error {
 	err := db.w.QueryRow(ctx, `
 		INSERT INTO applications (client_id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-			backchannel_logout_uri, admins_only, forward_auth_hosts, disabled_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			backchannel_logout_uri, admins_only, forward_auth_hosts, disabled_at, created_at, id_token_alg)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		a.ClientID, a.Name, a.SecretHash, a.Public, store.EncodeList(a.RedirectURIs),
 		store.EncodeList(a.PostLogoutRedirectURIs), a.BackchannelLogoutURI, a.AdminsOnly,
-		store.EncodeList(a.ForwardAuthHosts), TimeValue(a.DisabledAt), TimeValue(a.CreatedAt)).Scan(&a.ID)
+		store.EncodeList(a.ForwardAuthHosts), TimeValue(a.DisabledAt), TimeValue(a.CreatedAt), a.IDTokenAlg).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("%s: create application: %w", db.name, err)
 	}

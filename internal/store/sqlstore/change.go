@@ -69,3 +69,6 @@ func (t changeTx) DeleteUserSessions(userID int64, except []byte) (int, error) {
 }
 func (t changeTx) AppendAudit(e *store.AuditEvent) error { return appendAudit(t.ctx, t.tx, e) }
 func (t changeTx) Enqueue(m *store.Message) error        { return enqueue(t.ctx, t.tx, m) }
+func (t changeTx) EndOIDCSessions(userID int64, subject string, at time.Time) ([]string, error) {
+	return t.db.endOIDCSessions(t.ctx, t.tx, userID, subject, at)
+}

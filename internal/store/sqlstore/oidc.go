@@ -349,33 +349,42 @@ func (db *DB) DeleteExpiredOIDC(ctx context.Context, before time.Time) (int, err
 func (db *DB) EndOIDCSessions(ctx context.Context, userID int64, subject string, at time.Time) ([]string, error) {
 	var queued []string
 	err := db.inTx(ctx, func(tx Querier) error {
-		rows, err := tx.Query(ctx, `
-			UPDATE oidc_tokens SET revoked_at = $2
-			WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
-			RETURNING client_id`, userID, at.UnixMilli())
-		if err != nil {
-			return err
-		}
-		ids, err := db.distinctClientIDs(rows)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			n, err := tx.Exec(ctx, `
-				INSERT INTO oidc_logouts (client_id, subject, attempts, next_attempt_at, created_at)
-				SELECT client_id, $2, 0, $3, $3 FROM applications
-				WHERE client_id = $1 AND backchannel_logout_uri <> '' AND disabled_at IS NULL`, id, subject, at.UnixMilli())
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				queued = append(queued, id)
-			}
-		}
-		return nil
+		var err error
+		queued, err = db.endOIDCSessions(ctx, tx, userID, subject, at)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: end oidc sessions: %w", db.name, err)
+	}
+	return queued, nil
+}
+
+// endOIDCSessions is EndOIDCSessions in tx, also for an account change
+// (changeTx).
+func (db *DB) endOIDCSessions(ctx context.Context, tx Querier, userID int64, subject string, at time.Time) ([]string, error) {
+	var queued []string
+	rows, err := tx.Query(ctx, `
+		UPDATE oidc_tokens SET revoked_at = $2
+		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+		RETURNING client_id`, userID, at.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	ids, err := db.distinctClientIDs(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		n, err := tx.Exec(ctx, `
+			INSERT INTO oidc_logouts (client_id, subject, attempts, next_attempt_at, created_at)
+			SELECT client_id, $2, 0, $3, $3 FROM applications
+			WHERE client_id = $1 AND backchannel_logout_uri <> '' AND disabled_at IS NULL`, id, subject, at.UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			queued = append(queued, id)
+		}
 	}
 	return queued, nil
 }

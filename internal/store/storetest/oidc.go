@@ -25,6 +25,7 @@ var oidcTests = []test{
 	{"RevokeOIDCToken", testRevokeOIDCToken},
 	{"RevokeUserTokens", testRevokeUserTokens},
 	{"EndOIDCSessions", testEndOIDCSessions},
+	{"ChangeAccountEndsOIDCSessions", testChangeAccountEndsOIDCSessions},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpiredOIDC", testDeleteExpiredOIDC},
 }
@@ -38,6 +39,7 @@ func newApplication(clientID string, public bool) *store.Application {
 		PostLogoutRedirectURIs: []string{"https://rota.example.org/bye"},
 		BackchannelLogoutURI:   "https://rota.example.org/logout",
 		AdminsOnly:             true,
+		IDTokenAlg:             "ES256",
 		ForwardAuthHosts:       []string{"rota.example.org"},
 		CreatedAt:              t0,
 	}
@@ -458,5 +460,67 @@ func checkNoBackchannel(t *testing.T, s store.Store, u *store.User, at time.Time
 	}
 	if tokenState(t, s, toks2[1]).Active(at.Add(time.Second)) {
 		t.Error("the refresh token of an application without a back-channel URI is still active")
+	}
+}
+
+// testChangeAccountEndsOIDCSessions: an account change with OIDCSubject
+// revokes the account's tokens and queues the back-channel logouts in its
+// own transaction: all of it, or, when the change fails, none of it.
+func testChangeAccountEndsOIDCSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustNot(t, s.CreateApplication(ctx, newApplication("client-a", false)), "CreateApplication")
+	u := createUser(t, s, "ann@example.org")
+	mustNot(t, s.SetPhone(ctx, u.ID, "+15555550100"), "SetPhone")
+	createSession(t, s, u.ID, "other", t0, t0)
+	r := codeRequest(t, s, u, "req1")
+	toks := grantTokens(u, r.ID, "1")
+	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	at := t0.Add(time.Minute)
+	queued := func() []store.OIDCLogout {
+		t.Helper()
+		got, err := s.ClaimOIDCLogouts(ctx, at.Add(time.Hour), at.Add(2*time.Hour), 10)
+		mustNot(t, err, "ClaimOIDCLogouts")
+		for _, l := range got { // put back as they were
+			mustNot(t, s.FinishOIDCLogout(ctx, l.ID, l.CreatedAt), "FinishOIDCLogout")
+		}
+		return got
+	}
+
+	// A change that fails (the phone changed meanwhile) leaves the tokens
+	// and queues nothing.
+	failed := store.AccountChange{UserID: u.ID, At: at, Phone: ptr("+15555550199"), PhoneWas: ptr("+15555550142"),
+		EndOthers: true, OIDCSubject: "sub-ann"}
+	if err := s.ChangeAccount(ctx, failed); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("ChangeAccount with the phone changed meanwhile: %v, want ErrConflict", err)
+	}
+	if !tokenState(t, s, toks[1]).Active(at) {
+		t.Error("a change that failed revoked the refresh token")
+	}
+	if got := queued(); len(got) != 0 {
+		t.Errorf("a change that failed queued %+v", got)
+	}
+
+	// The change that succeeds ends the sessions and the tokens, and
+	// queues the logout, due at its time.
+	ok := failed
+	ok.PhoneWas = ptr("+15555550100")
+	mustNot(t, s.ChangeAccount(ctx, ok), "ChangeAccount")
+	for _, tok := range toks {
+		if tokenState(t, s, tok).Active(at) {
+			t.Errorf("the user's %s token is still active", tok.Kind)
+		}
+	}
+	got := queued()
+	if len(got) != 1 || got[0].ClientID != "client-a" || got[0].Subject != "sub-ann" || !sameTime(got[0].CreatedAt, at) {
+		t.Fatalf("queued %+v, want one logout of sub-ann for client-a", got)
+	}
+
+	// Without OIDCSubject the tokens are not the change's business.
+	r2 := codeRequest(t, s, u, "req2")
+	toks2 := grantTokens(u, r2.ID, "2")
+	mustNot(t, s.IssueTokens(ctx, redeem(r2, toks2, t0.Add(2*time.Second))), "IssueTokens")
+	mustNot(t, s.ChangeAccount(ctx, store.AccountChange{UserID: u.ID, At: at.Add(2 * time.Second), EndOthers: true}), "ChangeAccount")
+	if !tokenState(t, s, toks2[1]).Active(at.Add(2 * time.Second)) {
+		t.Error("a change without OIDCSubject revoked a token")
 	}
 }
