@@ -241,11 +241,15 @@ func TestBrowserAccessibility(t *testing.T) {
 	r.waitFor("the new password field", field("New password"))
 	a.screen(r, "reset-password")
 
-	// The console: users, a user's page, a new user, the audit log,
-	// settings, applications; and the invited person's welcome page.
+	// The console: the overview, users, a user's page, a new user, the
+	// audit log, settings, applications; and the invited person's welcome
+	// page.
 	admin := open()
 	p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
 	admin.follow("Administration")
+	admin.waitHeading("Overview")
+	a.screen(admin, "admin-overview")
+	admin.follow("Users")
 	admin.waitHeading("Users")
 	a.screen(admin, "admin-users")
 	admin.follow(providerName)
