@@ -25,7 +25,7 @@ import (
 
 // oidcRedirect is where the bench's application receives its sign-ins.
 // Nothing listens there: the driver reads the code from the redirect.
-const oidcRedirect = "http://127.0.0.1:9/callback"
+const oidcRedirect = "http://127.0.0.1:9/callback" // #nosec G101 -- a redirect URI, no secret
 
 // oidcApp is the application the OpenID Connect logins sign in to.
 type oidcApp struct {

@@ -132,7 +132,7 @@ func (v Variable) ShownDefault() string {
 var Variables = []Variable{
 	{Name: "PORTAL_ADDR", Default: "127.0.0.1:8080", Meaning: "listen address"},
 	{Name: "PORTAL_BASE_URL", Default: "http://localhost:8080", Meaning: "public URL of the portal (links, cookies, WebOTP)"},
-	{Name: "PORTAL_DATABASE_URL", Default: "portal.db", Meaning: "SQLite path (or sqlite:PATH), or postgres://user:pass@host:5432/db?sslmode=…"},
+	{Name: "PORTAL_DATABASE_URL", Default: "portal.db", Meaning: "SQLite path (or sqlite:PATH), or postgres://user:pass@host:5432/db?sslmode=…"}, // #nosec G101 -- an example of the URL's form, no credential
 	// Unset, the URL's pool_max_conns decides, else postgres.DefaultMaxConns.
 	{Name: "PORTAL_DATABASE_MAX_CONNS", Shown: "10", Meaning: "PostgreSQL connections per instance (overrides pool_max_conns in the URL)"},
 	{Name: "PORTAL_SECRET_KEY", Shown: "(file PATH.key beside the SQLite database)", Meaning: "key for code hashes: 32+ bytes, hex or base64; required with PostgreSQL"},
@@ -149,7 +149,7 @@ var Variables = []Variable{
 	{Name: "PORTAL_TWILIO_AUTH_TOKEN", Meaning: "Twilio auth token"},
 	{Name: "PORTAL_TWILIO_FROM", Meaning: "sender number (E.164) or Messaging Service SID (MG…)"},
 	{Name: "PORTAL_TWILIO_API_URL", Default: "https://api.twilio.com", Meaning: "Twilio API base URL"},
-	{Name: "PORTAL_SMTP_URL", Meaning: "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; empty: outbox"},
+	{Name: "PORTAL_SMTP_URL", Meaning: "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; empty: outbox"}, // #nosec G101 -- an example of the URL's form, no credential
 	{Name: "PORTAL_MAIL_FROM", Default: "Provider Portal <portal@localhost>", Meaning: "From address of email"},
 	{Name: "PORTAL_EMAIL_FALLBACK", Default: "true", Meaning: "offer \"Send code to email\""},
 	{Name: "PORTAL_ALLOW_EMAIL_OUTBOX", Default: "false", Meaning: "true: serve with a real SMS gateway although PORTAL_SMTP_URL is empty, email kept in the outbox (/dev/outbox) on purpose"},

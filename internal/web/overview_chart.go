@@ -97,10 +97,10 @@ func (c timeChart) SVG() template.HTML {
 			points = append(points, num(x(i))+","+num(y(v)))
 		}
 		if len(points) > 1 {
-			b.WriteString(`<polyline class="line ` + class + `" fill="none" points="` + strings.Join(points, " ") + `"/>`)
+			b.buf.WriteString(`<polyline class="line ` + class + `" fill="none" points="` + strings.Join(points, " ") + `"/>`)
 		}
 		for i, v := range s.Values {
-			b.WriteString(`<circle class="` + class + `" cx="` + num(x(i)) + `" cy="` + num(y(v)) + `" r="3"/>`)
+			b.buf.WriteString(`<circle class="` + class + `" cx="` + num(x(i)) + `" cy="` + num(y(v)) + `" r="3"/>`)
 		}
 	}
 	return b.close()
@@ -126,7 +126,7 @@ func (c barChart) SVG() template.HTML {
 		y := float64(barTop + i*barRow)
 		w := room * float64(bar.Value) / float64(top)
 		b.text("legend", barLabel-8, y+barRow/2+4, "end", shorten(bar.Label))
-		b.WriteString(`<rect class="bar series-` + strconv.Itoa(i%seriesStyles) + `" x="` + strconv.Itoa(barLabel) + `" y="` + num(y+4) +
+		b.buf.WriteString(`<rect class="bar series-` + strconv.Itoa(i%seriesStyles) + `" x="` + strconv.Itoa(barLabel) + `" y="` + num(y+4) +
 			`" width="` + num(w) + `" height="` + strconv.Itoa(barRow-8) + `"/>`)
 		b.text("axis", barLabel+w+6, y+barRow/2+4, "start", strconv.Itoa(bar.Value))
 	}
@@ -137,11 +137,11 @@ func (c barChart) SVG() template.HTML {
 const seriesStyles = 5
 
 // svgBuilder writes an SVG image; every text it is given is escaped.
-type svgBuilder struct{ strings.Builder }
+type svgBuilder struct{ buf strings.Builder }
 
 func (b *svgBuilder) open(id, title string, width, height int) {
 	id = html.EscapeString(id)
-	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ` + strconv.Itoa(width) + ` ` + strconv.Itoa(height) +
+	b.buf.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ` + strconv.Itoa(width) + ` ` + strconv.Itoa(height) +
 		`" role="img" aria-labelledby="` + id + `-title"><title id="` + id + `-title">` + html.EscapeString(title) + `</title>`)
 }
 
@@ -163,16 +163,16 @@ func (b *svgBuilder) legend(series []chartSeries) int {
 }
 
 func (b *svgBuilder) close() template.HTML {
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String()) // #nosec G203 -- built by svgBuilder, which escapes every text and name it writes
+	b.buf.WriteString(`</svg>`)
+	return template.HTML(b.buf.String()) // #nosec G203 -- built by svgBuilder, which escapes every text and name it writes
 }
 
 func (b *svgBuilder) line(class string, x1, y1, x2, y2 float64) {
-	b.WriteString(`<line class="` + class + `" x1="` + num(x1) + `" y1="` + num(y1) + `" x2="` + num(x2) + `" y2="` + num(y2) + `"/>`)
+	b.buf.WriteString(`<line class="` + class + `" x1="` + num(x1) + `" y1="` + num(y1) + `" x2="` + num(x2) + `" y2="` + num(y2) + `"/>`)
 }
 
 func (b *svgBuilder) text(class string, x, y float64, anchor, s string) {
-	b.WriteString(`<text class="` + class + `" x="` + num(x) + `" y="` + num(y) + `" text-anchor="` + anchor + `">` + html.EscapeString(s) + `</text>`)
+	b.buf.WriteString(`<text class="` + class + `" x="` + num(x) + `" y="` + num(y) + `" text-anchor="` + anchor + `">` + html.EscapeString(s) + `</text>`)
 }
 
 // num writes a coordinate to a tenth of a unit.
