@@ -1246,7 +1246,7 @@ s.log().Info("code issued", "code", code)`,
 	{
 		ID: "oidc-prompt-login", Attack: 1,
 		What:    "prompt=login and max_age are answered with the old login",
-		Func:    "(*Provider).Resume",
+		Func:    "loginSatisfies",
 		Find:    `fresh = now.Sub(sess.AuthenticatedAt) <= maxAge`,
 		Replace: `fresh = now.Sub(sess.AuthenticatedAt) <= maxAge || true`,
 		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,
