@@ -1214,7 +1214,7 @@ s.log().Info("code issued", "code", code)`,
 	{
 		ID: "oidc-code-once", Attack: 3,
 		What:    "an authorization code redeemed again",
-		Func:    "sqlstore.(*DB).IssueTokens",
+		Func:    "sqlstore.redeemCode",
 		Find:    `WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
 		Replace: `WHERE id = $1 AND code_hash = $2 AND code_expires_at > $3`,
 		Pkg:     "./internal/store/...", Run: `^TestConformance$/^IssueTokensCode`,
