@@ -123,7 +123,7 @@ type Store interface {
 	// Settings.
 	Setting(ctx context.Context, key string) (string, bool, error)
 
-	// The account changes of one transaction; the database itself.
+	// Changes of an account, each in one transaction.
 	ChangeAccount(ctx context.Context, c store.AccountChange) error
 }
 
