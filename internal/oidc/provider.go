@@ -53,7 +53,7 @@ const (
 
 // Config is what New needs.
 type Config struct {
-	Store store.Store
+	Store Store
 	// Issuer is the portal's public base URL (PORTAL_BASE_URL).
 	Issuer string
 	// Secret is the portal's secret key: signing keys are sealed, access
@@ -63,6 +63,40 @@ type Config struct {
 	Log    *slog.Logger
 	// RSABits is the size of new signing keys; 0: 2048.
 	RSABits int
+}
+
+// Store is what the provider needs of the store: the applications and
+// accounts it signs people in to and for, its requests, tokens, logouts
+// and signing keys, and the codes that say how a login was made. Each
+// method is the one of store.Store of the same name, where it is
+// documented.
+type Store interface {
+	// Accounts.
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+
+	// One-time codes.
+	LatestChallenge(ctx context.Context, userID int64, attemptID string, purpose store.Purpose) (*store.Challenge, error)
+
+	// OpenID Connect applications.
+	ApplicationByClientID(ctx context.Context, clientID string) (*store.Application, error)
+
+	// OpenID Connect requests, tokens and keys.
+	AddSigningKey(ctx context.Context, k *store.SigningKey) error
+	AuthRequest(ctx context.Context, id string, at time.Time) (*store.AuthRequest, error)
+	AuthRequestByCode(ctx context.Context, codeHash []byte, at time.Time) (*store.AuthRequest, error)
+	ClaimOIDCLogouts(ctx context.Context, at, until time.Time, n int) ([]store.OIDCLogout, error)
+	CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time, amr []string, at time.Time) error
+	CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error
+	DeleteExpiredOIDC(ctx context.Context, before time.Time) (int, error)
+	FinishOIDCLogout(ctx context.Context, id int64, retryAt time.Time) error
+	IssueTokens(ctx context.Context, ti store.TokenIssue) error
+	OIDCToken(ctx context.Context, hash []byte) (*store.OIDCToken, error)
+	RevokeOIDCToken(ctx context.Context, hash []byte, at time.Time) error
+	SetAuthCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error
+	SigningKeys(ctx context.Context, at time.Time) ([]store.SigningKey, error)
+
+	// The database answering (the library's health check).
+	Ping(ctx context.Context) error
 }
 
 // Provider is the OpenID Connect provider.
