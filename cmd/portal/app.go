@@ -17,6 +17,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/bench"
 	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
@@ -68,13 +69,20 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// database is what the portal needs of a storage engine: the store, the
-// outbox its dispatcher sends, and the schema version that `portal
-// migrate` reports.
+// database is what the portal needs of a storage engine: what each part
+// it wires takes of the store (the login, the administration, the OpenID
+// Connect provider, the pages, the dispatcher's outbox and `portal
+// bench`), the schema version that `portal migrate` reports, and Close.
+// *sqlite.DB and *postgres.DB are one.
 type database interface {
-	store.Store
+	login.Store
+	admin.Store
+	oidc.Store
+	web.Records
 	store.Messages
+	bench.Store
 	Version(ctx context.Context) (int, error)
+	Close() error
 }
 
 // openDB opens the database named by the configuration, SQLite or
