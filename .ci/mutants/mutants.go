@@ -113,7 +113,7 @@ var mutants = []Mutant{
 	{
 		ID: "code-exhausted-resend", Attack: 2,
 		What: "a login attempt whose code was voided by wrong tries gets a new code",
-		Func: "(*Service).issueCode",
+		Func: "(*Service).checkSendingRules",
 		Find: `if prev.Failures >= s.Rules.MaxCodeTries {
 	return nil, errCodeExhausted`,
 		Replace: `if false && prev.Failures >= s.Rules.MaxCodeTries {
@@ -139,7 +139,7 @@ var mutants = []Mutant{
 	{
 		ID: "code-lock-ignored", Attack: 2,
 		What: "a locked code step still sends and checks codes",
-		Func: "(*Service).issueCode",
+		Func: "(*Service).checkSendingRules",
 		Find: `if err := s.checkCodeLock(u, now); err != nil {
 	return nil, err
 }
@@ -599,10 +599,10 @@ const fallback = "/admin/users"`,
 	{
 		ID: "no-dummy-hash", Attack: 6,
 		What: "an unknown email is answered without the dummy argon2id check",
-		Func: "(*Service).Login",
+		Func: "(*Service).checkCredentials",
 		Find: `case errors.Is(err, store.ErrNotFound):
 	if err := slot.DummyVerify(pw); err != nil {
-		return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
+		return nil, fmt.Errorf("login: dummy password check: %w", err)
 	}`,
 		Replace: `case errors.Is(err, store.ErrNotFound):`,
 		Pkg:     "./cmd/portal", Run: `^TestNoEnumeration$`,
@@ -631,11 +631,11 @@ subtle.ConstantTimeCompare(got, make([]byte, p.KeyLen))`,
 	{
 		ID: "unknown-email-message", Attack: 6,
 		What: "an unknown email gets its own message",
-		Func: "(*Service).Login",
+		Func: "(*Service).checkCredentials",
 		Find: `s.passwordFailed(ctx, nil, c, "unknown email", try)
-return nil, nil, errInvalidCredentials`,
+return nil, errInvalidCredentials`,
 		Replace: `s.passwordFailed(ctx, nil, c, "unknown email", try)
-return nil, nil, &Error{Kind: KindInvalidCredentials, Message: "No account uses this email address."}`,
+return nil, &Error{Kind: KindInvalidCredentials, Message: "No account uses this email address."}`,
 		Pkg: "./internal/login", Run: `^TestNoEnumeration$`,
 	},
 	{
@@ -798,9 +798,9 @@ device, err := s.knownDevice(ctx, c, email, now)`,
 	{
 		ID: "device-lifts-account-lock", Attack: 7,
 		What:    "a known device's right password lifts the lock that others set on the account, giving them new tries",
-		Func:    "(*Service).Login",
+		Func:    "(*Service).startLogin",
 		Find:    `ClearThrottle: try.key,`,
-		Replace: `ClearThrottle: accountKey(email),`,
+		Replace: `ClearThrottle: accountKey(u.Email),`,
 		Pkg:     "./internal/login", Run: `^TestDeviceTokenAgainstLockout$`,
 	},
 
@@ -1029,7 +1029,7 @@ device, err := s.knownDevice(ctx, c, email, now)`,
 	{
 		ID: "code-in-log", Attack: 10,
 		What: "the code is written to the service log",
-		Func: "(*Service).issueCode",
+		Func: "(*Service).queueCode",
 		Find: `content := s.codeSMS(code)`,
 		Replace: `content := s.codeSMS(code)
 s.log().Info("code issued", "code", code)`,
@@ -1038,7 +1038,7 @@ s.log().Info("code issued", "code", code)`,
 	{
 		ID: "phone-in-audit", Attack: 10,
 		What:    "the audit log names the full phone number a code went to",
-		Func:    "(*Service).issueCode",
+		Func:    "(*Service).queueCode",
 		Find:    `masked := maskDestination(ch, dest)`,
 		Replace: `masked := dest`,
 		Pkg:     "./internal/login", Run: `^TestSecretsStayOutOfLogsAndAudit$`,
@@ -1212,7 +1212,7 @@ s.log().Info("code issued", "code", code)`,
 	{
 		ID: "oidc-code-once", Attack: 3,
 		What:    "an authorization code redeemed again",
-		Func:    "sqlstore.(*DB).IssueTokens",
+		Func:    "sqlstore.redeemCode",
 		Find:    `WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
 		Replace: `WHERE id = $1 AND code_hash = $2 AND code_expires_at > $3`,
 		Pkg:     "./internal/store/...", Run: `^TestConformance$/^IssueTokensCode`,
@@ -1244,7 +1244,7 @@ s.log().Info("code issued", "code", code)`,
 	{
 		ID: "oidc-prompt-login", Attack: 1,
 		What:    "prompt=login and max_age are answered with the old login",
-		Func:    "(*Provider).Resume",
+		Func:    "loginSatisfies",
 		Find:    `fresh = now.Sub(sess.AuthenticatedAt) <= maxAge`,
 		Replace: `fresh = now.Sub(sess.AuthenticatedAt) <= maxAge || true`,
 		Pkg:     "./cmd/portal", Run: `^TestOIDCSQLite$`,

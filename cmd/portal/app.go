@@ -17,6 +17,7 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/bench"
 	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
@@ -68,13 +69,20 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// database is what the portal needs of a storage engine: the store, the
-// outbox its dispatcher sends, and the schema version that `portal
-// migrate` reports.
+// database is what the portal needs of a storage engine: what each part
+// it wires takes of the store (the login, the administration, the OpenID
+// Connect provider, the pages, the dispatcher's outbox and `portal
+// bench`), the schema version that `portal migrate` reports, and Close.
+// *sqlite.DB and *postgres.DB are one.
 type database interface {
-	store.Store
+	login.Store
+	admin.Store
+	oidc.Store
+	web.Records
 	store.Messages
+	bench.Store
 	Version(ctx context.Context) (int, error)
+	Close() error
 }
 
 // openDB opens the database named by the configuration, SQLite or
@@ -105,53 +113,23 @@ func (a *App) OpenServices(ctx context.Context) error {
 	if a.DB, err = openDB(ctx, cfg); err != nil {
 		return err
 	}
-	key := cfg.SecretKey
-	if key == nil {
-		// Only one instance uses a SQLite file, so its key may live
-		// beside it; instances sharing PostgreSQL must share the key.
-		if cfg.Database.Engine != "sqlite" {
-			return errors.New("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it")
-		}
-		if key, err = keyFile(cfg.Database.Path + ".key"); err != nil {
-			return err
-		}
-	}
-	providers, mail, err := a.senders()
+	key, err := secretKey(cfg)
 	if err != nil {
 		return err
 	}
-	sealer, err := dispatch.NewSealer(key)
-	if err != nil {
+	if err := a.openDispatcher(key); err != nil {
 		return err
 	}
-	// Until Serve runs the dispatcher in the background, messages go out
-	// inline: a command's notice is sent before the command exits.
-	a.Dispatch = &dispatch.Dispatcher{
-		Store:  a.DB,
-		SMS:    providers,
-		Mail:   mail,
-		Sealer: sealer,
-		Log:    a.Log,
-		Inline: true,
-	}
-	rules := login.RulesFor(cfg)
 	a.Metrics = metrics.New()
 	a.Dispatch.Metrics = a.Metrics
-	switch db := a.DB.(type) { // the pools' statistics
-	case *sqlite.DB:
-		write, read := db.Pools()
-		a.Metrics.WatchSQL("sqlite_write", write)
-		a.Metrics.WatchSQL("sqlite_read", read)
-	case *postgres.DB:
-		a.Metrics.WatchPool(db.Pool())
-	}
+	a.watchPools()
 	a.Login = &login.Service{
 		Metrics:    a.Metrics,
 		Store:      a.DB,
 		Dispatch:   a.Dispatch,
 		Passwords:  &password.Hasher{Params: password.DefaultParams, Gauges: a.Metrics},
 		CodeKey:    key,
-		Rules:      rules,
+		Rules:      login.RulesFor(cfg),
 		PortalName: cfg.PortalName,
 		BaseURL:    cfg.BaseURL,
 		Log:        a.Log,
@@ -170,6 +148,56 @@ func (a *App) OpenServices(ctx context.Context) error {
 	// next instance that serves).
 	a.Login.Applications = a.OIDC
 	return nil
+}
+
+// secretKey is PORTAL_SECRET_KEY or, with SQLite and no such key, the key
+// in the file beside the database (made on first use).
+func secretKey(cfg *config.Config) ([]byte, error) {
+	if cfg.SecretKey != nil {
+		return cfg.SecretKey, nil
+	}
+	// Only one instance uses a SQLite file, so its key may live
+	// beside it; instances sharing PostgreSQL must share the key.
+	if cfg.Database.Engine != "sqlite" {
+		return nil, errors.New("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it")
+	}
+	return keyFile(cfg.Database.Path + ".key")
+}
+
+// openDispatcher makes the dispatcher of the configured senders, its
+// messages sealed with key.
+func (a *App) openDispatcher(key []byte) error {
+	providers, mail, err := a.senders()
+	if err != nil {
+		return err
+	}
+	sealer, err := dispatch.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	// Until Serve runs the dispatcher in the background, messages go out
+	// inline: a command's notice is sent before the command exits.
+	a.Dispatch = &dispatch.Dispatcher{
+		Store:  a.DB,
+		SMS:    providers,
+		Mail:   mail,
+		Sealer: sealer,
+		Log:    a.Log,
+		Inline: true,
+	}
+	return nil
+}
+
+// watchPools has the metrics report the database pools' statistics.
+func (a *App) watchPools() {
+	switch db := a.DB.(type) {
+	case *sqlite.DB:
+		write, read := db.Pools()
+		a.Metrics.WatchSQL("sqlite_write", write)
+		a.Metrics.WatchSQL("sqlite_read", read)
+	case *postgres.DB:
+		a.Metrics.WatchPool(db.Pool())
+	}
 }
 
 // Open wires the whole portal: a check that the configuration may serve
@@ -348,50 +376,19 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	go a.sweepSessions(ctx)
 	go a.Web.WarmOverview(ctx)
-
-	// The dispatcher sends the outbox in the background from now on; it
-	// stops after the last request is answered, so nothing queued by a
-	// request is left half-sent by the shutdown.
-	a.Dispatch.Inline = false
-	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
-	dispatched := make(chan struct{})
-	go func() {
-		defer close(dispatched)
-		a.Dispatch.Run(dctx)
-	}()
-	defer func() {
-		stopDispatch()
-		<-dispatched
-	}()
-	loggedOut := make(chan struct{})
-	go func() {
-		defer close(loggedOut)
-		a.OIDC.RunLogouts(dctx)
-	}()
-	defer func() {
-		stopDispatch()
-		<-loggedOut
-	}()
+	// Stopped after the last request is answered (the shutdown below), so
+	// nothing queued by a request is left half-sent.
+	stopSending := a.sendInBackground(ctx)
+	defer stopSending()
 
 	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	if addr := a.Config.MetricsAddr; addr != "" {
-		// Metrics on their own address, which the operator keeps off the
-		// public network.
-		ml, err := net.Listen("tcp", addr)
+		ms, err := a.serveMetrics(addr, errc)
 		if err != nil {
-			return fmt.Errorf("PORTAL_METRICS_ADDR: %w", err)
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.Metrics.Handler())
-		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := ms.Serve(ml); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
 		defer ms.Close()
-		a.Log.Info("metrics", "url", "http://"+ml.Addr().String()+"/metrics")
 	}
 	select {
 	case err := <-errc:
@@ -401,6 +398,49 @@ func (a *App) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return a.server.Shutdown(sctx)
+}
+
+// sendInBackground has the dispatcher send the outbox, and the OpenID
+// Connect provider its back-channel logouts, in the background from now
+// on. It returns the function that stops both and waits until they have.
+func (a *App) sendInBackground(ctx context.Context) (stop func()) {
+	a.Dispatch.Inline = false
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		a.Dispatch.Run(dctx)
+	}()
+	loggedOut := make(chan struct{})
+	go func() {
+		defer close(loggedOut)
+		a.OIDC.RunLogouts(dctx)
+	}()
+	return func() {
+		cancel()
+		<-loggedOut
+		<-dispatched
+	}
+}
+
+// serveMetrics serves the metrics on their own address, which the
+// operator keeps off the public network; an error of the server's goes to
+// errc.
+func (a *App) serveMetrics(addr string, errc chan<- error) (*http.Server, error) {
+	ml, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("PORTAL_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := ms.Serve(ml); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	a.Log.Info("metrics", "url", "http://"+ml.Addr().String()+"/metrics")
+	return ms, nil
 }
 
 // sweepSessions deletes timed-out sessions now and then, so the table does

@@ -227,7 +227,7 @@ func (p *testPortal) createAccount(t testing.TB, a login.NewAccount, phone strin
 		t.Fatalf("create account %s: %v", a.Email, err)
 	}
 	if phone != "" {
-		if err := p.App.DB.SetPhone(ctx, u.ID, phone); err != nil {
+		if err := engine(t, p.App.DB).SetPhone(ctx, u.ID, phone); err != nil {
 			t.Fatalf("register phone of %s: %v", a.Email, err)
 		}
 	}
@@ -654,4 +654,16 @@ func (b *tab) screenshot(name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 	}
+}
+
+// engine is the whole store behind a portal's database, for tests that
+// set up what no command does (a phone registered, an administrator
+// made): the portal itself takes only what its parts need (database).
+func engine(t testing.TB, db database) store.Store {
+	t.Helper()
+	s, ok := db.(store.Store)
+	if !ok {
+		t.Fatalf("%T is not a whole store", db)
+	}
+	return s
 }

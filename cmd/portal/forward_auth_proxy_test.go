@@ -385,7 +385,7 @@ func TestForwardAuthNginxAdminsOnly(t *testing.T) {
 	p := s.portal
 	p.createUser(t, "pat@example.org", "Pat Provider", "+447546123456")
 	boss := p.createUser(t, "ida@example.org", "Ida Admin", "+447546123457")
-	if err := p.App.DB.SetAdmin(t.Context(), boss, true); err != nil {
+	if err := engine(t, p.App.DB).SetAdmin(t.Context(), boss, true); err != nil {
 		t.Fatal(err)
 	}
 	target := s.url("app.portal.test", "/settings")

@@ -181,7 +181,7 @@ func envLookup(env []string) func(string) string {
 
 // openPortalDB opens the database a `portal serve` started with env uses,
 // as the portal itself would.
-func openPortalDB(t *testing.T, env []string) database {
+func openPortalDB(t *testing.T, env []string) store.Store {
 	t.Helper()
 	cfg, err := loadConfig(envLookup(env))
 	if err != nil {
@@ -191,5 +191,5 @@ func openPortalDB(t *testing.T, env []string) database {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db
+	return engine(t, db)
 }

@@ -40,8 +40,28 @@ var DisableChoices = []time.Duration{
 
 // Service carries out administrators' actions.
 type Service struct {
-	Store store.Store
+	Store Store
 	Login *login.Service // audit log, notices, links, MFA policy, clock
+}
+
+// Store is what the administration reads and writes of the store itself:
+// accounts created and looked up, a lock looked at, the applications.
+// Every change of an account goes through Login.Commit. Each method is
+// the one of store.Store of the same name, where it is documented.
+type Store interface {
+	// Accounts.
+	CreateUser(ctx context.Context, u *store.User) error
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+
+	// Counters of wrong tries.
+	Throttle(ctx context.Context, key string) (store.Throttle, error)
+
+	// OpenID Connect applications.
+	ApplicationByClientID(ctx context.Context, clientID string) (*store.Application, error)
+	CreateApplication(ctx context.Context, a *store.Application) error
+	DisableApplication(ctx context.Context, clientID string, at time.Time) error
+	ListApplications(ctx context.Context) ([]store.Application, error)
+	SetApplicationSecret(ctx context.Context, clientID string, hash []byte) error
 }
 
 // Actor is who acts: an administrator's web session, or the operator at

@@ -13,7 +13,7 @@ import (
 
 // failingChanges is a store whose ChangeAccount fails, as a kill -9 before
 // its commit would leave it.
-type failingChanges struct{ store.Store }
+type failingChanges struct{ login.Store }
 
 func (failingChanges) ChangeAccount(context.Context, store.AccountChange) error {
 	return errors.New("the database went away")

@@ -155,13 +155,7 @@ type Result struct {
 // Run does the whole run on the portal start starts. progress gets a line
 // per phase, and the portal's warnings and errors.
 func Run(ctx context.Context, o Options, start Starter, getenv func(string) string, progress io.Writer) (res *Result, err error) {
-	res = &Result{
-		Users:      o.Users,
-		GoVersion:  runtime.Version(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-		NumCPU:     runtime.NumCPU(),
-		CPU:        cpuModel(),
-	}
+	res = &Result{Users: o.Users, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), CPU: cpuModel()}
 	// Peak RSS also when a run is cut short.
 	defer func() {
 		if res != nil {
@@ -190,34 +184,12 @@ func Run(ctx context.Context, o Options, start Starter, getenv func(string) stri
 			err = cerr
 		}
 	}()
-	// Each login, MFA or OpenID Connect, sends a code.
-	if max := o.Users * p.loginsPerUser(); 2*o.Logins > max {
-		return nil, fmt.Errorf("bench: %d users can log in %d times in all (each account gets %d codes an hour), and --logins %d asks for %d (as many by OpenID Connect as by the login page); give more --users or fewer --logins",
-			o.Users, max, p.loginsPerUser(), o.Logins, 2*o.Logins)
-	}
-
-	fmt.Fprintf(progress, "bench: seeding %s users into %s…\n", withCommas(o.Users), db.where)
-	hash, err := (&password.Hasher{Params: password.DefaultParams}).Hash(ctx, benchPassword)
-	if err != nil {
-		return nil, err
-	}
-	seeding := time.Now()
-	if err := seedUsers(ctx, p.Store, o.Users, hash); err != nil {
-		return nil, err
-	}
-	res.Seeded = time.Since(seeding)
-	app, err := p.registerOIDCApp(ctx)
+	hash, app, err := p.seed(ctx, o, db.where, progress, res)
 	if err != nil {
 		return nil, err
 	}
 
-	if o.Logins > 0 {
-		fmt.Fprintf(progress, "bench: %d MFA logins and %d by OpenID Connect, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
-			o.Logins, o.Logins, o.Concurrency, LoginRounds, o.HashDuration)
-	} else {
-		fmt.Fprintf(progress, "bench: MFA logins for %v and as long by OpenID Connect, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
-			o.Duration, o.Concurrency, LoginRounds, o.HashDuration)
-	}
+	announceLogins(progress, o)
 	prof := &profiler{prefix: o.CPUProfile}
 	d := p.loginDriver(o.Users)
 	d.serverCPU = db.serverCPU
@@ -226,21 +198,63 @@ func Run(ctx context.Context, o Options, start Starter, getenv func(string) stri
 		return res, ctx.Err()
 	}
 
-	// The page views need logged-in sessions, one per connection where
-	// there are users enough; the logins above made some already.
-	sessions, err := d.sessionsFor(ctx, min(o.Connections, o.Users))
-	if err != nil {
-		return res, err
-	}
-	fmt.Fprintf(progress, "bench: page views, %d connections, %v each…\n", o.Connections, o.ViewsDuration)
-	res.Views, err = p.measureViews(ctx, sessions, o.Connections, o.ViewsDuration, prof)
-	if err != nil {
+	if res.Views, err = p.pageViews(ctx, o, d, prof, progress); err != nil {
 		return res, err
 	}
 	if prof.err != nil {
 		return res, prof.err
 	}
 	return res, ctx.Err()
+}
+
+// pageViews measures the page views with sessions of d's users.
+func (p *portal) pageViews(ctx context.Context, o Options, d *loginDriver, prof *profiler, progress io.Writer) ([]ViewResult, error) {
+	// The page views need logged-in sessions, one per connection where
+	// there are users enough; the logins above made some already.
+	sessions, err := d.sessionsFor(ctx, min(o.Connections, o.Users))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "bench: page views, %d connections, %v each…\n", o.Connections, o.ViewsDuration)
+	return p.measureViews(ctx, sessions, o.Connections, o.ViewsDuration, prof)
+}
+
+// seed checks that o's logins fit the users' code budgets, seeds the
+// users (at where, for the reader) with one password hash, which it
+// returns, and registers the OpenID Connect application.
+func (p *portal) seed(ctx context.Context, o Options, where string, progress io.Writer, res *Result) (hash string, app *oidcApp, err error) {
+	// Each login, MFA or OpenID Connect, sends a code.
+	if max := o.Users * p.loginsPerUser(); 2*o.Logins > max {
+		return "", nil, fmt.Errorf("bench: %d users can log in %d times in all (each account gets %d codes an hour), and --logins %d asks for %d (as many by OpenID Connect as by the login page); give more --users or fewer --logins",
+			o.Users, max, p.loginsPerUser(), o.Logins, 2*o.Logins)
+	}
+
+	fmt.Fprintf(progress, "bench: seeding %s users into %s…\n", withCommas(o.Users), where)
+	hash, err = (&password.Hasher{Params: password.DefaultParams}).Hash(ctx, benchPassword)
+	if err != nil {
+		return "", nil, err
+	}
+	seeding := time.Now()
+	if err := seedUsers(ctx, p.Store, o.Users, hash); err != nil {
+		return "", nil, err
+	}
+	res.Seeded = time.Since(seeding)
+	app, err = p.registerOIDCApp(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return hash, app, nil
+}
+
+// announceLogins tells progress what the login phase will do.
+func announceLogins(progress io.Writer, o Options) {
+	if o.Logins > 0 {
+		fmt.Fprintf(progress, "bench: %d MFA logins and %d by OpenID Connect, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
+			o.Logins, o.Logins, o.Concurrency, LoginRounds, o.HashDuration)
+	} else {
+		fmt.Fprintf(progress, "bench: MFA logins for %v and as long by OpenID Connect, %d at a time, in %d rounds; argon2id alone for %v before, between and after them…\n",
+			o.Duration, o.Concurrency, LoginRounds, o.HashDuration)
+	}
 }
 
 // runLogins drives the rounds of logins into res, each round the MFA
@@ -328,6 +342,7 @@ func gogcString(percent int) string {
 	return strconv.Itoa(percent)
 }
 
+// Print writes the report.
 func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "portal bench: %s (%s), %s users with phones, seeded in %s\n",
 		r.Engine, r.Database, withCommas(r.Users), benchSeconds(r.Seeded))
@@ -338,6 +353,20 @@ func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "%s %s/%s, GOMAXPROCS %d, %d CPUs (%s), GOGC %s, GOMEMLIMIT %d MiB\n\n",
 		r.GoVersion, runtime.GOOS, runtime.GOARCH, r.GOMAXPROCS, r.NumCPU, cpu, gogcString(r.GOGC), r.MemoryLimit>>20)
 
+	r.printLogins(w)
+	r.printOIDC(w)
+	if len(r.Views) > 0 {
+		r.printViews(w)
+	}
+	if r.PeakRSS > 0 {
+		fmt.Fprintf(w, "Peak RSS %.0f MiB (VmHWM of this one process: portal, database driver and load generator together)\n", float64(r.PeakRSS)/(1<<20))
+	} else {
+		fmt.Fprintln(w, "Peak RSS unknown (no /proc/self/status)")
+	}
+}
+
+// printLogins is the report's part on the MFA logins of the login page.
+func (r *Result) printLogins(w io.Writer) {
 	l := r.Logins
 	fmt.Fprintf(w, "MFA logins over HTTP, %d at a time: login page, password, code page, code from the outbox, code, landing page\n", l.Concurrency)
 	fmt.Fprintf(w, "  completed             %8s in %s   %8.1f logins/s\n", withCommas(l.Completed), benchSeconds(l.Elapsed), l.Rate())
@@ -372,47 +401,47 @@ func (r *Result) Print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
+	l.printSteps(w)
+}
+
+// printSteps is the latency of each step of the logins.
+func (l LoginResult) printSteps(w io.Writer) {
 	fmt.Fprintf(w, "  %-36s %9s %9s %9s\n", "step latency", "p50", "p95", "p99")
 	for i, name := range StepNames {
 		s := l.Steps[i]
 		fmt.Fprintf(w, "  %-36s %9s %9s %9s\n", name, benchMillis(s.P50), benchMillis(s.P95), benchMillis(s.P99))
 	}
 	fmt.Fprintln(w)
-	r.printOIDC(w)
+}
 
-	if len(r.Views) > 0 {
-		fmt.Fprintf(w, "Page views over HTTP, %d connections, %s each\n", r.Views[0].Connections, benchSeconds(r.Views[0].Elapsed))
-		fmt.Fprintf(w, "  %-36s %9s %9s %9s %9s %10s %7s\n", "", "req/s", "p50", "p95", "p99", "CPU/req", "errors")
-		for _, v := range r.Views {
-			fmt.Fprintf(w, "  %-36s %9.0f %9s %9s %9s %10s %7s\n", v.Name, v.Rate(), benchMillis(v.Lat.P50), benchMillis(v.Lat.P95), benchMillis(v.Lat.P99), benchMicros(v.CPU), withCommas(v.Errors))
-		}
-		if len(r.Views) >= 2 {
-			my, bare := r.Views[0], r.Views[1]
-			q := benchRatio(my.Rate(), bare.Rate())
-			fmt.Fprintf(w, "  My Details ÷ bare lookup                 %8.2f   (goal ≥ %.2f%s)\n", q, goalViewRatio, goalMet(q >= goalViewRatio))
-			fmt.Fprintf(w, "  My Details p99                         %10s   (goal < %s%s; saturated, %d connections wait %s each on average)\n",
-				benchMillis(my.Lat.P99), benchMillis(goalViewP99), goalMet(my.Lat.P99 < goalViewP99), my.Connections, benchMillis(time.Duration(float64(my.Connections)/my.Rate()*float64(time.Second))))
-			if len(r.Views) >= 4 {
-				q := benchRatio(r.Views[3].Rate(), bare.Rate())
-				fmt.Fprintf(w, "  /auth/verify ÷ bare lookup               %8.2f   (goal ≥ %.2f%s)\n", q, goalVerifyRatio, goalMet(q >= goalVerifyRatio))
-			}
-			if len(r.Views) >= 6 {
-				paced, pacedBare := r.Views[4], r.Views[5]
-				fmt.Fprintf(w, "  My Details p99 at half its rate        %10s   (goal < %s%s; the bare lookup's at that rate: %s)\n",
-					benchMillis(paced.Lat.P99), benchMillis(goalViewP99), goalMet(paced.Lat.P99 < goalViewP99), benchMillis(pacedBare.Lat.P99))
-			}
-			if my.CPU > 0 && bare.CPU > 0 {
-				fmt.Fprintf(w, "  bare CPU/req ÷ My Details CPU/req        %8.2f   (this process only: not the PostgreSQL server's)\n",
-					benchRatio(float64(bare.CPU), float64(my.CPU)))
-			}
-		}
-		fmt.Fprintln(w)
+// printViews is the report's part on the page views.
+func (r *Result) printViews(w io.Writer) {
+	fmt.Fprintf(w, "Page views over HTTP, %d connections, %s each\n", r.Views[0].Connections, benchSeconds(r.Views[0].Elapsed))
+	fmt.Fprintf(w, "  %-36s %9s %9s %9s %9s %10s %7s\n", "", "req/s", "p50", "p95", "p99", "CPU/req", "errors")
+	for _, v := range r.Views {
+		fmt.Fprintf(w, "  %-36s %9.0f %9s %9s %9s %10s %7s\n", v.Name, v.Rate(), benchMillis(v.Lat.P50), benchMillis(v.Lat.P95), benchMillis(v.Lat.P99), benchMicros(v.CPU), withCommas(v.Errors))
 	}
-	if r.PeakRSS > 0 {
-		fmt.Fprintf(w, "Peak RSS %.0f MiB (VmHWM of this one process: portal, database driver and load generator together)\n", float64(r.PeakRSS)/(1<<20))
-	} else {
-		fmt.Fprintln(w, "Peak RSS unknown (no /proc/self/status)")
+	if len(r.Views) >= 2 {
+		my, bare := r.Views[0], r.Views[1]
+		q := benchRatio(my.Rate(), bare.Rate())
+		fmt.Fprintf(w, "  My Details ÷ bare lookup                 %8.2f   (goal ≥ %.2f%s)\n", q, goalViewRatio, goalMet(q >= goalViewRatio))
+		fmt.Fprintf(w, "  My Details p99                         %10s   (goal < %s%s; saturated, %d connections wait %s each on average)\n",
+			benchMillis(my.Lat.P99), benchMillis(goalViewP99), goalMet(my.Lat.P99 < goalViewP99), my.Connections, benchMillis(time.Duration(float64(my.Connections)/my.Rate()*float64(time.Second))))
+		if len(r.Views) >= 4 {
+			q := benchRatio(r.Views[3].Rate(), bare.Rate())
+			fmt.Fprintf(w, "  /auth/verify ÷ bare lookup               %8.2f   (goal ≥ %.2f%s)\n", q, goalVerifyRatio, goalMet(q >= goalVerifyRatio))
+		}
+		if len(r.Views) >= 6 {
+			paced, pacedBare := r.Views[4], r.Views[5]
+			fmt.Fprintf(w, "  My Details p99 at half its rate        %10s   (goal < %s%s; the bare lookup's at that rate: %s)\n",
+				benchMillis(paced.Lat.P99), benchMillis(goalViewP99), goalMet(paced.Lat.P99 < goalViewP99), benchMillis(pacedBare.Lat.P99))
+		}
+		if my.CPU > 0 && bare.CPU > 0 {
+			fmt.Fprintf(w, "  bare CPU/req ÷ My Details CPU/req        %8.2f   (this process only: not the PostgreSQL server's)\n",
+				benchRatio(float64(bare.CPU), float64(my.CPU)))
+		}
 	}
+	fmt.Fprintln(w)
 }
 
 // printOIDC is the report's part on OpenID Connect logins.

@@ -385,50 +385,19 @@ func (d *loginDriver) round(ctx context.Context, t *loginTally, login loginFunc,
 	}
 	deadline := time.Now().Add(dur)
 	start := time.Now()
+	// Whether one more login may start: none once t is over, logins have
+	// started or the deadline has passed.
+	another := func() bool {
+		if ctx.Err() != nil || t.over() {
+			return false
+		}
+		if logins > 0 {
+			return started.Add(1) <= int64(logins)
+		}
+		return !time.Now().After(deadline)
+	}
 	for range conc {
-		wg.Go(func() {
-			for ctx.Err() == nil && !t.over() {
-				if logins > 0 && started.Add(1) > int64(logins) {
-					return
-				}
-				if logins == 0 && time.Now().After(deadline) {
-					return
-				}
-				u, ok := d.nextUser()
-				if !ok {
-					t.mu.Lock()
-					t.res.Exhausted = true
-					t.mu.Unlock()
-					return
-				}
-				lat, cookies, err := login(ctx, u)
-				if ctx.Err() != nil {
-					return
-				}
-				t.mu.Lock()
-				switch {
-				case err == nil:
-					t.res.Completed++
-					for i := range t.steps {
-						t.steps[i] = append(t.steps[i], lat[i])
-					}
-				case errors.Is(err, errBusyLogin):
-					t.res.Busy++
-				default:
-					t.res.Failed++
-					t.res.GaveUp = t.res.Failed >= maxFailedLogins
-					if msg := err.Error(); len(t.res.Errors) < 3 && !slices.Contains(t.res.Errors, msg) {
-						t.res.Errors = append(t.res.Errors, msg)
-					}
-				}
-				t.mu.Unlock()
-				if err == nil {
-					d.mu.Lock()
-					d.sessions = append(d.sessions, benchSession{user: u, cookies: cookies})
-					d.mu.Unlock()
-				}
-			}
-		})
+		wg.Go(func() { d.loginUntil(ctx, t, login, another) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -441,6 +410,52 @@ func (d *loginDriver) round(ctx context.Context, t *loginTally, login loginFunc,
 	}
 	if d.serverCPU != nil {
 		t.db += d.serverCPU() - serverCPU
+	}
+}
+
+// loginUntil logs users in one after the other into t while another says
+// so and users with codes to spare remain, keeping each session made.
+func (d *loginDriver) loginUntil(ctx context.Context, t *loginTally, login loginFunc, another func() bool) {
+	for another() {
+		u, ok := d.nextUser()
+		if !ok {
+			t.mu.Lock()
+			t.res.Exhausted = true
+			t.mu.Unlock()
+			return
+		}
+		lat, cookies, err := login(ctx, u)
+		if ctx.Err() != nil {
+			return
+		}
+		t.record(lat, err)
+		if err == nil {
+			d.mu.Lock()
+			d.sessions = append(d.sessions, benchSession{user: u, cookies: cookies})
+			d.mu.Unlock()
+		}
+	}
+}
+
+// record counts one login: completed (with its steps' latencies), turned
+// away as busy, or failed (the first few distinct errors kept).
+func (t *loginTally) record(lat [nSteps]time.Duration, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case err == nil:
+		t.res.Completed++
+		for i := range t.steps {
+			t.steps[i] = append(t.steps[i], lat[i])
+		}
+	case errors.Is(err, errBusyLogin):
+		t.res.Busy++
+	default:
+		t.res.Failed++
+		t.res.GaveUp = t.res.Failed >= maxFailedLogins
+		if msg := err.Error(); len(t.res.Errors) < 3 && !slices.Contains(t.res.Errors, msg) {
+			t.res.Errors = append(t.res.Errors, msg)
+		}
 	}
 }
 
@@ -629,69 +644,17 @@ func (p *portal) measureViews(ctx context.Context, sessions []benchSession, conn
 		}
 		ids[i] = u.ID
 	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /user/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		u, err := p.Store.UserByID(r.Context(), id)
-		if err != nil {
-			http.Error(w, "lookup failed", http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, u.Name) // #nosec G104 -- a failed write means the load generator hung up; nothing to tell it
-	})
-	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "Hello, world!\n") // #nosec G104 -- a failed write means the load generator hung up; nothing to tell it
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	bareBase, stopBare, err := p.serveBare()
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, err
 	}
-	bare := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go bare.Serve(l)
-	defer bare.Close()
-	bareBase := "http://" + l.Addr().String()
-
-	targets := []struct {
-		name, short, phase string
-		url                func(conn int) (string, []*http.Cookie)
-	}{
-		{"My Details      GET /my-details", "My Details", "my-details", func(conn int) (string, []*http.Cookie) {
-			return p.base + "/my-details", sessions[conn%len(sessions)].cookies
-		}},
-		{"bare handler, one lookup by id", "bare lookup", "bare-lookup", func(conn int) (string, []*http.Cookie) {
-			return bareBase + "/user/" + strconv.FormatInt(ids[conn%len(ids)], 10), nil
-		}},
-		{"bare handler, hello world", "hello world", "hello", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
-		// What a reverse proxy asks before every request to a protected
-		// application (issue 16): the session's lookup, and nothing else.
-		{"forward-auth    GET /auth/verify", "auth verify", "auth-verify", func(conn int) (string, []*http.Cookie) {
-			return p.base + "/auth/verify", sessions[conn%len(sessions)].cookies
-		}},
-	}
+	defer stopBare()
+	targets := p.viewTargets(sessions, ids, bareBase)
 	c := &http.Client{Transport: p.transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	// The targets take turns, viewRounds times, so that a machine that
-	// drifts (other work, clock speed) weighs on each alike.
-	out := make([]ViewResult, len(targets))
-	for round := range viewRounds {
-		for i, t := range targets {
-			stop := func() {}
-			if round == 0 {
-				// A moment unmeasured first: connections opened, caches warm.
-				benchHammer(ctx, c, conns, min(dur/5, time.Second), 0, t.url)
-				stop = prof.start(t.phase)
-			}
-			v := benchHammer(ctx, c, conns, dur/viewRounds, 0, t.url)
-			stop()
-			out[i] = out[i].merge(v)
-			out[i].Name = t.name
-			if ctx.Err() != nil {
-				return out, ctx.Err()
-			}
-		}
+	out, err := measureInTurns(ctx, c, targets, conns, dur, prof)
+	if err != nil {
+		return out, err
 	}
 	// Saturated, each connection waits its turn: with 64 of them the mean
 	// latency is 64 ÷ the rate, whatever the portal does. Latency under a
@@ -710,6 +673,89 @@ func (p *portal) measureViews(ctx context.Context, sessions []benchSession, conn
 		}
 	}
 	return out, ctx.Err()
+}
+
+// serveBare serves, on a port of its own, the bare handlers the portal's
+// pages are measured against: one user looked up by id through the
+// portal's store, and hello world. It returns their base URL and the
+// function that stops them.
+func (p *portal) serveBare() (base string, stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /user/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		u, err := p.Store.UserByID(r.Context(), id)
+		if err != nil {
+			http.Error(w, "lookup failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, u.Name) // #nosec G104 -- a failed write means the load generator hung up; nothing to tell it
+	})
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "Hello, world!\n") // #nosec G104 -- a failed write means the load generator hung up; nothing to tell it
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: %w", err)
+	}
+	bare := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go bare.Serve(l)
+	return "http://" + l.Addr().String(), func() { bare.Close() }, nil
+}
+
+// viewTarget is a page the page views measure: its name in the report,
+// a short one, the phase of its CPU profile, and the URL and cookies of
+// each connection's requests.
+type viewTarget struct {
+	name, short, phase string
+	url                func(conn int) (string, []*http.Cookie)
+}
+
+// viewTargets are the pages measured, in the report's order: My Details
+// with sessions, the bare lookup of the users' ids (at bareBase), hello
+// world, and forward-auth's /auth/verify.
+func (p *portal) viewTargets(sessions []benchSession, ids []int64, bareBase string) []viewTarget {
+	return []viewTarget{
+		{"My Details      GET /my-details", "My Details", "my-details", func(conn int) (string, []*http.Cookie) {
+			return p.base + "/my-details", sessions[conn%len(sessions)].cookies
+		}},
+		{"bare handler, one lookup by id", "bare lookup", "bare-lookup", func(conn int) (string, []*http.Cookie) {
+			return bareBase + "/user/" + strconv.FormatInt(ids[conn%len(ids)], 10), nil
+		}},
+		{"bare handler, hello world", "hello world", "hello", func(int) (string, []*http.Cookie) { return bareBase + "/hello", nil }},
+		// What a reverse proxy asks before every request to a protected
+		// application (issue 16): the session's lookup, and nothing else.
+		{"forward-auth    GET /auth/verify", "auth verify", "auth-verify", func(conn int) (string, []*http.Cookie) {
+			return p.base + "/auth/verify", sessions[conn%len(sessions)].cookies
+		}},
+	}
+}
+
+// measureInTurns measures each target as fast as it answers over conns
+// connections, for dur in all. The targets take turns, viewRounds times,
+// so that a machine that drifts (other work, clock speed) weighs on each
+// alike.
+func measureInTurns(ctx context.Context, c *http.Client, targets []viewTarget, conns int, dur time.Duration, prof *profiler) ([]ViewResult, error) {
+	out := make([]ViewResult, len(targets))
+	for round := range viewRounds {
+		for i, t := range targets {
+			stop := func() {}
+			if round == 0 {
+				// A moment unmeasured first: connections opened, caches warm.
+				benchHammer(ctx, c, conns, min(dur/5, time.Second), 0, t.url)
+				stop = prof.start(t.phase)
+			}
+			v := benchHammer(ctx, c, conns, dur/viewRounds, 0, t.url)
+			stop()
+			out[i] = out[i].merge(v)
+			out[i].Name = t.name
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+		}
+	}
+	return out, nil
 }
 
 // benchHammer sends GET requests over conns connections for dur, each

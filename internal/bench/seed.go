@@ -63,12 +63,17 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 		return &benchDB{engine: "SQLite", url: db.Path, where: db.Path + ", kept",
 			cleanup: func() error { return nil }}, nil
 	}
+	return benchSchema(ctx, db.URL)
+}
 
-	u, err := url.Parse(db.URL)
+// benchSchema makes the bench's schema in the PostgreSQL database at
+// dbURL.
+func benchSchema(ctx context.Context, dbURL string) (*benchDB, error) {
+	u, err := url.Parse(dbURL)
 	if err != nil {
 		return nil, errors.New("bench: --database-url cannot be parsed")
 	}
-	conn, err := pgx.Connect(ctx, db.URL)
+	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: connect to %s: %w", u.Redacted(), err)
 	}
@@ -87,7 +92,7 @@ func benchDatabase(ctx context.Context, target string) (*benchDB, error) {
 	drop := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, db.URL)
+		conn, err := pgx.Connect(ctx, dbURL)
 		if err == nil {
 			// Only the schema made above, with what the bench put in it.
 			_, err = conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)

@@ -182,64 +182,106 @@ func Defaults() *Config {
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
+// It reports every problem at once, in the order of the steps below.
 func Load(getenv func(string) string) (*Config, error) {
-	get := func(name string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return defaultOf(name)
+	l := &loader{getenv: getenv}
+	c := l.plain()
+	l.addresses(c)
+	l.database(c)
+	l.smsProviders(c)
+	l.smsRules(c)
+	l.email(c)
+	l.secretKey(c)
+	l.trustedProxies(c)
+	l.cookieDomain(c)
+	l.logging(c)
+	if len(l.errs) > 0 {
+		return nil, errors.Join(l.errs...)
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	return c, nil
+}
 
-	c := &Config{
-		Addr:       get("PORTAL_ADDR"),
-		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL"), "/"),
-		PortalName: get("PORTAL_NAME"),
+// loader reads one configuration: each step reads its variables with get
+// and notes what is wrong with bad, so that Load can say it all at once.
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// get is the variable name, trimmed, or its default when empty.
+func (l *loader) get(name string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return defaultOf(name)
+}
+
+// bad notes a problem with the configuration.
+func (l *loader) bad(format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf(format, args...))
+}
+
+// plain reads the settings taken as they are, to be checked by the steps
+// that follow.
+func (l *loader) plain() *Config {
+	return &Config{
+		Addr:       l.get("PORTAL_ADDR"),
+		BaseURL:    strings.TrimRight(l.get("PORTAL_BASE_URL"), "/"),
+		PortalName: l.get("PORTAL_NAME"),
 		Webhook: Webhook{
-			URL:    get("PORTAL_SMS_WEBHOOK_URL"),
-			Secret: []byte(get("PORTAL_SMS_WEBHOOK_SECRET")),
+			URL:    l.get("PORTAL_SMS_WEBHOOK_URL"),
+			Secret: []byte(l.get("PORTAL_SMS_WEBHOOK_SECRET")),
 		},
 		Twilio: Twilio{
-			AccountSID: get("PORTAL_TWILIO_ACCOUNT_SID"),
-			AuthToken:  get("PORTAL_TWILIO_AUTH_TOKEN"),
-			From:       get("PORTAL_TWILIO_FROM"),
-			APIURL:     strings.TrimRight(get("PORTAL_TWILIO_API_URL"), "/"),
+			AccountSID: l.get("PORTAL_TWILIO_ACCOUNT_SID"),
+			AuthToken:  l.get("PORTAL_TWILIO_AUTH_TOKEN"),
+			From:       l.get("PORTAL_TWILIO_FROM"),
+			APIURL:     strings.TrimRight(l.get("PORTAL_TWILIO_API_URL"), "/"),
 		},
-		SMTPURL:     get("PORTAL_SMTP_URL"),
-		MailFrom:    get("PORTAL_MAIL_FROM"),
-		MetricsAddr: get("PORTAL_METRICS_ADDR"),
-		LogLevel:    strings.ToLower(get("PORTAL_LOG_LEVEL")),
-		LogFormat:   strings.ToLower(get("PORTAL_LOG_FORMAT")),
+		SMTPURL:     l.get("PORTAL_SMTP_URL"),
+		MailFrom:    l.get("PORTAL_MAIL_FROM"),
+		MetricsAddr: l.get("PORTAL_METRICS_ADDR"),
+		LogLevel:    strings.ToLower(l.get("PORTAL_LOG_LEVEL")),
+		LogFormat:   strings.ToLower(l.get("PORTAL_LOG_FORMAT")),
 	}
+}
 
+// addresses checks the public address and the addresses listened on.
+func (l *loader) addresses(c *Config) {
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
-		bad("PORTAL_BASE_URL=%q: give the public address with scheme and host and no path, e.g. https://portal.example.org", c.BaseURL)
+		l.bad("PORTAL_BASE_URL=%q: give the public address with scheme and host and no path, e.g. https://portal.example.org", c.BaseURL)
 	}
 
 	if err := checkListenAddr(c.Addr); err != nil {
-		bad("PORTAL_ADDR=%q: %v", c.Addr, err)
+		l.bad("PORTAL_ADDR=%q: %v", c.Addr, err)
 	}
 	if c.MetricsAddr != "" {
 		if err := checkListenAddr(c.MetricsAddr); err != nil {
-			bad("PORTAL_METRICS_ADDR=%q: %v", c.MetricsAddr, err)
+			l.bad("PORTAL_METRICS_ADDR=%q: %v", c.MetricsAddr, err)
 		}
 	}
+}
 
-	db, err := ParseDatabaseURL(get("PORTAL_DATABASE_URL"))
+// database reads the database's URL and connection limit.
+func (l *loader) database(c *Config) {
+	db, err := ParseDatabaseURL(l.get("PORTAL_DATABASE_URL"))
 	if err != nil {
-		bad("PORTAL_DATABASE_URL: %v", err)
+		l.bad("PORTAL_DATABASE_URL: %v", err)
 	}
 	c.Database = db
-	if v := get("PORTAL_DATABASE_MAX_CONNS"); v != "" {
+	if v := l.get("PORTAL_DATABASE_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil || n < 1 || n > maxConns {
-			bad("PORTAL_DATABASE_MAX_CONNS=%q: give a number of connections from 1 to %d", v, maxConns)
+			l.bad("PORTAL_DATABASE_MAX_CONNS=%q: give a number of connections from 1 to %d", v, maxConns)
 		}
 		c.Database.MaxConns = int32(n)
 	}
+}
 
-	for _, p := range strings.Split(strings.ToLower(get("PORTAL_SMS_PROVIDER")), ",") {
+// smsProviders reads the SMS providers, in the order they are tried, and
+// checks that each named has what it needs.
+func (l *loader) smsProviders(c *Config) {
+	for _, p := range strings.Split(strings.ToLower(l.get("PORTAL_SMS_PROVIDER")), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.SMSProviders = append(c.SMSProviders, p)
 		}
@@ -248,74 +290,94 @@ func Load(getenv func(string) string) (*Config, error) {
 	for _, p := range c.SMSProviders {
 		switch {
 		case seen[p]:
-			bad("PORTAL_SMS_PROVIDER names %s twice", p)
+			l.bad("PORTAL_SMS_PROVIDER names %s twice", p)
 		case p == "outbox" && len(c.SMSProviders) > 1:
-			bad("PORTAL_SMS_PROVIDER: outbox keeps messages on this machine and cannot be combined with gateways")
+			l.bad("PORTAL_SMS_PROVIDER: outbox keeps messages on this machine and cannot be combined with gateways")
 		case p == "outbox":
 		case p == "twilio":
 			if c.Twilio.AccountSID == "" || c.Twilio.AuthToken == "" || c.Twilio.From == "" {
-				bad("PORTAL_SMS_PROVIDER=twilio needs PORTAL_TWILIO_ACCOUNT_SID, PORTAL_TWILIO_AUTH_TOKEN and PORTAL_TWILIO_FROM")
+				l.bad("PORTAL_SMS_PROVIDER=twilio needs PORTAL_TWILIO_ACCOUNT_SID, PORTAL_TWILIO_AUTH_TOKEN and PORTAL_TWILIO_FROM")
 			}
 			if u, err := url.Parse(c.Twilio.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad("PORTAL_TWILIO_API_URL=%q is not an http(s) URL", c.Twilio.APIURL)
+				l.bad("PORTAL_TWILIO_API_URL=%q is not an http(s) URL", c.Twilio.APIURL)
 			}
 		case p == "webhook":
 			if c.Webhook.URL == "" || len(c.Webhook.Secret) < 32 {
-				bad("PORTAL_SMS_PROVIDER=webhook needs PORTAL_SMS_WEBHOOK_URL and a PORTAL_SMS_WEBHOOK_SECRET of at least 32 characters (openssl rand -hex 32)")
+				l.bad("PORTAL_SMS_PROVIDER=webhook needs PORTAL_SMS_WEBHOOK_URL and a PORTAL_SMS_WEBHOOK_SECRET of at least 32 characters (openssl rand -hex 32)")
 			}
 		default:
-			bad("PORTAL_SMS_PROVIDER: %q is not a provider; use outbox, or twilio and/or webhook", p)
+			l.bad("PORTAL_SMS_PROVIDER: %q is not a provider; use outbox, or twilio and/or webhook", p)
 		}
 		seen[p] = true
 	}
 	if len(c.SMSProviders) == 0 {
 		c.SMSProviders = []string{defaultOf("PORTAL_SMS_PROVIDER")}
 	}
+}
 
-	for _, r := range strings.Split(get("PORTAL_SMS_COUNTRIES"), ",") {
+// smsLimits are the hourly SMS budgets and where each is read from.
+var smsLimits = []struct {
+	name string
+	to   func(c *Config) *int
+}{
+	{"PORTAL_SMS_LIMIT_PER_IP_HOUR", func(c *Config) *int { return &c.SMSLimitPerIPHour }},
+	{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", func(c *Config) *int { return &c.SMSLimitPerCountryHour }},
+	{"PORTAL_SMS_LIMIT_PER_HOUR", func(c *Config) *int { return &c.SMSLimitPerHour }},
+}
+
+// smsRules reads where text messages may go and how many may go out.
+func (l *loader) smsRules(c *Config) {
+	for _, r := range strings.Split(l.get("PORTAL_SMS_COUNTRIES"), ",") {
 		if r = strings.ToUpper(strings.TrimSpace(r)); r == "" {
 			continue
 		}
 		if len(r) != 2 || strings.Trim(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			bad("PORTAL_SMS_COUNTRIES: %q is not a two-letter country code such as GB", r)
+			l.bad("PORTAL_SMS_COUNTRIES: %q is not a two-letter country code such as GB", r)
 			continue
 		}
 		c.SMSCountries = append(c.SMSCountries, r)
 	}
-	if c.SMSNonGeographic, err = parseBool(get("PORTAL_SMS_NON_GEOGRAPHIC")); err != nil {
-		bad("PORTAL_SMS_NON_GEOGRAPHIC: %v", err)
+	var err error
+	if c.SMSNonGeographic, err = parseBool(l.get("PORTAL_SMS_NON_GEOGRAPHIC")); err != nil {
+		l.bad("PORTAL_SMS_NON_GEOGRAPHIC: %v", err)
 	}
-	for _, l := range []struct {
-		name string
-		to   *int
-	}{
-		{"PORTAL_SMS_LIMIT_PER_IP_HOUR", &c.SMSLimitPerIPHour},
-		{"PORTAL_SMS_LIMIT_PER_COUNTRY_HOUR", &c.SMSLimitPerCountryHour},
-		{"PORTAL_SMS_LIMIT_PER_HOUR", &c.SMSLimitPerHour},
-	} {
-		n, err := strconv.Atoi(get(l.name))
+	for _, lim := range smsLimits {
+		n, err := strconv.Atoi(l.get(lim.name))
 		if err != nil || n < 0 {
-			bad("%s: give a whole number, 0 for no limit", l.name)
+			l.bad("%s: give a whole number, 0 for no limit", lim.name)
 		}
-		*l.to = n
+		*lim.to(c) = n
 	}
+}
 
-	if c.EmailFallback, err = parseBool(get("PORTAL_EMAIL_FALLBACK")); err != nil {
-		bad("PORTAL_EMAIL_FALLBACK: %v", err)
+// email reads the switches of email: the fallback for codes, and email
+// kept in the outbox on purpose.
+func (l *loader) email(c *Config) {
+	var err error
+	if c.EmailFallback, err = parseBool(l.get("PORTAL_EMAIL_FALLBACK")); err != nil {
+		l.bad("PORTAL_EMAIL_FALLBACK: %v", err)
 	}
-	if c.AllowEmailOutbox, err = parseBool(get("PORTAL_ALLOW_EMAIL_OUTBOX")); err != nil {
-		bad("PORTAL_ALLOW_EMAIL_OUTBOX: %v", err)
+	if c.AllowEmailOutbox, err = parseBool(l.get("PORTAL_ALLOW_EMAIL_OUTBOX")); err != nil {
+		l.bad("PORTAL_ALLOW_EMAIL_OUTBOX: %v", err)
 	}
+}
 
-	if k := get("PORTAL_SECRET_KEY"); k != "" {
+// secretKey reads the secret key, which PostgreSQL's instances must share.
+func (l *loader) secretKey(c *Config) {
+	if k := l.get("PORTAL_SECRET_KEY"); k != "" {
+		var err error
 		if c.SecretKey, err = ParseKey(k); err != nil {
-			bad("PORTAL_SECRET_KEY: %v", err)
+			l.bad("PORTAL_SECRET_KEY: %v", err)
 		}
 	} else if c.Database.Engine == "postgres" {
-		bad("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it (generate one with: openssl rand -hex 32)")
+		l.bad("PORTAL_SECRET_KEY is required with PostgreSQL: every instance must share it (generate one with: openssl rand -hex 32)")
 	}
+}
 
-	for _, p := range strings.Split(get("PORTAL_TRUSTED_PROXIES"), ",") {
+// trustedProxies reads the proxies whose X-Forwarded-For is believed, a
+// single address taken as its own prefix.
+func (l *loader) trustedProxies(c *Config) {
+	for _, p := range strings.Split(l.get("PORTAL_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
@@ -326,32 +388,35 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
-			bad("PORTAL_TRUSTED_PROXIES: %q is not an address or CIDR", p)
+			l.bad("PORTAL_TRUSTED_PROXIES: %q is not an address or CIDR", p)
 			continue
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
+}
 
-	if d := get("PORTAL_COOKIE_DOMAIN"); d != "" {
+// cookieDomain reads the parent domain the session cookie is sent to.
+func (l *loader) cookieDomain(c *Config) {
+	if d := l.get("PORTAL_COOKIE_DOMAIN"); d != "" {
+		var err error
 		if c.CookieDomain, err = checkCookieDomain(d, c.BaseURL); err != nil {
-			bad("PORTAL_COOKIE_DOMAIN=%q: %v", d, err)
+			l.bad("PORTAL_COOKIE_DOMAIN=%q: %v", d, err)
 		}
 	}
+}
 
+// logging checks the log's level and format.
+func (l *loader) logging(c *Config) {
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		bad("PORTAL_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel)
+		l.bad("PORTAL_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel)
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		bad("PORTAL_LOG_FORMAT=%q: use text or json", c.LogFormat)
+		l.bad("PORTAL_LOG_FORMAT=%q: use text or json", c.LogFormat)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return c, nil
 }
 
 // ServeProblem is why `portal serve` refuses a configuration whose every

@@ -190,57 +190,12 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 	var temporary error
 	var retryAfter time.Duration
 	if m.Channel == store.ChannelEmail {
-		err := d.call(ctx, func(ctx context.Context) error {
-			return d.Mail.SendEmail(ctx, delivery.Email{To: m.To, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
-		})
-		d.counted(m, "email", err)
-		if err == nil {
-			u.Status, u.Provider = store.MessageSent, "email"
-			return u
-		}
-		if errors.Is(err, delivery.ErrPermanent) {
-			u.Status, u.Provider, u.LastError = store.MessageFailed, "email", err.Error()
-			d.log().Warn("email refused for good", "message", m.ID, "err", err)
-			return u
-		}
-		temporary = err
-		retryAfter, _ = delivery.RetryAfter(err)
+		temporary, retryAfter = d.sendEmail(ctx, m, c, &u)
 	} else {
-		sms := delivery.SMS{ID: strconv.FormatInt(m.ID, 10), To: m.To, Body: c.Text}
-		var lastPermanent error
-		for _, p := range d.SMS {
-			var ref string
-			err := d.call(ctx, func(ctx context.Context) error {
-				if r, ok := p.Sender.(Referencer); ok {
-					var err error
-					ref, err = r.SendSMSRef(ctx, sms)
-					return err
-				}
-				return p.Sender.SendSMS(ctx, sms)
-			})
-			d.counted(m, p.Name, err)
-			if err == nil {
-				u.Status, u.Provider, u.ProviderRef = store.MessageSent, p.Name, ref
-				return u
-			}
-			if errors.Is(err, delivery.ErrPermanent) {
-				lastPermanent = fmt.Errorf("%s: %w", p.Name, err)
-				d.log().Warn("SMS provider refused the message; trying the next", "message", m.ID, "provider", p.Name, "err", err)
-				continue
-			}
-			temporary = fmt.Errorf("%s: %w", p.Name, err)
-			if ra, ok := delivery.RetryAfter(err); ok && (retryAfter == 0 || ra < retryAfter) {
-				retryAfter = ra
-			}
-			d.log().Warn("SMS provider unavailable; trying the next", "message", m.ID, "provider", p.Name, "err", err)
-		}
-		if temporary == nil {
-			if lastPermanent == nil {
-				lastPermanent = errors.New("no SMS provider is configured")
-			}
-			u.Status, u.LastError = store.MessageFailed, lastPermanent.Error()
-			return u
-		}
+		temporary, retryAfter = d.sendSMS(ctx, m, c, &u)
+	}
+	if temporary == nil {
+		return u
 	}
 
 	// Every provider failed, at least one only for now: try again later.
@@ -256,6 +211,76 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 	u.Status, u.NextAttemptAt, u.LastError = store.MessageQueued, now.Add(wait), temporary.Error()
 	d.log().Info("message will be retried", "message", m.ID, "in", wait, "err", temporary)
 	return u
+}
+
+// sendEmail tries the email m, whose content is c. When it is sent or
+// refused for good, it says so in u and returns nil; otherwise it leaves u
+// and returns the failure, with the wait the provider asked for (if any).
+func (d *Dispatcher) sendEmail(ctx context.Context, m *store.Message, c Content, u *store.MessageUpdate) (temporary error, retryAfter time.Duration) {
+	err := d.call(ctx, func(ctx context.Context) error {
+		return d.Mail.SendEmail(ctx, delivery.Email{To: m.To, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
+	})
+	d.counted(m, "email", err)
+	if err == nil {
+		u.Status, u.Provider = store.MessageSent, "email"
+		return nil, 0
+	}
+	if errors.Is(err, delivery.ErrPermanent) {
+		u.Status, u.Provider, u.LastError = store.MessageFailed, "email", err.Error()
+		d.log().Warn("email refused for good", "message", m.ID, "err", err)
+		return nil, 0
+	}
+	retryAfter, _ = delivery.RetryAfter(err)
+	return err, retryAfter
+}
+
+// sendSMS tries the SMS providers in turn with the text message m, whose
+// content is c, until one takes it. When one does, or every one refuses it
+// for good, it says so in u and returns nil; otherwise (some failed only
+// for now) it leaves u and returns the last temporary failure, with the
+// shortest wait a provider asked for.
+func (d *Dispatcher) sendSMS(ctx context.Context, m *store.Message, c Content, u *store.MessageUpdate) (temporary error, retryAfter time.Duration) {
+	sms := delivery.SMS{ID: strconv.FormatInt(m.ID, 10), To: m.To, Body: c.Text}
+	var lastPermanent error
+	for _, p := range d.SMS {
+		ref, err := d.sendSMSWith(ctx, p, sms)
+		d.counted(m, p.Name, err)
+		if err == nil {
+			u.Status, u.Provider, u.ProviderRef = store.MessageSent, p.Name, ref
+			return nil, 0
+		}
+		if errors.Is(err, delivery.ErrPermanent) {
+			lastPermanent = fmt.Errorf("%s: %w", p.Name, err)
+			d.log().Warn("SMS provider refused the message; trying the next", "message", m.ID, "provider", p.Name, "err", err)
+			continue
+		}
+		temporary = fmt.Errorf("%s: %w", p.Name, err)
+		if ra, ok := delivery.RetryAfter(err); ok && (retryAfter == 0 || ra < retryAfter) {
+			retryAfter = ra
+		}
+		d.log().Warn("SMS provider unavailable; trying the next", "message", m.ID, "provider", p.Name, "err", err)
+	}
+	if temporary == nil {
+		if lastPermanent == nil {
+			lastPermanent = errors.New("no SMS provider is configured")
+		}
+		u.Status, u.LastError = store.MessageFailed, lastPermanent.Error()
+	}
+	return temporary, retryAfter
+}
+
+// sendSMSWith hands sms to the provider p, within the call's timeout, and
+// returns the provider's reference for it when the provider gives one.
+func (d *Dispatcher) sendSMSWith(ctx context.Context, p Provider, sms delivery.SMS) (ref string, err error) {
+	err = d.call(ctx, func(ctx context.Context) error {
+		if r, ok := p.Sender.(Referencer); ok {
+			var err error
+			ref, err = r.SendSMSRef(ctx, sms)
+			return err
+		}
+		return p.Sender.SendSMS(ctx, sms)
+	})
+	return ref, err
 }
 
 // counted counts one provider call for the metrics and, if the provider

@@ -136,7 +136,7 @@ func testStaleRegistrationEnds(t *testing.T, h *harness) {
 
 // failingChanges is a store whose ChangeAccount fails, as a kill -9 before
 // its commit would leave it.
-type failingChanges struct{ store.Store }
+type failingChanges struct{ login.Store }
 
 func (failingChanges) ChangeAccount(context.Context, store.AccountChange) error {
 	return errors.New("the database went away")

@@ -40,9 +40,10 @@ func TestSessionsEndedTellTheApplications(t *testing.T) {
 
 func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 	a := &apps{}
-	h.svc.Store = crashingStore{h.db}
+	crashing := crashingStore{h.db}
+	h.svc.Store = crashing
 	h.svc.Applications = a
-	adm := &admin.Service{Store: h.svc.Store, Login: h.svc}
+	adm := &admin.Service{Store: crashing, Login: h.svc}
 	if err := h.db.CreateApplication(h.ctx, &store.Application{ClientID: "rota", Name: "Rota",
 		RedirectURIs: []string{"https://rota.example.org/cb"}, BackchannelLogoutURI: "https://rota.example.org/logout",
 		CreatedAt: h.now}); err != nil {

@@ -153,13 +153,53 @@ func (s *Service) carryOverCode(ctx context.Context, sess *Session, c Client) (*
 // issueCode checks the sending rules, stores a new code (voiding the
 // previous one of the same purpose) and sends it.
 func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Purpose, ch store.Channel, dest string, c Client) (*store.Challenge, error) {
-	now := s.Clock.Now()
-	u := sess.User
+	o := codeOrder{sess: sess, purpose: purpose, ch: ch, dest: dest, c: c, now: s.Clock.Now()}
+	budgets, err := s.checkSendingRules(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	chal, err := s.queueCode(ctx, o, budgets)
+	if err != nil {
+		return nil, err
+	}
+	s.Metrics.CodeIssued(string(purpose), string(ch), country(ch, dest))
+	s.Dispatch.Kick(ctx)
+
+	// Where the message went out at once (a dispatcher that sends inline:
+	// commands and tests), a refusal is known now. A background dispatcher
+	// has not tried yet, so there is nothing to read.
+	if !s.Dispatch.SendsInline() {
+		return chal, nil
+	}
+	if sent, err := s.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
+		chal.UndeliveredAt = o.now
+		return chal, s.deliveryFailed(ch, purpose, fmt.Errorf("%s: %w", sent.LastError, delivery.ErrPermanent))
+	}
+	return chal, nil
+}
+
+// codeOrder is one code to issue: the session it is for, its purpose, the
+// channel and destination it goes to, who asked and when.
+type codeOrder struct {
+	sess    *Session
+	purpose store.Purpose
+	ch      store.Channel
+	dest    string
+	c       Client
+	now     time.Time
+}
+
+// checkSendingRules refuses a code that the rules do not allow now: the
+// code step locked, the attempt's code used up or resent too soon, the
+// account's or the destination's budget spent, a number the rules refuse.
+// It returns the SMS budgets the message is charged to.
+func (s *Service) checkSendingRules(ctx context.Context, o codeOrder) ([]store.Budget, error) {
+	u, now := o.sess.User, o.now
 	if err := s.checkCodeLock(u, now); err != nil {
 		return nil, err
 	}
 
-	prev, err := s.Store.LatestChallenge(ctx, u.ID, sess.AttemptID, purpose)
+	prev, err := s.Store.LatestChallenge(ctx, u.ID, o.sess.AttemptID, o.purpose)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		prev = nil
@@ -170,39 +210,44 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		if prev.Failures >= s.Rules.MaxCodeTries {
 			return nil, errCodeExhausted
 		}
-		if err := s.checkResendCooldown(prev, ch, dest, now); err != nil {
+		if err := s.checkResendCooldown(prev, o.ch, o.dest, now); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.checkAccountBudget(ctx, u, now, c); err != nil {
+	if err := s.checkAccountBudget(ctx, u, now, o.c); err != nil {
 		return nil, err
 	}
-	if err := s.checkDestinationBudget(ctx, u, purpose, dest, now, c); err != nil {
+	if err := s.checkDestinationBudget(ctx, u, o.purpose, o.dest, now, o.c); err != nil {
 		return nil, err
 	}
 
-	var budgets []store.Budget
-	if ch == store.ChannelSMS {
-		// Checked again at each code: the rules may have changed since the
-		// number was accepted.
-		if err := s.Rules.AllowedDestination(dest); err != nil {
-			s.destinationRefused(ctx, u.ID, c, err)
-			return nil, err
-		}
-		budgets = s.smsBudgets(dest, c)
+	if o.ch != store.ChannelSMS {
+		return nil, nil
 	}
+	// Checked again at each code: the rules may have changed since the
+	// number was accepted.
+	if err := s.Rules.AllowedDestination(o.dest); err != nil {
+		s.destinationRefused(ctx, u.ID, o.c, err)
+		return nil, err
+	}
+	return s.smsBudgets(o.dest, o.c), nil
+}
 
+// queueCode stores a new code and queues the message carrying it, charged
+// to budgets; a spent budget refuses it.
+func (s *Service) queueCode(ctx context.Context, o codeOrder, budgets []store.Budget) (*store.Challenge, error) {
+	u, purpose, ch, dest, c, now := o.sess.User, o.purpose, o.ch, o.dest, o.c, o.now
 	code, err := otp.Generate(s.rand())
 	if err != nil {
 		return nil, err
 	}
 	chal := &store.Challenge{
 		UserID:      u.ID,
-		AttemptID:   sess.AttemptID,
+		AttemptID:   o.sess.AttemptID,
 		Purpose:     purpose,
 		Channel:     ch,
 		Destination: dest,
-		CodeHash:    otp.Hash(s.CodeKey, binding(u.ID, purpose, dest, sess.AttemptID), code),
+		CodeHash:    otp.Hash(s.CodeKey, binding(u.ID, purpose, dest, o.sess.AttemptID), code),
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(s.Rules.CodeTTL),
 		IP:          c.IP,
@@ -228,19 +273,6 @@ func (s *Service) issueCode(ctx context.Context, sess *Session, purpose store.Pu
 		return nil, s.smsLimited()
 	} else if err != nil {
 		return nil, fmt.Errorf("login: store code: %w", err)
-	}
-	s.Metrics.CodeIssued(string(purpose), string(ch), country(ch, dest))
-	s.Dispatch.Kick(ctx)
-
-	// Where the message went out at once (a dispatcher that sends inline:
-	// commands and tests), a refusal is known now. A background dispatcher
-	// has not tried yet, so there is nothing to read.
-	if !s.Dispatch.SendsInline() {
-		return chal, nil
-	}
-	if sent, err := s.Store.MessageForChallenge(ctx, chal.ID); err == nil && sent.Status == store.MessageFailed {
-		chal.UndeliveredAt = now
-		return chal, s.deliveryFailed(ch, purpose, fmt.Errorf("%s: %w", sent.LastError, delivery.ErrPermanent))
 	}
 	return chal, nil
 }
@@ -355,27 +387,41 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		return nil, s.codeExpired(ctx, ch, c)
 	}
 
-	if otp.Matches(s.CodeKey, binding(u.ID, purpose, ch.Destination, sess.AttemptID), code, ch.CodeHash) {
-		verified := s.auditEvent("code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
-		if complete != nil {
-			if err := complete(ch, now, verified); err != nil {
-				return nil, err
-			}
-		} else {
-			ok, err := s.Store.ConsumeChallenge(ctx, ch.ID, now)
-			if err != nil {
-				return nil, fmt.Errorf("login: consume code: %w", err)
-			}
-			if !ok {
-				return nil, errCodeUsed
-			}
-			s.appendAudit(ctx, verified)
-		}
-		s.Metrics.LoginStep("code", "success")
-		s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "verified")
-		return ch, nil
+	if !otp.Matches(s.CodeKey, binding(u.ID, purpose, ch.Destination, sess.AttemptID), code, ch.CodeHash) {
+		return nil, s.wrongCode(ctx, u, purpose, ch, c, now)
 	}
+	verified := s.auditEvent("code.verify", "success", u.ID, u.ID, c, fmt.Sprintf("%s %s", purpose, ch.Channel))
+	if complete == nil {
+		complete = s.consumeCode(ctx)
+	}
+	if err := complete(ch, now, verified); err != nil {
+		return nil, err
+	}
+	s.Metrics.LoginStep("code", "success")
+	s.Metrics.CodeChecked(string(purpose), string(ch.Channel), country(ch.Channel, ch.Destination), "verified")
+	return ch, nil
+}
 
+// consumeCode is verifyCode's completion when nothing else follows from a
+// right code: the code consumed, its audit record written.
+func (s *Service) consumeCode(ctx context.Context) func(ch *store.Challenge, now time.Time, verified *store.AuditEvent) error {
+	return func(ch *store.Challenge, now time.Time, verified *store.AuditEvent) error {
+		ok, err := s.Store.ConsumeChallenge(ctx, ch.ID, now)
+		if err != nil {
+			return fmt.Errorf("login: consume code: %w", err)
+		}
+		if !ok {
+			return errCodeUsed
+		}
+		s.appendAudit(ctx, verified)
+		return nil
+	}
+}
+
+// wrongCode counts a wrong code for purpose against ch and the account u, locks the
+// code step at the account's CodeLockAfter-th in a row, and says how many
+// tries are left.
+func (s *Service) wrongCode(ctx context.Context, u *store.User, purpose store.Purpose, ch *store.Challenge, c Client, now time.Time) error {
 	// The code's try and the account's count are one step in the store: a
 	// guess at a code that another request used, voided or saw expire
 	// meanwhile is no guess, so one code adds at most its own tries to the
@@ -385,16 +431,16 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		Lock: func(n int) time.Time { return lockUntil(now, s.Rules.codeLock(n)) },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("login: count wrong code: %w", err)
+		return fmt.Errorf("login: count wrong code: %w", err)
 	}
 	switch {
 	case wrong.Counted:
 	case wrong.Used:
-		return nil, errCodeUsed
+		return errCodeUsed
 	case wrong.Voided:
-		return nil, errCodeExhausted
+		return errCodeExhausted
 	default:
-		return nil, s.codeExpired(ctx, ch, c)
+		return s.codeExpired(ctx, ch, c)
 	}
 	inARow := wrong.InARow
 	s.Metrics.LoginStep("code", "failure")
@@ -405,13 +451,13 @@ func (s *Service) verifyCode(ctx context.Context, sess *Session, purpose store.P
 		s.Metrics.Lockout("code", "account")
 		s.Audit(ctx, "account.locked", "codes", 0, u.ID, c, fmt.Sprintf("%d wrong codes in a row", inARow))
 		u.CodeLockedUntil = wrong.LockedUntil
-		return nil, s.checkCodeLock(u, now)
+		return s.checkCodeLock(u, now)
 	}
 	if wrong.Voided {
-		return nil, errCodeExhausted
+		return errCodeExhausted
 	}
 	left := s.Rules.MaxCodeTries - wrong.Failures
-	return nil, &Error{Kind: KindWrongCode, Remaining: left,
+	return &Error{Kind: KindWrongCode, Remaining: left,
 		Message: fmt.Sprintf("That code is not right. Check the message and try again (%s left).", plural(left, "try"))}
 }
 

@@ -44,17 +44,46 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 		return nil, nil, err
 	}
 
+	u, err := s.checkCredentials(ctx, slot, email, pw, c, try)
+	if err != nil {
+		return nil, nil, err
+	}
+	stage, err := s.stageAfterPassword(ctx, u, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err = s.startLogin(ctx, u, stage, c, try, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.Metrics.LoginStep("password", "success")
+
+	if stage == store.StageCode {
+		_, codeErr = s.SendLoginCode(ctx, sess, store.ChannelSMS, c)
+		var pe *Error
+		if codeErr != nil && !errors.As(codeErr, &pe) {
+			return nil, nil, codeErr
+		}
+	}
+	return sess, codeErr, nil
+}
+
+// checkCredentials returns the active account of email if pw is its
+// password, errInvalidCredentials (the failure counted and audited) if
+// either is wrong, and says so when the account is deactivated. slot is
+// released once the password is hashed.
+func (s *Service) checkCredentials(ctx context.Context, slot *password.Slot, email, pw string, c Client, try passwordTry) (*store.User, error) {
 	u, err := s.Store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if err := slot.DummyVerify(pw); err != nil {
-			return nil, nil, fmt.Errorf("login: dummy password check: %w", err)
+			return nil, fmt.Errorf("login: dummy password check: %w", err)
 		}
 		slot.Release() // as after a real check, below
 		s.passwordFailed(ctx, nil, c, "unknown email", try)
-		return nil, nil, errInvalidCredentials
+		return nil, errInvalidCredentials
 	case err != nil:
-		return nil, nil, fmt.Errorf("login: look up user: %w", err)
+		return nil, fmt.Errorf("login: look up user: %w", err)
 	}
 
 	ok, err := s.checkPassword(ctx, slot, u, pw)
@@ -63,37 +92,47 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	// login from hashing meanwhile.
 	slot.Release()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !ok {
 		s.passwordFailed(ctx, u, c, "wrong password", try)
-		return nil, nil, errInvalidCredentials
+		return nil, errInvalidCredentials
 	}
 	if u.Deactivated {
 		// Only someone who knows the password learns the account is off.
 		if err := s.Store.ClearThrottle(ctx, try.key); err != nil {
-			return nil, nil, fmt.Errorf("login: clear throttle: %w", err)
+			return nil, fmt.Errorf("login: clear throttle: %w", err)
 		}
 		s.Audit(ctx, "login.password", "deactivated", u.ID, u.ID, c, "")
-		return nil, nil, &Error{Kind: KindNotAllowed, Message: "This account has been deactivated. Contact your system administrator."}
+		return nil, &Error{Kind: KindNotAllowed, Message: "This account has been deactivated. Contact your system administrator."}
 	}
+	return u, nil
+}
 
+// stageAfterPassword is the step that follows u's right password: a code
+// when MFA applies and the account has a phone, the phone's registration
+// when it has none, else none (StageFull).
+func (s *Service) stageAfterPassword(ctx context.Context, u *store.User, now time.Time) (store.Stage, error) {
 	required, err := s.PortalRequiresMFA(ctx)
 	if err != nil {
-		return nil, nil, err
+		return "", err
 	}
-	stage := store.StageFull
 	switch {
 	case !MFARequired(u, required, now):
+		return store.StageFull, nil
 	case u.Phone == "":
-		stage = store.StageRegisterPhone
+		return store.StageRegisterPhone, nil
 	default:
-		stage = store.StageCode
+		return store.StageCode, nil
 	}
+}
 
-	sess, err = s.newSession(u, stage, c)
+// startLogin writes the new session of u at stage, and with it the login
+// itself when no code is needed (StageFull).
+func (s *Service) startLogin(ctx context.Context, u *store.User, stage store.Stage, c Client, try passwordTry, now time.Time) (*Session, error) {
+	sess, err := s.newSession(u, stage, c)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// The throttle cleared (the one the try was counted under: a known
 	// device's right password leaves the account's count to the others
@@ -106,25 +145,16 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (sess *
 	}
 	if stage == store.StageFull {
 		if sess.Device, err = s.newDeviceToken(u.ID); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sess.AuthenticatedAt = now
 		start.LoginAt = now
 		start.Audit = append(start.Audit, s.auditEvent("login", "success", u.ID, u.ID, c, "MFA not required"))
 	}
 	if err := s.Store.StartLogin(ctx, start); err != nil {
-		return nil, nil, fmt.Errorf("login: start login: %w", err)
+		return nil, fmt.Errorf("login: start login: %w", err)
 	}
-	s.Metrics.LoginStep("password", "success")
-
-	if stage == store.StageCode {
-		_, codeErr = s.SendLoginCode(ctx, sess, store.ChannelSMS, c)
-		var pe *Error
-		if codeErr != nil && !errors.As(codeErr, &pe) {
-			return nil, nil, codeErr
-		}
-	}
-	return sess, codeErr, nil
+	return sess, nil
 }
 
 // passwordSlot waits for a hashing slot for a password step (login,

@@ -28,7 +28,7 @@ import (
 
 // Service runs the login. All fields but Log, Rand and Clock are required.
 type Service struct {
-	Store store.Store
+	Store Store
 	// Dispatch queues every SMS and email durably, with the code it
 	// carries, and sends them (a *dispatch.Dispatcher).
 	Dispatch Dispatcher
@@ -65,6 +65,66 @@ type Service struct {
 
 	deviceOnce     sync.Once
 	deviceKeyBytes []byte // signs device tokens (deviceMACKey)
+}
+
+// Store is what the login needs of the store, and nothing more: each
+// method is the one of store.Store of the same name, where it is
+// documented (*sqlite.DB and *postgres.DB have them all).
+type Store interface {
+	// Accounts.
+	CreateFirstAdmin(ctx context.Context, setupTokenHash []byte, u *store.User) error
+	CreateUser(ctx context.Context, u *store.User) error
+	ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error)
+	RecordLogin(ctx context.Context, userID int64, at time.Time) error
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	SetSetupToken(ctx context.Context, tokenHash []byte) error
+	SetupTokenMatches(ctx context.Context, tokenHash []byte) (bool, error)
+	UserByEmail(ctx context.Context, email string) (*store.User, error)
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+
+	// Sessions.
+	DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteUserSessions(ctx context.Context, userID int64, except []byte) (int, error)
+	ReplaceSession(ctx context.Context, oldHash []byte, s *store.Session) error
+	SessionWithUser(ctx context.Context, tokenHash []byte) (*store.Session, *store.User, error)
+	StartLogin(ctx context.Context, l store.LoginStart) error
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	UpdateSession(ctx context.Context, s *store.Session) error
+
+	// One-time codes.
+	ChallengeTimesForUser(ctx context.Context, userID int64, since time.Time, limit int) ([]time.Time, error)
+	CompleteLogin(ctx context.Context, l store.LoginCompletion) error
+	ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error)
+	CountChallengesForUserTo(ctx context.Context, userID int64, dest string, since time.Time) (int, error)
+	CountChallengesToDestination(ctx context.Context, dest string, purposes []store.Purpose, since time.Time) (int, error)
+	CountWrongCode(ctx context.Context, w store.WrongCode) (store.WrongCodeCount, error)
+	LatestChallenge(ctx context.Context, userID int64, attemptID string, purpose store.Purpose) (*store.Challenge, error)
+	MarkChallengeUndelivered(ctx context.Context, id int64, at time.Time) error
+	NewestChallenge(ctx context.Context, userID int64, purpose store.Purpose) (*store.Challenge, error)
+	TakeOverChallenge(ctx context.Context, t store.ChallengeTakeOver) error
+
+	// Messages.
+	MessageForChallenge(ctx context.Context, challengeID int64) (*store.Message, error)
+
+	// Counters of wrong tries.
+	AddThrottleFailure(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (store.Throttle, error)
+	AddThrottleFailureUnlessLocked(ctx context.Context, key string, at, windowStart time.Time, lock func(failures int) time.Time) (t store.Throttle, ok bool, err error)
+	ClearThrottle(ctx context.Context, key string) error
+	Throttle(ctx context.Context, key string) (store.Throttle, error)
+
+	// Links (password resets, invitations).
+	TokenByHash(ctx context.Context, hash []byte, purpose store.TokenPurpose, at time.Time) (*store.Token, error)
+	UseToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, at time.Time) (*store.Token, error)
+
+	// The audit log.
+	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+
+	// Settings.
+	Setting(ctx context.Context, key string) (string, bool, error)
+
+	// Changes of an account, each in one transaction.
+	ChangeAccount(ctx context.Context, c store.AccountChange) error
 }
 
 // Applications is what the login needs of the OpenID Connect provider.

@@ -34,7 +34,7 @@ const (
 // from the newest code the session's attempt used. A session that proved
 // no code (MFA off for the account) reports "pwd" alone, so that an
 // application can refuse it.
-func amrOf(ctx context.Context, s store.Challenges, sess *login.Session) ([]string, error) {
+func amrOf(ctx context.Context, s Store, sess *login.Session) ([]string, error) {
 	if !sess.MFA {
 		return []string{methodPassword}, nil
 	}

@@ -42,7 +42,7 @@ var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 // store, sealed, so that every instance signs with the same one and
 // publishes the same set; opened keys are kept in memory.
 type keyring struct {
-	store  store.OIDC
+	store  Store
 	sealer *dispatch.Sealer
 	now    func() time.Time
 	bits   int // RSA key size

@@ -53,7 +53,7 @@ const (
 
 // Config is what New needs.
 type Config struct {
-	Store store.Store
+	Store Store
 	// Issuer is the portal's public base URL (PORTAL_BASE_URL).
 	Issuer string
 	// Secret is the portal's secret key: signing keys are sealed, access
@@ -63,6 +63,40 @@ type Config struct {
 	Log    *slog.Logger
 	// RSABits is the size of new signing keys; 0: 2048.
 	RSABits int
+}
+
+// Store is what the provider needs of the store: the applications and
+// accounts it signs people in to and for, its requests, tokens, logouts
+// and signing keys, and the codes that say how a login was made. Each
+// method is the one of store.Store of the same name, where it is
+// documented.
+type Store interface {
+	// Accounts.
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+
+	// One-time codes.
+	LatestChallenge(ctx context.Context, userID int64, attemptID string, purpose store.Purpose) (*store.Challenge, error)
+
+	// OpenID Connect applications.
+	ApplicationByClientID(ctx context.Context, clientID string) (*store.Application, error)
+
+	// OpenID Connect requests, tokens and keys.
+	AddSigningKey(ctx context.Context, k *store.SigningKey) error
+	AuthRequest(ctx context.Context, id string, at time.Time) (*store.AuthRequest, error)
+	AuthRequestByCode(ctx context.Context, codeHash []byte, at time.Time) (*store.AuthRequest, error)
+	ClaimOIDCLogouts(ctx context.Context, at, until time.Time, n int) ([]store.OIDCLogout, error)
+	CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time, amr []string, at time.Time) error
+	CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error
+	DeleteExpiredOIDC(ctx context.Context, before time.Time) (int, error)
+	FinishOIDCLogout(ctx context.Context, id int64, retryAt time.Time) error
+	IssueTokens(ctx context.Context, ti store.TokenIssue) error
+	OIDCToken(ctx context.Context, hash []byte) (*store.OIDCToken, error)
+	RevokeOIDCToken(ctx context.Context, hash []byte, at time.Time) error
+	SetAuthCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error
+	SigningKeys(ctx context.Context, at time.Time) ([]store.SigningKey, error)
+
+	// The database answering (the library's health check).
+	Ping(ctx context.Context) error
 }
 
 // Provider is the OpenID Connect provider.
@@ -101,7 +135,23 @@ func New(cfg Config) (*Provider, error) {
 		now:       now,
 		loginPath: LoginPath,
 	}
-	opCfg := &op.Config{
+	p, err := op.NewProvider(opConfig(cryptoKey), st, op.StaticIssuer(strings.TrimSuffix(cfg.Issuer, "/")), opOptions(cfg)...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: %w", err)
+	}
+	lg := cfg.Log
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{op: p, storage: st, now: now, issuer: strings.TrimSuffix(cfg.Issuer, "/"), log: lg,
+		client: &http.Client{Timeout: logoutTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		kick:   make(chan struct{}, 1)}, nil
+}
+
+// opConfig is what the provider offers (the discovery document says so),
+// its access tokens encrypted with cryptoKey.
+func opConfig(cryptoKey []byte) *op.Config {
+	c := &op.Config{
 		CodeMethodS256:             true,
 		AuthMethodPost:             true,
 		GrantTypeRefreshToken:      true,
@@ -112,7 +162,12 @@ func New(cfg Config) (*Provider, error) {
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
 			"at_hash", "c_hash", "name", "email", "email_verified", "phone_number", "roles"},
 	}
-	copy(opCfg.CryptoKey[:], cryptoKey)
+	copy(c.CryptoKey[:], cryptoKey)
+	return c
+}
+
+// opOptions are the provider's endpoints, its CORS rules and its log.
+func opOptions(cfg Config) []op.Option {
 	opts := []op.Option{
 		op.WithCustomAuthEndpoint(op.NewEndpoint(AuthorizePath)),
 		op.WithCustomTokenEndpoint(op.NewEndpoint(TokenPath)),
@@ -136,17 +191,7 @@ func New(cfg Config) (*Provider, error) {
 	if strings.HasPrefix(cfg.Issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure()) // local development only: config requires https elsewhere
 	}
-	p, err := op.NewProvider(opCfg, st, op.StaticIssuer(strings.TrimSuffix(cfg.Issuer, "/")), opts...)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: %w", err)
-	}
-	lg := cfg.Log
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
-	return &Provider{op: p, storage: st, now: now, issuer: strings.TrimSuffix(cfg.Issuer, "/"), log: lg,
-		client: &http.Client{Timeout: logoutTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		kick:   make(chan struct{}, 1)}, nil
+	return opts
 }
 
 // Handler serves the provider's endpoints (PathPrefix and DiscoveryPath).
@@ -185,46 +230,16 @@ type Next struct {
 func (p *Provider) Resume(ctx context.Context, id string, sess *login.Session) (Next, error) {
 	st := p.storage
 	now := p.now()
-	rec, err := st.store.AuthRequest(ctx, id, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return Next{}, ErrUnknownRequest
-	}
+	r, a, err := p.pending(ctx, id, now)
 	if err != nil {
 		return Next{}, err
 	}
-	a, err := st.app(ctx, rec.ClientID)
-	if errors.Is(err, errNotFound) {
-		return Next{}, ErrUnknownRequest
-	}
-	if err != nil {
-		return Next{}, err
-	}
-	r, err := newAuthRequest(rec, st.subjects.of)
-	if err != nil {
-		return Next{}, err
-	}
+	rec := r.rec
 	callback := AuthorizePath + "/callback?id=" + url.QueryEscape(rec.ID)
 	if rec.UserID != 0 {
 		return Next{Redirect: callback}, nil
 	}
-	fresh := sess != nil && sess.Stage == store.StageFull
-	// prompt=login (which the library turns into max_age=0) and max_age
-	// ask for a login this recent, or one made since the request.
-	if fresh && (slices.Contains(r.p.Prompt, oidc.PromptLogin) || r.p.MaxAge != nil) && sess.AuthenticatedAt.Before(rec.CreatedAt) {
-		maxAge := time.Duration(0)
-		if r.p.MaxAge != nil && !slices.Contains(r.p.Prompt, oidc.PromptLogin) {
-			// An application's max_age of any size: past a year every
-			// session is younger (and time.Duration would overflow).
-			const longest = 365 * 24 * 60 * 60
-			secs := *r.p.MaxAge
-			if secs > longest {
-				secs = longest
-			}
-			maxAge = time.Duration(int64(secs)) * time.Second // #nosec G115 -- secs is at most a year of seconds, checked above
-		}
-		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge
-	}
-	if !fresh {
+	if !loginSatisfies(r, sess, now) {
 		if slices.Contains(r.p.Prompt, oidc.PromptNone) {
 			return Next{Redirect: errorRedirect(r, "login_required", "The person is not logged in to the portal.")}, nil
 		}
@@ -245,6 +260,54 @@ func (p *Provider) Resume(ctx context.Context, id string, sess *login.Session) (
 		return Next{}, err
 	}
 	return Next{Redirect: callback}, nil
+}
+
+// pending is the sign-in request id, unexpired at now, and its application
+// (enabled); ErrUnknownRequest when either is not.
+func (p *Provider) pending(ctx context.Context, id string, now time.Time) (*authRequest, *store.Application, error) {
+	st := p.storage
+	rec, err := st.store.AuthRequest(ctx, id, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrUnknownRequest
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := st.app(ctx, rec.ClientID)
+	if errors.Is(err, errNotFound) {
+		return nil, nil, ErrUnknownRequest
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := newAuthRequest(rec, st.subjects.of)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, a, nil
+}
+
+// loginSatisfies says whether sess (nil: none) is a complete login that
+// request r accepts at now.
+func loginSatisfies(r *authRequest, sess *login.Session, now time.Time) bool {
+	fresh := sess != nil && sess.Stage == store.StageFull
+	// prompt=login (which the library turns into max_age=0) and max_age
+	// ask for a login this recent, or one made since the request.
+	if fresh && (slices.Contains(r.p.Prompt, oidc.PromptLogin) || r.p.MaxAge != nil) && sess.AuthenticatedAt.Before(r.rec.CreatedAt) {
+		maxAge := time.Duration(0)
+		if r.p.MaxAge != nil && !slices.Contains(r.p.Prompt, oidc.PromptLogin) {
+			// An application's max_age of any size: past a year every
+			// session is younger (and time.Duration would overflow).
+			const longest = 365 * 24 * 60 * 60
+			secs := *r.p.MaxAge
+			if secs > longest {
+				secs = longest
+			}
+			maxAge = time.Duration(int64(secs)) * time.Second // #nosec G115 -- secs is at most a year of seconds, checked above
+		}
+		fresh = now.Sub(sess.AuthenticatedAt) <= maxAge
+	}
+	return fresh
 }
 
 // errorRedirect is the application's redirect URI (registered, matched

@@ -24,7 +24,7 @@ import (
 // keys, so any instance serves any step. Codes, tokens and secrets are
 // kept as SHA-256 hashes.
 type storage struct {
-	store     store.Store
+	store     Store
 	keys      *keyring
 	subjects  subjects
 	now       func() time.Time

@@ -107,108 +107,162 @@ func newOverviewView(r overviewRange, q store.OverviewQuery, c *store.OverviewCo
 	for i := range times {
 		times[i] = q.Since.Add(time.Duration(i) * q.Bucket).UTC().Format(r.Layout)
 	}
-	inBucket := func(b int) bool { return b >= 0 && b < q.Buckets }
+	t := newOverviewTally(q.Buckets)
+	t.addMessages(c.Messages)
+	t.addCodes(c.Codes)
+	t.addEvents(c.Events)
+	v.Totals = t.totals()
+	v.Charts = t.charts(times)
+	v.Channel = countsTable("Codes by channel", "Channel", t.channels, true)
+	return v
+}
 
-	// Codes over time, and by channel, provider and calling code.
-	sent, delivered, failed, verified := make([]int, q.Buckets), make([]int, q.Buckets), make([]int, q.Buckets), make([]int, q.Buckets)
-	var all deliveryCounts
-	channels, providers, codes := map[string]*deliveryCounts{}, map[string]*deliveryCounts{}, map[string]*deliveryCounts{}
-	of := func(m map[string]*deliveryCounts, key string) *deliveryCounts {
-		if m[key] == nil {
-			m[key] = &deliveryCounts{}
-		}
-		return m[key]
+// overviewTally sums the store's counts up for the page: codes over time,
+// in all, and by channel, provider and calling code; delivery times; the
+// OverviewEvents over time and in all. Counts outside the buckets are
+// left out.
+type overviewTally struct {
+	buckets                           int
+	sent, delivered, failed, verified []int // per bucket
+	all                               deliveryCounts
+	channels, providers, codes        map[string]*deliveryCounts
+	deliveryTimes                     []int // per class of deliveryTimeNames
+	events                            map[[2]string][]int
+	eventTotals                       map[[2]string]int
+}
+
+func newOverviewTally(buckets int) *overviewTally {
+	t := &overviewTally{
+		buckets: buckets,
+		sent:    make([]int, buckets), delivered: make([]int, buckets), failed: make([]int, buckets), verified: make([]int, buckets),
+		channels: map[string]*deliveryCounts{}, providers: map[string]*deliveryCounts{}, codes: map[string]*deliveryCounts{},
+		deliveryTimes: make([]int, len(deliveryTimeNames)),
+		events:        map[[2]string][]int{},
+		eventTotals:   map[[2]string]int{},
 	}
-	deliveryTimes := make([]int, len(deliveryTimeNames))
-	for _, t := range c.Messages {
-		if !inBucket(t.Bucket) {
-			continue
-		}
-		sent[t.Bucket] += t.Count
-		switch t.Status {
-		case store.MessageDelivered:
-			delivered[t.Bucket] += t.Count
-		case store.MessageFailed, store.MessageExpired:
-			failed[t.Bucket] += t.Count
-		}
-		all.add(t)
-		of(channels, channelName(t.Channel)).add(t)
-		of(providers, providerName(t.Provider)).add(t)
-		if t.Channel == store.ChannelSMS {
-			of(codes, callingCodeName(t.Prefix)).add(t)
-		}
-		if t.DeliveryTime >= 0 && t.DeliveryTime < len(deliveryTimes) {
-			deliveryTimes[t.DeliveryTime] += t.Count
-		}
-	}
-	for _, t := range c.Codes {
-		if !inBucket(t.Bucket) {
-			continue
-		}
-		verified[t.Bucket] += t.Verified
-		all.Issued += t.Issued
-		all.Verified += t.Verified
-		ch := of(channels, channelName(t.Channel))
-		ch.Issued += t.Issued
-		ch.Verified += t.Verified
-		if t.Channel == store.ChannelSMS {
-			cc := of(codes, callingCodeName(t.Prefix))
-			cc.Issued += t.Issued
-			cc.Verified += t.Verified
-		}
-	}
-	events := map[[2]string][]int{}
-	eventTotals := map[[2]string]int{}
 	for _, e := range store.OverviewEvents {
-		events[e] = make([]int, q.Buckets)
+		t.events[e] = make([]int, buckets)
 	}
-	for _, t := range c.Events {
-		k := [2]string{t.Event, t.Outcome}
-		if events[k] == nil || !inBucket(t.Bucket) {
+	return t
+}
+
+func (t *overviewTally) inBucket(b int) bool { return b >= 0 && b < t.buckets }
+
+// countsOf is the counts of key in m, made when m has none yet.
+func countsOf(m map[string]*deliveryCounts, key string) *deliveryCounts {
+	if m[key] == nil {
+		m[key] = &deliveryCounts{}
+	}
+	return m[key]
+}
+
+// addMessages counts the messages that carried codes.
+func (t *overviewTally) addMessages(messages []store.MessageTally) {
+	for _, m := range messages {
+		if !t.inBucket(m.Bucket) {
 			continue
 		}
-		events[k][t.Bucket] += t.Count
-		eventTotals[k] += t.Count
+		t.sent[m.Bucket] += m.Count
+		switch m.Status {
+		case store.MessageDelivered:
+			t.delivered[m.Bucket] += m.Count
+		case store.MessageFailed, store.MessageExpired:
+			t.failed[m.Bucket] += m.Count
+		}
+		t.all.add(m)
+		countsOf(t.channels, channelName(m.Channel)).add(m)
+		countsOf(t.providers, providerName(m.Provider)).add(m)
+		if m.Channel == store.ChannelSMS {
+			countsOf(t.codes, callingCodeName(m.Prefix)).add(m)
+		}
+		if m.DeliveryTime >= 0 && m.DeliveryTime < len(t.deliveryTimes) {
+			t.deliveryTimes[m.DeliveryTime] += m.Count
+		}
 	}
+}
 
-	v.Totals = []overviewTotal{
+// addCodes counts the codes issued and verified.
+func (t *overviewTally) addCodes(codes []store.CodeTally) {
+	for _, c := range codes {
+		if !t.inBucket(c.Bucket) {
+			continue
+		}
+		t.verified[c.Bucket] += c.Verified
+		t.all.Issued += c.Issued
+		t.all.Verified += c.Verified
+		ch := countsOf(t.channels, channelName(c.Channel))
+		ch.Issued += c.Issued
+		ch.Verified += c.Verified
+		if c.Channel == store.ChannelSMS {
+			cc := countsOf(t.codes, callingCodeName(c.Prefix))
+			cc.Issued += c.Issued
+			cc.Verified += c.Verified
+		}
+	}
+}
+
+// addEvents counts the OverviewEvents; other events are left out.
+func (t *overviewTally) addEvents(events []store.EventTally) {
+	for _, e := range events {
+		k := [2]string{e.Event, e.Outcome}
+		if t.events[k] == nil || !t.inBucket(e.Bucket) {
+			continue
+		}
+		t.events[k][e.Bucket] += e.Count
+		t.eventTotals[k] += e.Count
+	}
+}
+
+// totals are the figures at the top of the page.
+func (t *overviewTally) totals() []overviewTotal {
+	all := t.all
+	totals := []overviewTotal{
 		{"Codes sent", fmt.Sprint(all.Sent), ""},
 		{"Delivered", fmt.Sprint(all.Delivered), share(all.Delivered, all.Sent, "of the codes sent")},
 		{"Failed", fmt.Sprint(all.Failed), share(all.Failed, all.Sent, "of the codes sent")},
 		{"Verified", fmt.Sprint(all.Verified), share(all.Verified, all.Issued, "of the codes issued")},
 	}
 	for _, e := range store.OverviewEvents {
-		v.Totals = append(v.Totals, overviewTotal{overviewEventNames[e], fmt.Sprint(eventTotals[e]), ""})
+		totals = append(totals, overviewTotal{overviewEventNames[e], fmt.Sprint(t.eventTotals[e]), ""})
 	}
+	return totals
+}
 
-	codeSeries := []chartSeries{{"Sent", sent}, {"Delivered", delivered}, {"Failed", failed}, {"Verified", verified}}
-	v.Charts = append(v.Charts, timeCharted("codes", "Codes over time",
-		"Codes sent in each period, how many were reported delivered or failed, and how many were used to log in.", times, codeSeries))
+// charts are the page's charts, in order, over the buckets' times.
+func (t *overviewTally) charts(times []string) []overviewChart {
+	codeSeries := []chartSeries{{"Sent", t.sent}, {"Delivered", t.delivered}, {"Failed", t.failed}, {"Verified", t.verified}}
 	eventSeries := make([]chartSeries, len(store.OverviewEvents))
 	for i, e := range store.OverviewEvents {
-		eventSeries[i] = chartSeries{overviewEventNames[e], events[e]}
+		eventSeries[i] = chartSeries{overviewEventNames[e], t.events[e]}
 	}
-	v.Charts = append(v.Charts, timeCharted("events", "Refusals, lockouts and logins over time",
-		"Codes refused because a sending budget was full, accounts locked, and completed logins.", times, eventSeries))
-	v.Charts = append(v.Charts,
+	return []overviewChart{
+		timeCharted("codes", "Codes over time",
+			"Codes sent in each period, how many were reported delivered or failed, and how many were used to log in.", times, codeSeries),
+		timeCharted("events", "Refusals, lockouts and logins over time",
+			"Codes refused because a sending budget was full, accounts locked, and completed logins.", times, eventSeries),
 		barCharted("providers", "Codes by provider", "Who took each code to send it. “None yet” are codes not yet handed to a provider.",
-			"Provider", providers, false),
+			"Provider", t.providers, false),
 		barCharted("countries", "Text messages by country calling code", "Where text messages went, by the calling code of the number.",
-			"Calling code", codes, true))
-	bars := make([]chartBar, len(deliveryTimes))
-	rows := make([][]string, len(deliveryTimes))
-	for i, n := range deliveryTimes {
+			"Calling code", t.codes, true),
+		deliveryTimeCharted(t.deliveryTimes),
+	}
+}
+
+// deliveryTimeCharted is the chart of the codes delivered by delivery
+// time (counts, per class of deliveryTimeNames), with its table.
+func deliveryTimeCharted(counts []int) overviewChart {
+	bars := make([]chartBar, len(counts))
+	rows := make([][]string, len(counts))
+	for i, n := range counts {
 		bars[i] = chartBar{deliveryTimeNames[i], n}
 		rows[i] = []string{deliveryTimeNames[i], fmt.Sprint(n)}
 	}
-	v.Charts = append(v.Charts, overviewChart{
+	return overviewChart{
 		ID: "delivery", Title: "Delivery time",
 		Lead:  "From sending to the provider's report of delivery, for the codes reported delivered.",
 		SVG:   barChart{ID: "delivery", Title: "Delivery time", Bars: bars}.SVG(),
 		Table: overviewTable{Caption: "Codes delivered, by delivery time", Head: []string{"Delivery time", "Codes"}, Rows: rows},
-	})
-	v.Channel = countsTable("Codes by channel", "Channel", channels, true)
-	return v
+	}
 }
 
 // timeCharted is a chart of series over times, with their table.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
-	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store/enginetest"
 	"github.com/providerportal/portal/internal/web"
 )
@@ -300,7 +300,7 @@ func TestForwardAuthEndedSessions(t *testing.T) {
 
 // countingStore counts the writes the session lookup can make.
 type countingStore struct {
-	store.Store
+	login.Store
 	writes atomic.Int64
 }
 

@@ -48,35 +48,12 @@ func Apply(tx Tx, c store.AccountChange) error {
 			return err
 		}
 	}
-	if c.ChallengeID != 0 {
-		ok, err := tx.ConsumeChallenge(c.ChallengeID, c.At)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return store.ErrNotFound
-		}
+	if err := consumeChallenge(tx, c); err != nil {
+		return err
 	}
-	keep := c.Keep
-	if c.Session != nil {
-		keep = c.Session.TokenHash
-		var err error
-		if c.EndSession {
-			err = tx.DeleteSession(c.Session.TokenHash)
-		} else {
-			err = tx.UpdateSession(c.Session)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	ended := 0
-	if c.EndOthers {
-		n, err := tx.DeleteUserSessions(c.UserID, keep)
-		if err != nil {
-			return err
-		}
-		ended = n
+	ended, err := sessions(tx, c)
+	if err != nil {
+		return err
 	}
 	// The account's row after its sessions, as a login by code takes them
 	// (store.CompleteLogin): two changes of one account never wait for
@@ -84,20 +61,8 @@ func Apply(tx Tx, c store.AccountChange) error {
 	if err := user(tx, c); err != nil {
 		return err
 	}
-	if c.ClearThrottle != "" {
-		if err := tx.ClearThrottle(c.ClearThrottle); err != nil {
-			return err
-		}
-	}
-	if c.Setting != nil {
-		if err := tx.SetSetting(c.Setting.Key, c.Setting.Value); err != nil {
-			return err
-		}
-	}
-	if c.Token != nil {
-		if err := tx.CreateToken(c.Token); err != nil {
-			return err
-		}
+	if err := alongside(tx, c); err != nil {
+		return err
 	}
 	// The tokens after the account's row, as the sessions: the token
 	// issue (store.IssueTokens) takes no account row, so no circle.
@@ -106,24 +71,44 @@ func Apply(tx Tx, c store.AccountChange) error {
 			return err
 		}
 	}
-	if c.Record == nil {
+	return record(tx, c, ended)
+}
+
+// consumeChallenge consumes the code the change follows from, if any:
+// store.ErrNotFound when it was consumed meanwhile.
+func consumeChallenge(tx Tx, c store.AccountChange) error {
+	if c.ChallengeID == 0 {
 		return nil
 	}
-	events, messages, err := c.Record(ended)
+	ok, err := tx.ConsumeChallenge(c.ChallengeID, c.At)
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		if err := tx.AppendAudit(e); err != nil {
-			return err
-		}
-	}
-	for _, m := range messages {
-		if err := tx.Enqueue(m); err != nil {
-			return err
-		}
+	if !ok {
+		return store.ErrNotFound
 	}
 	return nil
+}
+
+// sessions updates or ends the change's own session and ends the
+// account's others when c says so, returning how many of those ended.
+func sessions(tx Tx, c store.AccountChange) (ended int, err error) {
+	keep := c.Keep
+	if c.Session != nil {
+		keep = c.Session.TokenHash
+		if c.EndSession {
+			err = tx.DeleteSession(c.Session.TokenHash)
+		} else {
+			err = tx.UpdateSession(c.Session)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if !c.EndOthers {
+		return 0, nil
+	}
+	return tx.DeleteUserSessions(c.UserID, keep)
 }
 
 // user writes the account's fields that c sets.
@@ -151,4 +136,46 @@ func user(tx Tx, c store.AccountChange) error {
 		err = tx.ClearCodeLock(c.UserID)
 	}
 	return err
+}
+
+// alongside writes what c changes beside the account's row: a throttle
+// cleared, a setting, a token.
+func alongside(tx Tx, c store.AccountChange) error {
+	if c.ClearThrottle != "" {
+		if err := tx.ClearThrottle(c.ClearThrottle); err != nil {
+			return err
+		}
+	}
+	if c.Setting != nil {
+		if err := tx.SetSetting(c.Setting.Key, c.Setting.Value); err != nil {
+			return err
+		}
+	}
+	if c.Token != nil {
+		return tx.CreateToken(c.Token)
+	}
+	return nil
+}
+
+// record writes the audit rows and queues the messages that c.Record
+// makes, told how many other sessions ended.
+func record(tx Tx, c store.AccountChange, ended int) error {
+	if c.Record == nil {
+		return nil
+	}
+	events, messages, err := c.Record(ended)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := tx.AppendAudit(e); err != nil {
+			return err
+		}
+	}
+	for _, m := range messages {
+		if err := tx.Enqueue(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }

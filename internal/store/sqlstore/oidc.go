@@ -107,67 +107,85 @@ func (db *DB) IssueTokens(ctx context.Context, ti store.TokenIssue) error {
 		if err := db.lockRedeemed(ctx, tx, ti); err != nil {
 			return err
 		}
+		var err error
 		if ti.AuthRequestID != "" {
-			n, err := tx.Exec(ctx, `
-				UPDATE oidc_auth_requests SET code_used_at = $3
-				WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
-				ti.AuthRequestID, ti.CodeHash, at)
-			if err == nil {
-				err = changedOne(n)
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				var used *int64
-				err := tx.QueryRow(ctx, `SELECT code_used_at FROM oidc_auth_requests WHERE id = $1 AND code_hash = $2`,
-					ti.AuthRequestID, ti.CodeHash).Scan(&used)
-				if err != nil || used == nil {
-					return store.ErrNotFound
-				}
-				reused = true
-				return revokeFamily(ctx, tx, ti.AuthRequestID, at)
-			}
-			if err != nil {
+			if reused, err = redeemCode(ctx, tx, ti, at); err != nil || reused {
 				return err
 			}
 		}
 		if ti.Rotate != nil {
-			var family string
-			err := tx.QueryRow(ctx, `
-				UPDATE oidc_tokens SET used_at = $2
-				WHERE hash = $1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-				RETURNING family`, ti.Rotate, at).Scan(&family)
-			if errors.Is(err, sql.ErrNoRows) {
-				err := tx.QueryRow(ctx, `
-					SELECT family FROM oidc_tokens WHERE hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL`,
-					ti.Rotate).Scan(&family)
-				if err != nil {
-					return store.ErrNotFound
-				}
-				reused = true
-				return revokeFamily(ctx, tx, family, at)
-			}
-			if err != nil {
+			if reused, err = rotateRefresh(ctx, tx, ti.Rotate, at); err != nil || reused {
 				return err
 			}
 		}
-		for _, t := range ti.Tokens {
-			_, err := tx.Exec(ctx, `
-				INSERT INTO oidc_tokens (hash, kind, family, client_id, user_id, scopes, audience, auth_time, amr,
-					created_at, expires_at, used_at, revoked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-				t.Hash, string(t.Kind), t.Family, t.ClientID, t.UserID, store.EncodeList(t.Scopes),
-				store.EncodeList(t.Audience), TimeValue(t.AuthTime), store.EncodeList(t.AMR),
-				TimeValue(t.CreatedAt), TimeValue(t.ExpiresAt), TimeValue(t.UsedAt), TimeValue(t.RevokedAt))
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertTokens(ctx, tx, ti.Tokens)
 	})
 	if err == nil && reused {
 		err = store.ErrTokenReused
 	}
 	if err != nil {
 		return fmt.Errorf("%s: issue tokens: %w", db.name, err)
+	}
+	return nil
+}
+
+// redeemCode marks the code of ti's request used at at. A code used before
+// revokes the request's family (reused); one unknown, or expired, is
+// store.ErrNotFound.
+func redeemCode(ctx context.Context, tx Querier, ti store.TokenIssue, at int64) (reused bool, err error) {
+	n, err := tx.Exec(ctx, `
+		UPDATE oidc_auth_requests SET code_used_at = $3
+		WHERE id = $1 AND code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $3`,
+		ti.AuthRequestID, ti.CodeHash, at)
+	if err == nil {
+		err = changedOne(n)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		var used *int64
+		err := tx.QueryRow(ctx, `SELECT code_used_at FROM oidc_auth_requests WHERE id = $1 AND code_hash = $2`,
+			ti.AuthRequestID, ti.CodeHash).Scan(&used)
+		if err != nil || used == nil {
+			return false, store.ErrNotFound
+		}
+		return true, revokeFamily(ctx, tx, ti.AuthRequestID, at)
+	}
+	return false, err
+}
+
+// rotateRefresh marks the refresh token of hash used at at. One used
+// before revokes its family (reused); one unknown, revoked or expired is
+// store.ErrNotFound.
+func rotateRefresh(ctx context.Context, tx Querier, hash []byte, at int64) (reused bool, err error) {
+	var family string
+	err = tx.QueryRow(ctx, `
+		UPDATE oidc_tokens SET used_at = $2
+		WHERE hash = $1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+		RETURNING family`, hash, at).Scan(&family)
+	if errors.Is(err, sql.ErrNoRows) {
+		err := tx.QueryRow(ctx, `
+			SELECT family FROM oidc_tokens WHERE hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL`,
+			hash).Scan(&family)
+		if err != nil {
+			return false, store.ErrNotFound
+		}
+		return true, revokeFamily(ctx, tx, family, at)
+	}
+	return false, err
+}
+
+// insertTokens inserts the tokens issued.
+func insertTokens(ctx context.Context, tx Querier, tokens []*store.OIDCToken) error {
+	for _, t := range tokens {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO oidc_tokens (hash, kind, family, client_id, user_id, scopes, audience, auth_time, amr,
+				created_at, expires_at, used_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			t.Hash, string(t.Kind), t.Family, t.ClientID, t.UserID, store.EncodeList(t.Scopes),
+			store.EncodeList(t.Audience), TimeValue(t.AuthTime), store.EncodeList(t.AMR),
+			TimeValue(t.CreatedAt), TimeValue(t.ExpiresAt), TimeValue(t.UsedAt), TimeValue(t.RevokedAt))
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

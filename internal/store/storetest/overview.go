@@ -61,36 +61,8 @@ func testOverview(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	q := store.OverviewQuery{Since: t0, Bucket: time.Hour, Buckets: 3}
-
-	used := overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123456", t0.Add(10*time.Minute), store.MessageDelivered, 12*time.Second)
-	if ok, err := s.ConsumeChallenge(ctx, used, t0.Add(11*time.Minute)); err != nil || !ok {
-		t.Fatalf("ConsumeChallenge: %v, %v", ok, err)
-	}
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123457", t0.Add(20*time.Minute), store.MessageDelivered, 2*time.Minute)
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+15555550100", t0.Add(70*time.Minute), store.MessageFailed, 3*time.Second)
-	overviewMessage(t, s, u.ID, store.ChannelEmail, "ann@example.org", t0.Add(125*time.Minute), store.MessageSent, 0)
-	// Outside the span: before it, and at its end.
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123456", t0.Add(-time.Millisecond), store.MessageDelivered, time.Second)
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123456", q.Until(), store.MessageDelivered, time.Second)
-	// Last: a queued one is claimed by the next claim.
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+15555550101", t0.Add(80*time.Minute), store.MessageQueued, 0)
-	// A notice carries no code.
-	enqueueMessage(t, s, newMessage(u.ID, "+447546123456", t0.Add(15*time.Minute)))
-
-	for _, e := range []struct {
-		at             time.Duration
-		event, outcome string
-	}{
-		{5 * time.Minute, "code.sent", "limited"},
-		{6 * time.Minute, "code.sent", "queued"},
-		{90 * time.Minute, "account.locked", "codes"},
-		{91 * time.Minute, "account.locked", "password"},
-		{130 * time.Minute, "login", "success"},
-		{131 * time.Minute, "login", "success"},
-		{132 * time.Minute, "login.password", "failure"},
-		{-time.Minute, "login", "success"},
-		{3 * time.Hour, "login", "success"},
-	} {
+	seedOverviewMessages(t, s, u.ID, q)
+	for _, e := range overviewAudit {
 		ev := &store.AuditEvent{Time: t0.Add(e.at), Event: e.event, Outcome: e.outcome, SubjectID: u.ID}
 		if err := s.AppendAudit(ctx, ev); err != nil {
 			t.Fatalf("AppendAudit: %v", err)
@@ -102,29 +74,67 @@ func testOverview(t *testing.T, s store.Store) {
 		t.Fatalf("Overview: %v", err)
 	}
 	sortOverview(got)
-	want := &store.OverviewCounts{
-		Messages: []store.MessageTally{
-			{Bucket: 0, Channel: store.ChannelSMS, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 1, Count: 1},
-			{Bucket: 0, Channel: store.ChannelSMS, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 3, Count: 1},
-			{Bucket: 1, Channel: store.ChannelSMS, Status: store.MessageFailed, Provider: "twilio", Prefix: "+155", DeliveryTime: -1, Count: 1},
-			{Bucket: 1, Channel: store.ChannelSMS, Status: store.MessageQueued, Provider: "", Prefix: "+155", DeliveryTime: -1, Count: 1},
-			{Bucket: 2, Channel: store.ChannelEmail, Status: store.MessageSent, Provider: "smtp", Prefix: "", DeliveryTime: -1, Count: 1},
-		},
-		Codes: []store.CodeTally{
-			{Bucket: 0, Channel: store.ChannelSMS, Prefix: "+447", Issued: 2, Verified: 1},
-			{Bucket: 1, Channel: store.ChannelSMS, Prefix: "+155", Issued: 2, Verified: 0},
-			{Bucket: 2, Channel: store.ChannelEmail, Prefix: "", Issued: 1, Verified: 0},
-		},
-		Events: []store.EventTally{
-			{Bucket: 0, Event: "code.sent", Outcome: "limited", Count: 1},
-			{Bucket: 1, Event: "account.locked", Outcome: "codes", Count: 1},
-			{Bucket: 1, Event: "account.locked", Outcome: "password", Count: 1},
-			{Bucket: 2, Event: "login", Outcome: "success", Count: 2},
-		},
-	}
-	if !reflect.DeepEqual(got, want) {
+	if want := overviewWant; !reflect.DeepEqual(got, want) {
 		t.Errorf("Overview =\n%+v\nwant\n%+v", got, want)
 	}
+}
+
+// seedOverviewMessages stores testOverview's messages of userID, codes
+// and a notice, in the span of q and outside it.
+func seedOverviewMessages(t *testing.T, s store.Store, userID int64, q store.OverviewQuery) {
+	ctx := t.Context()
+	used := overviewMessage(t, s, userID, store.ChannelSMS, "+447546123456", t0.Add(10*time.Minute), store.MessageDelivered, 12*time.Second)
+	if ok, err := s.ConsumeChallenge(ctx, used, t0.Add(11*time.Minute)); err != nil || !ok {
+		t.Fatalf("ConsumeChallenge: %v, %v", ok, err)
+	}
+	overviewMessage(t, s, userID, store.ChannelSMS, "+447546123457", t0.Add(20*time.Minute), store.MessageDelivered, 2*time.Minute)
+	overviewMessage(t, s, userID, store.ChannelSMS, "+15555550100", t0.Add(70*time.Minute), store.MessageFailed, 3*time.Second)
+	overviewMessage(t, s, userID, store.ChannelEmail, "ann@example.org", t0.Add(125*time.Minute), store.MessageSent, 0)
+	// Outside the span: before it, and at its end.
+	overviewMessage(t, s, userID, store.ChannelSMS, "+447546123456", t0.Add(-time.Millisecond), store.MessageDelivered, time.Second)
+	overviewMessage(t, s, userID, store.ChannelSMS, "+447546123456", q.Until(), store.MessageDelivered, time.Second)
+	// Last: a queued one is claimed by the next claim.
+	overviewMessage(t, s, userID, store.ChannelSMS, "+15555550101", t0.Add(80*time.Minute), store.MessageQueued, 0)
+	// A notice carries no code.
+	enqueueMessage(t, s, newMessage(userID, "+447546123456", t0.Add(15*time.Minute)))
+}
+
+// overviewAudit are testOverview's audit events, at their times after t0.
+var overviewAudit = []struct {
+	at             time.Duration
+	event, outcome string
+}{
+	{5 * time.Minute, "code.sent", "limited"},
+	{6 * time.Minute, "code.sent", "queued"},
+	{90 * time.Minute, "account.locked", "codes"},
+	{91 * time.Minute, "account.locked", "password"},
+	{130 * time.Minute, "login", "success"},
+	{131 * time.Minute, "login", "success"},
+	{132 * time.Minute, "login.password", "failure"},
+	{-time.Minute, "login", "success"},
+	{3 * time.Hour, "login", "success"},
+}
+
+// overviewWant is what testOverview's Overview counts.
+var overviewWant = &store.OverviewCounts{
+	Messages: []store.MessageTally{
+		{Bucket: 0, Channel: store.ChannelSMS, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 1, Count: 1},
+		{Bucket: 0, Channel: store.ChannelSMS, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 3, Count: 1},
+		{Bucket: 1, Channel: store.ChannelSMS, Status: store.MessageFailed, Provider: "twilio", Prefix: "+155", DeliveryTime: -1, Count: 1},
+		{Bucket: 1, Channel: store.ChannelSMS, Status: store.MessageQueued, Provider: "", Prefix: "+155", DeliveryTime: -1, Count: 1},
+		{Bucket: 2, Channel: store.ChannelEmail, Status: store.MessageSent, Provider: "smtp", Prefix: "", DeliveryTime: -1, Count: 1},
+	},
+	Codes: []store.CodeTally{
+		{Bucket: 0, Channel: store.ChannelSMS, Prefix: "+447", Issued: 2, Verified: 1},
+		{Bucket: 1, Channel: store.ChannelSMS, Prefix: "+155", Issued: 2, Verified: 0},
+		{Bucket: 2, Channel: store.ChannelEmail, Prefix: "", Issued: 1, Verified: 0},
+	},
+	Events: []store.EventTally{
+		{Bucket: 0, Event: "code.sent", Outcome: "limited", Count: 1},
+		{Bucket: 1, Event: "account.locked", Outcome: "codes", Count: 1},
+		{Bucket: 1, Event: "account.locked", Outcome: "password", Count: 1},
+		{Bucket: 2, Event: "login", Outcome: "success", Count: 2},
+	},
 }
 
 // An empty span counts nothing, and a span of no buckets is refused.

@@ -39,33 +39,8 @@ func OverviewAtScale(t *testing.T, s store.Store, n int, exec func(sql string) e
 	u := createUser(t, s, "ann@example.org")
 	// On the hour, as the page's spans are: the cache keeps whole hours.
 	week := store.OverviewQuery{Since: t0.Truncate(24 * time.Hour), Bucket: 6 * time.Hour, Buckets: 28}
-	base, step := week.Since.UnixMilli(), (7*24*time.Hour).Milliseconds()/int64(n) // the i-th code at base + i*step
-	rows := fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < %d) `, n-1)
-	at := fmt.Sprintf(`(%d + i * %d)`, base, step)
-	channel := `CASE WHEN i % 10 = 0 THEN 'email' ELSE 'sms' END`
-	dest := `CASE WHEN i % 10 = 0 THEN 'person' || i || '@example.org' WHEN i % 4 = 0 THEN '+4475' || (10000000 + i % 1000) ` +
-		`WHEN i % 4 = 1 THEN '+1555' || (1000000 + i % 1000) WHEN i % 4 = 2 THEN '+49151' || (1000000 + i % 1000) ELSE '+336' || (10000000 + i % 1000) END`
 	start := time.Now()
-	for _, q := range []string{
-		rows + `INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash, created_at, expires_at, consumed_at)
-			SELECT ` + fmt.Sprint(u.ID) + `, 'a' || i, 'login', ` + channel + `, ` + dest + `, ` + d.Blob + `, ` + at + `, ` + at + ` + 300000,
-				CASE WHEN i % 5 <> 0 THEN ` + at + ` + 20000 END FROM seq`,
-		rows + `INSERT INTO messages (user_id, challenge_id, channel, destination, status, next_attempt_at, provider, created_at, updated_at)
-			SELECT ` + fmt.Sprint(u.ID) + `, (SELECT min(id) FROM challenges) + i, ` + channel + `, ` + dest + `,
-				CASE WHEN i % 20 = 1 THEN 'failed' WHEN i % 20 = 2 THEN 'expired' WHEN i % 20 = 3 THEN 'queued'
-					WHEN i % 10 = 0 OR i % 20 < 8 THEN 'sent' ELSE 'delivered' END,
-				` + at + `, CASE WHEN i % 20 = 3 THEN '' WHEN i % 10 = 0 THEN 'smtp' WHEN i % 3 = 0 THEN 'vonage' ELSE 'twilio' END,
-				` + at + `, ` + at + ` + (i % 120) * 1000 FROM seq`,
-		rows + `INSERT INTO audit_events (time, event, outcome, subject_id)
-			SELECT ` + at + `, 'code.sent', CASE WHEN i % 100 = 0 THEN 'limited' ELSE 'queued' END, ` + fmt.Sprint(u.ID) + ` FROM seq`,
-		rows + `INSERT INTO audit_events (time, event, outcome, subject_id)
-			SELECT ` + at + ` + 20000, CASE WHEN i % 1000 = 0 THEN 'account.locked' ELSE 'login' END,
-				CASE WHEN i % 1000 = 0 THEN 'codes' ELSE 'success' END, ` + fmt.Sprint(u.ID) + ` FROM seq WHERE i % 5 <> 0`,
-		d.Analyze,
-	} {
-		if q == "" {
-			continue
-		}
+	for _, q := range scaleSeeds(u.ID, n, week, d) {
 		if err := exec(q); err != nil {
 			t.Fatalf("seed: %v\n%s", err, q)
 		}
@@ -87,24 +62,67 @@ func OverviewAtScale(t *testing.T, s store.Store, n int, exec func(sql string) e
 		{"week, through the cache, later views", week, 7, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
 		{"day, through the cache, later views", day, 7, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
 	} {
-		var took []time.Duration
-		for range c.runs {
-			start := time.Now()
-			got, err := c.view(c.q)
-			took = append(took, time.Since(start))
-			if err != nil {
-				t.Fatalf("Overview: %v", err)
-			}
-			sent := 0
-			for _, m := range got.Messages {
-				sent += m.Count
-			}
-			if c.q == week && sent != n {
-				t.Fatalf("%s: %d messages, want %d", c.name, sent, n)
-			}
+		want := -1 // messages the view must count: all n over the week
+		if c.q == week {
+			want = n
 		}
-		slices.Sort(took)
+		took := timeOverview(t, c.name, c.runs, want, func() (*store.OverviewCounts, error) { return c.view(c.q) })
 		t.Logf("Overview of the %s at %d messages: median %v (fastest %v, slowest %v, of %d)",
 			c.name, n, took[len(took)/2].Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), len(took))
 	}
+}
+
+// scaleSeeds are the statements that seed n codes of the user userID over
+// week, with their messages and audit events, on the dialect d.
+func scaleSeeds(userID int64, n int, week store.OverviewQuery, d ScaleDialect) []string {
+	base, step := week.Since.UnixMilli(), (7*24*time.Hour).Milliseconds()/int64(n) // the i-th code at base + i*step
+	rows := fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < %d) `, n-1)
+	at := fmt.Sprintf(`(%d + i * %d)`, base, step)
+	channel := `CASE WHEN i % 10 = 0 THEN 'email' ELSE 'sms' END`
+	dest := `CASE WHEN i % 10 = 0 THEN 'person' || i || '@example.org' WHEN i % 4 = 0 THEN '+4475' || (10000000 + i % 1000) ` +
+		`WHEN i % 4 = 1 THEN '+1555' || (1000000 + i % 1000) WHEN i % 4 = 2 THEN '+49151' || (1000000 + i % 1000) ELSE '+336' || (10000000 + i % 1000) END`
+	seeds := []string{
+		rows + `INSERT INTO challenges (user_id, attempt_id, purpose, channel, destination, code_hash, created_at, expires_at, consumed_at)
+			SELECT ` + fmt.Sprint(userID) + `, 'a' || i, 'login', ` + channel + `, ` + dest + `, ` + d.Blob + `, ` + at + `, ` + at + ` + 300000,
+				CASE WHEN i % 5 <> 0 THEN ` + at + ` + 20000 END FROM seq`,
+		rows + `INSERT INTO messages (user_id, challenge_id, channel, destination, status, next_attempt_at, provider, created_at, updated_at)
+			SELECT ` + fmt.Sprint(userID) + `, (SELECT min(id) FROM challenges) + i, ` + channel + `, ` + dest + `,
+				CASE WHEN i % 20 = 1 THEN 'failed' WHEN i % 20 = 2 THEN 'expired' WHEN i % 20 = 3 THEN 'queued'
+					WHEN i % 10 = 0 OR i % 20 < 8 THEN 'sent' ELSE 'delivered' END,
+				` + at + `, CASE WHEN i % 20 = 3 THEN '' WHEN i % 10 = 0 THEN 'smtp' WHEN i % 3 = 0 THEN 'vonage' ELSE 'twilio' END,
+				` + at + `, ` + at + ` + (i % 120) * 1000 FROM seq`,
+		rows + `INSERT INTO audit_events (time, event, outcome, subject_id)
+			SELECT ` + at + `, 'code.sent', CASE WHEN i % 100 = 0 THEN 'limited' ELSE 'queued' END, ` + fmt.Sprint(userID) + ` FROM seq`,
+		rows + `INSERT INTO audit_events (time, event, outcome, subject_id)
+			SELECT ` + at + ` + 20000, CASE WHEN i % 1000 = 0 THEN 'account.locked' ELSE 'login' END,
+				CASE WHEN i % 1000 = 0 THEN 'codes' ELSE 'success' END, ` + fmt.Sprint(userID) + ` FROM seq WHERE i % 5 <> 0`,
+	}
+	if d.Analyze != "" {
+		seeds = append(seeds, d.Analyze)
+	}
+	return seeds
+}
+
+// timeOverview runs view runs times and returns how long each took,
+// fastest first. want, unless -1, is how many messages each must count.
+func timeOverview(t *testing.T, name string, runs, want int, view func() (*store.OverviewCounts, error)) []time.Duration {
+	t.Helper()
+	var took []time.Duration
+	for range runs {
+		start := time.Now()
+		got, err := view()
+		took = append(took, time.Since(start))
+		if err != nil {
+			t.Fatalf("Overview: %v", err)
+		}
+		sent := 0
+		for _, m := range got.Messages {
+			sent += m.Count
+		}
+		if want >= 0 && sent != want {
+			t.Fatalf("%s: %d messages, want %d", name, sent, want)
+		}
+	}
+	slices.Sort(took)
+	return took
 }

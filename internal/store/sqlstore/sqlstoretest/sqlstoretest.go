@@ -164,52 +164,8 @@ func TwoInstances(t *testing.T, e Engine) {
 	}
 	const n = 40
 	for round := range 5 {
-		c := loginCode(u.ID, fmt.Sprint("a", round), at)
-		if err := dbs[1].IssueChallenge(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-		// A code that the n wrong ones below use up exactly.
-		w := loginCode(u.ID, fmt.Sprint("w", round), at)
-		if err := dbs[0].IssueChallenge(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		tok := &store.Token{Hash: []byte(fmt.Sprint("tok", round)), UserID: u.ID, Purpose: store.TokenPasswordReset,
-			CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
-		if err := dbs[0].CreateToken(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-
-		var wg sync.WaitGroup
-		var consumed, used atomic.Int32
-		start := make(chan struct{})
-		for i := range n {
-			db := dbs[i%2]
-			wg.Go(func() {
-				<-start
-				if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
-					t.Errorf("AddThrottleFailure: %v", err)
-				}
-				if r, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: w.ID, MaxTries: n, At: at}); err != nil || !r.Counted {
-					t.Errorf("CountWrongCode = %+v, %v; want counted", r, err)
-				}
-				ok, err := db.ConsumeChallenge(ctx, c.ID, at)
-				if err != nil {
-					t.Errorf("ConsumeChallenge: %v", err)
-				}
-				if ok {
-					consumed.Add(1)
-				}
-				_, err = db.UseToken(ctx, tok.Hash, tok.Purpose, at)
-				switch {
-				case err == nil:
-					used.Add(1)
-				case !errors.Is(err, store.ErrNotFound):
-					t.Errorf("UseToken: %v", err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		r := newInstancesRound(t, dbs, u.ID, round, at)
+		consumed, used := r.race(t, dbs, n, at)
 
 		want := n * (round + 1)
 		if th, err := dbs[0].Throttle(ctx, "k"); err != nil || th.Failures != want {
@@ -218,10 +174,78 @@ func TwoInstances(t *testing.T, e Engine) {
 		if got, err := dbs[1].UserByID(ctx, u.ID); err != nil || got.CodeFailures != want {
 			t.Errorf("round %d: CodeFailures = %d, %v; want %d", round, got.CodeFailures, err, want)
 		}
-		if consumed.Load() != 1 || used.Load() != 1 {
-			t.Errorf("round %d: challenge consumed %d times, token used %d times; want 1 and 1", round, consumed.Load(), used.Load())
+		if consumed != 1 || used != 1 {
+			t.Errorf("round %d: challenge consumed %d times, token used %d times; want 1 and 1", round, consumed, used)
 		}
 	}
+}
+
+// instancesRound is what one round of TwoInstances races for: a code to
+// consume, a code to get wrong and a link to use.
+type instancesRound struct {
+	c, w *store.Challenge
+	tok  *store.Token
+}
+
+// newInstancesRound issues the round's codes and link for userID, through
+// both stores.
+func newInstancesRound(t *testing.T, dbs [2]DB, userID int64, round int, at time.Time) instancesRound {
+	ctx := t.Context()
+	c := loginCode(userID, fmt.Sprint("a", round), at)
+	if err := dbs[1].IssueChallenge(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// A code that the n wrong ones of race use up exactly.
+	w := loginCode(userID, fmt.Sprint("w", round), at)
+	if err := dbs[0].IssueChallenge(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	tok := &store.Token{Hash: []byte(fmt.Sprint("tok", round)), UserID: userID, Purpose: store.TokenPasswordReset,
+		CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	if err := dbs[0].CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	return instancesRound{c: c, w: w, tok: tok}
+}
+
+// race has n goroutines, alternately on each store, each count a wrong
+// password and a wrong code, and try to consume the code and use the
+// link, all at once; it returns how often the code was consumed and the
+// link used.
+func (r instancesRound) race(t *testing.T, dbs [2]DB, n int, at time.Time) (consumed, used int32) {
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	var nConsumed, nUsed atomic.Int32
+	start := make(chan struct{})
+	for i := range n {
+		db := dbs[i%2]
+		wg.Go(func() {
+			<-start
+			if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
+				t.Errorf("AddThrottleFailure: %v", err)
+			}
+			if res, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: r.w.ID, MaxTries: n, At: at}); err != nil || !res.Counted {
+				t.Errorf("CountWrongCode = %+v, %v; want counted", res, err)
+			}
+			ok, err := db.ConsumeChallenge(ctx, r.c.ID, at)
+			if err != nil {
+				t.Errorf("ConsumeChallenge: %v", err)
+			}
+			if ok {
+				nConsumed.Add(1)
+			}
+			_, err = db.UseToken(ctx, r.tok.Hash, r.tok.Purpose, at)
+			switch {
+			case err == nil:
+				nUsed.Add(1)
+			case !errors.Is(err, store.ErrNotFound):
+				t.Errorf("UseToken: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return nConsumed.Load(), nUsed.Load()
 }
 
 // TwoInstancesClaimMessages claims messages through two stores on one
