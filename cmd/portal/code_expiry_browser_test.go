@@ -8,7 +8,7 @@ import (
 // TestBrowserCodeScreenSaysWhenTheCodeExpires: a code screen left open
 // until its code expires stops saying how long the code works and says it
 // has expired, and what to do (issue 17): portal.js, counting from when
-// the page was made.
+// the page was made. A new code, by email or by text, is then announced.
 func TestBrowserCodeScreenSaysWhenTheCodeExpires(t *testing.T) {
 	t.Parallel()
 	browser := startBrowser(t)
@@ -30,4 +30,16 @@ func TestBrowserCodeScreenSaysWhenTheCodeExpires(t *testing.T) {
 		t.Errorf("the code screen says %q once the code expired", got)
 	}
 	b.screenshot("code-expired-on-screen")
+
+	// A new code by email, then by text: each time the screen says that a
+	// new code was sent and the one before no longer works.
+	b.click("Send code to email")
+	b.waitFor("the notice", noticeBox)
+	b.expectText("the notice", noticeBox, "Any code sent before no longer works.")
+	b.screenshot("code-sent-by-email")
+	clock.Advance(31 * time.Second)
+	b.click("Send a new code")
+	b.waitFor("the notice", noticeBox+"[starts-with(normalize-space(), 'A new code was sent.')]")
+	b.expectText("the code screen", "//p[@id='delivery']", "Code sent to •••• 3456 by text message. It expires in 10 minutes.")
+	b.screenshot("code-sent-again")
 }
