@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ type auditLayout struct {
 	RowDisplay    string  // display of a row: table-row, or block for a card
 	HeaderHeight  int     // height of the header row (1 when visually hidden)
 	DetailLabel   string  // the label a card shows before the detail
+	DateWraps     bool    // some date is cut over two lines
 }
 
 // auditLayoutJS measures the audit table around the cell that holds
@@ -52,6 +54,7 @@ const auditLayoutJS = `(() => {
 		RowDisplay: getComputedStyle(row).display,
 		HeaderHeight: Math.round(table.querySelector('thead').getBoundingClientRect().height),
 		DetailLabel: getComputedStyle(cell, '::before').content,
+		DateWraps: [...table.querySelectorAll('tbody td:first-child > span:first-child')].some(d => d.getClientRects().length > 1),
 	});
 })()`
 
@@ -96,51 +99,58 @@ func TestBrowserAuditTables(t *testing.T) {
 		{"audit-log", "/admin/audit"},
 		{"user-events", "/admin/users/" + itoa(providerID)},
 	} {
-		b.run("laptop size", chromedp.EmulateViewport(1280, 800))
-		b.open(page.path)
-		b.waitFor("the events", "//table[contains(@class, 'audit')]")
-		at := page.name + " at 1280 px"
-		l := measure(at)
-		if l.PageOverflow > 0 || l.TableOverflow > 0 {
-			t.Errorf("%s: the page scrolls sideways by %d px, the table by %d px; want neither", at, l.PageOverflow, l.TableOverflow)
+		// A laptop, and the narrowest width that still has the table
+		// (64rem and below have cards).
+		for _, width := range []int64{1280, 1040} {
+			b.run("laptop size", chromedp.EmulateViewport(width, 800))
+			b.open(page.path)
+			b.waitFor("the events", "//table[contains(@class, 'audit')]")
+			at := fmt.Sprintf("%s at %d px", page.name, width)
+			l := measure(at)
+			if l.PageOverflow > 0 || l.TableOverflow > 0 {
+				t.Errorf("%s: the page scrolls sideways by %d px, the table by %d px; want neither", at, l.PageOverflow, l.TableOverflow)
+			}
+			if l.BrowserShare > 0.2 {
+				t.Errorf("%s: the Browser column takes %.0f%% of the table's width, want at most 20%%", at, 100*l.BrowserShare)
+			}
+			if l.Summary != "Edge 131 on Windows" || l.FullShown {
+				t.Errorf("%s: the browser shows %q, full string visible %v; want \"Edge 131 on Windows\", the full string hidden", at, l.Summary, l.FullShown)
+			}
+			if l.Detail != reason || !l.DetailFits || l.DetailLines < 3 {
+				t.Errorf("%s: the detail shows %q in %d lines (all of it visible: %v); want all of %q, wrapping", at, l.Detail, l.DetailLines, l.DetailFits, reason)
+			}
+			if l.RowDisplay != "table-row" || l.DateWraps {
+				t.Errorf("%s: rows are shown as %q, a date wraps inside itself: %v; want a table, dates whole", at, l.RowDisplay, l.DateWraps)
+			}
+			b.screenshot(fmt.Sprintf("audit-%s-%d", page.name, width))
+			b.run("open the full user agent", chromedp.Click(`//td[contains(@class, 'detail')][contains(., '`+marker+`')]/..//summary`))
+			l = measure(at + ", full user agent shown")
+			if !l.FullShown || !l.FullFits || l.PageOverflow > 0 || l.TableOverflow > 0 {
+				t.Errorf("%s: the full user agent: shown %v, inside its cell %v; sideways scrolling %d px (page), %d px (table)", at, l.FullShown, l.FullFits, l.PageOverflow, l.TableOverflow)
+			}
+			if got := b.text(`//td[contains(@class, 'detail')][contains(., '` + marker + `')]/..//details/span`); got != ua {
+				t.Errorf("%s: the full user agent reads %q, want %q", at, got, ua)
+			}
+			b.screenshot(fmt.Sprintf("audit-%s-%d-user-agent", page.name, width))
 		}
-		if l.BrowserShare > 0.2 {
-			t.Errorf("%s: the Browser column takes %.0f%% of the table's width, want at most 20%%", at, 100*l.BrowserShare)
-		}
-		if l.Summary != "Edge 131 on Windows" || l.FullShown {
-			t.Errorf("%s: the browser shows %q, full string visible %v; want \"Edge 131 on Windows\", the full string hidden", at, l.Summary, l.FullShown)
-		}
-		if l.Detail != reason || !l.DetailFits || l.DetailLines < 3 {
-			t.Errorf("%s: the detail shows %q in %d lines (all of it visible: %v); want all of %q, wrapping", at, l.Detail, l.DetailLines, l.DetailFits, reason)
-		}
-		if l.RowDisplay != "table-row" {
-			t.Errorf("%s: rows are shown as %q, want a table", at, l.RowDisplay)
-		}
-		b.screenshot("audit-" + page.name + "-1280")
-		b.run("open the full user agent", chromedp.Click(`//td[contains(@class, 'detail')][contains(., '`+marker+`')]/..//summary`))
-		l = measure(at + ", full user agent shown")
-		if !l.FullShown || !l.FullFits || l.PageOverflow > 0 || l.TableOverflow > 0 {
-			t.Errorf("%s: the full user agent: shown %v, inside its cell %v; sideways scrolling %d px (page), %d px (table)", at, l.FullShown, l.FullFits, l.PageOverflow, l.TableOverflow)
-		}
-		if got := b.text(`//td[contains(@class, 'detail')][contains(., '` + marker + `')]/..//details/span`); got != ua {
-			t.Errorf("%s: the full user agent reads %q, want %q", at, got, ua)
-		}
-		b.screenshot("audit-" + page.name + "-1280-user-agent")
 
-		b.run("phone size", chromedp.EmulateViewport(390, 844))
-		b.open(page.path)
-		b.waitFor("the events", "//table[contains(@class, 'audit')]")
-		at = page.name + " at 390 px"
-		l = measure(at)
-		if l.PageOverflow > 0 || l.TableOverflow > 0 {
-			t.Errorf("%s: the page scrolls sideways by %d px, the table by %d px; want neither", at, l.PageOverflow, l.TableOverflow)
+		// A phone, and a small tablet: cards.
+		for _, size := range []struct{ width, height int64 }{{390, 844}, {1000, 800}} {
+			b.run("phone size", chromedp.EmulateViewport(size.width, size.height))
+			b.open(page.path)
+			b.waitFor("the events", "//table[contains(@class, 'audit')]")
+			at := fmt.Sprintf("%s at %d px", page.name, size.width)
+			l := measure(at)
+			if l.PageOverflow > 0 || l.TableOverflow > 0 {
+				t.Errorf("%s: the page scrolls sideways by %d px, the table by %d px; want neither", at, l.PageOverflow, l.TableOverflow)
+			}
+			if l.RowDisplay != "block" || l.HeaderHeight > 1 || l.DetailLabel != `"Detail"` {
+				t.Errorf("%s: rows shown as %q, header row %d px high, the detail labelled %s; want cards (block), the header hidden, \"Detail\"", at, l.RowDisplay, l.HeaderHeight, l.DetailLabel)
+			}
+			if l.Detail != reason || !l.DetailFits || l.DateWraps {
+				t.Errorf("%s: the detail shows %q (all of it visible: %v), a date wraps: %v; want all of %q, dates whole", at, l.Detail, l.DetailFits, l.DateWraps, reason)
+			}
+			b.screenshot(fmt.Sprintf("audit-%s-%d", page.name, size.width))
 		}
-		if l.RowDisplay != "block" || l.HeaderHeight > 1 || l.DetailLabel != `"Detail"` {
-			t.Errorf("%s: rows shown as %q, header row %d px high, the detail labelled %s; want cards (block), the header hidden, \"Detail\"", at, l.RowDisplay, l.HeaderHeight, l.DetailLabel)
-		}
-		if l.Detail != reason || !l.DetailFits {
-			t.Errorf("%s: the detail shows %q (all of it visible: %v), want all of %q", at, l.Detail, l.DetailFits, reason)
-		}
-		b.screenshot("audit-" + page.name + "-390")
 	}
 }
