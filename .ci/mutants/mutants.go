@@ -549,6 +549,22 @@ HttpOnly: true, Secure: s.cookie.secure,`,
 		Replace: `return cookieNames{session: "__Host-portal_session", device: "portal_device", back: "__Host-portal_return", secure: true}, nil`,
 		Pkg:     "./internal/web", Run: `^TestHTTPSDeviceCookieIsHostPrefixedAndSecure$`,
 	},
+	{
+		ID: "previous-login-unset", Attack: 4,
+		What:    "a session keeps no previous login: the home page calls every login the first, and a login that was not the person's goes unnoticed",
+		Func:    "(*Service).newSession",
+		Find:    `PreviousLoginAt: u.LastLoginAt,`,
+		Replace: ``,
+		Pkg:     "./internal/web", Run: `^TestHomeShowsTheLoginBeforeThisOne$`,
+	},
+	{
+		ID: "previous-login-step-up", Attack: 4,
+		What:    "the password typed again or the console's step up makes the home page's previous login this very login, hiding the one before",
+		Func:    "(*Service).nextSession",
+		Find:    `next.PreviousLoginAt = sess.PreviousLoginAt`,
+		Replace: `next.PreviousLoginAt = sess.User.LastLoginAt`,
+		Pkg:     "./internal/web", Run: `^TestHomeShowsTheLoginBeforeThisOne$`,
+	},
 
 	// 5. Cross-site requests.
 	{

@@ -145,7 +145,7 @@ func TestBrowserJourneys(t *testing.T) {
 		// If you cannot receive the SMS, click Send code to email.
 		b.click("Send code to email")
 		b.waitFor("the notice", noticeBox)
-		b.expectText("the notice", noticeBox, "emailed you a code")
+		b.expectText("the notice", noticeBox, "check your junk folder", "Any code sent before no longer works")
 		b.expectText("the code screen", "//p[contains(@class, 'lead')]", "m•••@example.org")
 
 		m := p.email(t, "mary@example.org")
@@ -183,7 +183,7 @@ func TestBrowserJourneys(t *testing.T) {
 
 		b.click("Send code to email")
 		b.waitFor("the notice", noticeBox)
-		b.expectText("the notice", noticeBox, "emailed you a code")
+		b.expectText("the notice", noticeBox, "check your junk folder", "Any code sent before no longer works")
 		code := twiliotest.ExtractCode(p.email(t, "agnes@example.org").Text)
 		if code == "" {
 			t.Fatal("the email has no six-digit code")

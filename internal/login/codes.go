@@ -522,6 +522,11 @@ func (s *Service) nextSession(sess *Session, stage store.Stage, keepCreated, pro
 	}
 	next.AttemptID = sess.AttemptID
 	next.PendingPhone = sess.PendingPhone
+	if sess.Stage == store.StageFull {
+		// Typing the password again or a step up is not a new login:
+		// the login before this one stays the one shown.
+		next.PreviousLoginAt = sess.PreviousLoginAt
+	}
 	next.MFA = sess.MFA || provedCode
 	// Every step up proves the password; the code's time moves only when
 	// a code was proven, so a password typed again never freshens it.

@@ -248,6 +248,10 @@ func (s *Service) newSession(u *store.User, stage store.Stage, c Client) (*Sessi
 			LastSeenAt: now,
 			IP:         c.IP,
 			UserAgent:  c.UserAgent,
+			// The account's last login as read before this one is
+			// recorded; a step up of a logged-in session keeps its own
+			// (nextSession).
+			PreviousLoginAt: u.LastLoginAt,
 		},
 		User: u,
 	}, nil

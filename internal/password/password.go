@@ -53,9 +53,11 @@ const zxcvbnMaxBytes = 32
 // a test keeps it in step with the list.
 const commonMaxRunes = 20
 
-// Messages shown to the user.
+// Messages shown to the user. Each says what is wrong with this password,
+// not the rule again: the pages show the rule as the field's hint (At
+// least 12 characters. A few unrelated words …), beside the message.
 const (
-	msgTooShort   = "Use at least 12 characters. A few unrelated words make a strong, memorable password."
+	msgTooShort   = "This password is too short: use at least 12 characters."
 	msgTooLong    = "Use at most 1,024 bytes (about 1,000 letters, fewer in some scripts)."
 	msgUnreadable = "This password contains characters that can't be used. Type it again."
 	msgCommon     = "This password is on a list of commonly used passwords. Choose another one."

@@ -43,6 +43,11 @@ type Session struct {
 	// new ones (CreateSession, ReplaceSession, CompleteLogin, StartLogin).
 	AuthenticatedAt time.Time
 	CodeAt          time.Time
+	// PreviousLoginAt is when the account's login before this session's
+	// own was completed, zero if there was none (or the session is not
+	// logged in yet): the home page shows it, so that a login that was not
+	// the person's can be noticed. Set when the session is created.
+	PreviousLoginAt time.Time
 	IP              string
 	UserAgent       string
 }

@@ -5,14 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/providerportal/portal/internal/store"
 )
 
-// auditRow is one event as the tables show it: people by email.
+// auditRow is one event as the tables show it: the UTC time as its day
+// and its time of day (a narrow column breaks between them, never inside
+// the date), people by email, the event by its name (Title) beside the
+// type the filter takes (Event), the browser in a few words (Browser)
+// with the full user-agent string on demand.
 type auditRow struct {
-	Time, Event, Outcome, Actor, Subject, IP, UserAgent, Detail string
+	Day, Clock, Event, Title, Outcome string
+	Actor, Subject                    breakable
+	IP, Browser, UserAgent, Detail    string
 }
+
+// breakable is text that may wrap after each "@" (an email address in a
+// narrow column) rather than anywhere: Parts is it cut there.
+type breakable string
+
+func (b breakable) Parts() []string { return strings.SplitAfter(string(b), "@") }
 
 // eventOption is an entry of the event type filter.
 type eventOption struct{ Value, Label string }
@@ -79,8 +93,8 @@ func (s *Server) auditRows(ctx context.Context, events []store.AuditEvent) ([]au
 			return nil, err
 		}
 		rows = append(rows, auditRow{
-			Time: e.Time.UTC().Format("2006-01-02 15:04:05"), Event: e.Event, Outcome: e.Outcome,
-			Actor: actor, Subject: subject, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail,
+			Day: e.Time.UTC().Format(time.DateOnly), Clock: e.Time.UTC().Format(time.TimeOnly), Event: e.Event, Title: eventTitle(e.Event), Outcome: e.Outcome,
+			Actor: breakable(actor), Subject: breakable(subject), IP: e.IP, Browser: shortBrowser(e.UserAgent), UserAgent: e.UserAgent, Detail: e.Detail,
 		})
 	}
 	return rows, nil

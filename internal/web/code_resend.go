@@ -19,9 +19,9 @@ func (s *Server) codeSend(w http.ResponseWriter, r *http.Request, ch store.Chann
 		s.sendFailed(w, r, sess, err, loginScreen)
 		return
 	}
-	target := "/login/code"
+	target := "/login/code?m=" + sentNoticeKey
 	if ch == store.ChannelEmail {
-		target += "?m=sent-email"
+		target = "/login/code?m=" + sentEmailNoticeKey
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

@@ -34,6 +34,17 @@ func (c codeView) NextCodeIn() string { return login.WaitWords(c.NextCodeAt.Sub(
 // ExpiresIn says how long the code still works: "7 minutes".
 func (c codeView) ExpiresIn() string { return login.WaitWords(c.ExpiresAt.Sub(c.now)) }
 
+// Expired reports whether the code that was sent no longer works by its
+// age: the screen then says so, and not how long it works.
+func (c codeView) Expired() bool { return c.Sent && !c.now.Before(c.ExpiresAt) }
+
+// ExpiresInSeconds is how long the code still works as the page is
+// rendered, for the script that says it has expired when the screen is
+// left open that long.
+func (c codeView) ExpiresInSeconds() int {
+	return max(0, int((c.ExpiresAt.Sub(c.now)+time.Second-1)/time.Second))
+}
+
 // StillWorks is what a screen that could not send a new code adds when the
 // session's code still works (a sentence with a leading space), or "".
 func (c codeView) StillWorks() string {
@@ -99,6 +110,19 @@ var sendProblems = map[string][2]string{
 	},
 }
 
+// sentNotices are what a code screen says after "Send a new code" or
+// "Send code to email" worked (?m=…): the screen's first line already
+// says where the code went, the notice what is new.
+const (
+	sentNoticeKey      = "sent-new"
+	sentEmailNoticeKey = "sent-email"
+)
+
+var sentNotices = map[string]string{
+	sentNoticeKey:      "A new code was sent. Any code sent before no longer works.",
+	sentEmailNoticeKey: "The email may take a minute to arrive: check your junk folder too. Any code sent before no longer works.",
+}
+
 // sendProblemKey names the sending problem for a redirect.
 func sendProblemKey(err error) string {
 	var le *login.Error
@@ -131,7 +155,7 @@ type codeScreen struct {
 var (
 	loginScreen    = codeScreen{tmpl: "code", title: "Enter your code", purpose: store.PurposeLogin}
 	registerScreen = codeScreen{tmpl: "register_phone", title: registerTitle, purpose: store.PurposeRegisterPhone,
-		view: func(p *codePage) view { return &registerPage{codePage: *p} }}
+		view: func(p *codePage) view { return (&registerPage{codePage: *p}).stepTitled() }}
 	changeScreen = codeScreen{tmpl: "change_phone_verify", title: changeTitle, purpose: store.PurposeChangePhone}
 )
 
@@ -180,6 +204,7 @@ func (s *Server) newCodePage(r *http.Request, sc codeScreen, sess *login.Session
 		}
 		p.Errors = []problem{{Message: msg}}
 	}
+	p.Notice = sentNotices[key]
 	return p, nil
 }
 

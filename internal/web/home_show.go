@@ -7,12 +7,12 @@ import (
 	"github.com/providerportal/portal/internal/apps"
 )
 
-// homePage is the home page: the last login and the person's
-// applications.
+// homePage is the home page: the login before this one (zero: this is
+// the first) and the person's applications.
 type homePage struct {
 	chrome
-	LastLogin    time.Time
-	Applications []apps.Link
+	PreviousLogin time.Time
+	Applications  []apps.Link
 }
 
 func (s *Server) homeShow(w http.ResponseWriter, r *http.Request) {
@@ -25,6 +25,6 @@ func (s *Server) homeShow(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	p := &homePage{chrome: s.newChrome("Home", sess), LastLogin: sess.User.LastLoginAt, Applications: apps.For(list, sess.User)}
+	p := &homePage{chrome: s.newChrome("Home", sess), PreviousLogin: sess.PreviousLoginAt, Applications: apps.For(list, sess.User)}
 	s.render(w, r, http.StatusOK, "home", p)
 }

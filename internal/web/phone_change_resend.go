@@ -25,5 +25,5 @@ func (s *Server) phoneChangeResend(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	http.Redirect(w, r, "/my-details/phone/verify", http.StatusSeeOther)
+	http.Redirect(w, r, "/my-details/phone/verify?m="+sentNoticeKey, http.StatusSeeOther)
 }

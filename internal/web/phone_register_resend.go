@@ -14,5 +14,5 @@ func (s *Server) phoneRegisterResend(w http.ResponseWriter, r *http.Request) {
 		s.sendFailed(w, r, sess, err, registerScreen)
 		return
 	}
-	http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
+	http.Redirect(w, r, "/login/phone?m="+sentNoticeKey, http.StatusSeeOther)
 }

@@ -10,7 +10,14 @@ import (
 	"github.com/providerportal/portal/internal/login"
 )
 
-const registerTitle = "Update Phone Number"
+// registerTitle is the screen's name in the help article, the title of
+// its first step (the number); registerCodeTitle that of its second (the
+// code), so that a person, a screen reader or the browser's history can
+// tell the two apart. Both steps keep the heading Update Phone Number.
+const (
+	registerTitle     = "Update Phone Number"
+	registerCodeTitle = "Enter the code – Update Phone Number"
+)
 
 func (s *Server) phoneRegisterShow(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
@@ -27,6 +34,14 @@ func (s *Server) phoneRegisterShow(w http.ResponseWriter, r *http.Request) {
 type registerPage struct {
 	codePage
 	Form phoneForm
+}
+
+// stepTitled gives the code step its own title.
+func (p *registerPage) stepTitled() *registerPage {
+	if p.Code.Sent {
+		p.Title = registerCodeTitle
+	}
+	return p
 }
 
 // newRegisterPage shows the number form, or the code form once a code was
@@ -47,5 +62,5 @@ func (s *Server) newRegisterPage(r *http.Request, sess *login.Session) (*registe
 			p.Errors = []problem{{Field: "phone", Message: "The code could not be sent to " + p.Code.Destination + ". Check that this is a mobile number in international format, then click Send Verification Code again."}}
 		}
 	}
-	return p, nil
+	return p.stepTitled(), nil
 }

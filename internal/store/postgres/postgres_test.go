@@ -176,7 +176,7 @@ func TestMigrationSessionCodeAt(t *testing.T) {
 	// from its highest version, so the later migrations are undone too);
 	// then migrate.
 	conn := connect(t, url)
-	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at`,
+	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at, DROP COLUMN previous_login_at`,
 		`DROP TABLE oidc_logouts, oidc_tokens, oidc_auth_requests, oidc_keys, applications`,
 		`DROP INDEX messages_overview, challenges_overview, audit_events_overview`,
 		`DELETE FROM schema_migrations WHERE version >= 7`} {

@@ -15,12 +15,13 @@ func (db *DB) SessionWithUser(ctx context.Context, tokenHash []byte) (*store.Ses
 	var u store.User
 	err := db.r.QueryRow(ctx, `
 		SELECT s.token_hash, s.user_id, s.stage, s.attempt_id, s.pending_phone,
-			s.created_at, s.last_seen_at, s.authenticated_at, s.ip, s.user_agent, s.mfa, s.code_at, u.*
+			s.created_at, s.last_seen_at, s.authenticated_at, s.ip, s.user_agent, s.mfa, s.code_at, s.previous_login_at, u.*
 		FROM sessions s JOIN (SELECT `+userColumns+` FROM users) u ON u.id = s.user_id
 		WHERE s.token_hash = $1`,
 		tokenHash,
 	).Scan(append([]any{&s.TokenHash, &s.UserID, &s.Stage, &s.AttemptID, &s.PendingPhone,
-		ScanTime(&s.CreatedAt), ScanTime(&s.LastSeenAt), ScanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA, ScanTime(&s.CodeAt)},
+		ScanTime(&s.CreatedAt), ScanTime(&s.LastSeenAt), ScanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA, ScanTime(&s.CodeAt),
+		ScanTime(&s.PreviousLoginAt)},
 		userFields(&u)...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: session with user: %w", db.name, notFound(err))

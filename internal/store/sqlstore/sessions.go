@@ -12,10 +12,11 @@ import (
 func insertSession(ctx context.Context, q Querier, s *store.Session) error {
 	_, err := q.Exec(ctx, `
 		INSERT INTO sessions (token_hash, user_id, stage, attempt_id, pending_phone,
-			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa, code_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa, code_at, previous_login_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		s.TokenHash, s.UserID, string(s.Stage), s.AttemptID, s.PendingPhone,
-		TimeValue(s.CreatedAt), TimeValue(s.LastSeenAt), TimeValue(s.AuthenticatedAt), s.IP, s.UserAgent, s.MFA, TimeValue(s.CodeAt))
+		TimeValue(s.CreatedAt), TimeValue(s.LastSeenAt), TimeValue(s.AuthenticatedAt), s.IP, s.UserAgent, s.MFA, TimeValue(s.CodeAt),
+		TimeValue(s.PreviousLoginAt))
 	return err
 }
 
@@ -56,11 +57,12 @@ func (db *DB) SessionByHash(ctx context.Context, tokenHash []byte) (*store.Sessi
 	var s store.Session
 	err := db.r.QueryRow(ctx, `
 		SELECT token_hash, user_id, stage, attempt_id, pending_phone,
-			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa, code_at
+			created_at, last_seen_at, authenticated_at, ip, user_agent, mfa, code_at, previous_login_at
 		FROM sessions WHERE token_hash = $1`,
 		tokenHash,
 	).Scan(&s.TokenHash, &s.UserID, &s.Stage, &s.AttemptID, &s.PendingPhone,
-		ScanTime(&s.CreatedAt), ScanTime(&s.LastSeenAt), ScanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA, ScanTime(&s.CodeAt))
+		ScanTime(&s.CreatedAt), ScanTime(&s.LastSeenAt), ScanTime(&s.AuthenticatedAt), &s.IP, &s.UserAgent, &s.MFA, ScanTime(&s.CodeAt),
+		ScanTime(&s.PreviousLoginAt))
 	if err != nil {
 		return nil, fmt.Errorf("%s: session: %w", db.name, notFound(err))
 	}

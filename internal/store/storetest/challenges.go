@@ -835,7 +835,8 @@ func completion(u *store.User, c *store.Challenge, old *store.Session, token str
 	return store.LoginCompletion{
 		ChallengeID: c.ID, At: at, OldSession: old.TokenHash,
 		Session: &store.Session{TokenHash: hash(token), UserID: u.ID, Stage: store.StageFull,
-			AttemptID: old.AttemptID, CreatedAt: at, LastSeenAt: at, AuthenticatedAt: at, CodeAt: at, MFA: true},
+			AttemptID: old.AttemptID, CreatedAt: at, LastSeenAt: at, AuthenticatedAt: at, CodeAt: at, MFA: true,
+			PreviousLoginAt: at.Add(-24 * time.Hour)},
 		Audit: []*store.AuditEvent{
 			{Time: at, Event: "code.verify", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "login sms"},
 			{Time: at, Event: "login", Outcome: "success", ActorID: u.ID, SubjectID: u.ID, Detail: "code by sms"},
@@ -859,6 +860,9 @@ func testCompleteLogin(t *testing.T, s store.Store) {
 	if sessionExists(t, s, old.TokenHash) || !sessionExists(t, s, hash("new")) {
 		t.Error("the old session is not replaced by the new one")
 	}
+	ss, err := s.SessionByHash(ctx, hash("new"))
+	mustNot(t, err, "SessionByHash(new)")
+	checkRecord(t, "the new session", *ss, *l.Session)
 	got, err := s.UserByID(ctx, u.ID)
 	mustNot(t, err, "UserByID")
 	if !sameTime(got.LastLoginAt, at) || got.CodeFailures != 0 {

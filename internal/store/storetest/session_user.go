@@ -38,6 +38,7 @@ func testSessionWithUser(t *testing.T, s store.Store) {
 		LastSeenAt:      t0.Add(time.Minute),
 		AuthenticatedAt: t0.Add(30 * time.Second),
 		CodeAt:          t0.Add(40 * time.Second),
+		PreviousLoginAt: t0.Add(-25 * time.Hour),
 		MFA:             true,
 		IP:              "2001:db8::1",
 		UserAgent:       "Mozilla/5.0",

@@ -47,6 +47,7 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 		LastSeenAt:      t0.Add(time.Minute),
 		AuthenticatedAt: t0.Add(30 * time.Second),
 		CodeAt:          t0.Add(45 * time.Second),
+		PreviousLoginAt: t0.Add(-48 * time.Hour),
 		MFA:             true,
 		IP:              "2001:db8::1",
 		UserAgent:       "Mozilla/5.0",
@@ -224,7 +225,7 @@ func testReplaceSession(t *testing.T, s store.Store) {
 	next := &store.Session{
 		TokenHash: hash("new"), UserID: u.ID, Stage: store.StageFull, AttemptID: "attempt-2",
 		CreatedAt: t0, LastSeenAt: t0.Add(time.Minute), AuthenticatedAt: t0.Add(time.Minute),
-		CodeAt: t0.Add(50 * time.Second), MFA: true, IP: "192.0.2.1", UserAgent: "Test/1.0",
+		CodeAt: t0.Add(50 * time.Second), PreviousLoginAt: t0.Add(-time.Hour), MFA: true, IP: "192.0.2.1", UserAgent: "Test/1.0",
 	}
 	mustNot(t, s.ReplaceSession(ctx, old.TokenHash, next), "ReplaceSession")
 	if sessionExists(t, s, old.TokenHash) {

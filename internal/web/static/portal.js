@@ -15,6 +15,13 @@
     });
     if (pending) setTimeout(tick, 1000);
   }
+  // Code lifetime: a screen left open until the code expires says so
+  // instead of how long the code works.
+  function expiry() {
+    document.querySelectorAll("[data-expires-in]").forEach(function (el) {
+      setTimeout(function () { el.textContent = el.dataset.expiredNote; }, 1000 * Number(el.dataset.expiresIn));
+    });
+  }
   // WebOTP: offer the code from the text message (its last line names this site).
   function webOTP() {
     var input = document.querySelector('input[autocomplete="one-time-code"]');
@@ -47,6 +54,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    expiry();
     pollDelivery();
     webOTP();
     var summary = document.getElementById("error-summary");

@@ -54,6 +54,7 @@ func Run(t *testing.T, e Engine) {
 		{"TwoInstancesIssueChallenge", TwoInstancesIssueChallenge},
 		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
 		{"TwoInstancesLastAdmin", TwoInstancesLastAdmin},
+		{"MigrationPreviousLogin", MigrationPreviousLogin},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, e) })
 	}
@@ -398,6 +399,76 @@ func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 		}
 		if usable != 1 {
 			t.Errorf("round %d: %d of %d concurrently issued challenges usable, want 1", round, usable, n)
+		}
+	}
+}
+
+// MigrationPreviousLogin: migration 0012 gives each logged-in session
+// the newest completed login of its account from before the session
+// began, as the audit log has it (none if there was none), and sessions
+// not logged in none.
+func MigrationPreviousLogin(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	ann := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
+	bob := &store.User{Email: "bob@example.org", Name: "Bob", CreatedAt: time.Now()}
+	for _, u := range []*store.User{ann, bob} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, ev := range []*store.AuditEvent{
+		{Time: t0, Event: "login", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
+		{Time: t0.Add(time.Hour), Event: "login", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
+		// Not logins of Ann completed before her sessions: Bob's, a
+		// failure, another event, and her login of the newest session.
+		{Time: t0.Add(90 * time.Minute), Event: "login", Outcome: "success", ActorID: bob.ID, SubjectID: bob.ID},
+		{Time: t0.Add(100 * time.Minute), Event: "login", Outcome: "failure", ActorID: ann.ID, SubjectID: ann.ID},
+		{Time: t0.Add(110 * time.Minute), Event: "login.password", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
+		{Time: t0.Add(2 * time.Hour), Event: "login", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
+	} {
+		if err := db.AppendAudit(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sessions := []struct {
+		token   string
+		user    int64
+		stage   store.Stage
+		created time.Time
+		want    time.Time
+	}{
+		{"first login", ann.ID, store.StageFull, t0, time.Time{}},
+		{"second login", ann.ID, store.StageFull, t0.Add(time.Hour), t0},
+		{"third login", ann.ID, store.StageFull, t0.Add(2 * time.Hour), t0.Add(time.Hour)},
+		{"at the code", ann.ID, store.StageCode, t0.Add(3 * time.Hour), time.Time{}},
+		{"bob's first", bob.ID, store.StageFull, t0.Add(90 * time.Minute), time.Time{}},
+	}
+	for _, s := range sessions {
+		ss := &store.Session{TokenHash: []byte(s.token), UserID: s.user, Stage: s.stage, CreatedAt: s.created, LastSeenAt: s.created}
+		if err := db.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Migration 12 undone, the sessions as they were before it; then
+	// migrate.
+	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN previous_login_at`, `DELETE FROM schema_migrations WHERE version = 12`} {
+		if err := e.Exec(t, where, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if n, err := db.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want migration 12 again", n, err)
+	}
+	for _, s := range sessions {
+		ss, err := db.SessionByHash(ctx, []byte(s.token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ss.PreviousLoginAt.Equal(s.want) {
+			t.Errorf("%s: PreviousLoginAt %v, want %v", s.token, ss.PreviousLoginAt, s.want)
 		}
 	}
 }
