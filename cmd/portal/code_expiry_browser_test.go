@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -42,4 +43,15 @@ func TestBrowserCodeScreenSaysWhenTheCodeExpires(t *testing.T) {
 	b.waitFor("the notice", noticeBox+"[starts-with(normalize-space(), 'A new code was sent.')]")
 	b.expectText("the code screen", "//p[@id='delivery']", "Code sent to •••• 3456 by text message. It expires in 10 minutes.")
 	b.screenshot("code-sent-again")
+
+	// The wait before another code counts from when the page loaded, not
+	// by the device's clock: the portal's clock is now more than ten
+	// minutes ahead of the browser's, as a wrong clock on a phone would
+	// be, and the screen still says the wait the portal set (30 seconds).
+	time.Sleep(1500 * time.Millisecond)
+	note := b.text("//p[contains(@class, 'cooldown')]")
+	var left int
+	if _, err := fmt.Sscanf(note, "You can ask for a new code in %d seconds.", &left); err != nil || left < 25 || left > 30 {
+		t.Errorf("with the device's clock ten minutes behind, the cooldown note says %q; want a wait of 25 to 30 seconds", note)
+	}
 }

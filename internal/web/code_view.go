@@ -24,9 +24,11 @@ type codeView struct {
 // Limited reports whether no new code can be sent until NextCodeAt.
 func (c codeView) Limited() bool { return c.NextCodeAt.After(c.now) }
 
-// NextCodeAtMillis is NextCodeAt for the script that enables "Send a new
-// code" again.
-func (c codeView) NextCodeAtMillis() int64 { return c.NextCodeAt.UnixMilli() }
+// NextCodeInMillis is how long after the page is rendered the budget lets
+// a new code be sent, for the script that enables "Send a new code" again.
+// The script counts from when the page loaded, never by the device's
+// clock, which may be wrong.
+func (c codeView) NextCodeInMillis() int64 { return max(0, c.NextCodeAt.Sub(c.now).Milliseconds()) }
 
 // NextCodeIn says when a new code can be asked for: "6 minutes".
 func (c codeView) NextCodeIn() string { return login.WaitWords(c.NextCodeAt.Sub(c.now)) }
@@ -65,13 +67,15 @@ func (c codeView) EmailFirst() bool {
 	return c.Undelivered && c.Channel == store.ChannelSMS
 }
 
-// ResendAtMillis is when a new code may be asked for, for the script that
-// counts down (milliseconds, so it never enables the button too early).
-func (c codeView) ResendAtMillis() int64 {
+// ResendInMillis is how long after the page is rendered a new code may be
+// asked for, for the script that counts down from when the page loaded
+// (milliseconds, so it never enables the button too early; relative, so a
+// device whose clock is wrong counts right).
+func (c codeView) ResendInMillis() int64 {
 	if !c.Sent {
 		return 0
 	}
-	return c.ResendAt.UnixMilli()
+	return max(0, c.ResendAt.Sub(c.now).Milliseconds())
 }
 
 // CooldownSeconds is the wait before a new code can be asked for, as the

@@ -2,15 +2,19 @@
 (function () {
   "use strict";
   // Resend cooldown: disable "Send a new code" and count down on screen.
+  // The page says how many milliseconds are left as it was made; they are
+  // counted from when it loaded on the monotonic clock, so a device whose
+  // clock is wrong counts right.
+  var loaded = performance.now();
   function tick() {
-    var now = Date.now(), pending = false;
-    document.querySelectorAll("[data-cooldown-until]").forEach(function (b) {
-      var left = Math.ceil((Number(b.dataset.cooldownUntil) - now) / 1000);
+    var now = performance.now() - loaded, pending = false;
+    document.querySelectorAll("[data-cooldown-ms]").forEach(function (b) {
+      var left = Math.ceil((Number(b.dataset.cooldownMs) - now) / 1000);
       b.disabled = left > 0;
       if (left > 0) pending = true;
     });
-    document.querySelectorAll("[data-cooldown-note]").forEach(function (p) {
-      var left = Math.ceil((Number(p.dataset.cooldownNote) - now) / 1000);
+    document.querySelectorAll("[data-cooldown-note-ms]").forEach(function (p) {
+      var left = Math.ceil((Number(p.dataset.cooldownNoteMs) - now) / 1000);
       p.textContent = left > 0 ? "You can ask for a new code in " + left + (left === 1 ? " second." : " seconds.") : "";
     });
     if (pending) setTimeout(tick, 1000);
