@@ -190,9 +190,9 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 	var temporary error
 	var retryAfter time.Duration
 	if m.Channel == store.ChannelEmail {
-		temporary, retryAfter = d.sendEmail(ctx, m, c, &u)
+		retryAfter, temporary = d.sendEmail(ctx, m, c, &u)
 	} else {
-		temporary, retryAfter = d.sendSMS(ctx, m, c, &u)
+		retryAfter, temporary = d.sendSMS(ctx, m, c, &u)
 	}
 	if temporary == nil {
 		return u
@@ -216,22 +216,22 @@ func (d *Dispatcher) send(ctx context.Context, m *store.Message) store.MessageUp
 // sendEmail tries the email m, whose content is c. When it is sent or
 // refused for good, it says so in u and returns nil; otherwise it leaves u
 // and returns the failure, with the wait the provider asked for (if any).
-func (d *Dispatcher) sendEmail(ctx context.Context, m *store.Message, c Content, u *store.MessageUpdate) (temporary error, retryAfter time.Duration) {
+func (d *Dispatcher) sendEmail(ctx context.Context, m *store.Message, c Content, u *store.MessageUpdate) (retryAfter time.Duration, temporary error) {
 	err := d.call(ctx, func(ctx context.Context) error {
 		return d.Mail.SendEmail(ctx, delivery.Email{To: m.To, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
 	})
 	d.counted(m, "email", err)
 	if err == nil {
 		u.Status, u.Provider = store.MessageSent, "email"
-		return nil, 0
+		return 0, nil
 	}
 	if errors.Is(err, delivery.ErrPermanent) {
 		u.Status, u.Provider, u.LastError = store.MessageFailed, "email", err.Error()
 		d.log().Warn("email refused for good", "message", m.ID, "err", err)
-		return nil, 0
+		return 0, nil
 	}
 	retryAfter, _ = delivery.RetryAfter(err)
-	return err, retryAfter
+	return retryAfter, err
 }
 
 // sendSMS tries the SMS providers in turn with the text message m, whose
@@ -239,7 +239,7 @@ func (d *Dispatcher) sendEmail(ctx context.Context, m *store.Message, c Content,
 // for good, it says so in u and returns nil; otherwise (some failed only
 // for now) it leaves u and returns the last temporary failure, with the
 // shortest wait a provider asked for.
-func (d *Dispatcher) sendSMS(ctx context.Context, m *store.Message, c Content, u *store.MessageUpdate) (temporary error, retryAfter time.Duration) {
+func (d *Dispatcher) sendSMS(ctx context.Context, m *store.Message, c Content, u *store.MessageUpdate) (retryAfter time.Duration, temporary error) {
 	sms := delivery.SMS{ID: strconv.FormatInt(m.ID, 10), To: m.To, Body: c.Text}
 	var lastPermanent error
 	for _, p := range d.SMS {
@@ -247,7 +247,7 @@ func (d *Dispatcher) sendSMS(ctx context.Context, m *store.Message, c Content, u
 		d.counted(m, p.Name, err)
 		if err == nil {
 			u.Status, u.Provider, u.ProviderRef = store.MessageSent, p.Name, ref
-			return nil, 0
+			return 0, nil
 		}
 		if errors.Is(err, delivery.ErrPermanent) {
 			lastPermanent = fmt.Errorf("%s: %w", p.Name, err)
@@ -266,7 +266,7 @@ func (d *Dispatcher) sendSMS(ctx context.Context, m *store.Message, c Content, u
 		}
 		u.Status, u.LastError = store.MessageFailed, lastPermanent.Error()
 	}
-	return temporary, retryAfter
+	return retryAfter, temporary
 }
 
 // sendSMSWith hands sms to the provider p, within the call's timeout, and
