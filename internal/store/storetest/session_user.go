@@ -15,35 +15,7 @@ var sessionUserTests = []test{
 func testSessionWithUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	createUser(t, s, "other@example.org") // ids of sessions and users differ
-	u := &store.User{                     // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
-		Email:            "ann@example.org",
-		Name:             "Ann Example",
-		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
-		Phone:            "+15555550100",
-		MFA:              store.MFARequired,
-		MFADisabledUntil: t0.Add(time.Hour),
-		CodeFailures:     2,
-		CodeLockedUntil:  t0.Add(10 * time.Minute),
-		CreatedAt:        t0.Add(-24 * time.Hour),
-		LastLoginAt:      t0.Add(-time.Hour),
-	}
-	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
-	ss := &store.Session{
-		TokenHash:       hash("token"),
-		UserID:          u.ID,
-		Stage:           store.StageFull,
-		AttemptID:       "attempt-1",
-		PendingPhone:    "+15555550199",
-		CreatedAt:       t0,
-		LastSeenAt:      t0.Add(time.Minute),
-		AuthenticatedAt: t0.Add(30 * time.Second),
-		CodeAt:          t0.Add(40 * time.Second),
-		PreviousLoginAt: t0.Add(-25 * time.Hour),
-		MFA:             true,
-		IP:              "2001:db8::1",
-		UserAgent:       "Mozilla/5.0",
-	}
-	mustNot(t, s.CreateSession(ctx, ss), "CreateSession")
+	u, ss := sessionWithEveryField(t, s)
 
 	check := func(what string) {
 		t.Helper()
@@ -83,4 +55,40 @@ func testSessionWithUserNotFound(t *testing.T, s store.Store) {
 	mustNot(t, s.DeleteSession(ctx, hash("token")), "DeleteSession")
 	_, _, err = s.SessionWithUser(ctx, hash("token"))
 	wantNotFound(t, err, "SessionWithUser(deleted)")
+}
+
+// sessionWithEveryField creates an account and a session of it with
+// every field set.
+func sessionWithEveryField(t *testing.T, s store.Store) (*store.User, *store.Session) {
+	ctx := t.Context()
+	u := &store.User{ // #nosec G101 -- a test user whose PasswordHash is a placeholder (base64 of "salt" and "hash"), the hash of no password
+		Email:            "ann@example.org",
+		Name:             "Ann Example",
+		PasswordHash:     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+		Phone:            "+15555550100",
+		MFA:              store.MFARequired,
+		MFADisabledUntil: t0.Add(time.Hour),
+		CodeFailures:     2,
+		CodeLockedUntil:  t0.Add(10 * time.Minute),
+		CreatedAt:        t0.Add(-24 * time.Hour),
+		LastLoginAt:      t0.Add(-time.Hour),
+	}
+	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
+	ss := &store.Session{
+		TokenHash:       hash("token"),
+		UserID:          u.ID,
+		Stage:           store.StageFull,
+		AttemptID:       "attempt-1",
+		PendingPhone:    "+15555550199",
+		CreatedAt:       t0,
+		LastSeenAt:      t0.Add(time.Minute),
+		AuthenticatedAt: t0.Add(30 * time.Second),
+		CodeAt:          t0.Add(40 * time.Second),
+		PreviousLoginAt: t0.Add(-25 * time.Hour),
+		MFA:             true,
+		IP:              "2001:db8::1",
+		UserAgent:       "Mozilla/5.0",
+	}
+	mustNot(t, s.CreateSession(ctx, ss), "CreateSession")
+	return u, ss
 }

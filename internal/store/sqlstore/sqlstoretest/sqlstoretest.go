@@ -419,20 +419,7 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 		}
 	}
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	for _, ev := range []*store.AuditEvent{
-		{Time: t0, Event: "login", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
-		{Time: t0.Add(time.Hour), Event: "login", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
-		// Not logins of Ann completed before her sessions: Bob's, a
-		// failure, another event, and her login of the newest session.
-		{Time: t0.Add(90 * time.Minute), Event: "login", Outcome: "success", ActorID: bob.ID, SubjectID: bob.ID},
-		{Time: t0.Add(100 * time.Minute), Event: "login", Outcome: "failure", ActorID: ann.ID, SubjectID: ann.ID},
-		{Time: t0.Add(110 * time.Minute), Event: "login.password", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
-		{Time: t0.Add(2 * time.Hour), Event: "login", Outcome: "success", ActorID: ann.ID, SubjectID: ann.ID},
-	} {
-		if err := db.AppendAudit(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendLoginHistory(t, db, ann.ID, bob.ID, t0)
 	sessions := []struct {
 		token   string
 		user    int64
@@ -469,6 +456,27 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 		}
 		if !ss.PreviousLoginAt.Equal(s.want) {
 			t.Errorf("%s: PreviousLoginAt %v, want %v", s.token, ss.PreviousLoginAt, s.want)
+		}
+	}
+}
+
+// appendLoginHistory writes the audit log MigrationPreviousLogin reads:
+// logins of ann at t0, an hour and two hours later, and events that are
+// not her completed logins between them.
+func appendLoginHistory(t *testing.T, db store.Store, ann, bob int64, t0 time.Time) {
+	ctx := t.Context()
+	for _, ev := range []*store.AuditEvent{
+		{Time: t0, Event: "login", Outcome: "success", ActorID: ann, SubjectID: ann},
+		{Time: t0.Add(time.Hour), Event: "login", Outcome: "success", ActorID: ann, SubjectID: ann},
+		// Not logins of Ann completed before her sessions: Bob's, a
+		// failure, another event, and her login of the newest session.
+		{Time: t0.Add(90 * time.Minute), Event: "login", Outcome: "success", ActorID: bob, SubjectID: bob},
+		{Time: t0.Add(100 * time.Minute), Event: "login", Outcome: "failure", ActorID: ann, SubjectID: ann},
+		{Time: t0.Add(110 * time.Minute), Event: "login.password", Outcome: "success", ActorID: ann, SubjectID: ann},
+		{Time: t0.Add(2 * time.Hour), Event: "login", Outcome: "success", ActorID: ann, SubjectID: ann},
+	} {
+		if err := db.AppendAudit(ctx, ev); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
