@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +52,7 @@ func Run(t *testing.T, e Engine) {
 		{"Migrate", Migrate},
 		{"ReopenKeepsData", ReopenKeepsData},
 		{"AuditIsAppendOnly", AuditIsAppendOnly},
+		{"OverviewTalliesMigration", OverviewTalliesMigration},
 		{"TwoInstances", TwoInstances},
 		{"TwoInstancesIssueChallenge", TwoInstancesIssueChallenge},
 		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
@@ -132,6 +135,40 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 	if v, err := db.Version(ctx); err != nil || v != MigrationCount(t) {
 		t.Errorf("after reopening: Version = %d, %v", v, err)
 	}
+}
+
+// OverviewTalliesMigration checks that the migration making the
+// Overview's tallies tallies what the tables held before it as the store's
+// statements tally it as they go.
+func OverviewTalliesMigration(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	h := storetest.SeedOverview(t, db)
+	week := store.OverviewQuery{Since: h.Add(-3 * time.Hour), Bucket: time.Hour, Buckets: 168}
+	kept, err := db.Overview(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Retally(t, db, func(q string) error { return e.Exec(t, where, q) })
+	made, err := db.Overview(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept.Messages) == 0 || len(kept.Codes) == 0 || len(kept.Events) == 0 {
+		t.Fatalf("the tallies kept = %+v, want some of each", kept)
+	}
+	if !reflect.DeepEqual(sorted(made), sorted(kept)) {
+		t.Errorf("the migration's tallies =\n%+v\nthe tallies kept\n%+v", made, kept)
+	}
+}
+
+// sorted is c in one order, which the store's statements do not promise.
+func sorted(c *store.OverviewCounts) *store.OverviewCounts {
+	slices.SortFunc(c.Messages, func(a, b store.MessageTally) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	slices.SortFunc(c.Codes, func(a, b store.CodeTally) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	slices.SortFunc(c.Events, func(a, b store.EventTally) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	return c
 }
 
 // twoInstances opens two stores on one fresh database, as two portal
