@@ -347,7 +347,6 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.sweepSessions(ctx)
-	go a.Web.WarmOverview(ctx)
 
 	// The dispatcher sends the outbox in the background from now on; it
 	// stops after the last request is answered, so nothing queued by a
