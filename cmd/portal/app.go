@@ -375,7 +375,6 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.sweepSessions(ctx)
-	go a.Web.WarmOverview(ctx)
 	// Stopped after the last request is answered (the shutdown below), so
 	// nothing queued by a request is left half-sent.
 	stopSending := a.sendInBackground(ctx)

@@ -35,7 +35,6 @@ import (
 	"github.com/providerportal/portal/internal/metrics"
 	"github.com/providerportal/portal/internal/oidc"
 	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/overview"
 )
 
 //go:embed templates/*.html
@@ -66,9 +65,6 @@ type Server struct {
 	// none (the portal's own host only).
 	forwardAuth ForwardAuthHosts
 	oidc        *oidc.Provider // nil: no OpenID Connect provider
-
-	// overviewCounts counts the Overview page's numbers, keeping past hours'.
-	overviewCounts *overview.Cache
 }
 
 // Records is what the web layer reads of the store itself: the console's
@@ -164,7 +160,6 @@ func New(cfg Config) (*Server, error) {
 		// The login service's clock, so that pages and rules agree.
 		s.now = func() time.Time { return cfg.Login.Clock.Now() }
 	}
-	s.overviewCounts = &overview.Cache{Store: s.records}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}

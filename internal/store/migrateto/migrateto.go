@@ -26,7 +26,8 @@ import (
 var Tables = []string{
 	"users", "sessions", "challenges", "throttles", "audit_events",
 	"settings", "setup_token", "tokens", "messages",
-	"applications", "oidc_auth_requests", "oidc_tokens", "oidc_keys", "oidc_logouts", "schema_migrations",
+	"applications", "oidc_auth_requests", "oidc_tokens", "oidc_keys", "oidc_logouts",
+	"overview_messages", "overview_codes", "overview_events", "schema_migrations",
 }
 
 // Count is how many rows of a table were copied.

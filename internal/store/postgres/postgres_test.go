@@ -179,6 +179,7 @@ func TestMigrationSessionCodeAt(t *testing.T) {
 	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at, DROP COLUMN previous_login_at`,
 		`DROP TABLE oidc_logouts, oidc_tokens, oidc_auth_requests, oidc_keys, applications`,
 		`DROP INDEX messages_overview, challenges_overview, audit_events_overview`,
+		`DROP TABLE overview_messages, overview_codes, overview_events`,
 		`DELETE FROM schema_migrations WHERE version >= 7`} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -21,7 +21,7 @@ func scanAudit(row Row) (store.AuditEvent, error) {
 
 // AppendAudit appends e to the audit log and sets e.ID.
 func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	if err := appendAudit(ctx, db.w, e); err != nil {
+	if err := db.inTx(ctx, func(tx Querier) error { return appendAudit(ctx, tx, e) }); err != nil {
 		return fmt.Errorf("%s: append audit: %w", db.name, err)
 	}
 	return nil
@@ -37,14 +37,19 @@ func appendAudits(ctx context.Context, q Querier, events []*store.AuditEvent) er
 	return nil
 }
 
-// appendAudit is the body of AppendAudit, on q.
-func appendAudit(ctx context.Context, q Querier, e *store.AuditEvent) error {
-	return q.QueryRow(ctx, `
+// appendAudit is the body of AppendAudit, in the transaction tx: an event
+// the Overview counts is tallied.
+func appendAudit(ctx context.Context, tx Querier, e *store.AuditEvent) error {
+	err := tx.QueryRow(ctx, `
 		INSERT INTO audit_events (time, event, outcome, actor_id, subject_id, ip, user_agent, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		RETURNING id`,
 		TimeValue(e.Time), e.Event, e.Outcome, e.ActorID, e.SubjectID, e.IP, e.UserAgent, e.Detail,
 	).Scan(&e.ID)
+	if err != nil {
+		return err
+	}
+	return tallyEvent(ctx, tx, e)
 }
 
 // AuditForUser returns the newest events whose subject or actor is the

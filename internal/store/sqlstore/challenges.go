@@ -63,7 +63,11 @@ func (db *DB) issueChallenge(ctx context.Context, tx Querier, c *store.Challenge
 		return err
 	}
 	c.ID, c.Failures = id, failures
-	return nil
+	verified := 0
+	if !c.ConsumedAt.IsZero() {
+		verified = 1
+	}
+	return tallyCode(ctx, tx, id, 1, verified)
 }
 
 // LatestChallenge returns the newest challenge of the user, attempt and
@@ -99,20 +103,29 @@ func (db *DB) MarkChallengeUndelivered(ctx context.Context, id int64, at time.Ti
 // row, and the others, once it commits, check the condition again on the
 // row it left and change nothing). Unknown ids report false.
 func (db *DB) ConsumeChallenge(ctx context.Context, id int64, at time.Time) (bool, error) {
-	ok, err := consumeChallenge(ctx, db.w, id, at)
+	var ok bool
+	err := db.inTx(ctx, func(tx Querier) error {
+		var err error
+		ok, err = consumeChallenge(ctx, tx, id, at)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("%s: consume challenge: %w", db.name, err)
 	}
 	return ok, nil
 }
 
-// consumeChallenge is the body of ConsumeChallenge, on q.
-func consumeChallenge(ctx context.Context, q Querier, id int64, at time.Time) (bool, error) {
-	n, err := q.Exec(ctx, `
+// consumeChallenge is the body of ConsumeChallenge, in the transaction
+// tx: the code used is tallied for the Overview.
+func consumeChallenge(ctx context.Context, tx Querier, id int64, at time.Time) (bool, error) {
+	n, err := tx.Exec(ctx, `
 		UPDATE challenges SET consumed_at = $2
 		WHERE id = $1 AND consumed_at IS NULL AND voided_at IS NULL AND expires_at > $2`,
 		id, at.UnixMilli())
-	return err == nil && n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	return true, tallyCode(ctx, tx, id, 0, 1)
 }
 
 // CompleteLogin consumes the code, replaces the session, records the login

@@ -41,7 +41,8 @@ func nullID(id int64) any {
 	return id
 }
 
-// enqueue stores m, queued, inside the transaction tx.
+// enqueue stores m, queued, inside the transaction tx, and tallies it for
+// the Overview if it carries a code.
 func enqueue(ctx context.Context, tx Querier, m *store.Message) error {
 	m.Status = store.MessageQueued
 	if m.UpdatedAt.IsZero() {
@@ -50,7 +51,7 @@ func enqueue(ctx context.Context, tx Querier, m *store.Message) error {
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = m.CreatedAt
 	}
-	return tx.QueryRow(ctx, `
+	err := tx.QueryRow(ctx, `
 		INSERT INTO messages (user_id, challenge_id, channel, destination, sealed, status, attempts,
 			next_attempt_at, lease_until, expires_at, provider, provider_ref, last_error, ip, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -59,6 +60,10 @@ func enqueue(ctx context.Context, tx Querier, m *store.Message) error {
 		TimeValue(m.NextAttemptAt), TimeValue(m.LeaseUntil), TimeValue(m.ExpiresAt),
 		m.Provider, m.ProviderRef, m.LastError, m.IP, TimeValue(m.CreatedAt), TimeValue(m.UpdatedAt),
 	).Scan(&m.ID)
+	if err != nil || m.ChallengeID == 0 {
+		return err
+	}
+	return tallyNewMessage(ctx, tx, m.ID)
 }
 
 // IssueChallengeWithMessage issues the code, queues the message carrying
@@ -135,7 +140,9 @@ func (db *DB) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 	return ms, nil
 }
 
-// CompleteMessage records the outcome of a try.
+// CompleteMessage records the outcome of a try, in one transaction with
+// the Overview's tallies: the message is locked and read first, changed,
+// and its tally moved to its new group.
 func (db *DB) CompleteMessage(ctx context.Context, id int64, u store.MessageUpdate) error {
 	switch u.Status {
 	case store.MessageQueued, store.MessageSent, store.MessageDelivered, store.MessageFailed, store.MessageExpired:
@@ -152,13 +159,27 @@ func (db *DB) CompleteMessage(ctx context.Context, id int64, u store.MessageUpda
 			next = u.At.UnixMilli() // retry at once
 		}
 	}
-	return db.update(ctx, "complete message", `
+	err := db.inTx(ctx, func(tx Querier) error {
+		moving, err := db.lockMessages(ctx, tx, `id = $1`, id)
+		if err != nil {
+			return err
+		}
+		err = updateOne(ctx, tx, `
 		UPDATE messages SET status = $2, next_attempt_at = COALESCE(CAST($3 AS BIGINT), next_attempt_at), lease_until = NULL,
 			provider = $4, provider_ref = $5, last_error = $6, updated_at = $7,
 			sealed = CASE WHEN CAST($8 AS BOOLEAN) THEN NULL ELSE sealed END
 		WHERE id = $1 AND status = 'sending' AND (CAST($9 AS BIGINT) IS NULL OR lease_until = CAST($9 AS BIGINT))`,
-		id, string(u.Status), next, u.Provider, u.ProviderRef, truncate(u.LastError, 500),
-		u.At.UnixMilli(), erase, TimeValue(u.Lease))
+			id, string(u.Status), next, u.Provider, u.ProviderRef, truncate(u.LastError, 500),
+			u.At.UnixMilli(), erase, TimeValue(u.Lease))
+		if err != nil {
+			return err
+		}
+		return db.retallyMessages(ctx, tx, moving)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: complete message: %w", db.name, err)
+	}
+	return nil
 }
 
 // truncate cuts s to at most n bytes, without splitting a character.
@@ -179,8 +200,10 @@ func (db *DB) MessageForChallenge(ctx context.Context, challengeID int64) (*stor
 	return m, nil
 }
 
-// RecordReceipt applies a provider's delivery report, in one conditional
-// UPDATE: of two reports at once, the second sees the first's result.
+// RecordReceipt applies a provider's delivery report, in one transaction
+// with the Overview's tallies: the messages it moves are locked and read
+// first (of two reports at once, the second sees the first's result), then
+// changed, and their tallies moved to their new groups.
 func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status store.MessageStatus, lastError string, at time.Time) (*store.Message, bool, error) {
 	var from []string // the statuses it may move from, forward only
 	for _, st := range store.ReceiptMovesFrom(status) {
@@ -197,14 +220,28 @@ func (db *DB) RecordReceipt(ctx context.Context, provider, ref string, status st
 	var m *store.Message
 	var moved bool
 	err := db.inTx(ctx, func(tx Querier) error {
-		var err error
-		m, err = scanMessage(tx.QueryRow(ctx, `
+		moves := `provider = $1 AND provider_ref = $2 AND status IN (` + strings.Join(from, ", ") + `)`
+		moving, err := db.lockMessages(ctx, tx, moves, provider, ref)
+		if err != nil {
+			return err
+		}
+		p := Params{provider, ref, string(status), truncate(lastError, 500), at.UnixMilli()}
+		ids := make([]string, len(moving))
+		for i, mm := range moving {
+			ids[i] = p.Add(mm.id)
+		}
+		err = sql.ErrNoRows
+		if len(moving) > 0 {
+			m, err = scanMessage(tx.QueryRow(ctx, `
 			UPDATE messages SET status = $3, last_error = CASE WHEN CAST($4 AS TEXT) = '' THEN last_error ELSE CAST($4 AS TEXT) END,
 				updated_at = $5, sealed = NULL, lease_until = NULL
-			WHERE provider = $1 AND provider_ref = $2 AND status IN (`+strings.Join(from, ", ")+`)
-			RETURNING `+messageColumns,
-			provider, ref, string(status), truncate(lastError, 500), at.UnixMilli()))
-		moved = err == nil
+			WHERE `+moves+` AND id IN (`+strings.Join(ids, ", ")+`)
+			RETURNING `+messageColumns, p...))
+		}
+		if err == nil {
+			moved = true
+			return db.retallyMessages(ctx, tx, moving)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			// Unknown, or a report that would move it backwards or again:
 			// return the message as it is.

@@ -167,4 +167,13 @@ func TestQueryPlans(t *testing.T) {
 	if n := strings.Count(plan(query, args), "audit_events_overview"); n != len(store.OverviewEvents) {
 		t.Errorf("overview events: %d ranges of audit_events_overview, want one for each of %d events", n, len(store.OverviewEvents))
 	}
+
+	// The day and the week read one range of each table of hourly
+	// tallies (migration 0012), on its key.
+	query, args = overview.TalliedMessages(day)
+	check("tallied messages", query, args, anyScan, "SEARCH overview_messages USING INDEX sqlite_autoindex_overview_messages_1 (hour>? AND hour<?)")
+	query, args = overview.TalliedCodes(day)
+	check("tallied codes", query, args, anyScan, "SEARCH overview_codes USING INDEX sqlite_autoindex_overview_codes_1 (hour>? AND hour<?)")
+	query, args = overview.TalliedEvents(day)
+	check("tallied events", query, args, anyScan, "SEARCH overview_events USING INDEX sqlite_autoindex_overview_events_1 (hour>? AND hour<?)")
 }

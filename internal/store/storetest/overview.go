@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,6 +15,7 @@ import (
 var overviewTests = []test{
 	{"Overview", testOverview},
 	{"OverviewEmpty", testOverviewEmpty},
+	{"OverviewTallies", testOverviewTallies},
 }
 
 // overviewMessage issues a code on ch to to at at, with the message
@@ -164,4 +166,230 @@ func sortOverview(c *store.OverviewCounts) {
 	slices.SortFunc(c.Events, func(a, b store.EventTally) int {
 		return cmp.Or(cmp.Compare(a.Bucket, b.Bucket), cmp.Compare(a.Event, b.Event), cmp.Compare(a.Outcome, b.Outcome))
 	})
+}
+
+// SeedOverview writes, through s, what the Overview counts in the three
+// hours from the returned hour, each way it comes about: codes whose
+// message was delivered in each class of delivery time (at each class's
+// bounds), failed, expired, sent, retried from one provider to another,
+// being sent and still queued; a code sent in an hour's last moment,
+// delivered and used in the next; reports that come again or would move a
+// message backwards; a notice; and the audit events counted, each side of
+// an hour's end, among others that are not.
+func SeedOverview(t *testing.T, s store.Store) time.Time {
+	t.Helper()
+	ctx := t.Context()
+	u := createUser(t, s, "overview@example.org")
+	h := t0.Truncate(time.Hour)
+
+	// Across an hour's end: sent at its last millisecond, delivered 6 s
+	// later and used 10 s later, in the next hour.
+	last := h.Add(time.Hour - time.Millisecond)
+	used := overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123456", last, store.MessageDelivered, 6*time.Second)
+	if ok, err := s.ConsumeChallenge(ctx, used, last.Add(10*time.Second)); err != nil || !ok {
+		t.Fatalf("ConsumeChallenge: %v, %v", ok, err)
+	}
+	// Each class of delivery time, at and just under its bounds.
+	at := h.Add(70 * time.Minute)
+	for i, took := range []time.Duration{0, 4999 * time.Millisecond, 5 * time.Second, 15*time.Second - time.Millisecond,
+		15 * time.Second, time.Minute, 5*time.Minute - time.Millisecond, 5 * time.Minute, time.Hour} {
+		to := fmt.Sprintf("+1555555%04d", i)
+		c := overviewMessage(t, s, u.ID, store.ChannelSMS, to, at.Add(time.Duration(i)*time.Second), store.MessageDelivered, took)
+		if i%3 == 0 {
+			if ok, err := s.ConsumeChallenge(ctx, c, at.Add(time.Duration(i)*time.Second+time.Minute)); err != nil || !ok {
+				t.Fatalf("ConsumeChallenge: %v, %v", ok, err)
+			}
+		}
+	}
+	overviewMessage(t, s, u.ID, store.ChannelSMS, "+4915112345678", h.Add(80*time.Minute), store.MessageFailed, 3*time.Second)
+	overviewMessage(t, s, u.ID, store.ChannelSMS, "+33612345678", h.Add(81*time.Minute), store.MessageExpired, 0)
+	overviewMessage(t, s, u.ID, store.ChannelEmail, "ann@example.org", h.Add(125*time.Minute), store.MessageSent, 0)
+	overviewMessage(t, s, u.ID, store.ChannelEmail, "ann@example.org", h.Add(126*time.Minute), store.MessageDelivered, 2*time.Minute)
+
+	// Reports again, and backwards: the first delivered report stands.
+	twice := overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123458", h.Add(20*time.Minute), store.MessageDelivered, 20*time.Second)
+	m, err := s.MessageForChallenge(ctx, twice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []store.MessageStatus{store.MessageDelivered, store.MessageFailed, store.MessageSent} {
+		if _, moved, err := s.RecordReceipt(ctx, m.Provider, m.ProviderRef, st, "", h.Add(50*time.Minute)); err != nil || moved {
+			t.Fatalf("RecordReceipt(%s) again: moved %v, %v", st, moved, err)
+		}
+	}
+
+	// Retried: the first provider fails the try, the second sends it, its
+	// report says delivered; a report without a known reference moves
+	// nothing.
+	retryAt := h.Add(30 * time.Minute)
+	c := newChallenge(u.ID, "overview-retry", store.PurposeLogin, retryAt)
+	c.Destination = "+447546123459"
+	m = newMessage(u.ID, c.Destination, retryAt)
+	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}); err != nil {
+		t.Fatalf("IssueChallengeWithMessage: %v", err)
+	}
+	for i, try := range []store.MessageUpdate{
+		{Status: store.MessageQueued, Provider: "twilio", LastError: "timeout", At: retryAt.Add(time.Second), NextAttemptAt: retryAt.Add(time.Minute)},
+		{Status: store.MessageSent, Provider: "vonage", ProviderRef: "V-retry", At: retryAt.Add(time.Minute + time.Second)},
+	} {
+		claimed, err := s.ClaimMessages(ctx, retryAt.Add(time.Duration(i)*time.Minute), lease, 1)
+		if err != nil || len(claimed) != 1 || claimed[0].ID != m.ID {
+			t.Fatalf("ClaimMessages: %v, %v; want message %d", claimed, err, m.ID)
+		}
+		try.Lease = claimed[0].LeaseUntil
+		completeMessage(t, s, m.ID, try)
+	}
+	if _, moved, err := s.RecordReceipt(ctx, "vonage", "V-retry", store.MessageDelivered, "", retryAt.Add(2*time.Minute)); err != nil || !moved {
+		t.Fatalf("RecordReceipt: moved %v, %v", moved, err)
+	}
+	if _, _, err := s.RecordReceipt(ctx, "vonage", "V-unknown", store.MessageDelivered, "", retryAt.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("RecordReceipt of an unknown reference: %v, want store.ErrNotFound", err)
+	}
+
+	// A notice carries no code, and is not counted, whatever becomes of it.
+	notice := enqueueMessage(t, s, newMessage(u.ID, "+447546123456", h.Add(2*time.Hour)))
+	claimed, err := s.ClaimMessages(ctx, h.Add(2*time.Hour), lease, 1)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != notice.ID {
+		t.Fatalf("ClaimMessages: %v, %v; want the notice %d", claimed, err, notice.ID)
+	}
+	completeMessage(t, s, notice.ID, store.MessageUpdate{Status: store.MessageSent, Provider: "twilio", ProviderRef: "notice", At: h.Add(2 * time.Hour), Lease: claimed[0].LeaseUntil})
+	if _, moved, err := s.RecordReceipt(ctx, "twilio", "notice", store.MessageDelivered, "", h.Add(2*time.Hour+time.Second)); err != nil || !moved {
+		t.Fatalf("RecordReceipt of the notice: moved %v, %v", moved, err)
+	}
+
+	// Last, as the next claim takes it: one being sent, one queued.
+	sending := h.Add(150 * time.Minute)
+	overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123460", sending, store.MessageQueued, 0)
+	if claimed, err := s.ClaimMessages(ctx, sending, lease, 1); err != nil || len(claimed) != 1 {
+		t.Fatalf("ClaimMessages: %v, %v", claimed, err)
+	}
+	overviewMessage(t, s, u.ID, store.ChannelSMS, "+15555550101", h.Add(151*time.Minute), store.MessageQueued, 0)
+
+	for _, e := range []struct {
+		at             time.Duration
+		event, outcome string
+	}{
+		{5 * time.Minute, "code.sent", "limited"},
+		{6 * time.Minute, "code.sent", "queued"},
+		{59*time.Minute + 59*time.Second, "login", "success"},
+		{time.Hour, "login", "success"},
+		{90 * time.Minute, "account.locked", "codes"},
+		{91 * time.Minute, "account.locked", "password"},
+		{132 * time.Minute, "login.password", "failure"},
+		{179 * time.Minute, "code.sent", "limited"},
+	} {
+		ev := &store.AuditEvent{Time: h.Add(e.at), Event: e.event, Outcome: e.outcome, SubjectID: u.ID}
+		if err := s.AppendAudit(ctx, ev); err != nil {
+			t.Fatalf("AppendAudit: %v", err)
+		}
+	}
+	return h
+}
+
+// Spans of whole hours from an hour (the last day, the last week) are
+// counted from the hourly tallies; they agree with the tables' own counts
+// of the same span in half hours, added up, after every way a message
+// moves and across an hour's end; they are what SeedOverview wrote.
+func testOverviewTallies(t *testing.T, s store.Store) {
+	h := SeedOverview(t, s)
+	for _, q := range []store.OverviewQuery{
+		{Since: h, Bucket: time.Hour, Buckets: 3},
+		{Since: h.Add(-3 * time.Hour), Bucket: 6 * time.Hour, Buckets: 2},
+	} {
+		tallied, err := s.Overview(t.Context(), q)
+		if err != nil {
+			t.Fatalf("Overview(%+v): %v", q, err)
+		}
+		per := int(q.Bucket / (30 * time.Minute))
+		counted, err := s.Overview(t.Context(), store.OverviewQuery{Since: q.Since, Bucket: 30 * time.Minute, Buckets: q.Buckets * per})
+		if err != nil {
+			t.Fatalf("Overview in half hours: %v", err)
+		}
+		if want := addBuckets(counted, per); !reflect.DeepEqual(addBuckets(tallied, 1), want) {
+			t.Errorf("Overview(%+v) from the tallies =\n%+v\nfrom the tables\n%+v", q, addBuckets(tallied, 1), want)
+		}
+	}
+
+	got, err := s.Overview(t.Context(), store.OverviewQuery{Since: h, Bucket: time.Hour, Buckets: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sortOverview(got)
+	sms, email := store.ChannelSMS, store.ChannelEmail
+	want := &store.OverviewCounts{
+		Messages: []store.MessageTally{
+			{Bucket: 0, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 1, Count: 1},
+			{Bucket: 0, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 2, Count: 1},
+			{Bucket: 0, Channel: sms, Status: store.MessageDelivered, Provider: "vonage", Prefix: "+447", DeliveryTime: 3, Count: 1},
+			{Bucket: 1, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+155", DeliveryTime: 0, Count: 2},
+			{Bucket: 1, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+155", DeliveryTime: 1, Count: 2},
+			{Bucket: 1, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+155", DeliveryTime: 2, Count: 1},
+			{Bucket: 1, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+155", DeliveryTime: 3, Count: 2},
+			{Bucket: 1, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+155", DeliveryTime: 4, Count: 2},
+			{Bucket: 1, Channel: sms, Status: store.MessageExpired, Provider: "twilio", Prefix: "+336", DeliveryTime: -1, Count: 1},
+			{Bucket: 1, Channel: sms, Status: store.MessageFailed, Provider: "twilio", Prefix: "+491", DeliveryTime: -1, Count: 1},
+			{Bucket: 2, Channel: email, Status: store.MessageDelivered, Provider: "smtp", Prefix: "", DeliveryTime: 3, Count: 1},
+			{Bucket: 2, Channel: email, Status: store.MessageSent, Provider: "smtp", Prefix: "", DeliveryTime: -1, Count: 1},
+			// Being sent is counted as queued.
+			{Bucket: 2, Channel: sms, Status: store.MessageQueued, Provider: "", Prefix: "+155", DeliveryTime: -1, Count: 1},
+			{Bucket: 2, Channel: sms, Status: store.MessageQueued, Provider: "", Prefix: "+447", DeliveryTime: -1, Count: 1},
+		},
+		Codes: []store.CodeTally{
+			{Bucket: 0, Channel: sms, Prefix: "+447", Issued: 3, Verified: 1},
+			{Bucket: 1, Channel: sms, Prefix: "+155", Issued: 9, Verified: 3},
+			{Bucket: 1, Channel: sms, Prefix: "+336", Issued: 1},
+			{Bucket: 1, Channel: sms, Prefix: "+491", Issued: 1},
+			{Bucket: 2, Channel: email, Prefix: "", Issued: 2},
+			{Bucket: 2, Channel: sms, Prefix: "+155", Issued: 1},
+			{Bucket: 2, Channel: sms, Prefix: "+447", Issued: 1},
+		},
+		Events: []store.EventTally{
+			{Bucket: 0, Event: "code.sent", Outcome: "limited", Count: 1},
+			{Bucket: 0, Event: "login", Outcome: "success", Count: 1},
+			{Bucket: 1, Event: "account.locked", Outcome: "codes", Count: 1},
+			{Bucket: 1, Event: "account.locked", Outcome: "password", Count: 1},
+			{Bucket: 1, Event: "login", Outcome: "success", Count: 1},
+			{Bucket: 2, Event: "code.sent", Outcome: "limited", Count: 1},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Overview from the tallies =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// addBuckets is c with its buckets put together per at a time (bucket b in
+// b/per) and the counts of each group added, in sortOverview's order.
+func addBuckets(c *store.OverviewCounts, per int) *store.OverviewCounts {
+	messages := map[store.MessageTally]int{}
+	for _, t := range c.Messages {
+		n := t.Count
+		t.Bucket, t.Count = t.Bucket/per, 0
+		messages[t] += n
+	}
+	codes := map[store.CodeTally][2]int{}
+	for _, t := range c.Codes {
+		n := codes[store.CodeTally{Bucket: t.Bucket / per, Channel: t.Channel, Prefix: t.Prefix}]
+		codes[store.CodeTally{Bucket: t.Bucket / per, Channel: t.Channel, Prefix: t.Prefix}] = [2]int{n[0] + t.Issued, n[1] + t.Verified}
+	}
+	events := map[store.EventTally]int{}
+	for _, t := range c.Events {
+		n := t.Count
+		t.Bucket, t.Count = t.Bucket/per, 0
+		events[t] += n
+	}
+	out := &store.OverviewCounts{}
+	for t, n := range messages {
+		t.Count = n
+		out.Messages = append(out.Messages, t)
+	}
+	for t, n := range codes {
+		t.Issued, t.Verified = n[0], n[1]
+		out.Codes = append(out.Codes, t)
+	}
+	for t, n := range events {
+		t.Count = n
+		out.Events = append(out.Events, t)
+	}
+	sortOverview(out)
+	return out
 }

@@ -1,15 +1,18 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/overview"
 )
 
 // OverviewScale is the number of messages OverviewAtScale seeds, from the
@@ -30,11 +33,56 @@ type ScaleDialect struct {
 	Analyze string // what brings the planner's statistics up to date; "": nothing
 }
 
+// ScaleStore is a store that can apply its migrations again, as the
+// engines' stores can.
+type ScaleStore interface {
+	store.Store
+	Migrate(ctx context.Context) (int, error)
+}
+
+// TalliesMigration is the number of the migration that makes the
+// Overview's hourly tallies (NNNN_overview_tallies.sql), read from the
+// engine package's migrations directory, the tests' working directory.
+func TalliesMigration(t *testing.T) int {
+	t.Helper()
+	files, err := filepath.Glob("migrations/*_overview_tallies.sql")
+	if err != nil || len(files) != 1 {
+		t.Fatalf("the tallies' migration: %v, %v", files, err)
+	}
+	num, _, _ := strings.Cut(filepath.Base(files[0]), "_")
+	v, err := strconv.Atoi(num)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Retally drops the Overview's tallies and applies their migration again,
+// through exec (plain SQL, both engines) and s.Migrate: the migration
+// tallies what the tables hold. It returns how long the migration took.
+func Retally(t *testing.T, s ScaleStore, exec func(sql string) error) time.Duration {
+	t.Helper()
+	for _, q := range []string{`DROP TABLE overview_messages`, `DROP TABLE overview_codes`, `DROP TABLE overview_events`,
+		fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, TalliesMigration(t))} {
+		if err := exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	start := time.Now()
+	if n, err := s.Migrate(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want the tallies' migration", n, err)
+	}
+	return time.Since(start)
+}
+
 // OverviewAtScale seeds s with n codes and the messages carrying them,
 // spread over a week, and the audit events that go with them, through
-// exec (plain SQL, both engines), then times Overview over that week and
-// over its last day, several times each, and logs the medians.
-func OverviewAtScale(t *testing.T, s store.Store, n int, exec func(sql string) error, d ScaleDialect) {
+// exec (plain SQL, both engines), has the tallies' migration tally them
+// (Retally), then times the Overview of the last hour, day and week as
+// the page asks for them (the first view of each, then several more, and
+// logs the medians), and last checks the week's tallies against the
+// tables' own count of it.
+func OverviewAtScale(t *testing.T, s ScaleStore, n int, exec func(sql string) error, d ScaleDialect) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	// On the hour, as the page's spans are: the cache keeps whole hours.
@@ -46,29 +94,48 @@ func OverviewAtScale(t *testing.T, s store.Store, n int, exec func(sql string) e
 		}
 	}
 	t.Logf("seeded %d codes, messages and their audit events in %v", n, time.Since(start).Round(time.Second))
+	t.Logf("the tallies' migration tallied them in %v", Retally(t, s, exec).Round(time.Millisecond))
 
-	day := store.OverviewQuery{Since: week.Until().Add(-24 * time.Hour), Bucket: time.Hour, Buckets: 24}
-	now := week.Until().Add(-time.Minute) // the span's last minute: all but its last hours settled
-	cache := &overview.Cache{Store: s}
-	for _, c := range []struct {
-		name string
-		q    store.OverviewQuery
-		runs int
-		view func(q store.OverviewQuery) (*store.OverviewCounts, error)
-	}{
-		{"week, from the database", week, 3, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return s.Overview(ctx, q) }},
-		{"day, from the database", day, 5, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return s.Overview(ctx, q) }},
-		{"week, through the cache, first view", week, 1, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
-		{"week, through the cache, later views", week, 7, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
-		{"day, through the cache, later views", day, 7, func(q store.OverviewQuery) (*store.OverviewCounts, error) { return cache.Overview(ctx, q, now) }},
-	} {
+	now := week.Until().Add(-time.Minute) // the week's last minute: as the page asks at then
+	for _, span := range []struct {
+		name   string
+		bucket time.Duration
+		n      int
+	}{{"hour", 5 * time.Minute, 12}, {"day", time.Hour, 24}, {"week", 6 * time.Hour, 28}} {
+		until := now.Truncate(span.bucket).Add(span.bucket)
+		q := store.OverviewQuery{Since: until.Add(-time.Duration(span.n) * span.bucket), Bucket: span.bucket, Buckets: span.n}
 		want := -1 // messages the view must count: all n over the week
-		if c.q == week {
+		if span.name == "week" {
 			want = n
 		}
-		took := timeOverview(t, c.name, c.runs, want, func() (*store.OverviewCounts, error) { return c.view(c.q) })
-		t.Logf("Overview of the %s at %d messages: median %v (fastest %v, slowest %v, of %d)",
-			c.name, n, took[len(took)/2].Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), len(took))
+		for _, c := range []struct {
+			how  string
+			runs int
+		}{{"first view", 1}, {"later views", 7}} {
+			took := timeOverview(t, span.name+", "+c.how, c.runs, want, func() (*store.OverviewCounts, error) { return s.Overview(ctx, q) })
+			t.Logf("Overview of the last %s at %d messages, %s: median %v (fastest %v, slowest %v, of %d)",
+				span.name, n, c.how, took[len(took)/2].Round(100*time.Microsecond), took[0].Round(100*time.Microsecond),
+				took[len(took)-1].Round(100*time.Microsecond), len(took))
+		}
+	}
+	checkWeekTallied(t, s, week)
+}
+
+// checkWeekTallied checks that the week's tallies agree with the tables'
+// count of it in half hours.
+func checkWeekTallied(t *testing.T, s store.Store, week store.OverviewQuery) {
+	t.Helper()
+	ctx := t.Context()
+	tallied, err := s.Overview(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted, err := s.Overview(ctx, store.OverviewQuery{Since: week.Since, Bucket: 30 * time.Minute, Buckets: week.Buckets * 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := addBuckets(tallied, 1), addBuckets(counted, 12); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the week's tallies =\n%+v\nthe tables' count\n%+v", got, want)
 	}
 }
 

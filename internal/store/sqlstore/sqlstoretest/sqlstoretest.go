@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,10 +52,12 @@ func Run(t *testing.T, e Engine) {
 		{"Migrate", Migrate},
 		{"ReopenKeepsData", ReopenKeepsData},
 		{"AuditIsAppendOnly", AuditIsAppendOnly},
+		{"OverviewTalliesMigration", OverviewTalliesMigration},
 		{"TwoInstances", TwoInstances},
 		{"TwoInstancesIssueChallenge", TwoInstancesIssueChallenge},
 		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
 		{"TwoInstancesLastAdmin", TwoInstancesLastAdmin},
+		{"TwoInstancesOverview", TwoInstancesOverview},
 		{"MigrationPreviousLogin", MigrationPreviousLogin},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, e) })
@@ -133,6 +137,40 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 	if v, err := db.Version(ctx); err != nil || v != MigrationCount(t) {
 		t.Errorf("after reopening: Version = %d, %v", v, err)
 	}
+}
+
+// OverviewTalliesMigration checks that the migration making the
+// Overview's tallies tallies what the tables held before it as the store's
+// statements tally it as they go.
+func OverviewTalliesMigration(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	h := storetest.SeedOverview(t, db)
+	week := store.OverviewQuery{Since: h.Add(-3 * time.Hour), Bucket: time.Hour, Buckets: 168}
+	kept, err := db.Overview(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Retally(t, db, func(q string) error { return e.Exec(t, where, q) })
+	made, err := db.Overview(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept.Messages) == 0 || len(kept.Codes) == 0 || len(kept.Events) == 0 {
+		t.Fatalf("the tallies kept = %+v, want some of each", kept)
+	}
+	if !reflect.DeepEqual(sorted(made), sorted(kept)) {
+		t.Errorf("the migration's tallies =\n%+v\nthe tallies kept\n%+v", made, kept)
+	}
+}
+
+// sorted is c in one order, which the store's statements do not promise.
+func sorted(c *store.OverviewCounts) *store.OverviewCounts {
+	slices.SortFunc(c.Messages, func(a, b store.MessageTally) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	slices.SortFunc(c.Codes, func(a, b store.CodeTally) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	slices.SortFunc(c.Events, func(a, b store.EventTally) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	return c
 }
 
 // twoInstances opens two stores on one fresh database, as two portal
@@ -279,6 +317,141 @@ func TwoInstancesClaimMessages(t *testing.T, e Engine) {
 			}
 		}
 	}
+}
+
+// TwoInstancesOverview moves messages carrying codes through two stores
+// on one database at once, each way opposite to another (retried from one
+// provider to the other and back), reports them twice at once, uses their
+// codes and appends logins meanwhile: nothing waits for ever or fails, and
+// the Overview's tallies then agree with the tables' own count.
+func TwoInstancesOverview(t *testing.T, e Engine) {
+	ctx := t.Context()
+	dbs := twoInstances(t, e)
+	h := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	u := &store.User{Email: "ann@example.org", CreatedAt: h}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	providers := [2]string{"twilio", "vonage"}
+	codes := make([]int64, n)
+	for i := range n {
+		at := h.Add(time.Duration(i) * 2 * time.Minute) // across the hour's end
+		c := loginCode(u.ID, fmt.Sprint("overview-", i), at)
+		c.Destination, c.ExpiresAt = []string{"+447546123456", "+15555550100"}[i%2], h.Add(3*time.Hour)
+		m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: c.Destination, Sealed: []byte("sealed"), CreatedAt: at}
+		if err := dbs[i%2].IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}); err != nil {
+			t.Fatal(err)
+		}
+		codes[i] = c.ID
+	}
+	now := h.Add(2 * time.Hour)
+	// all runs step(i) for every message at once, half on each store.
+	all := func(step func(db DB, i int, id int64) error) {
+		t.Helper()
+		claimed, err := dbs[0].ClaimMessages(ctx, now, time.Minute, n)
+		if err != nil || len(claimed) != n {
+			t.Fatalf("ClaimMessages: %d, %v; want %d", len(claimed), err, n)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for i, m := range claimed {
+			for k := range 2 {
+				wg.Go(func() { errs <- step(dbs[(i+k)%2], i, m.ID) })
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	try := func(status store.MessageStatus, provider func(i int) string) func(DB, int, int64) error {
+		return func(db DB, i int, id int64) error {
+			err := db.CompleteMessage(ctx, id, store.MessageUpdate{Status: status, Provider: provider(i), ProviderRef: fmt.Sprint("ref-", id), At: now})
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // the other store's call of the two completed it
+			}
+			return err
+		}
+	}
+	// Within each hour and calling code, half move one way, half the other.
+	all(try(store.MessageQueued, func(i int) string { return providers[i/2%2] }))
+	all(try(store.MessageQueued, func(i int) string { return providers[(i/2+1)%2] }))
+	all(func(db DB, i int, id int64) error {
+		if err := try(store.MessageSent, func(i int) string { return providers[i%2] })(db, i, id); err != nil {
+			return err
+		}
+		if _, err := db.ConsumeChallenge(ctx, codes[i], now); err != nil { // one of the two uses it
+			return err
+		}
+		return db.AppendAudit(ctx, &store.AuditEvent{Time: h.Add(time.Duration(i) * time.Minute), Event: "login", Outcome: "success", SubjectID: u.ID})
+	})
+	// Reports, each twice at once.
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for range 2 {
+			wg.Go(func() {
+				m, err := dbs[i%2].MessageForChallenge(ctx, codes[i])
+				if err == nil {
+					_, _, err = dbs[(i/2)%2].RecordReceipt(ctx, m.Provider, m.ProviderRef, []store.MessageStatus{store.MessageDelivered, store.MessageFailed}[i%3%2], "", now.Add(time.Duration(i)*time.Second))
+				}
+				errs <- err
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	q := store.OverviewQuery{Since: h, Bucket: time.Hour, Buckets: 2}
+	tallied, err := dbs[0].Overview(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted, err := dbs[1].Overview(ctx, store.OverviewQuery{Since: h, Bucket: time.Minute, Buckets: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range counted.Messages {
+		counted.Messages[i].Bucket /= 60
+	}
+	for i := range counted.Codes {
+		counted.Codes[i].Bucket /= 60
+	}
+	for i := range counted.Events {
+		counted.Events[i].Bucket /= 60
+	}
+	if got, want := added(tallied), added(counted); !reflect.DeepEqual(got, want) {
+		t.Errorf("the tallies =\n%v\nthe tables' count\n%v", got, want)
+	}
+}
+
+// added is each group's total in c, by its text.
+func added(c *store.OverviewCounts) map[string]int {
+	m := map[string]int{}
+	for _, t := range c.Messages {
+		n := t.Count
+		t.Count = 0
+		m[fmt.Sprint(t)] += n
+	}
+	for _, t := range c.Codes {
+		m[fmt.Sprint("issued ", t.Bucket, t.Channel, t.Prefix)] += t.Issued
+		m[fmt.Sprint("verified ", t.Bucket, t.Channel, t.Prefix)] += t.Verified
+	}
+	for _, t := range c.Events {
+		n := t.Count
+		t.Count = 0
+		m[fmt.Sprint(t)] += n
+	}
+	return m
 }
 
 // TwoInstancesLastAdmin demotes the last two administrators at once
