@@ -178,14 +178,27 @@ func sortOverview(c *store.OverviewCounts) {
 // an hour's end, among others that are not.
 func SeedOverview(t *testing.T, s store.Store) time.Time {
 	t.Helper()
-	ctx := t.Context()
 	u := createUser(t, s, "overview@example.org")
 	h := t0.Truncate(time.Hour)
 
+	seedDeliveryTimes(t, s, u.ID, h)
+	seedReportsAgain(t, s, u.ID, h)
+	seedRetried(t, s, u.ID, h)
+	seedNotice(t, s, u.ID, h)
+	seedInFlight(t, s, u.ID, h)
+	seedOverviewEvents(t, s, u.ID, h)
+	return h
+}
+
+// seedDeliveryTimes: a code across an hour's end, codes delivered in each
+// class of delivery time at its bounds, failed, expired and by email.
+func seedDeliveryTimes(t *testing.T, s store.Store, userID int64, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	// Across an hour's end: sent at its last millisecond, delivered 6 s
 	// later and used 10 s later, in the next hour.
 	last := h.Add(time.Hour - time.Millisecond)
-	used := overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123456", last, store.MessageDelivered, 6*time.Second)
+	used := overviewMessage(t, s, userID, store.ChannelSMS, "+447546123456", last, store.MessageDelivered, 6*time.Second)
 	if ok, err := s.ConsumeChallenge(ctx, used, last.Add(10*time.Second)); err != nil || !ok {
 		t.Fatalf("ConsumeChallenge: %v, %v", ok, err)
 	}
@@ -194,20 +207,26 @@ func SeedOverview(t *testing.T, s store.Store) time.Time {
 	for i, took := range []time.Duration{0, 4999 * time.Millisecond, 5 * time.Second, 15*time.Second - time.Millisecond,
 		15 * time.Second, time.Minute, 5*time.Minute - time.Millisecond, 5 * time.Minute, time.Hour} {
 		to := fmt.Sprintf("+1555555%04d", i)
-		c := overviewMessage(t, s, u.ID, store.ChannelSMS, to, at.Add(time.Duration(i)*time.Second), store.MessageDelivered, took)
+		c := overviewMessage(t, s, userID, store.ChannelSMS, to, at.Add(time.Duration(i)*time.Second), store.MessageDelivered, took)
 		if i%3 == 0 {
 			if ok, err := s.ConsumeChallenge(ctx, c, at.Add(time.Duration(i)*time.Second+time.Minute)); err != nil || !ok {
 				t.Fatalf("ConsumeChallenge: %v, %v", ok, err)
 			}
 		}
 	}
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+4915112345678", h.Add(80*time.Minute), store.MessageFailed, 3*time.Second)
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+33612345678", h.Add(81*time.Minute), store.MessageExpired, 0)
-	overviewMessage(t, s, u.ID, store.ChannelEmail, "ann@example.org", h.Add(125*time.Minute), store.MessageSent, 0)
-	overviewMessage(t, s, u.ID, store.ChannelEmail, "ann@example.org", h.Add(126*time.Minute), store.MessageDelivered, 2*time.Minute)
+	overviewMessage(t, s, userID, store.ChannelSMS, "+4915112345678", h.Add(80*time.Minute), store.MessageFailed, 3*time.Second)
+	overviewMessage(t, s, userID, store.ChannelSMS, "+33612345678", h.Add(81*time.Minute), store.MessageExpired, 0)
+	overviewMessage(t, s, userID, store.ChannelEmail, "ann@example.org", h.Add(125*time.Minute), store.MessageSent, 0)
+	overviewMessage(t, s, userID, store.ChannelEmail, "ann@example.org", h.Add(126*time.Minute), store.MessageDelivered, 2*time.Minute)
+}
 
+// seedReportsAgain: delivery reports that come again or would move a
+// message backwards.
+func seedReportsAgain(t *testing.T, s store.Store, userID int64, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	// Reports again, and backwards: the first delivered report stands.
-	twice := overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123458", h.Add(20*time.Minute), store.MessageDelivered, 20*time.Second)
+	twice := overviewMessage(t, s, userID, store.ChannelSMS, "+447546123458", h.Add(20*time.Minute), store.MessageDelivered, 20*time.Second)
 	m, err := s.MessageForChallenge(ctx, twice)
 	if err != nil {
 		t.Fatal(err)
@@ -217,14 +236,19 @@ func SeedOverview(t *testing.T, s store.Store) time.Time {
 			t.Fatalf("RecordReceipt(%s) again: moved %v, %v", st, moved, err)
 		}
 	}
+}
 
+// seedRetried: a message retried from one provider to another.
+func seedRetried(t *testing.T, s store.Store, userID int64, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	// Retried: the first provider fails the try, the second sends it, its
 	// report says delivered; a report without a known reference moves
 	// nothing.
 	retryAt := h.Add(30 * time.Minute)
-	c := newChallenge(u.ID, "overview-retry", store.PurposeLogin, retryAt)
+	c := newChallenge(userID, "overview-retry", store.PurposeLogin, retryAt)
 	c.Destination = "+447546123459"
-	m = newMessage(u.ID, c.Destination, retryAt)
+	m := newMessage(userID, c.Destination, retryAt)
 	if err := s.IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}); err != nil {
 		t.Fatalf("IssueChallengeWithMessage: %v", err)
 	}
@@ -245,9 +269,14 @@ func SeedOverview(t *testing.T, s store.Store) time.Time {
 	if _, _, err := s.RecordReceipt(ctx, "vonage", "V-unknown", store.MessageDelivered, "", retryAt.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RecordReceipt of an unknown reference: %v, want store.ErrNotFound", err)
 	}
+}
 
+// seedNotice: a notice, which no count takes.
+func seedNotice(t *testing.T, s store.Store, userID int64, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	// A notice carries no code, and is not counted, whatever becomes of it.
-	notice := enqueueMessage(t, s, newMessage(u.ID, "+447546123456", h.Add(2*time.Hour)))
+	notice := enqueueMessage(t, s, newMessage(userID, "+447546123456", h.Add(2*time.Hour)))
 	claimed, err := s.ClaimMessages(ctx, h.Add(2*time.Hour), lease, 1)
 	if err != nil || len(claimed) != 1 || claimed[0].ID != notice.ID {
 		t.Fatalf("ClaimMessages: %v, %v; want the notice %d", claimed, err, notice.ID)
@@ -256,15 +285,26 @@ func SeedOverview(t *testing.T, s store.Store) time.Time {
 	if _, moved, err := s.RecordReceipt(ctx, "twilio", "notice", store.MessageDelivered, "", h.Add(2*time.Hour+time.Second)); err != nil || !moved {
 		t.Fatalf("RecordReceipt of the notice: moved %v, %v", moved, err)
 	}
+}
 
+// seedInFlight: a message being sent and one still queued.
+func seedInFlight(t *testing.T, s store.Store, userID int64, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	// Last, as the next claim takes it: one being sent, one queued.
 	sending := h.Add(150 * time.Minute)
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+447546123460", sending, store.MessageQueued, 0)
+	overviewMessage(t, s, userID, store.ChannelSMS, "+447546123460", sending, store.MessageQueued, 0)
 	if claimed, err := s.ClaimMessages(ctx, sending, lease, 1); err != nil || len(claimed) != 1 {
 		t.Fatalf("ClaimMessages: %v, %v", claimed, err)
 	}
-	overviewMessage(t, s, u.ID, store.ChannelSMS, "+15555550101", h.Add(151*time.Minute), store.MessageQueued, 0)
+	overviewMessage(t, s, userID, store.ChannelSMS, "+15555550101", h.Add(151*time.Minute), store.MessageQueued, 0)
+}
 
+// seedOverviewEvents: the audit events the Overview counts, each side of
+// an hour's end, among others that are not.
+func seedOverviewEvents(t *testing.T, s store.Store, userID int64, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	for _, e := range []struct {
 		at             time.Duration
 		event, outcome string
@@ -278,12 +318,11 @@ func SeedOverview(t *testing.T, s store.Store) time.Time {
 		{132 * time.Minute, "login.password", "failure"},
 		{179 * time.Minute, "code.sent", "limited"},
 	} {
-		ev := &store.AuditEvent{Time: h.Add(e.at), Event: e.event, Outcome: e.outcome, SubjectID: u.ID}
+		ev := &store.AuditEvent{Time: h.Add(e.at), Event: e.event, Outcome: e.outcome, SubjectID: userID}
 		if err := s.AppendAudit(ctx, ev); err != nil {
 			t.Fatalf("AppendAudit: %v", err)
 		}
 	}
-	return h
 }
 
 // Spans of whole hours from an hour (the last day, the last week) are
@@ -315,8 +354,16 @@ func testOverviewTallies(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	sortOverview(got)
+	if want := seededOverview(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Overview from the tallies =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// seededOverview is what the Overview counts of SeedOverview's three hours,
+// in sortOverview's order.
+func seededOverview() *store.OverviewCounts {
 	sms, email := store.ChannelSMS, store.ChannelEmail
-	want := &store.OverviewCounts{
+	return &store.OverviewCounts{
 		Messages: []store.MessageTally{
 			{Bucket: 0, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 1, Count: 1},
 			{Bucket: 0, Channel: sms, Status: store.MessageDelivered, Provider: "twilio", Prefix: "+447", DeliveryTime: 2, Count: 1},
@@ -351,9 +398,6 @@ func testOverviewTallies(t *testing.T, s store.Store) {
 			{Bucket: 1, Event: "login", Outcome: "success", Count: 1},
 			{Bucket: 2, Event: "code.sent", Outcome: "limited", Count: 1},
 		},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Overview from the tallies =\n%+v\nwant\n%+v", got, want)
 	}
 }
 

@@ -334,17 +334,7 @@ func TwoInstancesOverview(t *testing.T, e Engine) {
 	}
 	const n = 40
 	providers := [2]string{"twilio", "vonage"}
-	codes := make([]int64, n)
-	for i := range n {
-		at := h.Add(time.Duration(i) * 2 * time.Minute) // across the hour's end
-		c := loginCode(u.ID, fmt.Sprint("overview-", i), at)
-		c.Destination, c.ExpiresAt = []string{"+447546123456", "+15555550100"}[i%2], h.Add(3*time.Hour)
-		m := &store.Message{UserID: u.ID, Channel: store.ChannelSMS, To: c.Destination, Sealed: []byte("sealed"), CreatedAt: at}
-		if err := dbs[i%2].IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}); err != nil {
-			t.Fatal(err)
-		}
-		codes[i] = c.ID
-	}
+	codes := issueOverviewCodes(t, dbs, u.ID, h, n)
 	now := h.Add(2 * time.Hour)
 	// all runs step(i) for every message at once, half on each store.
 	all := func(step func(db DB, i int, id int64) error) {
@@ -389,10 +379,38 @@ func TwoInstancesOverview(t *testing.T, e Engine) {
 		}
 		return db.AppendAudit(ctx, &store.AuditEvent{Time: h.Add(time.Duration(i) * time.Minute), Event: "login", Outcome: "success", SubjectID: u.ID})
 	})
-	// Reports, each twice at once.
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*n)
+	reportTwiceAtOnce(t, dbs, codes, now)
+	checkTalliesAgree(t, dbs, h)
+}
+
+// issueOverviewCodes issues n codes of the user with their messages, two
+// minutes apart from h (across the hour's end), alternately on each store
+// and to two calling codes.
+func issueOverviewCodes(t *testing.T, dbs [2]DB, userID int64, h time.Time, n int) []int64 {
+	t.Helper()
+	ctx := t.Context()
+	codes := make([]int64, n)
 	for i := range n {
+		at := h.Add(time.Duration(i) * 2 * time.Minute) // across the hour's end
+		c := loginCode(userID, fmt.Sprint("overview-", i), at)
+		c.Destination, c.ExpiresAt = []string{"+447546123456", "+15555550100"}[i%2], h.Add(3*time.Hour)
+		m := &store.Message{UserID: userID, Channel: store.ChannelSMS, To: c.Destination, Sealed: []byte("sealed"), CreatedAt: at}
+		if err := dbs[i%2].IssueChallengeWithMessage(ctx, store.CodeIssue{Challenge: c, Message: m}); err != nil {
+			t.Fatal(err)
+		}
+		codes[i] = c.ID
+	}
+	return codes
+}
+
+// reportTwiceAtOnce reports each code's message delivered or failed, twice
+// at once, on the two stores.
+func reportTwiceAtOnce(t *testing.T, dbs [2]DB, codes []int64, now time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(codes))
+	for i := range codes {
 		for range 2 {
 			wg.Go(func() {
 				m, err := dbs[i%2].MessageForChallenge(ctx, codes[i])
@@ -410,7 +428,13 @@ func TwoInstancesOverview(t *testing.T, e Engine) {
 			t.Fatal(err)
 		}
 	}
+}
 
+// checkTalliesAgree checks that the two hours from h as the tallies count
+// them agree with the tables' own count of them in minutes.
+func checkTalliesAgree(t *testing.T, dbs [2]DB, h time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	q := store.OverviewQuery{Since: h, Bucket: time.Hour, Buckets: 2}
 	tallied, err := dbs[0].Overview(ctx, q)
 	if err != nil {
