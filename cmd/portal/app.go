@@ -214,7 +214,7 @@ func (a *App) Open(ctx context.Context) error {
 	cfg := a.Config
 	var err error
 	if a.ForwardAuthHosts == nil {
-		a.ForwardAuthHosts = apps.ForwardAuthHosts{Apps: a.DB}
+		a.ForwardAuthHosts = &apps.ForwardAuthHosts{Apps: a.DB, MaxAge: apps.ForwardAuthMaxAge}
 	}
 	a.Web, err = web.New(web.Config{
 		Login:          a.Login,

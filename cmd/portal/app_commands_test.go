@@ -61,7 +61,7 @@ func TestAppCommands(t *testing.T) {
 	if err != nil || clientIDLine.FindString(out) == "" {
 		t.Fatalf("app create --forward-auth-host printed %q (%v), want a client_id", out, err)
 	}
-	if ok, err := (apps.ForwardAuthHosts{Apps: e.db}).ForwardAuthAllowed(t.Context(), "records.example.org"); !ok || err != nil {
+	if ok, err := (&apps.ForwardAuthHosts{Apps: e.db}).ForwardAuthAllowed(t.Context(), "records.example.org"); !ok || err != nil {
 		t.Errorf("records.example.org after app create --forward-auth-host: allowed %v (%v), want true", ok, err)
 	}
 

@@ -21,8 +21,11 @@ import (
 // session's alone: one lookup of the session and its account, written to
 // only when its last-seen time is a minute old (login.Authenticate), so
 // that an application's traffic keeps the session alive without a write a
-// request. Nothing is cached: a session ended on any instance (logout, an
-// administrator, a deactivation) is refused by every instance at once.
+// request. No session is cached: a session ended on any instance (logout,
+// an administrator, a deactivation) is refused by every instance at once.
+// Which applications are for administrators only is asked of
+// ForwardAuthHosts, which keeps the registry's list for a second
+// (apps.ForwardAuthMaxAge), so that it costs no query a request.
 
 // ForwardAuthHosts says whether a host belongs to a registered
 // forward-auth application (`portal app create --forward-auth-host H`).
