@@ -1176,7 +1176,7 @@ s.log().Info("code issued", "code", code)`,
 		What:    "/auth/verify grants a provider an application for administrators only",
 		Func:    "(*Server).mayOpen",
 		Find:    `return !adminsOnly, nil`,
-		Replace: `return true, nil`,
+		Replace: `return adminsOnly || !adminsOnly, nil`,
 		Pkg:     "./internal/web", Run: `^(TestForwardAuthAdminsOnly|TestForwardAuthAdminsOnlyUnknownHost)$`,
 	},
 	{
