@@ -178,6 +178,15 @@ func reload(ctx context.Context, app *App, u *store.User) (*store.User, error) {
 	return nu, nil
 }
 
+// onlyReason is a change that takes no flags beyond --email and --reason.
+func onlyReason(name string, act action) change {
+	return change{
+		name:  name,
+		line:  "portal user " + name + " --email E --reason R",
+		flags: func(*flag.FlagSet) (action, []string) { return act, nil },
+	}
+}
+
 var setPhone = change{
 	name: "set-phone",
 	line: "portal user set-phone --email E --phone P --reason R",
@@ -217,71 +226,41 @@ var mfaDisable = change{
 	},
 }
 
-var mfaEnable = change{
-	name: "mfa-enable",
-	line: "portal user mfa-enable --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.EndMFADisable(ctx, admin.Operator(), u.ID, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("Login codes are on again for %s as the MFA policy says. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var mfaEnable = onlyReason("mfa-enable", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.EndMFADisable(ctx, admin.Operator(), u.ID, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Login codes are on again for %s as the MFA policy says. They were told by email.", u.Email), nil
+})
 
-var unlock = change{
-	name: "unlock",
-	line: "portal user unlock --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.Unlock(ctx, admin.Operator(), u.ID, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%s is unlocked: wrong passwords and codes no longer hold them back. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var unlock = onlyReason("unlock", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.Unlock(ctx, admin.Operator(), u.ID, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s is unlocked: wrong passwords and codes no longer hold them back. They were told by email.", u.Email), nil
+})
 
-var resetPassword = change{
-	name: "reset-password",
-	line: "portal user reset-password --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.SendPasswordReset(ctx, admin.Operator(), u.ID, reason); err != nil {
-				return "", fmt.Errorf("the password reset email to %s was not sent: %w", u.Email, err)
-			}
-			return fmt.Sprintf("A password reset link (valid %s) was emailed to %s. Their current password works until they use it.",
-				minutes(login.ResetLinkTTL), u.Email), nil
-		}, nil
-	},
-}
+var resetPassword = onlyReason("reset-password", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.SendPasswordReset(ctx, admin.Operator(), u.ID, reason); err != nil {
+		return "", fmt.Errorf("the password reset email to %s was not sent: %w", u.Email, err)
+	}
+	return fmt.Sprintf("A password reset link (valid %s) was emailed to %s. Their current password works until they use it.",
+		minutes(login.ResetLinkTTL), u.Email), nil
+})
 
-var deactivate = change{
-	name: "deactivate",
-	line: "portal user deactivate --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, false, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%s is deactivated and logged out everywhere. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var deactivate = onlyReason("deactivate", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, false, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s is deactivated and logged out everywhere. They were told by email.", u.Email), nil
+})
 
-var reactivate = change{
-	name: "reactivate",
-	line: "portal user reactivate --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, true, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%s is active again. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var reactivate = onlyReason("reactivate", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, true, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s is active again. They were told by email.", u.Email), nil
+})
 
 var makeAdmin = change{
 	name: "make-admin",
