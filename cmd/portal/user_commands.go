@@ -52,13 +52,20 @@ var userCommands = map[string]func(ctx context.Context, args []string, x cmdIO) 
 const userSubcommands = "create, list, show, set-phone, mfa-disable, mfa-enable, unlock, reset-password, deactivate, reactivate, make-admin"
 
 func runUser(ctx context.Context, args []string, x cmdIO) error {
+	return runSubcommand(ctx, "portal user", userCommands, userSubcommands, args, x)
+}
+
+// runSubcommand runs the subcommand of group (`portal user`) named by
+// args[0]; names lists them, in the order help gives them, for the
+// usage error.
+func runSubcommand(ctx context.Context, group string, commands map[string]func(ctx context.Context, args []string, x cmdIO) error, names string, args []string, x cmdIO) error {
 	if len(args) == 0 {
-		fmt.Fprintf(x.stderr, "portal user: name a subcommand: %s (portal help)\n", userSubcommands)
+		fmt.Fprintf(x.stderr, "%s: name a subcommand: %s (portal help)\n", group, names)
 		return errUsage
 	}
-	cmd, ok := userCommands[args[0]]
+	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(x.stderr, "portal user: unknown subcommand %q; use one of: %s (portal help)\n", args[0], userSubcommands)
+		fmt.Fprintf(x.stderr, "%s: unknown subcommand %q; use one of: %s (portal help)\n", group, args[0], names)
 		return errUsage
 	}
 	return cmd(ctx, args[1:], x)
