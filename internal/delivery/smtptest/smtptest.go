@@ -27,6 +27,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/providerportal/portal/internal/delivery/received"
 )
 
 // maxMessageBytes bounds what a test can make the server hold.
@@ -43,11 +45,10 @@ type Server struct {
 	served    chan struct{} // closed when Serve returns
 	clientTLS *tls.Config   // trusts the server's certificate; nil without TLS
 
-	mu       sync.Mutex
-	messages []Message
-	taken    []bool
-	arrived  chan struct{} // closed and replaced whenever a message arrives
-	rejects  []*smtp.SMTPError
+	received received.Log[Message]
+
+	mu      sync.Mutex
+	rejects []*smtp.SMTPError // RejectNext
 }
 
 // Option configures a Server.
@@ -77,7 +78,7 @@ func WithImplicitTLS() Option {
 // NewServer starts a server on 127.0.0.1 at a free port. Call Close when
 // done.
 func NewServer(opts ...Option) (*Server, error) {
-	s := &Server{arrived: make(chan struct{}), served: make(chan struct{})}
+	s := &Server{served: make(chan struct{})}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -155,22 +156,20 @@ func (s *Server) Close() {
 
 // Messages returns every accepted message, oldest first.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.messages)
+	return s.received.All()
 }
 
 // Next returns the oldest message not yet returned by Next or Wait,
 // blocking until one arrives or ctx is done.
 func (s *Server) Next(ctx context.Context) (Message, error) {
-	return s.take(ctx, func(Message) bool { return true })
+	return s.received.Take(ctx, func(Message) bool { return true })
 }
 
 // Wait returns the oldest message with to among its recipients that was
 // not yet returned by Next or Wait, blocking until one arrives or ctx is
 // done.
 func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
-	return s.take(ctx, func(m Message) bool { return slices.Contains(m.To, to) })
+	return s.received.Take(ctx, func(m Message) bool { return slices.Contains(m.To, to) })
 }
 
 // RejectNext makes the server refuse the next recipient (RCPT TO) with
@@ -186,26 +185,6 @@ func (s *Server) RejectNext(code int, message string) {
 	})
 }
 
-func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
-	for {
-		s.mu.Lock()
-		for i, m := range s.messages {
-			if !s.taken[i] && match(m) {
-				s.taken[i] = true
-				s.mu.Unlock()
-				return m, nil
-			}
-		}
-		arrived := s.arrived
-		s.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
-}
-
 func (s *Server) nextReject() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -218,12 +197,7 @@ func (s *Server) nextReject() error {
 }
 
 func (s *Server) record(m Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.messages = append(s.messages, m)
-	s.taken = append(s.taken, false)
-	close(s.arrived)
-	s.arrived = make(chan struct{})
+	s.received.Add(m)
 }
 
 // backend starts a session per connection.

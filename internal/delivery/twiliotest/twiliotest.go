@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery/faults"
+	"github.com/providerportal/portal/internal/delivery/received"
 )
 
 // Message is one message the server accepted.
@@ -53,11 +54,10 @@ type Server struct {
 	// with Twilio error 20503.
 	*faults.Injector
 
+	received received.Log[Message]
+
 	mu       sync.Mutex
-	messages []Message
-	taken    []bool        // taken[i]: messages[i] was returned by Next or Wait
-	arrived  chan struct{} // closed and replaced whenever a message arrives
-	failNext []fault       // FailNext
+	failNext []fault // FailNext
 }
 
 type fault struct {
@@ -72,7 +72,6 @@ func NewServer(accountSID, authToken string) *Server {
 	s := &Server{
 		accountSID: accountSID,
 		authToken:  authToken,
-		arrived:    make(chan struct{}),
 		Injector:   faults.New(),
 	}
 	mux := http.NewServeMux()
@@ -99,41 +98,19 @@ func (s *Server) Close() {
 
 // Messages returns every accepted message, oldest first.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
+	return s.received.All()
 }
 
 // Next returns the oldest message not yet returned by Next or Wait,
 // blocking until one arrives or ctx is done.
 func (s *Server) Next(ctx context.Context) (Message, error) {
-	return s.take(ctx, func(Message) bool { return true })
+	return s.received.Take(ctx, func(Message) bool { return true })
 }
 
 // Wait returns the oldest message to the number to that was not yet
 // returned by Next or Wait, blocking until one arrives or ctx is done.
 func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
-	return s.take(ctx, func(m Message) bool { return m.To == to })
-}
-
-func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
-	for {
-		s.mu.Lock()
-		for i, m := range s.messages {
-			if !s.taken[i] && match(m) {
-				s.taken[i] = true
-				s.mu.Unlock()
-				return m, nil
-			}
-		}
-		arrived := s.arrived
-		s.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
+	return s.received.Take(ctx, func(m Message) bool { return m.To == to })
 }
 
 // FailNext makes the next message request (after its credentials are
@@ -200,12 +177,7 @@ func invalidMessage(m Message) *fault {
 // record keeps an accepted message and wakes those waiting in Next or
 // Wait.
 func (s *Server) record(m Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.messages = append(s.messages, m)
-	s.taken = append(s.taken, false)
-	close(s.arrived)
-	s.arrived = make(chan struct{})
+	s.received.Add(m)
 }
 
 // messageResource is the JSON Twilio answers a new message with.
@@ -254,14 +226,12 @@ func (s *Server) messageResource(m Message) map[string]any {
 func (s *Server) Deliver(ctx context.Context, sid, status string, errorCode int) error {
 	var m Message
 	found := false
-	s.mu.Lock()
-	for _, msg := range s.messages {
+	for _, msg := range s.received.All() {
 		if msg.SID == sid {
 			m, found = msg, true
 			break
 		}
 	}
-	s.mu.Unlock()
 	switch {
 	case !found:
 		return fmt.Errorf("twiliotest: no message %s", sid)
