@@ -54,6 +54,7 @@ func Run(t *testing.T, e Engine) {
 		{"TwoInstancesIssueChallenge", TwoInstancesIssueChallenge},
 		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
 		{"TwoInstancesLastAdmin", TwoInstancesLastAdmin},
+		{"MigrationSessionCodeAt", MigrationSessionCodeAt},
 		{"MigrationPreviousLogin", MigrationPreviousLogin},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, e) })
@@ -399,6 +400,44 @@ func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 		}
 		if usable != 1 {
 			t.Errorf("round %d: %d of %d concurrently issued challenges usable, want 1", round, usable, n)
+		}
+	}
+}
+
+// MigrationSessionCodeAt: migration 0007 gives the sessions that had
+// proved a code, before it kept when, the time they were created (never
+// fresher than they are), and the others none.
+func MigrationSessionCodeAt(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, ss := range []*store.Session{
+		{TokenHash: []byte("with code"), UserID: u.ID, Stage: store.StageFull, MFA: true, CreatedAt: created, LastSeenAt: created.Add(time.Hour), AuthenticatedAt: created.Add(time.Hour)},
+		{TokenHash: []byte("password only"), UserID: u.ID, Stage: store.StageFull, CreatedAt: created, LastSeenAt: created, AuthenticatedAt: created},
+	} {
+		if err := db.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Migration 7 undone, the sessions as they were before it; then
+	// migrate.
+	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at`, `DELETE FROM schema_migrations WHERE version = 7`} {
+		if err := e.Exec(t, where, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if n, err := db.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want migration 7 again", n, err)
+	}
+	for token, want := range map[string]time.Time{"with code": created, "password only": {}} {
+		ss, err := db.SessionByHash(ctx, []byte(token))
+		if err != nil || !ss.CodeAt.Equal(want) {
+			t.Errorf("%s: CodeAt %v (%v), want %v", token, ss.CodeAt, err, want)
 		}
 	}
 }
