@@ -524,6 +524,15 @@ func (b *tab) logIn(email, password string) {
 	b.click("Login")
 }
 
+// verifyCodeToHome types code in Code, clicks Verify Code and waits for
+// the home page of a completed login.
+func (b *tab) verifyCodeToHome(code string) {
+	b.t.Helper()
+	b.fill("Code", code)
+	b.click("Verify Code")
+	b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+}
+
 // click clicks the button with this text.
 func (b *tab) click(text string) {
 	b.t.Helper()
