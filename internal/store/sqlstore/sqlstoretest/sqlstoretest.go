@@ -424,16 +424,8 @@ func MigrationSessionCodeAt(t *testing.T, e Engine) {
 			t.Fatal(err)
 		}
 	}
-	// Migration 7 undone, the sessions as they were before it; then
-	// migrate.
-	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at`, `DELETE FROM schema_migrations WHERE version = 7`} {
-		if err := e.Exec(t, where, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if n, err := db.Migrate(ctx); err != nil || n != 1 {
-		t.Fatalf("Migrate = %d, %v; want migration 7 again", n, err)
-	}
+	// The sessions as they were before migration 7; then it runs again.
+	migrateAgain(t, e, where, db, 7, `ALTER TABLE sessions DROP COLUMN code_at`)
 	for token, want := range map[string]time.Time{"with code": created, "password only": {}} {
 		ss, err := db.SessionByHash(ctx, []byte(token))
 		if err != nil || !ss.CodeAt.Equal(want) {
@@ -478,16 +470,8 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 			t.Fatal(err)
 		}
 	}
-	// Migration 12 undone, the sessions as they were before it; then
-	// migrate.
-	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN previous_login_at`, `DELETE FROM schema_migrations WHERE version = 12`} {
-		if err := e.Exec(t, where, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if n, err := db.Migrate(ctx); err != nil || n != 1 {
-		t.Fatalf("Migrate = %d, %v; want migration 12 again", n, err)
-	}
+	// The sessions as they were before migration 12; then it runs again.
+	migrateAgain(t, e, where, db, 12, `ALTER TABLE sessions DROP COLUMN previous_login_at`)
 	for _, s := range sessions {
 		ss, err := db.SessionByHash(ctx, []byte(s.token))
 		if err != nil {
@@ -496,6 +480,21 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 		if !ss.PreviousLoginAt.Equal(s.want) {
 			t.Errorf("%s: PreviousLoginAt %v, want %v", s.token, ss.PreviousLoginAt, s.want)
 		}
+	}
+}
+
+// migrateAgain undoes migration version of the database at where with
+// undo (on a plain connection), forgets that it ran, and checks that
+// Migrate then runs it and only it.
+func migrateAgain(t *testing.T, e Engine, where string, db DB, version int, undo string) {
+	t.Helper()
+	for _, q := range []string{undo, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version)} {
+		if err := e.Exec(t, where, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if n, err := db.Migrate(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want migration %d again", n, err, version)
 	}
 }
 
