@@ -22,12 +22,12 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/providerportal/portal/internal/delivery/faults"
 	"github.com/providerportal/portal/internal/delivery/received"
 )
 
@@ -47,8 +47,7 @@ type Server struct {
 
 	received received.Log[Message]
 
-	mu      sync.Mutex
-	rejects []*smtp.SMTPError // RejectNext
+	rejects faults.Queue[*smtp.SMTPError] // RejectNext
 }
 
 // Option configures a Server.
@@ -176,24 +175,11 @@ func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
 // an SMTP reply code and text, such as 550 "No such user" (permanent) or
 // 451 "Try again later" (temporary). Calls queue up; each is used once.
 func (s *Server) RejectNext(code int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejects = append(s.rejects, &smtp.SMTPError{
+	s.rejects.Push(&smtp.SMTPError{
 		Code:         code,
 		EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1},
 		Message:      message,
 	})
-}
-
-func (s *Server) nextReject() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.rejects) == 0 {
-		return nil
-	}
-	err := s.rejects[0]
-	s.rejects = s.rejects[1:]
-	return err
 }
 
 func (s *Server) record(m Message) {
@@ -245,7 +231,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if err := ss.s.nextReject(); err != nil {
+	if err, ok := ss.s.rejects.Next(); ok {
 		return err
 	}
 	ss.to = append(ss.to, to)

@@ -27,7 +27,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery/faults"
@@ -56,8 +55,7 @@ type Server struct {
 
 	received received.Log[Message]
 
-	mu       sync.Mutex
-	failNext []fault // FailNext
+	failNext faults.Queue[fault] // FailNext
 }
 
 type fault struct {
@@ -118,9 +116,7 @@ func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
 // such as 400/21211 for an invalid To number or 503/20500. Calls queue up:
 // each failure is used once, in order.
 func (s *Server) FailNext(status, code int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, fault{status: status, code: code, message: message})
+	s.failNext.Push(fault{status: status, code: code, message: message})
 }
 
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +128,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}
-	if f, ok := s.nextFault(); ok {
+	if f, ok := s.failNext.Next(); ok {
 		writeError(w, f.status, f.code, f.message)
 		return
 	}
@@ -311,17 +307,6 @@ func (s *Server) fetchAccount(w http.ResponseWriter, r *http.Request) {
 		"type":          "Full",
 		"uri":           "/2010-04-01/Accounts/" + s.accountSID + ".json",
 	})
-}
-
-func (s *Server) nextFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.failNext) == 0 {
-		return fault{}, false
-	}
-	f := s.failNext[0]
-	s.failNext = s.failNext[1:]
-	return f, true
 }
 
 func (s *Server) authorized(r *http.Request) bool {

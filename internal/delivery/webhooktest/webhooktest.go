@@ -52,7 +52,7 @@ type Server struct {
 	seen       map[string]bool // ids accepted
 	duplicates int
 	refused    int
-	failNext   []fault // FailNext
+	failNext   faults.Queue[fault] // FailNext
 }
 
 type fault struct {
@@ -131,9 +131,7 @@ func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
 // Retry-After header of that many seconds, rounded up. Calls queue up:
 // each failure is used once, in order.
 func (s *Server) FailNext(status int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, fault{status: status, retryAfter: retryAfter})
+	s.failNext.Push(fault{status: status, retryAfter: retryAfter})
 }
 
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +160,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON object with id, to and body"})
 		return
 	}
-	if f, ok := s.nextFault(); ok {
+	if f, ok := s.failNext.Next(); ok {
 		fail(w, f.status, f.retryAfter)
 		return
 	}
@@ -181,17 +179,6 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.received.Add(Message{ID: m.ID, To: m.To, Body: m.Body, Timestamp: time.Unix(secs, 0)})
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": m.ID, "status": "accepted"})
-}
-
-func (s *Server) nextFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.failNext) == 0 {
-		return fault{}, false
-	}
-	f := s.failNext[0]
-	s.failNext = s.failNext[1:]
-	return f, true
 }
 
 func fail(w http.ResponseWriter, status int, retryAfter time.Duration) {
