@@ -110,15 +110,11 @@ func withClock(c *testClock) portalOption {
 	return func(s *portalSetup) { s.clock = c }
 }
 
-// startPortal starts the portal in-process, sending text messages to a
-// twiliotest server and email to an smtptest server. Everything stops when
-// the test ends; the portal's log is shown only if the test failed.
-func startPortal(t testing.TB, opts ...portalOption) *testPortal {
+// startProviders starts a twiliotest and an smtptest server, stopped when
+// the test ends, and returns them with the PORTAL_* variables that send a
+// portal's text messages and email to them, logging at debug.
+func startProviders(t testing.TB) (*twiliotest.Server, *smtptest.Server, map[string]string) {
 	t.Helper()
-	var setup portalSetup
-	for _, o := range opts {
-		o(&setup)
-	}
 	sid := "AC" + randomHex(t, 16)
 	token := randomHex(t, 16)
 	tw := twiliotest.NewServer(sid, token)
@@ -128,9 +124,7 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		t.Fatal(err)
 	}
 	t.Cleanup(sm.Close)
-
-	env := map[string]string{
-		"PORTAL_DATABASE_URL":       filepath.Join(t.TempDir(), "portal.db"),
+	return tw, sm, map[string]string{
 		"PORTAL_SMS_PROVIDER":       "twilio",
 		"PORTAL_TWILIO_ACCOUNT_SID": sid,
 		"PORTAL_TWILIO_AUTH_TOKEN":  token,
@@ -140,6 +134,19 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
 		"PORTAL_LOG_LEVEL":          "debug",
 	}
+}
+
+// startPortal starts the portal in-process, sending text messages to a
+// twiliotest server and email to an smtptest server. Everything stops when
+// the test ends; the portal's log is shown only if the test failed.
+func startPortal(t testing.TB, opts ...portalOption) *testPortal {
+	t.Helper()
+	var setup portalSetup
+	for _, o := range opts {
+		o(&setup)
+	}
+	tw, sm, env := startProviders(t)
+	env["PORTAL_DATABASE_URL"] = filepath.Join(t.TempDir(), "portal.db")
 	for k, v := range setup.env {
 		env[k] = v
 	}
