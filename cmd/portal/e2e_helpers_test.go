@@ -23,6 +23,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 	"github.com/providerportal/portal/internal/testenv"
 )
 
@@ -86,6 +87,16 @@ type portalSetup struct {
 	env    map[string]string
 	before []func(*App)
 	tune   []func(*App)
+}
+
+// onPostgres runs the portal on a new schema of the test PostgreSQL
+// server (the test skips without one), with a secret key of its own.
+func onPostgres(t testing.TB) portalOption {
+	dbURL, key := pgtest.NewDatabase(t).NewSchema(t), randomHex(t, 32)
+	return func(s *portalSetup) {
+		withEnv("PORTAL_DATABASE_URL", dbURL)(s)
+		withEnv("PORTAL_SECRET_KEY", key)(s)
+	}
 }
 
 // withEnv sets a PORTAL_* variable for the portal (over the defaults).
