@@ -109,9 +109,7 @@ func TestBrowserAdministration(t *testing.T) {
 		provider.waitHeading("Enter your code")
 		provider.expectText("the code screen", "//main", "•••• 3456")
 		code := p.smsCode(t, providerPhone)
-		provider.fill("Code", code)
-		provider.click("Verify Code")
-		provider.waitFor("the home page", homePage)
+		provider.verifyCodeToHome(code)
 
 		// The console shows it too, once the administrator (whose session
 		// has long timed out) logs in again.
@@ -180,9 +178,7 @@ func TestBrowserAdministration(t *testing.T) {
 		provider.waitHeading("Enter your code")
 		provider.expectText("the code screen", "//main", "•••• 4321")
 		code := p.smsCode(t, "+447546654321")
-		provider.fill("Code", code)
-		provider.click("Verify Code")
-		provider.waitFor("the home page", homePage)
+		provider.verifyCodeToHome(code)
 		if n := textsTo(p, providerPhone); n != 1 {
 			t.Errorf("%d text messages went to the old number, want only the one of the login before the change", n)
 		}

@@ -27,16 +27,7 @@ var appCommands = map[string]func(ctx context.Context, args []string, x cmdIO) e
 const appSubcommands = "create, list, rotate-secret, disable"
 
 func runApp(ctx context.Context, args []string, x cmdIO) error {
-	if len(args) == 0 {
-		fmt.Fprintf(x.stderr, "portal app: name a subcommand: %s (portal help)\n", appSubcommands)
-		return errUsage
-	}
-	cmd, ok := appCommands[args[0]]
-	if !ok {
-		fmt.Fprintf(x.stderr, "portal app: unknown subcommand %q; use one of: %s (portal help)\n", args[0], appSubcommands)
-		return errUsage
-	}
-	return cmd(ctx, args[1:], x)
+	return runSubcommand(ctx, "portal app", appCommands, appSubcommands, args, x)
 }
 
 // listFlag is a flag that may be given several times.

@@ -203,9 +203,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	b.click("Verify Code")
 	b.waitFor("the error message", errorBox)
 	a.screen(b, "code-wrong")
-	b.fill("Code", code)
-	b.click("Verify Code")
-	b.waitFor("the home page", homePage)
+	b.verifyCodeToHome(code)
 	a.screen(b, "home")
 	// The first Tab reaches the skip link, the next the bar's first link,
 	// each shown with the focus ring.

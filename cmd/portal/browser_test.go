@@ -34,11 +34,7 @@ func TestBrowserJourneys(t *testing.T) {
 
 		// Open the Provider Portal login screen. Enter your Email and
 		// Password, then click Login.
-		b.open("/login")
-		b.waitHeading("Log in")
-		b.fill("Email", "ada@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("ada@example.org", e2ePassword)
 
 		// On the Update Phone Number screen, enter your mobile number in
 		// international format.
@@ -93,10 +89,7 @@ func TestBrowserJourneys(t *testing.T) {
 		b := open()
 
 		// Enter your Email and Password, then click Login.
-		b.open("/login")
-		b.fill("Email", "grace@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("grace@example.org", e2ePassword)
 
 		// A six-digit code is sent to your registered phone number via SMS.
 		b.waitHeading("Enter your code")
@@ -112,9 +105,7 @@ func TestBrowserJourneys(t *testing.T) {
 
 		// Enter the code in the Code field. Click Verify Code. You are
 		// logged in to Provider Portal.
-		b.fill("Code", code)
-		b.click("Verify Code")
-		b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+		b.verifyCodeToHome(code)
 		b.expectText("the home page", "//h1", "Welcome, Grace Hopper")
 		b.waitFor("the My Details link", link("My Details"))
 		b.waitFor("the Log out button", button("Log out"))
@@ -135,10 +126,7 @@ func TestBrowserJourneys(t *testing.T) {
 		p.createUser(t, "mary@example.org", "Mary Seacole", "+447546123456")
 		b := open()
 
-		b.open("/login")
-		b.fill("Email", "mary@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("mary@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		p.sms(t, "+447546123456") // the text message that did not arrive
 
@@ -153,9 +141,7 @@ func TestBrowserJourneys(t *testing.T) {
 		if code == "" {
 			t.Fatalf("the email has no six-digit code: subject %q, text %q", m.Subject, m.Text)
 		}
-		b.fill("Code", code)
-		b.click("Verify Code")
-		b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+		b.verifyCodeToHome(code)
 		b.waitFor("the Log out button", button("Log out"))
 	})
 
@@ -169,10 +155,7 @@ func TestBrowserJourneys(t *testing.T) {
 		b := open()
 		p.Twilio.FailNext(400, 21614, "'To' number is not a valid mobile number")
 
-		b.open("/login")
-		b.fill("Email", "agnes@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("agnes@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		b.waitFor("the delivery failure", "//p[@id='delivery'][contains(., 'could not be sent')]")
 		b.expectText("the delivery failure", "//p[@id='delivery']", "•••• 3456")
@@ -188,9 +171,7 @@ func TestBrowserJourneys(t *testing.T) {
 		if code == "" {
 			t.Fatal("the email has no six-digit code")
 		}
-		b.fill("Code", code)
-		b.click("Verify Code")
-		b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+		b.verifyCodeToHome(code)
 	})
 
 	t.Run("a refused text message can be sent again at once", func(t *testing.T) {
@@ -199,10 +180,7 @@ func TestBrowserJourneys(t *testing.T) {
 		b := open()
 		p.Twilio.FailNext(400, 21614, "'To' number is not a valid mobile number")
 
-		b.open("/login")
-		b.fill("Email", "linda@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("linda@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		b.waitFor("the delivery failure", "//p[@id='delivery'][contains(., 'could not be sent')]")
 
@@ -211,9 +189,7 @@ func TestBrowserJourneys(t *testing.T) {
 		code := p.smsCode(t, "+447546123456")
 		b.waitFor("the code sent", "//p[@id='delivery'][contains(., 'Code sent to') or contains(., 'Code delivered to')]")
 		b.expectText("the code screen", "//p[@id='delivery']", "•••• 3456")
-		b.fill("Code", code)
-		b.click("Verify Code")
-		b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+		b.verifyCodeToHome(code)
 	})
 
 	t.Run("a provider outage is retried without the person doing anything", func(t *testing.T) {
@@ -223,19 +199,14 @@ func TestBrowserJourneys(t *testing.T) {
 		p.Twilio.FailNext(503, 20500, "Service unavailable")
 
 		start := time.Now()
-		b.open("/login")
-		b.fill("Email", "clara@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("clara@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		// The page answered while Twilio was failing; the dispatcher
 		// retries, and the screen follows it on its own.
 		code := p.smsCode(t, "+447546123456")
 		b.waitFor("the code sent", "//p[@id='delivery'][contains(., 'Code sent to')]")
 		t.Logf("code delivered %.1f s after the login started, despite a 503", time.Since(start).Seconds())
-		b.fill("Code", code)
-		b.click("Verify Code")
-		b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+		b.verifyCodeToHome(code)
 	})
 
 	t.Run("Update Phone Number screen offers what its messages name", func(t *testing.T) {
@@ -243,10 +214,7 @@ func TestBrowserJourneys(t *testing.T) {
 		p.createUser(t, "mary.b@example.org", "Mary Breckinridge", "")
 		b := open()
 
-		b.open("/login")
-		b.fill("Email", "mary.b@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("mary.b@example.org", e2ePassword)
 		b.waitHeading("Update Phone Number")
 		p.Twilio.FailNext(400, 21614, "'To' number is not a valid mobile number")
 		b.fill("Mobile number", "+44 7546 123456")
@@ -268,14 +236,9 @@ func TestBrowserJourneys(t *testing.T) {
 		p.createUser(t, "florence@example.org", "Florence Nightingale", "+447546123456")
 		login := func(b *tab) {
 			t.Helper()
-			b.open("/login")
-			b.fill("Email", "florence@example.org")
-			b.fill("Password", e2ePassword)
-			b.click("Login")
+			b.logIn("florence@example.org", e2ePassword)
 			b.waitHeading("Enter your code")
-			b.fill("Code", p.smsCode(t, "+447546123456"))
-			b.click("Verify Code")
-			b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+			b.verifyCodeToHome(p.smsCode(t, "+447546123456"))
 		}
 		// Another device, logged in before the change.
 		other := open()
@@ -340,10 +303,7 @@ func TestBrowserJourneys(t *testing.T) {
 		p.createUser(t, "edith@example.org", "Edith Cavell", "+447546123456")
 		b := open()
 
-		b.open("/login")
-		b.fill("Email", "edith@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("edith@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		p.sms(t, "+447546123456")
 
@@ -361,10 +321,7 @@ func TestBrowserJourneys(t *testing.T) {
 		// The same on the first login, before a phone is registered.
 		p.createUser(t, "dorothea@example.org", "Dorothea Dix", "")
 		first := open()
-		first.open("/login")
-		first.fill("Email", "dorothea@example.org")
-		first.fill("Password", e2ePassword)
-		first.click("Login")
+		first.logIn("dorothea@example.org", e2ePassword)
 		first.waitHeading("Update Phone Number")
 		for _, path := range []string{"/", "/my-details", "/login/code"} {
 			first.open(path)
@@ -380,10 +337,7 @@ func TestBrowserJourneys(t *testing.T) {
 		p.createUser(t, "clara@example.org", "Clara Barton", "+447546123456")
 		b := open()
 
-		b.open("/login")
-		b.fill("Email", "clara@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logIn("clara@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		p.sms(t, "+447546123456")
 

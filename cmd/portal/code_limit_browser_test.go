@@ -34,7 +34,5 @@ func TestBrowserCodeLimit(t *testing.T) {
 		t.Errorf("the code screen past the limit offers Send code to email (%d buttons)", n)
 	}
 	b.screenshot("code-limit")
-	b.fill("Code", code)
-	b.click("Verify Code")
-	b.waitFor("the home page", "//h1[starts-with(normalize-space(), 'Welcome')]")
+	b.verifyCodeToHome(code)
 }

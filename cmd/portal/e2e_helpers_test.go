@@ -23,6 +23,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 	"github.com/providerportal/portal/internal/testenv"
 )
 
@@ -88,6 +89,16 @@ type portalSetup struct {
 	tune   []func(*App)
 }
 
+// onPostgres runs the portal on a new schema of the test PostgreSQL
+// server (the test skips without one), with a secret key of its own.
+func onPostgres(t testing.TB) portalOption {
+	dbURL, key := pgtest.NewDatabase(t).NewSchema(t), randomHex(t, 32)
+	return func(s *portalSetup) {
+		withEnv("PORTAL_DATABASE_URL", dbURL)(s)
+		withEnv("PORTAL_SECRET_KEY", key)(s)
+	}
+}
+
 // withEnv sets a PORTAL_* variable for the portal (over the defaults).
 func withEnv(name, value string) portalOption {
 	return func(s *portalSetup) {
@@ -110,15 +121,11 @@ func withClock(c *testClock) portalOption {
 	return func(s *portalSetup) { s.clock = c }
 }
 
-// startPortal starts the portal in-process, sending text messages to a
-// twiliotest server and email to an smtptest server. Everything stops when
-// the test ends; the portal's log is shown only if the test failed.
-func startPortal(t testing.TB, opts ...portalOption) *testPortal {
+// startProviders starts a twiliotest and an smtptest server, stopped when
+// the test ends, and returns them with the PORTAL_* variables that send a
+// portal's text messages and email to them, logging at debug.
+func startProviders(t testing.TB) (*twiliotest.Server, *smtptest.Server, map[string]string) {
 	t.Helper()
-	var setup portalSetup
-	for _, o := range opts {
-		o(&setup)
-	}
 	sid := "AC" + randomHex(t, 16)
 	token := randomHex(t, 16)
 	tw := twiliotest.NewServer(sid, token)
@@ -128,9 +135,7 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		t.Fatal(err)
 	}
 	t.Cleanup(sm.Close)
-
-	env := map[string]string{
-		"PORTAL_DATABASE_URL":       filepath.Join(t.TempDir(), "portal.db"),
+	return tw, sm, map[string]string{
 		"PORTAL_SMS_PROVIDER":       "twilio",
 		"PORTAL_TWILIO_ACCOUNT_SID": sid,
 		"PORTAL_TWILIO_AUTH_TOKEN":  token,
@@ -140,6 +145,19 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
 		"PORTAL_LOG_LEVEL":          "debug",
 	}
+}
+
+// startPortal starts the portal in-process, sending text messages to a
+// twiliotest server and email to an smtptest server. Everything stops when
+// the test ends; the portal's log is shown only if the test failed.
+func startPortal(t testing.TB, opts ...portalOption) *testPortal {
+	t.Helper()
+	var setup portalSetup
+	for _, o := range opts {
+		o(&setup)
+	}
+	tw, sm, env := startProviders(t)
+	env["PORTAL_DATABASE_URL"] = filepath.Join(t.TempDir(), "portal.db")
 	for k, v := range setup.env {
 		env[k] = v
 	}
@@ -250,9 +268,7 @@ func (p *testPortal) logInWithCode(t *testing.T, b *tab, email, password, phone 
 	t.Helper()
 	b.logIn(email, password)
 	b.waitHeading("Enter your code")
-	b.fill("Code", p.smsCode(t, phone))
-	b.click("Verify Code")
-	b.waitFor("the home page", homePage)
+	b.verifyCodeToHome(p.smsCode(t, phone))
 }
 
 // linkPath is the path and query of the link of the portal that an email
@@ -522,6 +538,15 @@ func (b *tab) logIn(email, password string) {
 	b.fill("Email", email)
 	b.fill("Password", password)
 	b.click("Login")
+}
+
+// verifyCodeToHome types code in Code, clicks Verify Code and waits for
+// the home page of a completed login.
+func (b *tab) verifyCodeToHome(code string) {
+	b.t.Helper()
+	b.fill("Code", code)
+	b.click("Verify Code")
+	b.waitFor("the home page", homePage)
 }
 
 // click clicks the button with this text.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/apps"
-	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 )
 
 // Back-channel logout (OpenID Connect Back-Channel Logout 1.0): a test
@@ -30,8 +29,7 @@ func TestOIDCBackchannelSQLite(t *testing.T) {
 
 func TestOIDCBackchannelPostgres(t *testing.T) {
 	t.Parallel()
-	db := pgtest.NewDatabase(t)
-	testOIDCBackchannel(t, startPortal(t, withEnv("PORTAL_DATABASE_URL", db.NewSchema(t)), withEnv("PORTAL_SECRET_KEY", randomHex(t, 32))))
+	testOIDCBackchannel(t, startPortal(t, onPostgres(t)))
 }
 
 func testOIDCBackchannel(t *testing.T, p *testPortal) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/providerportal/portal/internal/apps"
-	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 )
 
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) with the
@@ -22,8 +21,7 @@ func TestOIDCLogoutSQLite(t *testing.T) {
 
 func TestOIDCLogoutPostgres(t *testing.T) {
 	t.Parallel()
-	db := pgtest.NewDatabase(t)
-	testOIDCLogout(t, startPortal(t, withEnv("PORTAL_DATABASE_URL", db.NewSchema(t)), withEnv("PORTAL_SECRET_KEY", randomHex(t, 32))))
+	testOIDCLogout(t, startPortal(t, onPostgres(t)))
 }
 
 func testOIDCLogout(t *testing.T, p *testPortal) {

@@ -19,7 +19,6 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/apps"
-	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 )
 
 // The portal as an OpenID Connect provider, tested with an independent
@@ -218,8 +217,7 @@ func TestOIDCSQLite(t *testing.T) {
 
 func TestOIDCPostgres(t *testing.T) {
 	t.Parallel()
-	db := pgtest.NewDatabase(t)
-	testOIDC(t, startPortal(t, withEnv("PORTAL_DATABASE_URL", db.NewSchema(t)), withEnv("PORTAL_SECRET_KEY", randomHex(t, 32))))
+	testOIDC(t, startPortal(t, onPostgres(t)))
 }
 
 func testOIDC(t *testing.T, p *testPortal) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,21 +26,14 @@ func TestKilledProcessLosesNoMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the portal binary")
 	}
+	bin := buildPortal(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "portal")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
 
 	sid, token := "AC"+strings.Repeat("ab", 16), "token"
 	tw := twiliotest.NewServer(sid, token)
 	defer tw.Close()
 	addr := freeAddr(t)
 	env := append(os.Environ(),
-		"PORTAL_ADDR="+addr,
-		"PORTAL_BASE_URL=http://"+addr,
 		"PORTAL_DATABASE_URL="+filepath.Join(dir, "portal.db"),
 		"PORTAL_SMS_PROVIDER=twilio",
 		"PORTAL_TWILIO_ACCOUNT_SID="+sid,
@@ -52,53 +44,24 @@ func TestKilledProcessLosesNoMessage(t *testing.T) {
 		"PORTAL_ALLOW_EMAIL_OUTBOX=true",
 		"PORTAL_LOG_LEVEL=warn",
 	)
-	run := func(stdin string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("portal %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run(e2ePassword+"\n", "user", "create", "--email", "kim@example.org", "--name", "Kim Kill")
-	run("", "user", "set-phone", "--email", "kim@example.org", "--phone", "+447546123456", "--reason", "test set-up")
-
-	serve := func() *exec.Cmd {
-		t.Helper()
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return cmd
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("portal serve did not become ready")
-			}
-		}
-	}
+	runPortal(t, bin, env, e2ePassword+"\n", "user", "create", "--email", "kim@example.org", "--name", "Kim Kill")
+	runPortal(t, bin, env, "", "user", "set-phone", "--email", "kim@example.org", "--phone", "+447546123456", "--reason", "test set-up")
 
 	tw.Down() // every try fails for now: the code stays in the outbox
-	first := serve()
+	first := startServe(t, bin, env, addr)
 	h := newHTTPClient(t, "http://"+addr)
 	if code, loc, _ := h.do("POST", "/login", url.Values{"email": {"kim@example.org"}, "password": {e2ePassword}}); loc != "/login/code" {
 		t.Fatalf("login: %d %s", code, loc)
 	}
 	h.waitStatus("queued") // committed, tried, failed, waiting for a retry
-	if err := first.Process.Kill(); err != nil {
+	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	first.Wait()
+	<-first.exited
 	killed := time.Now()
 
 	tw.Up()
-	serve()
+	startServe(t, bin, env, addr)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	m, err := tw.Wait(ctx, "+447546123456")

@@ -56,27 +56,9 @@ type clusterEnv struct{ name, value string }
 // the test failed.
 func startCluster(t *testing.T, dbURL string, n int, envs ...clusterEnv) *cluster {
 	t.Helper()
-	sid := "AC" + randomHex(t, 16)
-	token := randomHex(t, 16)
-	tw := twiliotest.NewServer(sid, token)
-	t.Cleanup(tw.Close)
-	sm, err := smtptest.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sm.Close)
-	env := map[string]string{
-		"PORTAL_DATABASE_URL":       dbURL,
-		"PORTAL_SECRET_KEY":         randomHex(t, 32), // the same for every instance
-		"PORTAL_SMS_PROVIDER":       "twilio",
-		"PORTAL_TWILIO_ACCOUNT_SID": sid,
-		"PORTAL_TWILIO_AUTH_TOKEN":  token,
-		"PORTAL_TWILIO_FROM":        "+15005550006",
-		"PORTAL_TWILIO_API_URL":     tw.URL(),
-		"PORTAL_SMTP_URL":           sm.URL(),
-		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
-		"PORTAL_LOG_LEVEL":          "debug",
-	}
+	tw, sm, env := startProviders(t)
+	env["PORTAL_DATABASE_URL"] = dbURL
+	env["PORTAL_SECRET_KEY"] = randomHex(t, 32) // the same for every instance
 	for _, e := range envs {
 		env[e.name] = e.value
 	}

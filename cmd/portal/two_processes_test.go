@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,13 +26,7 @@ func TestTwoServeProcesses(t *testing.T) {
 		t.Skip("builds and runs the portal binary")
 	}
 	db := pgtest.NewDatabase(t) // skips, or fails with PORTAL_REQUIRE_POSTGRES=1, without a server
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "portal")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
+	bin := buildPortal(t)
 	sid, token := "AC"+strings.Repeat("cd", 16), "token"
 	tw := twiliotest.NewServer(sid, token)
 	defer tw.Close()
@@ -51,16 +44,8 @@ func TestTwoServeProcesses(t *testing.T) {
 	)
 	// Both instances share one public address, as behind a load balancer.
 	const public = "http://portal.test"
-	run := func(stdin string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Stdin = common, strings.NewReader(stdin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("portal %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run(e2ePassword+"\n", "user", "create", "--email", "nia@example.org", "--name", "Nia Two")
-	run("", "user", "set-phone", "--email", "nia@example.org", "--phone", "+447546123456", "--reason", "test set-up")
+	runPortal(t, bin, common, e2ePassword+"\n", "user", "create", "--email", "nia@example.org", "--name", "Nia Two")
+	runPortal(t, bin, common, "", "user", "set-phone", "--email", "nia@example.org", "--phone", "+447546123456", "--reason", "test set-up")
 
 	var instances []string
 	for range 2 {

@@ -52,13 +52,20 @@ var userCommands = map[string]func(ctx context.Context, args []string, x cmdIO) 
 const userSubcommands = "create, list, show, set-phone, mfa-disable, mfa-enable, unlock, reset-password, deactivate, reactivate, make-admin"
 
 func runUser(ctx context.Context, args []string, x cmdIO) error {
+	return runSubcommand(ctx, "portal user", userCommands, userSubcommands, args, x)
+}
+
+// runSubcommand runs the subcommand of group (`portal user`) named by
+// args[0]; names lists them, in the order help gives them, for the
+// usage error.
+func runSubcommand(ctx context.Context, group string, commands map[string]func(ctx context.Context, args []string, x cmdIO) error, names string, args []string, x cmdIO) error {
 	if len(args) == 0 {
-		fmt.Fprintf(x.stderr, "portal user: name a subcommand: %s (portal help)\n", userSubcommands)
+		fmt.Fprintf(x.stderr, "%s: name a subcommand: %s (portal help)\n", group, names)
 		return errUsage
 	}
-	cmd, ok := userCommands[args[0]]
+	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(x.stderr, "portal user: unknown subcommand %q; use one of: %s (portal help)\n", args[0], userSubcommands)
+		fmt.Fprintf(x.stderr, "%s: unknown subcommand %q; use one of: %s (portal help)\n", group, args[0], names)
 		return errUsage
 	}
 	return cmd(ctx, args[1:], x)
@@ -178,6 +185,15 @@ func reload(ctx context.Context, app *App, u *store.User) (*store.User, error) {
 	return nu, nil
 }
 
+// onlyReason is a change that takes no flags beyond --email and --reason.
+func onlyReason(name string, act action) change {
+	return change{
+		name:  name,
+		line:  "portal user " + name + " --email E --reason R",
+		flags: func(*flag.FlagSet) (action, []string) { return act, nil },
+	}
+}
+
 var setPhone = change{
 	name: "set-phone",
 	line: "portal user set-phone --email E --phone P --reason R",
@@ -217,71 +233,41 @@ var mfaDisable = change{
 	},
 }
 
-var mfaEnable = change{
-	name: "mfa-enable",
-	line: "portal user mfa-enable --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.EndMFADisable(ctx, admin.Operator(), u.ID, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("Login codes are on again for %s as the MFA policy says. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var mfaEnable = onlyReason("mfa-enable", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.EndMFADisable(ctx, admin.Operator(), u.ID, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Login codes are on again for %s as the MFA policy says. They were told by email.", u.Email), nil
+})
 
-var unlock = change{
-	name: "unlock",
-	line: "portal user unlock --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.Unlock(ctx, admin.Operator(), u.ID, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%s is unlocked: wrong passwords and codes no longer hold them back. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var unlock = onlyReason("unlock", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.Unlock(ctx, admin.Operator(), u.ID, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s is unlocked: wrong passwords and codes no longer hold them back. They were told by email.", u.Email), nil
+})
 
-var resetPassword = change{
-	name: "reset-password",
-	line: "portal user reset-password --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.SendPasswordReset(ctx, admin.Operator(), u.ID, reason); err != nil {
-				return "", fmt.Errorf("the password reset email to %s was not sent: %w", u.Email, err)
-			}
-			return fmt.Sprintf("A password reset link (valid %s) was emailed to %s. Their current password works until they use it.",
-				minutes(login.ResetLinkTTL), u.Email), nil
-		}, nil
-	},
-}
+var resetPassword = onlyReason("reset-password", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.SendPasswordReset(ctx, admin.Operator(), u.ID, reason); err != nil {
+		return "", fmt.Errorf("the password reset email to %s was not sent: %w", u.Email, err)
+	}
+	return fmt.Sprintf("A password reset link (valid %s) was emailed to %s. Their current password works until they use it.",
+		minutes(login.ResetLinkTTL), u.Email), nil
+})
 
-var deactivate = change{
-	name: "deactivate",
-	line: "portal user deactivate --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, false, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%s is deactivated and logged out everywhere. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var deactivate = onlyReason("deactivate", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, false, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s is deactivated and logged out everywhere. They were told by email.", u.Email), nil
+})
 
-var reactivate = change{
-	name: "reactivate",
-	line: "portal user reactivate --email E --reason R",
-	flags: func(fs *flag.FlagSet) (action, []string) {
-		return func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
-			if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, true, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%s is active again. They were told by email.", u.Email), nil
-		}, nil
-	},
-}
+var reactivate = onlyReason("reactivate", func(ctx context.Context, app *App, u *store.User, reason string) (string, error) {
+	if err := app.Admin.SetActive(ctx, admin.Operator(), u.ID, true, reason); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s is active again. They were told by email.", u.Email), nil
+})
 
 var makeAdmin = change{
 	name: "make-admin",

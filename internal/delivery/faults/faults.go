@@ -1,7 +1,8 @@
 // Package faults is the fault injection shared by the local provider
 // servers used in tests (twiliotest, webhooktest): answers that come
 // slowly, and an outage during which every request is refused. A server
-// embeds an Injector, so its Slow, Down and Up are the server's.
+// embeds an Injector, so its Slow, Down and Up are the server's. A Queue
+// holds the one-off failures a test asks for (smtptest's too).
 package faults
 
 import (
@@ -89,4 +90,31 @@ func (f *Injector) Wrap(next http.Handler, unavailable func(w http.ResponseWrite
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Queue holds the failures a test asked for, each to answer one request,
+// in order (twiliotest's FailNext, webhooktest's FailNext, smtptest's
+// RejectNext). The zero value is empty; it is safe for concurrent use.
+type Queue[F any] struct {
+	mu   sync.Mutex
+	next []F
+}
+
+// Push adds f after the failures already queued.
+func (q *Queue[F]) Push(f F) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.next = append(q.next, f)
+}
+
+// Next removes and returns the oldest queued failure; ok is false when
+// none is left.
+func (q *Queue[F]) Next() (f F, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.next) == 0 {
+		return f, false
+	}
+	f, q.next = q.next[0], q.next[1:]
+	return f, true
 }

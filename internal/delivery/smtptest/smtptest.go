@@ -22,11 +22,13 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/providerportal/portal/internal/delivery/faults"
+	"github.com/providerportal/portal/internal/delivery/received"
 )
 
 // maxMessageBytes bounds what a test can make the server hold.
@@ -43,11 +45,9 @@ type Server struct {
 	served    chan struct{} // closed when Serve returns
 	clientTLS *tls.Config   // trusts the server's certificate; nil without TLS
 
-	mu       sync.Mutex
-	messages []Message
-	taken    []bool
-	arrived  chan struct{} // closed and replaced whenever a message arrives
-	rejects  []*smtp.SMTPError
+	received received.Log[Message]
+
+	rejects faults.Queue[*smtp.SMTPError] // RejectNext
 }
 
 // Option configures a Server.
@@ -77,7 +77,7 @@ func WithImplicitTLS() Option {
 // NewServer starts a server on 127.0.0.1 at a free port. Call Close when
 // done.
 func NewServer(opts ...Option) (*Server, error) {
-	s := &Server{arrived: make(chan struct{}), served: make(chan struct{})}
+	s := &Server{served: make(chan struct{})}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -155,75 +155,35 @@ func (s *Server) Close() {
 
 // Messages returns every accepted message, oldest first.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.messages)
+	return s.received.All()
 }
 
 // Next returns the oldest message not yet returned by Next or Wait,
 // blocking until one arrives or ctx is done.
 func (s *Server) Next(ctx context.Context) (Message, error) {
-	return s.take(ctx, func(Message) bool { return true })
+	return s.received.Take(ctx, func(Message) bool { return true })
 }
 
 // Wait returns the oldest message with to among its recipients that was
 // not yet returned by Next or Wait, blocking until one arrives or ctx is
 // done.
 func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
-	return s.take(ctx, func(m Message) bool { return slices.Contains(m.To, to) })
+	return s.received.Take(ctx, func(m Message) bool { return slices.Contains(m.To, to) })
 }
 
 // RejectNext makes the server refuse the next recipient (RCPT TO) with
 // an SMTP reply code and text, such as 550 "No such user" (permanent) or
 // 451 "Try again later" (temporary). Calls queue up; each is used once.
 func (s *Server) RejectNext(code int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejects = append(s.rejects, &smtp.SMTPError{
+	s.rejects.Push(&smtp.SMTPError{
 		Code:         code,
 		EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1},
 		Message:      message,
 	})
 }
 
-func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
-	for {
-		s.mu.Lock()
-		for i, m := range s.messages {
-			if !s.taken[i] && match(m) {
-				s.taken[i] = true
-				s.mu.Unlock()
-				return m, nil
-			}
-		}
-		arrived := s.arrived
-		s.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
-}
-
-func (s *Server) nextReject() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.rejects) == 0 {
-		return nil
-	}
-	err := s.rejects[0]
-	s.rejects = s.rejects[1:]
-	return err
-}
-
 func (s *Server) record(m Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.messages = append(s.messages, m)
-	s.taken = append(s.taken, false)
-	close(s.arrived)
-	s.arrived = make(chan struct{})
+	s.received.Add(m)
 }
 
 // backend starts a session per connection.
@@ -271,7 +231,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if err := ss.s.nextReject(); err != nil {
+	if err, ok := ss.s.rejects.Next(); ok {
 		return err
 	}
 	ss.to = append(ss.to, to)

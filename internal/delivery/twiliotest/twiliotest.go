@@ -27,10 +27,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery/faults"
+	"github.com/providerportal/portal/internal/delivery/received"
 )
 
 // Message is one message the server accepted.
@@ -53,11 +53,9 @@ type Server struct {
 	// with Twilio error 20503.
 	*faults.Injector
 
-	mu       sync.Mutex
-	messages []Message
-	taken    []bool        // taken[i]: messages[i] was returned by Next or Wait
-	arrived  chan struct{} // closed and replaced whenever a message arrives
-	failNext []fault       // FailNext
+	received received.Log[Message]
+
+	failNext faults.Queue[fault] // FailNext
 }
 
 type fault struct {
@@ -72,7 +70,6 @@ func NewServer(accountSID, authToken string) *Server {
 	s := &Server{
 		accountSID: accountSID,
 		authToken:  authToken,
-		arrived:    make(chan struct{}),
 		Injector:   faults.New(),
 	}
 	mux := http.NewServeMux()
@@ -99,41 +96,19 @@ func (s *Server) Close() {
 
 // Messages returns every accepted message, oldest first.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
+	return s.received.All()
 }
 
 // Next returns the oldest message not yet returned by Next or Wait,
 // blocking until one arrives or ctx is done.
 func (s *Server) Next(ctx context.Context) (Message, error) {
-	return s.take(ctx, func(Message) bool { return true })
+	return s.received.Take(ctx, func(Message) bool { return true })
 }
 
 // Wait returns the oldest message to the number to that was not yet
 // returned by Next or Wait, blocking until one arrives or ctx is done.
 func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
-	return s.take(ctx, func(m Message) bool { return m.To == to })
-}
-
-func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
-	for {
-		s.mu.Lock()
-		for i, m := range s.messages {
-			if !s.taken[i] && match(m) {
-				s.taken[i] = true
-				s.mu.Unlock()
-				return m, nil
-			}
-		}
-		arrived := s.arrived
-		s.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
+	return s.received.Take(ctx, func(m Message) bool { return m.To == to })
 }
 
 // FailNext makes the next message request (after its credentials are
@@ -141,9 +116,7 @@ func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, e
 // such as 400/21211 for an invalid To number or 503/20500. Calls queue up:
 // each failure is used once, in order.
 func (s *Server) FailNext(status, code int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, fault{status: status, code: code, message: message})
+	s.failNext.Push(fault{status: status, code: code, message: message})
 }
 
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +128,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}
-	if f, ok := s.nextFault(); ok {
+	if f, ok := s.failNext.Next(); ok {
 		writeError(w, f.status, f.code, f.message)
 		return
 	}
@@ -200,12 +173,7 @@ func invalidMessage(m Message) *fault {
 // record keeps an accepted message and wakes those waiting in Next or
 // Wait.
 func (s *Server) record(m Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.messages = append(s.messages, m)
-	s.taken = append(s.taken, false)
-	close(s.arrived)
-	s.arrived = make(chan struct{})
+	s.received.Add(m)
 }
 
 // messageResource is the JSON Twilio answers a new message with.
@@ -254,14 +222,12 @@ func (s *Server) messageResource(m Message) map[string]any {
 func (s *Server) Deliver(ctx context.Context, sid, status string, errorCode int) error {
 	var m Message
 	found := false
-	s.mu.Lock()
-	for _, msg := range s.messages {
+	for _, msg := range s.received.All() {
 		if msg.SID == sid {
 			m, found = msg, true
 			break
 		}
 	}
-	s.mu.Unlock()
 	switch {
 	case !found:
 		return fmt.Errorf("twiliotest: no message %s", sid)
@@ -341,17 +307,6 @@ func (s *Server) fetchAccount(w http.ResponseWriter, r *http.Request) {
 		"type":          "Full",
 		"uri":           "/2010-04-01/Accounts/" + s.accountSID + ".json",
 	})
-}
-
-func (s *Server) nextFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.failNext) == 0 {
-		return fault{}, false
-	}
-	f := s.failNext[0]
-	s.failNext = s.failNext[1:]
-	return f, true
 }
 
 func (s *Server) authorized(r *http.Request) bool {

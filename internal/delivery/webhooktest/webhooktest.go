@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery/faults"
+	"github.com/providerportal/portal/internal/delivery/received"
 	"github.com/providerportal/portal/internal/delivery/webhook"
 )
 
@@ -45,14 +46,13 @@ type Server struct {
 	// Slow, Down and Up inject faults; while down, every request gets 503.
 	*faults.Injector
 
+	received received.Log[Message]
+
 	mu         sync.Mutex
-	messages   []Message
-	taken      []bool          // taken[i]: messages[i] was returned by Next or Wait
 	seen       map[string]bool // ids accepted
 	duplicates int
 	refused    int
-	arrived    chan struct{} // closed and replaced whenever a message arrives
-	failNext   []fault       // FailNext
+	failNext   faults.Queue[fault] // FailNext
 }
 
 type fault struct {
@@ -66,7 +66,6 @@ func NewServer(secret []byte) *Server {
 	s := &Server{
 		secret:   append([]byte(nil), secret...),
 		seen:     make(map[string]bool),
-		arrived:  make(chan struct{}),
 		Injector: faults.New(),
 	}
 	mux := http.NewServeMux()
@@ -96,9 +95,7 @@ func (s *Server) Close() {
 
 // Messages returns every accepted message, oldest first, each id once.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
+	return s.received.All()
 }
 
 // Duplicates is how many requests repeated an id already accepted; they
@@ -120,33 +117,13 @@ func (s *Server) Refused() int {
 // Next returns the oldest message not yet returned by Next or Wait,
 // blocking until one arrives or ctx is done.
 func (s *Server) Next(ctx context.Context) (Message, error) {
-	return s.take(ctx, func(Message) bool { return true })
+	return s.received.Take(ctx, func(Message) bool { return true })
 }
 
 // Wait returns the oldest message to the number to that was not yet
 // returned by Next or Wait, blocking until one arrives or ctx is done.
 func (s *Server) Wait(ctx context.Context, to string) (Message, error) {
-	return s.take(ctx, func(m Message) bool { return m.To == to })
-}
-
-func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, error) {
-	for {
-		s.mu.Lock()
-		for i, m := range s.messages {
-			if !s.taken[i] && match(m) {
-				s.taken[i] = true
-				s.mu.Unlock()
-				return m, nil
-			}
-		}
-		arrived := s.arrived
-		s.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
+	return s.received.Take(ctx, func(m Message) bool { return m.To == to })
 }
 
 // FailNext makes the next correctly signed request fail with status
@@ -154,9 +131,7 @@ func (s *Server) take(ctx context.Context, match func(Message) bool) (Message, e
 // Retry-After header of that many seconds, rounded up. Calls queue up:
 // each failure is used once, in order.
 func (s *Server) FailNext(status int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, fault{status: status, retryAfter: retryAfter})
+	s.failNext.Push(fault{status: status, retryAfter: retryAfter})
 }
 
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +160,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON object with id, to and body"})
 		return
 	}
-	if f, ok := s.nextFault(); ok {
+	if f, ok := s.failNext.Next(); ok {
 		fail(w, f.status, f.retryAfter)
 		return
 	}
@@ -201,23 +176,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	// Recorded before answering, so a test that saw the 2xx also sees
 	// the message in Messages.
 	s.seen[m.ID] = true
-	s.messages = append(s.messages, Message{ID: m.ID, To: m.To, Body: m.Body, Timestamp: time.Unix(secs, 0)})
-	s.taken = append(s.taken, false)
-	close(s.arrived)
-	s.arrived = make(chan struct{})
 	s.mu.Unlock()
+	s.received.Add(Message{ID: m.ID, To: m.To, Body: m.Body, Timestamp: time.Unix(secs, 0)})
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": m.ID, "status": "accepted"})
-}
-
-func (s *Server) nextFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.failNext) == 0 {
-		return fault{}, false
-	}
-	f := s.failNext[0]
-	s.failNext = s.failNext[1:]
-	return f, true
 }
 
 func fail(w http.ResponseWriter, status int, retryAfter time.Duration) {

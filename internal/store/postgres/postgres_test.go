@@ -152,50 +152,6 @@ func FuzzListUsers(f *testing.F) {
 	storetest.FuzzListUsers(f, db)
 }
 
-// TestMigrationSessionCodeAt: migration 0007 gives the sessions that had
-// proved a code, before it kept when, the time they were created (never
-// fresher than they are), and the others none.
-func TestMigrationSessionCodeAt(t *testing.T) {
-	ctx := t.Context()
-	url := pgtest.NewDatabase(t).NewSchema(t)
-	db := open(t, url)
-	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, ss := range []*store.Session{
-		{TokenHash: []byte("with code"), UserID: u.ID, Stage: store.StageFull, MFA: true, CreatedAt: created, LastSeenAt: created.Add(time.Hour), AuthenticatedAt: created.Add(time.Hour)},
-		{TokenHash: []byte("password only"), UserID: u.ID, Stage: store.StageFull, CreatedAt: created, LastSeenAt: created, AuthenticatedAt: created},
-	} {
-		if err := db.CreateSession(ctx, ss); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Back to version 6, sessions as they were then (PostgreSQL migrates
-	// from its highest version, so the later migrations are undone too);
-	// then migrate.
-	conn := connect(t, url)
-	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at, DROP COLUMN previous_login_at`,
-		`DROP TABLE oidc_logouts, oidc_tokens, oidc_auth_requests, oidc_keys, applications`,
-		`DROP INDEX messages_overview, challenges_overview, audit_events_overview`,
-		`DROP TABLE overview_messages, overview_codes, overview_events`,
-		`DELETE FROM schema_migrations WHERE version >= 7`} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if n, err := db.Migrate(ctx); err != nil || n != sqlstoretest.MigrationCount(t)-6 {
-		t.Fatalf("Migrate = %d, %v", n, err)
-	}
-	for token, want := range map[string]time.Time{"with code": created, "password only": {}} {
-		ss, err := db.SessionByHash(ctx, []byte(token))
-		if err != nil || !ss.CodeAt.Equal(want) {
-			t.Errorf("%s: CodeAt %v (%v), want %v", token, ss.CodeAt, err, want)
-		}
-	}
-}
-
 // engine is PostgreSQL for the tests both engines share: a database is a
 // new schema.
 var engine = sqlstoretest.Engine{

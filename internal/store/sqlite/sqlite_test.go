@@ -104,48 +104,6 @@ func FuzzListUsers(f *testing.F) {
 	storetest.FuzzListUsers(f, db)
 }
 
-// TestMigrationSessionCodeAt: migration 0007 gives the sessions that had
-// proved a code, before it kept when, the time they were created (never
-// fresher than they are), and the others none.
-func TestMigrationSessionCodeAt(t *testing.T) {
-	ctx := t.Context()
-	path := t.TempDir() + "/p.db"
-	db := open(t, path)
-	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, ss := range []*store.Session{
-		{TokenHash: []byte("with code"), UserID: u.ID, Stage: store.StageFull, MFA: true, CreatedAt: created, LastSeenAt: created.Add(time.Hour), AuthenticatedAt: created.Add(time.Hour)},
-		{TokenHash: []byte("password only"), UserID: u.ID, Stage: store.StageFull, CreatedAt: created, LastSeenAt: created, AuthenticatedAt: created},
-	} {
-		if err := db.CreateSession(ctx, ss); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Migration 7 undone, sessions as they were before it; then migrate.
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN code_at`, `DELETE FROM schema_migrations WHERE version = 7`} {
-		if _, err := raw.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if n, err := db.Migrate(ctx); err != nil || n != 1 {
-		t.Fatalf("Migrate = %d, %v", n, err)
-	}
-	for token, want := range map[string]time.Time{"with code": created, "password only": {}} {
-		ss, err := db.SessionByHash(ctx, []byte(token))
-		if err != nil || !ss.CodeAt.Equal(want) {
-			t.Errorf("%s: CodeAt %v (%v), want %v", token, ss.CodeAt, err, want)
-		}
-	}
-}
-
 // engine is SQLite for the tests both engines share: a database is a file.
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return filepath.Join(t.TempDir(), "portal.db") },

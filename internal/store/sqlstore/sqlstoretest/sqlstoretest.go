@@ -58,6 +58,7 @@ func Run(t *testing.T, e Engine) {
 		{"TwoInstancesClaimMessages", TwoInstancesClaimMessages},
 		{"TwoInstancesLastAdmin", TwoInstancesLastAdmin},
 		{"TwoInstancesOverview", TwoInstancesOverview},
+		{"MigrationSessionCodeAt", MigrationSessionCodeAt},
 		{"MigrationPreviousLogin", MigrationPreviousLogin},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, e) })
@@ -600,6 +601,36 @@ func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 	}
 }
 
+// MigrationSessionCodeAt: migration 0007 gives the sessions that had
+// proved a code, before it kept when, the time they were created (never
+// fresher than they are), and the others none.
+func MigrationSessionCodeAt(t *testing.T, e Engine) {
+	ctx := t.Context()
+	where := e.Fresh(t)
+	db := e.Open(t, where)
+	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, ss := range []*store.Session{
+		{TokenHash: []byte("with code"), UserID: u.ID, Stage: store.StageFull, MFA: true, CreatedAt: created, LastSeenAt: created.Add(time.Hour), AuthenticatedAt: created.Add(time.Hour)},
+		{TokenHash: []byte("password only"), UserID: u.ID, Stage: store.StageFull, CreatedAt: created, LastSeenAt: created, AuthenticatedAt: created},
+	} {
+		if err := db.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The sessions as they were before migration 7; then it runs again.
+	migrateAgain(t, e, where, db, 7, `ALTER TABLE sessions DROP COLUMN code_at`)
+	for token, want := range map[string]time.Time{"with code": created, "password only": {}} {
+		ss, err := db.SessionByHash(ctx, []byte(token))
+		if err != nil || !ss.CodeAt.Equal(want) {
+			t.Errorf("%s: CodeAt %v (%v), want %v", token, ss.CodeAt, err, want)
+		}
+	}
+}
+
 // MigrationPreviousLogin: migration 0012 gives each logged-in session
 // the newest completed login of its account from before the session
 // began, as the audit log has it (none if there was none), and sessions
@@ -636,16 +667,8 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 			t.Fatal(err)
 		}
 	}
-	// Migration 12 undone, the sessions as they were before it; then
-	// migrate.
-	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN previous_login_at`, `DELETE FROM schema_migrations WHERE version = 12`} {
-		if err := e.Exec(t, where, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if n, err := db.Migrate(ctx); err != nil || n != 1 {
-		t.Fatalf("Migrate = %d, %v; want migration 12 again", n, err)
-	}
+	// The sessions as they were before migration 12; then it runs again.
+	migrateAgain(t, e, where, db, 12, `ALTER TABLE sessions DROP COLUMN previous_login_at`)
 	for _, s := range sessions {
 		ss, err := db.SessionByHash(ctx, []byte(s.token))
 		if err != nil {
@@ -654,6 +677,21 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 		if !ss.PreviousLoginAt.Equal(s.want) {
 			t.Errorf("%s: PreviousLoginAt %v, want %v", s.token, ss.PreviousLoginAt, s.want)
 		}
+	}
+}
+
+// migrateAgain undoes migration version of the database at where with
+// undo (on a plain connection), forgets that it ran, and checks that
+// Migrate then runs it and only it.
+func migrateAgain(t *testing.T, e Engine, where string, db DB, version int, undo string) {
+	t.Helper()
+	for _, q := range []string{undo, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version)} {
+		if err := e.Exec(t, where, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if n, err := db.Migrate(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want migration %d again", n, err, version)
 	}
 }
 
