@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -87,4 +88,9 @@ var OverviewEvents = [][2]string{
 	{"account.locked", "codes"},
 	{"account.locked", "password"},
 	{"login", "success"},
+}
+
+// CountedByOverview reports whether the Overview counts the audit event e.
+func CountedByOverview(e *AuditEvent) bool {
+	return slices.Contains(OverviewEvents, [2]string{e.Event, e.Outcome})
 }

@@ -153,7 +153,7 @@ func tallyCode(ctx context.Context, tx Querier, id int64, issued, verified int) 
 // tallyEvent tallies the audit event e, just appended, if the Overview
 // counts it.
 func tallyEvent(ctx context.Context, tx Querier, e *store.AuditEvent) error {
-	if !slices.Contains(store.OverviewEvents, [2]string{e.Event, e.Outcome}) {
+	if !store.CountedByOverview(e) {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `
