@@ -9,11 +9,11 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 func testEnv(kv ...string) func(string) string {
@@ -132,29 +132,11 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// syncWriter lets the test read what serve prints while it runs.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func TestServePrintsSetupLinkOnEmptyDatabase(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncWriter{}
+	out := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, testEnv(

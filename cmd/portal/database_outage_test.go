@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 // dbProxy stands between the portal and PostgreSQL, so that a test can
@@ -204,7 +205,7 @@ var referenceRE = regexp.MustCompile(`the reference ([0-9a-f]{16})`)
 // checkErrorPage fails unless a response is the portal's internal error
 // page: status 500, the page's words, a reference that the log names with
 // the error, and no error text.
-func checkErrorPage(t *testing.T, what string, status int, body string, logs *e2eLogBuffer) {
+func checkErrorPage(t *testing.T, what string, status int, body string, logs *testlog.Buffer) {
 	t.Helper()
 	if status != 500 || !strings.Contains(body, "Something went wrong") {
 		t.Errorf("%s: %d, want 500 with the error page:\n%s", what, status, body)

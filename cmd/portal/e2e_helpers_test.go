@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -25,6 +24,7 @@ import (
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 	"github.com/providerportal/portal/internal/testenv"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 // End-to-end helpers: the real portal on a free port with local stand-ins
@@ -165,7 +165,7 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := new(e2eLogBuffer)
+	logs := new(testlog.Buffer)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("portal log:\n%s", logs)
@@ -340,25 +340,6 @@ func randomHex(t testing.TB, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// e2eLogBuffer is a log destination that the server's goroutines and the
-// test can share.
-type e2eLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *e2eLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *e2eLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startBrowser starts one headless Chromium for the test and returns a

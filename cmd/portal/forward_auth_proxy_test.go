@@ -30,6 +30,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/providerportal/portal/internal/apps"
+	"github.com/providerportal/portal/internal/testlog"
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
@@ -181,7 +182,7 @@ func needProxy(t *testing.T, suite testenv.Suite, name string, paths ...string) 
 // startProcess runs a proxy until the test ends and waits for its port.
 func (s *proxySetup) startProcess(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
-	out := &e2eLogBuffer{}
+	out := &testlog.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/providerportal/portal/internal/store/postgres"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 // TestMigrateTo moves a practice's SQLite database, made by the real
@@ -46,7 +47,7 @@ func TestMigrateTo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lite := &App{Config: cfg, Log: newLogger(cfg, new(e2eLogBuffer))}
+	lite := &App{Config: cfg, Log: newLogger(cfg, new(testlog.Buffer))}
 	if err := lite.OpenServices(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 // Scale-out: instances of the portal sharing one PostgreSQL database, as
@@ -35,7 +36,7 @@ import (
 // the stand-ins for Twilio and SMTP.
 type cluster struct {
 	Portals []*testPortal
-	Logs    []*e2eLogBuffer // each instance's log
+	Logs    []*testlog.Buffer // each instance's log
 	Twilio  *twiliotest.Server
 	SMTP    *smtptest.Server
 	// OpenTook is how long the instances' concurrent Open took.
@@ -70,7 +71,7 @@ func startCluster(t *testing.T, dbURL string, n int, envs ...clusterEnv) *cluste
 		if err != nil {
 			t.Fatal(err)
 		}
-		logs := new(e2eLogBuffer)
+		logs := new(testlog.Buffer)
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("log of instance %s:\n%s", instanceName(i), logs)

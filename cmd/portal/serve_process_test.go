@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 // Helpers for tests that run the real `portal serve` binary as a child
@@ -45,9 +46,9 @@ func runPortal(t *testing.T, bin string, env []string, stdin string, args ...str
 // serveProcess is a running `portal serve`.
 type serveProcess struct {
 	cmd    *exec.Cmd
-	base   string        // http://127.0.0.1:PORT
-	log    *e2eLogBuffer // its standard output and error
-	exited chan struct{} // closed when it has exited; then err is set
+	base   string          // http://127.0.0.1:PORT
+	log    *testlog.Buffer // its standard output and error
+	exited chan struct{}   // closed when it has exited; then err is set
 	err    error
 }
 
@@ -56,7 +57,7 @@ type serveProcess struct {
 // (SIGTERM) when the test ends, if it is still running.
 func startServe(t *testing.T, bin string, env []string, addr string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{base: "http://" + addr, log: new(e2eLogBuffer), exited: make(chan struct{})}
+	p := &serveProcess{base: "http://" + addr, log: new(testlog.Buffer), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve")
 	p.cmd.Env = append(env[:len(env):len(env)], "PORTAL_ADDR="+addr, "PORTAL_BASE_URL="+p.base)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

@@ -20,6 +20,7 @@ import (
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
+	"github.com/providerportal/portal/internal/testlog"
 )
 
 // TestMain drops the PostgreSQL database that the tests share.
@@ -40,27 +41,10 @@ type harness struct {
 	engine enginetest.Engine
 	box    *outbox.Outbox
 	disp   *dispatch.Dispatcher // the service's Dispatch
-	logs   *syncBuffer          // the service's own log (not the outbox's)
+	logs   *testlog.Buffer      // the service's own log (not the outbox's)
 
 	mu  sync.Mutex
 	now time.Time
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fastParams keep tests quick; the production parameters are checked in
@@ -86,7 +70,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db := e.Open(t)
-	h := &harness{t: t, ctx: ctx, db: db, engine: e, logs: &syncBuffer{},
+	h := &harness{t: t, ctx: ctx, db: db, engine: e, logs: &testlog.Buffer{},
 		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	h.box = outbox.New(nil, h.clock)
 	h.disp = dispatchtest.Inline(t, db, h.box, h.box, h.clock)

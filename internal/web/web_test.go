@@ -26,6 +26,7 @@ import (
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
 	"github.com/providerportal/portal/internal/store/sqlite"
+	"github.com/providerportal/portal/internal/testlog"
 	"github.com/providerportal/portal/internal/web"
 )
 
@@ -45,24 +46,7 @@ type env struct {
 	engine enginetest.Engine
 	box    *outbox.Outbox
 	disp   *dispatch.Dispatcher // the login service's Dispatch
-	logs   *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs   *testlog.Buffer
 }
 
 // onEngines runs test once on each storage engine, as the subtests
@@ -83,7 +67,7 @@ func newEnv(t *testing.T) *env {
 func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *env {
 	t.Helper()
 	db := eng.Open(t)
-	e := &env{t: t, db: db, engine: eng, box: outbox.New(nil, nil), logs: &lockedBuffer{}}
+	e := &env{t: t, db: db, engine: eng, box: outbox.New(nil, nil), logs: &testlog.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.disp = dispatchtest.Inline(t, db, e.box, e.box, nil)
 	e.svc = &login.Service{
