@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -40,7 +41,7 @@ func TestHeldRegistrationCannotReplaceThePhone(t *testing.T) {
 func testHeldRegistrationCannotReplaceThePhone(t *testing.T, h *harness) {
 	u := h.user("held@example.org", "")
 	held := h.login("held@example.org", store.StageRegisterPhone)
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	owner := h.login("held@example.org", store.StageRegisterPhone)
 	if _, err := h.svc.StartPhoneRegistration(h.ctx, owner, testPhone, client); err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func testHeldRegistrationCannotReplaceThePhone(t *testing.T, h *harness) {
 	if ev := h.events(u.ID, "phone.registered"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "1 other sessions ended") {
 		t.Errorf("phone.registered records %+v, want one saying 1 other session ended", ev)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	full, err := h.svc.VerifyLoginCode(h.ctx, h.login("held@example.org", store.StageCode), h.lastCode(testPhone), client)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func testStaleRegistrationEnds(t *testing.T, h *harness) {
 	for _, step := range []string{"send", "verify"} {
 		token := "stale-" + step
 		ss := &store.Session{TokenHash: login.HashToken(token), UserID: u.ID, Stage: store.StageRegisterPhone,
-			AttemptID: "attempt-" + step, PendingPhone: attackerPhone, CreatedAt: h.clock(), LastSeenAt: h.clock()}
+			AttemptID: "attempt-" + step, PendingPhone: attackerPhone, CreatedAt: h.clk.Now(), LastSeenAt: h.clk.Now()}
 		if err := h.db.CreateSession(h.ctx, ss); err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +155,7 @@ func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	full, err := h.svc.VerifyLoginCode(h.ctx, h.login("whole@example.org", store.StageCode), h.lastCode(testPhone), client)
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +225,7 @@ func TestPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T) {
 func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	const newPhone = "+447546654321"
 	u := h.user("lost@example.org", testPhone)
-	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clock().Add(time.Hour)); err != nil {
+	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	sess := h.login("lost@example.org", store.StageFull)
@@ -243,7 +244,7 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 			toOld = append(toOld, m.Body)
 		}
 	}
-	if len(toOld) != 1 || !strings.Contains(toOld[0], "•••• 4321") || codeRE.MatchString(toOld[0]) {
+	if len(toOld) != 1 || !strings.Contains(toOld[0], "•••• 4321") || logintest.CodeRE.MatchString(toOld[0]) {
 		t.Errorf("texts to the old number %q, want one notice naming the new number (masked) and no code", toOld)
 	}
 	if h.sent("lost@example.org") != 1 {
@@ -257,7 +258,7 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	full, err := h.svc.VerifyLoginCode(h.ctx, h.login("lost@example.org", store.StageCode), h.lastCode(newPhone), client)
 	if err != nil {
 		t.Fatal(err)

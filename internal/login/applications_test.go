@@ -46,7 +46,7 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 	adm := &admin.Service{Store: crashing, Login: h.svc}
 	if err := h.db.CreateApplication(h.ctx, &store.Application{ClientID: "rota", Name: "Rota",
 		RedirectURIs: []string{"https://rota.example.org/cb"}, BackchannelLogoutURI: "https://rota.example.org/logout",
-		CreatedAt: h.now}); err != nil {
+		CreatedAt: h.clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -62,8 +62,8 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 		sum := sha256.Sum256(fmt.Appendf(nil, "refresh-%d", n))
 		tok := &store.OIDCToken{Hash: sum[:], Kind: store.TokenRefresh, Family: fmt.Sprint("family-", n), ClientID: "rota",
 			UserID: u.ID, Scopes: []string{"openid", "offline_access"}, Audience: []string{"rota"},
-			AuthTime: h.now, CreatedAt: h.now, ExpiresAt: h.now.Add(24 * time.Hour)}
-		if err := h.db.IssueTokens(h.ctx, store.TokenIssue{At: h.now, Tokens: []*store.OIDCToken{tok}}); err != nil {
+			AuthTime: h.clk.Now(), CreatedAt: h.clk.Now(), ExpiresAt: h.clk.Now().Add(24 * time.Hour)}
+		if err := h.db.IssueTokens(h.ctx, store.TokenIssue{At: h.clk.Now(), Tokens: []*store.OIDCToken{tok}}); err != nil {
 			t.Fatal(err)
 		}
 		return full, tok.Hash
@@ -71,10 +71,10 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 	// told checks the refresh token was revoked and one logout of u queued.
 	told := func(what string, u *store.User, refresh []byte) {
 		t.Helper()
-		if tok, err := h.db.OIDCToken(h.ctx, refresh); err != nil || tok.Active(h.now) {
+		if tok, err := h.db.OIDCToken(h.ctx, refresh); err != nil || tok.Active(h.clk.Now()) {
 			t.Errorf("%s: the refresh token is still active (%v)", what, err)
 		}
-		got, err := h.db.ClaimOIDCLogouts(h.ctx, h.now.Add(time.Hour), h.now.Add(2*time.Hour), 10)
+		got, err := h.db.ClaimOIDCLogouts(h.ctx, h.clk.Now().Add(time.Hour), h.clk.Now().Add(2*time.Hour), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 		if cur, err := h.db.UserByID(h.ctx, u.ID); err == nil {
 			u = cur
 		}
-		h.advance(20 * time.Minute) // past the budget of login codes
+		h.clk.Advance(20 * time.Minute) // past the budget of login codes
 		sess, refresh := signedIn(u)
 		before := a.kicked.Load()
 		if err := step.do(sess); err != nil {

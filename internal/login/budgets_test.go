@@ -49,7 +49,7 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 		case i == 5 && kindOf(err) != login.KindTooManyCodes:
 			t.Fatalf("a sixth phone change to one number within the hour: %v, want too many codes", err)
 		}
-		h.advance(time.Second)
+		h.clk.Advance(time.Second)
 	}
 	if n := h.sent(testPhone); n != 5 {
 		t.Fatalf("%d codes went to the victim's number from phone changes, want 5", n)
@@ -80,12 +80,12 @@ func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 	h.user("first@example.org", testPhone)
 	sess := h.login("first@example.org", store.StageCode) // code 1
 	for i := 2; i <= 5; i++ {
-		h.advance(31 * time.Second)
+		h.clk.Advance(31 * time.Second)
 		if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 			t.Fatalf("code %d: %v", i, err)
 		}
 	}
-	h.advance(15 * time.Minute)
+	h.clk.Advance(15 * time.Minute)
 	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindTooManyCodes || !strings.Contains(le.Message, "last hour") {
@@ -100,7 +100,7 @@ func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 	if err := h.svc.VerifyPhoneRegistration(h.ctx, reg, h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
-	h.advance(31 * time.Second)
+	h.clk.Advance(31 * time.Second)
 	if _, codeErr, err := h.svc.Login(h.ctx, "second@example.org", testPassword, client); err != nil || codeErr != nil {
 		t.Fatalf("the second account's login at the shared number: %v, %v", codeErr, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
 )
 
@@ -20,7 +21,7 @@ func (h *harness) poorSignal(email, phone string) (*login.Session, string) {
 	var sess *login.Session
 	for range h.svc.Rules.CodesPerAccount {
 		sess = h.login(email, store.StageCode)
-		h.advance(time.Minute)
+		h.clk.Advance(time.Minute)
 	}
 	return sess, h.lastCode(phone)
 }
@@ -54,11 +55,11 @@ func TestNewestCodeWorksAfterTheCodeLimit(t *testing.T) {
 }
 
 func testNewestCodeWorksAfterTheCodeLimit(t *testing.T, h *harness) {
-	first := h.clock()
+	first := h.clk.Now()
 	fifth, code := h.poorSignal("signal@example.org", testPhone)
 	older := ""
 	for _, m := range h.box.Messages() {
-		if c := codeRE.FindStringSubmatch(m.Body); c != nil && c[1] != code {
+		if c := logintest.CodeRE.FindStringSubmatch(m.Body); c != nil && c[1] != code {
 			older = c[1]
 			break
 		}
@@ -142,7 +143,7 @@ func testCarriedCodeKeepsItsBinding(t *testing.T, h *harness) {
 		name  string
 		spoil func(t *testing.T, sess *login.Session, code string)
 	}{
-		{"expired", func(t *testing.T, _ *login.Session, _ string) { h.advance(h.svc.Rules.CodeTTL - time.Minute) }},
+		{"expired", func(t *testing.T, _ *login.Session, _ string) { h.clk.Advance(h.svc.Rules.CodeTTL - time.Minute) }},
 		{"void", func(t *testing.T, sess *login.Session, code string) {
 			for range h.svc.Rules.MaxCodeTries {
 				h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client)
@@ -158,7 +159,7 @@ func testCarriedCodeKeepsItsBinding(t *testing.T, h *harness) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := h.db.MarkChallengeUndelivered(h.ctx, ch.ID, h.clock()); err != nil {
+			if err := h.db.MarkChallengeUndelivered(h.ctx, ch.ID, h.clk.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -179,10 +180,10 @@ func testCarriedCodeKeepsItsBinding(t *testing.T, h *harness) {
 			if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); kindOf(err) != login.KindNoCode {
 				t.Errorf("the code that was %s, in the new login: %v; want no code", tc.name, err)
 			}
-			if next, err := h.svc.NextCodeAt(h.ctx, sess); err != nil || !next.After(h.clock()) {
+			if next, err := h.svc.NextCodeAt(h.ctx, sess); err != nil || !next.After(h.clk.Now()) {
 				t.Errorf("NextCodeAt = %v, %v; want a time to come", next, err)
 			}
-			h.advance(time.Hour) // a fresh budget for the next case
+			h.clk.Advance(time.Hour) // a fresh budget for the next case
 		})
 	}
 }
@@ -194,14 +195,14 @@ func TestCodeLimitSaysWhen(t *testing.T) { onEngines(t, testCodeLimitSaysWhen) }
 func testCodeLimitSaysWhen(t *testing.T, h *harness) {
 	h.user("when@example.org", testPhone)
 	sess := h.login("when@example.org", store.StageCode) // code 1 at 0:00
-	first := h.clock()
+	first := h.clk.Now()
 	for i := 2; i <= 5; i++ { // codes 2–5 at 2:00, 4:00, 6:00, 8:00
-		h.advance(2 * time.Minute)
+		h.clk.Advance(2 * time.Minute)
 		if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 			t.Fatalf("code %d: %v", i, err)
 		}
 	}
-	h.advance(time.Minute) // 9:00
+	h.clk.Advance(time.Minute) // 9:00
 	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
 	if le := (*login.Error)(nil); !errors.As(err, &le) || !strings.Contains(le.Message, "in 6 minutes") {
 		t.Fatalf("a sixth code at 9:00: %v; want the limit, and a new code in 6 minutes", err)
@@ -209,7 +210,7 @@ func testCodeLimitSaysWhen(t *testing.T, h *harness) {
 	if next, err := h.svc.NextCodeAt(h.ctx, sess); err != nil || !next.Equal(first.Add(15*time.Minute)) {
 		t.Errorf("NextCodeAt = %v, %v; want %v", next, err, first.Add(15*time.Minute))
 	}
-	h.advance(6 * time.Minute) // 15:00: code 1 has left the window
+	h.clk.Advance(6 * time.Minute) // 15:00: code 1 has left the window
 	if next, err := h.svc.NextCodeAt(h.ctx, sess); err != nil || !next.IsZero() {
 		t.Errorf("NextCodeAt when the budget has room = %v, %v; want zero", next, err)
 	}

@@ -42,7 +42,7 @@ func (h *harness) lockAccount(email string) {
 			if le.RetryAfter >= r.PasswordLockDuration-time.Second {
 				return
 			}
-			h.advance(le.RetryAfter)
+			h.clk.Advance(le.RetryAfter)
 		}
 	}
 	h.t.Fatalf("100 wrong passwords did not lock %s", email)
@@ -74,7 +74,7 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 	otherDevice := h.deviceLogin("other@example.org", client).Device
 
 	h.lockAccount("owner@example.org")
-	lockedUntil := h.clock().Add(r.PasswordLockDuration)
+	lockedUntil := h.clk.Now().Add(r.PasswordLockDuration)
 
 	// Without a token the owner is locked out, as before.
 	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, client); kindOf(err) != login.KindThrottled {
@@ -96,7 +96,7 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 		"another account's":      otherDevice,
 		"MAC altered":            strings.Join(append(parts[:4:4], flip(parts[4])), "."),
 		"account id changed":     strings.Join([]string{parts[0], strconv.FormatInt(other.ID, 10), parts[2], parts[3], parts[4]}, "."),
-		"expiry moved":           strings.Join([]string{parts[0], parts[1], strconv.FormatInt(h.clock().Add(1000*time.Hour).Unix(), 10), parts[3], parts[4]}, "."),
+		"expiry moved":           strings.Join([]string{parts[0], parts[1], strconv.FormatInt(h.clk.Now().Add(1000*time.Hour).Unix(), 10), parts[3], parts[4]}, "."),
 		"device id changed":      strings.Join([]string{parts[0], parts[1], parts[2], flip(parts[3]), parts[4]}, "."),
 		"signed with no MAC":     strings.Join(parts[:4], ".") + ".",
 		"leading zero on the id": strings.Join([]string{parts[0], "0" + parts[1], parts[2], parts[3], parts[4]}, "."),
@@ -169,8 +169,8 @@ func testDeviceTokenBudget(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dev.Failures != r.DeviceTokenTries || dev.LockedUntil.Sub(h.clock()) < r.DeviceTokenTTL-time.Hour {
-		t.Errorf("spent device budget: %d failures, locked %v; want %d, for the token's lifetime", dev.Failures, dev.LockedUntil.Sub(h.clock()), r.DeviceTokenTries)
+	if dev.Failures != r.DeviceTokenTries || dev.LockedUntil.Sub(h.clk.Now()) < r.DeviceTokenTTL-time.Hour {
+		t.Errorf("spent device budget: %d failures, locked %v; want %d, for the token's lifetime", dev.Failures, dev.LockedUntil.Sub(h.clk.Now()), r.DeviceTokenTries)
 	}
 	events, _ := h.db.AuditForUser(h.ctx, owner.ID, 100)
 	found := false
@@ -183,7 +183,7 @@ func testDeviceTokenBudget(t *testing.T, h *harness) {
 
 	// When the account's lock has run out, the browser logs in as anyone
 	// would, and gets a new token with a budget of its own.
-	h.advance(r.PasswordLockDuration)
+	h.clk.Advance(r.PasswordLockDuration)
 	fresh := h.deviceLogin("owner@example.org", withDevice(client, device)).Device
 	h.lockAccount("owner@example.org")
 	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, fresh)); err != nil {
@@ -208,12 +208,12 @@ func testDeviceTokenExpires(t *testing.T, h *harness) {
 	r := h.svc.Rules
 	h.user("owner@example.org", testPhone)
 	device := h.deviceLogin("owner@example.org", client).Device
-	h.advance(r.DeviceTokenTTL - 30*time.Minute)
+	h.clk.Advance(r.DeviceTokenTTL - 30*time.Minute)
 	h.lockAccount("owner@example.org") // about 7.5 minutes
 	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); err != nil {
 		t.Fatalf("device token near the end of its life: %v", err)
 	}
-	h.advance(30 * time.Minute)
+	h.clk.Advance(30 * time.Minute)
 	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); kindOf(err) != login.KindThrottled {
 		t.Fatalf("device token %v old on a locked account: %v, want throttled", r.DeviceTokenTTL, err)
 	}

@@ -23,7 +23,7 @@ func testNoEnumerationOfInvitedAccounts(t *testing.T, h *harness) {
 	const memKiB = 8 << 10 // far above what the rest of a login allocates
 	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: memKiB, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
 	h.user("active@example.org", testPhone)
-	invited := &store.User{Email: "invited@example.org", Name: "Invited Person", CreatedAt: h.clock()}
+	invited := &store.User{Email: "invited@example.org", Name: "Invited Person", CreatedAt: h.clk.Now()}
 	if err := h.db.CreateUser(h.ctx, invited); err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,10 @@
 package login_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,9 +13,8 @@ import (
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch"
-	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
 	"github.com/providerportal/portal/internal/testlog"
@@ -36,20 +33,15 @@ const (
 type harness struct {
 	t      *testing.T
 	ctx    context.Context
+	stack  *logintest.Stack
 	svc    *login.Service
 	db     store.Store
 	engine enginetest.Engine
 	box    *outbox.Outbox
 	disp   *dispatch.Dispatcher // the service's Dispatch
 	logs   *testlog.Buffer      // the service's own log (not the outbox's)
-
-	mu  sync.Mutex
-	now time.Time
+	clk    *logintest.Clock
 }
-
-// fastParams keep tests quick; the production parameters are checked in
-// package password and in the command's wiring test.
-var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 // onEngines runs test once on each storage engine, as the subtests
 // "sqlite" and "postgres", each with a harness of its own: the rules must
@@ -68,24 +60,11 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	t.Helper()
-	ctx := context.Background()
-	db := e.Open(t)
-	h := &harness{t: t, ctx: ctx, db: db, engine: e, logs: &testlog.Buffer{},
-		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	h.box = outbox.New(nil, h.clock)
-	h.disp = dispatchtest.Inline(t, db, h.box, h.box, h.clock)
-	h.svc = &login.Service{
-		Store:      db,
-		Dispatch:   h.disp,
-		Passwords:  &password.Hasher{Params: fastParams}, // hashing slots of its own
-		CodeKey:    bytes.Repeat([]byte{7}, 32),
-		Rules:      login.DefaultRules(),
-		PortalName: "Provider Portal",
-		BaseURL:    "https://portal.example.org",
-		Log:        slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clock:      h.clock,
-	}
-	h.disp.OnFinal = h.svc.MessageFinal
+	h := &harness{t: t, ctx: context.Background(), engine: e, logs: &testlog.Buffer{},
+		clk: logintest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
+	h.stack = logintest.New(t, e.Open(t), slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h.stack.Login.Clock = h.clk.Now
+	h.db, h.box, h.disp, h.svc = h.stack.Store, h.stack.Outbox, h.stack.Dispatch, h.stack.Login
 	return h
 }
 
@@ -113,18 +92,6 @@ func (h *harness) race(n int, fn func(i int)) {
 			h.t.Errorf("%d calls at once held at most %d connection: they did not overlap in the database", n, peak)
 		}
 	}
-}
-
-func (h *harness) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now
-}
-
-func (h *harness) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
 }
 
 var client = login.Client{IP: "192.0.2.10", UserAgent: "test"}
@@ -158,21 +125,8 @@ func (h *harness) login(email string, want store.Stage) *login.Session {
 	return sess
 }
 
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
 // lastCode is the code in the newest message to to.
-func (h *harness) lastCode(to string) string {
-	h.t.Helper()
-	for _, m := range h.box.Messages() {
-		if m.To == to {
-			if c := codeRE.FindStringSubmatch(m.Body); c != nil {
-				return c[1]
-			}
-		}
-	}
-	h.t.Fatalf("no code sent to %s", to)
-	return ""
-}
+func (h *harness) lastCode(to string) string { h.t.Helper(); return h.stack.LastCode(h.t, to) }
 
 func (h *harness) sent(to string) int {
 	n := 0

@@ -12,6 +12,7 @@ import (
 	"github.com/providerportal/portal/internal/delivery"
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 )
@@ -119,14 +120,14 @@ func testPasswordThrottle(t *testing.T, h *harness) {
 	}
 	// Growing, then a temporary lock at PasswordLockAccount failures.
 	for n := r.PasswordFreeAccount + 2; n <= r.PasswordLockAccount; n++ {
-		h.advance(r.PasswordBackoffMax)
+		h.clk.Advance(r.PasswordBackoffMax)
 		h.svc.Login(h.ctx, "p@example.org", "wrong", client)
 	}
 	_, _, err = h.svc.Login(h.ctx, "p@example.org", testPassword, client)
 	if !errors.As(err, &le) || le.Kind != login.KindThrottled || le.RetryAfter != r.PasswordLockDuration {
 		t.Fatalf("after %d failures: %v, want locked for %s", r.PasswordLockAccount, err, r.PasswordLockDuration)
 	}
-	h.advance(r.PasswordLockDuration)
+	h.clk.Advance(r.PasswordLockDuration)
 	h.login("p@example.org", store.StageCode)
 }
 
@@ -200,7 +201,7 @@ func testWrongCodesAndTriesLeft(t *testing.T, h *harness) {
 	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); kindOf(err) != login.KindCodeExhausted {
 		t.Fatalf("right code after five wrong: %v, want exhausted", err)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindCodeExhausted {
 		t.Fatalf("new code for an exhausted attempt: %v", err)
 	}
@@ -228,13 +229,13 @@ func testResendVoidsOldCodeKeepsFailures(t *testing.T, h *harness) {
 	}
 
 	// Within the cooldown a resend is refused, with the wait.
-	h.advance(10 * time.Second)
+	h.clk.Advance(10 * time.Second)
 	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindCooldown || le.RetryAfter != 20*time.Second {
 		t.Fatalf("resend after 10 s: %v, want cooldown of 20 s", err)
 	}
-	h.advance(20 * time.Second)
+	h.clk.Advance(20 * time.Second)
 	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 		t.Fatalf("resend after 30 s: %v", err)
 	}
@@ -260,7 +261,7 @@ func testCodeExpiry(t *testing.T, h *harness) {
 	h.user("e@example.org", testPhone)
 	sess := h.login("e@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
-	h.advance(10 * time.Minute)
+	h.clk.Advance(10 * time.Minute)
 	_, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindCodeExpired || !strings.Contains(le.Message, "new code") {
@@ -274,7 +275,7 @@ func testCodeExpiryBoundary(t *testing.T, h *harness) {
 	h.user("e@example.org", testPhone)
 	sess := h.login("e@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
-	h.advance(10*time.Minute - time.Second)
+	h.clk.Advance(10*time.Minute - time.Second)
 	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); err != nil {
 		t.Fatalf("code one second before expiry: %v", err)
 	}
@@ -286,12 +287,12 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	h.user("b@example.org", testPhone)
 	sess := h.login("b@example.org", store.StageCode) // code 1
 	for i := 2; i <= 5; i++ {
-		h.advance(31 * time.Second)
+		h.clk.Advance(31 * time.Second)
 		if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 			t.Fatalf("code %d: %v", i, err)
 		}
 	}
-	h.advance(31 * time.Second)
+	h.clk.Advance(31 * time.Second)
 	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindTooManyCodes {
 		t.Fatalf("sixth code within 15 minutes: %v", err)
 	}
@@ -303,7 +304,7 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	}
 	// After 15 minutes the account may ask again, but its number has had
 	// its five codes for the hour.
-	h.advance(15 * time.Minute)
+	h.clk.Advance(15 * time.Minute)
 	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindTooManyCodes || !strings.Contains(le.Message, "last hour") {
@@ -312,7 +313,7 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
 		t.Fatalf("email after the account window: %v", err)
 	}
-	h.advance(time.Hour)
+	h.clk.Advance(time.Hour)
 	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 		t.Fatalf("after the hour: %v", err)
 	}
@@ -335,7 +336,7 @@ func testDestinationBudget(t *testing.T, h *harness) {
 				t.Fatal(err)
 			}
 		}
-		h.advance(31 * time.Second)
+		h.clk.Advance(31 * time.Second)
 	}
 	if sent != 5 || h.sent("+447546000111") != 5 {
 		t.Fatalf("%d codes went to one number within the hour, want 5", sent)
@@ -360,7 +361,7 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 				}
 			}
 		}
-		h.advance(time.Minute)
+		h.clk.Advance(time.Minute)
 	}
 	// Locked: the code step refuses, and sends nothing.
 	before := h.sent(testPhone)
@@ -371,7 +372,7 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), "123456", client); kindOf(err) != login.KindCodeLocked {
 		t.Fatalf("while locked: %v", err)
 	}
-	h.advance(r.CodeLockBase)
+	h.clk.Advance(r.CodeLockBase)
 	// The eleventh wrong code locks for twice as long.
 	sess = h.login("l@example.org", store.StageCode)
 	_, err = h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode(testPhone)), client)
@@ -380,7 +381,7 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 		t.Fatalf("eleventh wrong code: %v, want locked for %s", err, 2*r.CodeLockBase)
 	}
 	// Only a completed login resets the count.
-	h.advance(2 * r.CodeLockBase)
+	h.clk.Advance(2 * r.CodeLockBase)
 	sess = h.login("l@example.org", store.StageCode)
 	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
@@ -702,18 +703,18 @@ func testSessionTimeouts(t *testing.T, h *harness) {
 	h.db.SetMFA(h.ctx, exempt.ID, store.MFAExempt)
 
 	sess := h.login("s@example.org", store.StageFull)
-	h.advance(29 * time.Minute)
+	h.clk.Advance(29 * time.Minute)
 	if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
 		t.Fatalf("after 29 idle minutes: %v", err)
 	}
-	h.advance(31 * time.Minute)
+	h.clk.Advance(31 * time.Minute)
 	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("after 31 idle minutes: %v", err)
 	}
 
 	sess = h.login("s@example.org", store.StageFull)
 	for i := 0; i < 12*3; i++ { // active every 20 minutes for 12 hours
-		h.advance(20 * time.Minute)
+		h.clk.Advance(20 * time.Minute)
 		if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
 			if i < 12*3-1 {
 				t.Fatalf("active session ended after %d minutes: %v", (i+1)*20, err)
@@ -771,7 +772,7 @@ func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
 
 func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
 	u := h.user("window@example.org", testPhone)
-	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clock().Add(time.Hour)); err != nil {
+	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	sess := h.login("window@example.org", store.StageFull)
@@ -779,12 +780,12 @@ func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
 		t.Fatal("a password-only session claims MFA")
 	}
 	for i := 0; i < 2; i++ {
-		h.advance(25 * time.Minute)
+		h.clk.Advance(25 * time.Minute)
 		if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
 			t.Fatalf("within the window: %v", err)
 		}
 	}
-	h.advance(11 * time.Minute) // past the end of the disable, not idle
+	h.clk.Advance(11 * time.Minute) // past the end of the disable, not idle
 	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("a password-only session outlived the MFA disable: %v", err)
 	}
@@ -859,7 +860,7 @@ func testHashingIsBounded(t *testing.T, h *harness) {
 func TestEveryHashTakesASlot(t *testing.T) { onEngines(t, testEveryHashTakesASlot) }
 
 func testEveryHashTakesASlot(t *testing.T, h *harness) {
-	h.svc.Passwords = &password.Hasher{Params: fastParams, Slots: 1, Wait: 20 * time.Millisecond}
+	h.svc.Passwords = &password.Hasher{Params: logintest.FastPasswords, Slots: 1, Wait: 20 * time.Millisecond}
 	setupToken, _, err := h.svc.EnsureSetupToken(h.ctx)
 	if err != nil {
 		t.Fatal(err)

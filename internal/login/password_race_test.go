@@ -44,9 +44,9 @@ func testConcurrentWrongPasswords(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if th.Failures != allowed || th.LockedUntil.Sub(h.clock()) != r.PasswordBackoffBase {
+	if th.Failures != allowed || th.LockedUntil.Sub(h.clk.Now()) != r.PasswordBackoffBase {
 		t.Errorf("throttle after the race: %d failures, locked for %v; want %d, %v",
-			th.Failures, th.LockedUntil.Sub(h.clock()), allowed, r.PasswordBackoffBase)
+			th.Failures, th.LockedUntil.Sub(h.clk.Now()), allowed, r.PasswordBackoffBase)
 	}
 }
 

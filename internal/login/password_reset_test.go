@@ -81,7 +81,7 @@ func testResetLinkExpiresAndIsLimited(t *testing.T, h *harness) {
 	h.user("pat@example.org", testPhone)
 	h.svc.RequestPasswordReset(h.ctx, "pat@example.org", client)
 	token := h.resetToken("pat@example.org")
-	h.advance(login.ResetLinkTTL)
+	h.clk.Advance(login.ResetLinkTTL)
 	if err := h.svc.SetPasswordWithLink(h.ctx, token, store.TokenPasswordReset, "violet tractor harbour lemon", client); kindOf(err) != login.KindSetupTokenInvalid {
 		t.Fatalf("after 30 minutes: %v", err)
 	}
@@ -93,7 +93,7 @@ func testResetLinkExpiresAndIsLimited(t *testing.T, h *harness) {
 	if n := h.sent("pat@example.org"); n > 3 {
 		t.Fatalf("%d reset emails within the hour", n)
 	}
-	h.advance(time.Hour)
+	h.clk.Advance(time.Hour)
 	h.svc.RequestPasswordReset(h.ctx, "pat@example.org", client)
 	h.svc.Wait()
 	if n := h.sent("pat@example.org"); n != 4 {

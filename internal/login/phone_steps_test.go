@@ -51,7 +51,7 @@ func testPhoneRegistration(t *testing.T, h *harness) {
 	if h.sent("new@example.org") != 1 {
 		t.Error("no email notice of the registered phone")
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	next := h.login("new@example.org", store.StageCode)
 	if _, err := h.svc.VerifyLoginCode(h.ctx, next, h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func testRegistrationCodeIsBoundToTheNumber(t *testing.T, h *harness) {
 	h.svc.StartPhoneRegistration(h.ctx, sess, testPhone, client)
 	code := h.lastCode(testPhone)
 	// Switching to another number voids the first number's code.
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	if _, err := h.svc.StartPhoneRegistration(h.ctx, sess, "+447546000222", client); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func testPhoneChange(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	sess := h.login("change@example.org", store.StageCode)
 	full, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), h.lastCode(testPhone), client)
 	if err != nil {
@@ -143,7 +143,7 @@ func testPhoneChangeNeedsRecentPassword(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.advance(16 * time.Minute)
+	h.clk.Advance(16 * time.Minute)
 	if _, err := h.svc.Authenticate(h.ctx, full.Token); err != nil { // keep it alive
 		t.Fatal(err)
 	}

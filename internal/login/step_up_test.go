@@ -20,7 +20,7 @@ func testStepUp(t *testing.T, h *harness) {
 	if !h.svc.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a new login is not fresh")
 	}
-	h.advance(16 * time.Minute)
+	h.clk.Advance(16 * time.Minute)
 	h.svc.Authenticate(h.ctx, full.Token)
 	if h.svc.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a 16-minute-old login is fresh")
@@ -36,7 +36,7 @@ func testStepUp(t *testing.T, h *harness) {
 	for i := 0; i < 4; i++ {
 		h.svc.VerifyStepUp(h.ctx, h.reload(full), wrongCode(h.lastCode(testPhone)), client)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	if _, _, err := h.svc.StartStepUp(h.ctx, h.reload(full), testPassword, client); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func testStepUp(t *testing.T, h *harness) {
 		t.Fatal("the step up did not give a fresh session with a new token")
 	}
 	// Later, the used step-up code proves nothing: the password is asked again.
-	h.advance(20 * time.Minute)
+	h.clk.Advance(20 * time.Minute)
 	h.svc.Authenticate(h.ctx, next.Token)
 	if err := h.svc.ResendStepUpCode(h.ctx, next, client); kindOf(err) != login.KindNoCode {
 		t.Fatalf("resend after a completed step up: %v", err)
@@ -79,7 +79,7 @@ func testFreshTimesPasswordAndCodeApart(t *testing.T, h *harness) {
 	if !h.svc.Fresh(full, login.ProofPassword) || !h.svc.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a new login is not fresh")
 	}
-	h.advance(20 * time.Minute)
+	h.clk.Advance(20 * time.Minute)
 	if h.svc.Fresh(full, login.ProofPassword) || h.svc.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a 20-minute-old login is fresh")
 	}
@@ -113,11 +113,11 @@ func testFreshTimesPasswordAndCodeApart(t *testing.T, h *harness) {
 	if !h.svc.Fresh(next, login.ProofPasswordAndCode) {
 		t.Fatal("a step up is not fresh")
 	}
-	h.advance(h.svc.Rules.ReauthAfter)
+	h.clk.Advance(h.svc.Rules.ReauthAfter)
 	if !h.svc.Fresh(next, login.ProofPasswordAndCode) {
 		t.Fatal("a step up exactly ReauthAfter old is not fresh")
 	}
-	h.advance(time.Millisecond)
+	h.clk.Advance(time.Millisecond)
 	if h.svc.Fresh(next, login.ProofPassword) || h.svc.Fresh(next, login.ProofPasswordAndCode) {
 		t.Fatal("a step up older than ReauthAfter is fresh")
 	}
