@@ -1,22 +1,19 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
 	"github.com/providerportal/portal/internal/dispatch"
-	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/password"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
 )
@@ -29,16 +26,15 @@ const pw = "correct horse battery staple"
 // harness is the administrators' service on a real store, SQLite or
 // PostgreSQL, with a clock the test moves.
 type harness struct {
-	t    *testing.T
-	ctx  context.Context
-	db   store.Store
-	box  *outbox.Outbox
-	disp *dispatch.Dispatcher // the login service's Dispatch
-	svc  *login.Service
-	adm  *admin.Service
-
-	mu  sync.Mutex
-	now time.Time
+	t     *testing.T
+	ctx   context.Context
+	stack *logintest.Stack
+	db    store.Store
+	box   *outbox.Outbox
+	disp  *dispatch.Dispatcher // the login service's Dispatch
+	svc   *login.Service
+	adm   *admin.Service
+	clk   *logintest.Clock
 }
 
 // onEngines runs test once on each storage engine, as the subtests
@@ -50,31 +46,12 @@ func onEngines(t *testing.T, test func(t *testing.T, h *harness)) {
 
 func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	t.Helper()
-	db := e.Open(t)
-	h := &harness{t: t, ctx: context.Background(), db: db, now: time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)}
-	h.box = outbox.New(nil, h.clock)
-	h.disp = dispatchtest.Inline(t, db, h.box, h.box, h.clock)
-	h.svc = &login.Service{
-		Store: db, Dispatch: h.disp,
-		Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
-		CodeKey:   bytes.Repeat([]byte{3}, 32), Rules: login.DefaultRules(),
-		PortalName: "Provider Portal", BaseURL: "https://portal.example.org", Clock: h.clock,
-	}
-	h.disp.OnFinal = h.svc.MessageFinal
-	h.adm = &admin.Service{Store: db, Login: h.svc}
+	h := &harness{t: t, ctx: context.Background(), stack: logintest.New(t, e.Open(t), nil),
+		clk: logintest.NewClock(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))}
+	h.stack.Login.Clock = h.clk.Now
+	h.db, h.box, h.disp, h.svc = h.stack.Store, h.stack.Outbox, h.stack.Dispatch, h.stack.Login
+	h.adm = &admin.Service{Store: h.db, Login: h.svc}
 	return h
-}
-
-func (h *harness) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now
-}
-
-func (h *harness) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
 }
 
 func (h *harness) user(email, phone string, isAdmin bool) *store.User {
@@ -90,20 +67,7 @@ func (h *harness) user(email, phone string, isAdmin bool) *store.User {
 	return u
 }
 
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
-func (h *harness) code(to string) string {
-	h.t.Helper()
-	for _, m := range h.box.Messages() {
-		if m.To == to {
-			if c := codeRE.FindStringSubmatch(m.Body); c != nil {
-				return c[1]
-			}
-		}
-	}
-	h.t.Fatalf("no code to %s", to)
-	return ""
-}
+func (h *harness) code(to string) string { h.t.Helper(); return h.stack.LastCode(h.t, to) }
 
 func (h *harness) mailTo(to string) []outbox.Message {
 	var ms []outbox.Message
@@ -209,11 +173,11 @@ func testDisableMFATemporarily(t *testing.T, h *harness) {
 	if st := h.stage("pat@example.org"); st != store.StageFull {
 		t.Fatalf("during the disable: stage %s", st)
 	}
-	h.advance(24*time.Hour - time.Minute)
+	h.clk.Advance(24*time.Hour - time.Minute)
 	if st := h.stage("pat@example.org"); st != store.StageFull {
 		t.Fatalf("a minute before the end: stage %s", st)
 	}
-	h.advance(time.Minute)
+	h.clk.Advance(time.Minute)
 	if st := h.stage("pat@example.org"); st != store.StageCode {
 		t.Fatalf("at the end: stage %s, want the code again", st)
 	}
@@ -303,7 +267,7 @@ func testOnlyFreshAdministratorsAct(t *testing.T, h *harness) {
 		t.Fatalf("a half-finished login acting: %v", err)
 	}
 
-	h.advance(16 * time.Minute)
+	h.clk.Advance(16 * time.Minute)
 	h.svc.Authenticate(h.ctx, boss.Token)
 	if err := h.adm.Unlock(h.ctx, h.actor(boss), p.ID, "x"); !errors.Is(err, admin.ErrStale) {
 		t.Fatalf("16 minutes after login: %v, want stale", err)
@@ -346,7 +310,7 @@ func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
 	h.user("boss@example.org", "+447546000001", true)
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
-	h.advance(20 * time.Minute)
+	h.clk.Advance(20 * time.Minute)
 	h.svc.Authenticate(h.ctx, boss.Token)
 	again, err := h.svc.Reauthenticate(h.ctx, boss, pw, login.Client{})
 	if err != nil {
@@ -556,7 +520,7 @@ func testCreateUserInvitation(t *testing.T, h *harness) {
 	if token == nil {
 		t.Fatalf("no link in %q", mails[0].Body)
 	}
-	h.advance(71 * time.Hour)
+	h.clk.Advance(71 * time.Hour)
 	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, "short", login.Client{}); kind(err) != login.KindInvalidInput {
 		t.Fatalf("short password: %v", err)
 	}
@@ -579,7 +543,7 @@ func testInvitationExpires(t *testing.T, h *harness) {
 	boss := h.loginFull("boss@example.org", "+447546000001")
 	h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "Late", Email: "late@example.org"})
 	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(h.mailTo("late@example.org")[0].Body)[1]
-	h.advance(72 * time.Hour)
+	h.clk.Advance(72 * time.Hour)
 	if err := h.svc.SetPasswordWithLink(h.ctx, token, store.TokenInvite, pw, login.Client{}); kind(err) != login.KindSetupTokenInvalid {
 		t.Fatalf("after 72 hours: %v", err)
 	}
@@ -666,12 +630,12 @@ func testAdministratorsAlwaysUseMFA(t *testing.T, h *harness) {
 func (h *harness) lockCodeStep(t *testing.T, u *store.User) {
 	t.Helper()
 	wrong := &store.Challenge{UserID: u.ID, AttemptID: "locked", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
-		Destination: u.Phone, CodeHash: []byte{1}, CreatedAt: h.clock(), ExpiresAt: h.clock().Add(time.Minute)}
+		Destination: u.Phone, CodeHash: []byte{1}, CreatedAt: h.clk.Now(), ExpiresAt: h.clk.Now().Add(time.Minute)}
 	if err := h.db.IssueChallenge(h.ctx, wrong); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.db.CountWrongCode(h.ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: h.clock(),
-		Lock: func(int) time.Time { return h.clock().Add(time.Hour) }}); err != nil {
+	if _, err := h.db.CountWrongCode(h.ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: h.clk.Now(),
+		Lock: func(int) time.Time { return h.clk.Now().Add(time.Hour) }}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -48,7 +48,7 @@ func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
 	}
 	refused("a provider", h.actor(provider), admin.ErrForbidden)
 
-	h.advance(16 * time.Minute)
+	h.clk.Advance(16 * time.Minute)
 	h.svc.Authenticate(h.ctx, boss.Token)
 	refused("a stale administrator", h.actor(boss), admin.ErrStale)
 

@@ -95,7 +95,7 @@ func testConsoleActionsAreOneWrite(t *testing.T, h *harness) {
 	}
 	real := h.svc.Store
 	for _, tc := range cases {
-		h.advance(16 * time.Minute) // fresh codes and a fresh administrator's login
+		h.clk.Advance(16 * time.Minute) // fresh codes and a fresh administrator's login
 		boss := h.loginFull("boss@example.org", "+447546000001")
 		before, err := h.db.UserByID(ctx, p.ID)
 		if err != nil {

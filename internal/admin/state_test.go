@@ -12,7 +12,7 @@ import (
 func TestState(t *testing.T) { onEngines(t, testState) }
 
 func testState(t *testing.T, h *harness) {
-	now := h.clock()
+	now := h.clk.Now()
 	required := admin.Policy{Required: true, Now: now}
 	optional := admin.Policy{Required: false, Now: now}
 	tests := []struct {
