@@ -8,11 +8,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
 )
@@ -28,28 +28,10 @@ const (
 	newPhone      = "+447546654321"
 )
 
-// clock is a settable time for the login service (and so the pages).
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // adminEnv is env with an administrator, a provider and a settable clock.
 type adminEnv struct {
 	*env
-	clock    *clock
+	clock    *logintest.Clock
 	admin    *store.User
 	provider *store.User
 }
@@ -70,7 +52,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 
 func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	t.Helper()
-	e := &adminEnv{env: newEnvOn(t, eng), clock: &clock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}}
+	e := &adminEnv{env: newEnvOn(t, eng), clock: logintest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))}
 	e.svc.Clock = e.clock.Now
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)

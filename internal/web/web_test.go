@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
@@ -40,6 +40,7 @@ const testPassword = "correct horse battery staple"
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
+	stack  *logintest.Stack
 	svc    *login.Service
 	adm    *admin.Service
 	db     store.Store
@@ -66,25 +67,14 @@ func newEnv(t *testing.T) *env {
 // newEnvOn is an env on eng; opts change the web server's configuration.
 func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *env {
 	t.Helper()
-	db := eng.Open(t)
-	e := &env{t: t, db: db, engine: eng, box: outbox.New(nil, nil), logs: &testlog.Buffer{}}
+	e := &env{t: t, engine: eng, logs: &testlog.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.disp = dispatchtest.Inline(t, db, e.box, e.box, nil)
-	e.svc = &login.Service{
-		Store: db, Dispatch: e.disp,
-		Passwords:  &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
-		CodeKey:    bytes.Repeat([]byte{1}, 32),
-		Rules:      login.DefaultRules(),
-		PortalName: "Provider Portal",
-		BaseURL:    "http://localhost",
-		Log:        log,
-	}
-	// The dispatcher keeps the login service's time, which tests move.
-	e.disp.Clock = func() time.Time { return e.svc.Clock.Now() }
-	e.disp.OnFinal = e.svc.MessageFinal
-	e.adm = &admin.Service{Store: db, Login: e.svc}
+	st := logintest.New(t, eng.Open(t), log)
+	st.Login.BaseURL = "http://localhost"
+	e.stack, e.db, e.box, e.disp, e.svc = st, st.Store, st.Outbox, st.Dispatch, st.Login
+	e.adm = &admin.Service{Store: e.db, Login: e.svc}
 	e.srv = httptest.NewUnstartedServer(nil)
-	cfg := web.Config{Login: e.svc, Admin: e.adm, Records: db, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
+	cfg := web.Config{Login: e.svc, Admin: e.adm, Records: e.db, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -156,18 +146,7 @@ func (e *env) post(c *http.Client, path string, kv ...string) response {
 	return e.do(c, "POST", path, f)
 }
 
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
-func (e *env) lastCode(to string) string {
-	e.t.Helper()
-	for _, m := range e.box.Messages() {
-		if m.To == to {
-			return codeRE.FindStringSubmatch(m.Body)[1]
-		}
-	}
-	e.t.Fatalf("no message to %s", to)
-	return ""
-}
+func (e *env) lastCode(to string) string { e.t.Helper(); return e.stack.LastCode(e.t, to) }
 
 // loginFull logs c in with password and SMS code.
 func (e *env) loginFull(c *http.Client, email, phone string) {
