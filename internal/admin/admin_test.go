@@ -11,7 +11,6 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
@@ -26,15 +25,11 @@ const pw = "correct horse battery staple"
 // harness is the administrators' service on a real store, SQLite or
 // PostgreSQL, with a clock the test moves.
 type harness struct {
-	t     *testing.T
-	ctx   context.Context
-	stack *logintest.Stack
-	db    store.Store
-	box   *outbox.Outbox
-	disp  *dispatch.Dispatcher // the login service's Dispatch
-	svc   *login.Service
-	adm   *admin.Service
-	clk   *logintest.Clock
+	t   *testing.T
+	ctx context.Context
+	*logintest.Stack
+	adm *admin.Service
+	clk *logintest.Clock
 }
 
 // onEngines runs test once on each storage engine, as the subtests
@@ -46,32 +41,31 @@ func onEngines(t *testing.T, test func(t *testing.T, h *harness)) {
 
 func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), stack: logintest.New(t, e.Open(t), nil),
+	h := &harness{t: t, ctx: context.Background(), Stack: logintest.New(t, e.Open(t), nil),
 		clk: logintest.NewClock(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))}
-	h.stack.Login.Clock = h.clk.Now
-	h.db, h.box, h.disp, h.svc = h.stack.Store, h.stack.Outbox, h.stack.Dispatch, h.stack.Login
-	h.adm = &admin.Service{Store: h.db, Login: h.svc}
+	h.Login.Clock = h.clk.Now
+	h.adm = &admin.Service{Store: h.Store, Login: h.Login}
 	return h
 }
 
 func (h *harness) user(email, phone string, isAdmin bool) *store.User {
 	h.t.Helper()
-	u, err := h.svc.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: strings.Split(email, "@")[0], Password: pw, Admin: isAdmin}, login.Client{})
+	u, err := h.Login.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: strings.Split(email, "@")[0], Password: pw, Admin: isAdmin}, login.Client{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	if phone != "" {
-		h.db.SetPhone(h.ctx, u.ID, phone)
+		h.Store.SetPhone(h.ctx, u.ID, phone)
 		u.Phone = phone
 	}
 	return u
 }
 
-func (h *harness) code(to string) string { h.t.Helper(); return h.stack.LastCode(h.t, to) }
+func (h *harness) code(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 
 func (h *harness) mailTo(to string) []outbox.Message {
 	var ms []outbox.Message
-	for _, m := range h.box.Messages() {
+	for _, m := range h.Outbox.Messages() {
 		if m.To == to && m.Channel == outbox.ChannelEmail {
 			ms = append(ms, m)
 		}
@@ -82,18 +76,18 @@ func (h *harness) mailTo(to string) []outbox.Message {
 // loginFull logs u in with password and code and returns the session.
 func (h *harness) loginFull(email, phone string) *login.Session {
 	h.t.Helper()
-	sess, _, err := h.svc.Login(h.ctx, email, pw, login.Client{IP: "192.0.2.1"})
+	sess, _, err := h.Login.Login(h.ctx, email, pw, login.Client{IP: "192.0.2.1"})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	if sess.Stage == store.StageFull {
 		return sess
 	}
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.code(phone), login.Client{})
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.code(phone), login.Client{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	u, _ := h.db.UserByID(h.ctx, full.UserID)
+	u, _ := h.Store.UserByID(h.ctx, full.UserID)
 	full.User = u
 	return full
 }
@@ -104,7 +98,7 @@ func (h *harness) actor(sess *login.Session) admin.Actor {
 
 func (h *harness) stage(email string) store.Stage {
 	h.t.Helper()
-	sess, _, err := h.svc.Login(h.ctx, email, pw, login.Client{IP: "192.0.2.2"})
+	sess, _, err := h.Login.Login(h.ctx, email, pw, login.Client{IP: "192.0.2.2"})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -130,7 +124,7 @@ func message(err error) string {
 
 func (h *harness) lastAudit(userID int64) store.AuditEvent {
 	h.t.Helper()
-	events, err := h.db.AuditForUser(h.ctx, userID, 1)
+	events, err := h.Store.AuditForUser(h.ctx, userID, 1)
 	if err != nil || len(events) == 0 {
 		h.t.Fatalf("no audit event: %v", err)
 	}
@@ -157,7 +151,7 @@ func testDisableMFATemporarily(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	// The user's sessions ended: their protection was lowered.
-	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Errorf("the provider's session survived: %v", err)
 	}
 	// They were told, by whom, and why.
@@ -225,7 +219,7 @@ func testAdministratorsCannotLowerTheirOwnProtection(t *testing.T, h *harness) {
 		if err := h.adm.SetActive(h.ctx, h.actor(boss), b.ID, false, "leaving"); kind(err) != login.KindNotAllowed || message(err) != ownAccount {
 			t.Fatalf("deactivating one's own account (another administrator: %v): %v", other, err)
 		}
-		if got, _ := h.db.UserByID(h.ctx, b.ID); !got.Admin || got.Deactivated {
+		if got, _ := h.Store.UserByID(h.ctx, b.ID); !got.Admin || got.Deactivated {
 			t.Fatalf("after refusals: admin %v, deactivated %v", got.Admin, got.Deactivated)
 		}
 	}
@@ -262,25 +256,25 @@ func testOnlyFreshAdministratorsAct(t *testing.T, h *harness) {
 	if _, err := h.adm.CreateUser(h.ctx, h.actor(provider), admin.NewUser{Name: "Eve", Email: "eve@example.org"}); !errors.Is(err, admin.ErrForbidden) {
 		t.Fatalf("a provider creating a user: %v", err)
 	}
-	half, _, _ := h.svc.Login(h.ctx, "boss@example.org", pw, login.Client{})
+	half, _, _ := h.Login.Login(h.ctx, "boss@example.org", pw, login.Client{})
 	if err := h.adm.Unlock(h.ctx, h.actor(half), p.ID, "x"); !errors.Is(err, admin.ErrForbidden) {
 		t.Fatalf("a half-finished login acting: %v", err)
 	}
 
 	h.clk.Advance(16 * time.Minute)
-	h.svc.Authenticate(h.ctx, boss.Token)
+	h.Login.Authenticate(h.ctx, boss.Token)
 	if err := h.adm.Unlock(h.ctx, h.actor(boss), p.ID, "x"); !errors.Is(err, admin.ErrStale) {
 		t.Fatalf("16 minutes after login: %v, want stale", err)
 	}
 	// Password and code again.
-	if _, _, err := h.svc.StartStepUp(h.ctx, boss, "wrong password!", login.Client{}); kind(err) != login.KindInvalidCredentials {
+	if _, _, err := h.Login.StartStepUp(h.ctx, boss, "wrong password!", login.Client{}); kind(err) != login.KindInvalidCredentials {
 		t.Fatalf("step up with a wrong password: %v", err)
 	}
-	next, needCode, err := h.svc.StartStepUp(h.ctx, boss, pw, login.Client{})
+	next, needCode, err := h.Login.StartStepUp(h.ctx, boss, pw, login.Client{})
 	if err != nil || !needCode || next != nil {
 		t.Fatalf("StartStepUp = %v, %v, %v; want a code", next, needCode, err)
 	}
-	fresh, err := h.svc.VerifyStepUp(h.ctx, boss, h.code("+447546000001"), login.Client{})
+	fresh, err := h.Login.VerifyStepUp(h.ctx, boss, h.code("+447546000001"), login.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,14 +305,14 @@ func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
 	h.clk.Advance(20 * time.Minute)
-	h.svc.Authenticate(h.ctx, boss.Token)
-	again, err := h.svc.Reauthenticate(h.ctx, boss, pw, login.Client{})
+	h.Login.Authenticate(h.ctx, boss.Token)
+	again, err := h.Login.Reauthenticate(h.ctx, boss, pw, login.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	again.User = boss.User
-	if !again.MFA || !h.svc.Fresh(again, login.ProofPassword) {
-		t.Fatalf("after re-authentication: MFA %v, password fresh %v; want both", again.MFA, h.svc.Fresh(again, login.ProofPassword))
+	if !again.MFA || !h.Login.Fresh(again, login.ProofPassword) {
+		t.Fatalf("after re-authentication: MFA %v, password fresh %v; want both", again.MFA, h.Login.Fresh(again, login.ProofPassword))
 	}
 	if err := h.adm.Authorize(h.actor(again)); !errors.Is(err, admin.ErrStale) {
 		t.Fatalf("Authorize after the password alone: %v, want stale", err)
@@ -327,7 +321,7 @@ func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
 		t.Fatalf("an action after the password alone: %v, want stale", err)
 	}
 	// As the store has it, too.
-	stored, err := h.svc.Authenticate(h.ctx, again.Token)
+	stored, err := h.Login.Authenticate(h.ctx, again.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,10 +329,10 @@ func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
 		t.Fatalf("Authorize of the stored session: %v, want stale", err)
 	}
 	// A step up (password and code) makes it fresh.
-	if _, needCode, err := h.svc.StartStepUp(h.ctx, stored, pw, login.Client{}); err != nil || !needCode {
+	if _, needCode, err := h.Login.StartStepUp(h.ctx, stored, pw, login.Client{}); err != nil || !needCode {
 		t.Fatalf("StartStepUp: %v, %v", needCode, err)
 	}
-	fresh, err := h.svc.VerifyStepUp(h.ctx, stored, h.code("+447546000001"), login.Client{})
+	fresh, err := h.Login.VerifyStepUp(h.ctx, stored, h.code("+447546000001"), login.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,16 +382,16 @@ func testSetPhone(t *testing.T, h *harness) {
 	if err := h.adm.SetPhone(h.ctx, h.actor(boss), p.ID, "+44 7546 654321", "new phone, ticket 9"); err != nil {
 		t.Fatal(err)
 	}
-	before := len(h.box.Messages())
+	before := len(h.Outbox.Messages())
 	if st := h.stage("pat@example.org"); st != store.StageCode {
 		t.Fatal(st)
 	}
-	if msgs := h.box.Messages(); len(msgs) != before+1 || msgs[0].To != "+447546654321" {
+	if msgs := h.Outbox.Messages(); len(msgs) != before+1 || msgs[0].To != "+447546654321" {
 		t.Fatalf("the next code did not go to the new number: %+v", msgs[0])
 	}
 	if e := h.lastAudit(p.ID); !strings.Contains(e.Detail, "•••• 3456 to •••• 4321") {
 		// the login just now is the last event; look further back
-		events, _ := h.db.AuditForUser(h.ctx, p.ID, 20)
+		events, _ := h.Store.AuditForUser(h.ctx, p.ID, 20)
 		found := false
 		for _, e := range events {
 			found = found || (e.Event == "admin.phone_changed" && strings.Contains(e.Detail, "•••• 4321"))
@@ -427,20 +421,20 @@ func testSetPhoneAppliesTheDestinationRules(t *testing.T, h *harness) {
 		if !errors.As(err, &le) || le.Kind != login.KindInvalidInput || le.Field != "phone" || !strings.Contains(le.Message, words) {
 			t.Errorf("SetPhone(%q) = %v; want a refusal saying %q", raw, err, words)
 		}
-		if u, _ := h.db.UserByID(h.ctx, p.ID); u.Phone != "+447546123456" {
+		if u, _ := h.Store.UserByID(h.ctx, p.ID); u.Phone != "+447546123456" {
 			t.Fatalf("the phone became %s", u.Phone)
 		}
 	}
 	refused("+881 6 1234 5678", "satellite phones")
 	refused("+870 301234567", "satellite phones")
-	h.svc.Rules.SMSCountries = []string{"GB", "IE"}
+	h.Login.Rules.SMSCountries = []string{"GB", "IE"}
 	refused("+33 6 12 34 56 78", "numbers in that country")
 
-	h.svc.Rules.SMSNonGeographic = true
+	h.Login.Rules.SMSNonGeographic = true
 	if err := h.adm.SetPhone(h.ctx, boss, p.ID, "+881 6 1234 5678", "satellite phone for remote visits"); err != nil {
 		t.Fatalf("a satellite number once the operator allows them: %v", err)
 	}
-	if u, _ := h.db.UserByID(h.ctx, p.ID); u.Phone != "+881612345678" {
+	if u, _ := h.Store.UserByID(h.ctx, p.ID); u.Phone != "+881612345678" {
 		t.Fatalf("phone %s", u.Phone)
 	}
 }
@@ -452,9 +446,9 @@ func testUnlock(t *testing.T, h *harness) {
 	p := h.user("pat@example.org", "+447546123456", false)
 	boss := h.loginFull("boss@example.org", "+447546000001")
 	for i := 0; i < 10; i++ {
-		h.svc.Login(h.ctx, "pat@example.org", "wrong password", login.Client{IP: "198.51.100.1"})
+		h.Login.Login(h.ctx, "pat@example.org", "wrong password", login.Client{IP: "198.51.100.1"})
 	}
-	if _, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindThrottled {
 		t.Fatalf("after 10 wrong passwords: %v", err)
 	}
 	h.lockCodeStep(t, p)
@@ -464,7 +458,7 @@ func testUnlock(t *testing.T, h *harness) {
 	if st := h.stage("pat@example.org"); st != store.StageCode {
 		t.Fatalf("after unlock: %s", st)
 	}
-	u, _ := h.db.UserByID(h.ctx, p.ID)
+	u, _ := h.Store.UserByID(h.ctx, p.ID)
 	if u.CodeFailures != 0 || !u.CodeLockedUntil.IsZero() {
 		t.Fatalf("code lock not lifted: %+v", u)
 	}
@@ -482,10 +476,10 @@ func testDeactivateEndsSessionsAndRefusesLogin(t *testing.T, h *harness) {
 	if err := h.adm.SetActive(h.ctx, h.actor(boss), p.ID, false, "left the practice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatal("a deactivated account's session survived")
 	}
-	if _, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindNotAllowed {
+	if _, _, err := h.Login.Login(h.ctx, "pat@example.org", pw, login.Client{}); kind(err) != login.KindNotAllowed {
 		t.Fatalf("login of a deactivated account: %v", err)
 	}
 	if err := h.adm.SetActive(h.ctx, h.actor(boss), p.ID, true, "came back"); err != nil {
@@ -509,7 +503,7 @@ func testCreateUserInvitation(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	// No password yet: nothing logs in.
-	if _, _, err := h.svc.Login(h.ctx, "nurse@example.org", "", login.Client{}); kind(err) != login.KindInvalidCredentials {
+	if _, _, err := h.Login.Login(h.ctx, "nurse@example.org", "", login.Client{}); kind(err) != login.KindInvalidCredentials {
 		t.Fatalf("login before the password is set: %v", err)
 	}
 	mails := h.mailTo("nurse@example.org")
@@ -521,13 +515,13 @@ func testCreateUserInvitation(t *testing.T, h *harness) {
 		t.Fatalf("no link in %q", mails[0].Body)
 	}
 	h.clk.Advance(71 * time.Hour)
-	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, "short", login.Client{}); kind(err) != login.KindInvalidInput {
+	if err := h.Login.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, "short", login.Client{}); kind(err) != login.KindInvalidInput {
 		t.Fatalf("short password: %v", err)
 	}
-	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, pw, login.Client{}); err != nil {
+	if err := h.Login.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, pw, login.Client{}); err != nil {
 		t.Fatalf("within 72 hours: %v", err)
 	}
-	if err := h.svc.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, pw+"!", login.Client{}); kind(err) != login.KindSetupTokenInvalid {
+	if err := h.Login.SetPasswordWithLink(h.ctx, token[1], store.TokenInvite, pw+"!", login.Client{}); kind(err) != login.KindSetupTokenInvalid {
 		t.Fatalf("second use: %v", err)
 	}
 	if st := h.stage("nurse@example.org"); st != store.StageRegisterPhone {
@@ -544,7 +538,7 @@ func testInvitationExpires(t *testing.T, h *harness) {
 	h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "Late", Email: "late@example.org"})
 	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(h.mailTo("late@example.org")[0].Body)[1]
 	h.clk.Advance(72 * time.Hour)
-	if err := h.svc.SetPasswordWithLink(h.ctx, token, store.TokenInvite, pw, login.Client{}); kind(err) != login.KindSetupTokenInvalid {
+	if err := h.Login.SetPasswordWithLink(h.ctx, token, store.TokenInvite, pw, login.Client{}); kind(err) != login.KindSetupTokenInvalid {
 		t.Fatalf("after 72 hours: %v", err)
 	}
 }
@@ -579,10 +573,10 @@ func testEndSessions(t *testing.T, h *harness) {
 	if err := h.adm.EndSessions(h.ctx, h.actor(boss), p.ID, "stolen laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatal("session survived")
 	}
-	if _, err := h.svc.Authenticate(h.ctx, boss.Token); err != nil {
+	if _, err := h.Login.Authenticate(h.ctx, boss.Token); err != nil {
 		t.Fatal("the administrator's own session ended")
 	}
 }
@@ -609,14 +603,14 @@ func testAdministratorsAlwaysUseMFA(t *testing.T, h *harness) {
 	// A provider made administrator after a password-only login must prove
 	// a code before administering.
 	p := h.user("pat@example.org", "+447546123456", false)
-	patSess, _, err := h.svc.Login(h.ctx, "pat@example.org", pw, login.Client{})
+	patSess, _, err := h.Login.Login(h.ctx, "pat@example.org", pw, login.Client{})
 	if err != nil || patSess.Stage != store.StageFull {
 		t.Fatalf("provider login with MFA optional: %v", err)
 	}
 	if err := h.adm.SetRole(h.ctx, h.actor(boss), p.ID, true, "new practice manager"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, patSess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("the password-only session of a new administrator survived: %v", err)
 	}
 	patSess.User.Admin = true
@@ -631,10 +625,10 @@ func (h *harness) lockCodeStep(t *testing.T, u *store.User) {
 	t.Helper()
 	wrong := &store.Challenge{UserID: u.ID, AttemptID: "locked", Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
 		Destination: u.Phone, CodeHash: []byte{1}, CreatedAt: h.clk.Now(), ExpiresAt: h.clk.Now().Add(time.Minute)}
-	if err := h.db.IssueChallenge(h.ctx, wrong); err != nil {
+	if err := h.Store.IssueChallenge(h.ctx, wrong); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.db.CountWrongCode(h.ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: h.clk.Now(),
+	if _, err := h.Store.CountWrongCode(h.ctx, store.WrongCode{ChallengeID: wrong.ID, MaxTries: 5, At: h.clk.Now(),
 		Lock: func(int) time.Time { return h.clk.Now().Add(time.Hour) }}); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
 	refused("a provider", h.actor(provider), admin.ErrForbidden)
 
 	h.clk.Advance(16 * time.Minute)
-	h.svc.Authenticate(h.ctx, boss.Token)
+	h.Login.Authenticate(h.ctx, boss.Token)
 	refused("a stale administrator", h.actor(boss), admin.ErrStale)
 
 	list, err := h.adm.Applications(h.ctx, admin.Operator())
@@ -96,7 +96,7 @@ func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
 // appAudit is the audit log's entries about applications.
 func (h *harness) appAudit() []store.AuditEvent {
 	h.t.Helper()
-	evs, err := h.db.ListAudit(h.ctx, store.AuditQuery{Event: "admin.", Limit: 1000})
+	evs, err := h.Store.ListAudit(h.ctx, store.AuditQuery{Event: "admin.", Limit: 1000})
 	if err != nil {
 		h.t.Fatal(err)
 	}

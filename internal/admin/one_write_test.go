@@ -32,7 +32,7 @@ func testConsoleActionsAreOneWrite(t *testing.T, h *harness) {
 	// audits counts the records of actions done (a failed password
 	// reset is recorded as failed, apart).
 	audits := func() int {
-		events, err := h.db.ListAudit(ctx, store.AuditQuery{Event: "admin.", Limit: 10000})
+		events, err := h.Store.ListAudit(ctx, store.AuditQuery{Event: "admin.", Limit: 10000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,11 +93,11 @@ func testConsoleActionsAreOneWrite(t *testing.T, h *harness) {
 			return h.adm.SetActive(ctx, a, p.ID, true, "back")
 		}},
 	}
-	real := h.svc.Store
+	real := h.Login.Store
 	for _, tc := range cases {
 		h.clk.Advance(16 * time.Minute) // fresh codes and a fresh administrator's login
 		boss := h.loginFull("boss@example.org", "+447546000001")
-		before, err := h.db.UserByID(ctx, p.ID)
+		before, err := h.Store.UserByID(ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,25 +108,25 @@ func testConsoleActionsAreOneWrite(t *testing.T, h *harness) {
 		if tc.before != nil {
 			tc.before()
 		}
-		before, _ = h.db.UserByID(ctx, p.ID)
-		policy, _, _ := h.db.Setting(ctx, login.SettingMFAPolicy)
+		before, _ = h.Store.UserByID(ctx, p.ID)
+		policy, _, _ := h.Store.Setting(ctx, login.SettingMFAPolicy)
 		records, mails := audits(), len(h.mailTo("pat@example.org"))
 
-		h.svc.Store = failingChanges{real}
+		h.Login.Store = failingChanges{real}
 		err = tc.act(h.actor(boss))
-		h.svc.Store = real
+		h.Login.Store = real
 		if err == nil {
 			t.Errorf("%s: succeeded without its write", tc.name)
 		}
-		after, _ := h.db.UserByID(ctx, p.ID)
+		after, _ := h.Store.UserByID(ctx, p.ID)
 		if *after != *before {
 			t.Errorf("%s: the account changed without its record:\n%+v\nwant\n%+v", tc.name, *after, *before)
 		}
-		if v, _, _ := h.db.Setting(ctx, login.SettingMFAPolicy); v != policy {
+		if v, _, _ := h.Store.Setting(ctx, login.SettingMFAPolicy); v != policy {
 			t.Errorf("%s: the portal policy changed to %q without its record", tc.name, v)
 		}
 		if pat != nil {
-			if _, err := h.svc.Authenticate(ctx, pat.Token); err != nil {
+			if _, err := h.Login.Authenticate(ctx, pat.Token); err != nil {
 				t.Errorf("%s: the person's session ended without a record: %v", tc.name, err)
 			}
 		}

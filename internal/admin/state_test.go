@@ -40,9 +40,9 @@ func testState(t *testing.T, h *harness) {
 	// Locks: by codes on the account, by passwords on the email.
 	u := h.user("locked@example.org", "+447546123456", false)
 	for i := 0; i < 10; i++ {
-		h.svc.Login(h.ctx, "locked@example.org", "wrong", login.Client{})
+		h.Login.Login(h.ctx, "locked@example.org", "wrong", login.Client{})
 	}
-	u, _ = h.db.UserByID(h.ctx, u.ID)
+	u, _ = h.Store.UserByID(h.ctx, u.ID)
 	u.CodeLockedUntil = now.Add(5 * time.Minute)
 	st, err := h.adm.State(h.ctx, u, required)
 	if err != nil {

@@ -17,7 +17,7 @@ const attackerPhone = "+447546000999"
 // events are the account's audit events named name, newest first.
 func (h *harness) events(userID int64, name string) []store.AuditEvent {
 	h.t.Helper()
-	all, err := h.db.AuditForUser(h.ctx, userID, 100)
+	all, err := h.Store.AuditForUser(h.ctx, userID, 100)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -43,27 +43,27 @@ func testHeldRegistrationCannotReplaceThePhone(t *testing.T, h *harness) {
 	held := h.login("held@example.org", store.StageRegisterPhone)
 	h.clk.Advance(time.Minute)
 	owner := h.login("held@example.org", store.StageRegisterPhone)
-	if _, err := h.svc.StartPhoneRegistration(h.ctx, owner, testPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneRegistration(h.ctx, owner, testPhone, client); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.VerifyPhoneRegistration(h.ctx, h.reload(owner), h.lastCode(testPhone), client); err != nil {
+	if err := h.Login.VerifyPhoneRegistration(h.ctx, h.reload(owner), h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, held.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, held.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("the held registration session survived the owner's registration: %v", err)
 	}
 	if ev := h.events(u.ID, "phone.registered"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "1 other sessions ended") {
 		t.Errorf("phone.registered records %+v, want one saying 1 other session ended", ev)
 	}
 	h.clk.Advance(time.Minute)
-	full, err := h.svc.VerifyLoginCode(h.ctx, h.login("held@example.org", store.StageCode), h.lastCode(testPhone), client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, h.login("held@example.org", store.StageCode), h.lastCode(testPhone), client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, full.Token); err != nil {
+	if _, err := h.Login.Authenticate(h.ctx, full.Token); err != nil {
 		t.Fatalf("the owner's session: %v", err)
 	}
-	if got, _ := h.db.UserByID(h.ctx, u.ID); got.Phone != testPhone {
+	if got, _ := h.Store.UserByID(h.ctx, u.ID); got.Phone != testPhone {
 		t.Fatalf("phone = %q, want the owner's", got.Phone)
 	}
 }
@@ -79,22 +79,22 @@ func testStaleRegistrationEnds(t *testing.T, h *harness) {
 	// Read before the owner's registration committed: the session and its
 	// code went out while the account had no phone, and the write finds one.
 	racing := h.login("stale@example.org", store.StageRegisterPhone)
-	if _, err := h.svc.StartPhoneRegistration(h.ctx, racing, attackerPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneRegistration(h.ctx, racing, attackerPhone, client); err != nil {
 		t.Fatal(err)
 	}
 	code := h.lastCode(attackerPhone)
-	if err := h.db.SetPhone(h.ctx, u.ID, testPhone); err != nil { // the owner's, committed meanwhile
+	if err := h.Store.SetPhone(h.ctx, u.ID, testPhone); err != nil { // the owner's, committed meanwhile
 		t.Fatal(err)
 	}
-	err := h.svc.VerifyPhoneRegistration(h.ctx, racing, code, client) // racing.User still has no phone
+	err := h.Login.VerifyPhoneRegistration(h.ctx, racing, code, client) // racing.User still has no phone
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindChangedMeanwhile || !strings.Contains(le.Message, "Log in again") {
 		t.Fatalf("registration over a phone registered meanwhile: %v, want KindChangedMeanwhile with a clear message", err)
 	}
-	if got, _ := h.db.UserByID(h.ctx, u.ID); got.Phone != testPhone {
+	if got, _ := h.Store.UserByID(h.ctx, u.ID); got.Phone != testPhone {
 		t.Fatalf("phone = %q, want the one registered first", got.Phone)
 	}
-	if _, err := h.db.SessionByHash(h.ctx, racing.TokenHash); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.Store.SessionByHash(h.ctx, racing.TokenHash); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the stale registration session was not ended: %v", err)
 	}
 	if ev := h.events(u.ID, "phone.registered"); len(ev) != 0 {
@@ -107,30 +107,30 @@ func testStaleRegistrationEnds(t *testing.T, h *harness) {
 		token := "stale-" + step
 		ss := &store.Session{TokenHash: login.HashToken(token), UserID: u.ID, Stage: store.StageRegisterPhone,
 			AttemptID: "attempt-" + step, PendingPhone: attackerPhone, CreatedAt: h.clk.Now(), LastSeenAt: h.clk.Now()}
-		if err := h.db.CreateSession(h.ctx, ss); err != nil {
+		if err := h.Store.CreateSession(h.ctx, ss); err != nil {
 			t.Fatal(err)
 		}
-		sess, err := h.svc.Authenticate(h.ctx, token)
+		sess, err := h.Login.Authenticate(h.ctx, token)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sent := len(h.box.Messages())
+		sent := len(h.Outbox.Messages())
 		if step == "send" {
-			_, err = h.svc.StartPhoneRegistration(h.ctx, sess, attackerPhone, client)
+			_, err = h.Login.StartPhoneRegistration(h.ctx, sess, attackerPhone, client)
 		} else {
-			err = h.svc.VerifyPhoneRegistration(h.ctx, sess, "123456", client)
+			err = h.Login.VerifyPhoneRegistration(h.ctx, sess, "123456", client)
 		}
 		if kindOf(err) != login.KindChangedMeanwhile {
 			t.Errorf("%s on a stale registration: %v, want KindChangedMeanwhile", step, err)
 		}
-		if _, err := h.svc.Authenticate(h.ctx, token); !errors.Is(err, login.ErrNoSession) {
+		if _, err := h.Login.Authenticate(h.ctx, token); !errors.Is(err, login.ErrNoSession) {
 			t.Errorf("%s: the stale registration session was not ended: %v", step, err)
 		}
-		if n := len(h.box.Messages()) - sent; n != 0 {
+		if n := len(h.Outbox.Messages()) - sent; n != 0 {
 			t.Errorf("%s: %d messages sent", step, n)
 		}
 	}
-	if got, _ := h.db.UserByID(h.ctx, u.ID); got.Phone != testPhone {
+	if got, _ := h.Store.UserByID(h.ctx, u.ID); got.Phone != testPhone {
 		t.Fatalf("phone = %q, want the one registered first", got.Phone)
 	}
 }
@@ -151,43 +151,43 @@ func TestPhoneStepsAreOneWrite(t *testing.T) { onEngines(t, testPhoneStepsAreOne
 func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 	const newPhone = "+447546654321"
 	u := h.user("whole@example.org", testPhone)
-	other, err := h.svc.VerifyLoginCode(h.ctx, h.login("whole@example.org", store.StageCode), h.lastCode(testPhone), client)
+	other, err := h.Login.VerifyLoginCode(h.ctx, h.login("whole@example.org", store.StageCode), h.lastCode(testPhone), client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Advance(time.Minute)
-	full, err := h.svc.VerifyLoginCode(h.ctx, h.login("whole@example.org", store.StageCode), h.lastCode(testPhone), client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, h.login("whole@example.org", store.StageCode), h.lastCode(testPhone), client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.StartPhoneChange(h.ctx, full, newPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneChange(h.ctx, full, newPhone, client); err != nil {
 		t.Fatal(err)
 	}
 	code := h.lastCode(newPhone)
-	sent := len(h.box.Messages())
-	real := h.svc.Store
-	h.svc.Store = failingChanges{real}
-	if err := h.svc.VerifyPhoneChange(h.ctx, full, code, client); err == nil {
+	sent := len(h.Outbox.Messages())
+	real := h.Login.Store
+	h.Login.Store = failingChanges{real}
+	if err := h.Login.VerifyPhoneChange(h.ctx, full, code, client); err == nil {
 		t.Fatal("VerifyPhoneChange succeeded without its write")
 	}
-	h.svc.Store = real
-	if got, _ := h.db.UserByID(h.ctx, u.ID); got.Phone != testPhone {
+	h.Login.Store = real
+	if got, _ := h.Store.UserByID(h.ctx, u.ID); got.Phone != testPhone {
 		t.Errorf("phone = %q after a failed change", got.Phone)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, other.Token); err != nil {
+	if _, err := h.Login.Authenticate(h.ctx, other.Token); err != nil {
 		t.Errorf("another session ended by a failed change: %v", err)
 	}
 	if ev := h.events(u.ID, "phone.changed"); len(ev) != 0 {
 		t.Errorf("a failed change was recorded: %+v", ev)
 	}
-	if n := len(h.box.Messages()) - sent; n != 0 {
+	if n := len(h.Outbox.Messages()) - sent; n != 0 {
 		t.Errorf("%d notices sent for a failed change", n)
 	}
 	// Back: the same code completes it, whole.
-	if err := h.svc.VerifyPhoneChange(h.ctx, h.reload(full), code, client); err != nil {
+	if err := h.Login.VerifyPhoneChange(h.ctx, h.reload(full), code, client); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, other.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, other.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Errorf("the other session survived the change: %v", err)
 	}
 	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || h.sent("whole@example.org") != 1 {
@@ -197,19 +197,19 @@ func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 	// A registration likewise.
 	v := h.user("whole2@example.org", "")
 	reg := h.login("whole2@example.org", store.StageRegisterPhone)
-	if _, err := h.svc.StartPhoneRegistration(h.ctx, reg, newPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneRegistration(h.ctx, reg, newPhone, client); err != nil {
 		t.Fatal(err)
 	}
 	code = h.lastCode(newPhone)
-	h.svc.Store = failingChanges{real}
-	if err := h.svc.VerifyPhoneRegistration(h.ctx, h.reload(reg), code, client); err == nil {
+	h.Login.Store = failingChanges{real}
+	if err := h.Login.VerifyPhoneRegistration(h.ctx, h.reload(reg), code, client); err == nil {
 		t.Fatal("VerifyPhoneRegistration succeeded without its write")
 	}
-	h.svc.Store = real
-	if got, _ := h.db.UserByID(h.ctx, v.ID); got.Phone != "" || len(h.events(v.ID, "phone.registered")) != 0 || h.sent("whole2@example.org") != 0 {
+	h.Login.Store = real
+	if got, _ := h.Store.UserByID(h.ctx, v.ID); got.Phone != "" || len(h.events(v.ID, "phone.registered")) != 0 || h.sent("whole2@example.org") != 0 {
 		t.Errorf("a failed registration left phone %q, %d records, %d emails", got.Phone, len(h.events(v.ID, "phone.registered")), h.sent("whole2@example.org"))
 	}
-	if err := h.svc.VerifyPhoneRegistration(h.ctx, h.reload(reg), code, client); err != nil {
+	if err := h.Login.VerifyPhoneRegistration(h.ctx, h.reload(reg), code, client); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -225,21 +225,21 @@ func TestPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T) {
 func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	const newPhone = "+447546654321"
 	u := h.user("lost@example.org", testPhone)
-	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
+	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	sess := h.login("lost@example.org", store.StageFull)
 	if sess.MFA {
 		t.Fatal("a password-only session claims MFA")
 	}
-	if _, err := h.svc.StartPhoneChange(h.ctx, sess, newPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneChange(h.ctx, sess, newPhone, client); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.VerifyPhoneChange(h.ctx, sess, h.lastCode(newPhone), client); err != nil {
+	if err := h.Login.VerifyPhoneChange(h.ctx, sess, h.lastCode(newPhone), client); err != nil {
 		t.Fatal(err)
 	}
 	var toOld []string
-	for _, m := range h.box.Messages() {
+	for _, m := range h.Outbox.Messages() {
 		if m.To == testPhone && m.Channel == "sms" {
 			toOld = append(toOld, m.Body)
 		}
@@ -255,19 +255,19 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	}
 
 	// A session that proved a code texts only the new number's code.
-	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, time.Time{}); err != nil {
+	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Advance(time.Minute)
-	full, err := h.svc.VerifyLoginCode(h.ctx, h.login("lost@example.org", store.StageCode), h.lastCode(newPhone), client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, h.login("lost@example.org", store.StageCode), h.lastCode(newPhone), client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := h.sent(newPhone)
-	if _, err := h.svc.StartPhoneChange(h.ctx, full, testPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneChange(h.ctx, full, testPhone, client); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.VerifyPhoneChange(h.ctx, full, h.lastCode(testPhone), client); err != nil {
+	if err := h.Login.VerifyPhoneChange(h.ctx, full, h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
 	if n := h.sent(newPhone) - before; n != 0 {

@@ -40,11 +40,11 @@ func TestSessionsEndedTellTheApplications(t *testing.T) {
 
 func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 	a := &apps{}
-	crashing := crashingStore{h.db}
-	h.svc.Store = crashing
-	h.svc.Applications = a
-	adm := &admin.Service{Store: crashing, Login: h.svc}
-	if err := h.db.CreateApplication(h.ctx, &store.Application{ClientID: "rota", Name: "Rota",
+	crashing := crashingStore{h.Store}
+	h.Login.Store = crashing
+	h.Login.Applications = a
+	adm := &admin.Service{Store: crashing, Login: h.Login}
+	if err := h.Store.CreateApplication(h.ctx, &store.Application{ClientID: "rota", Name: "Rota",
 		RedirectURIs: []string{"https://rota.example.org/cb"}, BackchannelLogoutURI: "https://rota.example.org/logout",
 		CreatedAt: h.clk.Now()}); err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 	signedIn := func(u *store.User) (*login.Session, []byte) {
 		t.Helper()
 		sess := h.login(u.Email, store.StageCode)
-		full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(u.Phone), client)
+		full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(u.Phone), client)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 		tok := &store.OIDCToken{Hash: sum[:], Kind: store.TokenRefresh, Family: fmt.Sprint("family-", n), ClientID: "rota",
 			UserID: u.ID, Scopes: []string{"openid", "offline_access"}, Audience: []string{"rota"},
 			AuthTime: h.clk.Now(), CreatedAt: h.clk.Now(), ExpiresAt: h.clk.Now().Add(24 * time.Hour)}
-		if err := h.db.IssueTokens(h.ctx, store.TokenIssue{At: h.clk.Now(), Tokens: []*store.OIDCToken{tok}}); err != nil {
+		if err := h.Store.IssueTokens(h.ctx, store.TokenIssue{At: h.clk.Now(), Tokens: []*store.OIDCToken{tok}}); err != nil {
 			t.Fatal(err)
 		}
 		return full, tok.Hash
@@ -71,15 +71,15 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 	// told checks the refresh token was revoked and one logout of u queued.
 	told := func(what string, u *store.User, refresh []byte) {
 		t.Helper()
-		if tok, err := h.db.OIDCToken(h.ctx, refresh); err != nil || tok.Active(h.clk.Now()) {
+		if tok, err := h.Store.OIDCToken(h.ctx, refresh); err != nil || tok.Active(h.clk.Now()) {
 			t.Errorf("%s: the refresh token is still active (%v)", what, err)
 		}
-		got, err := h.db.ClaimOIDCLogouts(h.ctx, h.clk.Now().Add(time.Hour), h.clk.Now().Add(2*time.Hour), 10)
+		got, err := h.Store.ClaimOIDCLogouts(h.ctx, h.clk.Now().Add(time.Hour), h.clk.Now().Add(2*time.Hour), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, l := range got {
-			if err := h.db.FinishOIDCLogout(h.ctx, l.ID, time.Time{}); err != nil {
+			if err := h.Store.FinishOIDCLogout(h.ctx, l.ID, time.Time{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -94,12 +94,12 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 		name string
 		do   func(sess *login.Session) error
 	}{
-		{"logout", func(sess *login.Session) error { return h.svc.Logout(h.ctx, sess.Token, client) }},
+		{"logout", func(sess *login.Session) error { return h.Login.Logout(h.ctx, sess.Token, client) }},
 		{"a phone change by the person", func(sess *login.Session) error {
-			if _, err := h.svc.StartPhoneChange(h.ctx, sess, newPhone, client); err != nil {
+			if _, err := h.Login.StartPhoneChange(h.ctx, sess, newPhone, client); err != nil {
 				return err
 			}
-			return h.svc.VerifyPhoneChange(h.ctx, sess, h.lastCode(newPhone), client)
+			return h.Login.VerifyPhoneChange(h.ctx, sess, h.lastCode(newPhone), client)
 		}},
 		{"a phone change by an administrator", func(*login.Session) error {
 			return adm.SetPhone(h.ctx, admin.Operator(), u.ID, testPhone, "the old phone came back")
@@ -108,16 +108,16 @@ func testSessionsEndedTellTheApplications(t *testing.T, h *harness) {
 			return adm.EndSessions(h.ctx, admin.Operator(), u.ID, "lost phone")
 		}},
 		{"a password link", func(*login.Session) error {
-			h.svc.RequestPasswordReset(h.ctx, u.Email, client)
-			h.svc.Wait()
-			return h.svc.SetPasswordWithLink(h.ctx, h.resetToken(u.Email), store.TokenPasswordReset, testPassword, client) // the same, for the next login
+			h.Login.RequestPasswordReset(h.ctx, u.Email, client)
+			h.Login.Wait()
+			return h.Login.SetPasswordWithLink(h.ctx, h.resetToken(u.Email), store.TokenPasswordReset, testPassword, client) // the same, for the next login
 		}},
 		{"a deactivation", func(*login.Session) error {
 			return adm.SetActive(h.ctx, admin.Operator(), u.ID, false, "left")
 		}},
 	}
 	for _, step := range steps {
-		if cur, err := h.db.UserByID(h.ctx, u.ID); err == nil {
+		if cur, err := h.Store.UserByID(h.ctx, u.ID); err == nil {
 			u = cur
 		}
 		h.clk.Advance(20 * time.Minute) // past the budget of login codes

@@ -14,11 +14,11 @@ import (
 // fullLogin logs email in with password and code from client c.
 func (h *harness) fullLogin(email string, c login.Client) *login.Session {
 	h.t.Helper()
-	sess, codeErr, err := h.svc.Login(h.ctx, email, testPassword, c)
+	sess, codeErr, err := h.Login.Login(h.ctx, email, testPassword, c)
 	if err != nil || codeErr != nil {
 		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
 	}
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(sess.User.Phone), c)
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(sess.User.Phone), c)
 	if err != nil {
 		h.t.Fatalf("VerifyLoginCode(%s): %v", email, err)
 	}
@@ -42,7 +42,7 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 		c := login.Client{IP: fmt.Sprintf("198.51.100.%d", 10+i), UserAgent: "test"}
 		h.user(email, fmt.Sprintf("+44754600010%d", i))
 		full := h.fullLogin(email, c)
-		_, err := h.svc.StartPhoneChange(h.ctx, full, "+44 7546 123456", c)
+		_, err := h.Login.StartPhoneChange(h.ctx, full, "+44 7546 123456", c)
 		switch {
 		case i < 5 && err != nil:
 			t.Fatalf("phone change %d to the victim's number: %v", i+1, err)
@@ -55,14 +55,14 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 		t.Fatalf("%d codes went to the victim's number from phone changes, want 5", n)
 	}
 
-	sess, codeErr, err := h.svc.Login(h.ctx, "victim@example.org", testPassword, client)
+	sess, codeErr, err := h.Login.Login(h.ctx, "victim@example.org", testPassword, client)
 	if err != nil || codeErr != nil {
 		t.Fatalf("the victim's login after others' phone changes to their number: %v, %v", codeErr, err)
 	}
 	if n := h.sent(testPhone); n != 6 {
 		t.Fatalf("%d codes went to the victim's number, want the 5 and the victim's own", n)
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client); err != nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client); err != nil {
 		t.Fatalf("the victim's code: %v", err)
 	}
 }
@@ -81,12 +81,12 @@ func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 	sess := h.login("first@example.org", store.StageCode) // code 1
 	for i := 2; i <= 5; i++ {
 		h.clk.Advance(31 * time.Second)
-		if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+		if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 			t.Fatalf("code %d: %v", i, err)
 		}
 	}
 	h.clk.Advance(15 * time.Minute)
-	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
+	_, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindTooManyCodes || !strings.Contains(le.Message, "last hour") {
 		t.Fatalf("a sixth code to the account's own number within the hour: %v", err)
@@ -94,14 +94,14 @@ func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 
 	h.user("second@example.org", "")
 	reg := h.login("second@example.org", store.StageRegisterPhone)
-	if _, err := h.svc.StartPhoneRegistration(h.ctx, reg, testPhone, client); err != nil {
+	if _, err := h.Login.StartPhoneRegistration(h.ctx, reg, testPhone, client); err != nil {
 		t.Fatalf("registering a number whose other account had its own five codes: %v", err)
 	}
-	if err := h.svc.VerifyPhoneRegistration(h.ctx, reg, h.lastCode(testPhone), client); err != nil {
+	if err := h.Login.VerifyPhoneRegistration(h.ctx, reg, h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Advance(31 * time.Second)
-	if _, codeErr, err := h.svc.Login(h.ctx, "second@example.org", testPassword, client); err != nil || codeErr != nil {
+	if _, codeErr, err := h.Login.Login(h.ctx, "second@example.org", testPassword, client); err != nil || codeErr != nil {
 		t.Fatalf("the second account's login at the shared number: %v, %v", codeErr, err)
 	}
 	if n := h.sent(testPhone); n != 7 {

@@ -85,16 +85,16 @@ func testNonGeographicNumbersRefused(t *testing.T, h *harness) {
 	}
 	h.user("reg@example.org", "")
 	reg := h.login("reg@example.org", store.StageRegisterPhone)
-	_, err := h.svc.StartPhoneRegistration(h.ctx, reg, "+881 6 1234 5678", client)
+	_, err := h.Login.StartPhoneRegistration(h.ctx, reg, "+881 6 1234 5678", client)
 	refused("registering an Iridium number", err)
 
 	h.user("change@example.org", testPhone)
 	full := h.fullLogin("change@example.org", client)
-	_, err = h.svc.StartPhoneChange(h.ctx, full, "+870 301234567", client)
+	_, err = h.Login.StartPhoneChange(h.ctx, full, "+870 301234567", client)
 	refused("changing to an Inmarsat number", err)
 
 	u := h.user("stored@example.org", satellitePhone)
-	_, codeErr, err := h.svc.Login(h.ctx, "stored@example.org", testPassword, client)
+	_, codeErr, err := h.Login.Login(h.ctx, "stored@example.org", testPassword, client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func testNonGeographicNumbersRefused(t *testing.T, h *harness) {
 	if n := h.sent(satellitePhone) + h.sent(inmarsatPhone); n != 0 {
 		t.Fatalf("%d codes went to numbers of no country", n)
 	}
-	events, err := h.db.AuditForUser(h.ctx, u.ID, 10)
+	events, err := h.Store.AuditForUser(h.ctx, u.ID, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +116,8 @@ func testNonGeographicNumbersRefused(t *testing.T, h *harness) {
 	}
 
 	// The operator may allow them.
-	h.svc.Rules.SMSNonGeographic = true
-	if _, err := h.svc.StartPhoneRegistration(h.ctx, reg, "+881 6 1234 5678", client); err != nil {
+	h.Login.Rules.SMSNonGeographic = true
+	if _, err := h.Login.StartPhoneRegistration(h.ctx, reg, "+881 6 1234 5678", client); err != nil {
 		t.Fatalf("registering an Iridium number once allowed: %v", err)
 	}
 	if h.sent(satellitePhone) != 1 {

@@ -34,9 +34,9 @@ func (h *harness) deviceLogin(email string, c login.Client) *login.Session {
 // over about 7.5 minutes).
 func (h *harness) lockAccount(email string) {
 	h.t.Helper()
-	r := h.svc.Rules
+	r := h.Login.Rules
 	for i := 0; i < 100; i++ {
-		_, _, err := h.svc.Login(h.ctx, email, fmt.Sprintf("wrong guess %d", i), login.Client{IP: fmt.Sprint("203.0.113.", i%250)})
+		_, _, err := h.Login.Login(h.ctx, email, fmt.Sprintf("wrong guess %d", i), login.Client{IP: fmt.Sprint("203.0.113.", i%250)})
 		var le *login.Error
 		if errors.As(err, &le) && le.Kind == login.KindThrottled {
 			if le.RetryAfter >= r.PasswordLockDuration-time.Second {
@@ -67,7 +67,7 @@ func deviceID(t *testing.T, token string) string {
 func TestDeviceTokenAgainstLockout(t *testing.T) { onEngines(t, testDeviceTokenAgainstLockout) }
 
 func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
-	r := h.svc.Rules
+	r := h.Login.Rules
 	owner := h.user("owner@example.org", testPhone)
 	other := h.user("other@example.org", "+447546123457")
 	device := h.deviceLogin("owner@example.org", client).Device
@@ -77,7 +77,7 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 	lockedUntil := h.clk.Now().Add(r.PasswordLockDuration)
 
 	// Without a token the owner is locked out, as before.
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, client); kindOf(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, client); kindOf(err) != login.KindThrottled {
 		t.Fatalf("right password without a device token on a locked account: %v, want throttled", err)
 	}
 
@@ -102,7 +102,7 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 		"leading zero on the id": strings.Join([]string{parts[0], "0" + parts[1], parts[2], parts[3], parts[4]}, "."),
 		"garbage":                "not a token",
 	} {
-		if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, tok)); kindOf(err) != login.KindThrottled {
+		if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, tok)); kindOf(err) != login.KindThrottled {
 			t.Errorf("%s token on a locked account: %v, want throttled", name, err)
 		}
 	}
@@ -114,24 +114,24 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 	}
 	// The lock that others caused stays for them: the owner's right
 	// password did not lift it.
-	th, err := h.db.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
+	th, err := h.Store.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !th.LockedUntil.Equal(lockedUntil) {
 		t.Errorf("account lock after the owner's login: until %v, want %v as set by the attack", th.LockedUntil, lockedUntil)
 	}
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, client); kindOf(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, client); kindOf(err) != login.KindThrottled {
 		t.Fatalf("without a device token after the owner's login: %v, want still throttled", err)
 	}
 
 	// Logged in, the owner re-authenticates with the password while the
 	// lock holds (a phone change, the console): the token counts there
 	// too, and only there.
-	if _, err := h.svc.Reauthenticate(h.ctx, full, testPassword, client); kindOf(err) != login.KindThrottled {
+	if _, err := h.Login.Reauthenticate(h.ctx, full, testPassword, client); kindOf(err) != login.KindThrottled {
 		t.Fatalf("re-authentication without the device token on a locked account: %v, want throttled", err)
 	}
-	if _, err := h.svc.Reauthenticate(h.ctx, full, testPassword, withDevice(client, full.Device)); err != nil {
+	if _, err := h.Login.Reauthenticate(h.ctx, full, testPassword, withDevice(client, full.Device)); err != nil {
 		t.Fatalf("re-authentication with the device token on a locked account: %v", err)
 	}
 
@@ -142,37 +142,37 @@ func testDeviceTokenAgainstLockout(t *testing.T, h *harness) {
 func TestDeviceTokenBudget(t *testing.T) { onEngines(t, testDeviceTokenBudget) }
 
 func testDeviceTokenBudget(t *testing.T, h *harness) {
-	r := h.svc.Rules
+	r := h.Login.Rules
 	owner := h.user("owner@example.org", testPhone)
 	device := h.deviceLogin("owner@example.org", client).Device
 	h.lockAccount("owner@example.org")
-	before, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
+	before, _ := h.Store.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
 
 	// The token's wrong passwords are its own: answered as wrong (not
 	// throttled, although the account is locked), and not counted
 	// against the account.
 	for i := 1; i <= r.DeviceTokenTries; i++ {
-		_, _, err := h.svc.Login(h.ctx, "owner@example.org", "a typo of mine", withDevice(client, device))
+		_, _, err := h.Login.Login(h.ctx, "owner@example.org", "a typo of mine", withDevice(client, device))
 		if kindOf(err) != login.KindInvalidCredentials {
 			t.Fatalf("wrong password %d with the device token: %v, want wrong credentials", i, err)
 		}
 	}
-	after, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
+	after, _ := h.Store.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
 	if after.Failures != before.Failures {
 		t.Errorf("the device token's wrong passwords counted against the account: %d failures, were %d", after.Failures, before.Failures)
 	}
 	// Its budget spent, the token is void: the browser is held like any other.
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); kindOf(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); kindOf(err) != login.KindThrottled {
 		t.Fatalf("right password with a spent device token on a locked account: %v, want throttled", err)
 	}
-	dev, err := h.db.Throttle(h.ctx, "password:device:"+deviceID(t, device))
+	dev, err := h.Store.Throttle(h.ctx, "password:device:"+deviceID(t, device))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dev.Failures != r.DeviceTokenTries || dev.LockedUntil.Sub(h.clk.Now()) < r.DeviceTokenTTL-time.Hour {
 		t.Errorf("spent device budget: %d failures, locked %v; want %d, for the token's lifetime", dev.Failures, dev.LockedUntil.Sub(h.clk.Now()), r.DeviceTokenTries)
 	}
-	events, _ := h.db.AuditForUser(h.ctx, owner.ID, 100)
+	events, _ := h.Store.AuditForUser(h.ctx, owner.ID, 100)
 	found := false
 	for _, e := range events {
 		found = found || e.Event == "login.device_void"
@@ -186,7 +186,7 @@ func testDeviceTokenBudget(t *testing.T, h *harness) {
 	h.clk.Advance(r.PasswordLockDuration)
 	fresh := h.deviceLogin("owner@example.org", withDevice(client, device)).Device
 	h.lockAccount("owner@example.org")
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, fresh)); err != nil {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, fresh)); err != nil {
 		t.Fatalf("new device token on a locked account: %v", err)
 	}
 
@@ -194,9 +194,9 @@ func testDeviceTokenBudget(t *testing.T, h *harness) {
 	// add up to its budget.
 	for range 3 {
 		for i := 1; i < r.DeviceTokenTries; i++ {
-			h.svc.Login(h.ctx, "owner@example.org", "a typo of mine", withDevice(client, fresh))
+			h.Login.Login(h.ctx, "owner@example.org", "a typo of mine", withDevice(client, fresh))
 		}
-		if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, fresh)); err != nil {
+		if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, fresh)); err != nil {
 			t.Fatalf("right password after %d typos: %v", r.DeviceTokenTries-1, err)
 		}
 	}
@@ -205,16 +205,16 @@ func testDeviceTokenBudget(t *testing.T, h *harness) {
 func TestDeviceTokenExpires(t *testing.T) { onEngines(t, testDeviceTokenExpires) }
 
 func testDeviceTokenExpires(t *testing.T, h *harness) {
-	r := h.svc.Rules
+	r := h.Login.Rules
 	h.user("owner@example.org", testPhone)
 	device := h.deviceLogin("owner@example.org", client).Device
 	h.clk.Advance(r.DeviceTokenTTL - 30*time.Minute)
 	h.lockAccount("owner@example.org") // about 7.5 minutes
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); err != nil {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); err != nil {
 		t.Fatalf("device token near the end of its life: %v", err)
 	}
 	h.clk.Advance(30 * time.Minute)
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); kindOf(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(client, device)); kindOf(err) != login.KindThrottled {
 		t.Fatalf("device token %v old on a locked account: %v, want throttled", r.DeviceTokenTTL, err)
 	}
 }
@@ -228,19 +228,19 @@ func testDeviceTokenKeepsNoEnumeration(t *testing.T, h *harness) {
 	h.user("owner@example.org", testPhone)
 	h.user("someone@example.org", "+447546123457")
 	c := withDevice(client, h.deviceLogin("owner@example.org", client).Device)
-	_, _, errUnknown := h.svc.Login(h.ctx, "nobody@example.org", "wrong password here", c)
-	_, _, errWrong := h.svc.Login(h.ctx, "someone@example.org", "wrong password here", c)
-	_, _, errOwn := h.svc.Login(h.ctx, "owner@example.org", "wrong password here", c)
+	_, _, errUnknown := h.Login.Login(h.ctx, "nobody@example.org", "wrong password here", c)
+	_, _, errWrong := h.Login.Login(h.ctx, "someone@example.org", "wrong password here", c)
+	_, _, errOwn := h.Login.Login(h.ctx, "owner@example.org", "wrong password here", c)
 	if kindOf(errUnknown) != login.KindInvalidCredentials || errUnknown.Error() != errWrong.Error() || errOwn.Error() != errWrong.Error() {
 		t.Fatalf("with a device token: unknown %v, wrong %v, own account %v", errUnknown, errWrong, errOwn)
 	}
 	for i := 0; i < 5; i++ {
 		cl := withDevice(login.Client{IP: fmt.Sprint("198.51.100.", i)}, c.Device)
-		h.svc.Login(h.ctx, "nobody@example.org", "x", cl)
-		h.svc.Login(h.ctx, "someone@example.org", "x", cl)
+		h.Login.Login(h.ctx, "nobody@example.org", "x", cl)
+		h.Login.Login(h.ctx, "someone@example.org", "x", cl)
 	}
-	_, _, errUnknown = h.svc.Login(h.ctx, "nobody@example.org", "x", c)
-	_, _, errWrong = h.svc.Login(h.ctx, "someone@example.org", "x", c)
+	_, _, errUnknown = h.Login.Login(h.ctx, "nobody@example.org", "x", c)
+	_, _, errWrong = h.Login.Login(h.ctx, "someone@example.org", "x", c)
 	if kindOf(errUnknown) != login.KindThrottled || errUnknown.Error() != errWrong.Error() {
 		t.Fatalf("throttled answers with a device token differ: %q vs %q", errUnknown, errWrong)
 	}
@@ -252,22 +252,22 @@ func testDeviceTokenKeepsNoEnumeration(t *testing.T, h *harness) {
 func TestConcurrentDeviceTries(t *testing.T) { onEngines(t, testConcurrentDeviceTries) }
 
 func testConcurrentDeviceTries(t *testing.T, h *harness) {
-	r := h.svc.Rules
+	r := h.Login.Rules
 	h.user("owner@example.org", testPhone)
 	device := h.deviceLogin("owner@example.org", client).Device
 	const n = 20
-	h.svc.Passwords = &password.Hasher{Params: h.svc.Passwords.Params, Slots: n}
+	h.Login.Passwords = &password.Hasher{Params: h.Login.Passwords.Params, Slots: n}
 	h.race(n, func(i int) {
-		h.svc.Login(h.ctx, "owner@example.org", "wrong", withDevice(login.Client{IP: fmt.Sprint("198.51.100.", i)}, device))
+		h.Login.Login(h.ctx, "owner@example.org", "wrong", withDevice(login.Client{IP: fmt.Sprint("198.51.100.", i)}, device))
 	})
-	dev, err := h.db.Throttle(h.ctx, "password:device:"+deviceID(t, device))
+	dev, err := h.Store.Throttle(h.ctx, "password:device:"+deviceID(t, device))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dev.Failures != r.DeviceTokenTries {
 		t.Errorf("%d concurrent wrong passwords with one device token counted %d against it, want %d", n, dev.Failures, r.DeviceTokenTries)
 	}
-	acct, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
+	acct, _ := h.Store.Throttle(h.ctx, login.AccountThrottleKey("owner@example.org"))
 	if acct.Failures == 0 {
 		t.Error("the tries past the device token's budget were not counted against the account")
 	}
@@ -286,7 +286,7 @@ func testOnlyCompletedLoginsLeaveADeviceToken(t *testing.T, h *harness) {
 		t.Error("the password step alone left a device token")
 	}
 	u := h.user("exempt@example.org", "")
-	if err := h.db.SetMFA(h.ctx, u.ID, store.MFAExempt); err != nil {
+	if err := h.Store.SetMFA(h.ctx, u.ID, store.MFAExempt); err != nil {
 		t.Fatal(err)
 	}
 	if sess := h.login("exempt@example.org", store.StageFull); sess.Device == "" {
@@ -309,13 +309,13 @@ func testDeviceTokenAgainstAddressLock(t *testing.T, h *harness) {
 	h.user("owner@example.org", testPhone)
 	office := login.Client{IP: "203.0.113.9"}
 	device := h.deviceLogin("owner@example.org", office).Device
-	for i := 0; i <= h.svc.Rules.PasswordFreeIP; i++ {
-		h.svc.Login(h.ctx, fmt.Sprintf("guess%d@example.org", i), "password", office)
+	for i := 0; i <= h.Login.Rules.PasswordFreeIP; i++ {
+		h.Login.Login(h.ctx, fmt.Sprintf("guess%d@example.org", i), "password", office)
 	}
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, office); kindOf(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, office); kindOf(err) != login.KindThrottled {
 		t.Fatalf("right password at a locked address without a device token: %v, want throttled", err)
 	}
-	sess, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(office, device))
+	sess, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(office, device))
 	if err != nil {
 		t.Fatalf("right password at a locked address with the account's device token: %v, want the code step", err)
 	}
@@ -323,10 +323,10 @@ func testDeviceTokenAgainstAddressLock(t *testing.T, h *harness) {
 		t.Errorf("with the device token: stage %s, want %s", sess.Stage, store.StageCode)
 	}
 	// Its own budget still bounds it: once spent, the address's lock holds.
-	for range h.svc.Rules.DeviceTokenTries {
-		h.svc.Login(h.ctx, "owner@example.org", "wrong", withDevice(office, device))
+	for range h.Login.Rules.DeviceTokenTries {
+		h.Login.Login(h.ctx, "owner@example.org", "wrong", withDevice(office, device))
 	}
-	if _, _, err := h.svc.Login(h.ctx, "owner@example.org", testPassword, withDevice(office, device)); kindOf(err) != login.KindThrottled {
+	if _, _, err := h.Login.Login(h.ctx, "owner@example.org", testPassword, withDevice(office, device)); kindOf(err) != login.KindThrottled {
 		t.Errorf("right password with a spent device token at a locked address: %v, want throttled", err)
 	}
 }

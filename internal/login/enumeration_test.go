@@ -21,16 +21,16 @@ func TestNoEnumerationOfInvitedAccounts(t *testing.T) {
 
 func testNoEnumerationOfInvitedAccounts(t *testing.T, h *harness) {
 	const memKiB = 8 << 10 // far above what the rest of a login allocates
-	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: memKiB, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	h.Login.Passwords = &password.Hasher{Params: password.Params{Memory: memKiB, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}}
 	h.user("active@example.org", testPhone)
 	invited := &store.User{Email: "invited@example.org", Name: "Invited Person", CreatedAt: h.clk.Now()}
-	if err := h.db.CreateUser(h.ctx, invited); err != nil {
+	if err := h.Store.CreateUser(h.ctx, invited); err != nil {
 		t.Fatal(err)
 	}
 	try := func(email string) (float64, error) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		_, _, err := h.svc.Login(h.ctx, email, "not the password at all", client)
+		_, _, err := h.Login.Login(h.ctx, email, "not the password at all", client)
 		runtime.ReadMemStats(&after)
 		return float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20), err
 	}

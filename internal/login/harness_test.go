@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
-	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
@@ -31,15 +29,11 @@ const (
 // harness is a login service on a real store, SQLite or PostgreSQL, with
 // a clock the test moves and an outbox that keeps what was sent.
 type harness struct {
-	t      *testing.T
-	ctx    context.Context
-	stack  *logintest.Stack
-	svc    *login.Service
-	db     store.Store
+	t   *testing.T
+	ctx context.Context
+	*logintest.Stack
 	engine enginetest.Engine
-	box    *outbox.Outbox
-	disp   *dispatch.Dispatcher // the service's Dispatch
-	logs   *testlog.Buffer      // the service's own log (not the outbox's)
+	logs   *testlog.Buffer // the service's own log (not the outbox's)
 	clk    *logintest.Clock
 }
 
@@ -62,9 +56,8 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), engine: e, logs: &testlog.Buffer{},
 		clk: logintest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
-	h.stack = logintest.New(t, e.Open(t), slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	h.stack.Login.Clock = h.clk.Now
-	h.db, h.box, h.disp, h.svc = h.stack.Store, h.stack.Outbox, h.stack.Dispatch, h.stack.Login
+	h.Stack = logintest.New(t, e.Open(t), slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h.Login.Clock = h.clk.Now
 	return h
 }
 
@@ -74,7 +67,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 // another would prove nothing about atomicity.
 func (h *harness) race(n int, fn func(i int)) {
 	h.t.Helper()
-	enginetest.PeakConns(h.db) // count from here
+	enginetest.PeakConns(h.Store) // count from here
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -85,7 +78,7 @@ func (h *harness) race(n int, fn func(i int)) {
 	}
 	close(start)
 	wg.Wait()
-	peak := enginetest.PeakConns(h.db)
+	peak := enginetest.PeakConns(h.Store)
 	if h.engine.Name == enginetest.PostgreSQL.Name {
 		h.t.Logf("%d calls at once held up to %d connections", n, peak)
 		if peak < 2 {
@@ -99,12 +92,12 @@ var client = login.Client{IP: "192.0.2.10", UserAgent: "test"}
 // user creates an account; phone may be empty.
 func (h *harness) user(email, phone string) *store.User {
 	h.t.Helper()
-	u, err := h.svc.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: "Test Person", Password: testPassword}, client)
+	u, err := h.Login.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: "Test Person", Password: testPassword}, client)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	if phone != "" {
-		if err := h.db.SetPhone(h.ctx, u.ID, phone); err != nil {
+		if err := h.Store.SetPhone(h.ctx, u.ID, phone); err != nil {
 			h.t.Fatal(err)
 		}
 		u.Phone = phone
@@ -115,7 +108,7 @@ func (h *harness) user(email, phone string) *store.User {
 // login logs in with the right password and checks the stage.
 func (h *harness) login(email string, want store.Stage) *login.Session {
 	h.t.Helper()
-	sess, codeErr, err := h.svc.Login(h.ctx, email, testPassword, client)
+	sess, codeErr, err := h.Login.Login(h.ctx, email, testPassword, client)
 	if err != nil || codeErr != nil {
 		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
 	}
@@ -126,11 +119,11 @@ func (h *harness) login(email string, want store.Stage) *login.Session {
 }
 
 // lastCode is the code in the newest message to to.
-func (h *harness) lastCode(to string) string { h.t.Helper(); return h.stack.LastCode(h.t, to) }
+func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 
 func (h *harness) sent(to string) int {
 	n := 0
-	for _, m := range h.box.Messages() {
+	for _, m := range h.Outbox.Messages() {
 		if m.To == to {
 			n++
 		}
@@ -142,7 +135,7 @@ func (h *harness) sent(to string) int {
 // would.
 func (h *harness) reload(sess *login.Session) *login.Session {
 	h.t.Helper()
-	u, err := h.db.UserByID(h.ctx, sess.UserID)
+	u, err := h.Store.UserByID(h.ctx, sess.UserID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

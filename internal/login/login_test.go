@@ -23,17 +23,17 @@ func testLoginStages(t *testing.T, h *harness) {
 	h.user("no-phone@example.org", "")
 	h.user("phone@example.org", testPhone)
 	exempt := h.user("exempt@example.org", "")
-	if err := h.db.SetMFA(h.ctx, exempt.ID, store.MFAExempt); err != nil {
+	if err := h.Store.SetMFA(h.ctx, exempt.ID, store.MFAExempt); err != nil {
 		t.Fatal(err)
 	}
 
 	h.login("no-phone@example.org", store.StageRegisterPhone)
-	if n := len(h.box.Messages()); n != 0 {
+	if n := len(h.Outbox.Messages()); n != 0 {
 		t.Fatalf("registration stage sent %d messages before a number was given", n)
 	}
 
 	h.login("  Phone@Example.org ", store.StageCode)
-	msgs := h.box.Messages()
+	msgs := h.Outbox.Messages()
 	if len(msgs) != 1 || msgs[0].To != testPhone {
 		t.Fatalf("login code not sent by SMS to the registered phone: %+v", msgs)
 	}
@@ -77,8 +77,8 @@ func TestNoEnumeration(t *testing.T) { onEngines(t, testNoEnumeration) }
 
 func testNoEnumeration(t *testing.T, h *harness) {
 	h.user("someone@example.org", testPhone)
-	_, _, errUnknown := h.svc.Login(h.ctx, "nobody@example.org", testPassword, client)
-	_, _, errWrong := h.svc.Login(h.ctx, "someone@example.org", "wrong password here", client)
+	_, _, errUnknown := h.Login.Login(h.ctx, "nobody@example.org", testPassword, client)
+	_, _, errWrong := h.Login.Login(h.ctx, "someone@example.org", "wrong password here", client)
 	if kindOf(errUnknown) != login.KindInvalidCredentials || kindOf(errWrong) != login.KindInvalidCredentials {
 		t.Fatalf("errors: unknown %v, wrong %v", errUnknown, errWrong)
 	}
@@ -88,11 +88,11 @@ func testNoEnumeration(t *testing.T, h *harness) {
 	// Throttling treats both alike too: after the same number of failures
 	// both are locked with the same message.
 	for i := 0; i < 5; i++ {
-		h.svc.Login(h.ctx, "nobody@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
-		h.svc.Login(h.ctx, "someone@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+		h.Login.Login(h.ctx, "nobody@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+		h.Login.Login(h.ctx, "someone@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
 	}
-	_, _, errUnknown = h.svc.Login(h.ctx, "nobody@example.org", "x", client)
-	_, _, errWrong = h.svc.Login(h.ctx, "someone@example.org", "x", client)
+	_, _, errUnknown = h.Login.Login(h.ctx, "nobody@example.org", "x", client)
+	_, _, errWrong = h.Login.Login(h.ctx, "someone@example.org", "x", client)
 	if kindOf(errUnknown) != login.KindThrottled || errUnknown.Error() != errWrong.Error() {
 		t.Fatalf("throttled answers differ: %q vs %q", errUnknown, errWrong)
 	}
@@ -102,18 +102,18 @@ func TestPasswordThrottle(t *testing.T) { onEngines(t, testPasswordThrottle) }
 
 func testPasswordThrottle(t *testing.T, h *harness) {
 	h.user("p@example.org", testPhone)
-	r := h.svc.Rules
+	r := h.Login.Rules
 	// The free failures pass straight through.
 	for i := 1; i <= r.PasswordFreeAccount; i++ {
-		if _, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", client); kindOf(err) != login.KindInvalidCredentials {
+		if _, _, err := h.Login.Login(h.ctx, "p@example.org", "wrong", client); kindOf(err) != login.KindInvalidCredentials {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
 	// Then a backoff: even the right password waits.
-	if _, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", client); kindOf(err) != login.KindInvalidCredentials {
+	if _, _, err := h.Login.Login(h.ctx, "p@example.org", "wrong", client); kindOf(err) != login.KindInvalidCredentials {
 		t.Fatalf("failure %d: %v", r.PasswordFreeAccount+1, err)
 	}
-	_, _, err := h.svc.Login(h.ctx, "p@example.org", testPassword, client)
+	_, _, err := h.Login.Login(h.ctx, "p@example.org", testPassword, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindThrottled || le.RetryAfter != r.PasswordBackoffBase {
 		t.Fatalf("right password during backoff = %v, want throttled for %s", err, r.PasswordBackoffBase)
@@ -121,9 +121,9 @@ func testPasswordThrottle(t *testing.T, h *harness) {
 	// Growing, then a temporary lock at PasswordLockAccount failures.
 	for n := r.PasswordFreeAccount + 2; n <= r.PasswordLockAccount; n++ {
 		h.clk.Advance(r.PasswordBackoffMax)
-		h.svc.Login(h.ctx, "p@example.org", "wrong", client)
+		h.Login.Login(h.ctx, "p@example.org", "wrong", client)
 	}
-	_, _, err = h.svc.Login(h.ctx, "p@example.org", testPassword, client)
+	_, _, err = h.Login.Login(h.ctx, "p@example.org", testPassword, client)
 	if !errors.As(err, &le) || le.Kind != login.KindThrottled || le.RetryAfter != r.PasswordLockDuration {
 		t.Fatalf("after %d failures: %v, want locked for %s", r.PasswordLockAccount, err, r.PasswordLockDuration)
 	}
@@ -136,11 +136,11 @@ func TestPasswordThrottlePerIP(t *testing.T) { onEngines(t, testPasswordThrottle
 func testPasswordThrottlePerIP(t *testing.T, h *harness) {
 	h.user("victim@example.org", testPhone)
 	attacker := login.Client{IP: "203.0.113.9"}
-	for i := 0; i <= h.svc.Rules.PasswordFreeIP; i++ {
-		h.svc.Login(h.ctx, fmt.Sprintf("guess%d@example.org", i), "password", attacker)
+	for i := 0; i <= h.Login.Rules.PasswordFreeIP; i++ {
+		h.Login.Login(h.ctx, fmt.Sprintf("guess%d@example.org", i), "password", attacker)
 	}
-	if _, _, err := h.svc.Login(h.ctx, "victim@example.org", testPassword, attacker); kindOf(err) != login.KindThrottled {
-		t.Fatalf("IP after %d failures on many accounts: %v, want throttled", h.svc.Rules.PasswordFreeIP+1, err)
+	if _, _, err := h.Login.Login(h.ctx, "victim@example.org", testPassword, attacker); kindOf(err) != login.KindThrottled {
+		t.Fatalf("IP after %d failures on many accounts: %v, want throttled", h.Login.Rules.PasswordFreeIP+1, err)
 	}
 	// Another client is not affected.
 	h.login("victim@example.org", store.StageCode)
@@ -153,7 +153,7 @@ func testCodeLogin(t *testing.T, h *harness) {
 	sess := h.login("c@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
 
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, " "+code[:3]+" "+code[3:], client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, " "+code[:3]+" "+code[3:], client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,18 +161,18 @@ func testCodeLogin(t *testing.T, h *harness) {
 		t.Fatalf("verified session: stage %s, new token %v", full.Stage, full.Token != sess.Token)
 	}
 	// The half-finished session's token died at the step up.
-	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("old token after step up: %v", err)
 	}
-	got, err := h.svc.Authenticate(h.ctx, full.Token)
+	got, err := h.Login.Authenticate(h.ctx, full.Token)
 	if err != nil || got.Stage != store.StageFull {
 		t.Fatalf("new token: %v, %v", got, err)
 	}
 	// Single use: the same code again is refused.
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); err == nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, code, client); err == nil {
 		t.Fatal("a used code worked twice")
 	}
-	u, _ := h.db.UserByID(h.ctx, sess.UserID)
+	u, _ := h.Store.UserByID(h.ctx, sess.UserID)
 	if u.LastLoginAt.IsZero() {
 		t.Error("completed login not recorded")
 	}
@@ -185,7 +185,7 @@ func testWrongCodesAndTriesLeft(t *testing.T, h *harness) {
 	sess := h.login("w@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
 	for left := 4; left >= 1; left-- {
-		_, err := h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
+		_, err := h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
 		var le *login.Error
 		if !errors.As(err, &le) || le.Kind != login.KindWrongCode || le.Remaining != left {
 			t.Fatalf("wrong code: %v, want %d tries left", err, left)
@@ -195,22 +195,22 @@ func testWrongCodesAndTriesLeft(t *testing.T, h *harness) {
 		}
 	}
 	// The fifth wrong try voids the code: even the right code fails now.
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(code), client); kindOf(err) != login.KindCodeExhausted {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(code), client); kindOf(err) != login.KindCodeExhausted {
 		t.Fatalf("fifth wrong code: %v, want exhausted", err)
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); kindOf(err) != login.KindCodeExhausted {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, code, client); kindOf(err) != login.KindCodeExhausted {
 		t.Fatalf("right code after five wrong: %v, want exhausted", err)
 	}
 	h.clk.Advance(time.Minute)
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindCodeExhausted {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindCodeExhausted {
 		t.Fatalf("new code for an exhausted attempt: %v", err)
 	}
 	// Formatting mistakes cost nothing.
 	sess2 := h.login("w@example.org", store.StageCode)
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess2, "12345", client); kindOf(err) != login.KindCodeFormat {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess2, "12345", client); kindOf(err) != login.KindCodeFormat {
 		t.Fatalf("five digits: %v", err)
 	}
-	st, _ := h.svc.CodeStatus(h.ctx, sess2, store.PurposeLogin)
+	st, _ := h.Login.CodeStatus(h.ctx, sess2, store.PurposeLogin)
 	if st.Remaining != 5 {
 		t.Fatalf("a format error cost a try: %d left", st.Remaining)
 	}
@@ -225,31 +225,31 @@ func testResendVoidsOldCodeKeepsFailures(t *testing.T, h *harness) {
 	sess := h.login("r@example.org", store.StageCode)
 	first := h.lastCode(testPhone)
 	for i := 0; i < 3; i++ {
-		h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(first), client)
+		h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(first), client)
 	}
 
 	// Within the cooldown a resend is refused, with the wait.
 	h.clk.Advance(10 * time.Second)
-	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
+	_, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindCooldown || le.RetryAfter != 20*time.Second {
 		t.Fatalf("resend after 10 s: %v, want cooldown of 20 s", err)
 	}
 	h.clk.Advance(20 * time.Second)
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 		t.Fatalf("resend after 30 s: %v", err)
 	}
 	second := h.lastCode(testPhone)
-	st, _ := h.svc.CodeStatus(h.ctx, sess, store.PurposeLogin)
+	st, _ := h.Login.CodeStatus(h.ctx, sess, store.PurposeLogin)
 	if st.Remaining != 2 {
 		t.Fatalf("after 3 wrong tries and a resend, %d tries left; want 2 (the count is not reset)", st.Remaining)
 	}
 	if first != second {
-		if _, err := h.svc.VerifyLoginCode(h.ctx, sess, first, client); err == nil {
+		if _, err := h.Login.VerifyLoginCode(h.ctx, sess, first, client); err == nil {
 			t.Fatal("the old code still works after a resend")
 		}
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, second, client); err != nil && first != second {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, second, client); err != nil && first != second {
 		// One try was just spent on the old code; one remains.
 		t.Fatalf("new code: %v", err)
 	}
@@ -262,7 +262,7 @@ func testCodeExpiry(t *testing.T, h *harness) {
 	sess := h.login("e@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
 	h.clk.Advance(10 * time.Minute)
-	_, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client)
+	_, err := h.Login.VerifyLoginCode(h.ctx, sess, code, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindCodeExpired || !strings.Contains(le.Message, "new code") {
 		t.Fatalf("code at 10 minutes: %v, want expired with advice to get a new one", err)
@@ -276,7 +276,7 @@ func testCodeExpiryBoundary(t *testing.T, h *harness) {
 	sess := h.login("e@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
 	h.clk.Advance(10*time.Minute - time.Second)
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, code, client); err != nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, code, client); err != nil {
 		t.Fatalf("code one second before expiry: %v", err)
 	}
 }
@@ -288,15 +288,15 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	sess := h.login("b@example.org", store.StageCode) // code 1
 	for i := 2; i <= 5; i++ {
 		h.clk.Advance(31 * time.Second)
-		if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+		if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 			t.Fatalf("code %d: %v", i, err)
 		}
 	}
 	h.clk.Advance(31 * time.Second)
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindTooManyCodes {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindTooManyCodes {
 		t.Fatalf("sixth code within 15 minutes: %v", err)
 	}
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindTooManyCodes {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindTooManyCodes {
 		t.Fatalf("the per-account budget must cover email too: %v", err)
 	}
 	if n := h.sent(testPhone); n != 5 {
@@ -305,16 +305,16 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	// After 15 minutes the account may ask again, but its number has had
 	// its five codes for the hour.
 	h.clk.Advance(15 * time.Minute)
-	_, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
+	_, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindTooManyCodes || !strings.Contains(le.Message, "last hour") {
 		t.Fatalf("sixth code to one number within the hour: %v", err)
 	}
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
 		t.Fatalf("email after the account window: %v", err)
 	}
 	h.clk.Advance(time.Hour)
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
 		t.Fatalf("after the hour: %v", err)
 	}
 }
@@ -330,7 +330,7 @@ func testDestinationBudget(t *testing.T, h *harness) {
 	for round := 0; round < 3; round++ {
 		for i := 0; i < 2; i++ {
 			sess := h.login(fmt.Sprintf("d%d@example.org", i), store.StageRegisterPhone)
-			if _, err := h.svc.StartPhoneRegistration(h.ctx, sess, "+44 7546 000111", client); err == nil {
+			if _, err := h.Login.StartPhoneRegistration(h.ctx, sess, "+44 7546 000111", client); err == nil {
 				sent++
 			} else if kindOf(err) != login.KindTooManyCodes {
 				t.Fatal(err)
@@ -347,13 +347,13 @@ func TestCodeLockAfterTenInARow(t *testing.T) { onEngines(t, testCodeLockAfterTe
 
 func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 	h.user("l@example.org", testPhone)
-	r := h.svc.Rules
+	r := h.Login.Rules
 	// Two login attempts of five wrong codes each: ten in a row.
 	for attempt := 0; attempt < 2; attempt++ {
 		sess := h.login("l@example.org", store.StageCode)
 		code := h.lastCode(testPhone)
 		for i := 0; i < 5; i++ {
-			_, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client)
+			_, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client)
 			if attempt == 1 && i == 4 {
 				var le *login.Error
 				if !errors.As(err, &le) || le.Kind != login.KindCodeLocked || le.RetryAfter != r.CodeLockBase {
@@ -365,17 +365,17 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 	}
 	// Locked: the code step refuses, and sends nothing.
 	before := h.sent(testPhone)
-	sess, codeErr, err := h.svc.Login(h.ctx, "l@example.org", testPassword, client)
+	sess, codeErr, err := h.Login.Login(h.ctx, "l@example.org", testPassword, client)
 	if err != nil || kindOf(codeErr) != login.KindCodeLocked || h.sent(testPhone) != before {
 		t.Fatalf("login while locked: %v, %v; %d messages sent", codeErr, err, h.sent(testPhone)-before)
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), "123456", client); kindOf(err) != login.KindCodeLocked {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), "123456", client); kindOf(err) != login.KindCodeLocked {
 		t.Fatalf("while locked: %v", err)
 	}
 	h.clk.Advance(r.CodeLockBase)
 	// The eleventh wrong code locks for twice as long.
 	sess = h.login("l@example.org", store.StageCode)
-	_, err = h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode(testPhone)), client)
+	_, err = h.Login.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode(testPhone)), client)
 	var le *login.Error
 	if !errors.As(err, &le) || le.Kind != login.KindCodeLocked || le.RetryAfter != 2*r.CodeLockBase {
 		t.Fatalf("eleventh wrong code: %v, want locked for %s", err, 2*r.CodeLockBase)
@@ -383,10 +383,10 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 	// Only a completed login resets the count.
 	h.clk.Advance(2 * r.CodeLockBase)
 	sess = h.login("l@example.org", store.StageCode)
-	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), h.lastCode(testPhone), client); err != nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
-	u, _ := h.db.UserByID(h.ctx, sess.UserID)
+	u, _ := h.Store.UserByID(h.ctx, sess.UserID)
 	if u.CodeFailures != 0 || !u.CodeLockedUntil.IsZero() {
 		t.Fatalf("after a completed login: %d failures, locked until %v", u.CodeFailures, u.CodeLockedUntil)
 	}
@@ -401,7 +401,7 @@ func testConcurrentRightCodeLogsInOnce(t *testing.T, h *harness) {
 	var wins atomic.Int32
 	h.race(20, func(int) {
 		cp := *sess
-		if _, err := h.svc.VerifyLoginCode(h.ctx, &cp, code, client); err == nil {
+		if _, err := h.Login.VerifyLoginCode(h.ctx, &cp, code, client); err == nil {
 			wins.Add(1)
 		}
 	})
@@ -409,8 +409,8 @@ func testConcurrentRightCodeLogsInOnce(t *testing.T, h *harness) {
 		t.Fatalf("%d of 20 concurrent submissions of the right code logged in, want 1", wins.Load())
 	}
 	// The code itself was taken once, not only the session replaced once.
-	h.svc.Wait()
-	events, err := h.db.AuditForUser(h.ctx, sess.UserID, 100)
+	h.Login.Wait()
+	events, err := h.Store.AuditForUser(h.ctx, sess.UserID, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestConcurrentGuessesStayWithinTheTries(t *testing.T) {
 }
 
 func testConcurrentGuessesStayWithinTheTries(t *testing.T, h *harness) {
-	r := h.svc.Rules
+	r := h.Login.Rules
 	const n = 50
 
 	// Fifty wrong codes.
@@ -451,10 +451,10 @@ func testConcurrentGuessesStayWithinTheTries(t *testing.T, h *harness) {
 		t.Errorf("after %d wrong codes at once the code has %d wrong tries, void %v, used %v; want %d, void, unused",
 			n, ch.Failures, ch.VoidedAt, ch.ConsumedAt, r.MaxCodeTries)
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), code, client); err == nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), code, client); err == nil {
 		t.Fatal("the right code works after the wrong ones")
 	}
-	if u, _ := h.db.UserByID(h.ctx, sess.UserID); u.CodeFailures != r.MaxCodeTries {
+	if u, _ := h.Store.UserByID(h.ctx, sess.UserID); u.CodeFailures != r.MaxCodeTries {
 		t.Errorf("after %d wrong codes at once the account counts %d in a row, want %d: the code's own tries",
 			n, u.CodeFailures, r.MaxCodeTries)
 	}
@@ -488,7 +488,7 @@ func TestConcurrentGuessesCountOnlyTheCodesTries(t *testing.T) {
 }
 
 func testConcurrentGuessesCountOnlyTheCodesTries(t *testing.T, h *harness) {
-	r := h.svc.Rules
+	r := h.Login.Rules
 	const n = 40
 	if 2*r.MaxCodeTries != r.CodeLockAfter {
 		t.Fatalf("the test assumes two codes' tries lock the code step (%d tries, lock after %d)", r.MaxCodeTries, r.CodeLockAfter)
@@ -499,12 +499,12 @@ func testConcurrentGuessesCountOnlyTheCodesTries(t *testing.T, h *harness) {
 		sess := h.login("one@example.org", store.StageCode)
 		code := h.lastCode(one.Phone)
 		for range r.MaxCodeTries {
-			if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client); err == nil {
+			if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(code), client); err == nil {
 				t.Fatal("a wrong code logged in")
 			}
 		}
 	}
-	sequential, err := h.db.UserByID(h.ctx, one.ID)
+	sequential, err := h.Store.UserByID(h.ctx, one.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,11 +521,11 @@ func testConcurrentGuessesCountOnlyTheCodesTries(t *testing.T, h *harness) {
 			}
 			cp, u := *sess, *sess.User // each request reads its own copy
 			cp.User = &u
-			if _, err := h.svc.VerifyLoginCode(h.ctx, &cp, guess, client); err == nil {
+			if _, err := h.Login.VerifyLoginCode(h.ctx, &cp, guess, client); err == nil {
 				t.Error("a wrong code logged in")
 			}
 		})
-		u, err := h.db.UserByID(h.ctx, at.ID)
+		u, err := h.Store.UserByID(h.ctx, at.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -570,7 +570,7 @@ func (h *harness) guessAtOnce(email string, n int, right bool) (*login.Session, 
 		// Each request reads its own copy of the session and account.
 		cp, u := *sess, *sess.User
 		cp.User = &u
-		_, errs[i] = h.svc.VerifyLoginCode(h.ctx, &cp, guesses[i], client)
+		_, errs[i] = h.Login.VerifyLoginCode(h.ctx, &cp, guesses[i], client)
 	})
 	left := map[int]int{}
 	for _, err := range errs {
@@ -579,12 +579,12 @@ func (h *harness) guessAtOnce(email string, n int, right bool) (*login.Session, 
 		}
 	}
 	for k, c := range left {
-		if c != 1 || k < 1 || k >= h.svc.Rules.MaxCodeTries {
+		if c != 1 || k < 1 || k >= h.Login.Rules.MaxCodeTries {
 			h.t.Errorf("answers by tries left: %v; want 4, 3, 2 and 1 at most once each", left)
 			break
 		}
 	}
-	ch, err := h.db.LatestChallenge(h.ctx, sess.UserID, sess.AttemptID, store.PurposeLogin)
+	ch, err := h.Store.LatestChallenge(h.ctx, sess.UserID, sess.AttemptID, store.PurposeLogin)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -604,10 +604,10 @@ func testCodeBoundToAttempt(t *testing.T, h *harness) {
 	if code == other {
 		t.Skip("the two codes happen to be equal")
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, second, code, client); kindOf(err) != login.KindWrongCode {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, second, code, client); kindOf(err) != login.KindWrongCode {
 		t.Fatalf("a code from another login attempt: %v, want wrong code", err)
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, h.reload(first), code, client); err != nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(first), code, client); err != nil {
 		t.Fatalf("the code in its own attempt: %v", err)
 	}
 }
@@ -619,24 +619,24 @@ func testEmailFallback(t *testing.T, h *harness) {
 	sess := h.login("mail@example.org", store.StageCode)
 	smsCode := h.lastCode(testPhone)
 	// No cooldown when switching channel: the person could not get the SMS.
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := h.svc.CodeStatus(h.ctx, sess, store.PurposeLogin)
+	st, _ := h.Login.CodeStatus(h.ctx, sess, store.PurposeLogin)
 	if st.Channel != store.ChannelEmail || st.Destination != "m•••@example.org" {
 		t.Fatalf("status after email fallback: %+v", st)
 	}
 	emailCode := h.lastCode("mail@example.org")
 	if smsCode != emailCode {
-		if _, err := h.svc.VerifyLoginCode(h.ctx, sess, smsCode, client); kindOf(err) != login.KindWrongCode {
+		if _, err := h.Login.VerifyLoginCode(h.ctx, sess, smsCode, client); kindOf(err) != login.KindWrongCode {
 			t.Fatalf("the SMS code after switching to email: %v", err)
 		}
 	}
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, emailCode, client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, emailCode, client)
 	if err != nil || full.Stage != store.StageFull {
 		t.Fatalf("email code: %v", err)
 	}
-	events, _ := h.db.AuditForUser(h.ctx, sess.UserID, 50)
+	events, _ := h.Store.AuditForUser(h.ctx, sess.UserID, 50)
 	found := false
 	for _, e := range events {
 		found = found || e.Event == "login.email_fallback"
@@ -645,9 +645,9 @@ func testEmailFallback(t *testing.T, h *harness) {
 		t.Error("use of the email fallback is not audited")
 	}
 
-	h.svc.Rules.EmailFallback = false
+	h.Login.Rules.EmailFallback = false
 	sess = h.login("mail@example.org", store.StageCode)
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindNotAllowed {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindNotAllowed {
 		t.Fatalf("email fallback turned off: %v", err)
 	}
 }
@@ -660,11 +660,11 @@ func testEmailCodesShareTheFailureCount(t *testing.T, h *harness) {
 	h.user("share@example.org", testPhone)
 	sess := h.login("share@example.org", store.StageCode)
 	for i := 0; i < 3; i++ {
-		h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(h.lastCode(testPhone)), client)
+		h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(h.lastCode(testPhone)), client)
 	}
-	h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
-	h.svc.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode("share@example.org")), client)
-	u, _ := h.db.UserByID(h.ctx, sess.UserID)
+	h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
+	h.Login.VerifyLoginCode(h.ctx, h.reload(sess), wrongCode(h.lastCode("share@example.org")), client)
+	u, _ := h.Store.UserByID(h.ctx, sess.UserID)
 	if u.CodeFailures != 4 {
 		t.Fatalf("account failures = %d, want 4 (SMS and email together)", u.CodeFailures)
 	}
@@ -674,8 +674,8 @@ func TestDeliveryFailure(t *testing.T) { onEngines(t, testDeliveryFailure) }
 
 func testDeliveryFailure(t *testing.T, h *harness) {
 	h.user("f@example.org", testPhone)
-	h.disp.SMS = []dispatch.Provider{{Name: "failing", Sender: failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}}}
-	sess, codeErr, err := h.svc.Login(h.ctx, "f@example.org", testPassword, client)
+	h.Dispatch.SMS = []dispatch.Provider{{Name: "failing", Sender: failingSMS{fmt.Errorf("twilio: 21211 invalid To: %w", delivery.ErrPermanent)}}}
+	sess, codeErr, err := h.Login.Login(h.ctx, "f@example.org", testPassword, client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -688,10 +688,10 @@ func testDeliveryFailure(t *testing.T, h *harness) {
 		t.Errorf("message %q shows internals or does not offer email", le.Message)
 	}
 	// The person can still get in by email.
-	if _, err := h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
+	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode("f@example.org"), client); err != nil {
+	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode("f@example.org"), client); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -700,22 +700,22 @@ func TestSessionTimeouts(t *testing.T) { onEngines(t, testSessionTimeouts) }
 
 func testSessionTimeouts(t *testing.T, h *harness) {
 	exempt := h.user("s@example.org", "")
-	h.db.SetMFA(h.ctx, exempt.ID, store.MFAExempt)
+	h.Store.SetMFA(h.ctx, exempt.ID, store.MFAExempt)
 
 	sess := h.login("s@example.org", store.StageFull)
 	h.clk.Advance(29 * time.Minute)
-	if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
+	if _, err := h.Login.Authenticate(h.ctx, sess.Token); err != nil {
 		t.Fatalf("after 29 idle minutes: %v", err)
 	}
 	h.clk.Advance(31 * time.Minute)
-	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("after 31 idle minutes: %v", err)
 	}
 
 	sess = h.login("s@example.org", store.StageFull)
 	for i := 0; i < 12*3; i++ { // active every 20 minutes for 12 hours
 		h.clk.Advance(20 * time.Minute)
-		if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
+		if _, err := h.Login.Authenticate(h.ctx, sess.Token); err != nil {
 			if i < 12*3-1 {
 				t.Fatalf("active session ended after %d minutes: %v", (i+1)*20, err)
 			}
@@ -729,12 +729,12 @@ func TestLogout(t *testing.T) { onEngines(t, testLogout) }
 
 func testLogout(t *testing.T, h *harness) {
 	u := h.user("o@example.org", "")
-	h.db.SetMFA(h.ctx, u.ID, store.MFAExempt)
+	h.Store.SetMFA(h.ctx, u.ID, store.MFAExempt)
 	sess := h.login("o@example.org", store.StageFull)
-	if err := h.svc.Logout(h.ctx, sess.Token, client); err != nil {
+	if err := h.Login.Logout(h.ctx, sess.Token, client); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("after logout: %v", err)
 	}
 }
@@ -743,17 +743,17 @@ func TestSecretsStayOutOfLogsAndAudit(t *testing.T) { onEngines(t, testSecretsSt
 
 func testSecretsStayOutOfLogsAndAudit(t *testing.T, h *harness) {
 	h.user("secret@example.org", testPhone)
-	h.svc.Login(h.ctx, "secret@example.org", "not the password at all", client)
+	h.Login.Login(h.ctx, "secret@example.org", "not the password at all", client)
 	sess := h.login("secret@example.org", store.StageCode)
 	code := h.lastCode(testPhone)
-	h.svc.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
-	h.svc.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
+	h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
+	h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client)
 	emailCode := h.lastCode("secret@example.org")
-	full, err := h.svc.VerifyLoginCode(h.ctx, h.reload(sess), emailCode, client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), emailCode, client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, _ := h.db.AuditForUser(h.ctx, sess.UserID, 100)
+	events, _ := h.Store.AuditForUser(h.ctx, sess.UserID, 100)
 	var audit strings.Builder
 	for _, e := range events {
 		fmt.Fprintf(&audit, "%+v\n", e)
@@ -772,7 +772,7 @@ func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
 
 func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
 	u := h.user("window@example.org", testPhone)
-	if err := h.db.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
+	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	sess := h.login("window@example.org", store.StageFull)
@@ -781,17 +781,17 @@ func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
 	}
 	for i := 0; i < 2; i++ {
 		h.clk.Advance(25 * time.Minute)
-		if _, err := h.svc.Authenticate(h.ctx, sess.Token); err != nil {
+		if _, err := h.Login.Authenticate(h.ctx, sess.Token); err != nil {
 			t.Fatalf("within the window: %v", err)
 		}
 	}
 	h.clk.Advance(11 * time.Minute) // past the end of the disable, not idle
-	if _, err := h.svc.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
+	if _, err := h.Login.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("a password-only session outlived the MFA disable: %v", err)
 	}
 	// A session that proved a code is not affected by such changes.
 	sess = h.login("window@example.org", store.StageCode)
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
 	if err != nil || !full.MFA {
 		t.Fatalf("code login: %v, MFA %v", err, full != nil && full.MFA)
 	}
@@ -806,11 +806,11 @@ func testWeakerHashIsReplacedAtLogin(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.db.SetPassword(h.ctx, u.ID, old); err != nil {
+	if err := h.Store.SetPassword(h.ctx, u.ID, old); err != nil {
 		t.Fatal(err)
 	}
 	h.login("old@example.org", store.StageCode)
-	got, _ := h.db.UserByID(h.ctx, u.ID)
+	got, _ := h.Store.UserByID(h.ctx, u.ID)
 	if got.PasswordHash == old || !strings.Contains(got.PasswordHash, "m=64,") {
 		t.Fatalf("the weaker hash was kept: %s", got.PasswordHash)
 	}
@@ -824,14 +824,14 @@ func TestHashingIsBounded(t *testing.T) { onEngines(t, testHashingIsBounded) }
 
 func testHashingIsBounded(t *testing.T, h *harness) {
 	// A costly hash, so that logins overlap.
-	h.svc.Passwords = &password.Hasher{Params: password.Params{Memory: 64 << 10, Time: 3, Threads: 1, KeyLen: 32, SaltLen: 16},
+	h.Login.Passwords = &password.Hasher{Params: password.Params{Memory: 64 << 10, Time: 3, Threads: 1, KeyLen: 32, SaltLen: 16},
 		Slots: 1, Wait: 20 * time.Millisecond}
 	h.user("busy@example.org", testPhone)
 	var wg sync.WaitGroup
 	kinds := make([]login.Kind, 4)
 	for i := range kinds {
 		wg.Go(func() {
-			_, _, err := h.svc.Login(h.ctx, "busy@example.org", "not the password at all", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+			_, _, err := h.Login.Login(h.ctx, "busy@example.org", "not the password at all", login.Client{IP: fmt.Sprint("198.51.100.", i)})
 			kinds[i] = kindOf(err)
 		})
 	}
@@ -845,7 +845,7 @@ func testHashingIsBounded(t *testing.T, h *harness) {
 	if busy == 0 || busy == len(kinds) {
 		t.Fatalf("with one hashing slot, 4 concurrent logins gave %v; want some turned away as busy, and one served", kinds)
 	}
-	th, _ := h.db.Throttle(h.ctx, login.AccountThrottleKey("busy@example.org"))
+	th, _ := h.Store.Throttle(h.ctx, login.AccountThrottleKey("busy@example.org"))
 	if th.Failures != len(kinds)-busy {
 		t.Fatalf("%d failures counted for %d tries checked: tries turned away must not count", th.Failures, len(kinds)-busy)
 	}
@@ -860,61 +860,61 @@ func testHashingIsBounded(t *testing.T, h *harness) {
 func TestEveryHashTakesASlot(t *testing.T) { onEngines(t, testEveryHashTakesASlot) }
 
 func testEveryHashTakesASlot(t *testing.T, h *harness) {
-	h.svc.Passwords = &password.Hasher{Params: logintest.FastPasswords, Slots: 1, Wait: 20 * time.Millisecond}
-	setupToken, _, err := h.svc.EnsureSetupToken(h.ctx)
+	h.Login.Passwords = &password.Hasher{Params: logintest.FastPasswords, Slots: 1, Wait: 20 * time.Millisecond}
+	setupToken, _, err := h.Login.EnsureSetupToken(h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	acct := login.NewAccount{Email: "first@example.org", Name: "First Admin", Password: testPassword}
-	held, err := h.svc.Passwords.Acquire(h.ctx)
+	held, err := h.Login.Passwords.Acquire(h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.CreateFirstAdmin(h.ctx, "bogus", acct, client); kindOf(err) != login.KindSetupTokenInvalid {
+	if _, err := h.Login.CreateFirstAdmin(h.ctx, "bogus", acct, client); kindOf(err) != login.KindSetupTokenInvalid {
 		t.Fatalf("set-up with a bogus link and no slot free: %v, want the link refused without a hash", err)
 	}
-	if _, err := h.svc.CreateFirstAdmin(h.ctx, setupToken, acct, client); kindOf(err) != login.KindBusy {
+	if _, err := h.Login.CreateFirstAdmin(h.ctx, setupToken, acct, client); kindOf(err) != login.KindBusy {
 		t.Fatalf("set-up with the link and no slot free: %v, want busy", err)
 	}
 	held.Release()
 
-	if err := h.db.SetSetting(h.ctx, login.SettingMFAPolicy, "optional"); err != nil {
+	if err := h.Store.SetSetting(h.ctx, login.SettingMFAPolicy, "optional"); err != nil {
 		t.Fatal(err)
 	}
 	h.user("pat@example.org", "")
 	sess := h.login("pat@example.org", store.StageFull)
-	if err := h.svc.SendResetLink(h.ctx, sess.User, store.TokenPasswordReset); err != nil {
+	if err := h.Login.SendResetLink(h.ctx, sess.User, store.TokenPasswordReset); err != nil {
 		t.Fatal(err)
 	}
 	resetToken := h.resetToken("pat@example.org")
 
-	held, err = h.svc.Passwords.Acquire(h.ctx)
+	held, err = h.Login.Passwords.Acquire(h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Release()
 	steps := map[string]func() error{
 		"login": func() error {
-			_, _, err := h.svc.Login(h.ctx, "pat@example.org", testPassword, client)
+			_, _, err := h.Login.Login(h.ctx, "pat@example.org", testPassword, client)
 			return err
 		},
 		"re-authentication": func() error {
-			_, err := h.svc.Reauthenticate(h.ctx, sess, testPassword, client)
+			_, err := h.Login.Reauthenticate(h.ctx, sess, testPassword, client)
 			return err
 		},
 		"console step up": func() error {
-			_, _, err := h.svc.StartStepUp(h.ctx, sess, testPassword, client)
+			_, _, err := h.Login.StartStepUp(h.ctx, sess, testPassword, client)
 			return err
 		},
 		"password set with a link": func() error {
-			return h.svc.SetPasswordWithLink(h.ctx, resetToken, store.TokenPasswordReset, "violet tractor harbour lemon", client)
+			return h.Login.SetPasswordWithLink(h.ctx, resetToken, store.TokenPasswordReset, "violet tractor harbour lemon", client)
 		},
 		"new account": func() error {
-			_, err := h.svc.CreateAccount(h.ctx, login.NewAccount{Email: "new@example.org", Name: "New Person", Password: testPassword}, client)
+			_, err := h.Login.CreateAccount(h.ctx, login.NewAccount{Email: "new@example.org", Name: "New Person", Password: testPassword}, client)
 			return err
 		},
 	}
-	if _, err := h.svc.CreateFirstAdmin(h.ctx, setupToken, acct, client); !errors.Is(err, login.ErrSetupClosed) {
+	if _, err := h.Login.CreateFirstAdmin(h.ctx, setupToken, acct, client); !errors.Is(err, login.ErrSetupClosed) {
 		t.Errorf("set-up once an account exists, with no slot free: %v, want ErrSetupClosed without a hash", err)
 	}
 	for name, step := range steps {
@@ -926,10 +926,10 @@ func testEveryHashTakesASlot(t *testing.T, h *harness) {
 	}
 	// Nothing was done: the link still works, the account was not made.
 	held.Release()
-	if err := h.svc.SetPasswordWithLink(h.ctx, resetToken, store.TokenPasswordReset, "violet tractor harbour lemon", client); err != nil {
+	if err := h.Login.SetPasswordWithLink(h.ctx, resetToken, store.TokenPasswordReset, "violet tractor harbour lemon", client); err != nil {
 		t.Fatalf("the link after a busy answer: %v", err)
 	}
-	if _, err := h.db.UserByEmail(h.ctx, "new@example.org"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.Store.UserByEmail(h.ctx, "new@example.org"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("an account turned away as busy was created: %v", err)
 	}
 }

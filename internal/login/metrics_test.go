@@ -42,21 +42,21 @@ func TestHashQueueMetrics(t *testing.T) {
 	h := newHarness(t)
 	h.user("queue@example.org", "")
 	m := metrics.New()
-	h.svc.Metrics = m
-	h.svc.Passwords = &password.Hasher{Params: h.svc.Passwords.Params, Slots: 1, Wait: 10 * time.Second, Gauges: m}
+	h.Login.Metrics = m
+	h.Login.Passwords = &password.Hasher{Params: h.Login.Passwords.Params, Slots: 1, Wait: 10 * time.Second, Gauges: m}
 	gauges := func() (slots, inUse, waiting, shed float64) {
 		f := metricstest.Scrape(t, m.Handler())
 		return f.Value("portal_password_hash_slots"), f.Value("portal_password_hash_slots_in_use"),
 			f.Value("portal_password_hash_waiting"), f.Value("portal_password_hash_shed_total")
 	}
 	logIn := func(done chan<- error) {
-		_, _, err := h.svc.Login(h.ctx, "queue@example.org", testPassword, client)
+		_, _, err := h.Login.Login(h.ctx, "queue@example.org", testPassword, client)
 		done <- err
 	}
 
 	// One login holds the only slot; a second waits for it.
-	hold := newHoldingStore(h.db)
-	h.svc.Store = hold
+	hold := newHoldingStore(h.Store)
+	h.Login.Store = hold
 	done := make(chan error, 2)
 	go logIn(done)
 	<-hold.held
@@ -83,12 +83,12 @@ func TestHashQueueMetrics(t *testing.T) {
 	}
 
 	// With the slot held past the wait, the next login is turned away.
-	hold = newHoldingStore(h.db)
-	h.svc.Store = hold
-	h.svc.Passwords.Wait = 20 * time.Millisecond
+	hold = newHoldingStore(h.Store)
+	h.Login.Store = hold
+	h.Login.Passwords.Wait = 20 * time.Millisecond
 	go logIn(done)
 	<-hold.held
-	if _, _, err := h.svc.Login(h.ctx, "queue@example.org", testPassword, client); kindOf(err) != login.KindBusy {
+	if _, _, err := h.Login.Login(h.ctx, "queue@example.org", testPassword, client); kindOf(err) != login.KindBusy {
 		t.Fatalf("a login with no slot free: %v, want busy", err)
 	}
 	if _, inUse, waiting, shed := gauges(); inUse != 1 || waiting != 0 || shed != 1 {

@@ -19,15 +19,15 @@ func TestConcurrentWrongPasswords(t *testing.T) { onEngines(t, testConcurrentWro
 
 func testConcurrentWrongPasswords(t *testing.T, h *harness) {
 	h.user("p@example.org", testPhone)
-	r := h.svc.Rules
+	r := h.Login.Rules
 	const n = 40
 	// A slot each, so that all tries reach the counter together (on a
 	// machine with few cores the default slots would queue them).
-	h.svc.Passwords = &password.Hasher{Params: h.svc.Passwords.Params, Slots: n}
+	h.Login.Passwords = &password.Hasher{Params: h.Login.Passwords.Params, Slots: n}
 	kinds := make([]login.Kind, n)
 	h.race(n, func(i int) {
 		// Each from its own address: the account's counter is the one raced.
-		_, _, err := h.svc.Login(h.ctx, "p@example.org", "wrong", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+		_, _, err := h.Login.Login(h.ctx, "p@example.org", "wrong", login.Client{IP: fmt.Sprint("198.51.100.", i)})
 		kinds[i] = kindOf(err)
 	})
 
@@ -40,7 +40,7 @@ func testConcurrentWrongPasswords(t *testing.T, h *harness) {
 		t.Errorf("of %d concurrent wrong passwords, %d were checked and %d throttled; want %d and %d",
 			n, counts[login.KindInvalidCredentials], counts[login.KindThrottled], allowed, n-allowed)
 	}
-	th, err := h.db.Throttle(h.ctx, login.AccountThrottleKey("p@example.org"))
+	th, err := h.Store.Throttle(h.ctx, login.AccountThrottleKey("p@example.org"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,25 +58,25 @@ func TestRightPasswordClearsTheCount(t *testing.T) { onEngines(t, testRightPassw
 func testRightPasswordClearsTheCount(t *testing.T, h *harness) {
 	h.user("q@example.org", testPhone)
 	key := login.AccountThrottleKey("q@example.org")
-	h.svc.Login(h.ctx, "q@example.org", "wrong", client)
+	h.Login.Login(h.ctx, "q@example.org", "wrong", client)
 	sess := h.login("q@example.org", store.StageCode)
-	if th, _ := h.db.Throttle(h.ctx, key); th.Failures != 0 {
+	if th, _ := h.Store.Throttle(h.ctx, key); th.Failures != 0 {
 		t.Fatalf("after a right password the account has %d failures, want 0", th.Failures)
 	}
-	full, err := h.svc.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Reauthenticate(h.ctx, full, "wrong", client); kindOf(err) != login.KindInvalidCredentials {
+	if _, err := h.Login.Reauthenticate(h.ctx, full, "wrong", client); kindOf(err) != login.KindInvalidCredentials {
 		t.Fatalf("wrong password at re-authentication: %v", err)
 	}
-	if th, _ := h.db.Throttle(h.ctx, key); th.Failures != 1 {
+	if th, _ := h.Store.Throttle(h.ctx, key); th.Failures != 1 {
 		t.Fatalf("after a wrong password at re-authentication the account has %d failures, want 1", th.Failures)
 	}
-	if _, err := h.svc.Reauthenticate(h.ctx, full, testPassword, client); err != nil {
+	if _, err := h.Login.Reauthenticate(h.ctx, full, testPassword, client); err != nil {
 		t.Fatal(err)
 	}
-	if th, _ := h.db.Throttle(h.ctx, key); th.Failures != 0 {
+	if th, _ := h.Store.Throttle(h.ctx, key); th.Failures != 0 {
 		t.Fatalf("after re-authenticating the account has %d failures, want 0", th.Failures)
 	}
 }

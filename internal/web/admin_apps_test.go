@@ -38,7 +38,7 @@ func (e *adminEnv) createApp(c *http.Client, kv ...string) (r response, clientID
 
 func (e *adminEnv) application(clientID string) *store.Application {
 	e.t.Helper()
-	a, err := e.db.ApplicationByClientID(context.Background(), clientID)
+	a, err := e.Store.ApplicationByClientID(context.Background(), clientID)
 	if err != nil {
 		e.t.Fatalf("application %q: %v", clientID, err)
 	}
@@ -49,7 +49,7 @@ func (e *adminEnv) application(clientID string) *store.Application {
 // or the server's logs.
 func (e *adminEnv) notInAuditOrLogs(secret string) {
 	e.t.Helper()
-	evs, err := e.db.ListAudit(context.Background(), store.AuditQuery{Limit: 1000})
+	evs, err := e.Store.ListAudit(context.Background(), store.AuditQuery{Limit: 1000})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestAdminAppsBadInput(t *testing.T) {
 	if n := e.auditCount("admin.app_created"); n != 0 {
 		t.Errorf("%d applications created from bad input", n)
 	}
-	if list, _ := e.db.ListApplications(context.Background()); len(list) != 0 {
+	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 0 {
 		t.Errorf("%d applications stored", len(list))
 	}
 }
@@ -298,7 +298,7 @@ func testAdminAppsForbiddenToProviders(t *testing.T, e *adminEnv) {
 	if a.Disabled() || !apps.SecretMatches(a, secret) {
 		t.Error("a provider changed the application")
 	}
-	if list, _ := e.db.ListApplications(context.Background()); len(list) != 1 {
+	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
 		t.Errorf("%d applications", len(list))
 	}
 	if n := e.auditCount("admin.app_created"); n != 1 {
@@ -334,7 +334,7 @@ func testAdminAppsStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 	if a.Disabled() || !apps.SecretMatches(a, secret) {
 		t.Error("a stale administrator changed the application")
 	}
-	if list, _ := e.db.ListApplications(context.Background()); len(list) != 1 {
+	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
 		t.Errorf("a stale administrator created an application: %d", len(list))
 	}
 }
@@ -355,7 +355,7 @@ func TestAdminAppsCrossOriginRefused(t *testing.T) {
 	if a.Disabled() || !apps.SecretMatches(a, secret) {
 		t.Error("a cross-origin request changed the application")
 	}
-	if list, _ := e.db.ListApplications(context.Background()); len(list) != 1 {
+	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
 		t.Errorf("a cross-origin request created an application: %d", len(list))
 	}
 }

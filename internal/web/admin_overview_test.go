@@ -28,7 +28,7 @@ func testAdminOverview(t *testing.T, e *adminEnv) {
 		{Event: "code.sent", Outcome: "limited"},
 	} {
 		ev.Time, ev.SubjectID = e.clock.Now(), e.provider.ID
-		if err := e.db.AppendAudit(ctx, &ev); err != nil {
+		if err := e.Store.AppendAudit(ctx, &ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,7 +53,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	t.Helper()
 	e := &adminEnv{env: newEnvOn(t, eng), clock: logintest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))}
-	e.svc.Clock = e.clock.Now
+	e.Login.Clock = e.clock.Now
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)
 	return e
@@ -62,12 +62,12 @@ func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 func (e *adminEnv) account(email, name, phone string, isAdmin bool) *store.User {
 	e.t.Helper()
 	ctx := context.Background()
-	u, err := e.svc.CreateAccount(ctx, login.NewAccount{Email: email, Name: name, Password: testPassword, Admin: isAdmin}, login.Client{})
+	u, err := e.Login.CreateAccount(ctx, login.NewAccount{Email: email, Name: name, Password: testPassword, Admin: isAdmin}, login.Client{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	if phone != "" {
-		if err := e.db.SetPhone(ctx, u.ID, phone); err != nil {
+		if err := e.Store.SetPhone(ctx, u.ID, phone); err != nil {
 			e.t.Fatal(err)
 		}
 		u.Phone = phone
@@ -77,7 +77,7 @@ func (e *adminEnv) account(email, name, phone string, isAdmin bool) *store.User 
 
 func (e *adminEnv) reload(u *store.User) *store.User {
 	e.t.Helper()
-	got, err := e.db.UserByID(context.Background(), u.ID)
+	got, err := e.Store.UserByID(context.Background(), u.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func (e *adminEnv) act(c *http.Client, u *store.User, action string, kv ...strin
 
 func (e *adminEnv) auditCount(event string) int {
 	e.t.Helper()
-	evs, err := e.db.ListAudit(context.Background(), store.AuditQuery{Event: event, Limit: 1000})
+	evs, err := e.Store.ListAudit(context.Background(), store.AuditQuery{Event: event, Limit: 1000})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func testAdminRoutesForbiddenToProviders(t *testing.T, e *adminEnv) {
 		"unlock", "send-reset", "end-sessions", "deactivate", "reactivate", "make-admin", "remove-admin", "no-such-action"} {
 		routes = append(routes, route{"POST", userPath(other, action)}, route{"POST", userPath(e.admin, action)}, route{"POST", userPath(e.provider, action)})
 	}
-	mailsBefore := len(e.box.Messages())
+	mailsBefore := len(e.Outbox.Messages())
 	for _, rt := range routes {
 		var form url.Values
 		if rt.method == "POST" {
@@ -171,16 +171,16 @@ func testAdminRoutesForbiddenToProviders(t *testing.T, e *adminEnv) {
 			t.Errorf("a crafted request changed %s: %+v", u.Email, got)
 		}
 	}
-	if _, err := e.db.UserByEmail(context.Background(), "eve@example.org"); err == nil {
+	if _, err := e.Store.UserByEmail(context.Background(), "eve@example.org"); err == nil {
 		t.Error("a provider created a user")
 	}
-	if _, ok, _ := e.db.Setting(context.Background(), login.SettingMFAPolicy); ok {
+	if _, ok, _ := e.Store.Setting(context.Background(), login.SettingMFAPolicy); ok {
 		t.Error("a provider changed the MFA policy")
 	}
 	if n := e.auditCount("admin."); n != 0 {
 		t.Errorf("%d administrator actions recorded", n)
 	}
-	if n := len(e.box.Messages()); n != mailsBefore {
+	if n := len(e.Outbox.Messages()); n != mailsBefore {
 		t.Errorf("%d messages sent by refused requests", n-mailsBefore)
 	}
 	// The provider's own session was not ended by anything.
@@ -220,7 +220,7 @@ func testAdminWithoutFullLogin(t *testing.T, e *adminEnv) {
 	if got := e.reload(e.provider); !got.MFADisabledUntil.IsZero() {
 		t.Fatal("a half-finished login disabled MFA")
 	}
-	if n := len(e.box.Messages()); n != 1 {
+	if n := len(e.Outbox.Messages()); n != 1 {
 		t.Errorf("%d messages, want only the login code", n)
 	}
 }
@@ -346,16 +346,16 @@ func testAdminConfirmStatus(t *testing.T, e *adminEnv) {
 		t.Fatalf("before the password: status %q, want none", got)
 	}
 	// While the text message waits to go out, and once it has.
-	e.disp.Inline = false
+	e.Dispatch.Inline = false
 	r := e.post(c, "/admin/confirm", "next", "/admin/users", "password", testPassword)
-	e.disp.Inline = true
+	e.Dispatch.Inline = true
 	if r.status != http.StatusOK || !strings.Contains(r.body, "•••• 0001") || strings.Contains(r.body, "data-delivery-poll") {
 		t.Fatalf("code screen with the message queued (it must not reload itself, reposting the password): %d\n%s", r.status, r.body)
 	}
 	if got := status(c); got != string(store.MessageQueued) {
 		t.Fatalf("queued: status %q", got)
 	}
-	if _, err := e.disp.RunOnce(context.Background()); err != nil {
+	if _, err := e.Dispatch.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := status(c); got != string(store.MessageSent) {
@@ -526,7 +526,7 @@ func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
 		{"", "+870 301234567", "does not send text messages to satellite phones"},
 		{"GB", "+33 6 12 34 56 78", "cannot send text messages to numbers in that country"},
 	} {
-		e.svc.Rules.SMSCountries = strings.Fields(tc.countries)
+		e.Login.Rules.SMSCountries = strings.Fields(tc.countries)
 		for _, confirm := range []string{"", "yes"} {
 			r := e.post(c, userPath(e.provider, "update-phone"), "phone", tc.number, "reason", "New phone", "confirm", confirm)
 			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, tc.words) || !strings.Contains(r.body, `href="#phone"`) {
@@ -540,7 +540,7 @@ func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
 	// The person typing it in My Details gets the same sentence.
 	pb := e.browser()
 	e.loginFull(pb, e.provider.Email, providerPhone)
-	e.svc.Rules.SMSCountries = nil
+	e.Login.Rules.SMSCountries = nil
 	if r := e.post(pb, "/my-details/phone", "phone", "+881 6 1234 5678"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "does not send text messages to satellite phones") {
 		t.Errorf("My Details with a satellite number: %d\n%s", r.status, r.body)
 	}
@@ -665,7 +665,7 @@ func testAdminActionsOnAProvider(t *testing.T, e *adminEnv) {
 
 	// Locked by wrong passwords: shown, and unlocked.
 	now := e.clock.Now()
-	if _, err := e.db.AddThrottleFailure(ctx, login.AccountThrottleKey(e.provider.Email), now, now.Add(-time.Hour),
+	if _, err := e.Store.AddThrottleFailure(ctx, login.AccountThrottleKey(e.provider.Email), now, now.Add(-time.Hour),
 		func(int) time.Time { return now.Add(time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
@@ -674,7 +674,7 @@ func testAdminActionsOnAProvider(t *testing.T, e *adminEnv) {
 		t.Fatalf("lock not shown:\n%s", r.body)
 	}
 	e.act(c, e.provider, "unlock")
-	if th, _ := e.db.Throttle(ctx, login.AccountThrottleKey(e.provider.Email)); !th.LockedUntil.IsZero() {
+	if th, _ := e.Store.Throttle(ctx, login.AccountThrottleKey(e.provider.Email)); !th.LockedUntil.IsZero() {
 		t.Fatal("still locked")
 	}
 	if r := e.get(c, userPath(e.provider, "")); strings.Contains(r.body, ">Unlock</button>") {
@@ -735,8 +735,8 @@ func testAdminUserListSearchAndPaging(t *testing.T, e *adminEnv) {
 	ctx := context.Background()
 	e.account("noel@example.org", "Noel Newcomer", "", false)
 	ex := e.account("xena@example.org", "Xena Exempt", newPhone, false)
-	e.db.SetMFA(ctx, ex.ID, store.MFAExempt)
-	e.db.SetMFADisabledUntil(ctx, e.provider.ID, e.clock.Now().Add(4*time.Hour))
+	e.Store.SetMFA(ctx, ex.ID, store.MFAExempt)
+	e.Store.SetMFADisabledUntil(ctx, e.provider.ID, e.clock.Now().Add(4*time.Hour))
 	c := e.adminBrowser()
 
 	r := e.get(c, "/admin/users")
@@ -759,7 +759,7 @@ func testAdminUserListSearchAndPaging(t *testing.T, e *adminEnv) {
 
 	// Paging in email order.
 	for i := range 52 {
-		if err := e.db.CreateUser(ctx, &store.User{Email: fmt.Sprintf("bulk%02d@example.org", i), Name: fmt.Sprintf("Bulk %02d", i), CreatedAt: e.clock.Now()}); err != nil {
+		if err := e.Store.CreateUser(ctx, &store.User{Email: fmt.Sprintf("bulk%02d@example.org", i), Name: fmt.Sprintf("Bulk %02d", i), CreatedAt: e.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -838,7 +838,7 @@ func testAdminAuditLogFilters(t *testing.T, e *adminEnv) {
 
 	// Paging: older entries continue below the last id shown.
 	for range 60 {
-		e.svc.Audit(context.Background(), "code.sent", "success", e.provider.ID, e.provider.ID, login.Client{IP: "192.0.2.9"}, "filler")
+		e.Login.Audit(context.Background(), "code.sent", "success", e.provider.ID, e.provider.ID, login.Client{IP: "192.0.2.9"}, "filler")
 	}
 	r = e.get(c, "/admin/audit?event=code.")
 	older := regexp.MustCompile(`href="(/admin/audit\?[^"]*before=\d+[^"]*)">Older entries`).FindStringSubmatch(r.body)
@@ -950,7 +950,7 @@ func testAdminCreateUserAndInvitation(t *testing.T, e *adminEnv) {
 // countTo counts the messages sent to an address or number.
 func countTo(e *adminEnv, to string) int {
 	n := 0
-	for _, m := range e.box.Messages() {
+	for _, m := range e.Outbox.Messages() {
 		if m.To == to {
 			n++
 		}
@@ -963,7 +963,7 @@ var linkRE = regexp.MustCompile(`https?://\S+token=[A-Za-z0-9_-]+`)
 // resetLinkIn returns the newest emailed link to to.
 func resetLinkIn(e *adminEnv, to string) string {
 	e.t.Helper()
-	for _, m := range e.box.Messages() {
+	for _, m := range e.Outbox.Messages() {
 		if m.To == to {
 			if l := linkRE.FindString(m.Body); l != "" {
 				return l
@@ -977,7 +977,7 @@ func resetLinkIn(e *adminEnv, to string) string {
 // auditDetail is the detail of the latest audit event named event.
 func (e *adminEnv) auditDetail(event string) string {
 	e.t.Helper()
-	evs, err := e.db.ListAudit(context.Background(), store.AuditQuery{Event: event, Limit: 1})
+	evs, err := e.Store.ListAudit(context.Background(), store.AuditQuery{Event: event, Limit: 1})
 	if err != nil || len(evs) == 0 {
 		e.t.Fatalf("no %s audit event (%v)", event, err)
 	}

@@ -175,7 +175,7 @@ func TestBadInputAtEveryForm(t *testing.T) {
 			path := routes[i].path
 			t.Run(strings.ReplaceAll(path, "/", "_"), func(t *testing.T) {
 				e := newAdminEnvOn(t, eng)
-				t.Cleanup(e.svc.Wait) // background work ends before the database closes
+				t.Cleanup(e.Login.Wait) // background work ends before the database closes
 				route := postRoutes(e.provider.ID)[i]
 				half := e.browser()
 				if r := e.post(half, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
@@ -220,7 +220,7 @@ func TestBadInputAtEveryForm(t *testing.T) {
 func TestBadQueryParameters(t *testing.T) { adminOnEngines(t, testBadQueryParameters) }
 
 func testBadQueryParameters(t *testing.T, e *adminEnv) {
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
 	c := e.adminBrowser()
 	paths := []string{"/login", "/login/code", "/my-details", "/forgot-password", "/reset-password", "/welcome", "/setup",
 		"/admin/confirm", "/admin/users", "/admin/audit", "/admin/users/" + fmt.Sprint(e.provider.ID)}
@@ -248,7 +248,7 @@ func (e *env) dbState() map[string]int {
 	ctx := context.Background()
 	var db *sql.DB
 	var listTables string
-	switch s := e.db.(type) {
+	switch s := e.Store.(type) {
 	case *sqlite.DB:
 		db = s.ReadOnly()
 		listTables = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
@@ -257,7 +257,7 @@ func (e *env) dbState() map[string]int {
 		defer db.Close()
 		listTables = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
 	default:
-		e.t.Fatalf("dbState: a store of type %T", e.db)
+		e.t.Fatalf("dbState: a store of type %T", e.Store)
 	}
 	rows, err := db.QueryContext(ctx, listTables)
 	if err != nil {
@@ -323,8 +323,8 @@ func sameState(a, b map[string]int) bool {
 func TestGetNeverChangesState(t *testing.T) { adminOnEngines(t, testGetNeverChangesState) }
 
 func testGetNeverChangesState(t *testing.T, e *adminEnv) {
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
-	token, _, _ := e.svc.EnsureSetupToken(context.Background())
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
+	token, _, _ := e.Login.EnsureSetupToken(context.Background())
 	full := e.adminBrowser()
 	half := e.browser()
 	if r := e.post(half, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
@@ -373,7 +373,7 @@ func testGetNeverChangesState(t *testing.T, e *adminEnv) {
 func TestLogLinesCannotBeForged(t *testing.T) { onEngines(t, testLogLinesCannotBeForged) }
 
 func testLogLinesCannotBeForged(t *testing.T, e *env) {
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
 	e.user("x@example.org", "+447546123456")
 	const forged = "level=INFO msg=forged"
 	c := e.browser()
@@ -384,7 +384,7 @@ func testLogLinesCannotBeForged(t *testing.T, e *env) {
 	}
 	e.raw(c, "GET", "/x%0A"+url.PathEscape(forged), "")
 	e.raw(c, "GET", "/login?m=%0A"+url.QueryEscape(forged), "")
-	e.svc.Wait()
+	e.Login.Wait()
 	logs := e.logs.String()
 	if logs == "" {
 		t.Fatal("nothing was logged; the test would prove nothing")
@@ -411,7 +411,7 @@ func testLogLinesCannotBeForged(t *testing.T, e *env) {
 func TestSessionFixationIsUseless(t *testing.T) { onEngines(t, testSessionFixationIsUseless) }
 
 func testSessionFixationIsUseless(t *testing.T, e *env) {
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
 	e.user("fix@example.org", "+447546123456")
 	u := mustURL(e.srv.URL)
 	chosen := strings.Repeat("Fixated_", 6)[:43]
@@ -464,7 +464,7 @@ func TestSecretsNeverInLinksAndNoReferrer(t *testing.T) {
 }
 
 func testSecretsNeverInLinksAndNoReferrer(t *testing.T, e *env) {
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
 	e.user("leak@example.org", "+447546123456")
 	c := e.browser()
 	var answers []rawResponse

@@ -41,10 +41,10 @@ var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
 func (e *adminEnv) linkToken(u *store.User, purpose store.TokenPurpose) string {
 	e.t.Helper()
-	if err := e.svc.SendResetLink(context.Background(), u, purpose); err != nil {
+	if err := e.Login.SendResetLink(context.Background(), u, purpose); err != nil {
 		e.t.Fatal(err)
 	}
-	msgs := e.box.Messages()
+	msgs := e.Outbox.Messages()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if m := linkToken.FindStringSubmatch(msgs[i].Body); msgs[i].To == u.Email && m != nil {
 			return m[1]
@@ -68,12 +68,12 @@ func testEveryHashingRouteAnswersBusy(t *testing.T, e *adminEnv) {
 	e.clock.Advance(16 * time.Minute) // the login is stale: My Details and the console ask for the password
 	reset := e.linkToken(e.provider, store.TokenPasswordReset)
 	invited := &store.User{Email: "invited@example.org", Name: "Invited Person", CreatedAt: e.clock.Now()}
-	if err := e.db.CreateUser(context.Background(), invited); err != nil {
+	if err := e.Store.CreateUser(context.Background(), invited); err != nil {
 		t.Fatal(err)
 	}
 	welcome := e.linkToken(invited, store.TokenInvite)
 
-	release := holdHashing(t, e.svc)
+	release := holdHashing(t, e.Login)
 	wantBusy(t, "POST /login", e.post(e.browser(), "/login", "email", e.provider.Email, "password", testPassword))
 	wantBusy(t, "POST /my-details/phone", e.post(c, "/my-details/phone", "phone", "+447546654321", "password", testPassword))
 	wantBusy(t, "POST /admin/confirm", e.post(c, "/admin/confirm", "next", "/admin/users", "password", testPassword))
@@ -99,12 +99,12 @@ func TestSetupCostsNoHashWithoutTheLink(t *testing.T) {
 }
 
 func testSetupCostsNoHashWithoutTheLink(t *testing.T, e *env) {
-	token, _, err := e.svc.EnsureSetupToken(context.Background())
+	token, _, err := e.Login.EnsureSetupToken(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := e.browser()
-	release := holdHashing(t, e.svc)
+	release := holdHashing(t, e.Login)
 	r := e.post(c, "/setup", "token", "bogus", "name", "Ada", "email", "ada@example.org", "password", testPassword)
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "set-up link has already been used or is not valid") {
 		t.Fatalf("a bogus set-up link with every hashing slot taken: %d; want it refused without a hash\n%.400s", r.status, r.body)
@@ -115,7 +115,7 @@ func testSetupCostsNoHashWithoutTheLink(t *testing.T, e *env) {
 		t.Fatalf("set-up: %d %s", r.status, r.location)
 	}
 
-	holdHashing(t, e.svc)
+	holdHashing(t, e.Login)
 	for _, tok := range []string{token, "bogus", ""} {
 		r := e.post(c, "/setup", "token", tok, "name", "Eve", "email", "eve@example.org", "password", testPassword)
 		if r.status != http.StatusNotFound || !strings.Contains(r.body, "Page not found") {

@@ -22,14 +22,14 @@ func testCodeLimitScreen(t *testing.T, e *env) {
 		}
 	}
 	code := e.lastCode(phone)
-	sent := len(e.box.Messages())
+	sent := len(e.Outbox.Messages())
 
 	c := e.browser()
 	r := e.post(c, "/login", "email", "limit@example.org", "password", testPassword)
 	if r.status != http.StatusSeeOther || r.location != "/login/code?m=send-limited" {
 		t.Fatalf("sixth login: %d %s", r.status, r.location)
 	}
-	if n := len(e.box.Messages()); n != sent {
+	if n := len(e.Outbox.Messages()); n != sent {
 		t.Fatalf("the sixth login sent %d messages", n-sent)
 	}
 	r = e.get(c, r.location)

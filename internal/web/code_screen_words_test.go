@@ -162,7 +162,7 @@ func testPasswordProblemIsNotItsHintAgain(t *testing.T, e *adminEnv) {
 	const hint = "At least 12 characters. A few unrelated words make a strong, memorable password."
 	c := e.browser()
 	e.post(c, "/forgot-password", "email", e.provider.Email)
-	e.svc.Wait()
+	e.Login.Wait()
 	u, _ := url.Parse(resetLinkIn(e, e.provider.Email))
 	r := e.post(c, "/reset-password", "token", u.Query().Get("token"), "password", "too short")
 	if r.status != http.StatusUnprocessableEntity {

@@ -33,7 +33,7 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 	e.user("owner@example.org", phone)
 	now := time.Now()
 	var mu sync.Mutex
-	e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
 	owner := e.browser()
@@ -47,7 +47,7 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 		if c, err := http.ParseSetCookie(raw); err == nil && c.Name == "portal_device" {
 			device = c
 			if !strings.Contains(raw, "HttpOnly") || !strings.Contains(raw, "SameSite=Lax") || !strings.Contains(raw, "Path=/") ||
-				!strings.Contains(raw, fmt.Sprintf("Max-Age=%d", int(e.svc.Rules.DeviceTokenTTL/time.Second))) || strings.Contains(raw, "Domain") {
+				!strings.Contains(raw, fmt.Sprintf("Max-Age=%d", int(e.Login.Rules.DeviceTokenTTL/time.Second))) || strings.Contains(raw, "Domain") {
 				t.Errorf("device cookie: %s", raw)
 			}
 		}

@@ -200,7 +200,7 @@ func TestForwardAuthVerify(t *testing.T) {
 func TestForwardAuthGroupsOfAnAdministrator(t *testing.T) {
 	e := newEnvOn(t, enginetest.SQLite, forwardAuthConfig)
 	u := e.user("ada@example.org", "+447546123456")
-	if err := e.db.SetAdmin(context.Background(), u.ID, true); err != nil {
+	if err := e.Store.SetAdmin(context.Background(), u.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := looseBrowser()
@@ -219,7 +219,7 @@ func TestForwardAuthAdminsOnly(t *testing.T) {
 	onEngines(t, func(t *testing.T, e *env) {
 		e.user("pat@example.org", "+447546123456")
 		ada := e.user("ada@example.org", "+447546123457")
-		if err := e.db.SetAdmin(context.Background(), ada.ID, true); err != nil {
+		if err := e.Store.SetAdmin(context.Background(), ada.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		ask := func(c *http.Client, host string, hdr ...string) response {
@@ -328,14 +328,14 @@ func TestForwardAuthWritesAndIdleTimeout(t *testing.T) {
 	onEngines(t, func(t *testing.T, e *env) {
 		var mu sync.Mutex
 		now := time.Now()
-		e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 		e.user("cy@example.org", "+447546123456")
 		c, _ := looseBrowser()
 		e.loginTo(c, "cy@example.org", "+447546123456")
 
-		cs := &countingStore{Store: e.svc.Store}
-		e.svc.Store = cs
+		cs := &countingStore{Store: e.Login.Store}
+		e.Login.Store = cs
 		for range 50 {
 			if r := e.verifyFor(c, "", "/"); r.status != http.StatusOK {
 				t.Fatalf("verify: %d", r.status)
@@ -546,7 +546,7 @@ func TestForwardAuthRegistryDown(t *testing.T) {
 func TestCookieDomainNeedsHTTPS(t *testing.T) {
 	for _, base := range []string{"http://portal.test", "https://portal.example"} {
 		e := newEnv(t)
-		_, err := web.New(web.Config{Login: e.svc, Admin: e.adm, Records: e.db, BaseURL: base, CookieDomain: "portal.test"})
+		_, err := web.New(web.Config{Login: e.Login, Admin: e.adm, Records: e.Store, BaseURL: base, CookieDomain: "portal.test"})
 		if err == nil {
 			t.Errorf("cookie domain portal.test with base URL %s: accepted", base)
 		}

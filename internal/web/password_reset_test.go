@@ -41,7 +41,7 @@ func testForgotPasswordJourney(t *testing.T, e *adminEnv) {
 	if answers[0].location != answers[2].location || answers[1].body != answers[3].body || !strings.Contains(answers[1].body, forgotAnswer) {
 		t.Fatalf("the answers differ or lack the sentence:\n%s\n---\n%s", answers[1].body, answers[3].body)
 	}
-	e.svc.Wait()
+	e.Login.Wait()
 	if n := countTo(e, "nobody@example.org"); n != 0 {
 		t.Fatalf("%d emails to an unknown address", n)
 	}
@@ -104,7 +104,7 @@ func TestResetLinkExpiresAfter30Minutes(t *testing.T) {
 func testResetLinkExpiresAfter30Minutes(t *testing.T, e *adminEnv) {
 	c := e.browser()
 	e.post(c, "/forgot-password", "email", e.provider.Email)
-	e.svc.Wait()
+	e.Login.Wait()
 	u, _ := url.Parse(resetLinkIn(e, e.provider.Email))
 	// A reset link is no invitation.
 	if r := e.get(c, "/welcome?"+u.RawQuery); r.status != http.StatusGone {

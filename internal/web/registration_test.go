@@ -39,7 +39,7 @@ func testHeldRegistrationPage(t *testing.T, e *env) {
 	e.post(late, "/login", "email", "late@example.org", "password", testPassword)
 	e.post(late, "/login/phone", "phone", heldPhone)
 	lateCode := e.lastCode(heldPhone)
-	if err := e.db.SetPhone(context.Background(), v.ID, ownerPhone); err != nil {
+	if err := e.Store.SetPhone(context.Background(), v.ID, ownerPhone); err != nil {
 		t.Fatal(err)
 	}
 	r := e.post(late, "/login/phone/verify", "code", lateCode)
@@ -53,7 +53,7 @@ func testHeldRegistrationPage(t *testing.T, e *env) {
 		t.Fatalf("the stale session lives on: %d %q", r.status, r.location)
 	}
 	for _, id := range []int64{u.ID, v.ID} {
-		if got, _ := e.db.UserByID(context.Background(), id); got.Phone != ownerPhone {
+		if got, _ := e.Store.UserByID(context.Background(), id); got.Phone != ownerPhone {
 			t.Errorf("user %d phone = %q, want the owner's", id, got.Phone)
 		}
 	}

@@ -27,13 +27,13 @@ var (
 // log and the Referer header carries.
 func TestSecretFieldsArePosted(t *testing.T) {
 	e := newAdminEnv(t)
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
 	half := e.browser()
 	if r := e.post(half, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
 		t.Fatalf("half login: %d %s", r.status, r.location)
 	}
-	e.svc.RequestPasswordReset(context.Background(), e.provider.Email, login.Client{})
-	e.svc.Wait()
+	e.Login.RequestPasswordReset(context.Background(), e.provider.Email, login.Client{})
+	e.Login.Wait()
 	reset, err := url.Parse(resetLinkIn(e, e.provider.Email))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestSecretFieldsArePosted(t *testing.T) {
 // session token appears in the log, in a redirect or anywhere in a page.
 func TestSessionTokensNeverInLogsOrLinks(t *testing.T) {
 	e := newEnv(t)
-	t.Cleanup(e.svc.Wait) // background work ends before the database closes
+	t.Cleanup(e.Login.Wait) // background work ends before the database closes
 	e.user("tok@example.org", "+447546123456")
 	c := e.browser()
 	var answers []rawResponse

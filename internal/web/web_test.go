@@ -18,7 +18,6 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch"
 	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/login/logintest"
@@ -38,15 +37,11 @@ const testPassword = "correct horse battery staple"
 // env is the portal's pages on a test server, over a real store, SQLite
 // or PostgreSQL.
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	stack  *logintest.Stack
-	svc    *login.Service
+	t   *testing.T
+	srv *httptest.Server
+	*logintest.Stack
 	adm    *admin.Service
-	db     store.Store
 	engine enginetest.Engine
-	box    *outbox.Outbox
-	disp   *dispatch.Dispatcher // the login service's Dispatch
 	logs   *testlog.Buffer
 }
 
@@ -71,10 +66,10 @@ func newEnvOn(t *testing.T, eng enginetest.Engine, opts ...func(*web.Config)) *e
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st := logintest.New(t, eng.Open(t), log)
 	st.Login.BaseURL = "http://localhost"
-	e.stack, e.db, e.box, e.disp, e.svc = st, st.Store, st.Outbox, st.Dispatch, st.Login
-	e.adm = &admin.Service{Store: e.db, Login: e.svc}
+	e.Stack = st
+	e.adm = &admin.Service{Store: e.Store, Login: e.Login}
 	e.srv = httptest.NewUnstartedServer(nil)
-	cfg := web.Config{Login: e.svc, Admin: e.adm, Records: e.db, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.box}
+	cfg := web.Config{Login: e.Login, Admin: e.adm, Records: e.Store, Log: log, BaseURL: "http://" + e.srv.Listener.Addr().String(), PortalName: "Provider Portal", Outbox: e.Outbox}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -97,12 +92,12 @@ func (e *env) browser() *http.Client {
 
 func (e *env) user(email, phone string) *store.User {
 	e.t.Helper()
-	u, err := e.svc.CreateAccount(context.Background(), login.NewAccount{Email: email, Name: "Pat Provider", Password: testPassword}, login.Client{})
+	u, err := e.Login.CreateAccount(context.Background(), login.NewAccount{Email: email, Name: "Pat Provider", Password: testPassword}, login.Client{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	if phone != "" {
-		e.db.SetPhone(context.Background(), u.ID, phone)
+		e.Store.SetPhone(context.Background(), u.ID, phone)
 	}
 	return u
 }
@@ -146,7 +141,7 @@ func (e *env) post(c *http.Client, path string, kv ...string) response {
 	return e.do(c, "POST", path, f)
 }
 
-func (e *env) lastCode(to string) string { e.t.Helper(); return e.stack.LastCode(e.t, to) }
+func (e *env) lastCode(to string) string { e.t.Helper(); return e.LastCode(e.t, to) }
 
 // loginFull logs c in with password and SMS code.
 func (e *env) loginFull(c *http.Client, email, phone string) {
@@ -247,7 +242,7 @@ func testCrossOriginPostRefused(t *testing.T, e *env) {
 			t.Errorf("cross-origin POST with %s: %d, want 403", hdr[0], r.status)
 		}
 	}
-	if n := len(e.box.Messages()); n != 0 {
+	if n := len(e.Outbox.Messages()); n != 0 {
 		t.Fatalf("a cross-origin login sent %d codes", n)
 	}
 	// Same-origin posts from a browser go through.
@@ -379,7 +374,7 @@ func testPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T, e *env) {
 			t.Errorf("%s: error not tied to the field", raw)
 		}
 	}
-	if n := len(e.box.Messages()); n != 0 {
+	if n := len(e.Outbox.Messages()); n != 0 {
 		t.Fatalf("%d messages sent for refused numbers", n)
 	}
 }
@@ -487,7 +482,7 @@ func testReauthKeepsTypedNumber(t *testing.T, e *env) {
 	e.user("old@example.org", "+447546123456")
 	now := time.Now()
 	var mu sync.Mutex
-	e.svc.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	c := e.browser()
 	e.loginFull(c, "old@example.org", "+447546123456")
 	mu.Lock()
@@ -612,7 +607,7 @@ func testHealth(t *testing.T, e *env) {
 	if r := e.get(e.browser(), "/readyz"); r.status != 200 {
 		t.Fatal(r.status)
 	}
-	e.db.Close()
+	e.Store.Close()
 	if r := e.get(e.browser(), "/readyz"); r.status != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with the database closed: %d", r.status)
 	}
@@ -651,7 +646,7 @@ func testSecretsNeverInResponsesOrLogs(t *testing.T, e *env) {
 func TestSetupPage(t *testing.T) { onEngines(t, testSetupPage) }
 
 func testSetupPage(t *testing.T, e *env) {
-	token, _, _ := e.svc.EnsureSetupToken(context.Background())
+	token, _, _ := e.Login.EnsureSetupToken(context.Background())
 	c := e.browser()
 	if r := e.get(c, "/login"); !strings.Contains(r.body, "set-up link") {
 		t.Fatal("an empty portal does not point to the set-up link")
