@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/providerportal/portal/internal/store/postgres"
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
@@ -94,27 +95,78 @@ func sqliteSchema(t *testing.T) schema {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s schema
-	s.version, err = db.Version(ctx)
+	version, err := db.Version(ctx)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	// schema_migrations is each engine's own bookkeeping.
-	rows, err := raw.QueryContext(ctx, `
-		SELECT m.name, p.name, p.type, p."notnull" OR p.pk > 0
-		FROM sqlite_schema AS m JOIN pragma_table_info(m.name) AS p
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name <> 'schema_migrations'`)
+	// schema_migrations is each engine's own bookkeeping; automatic
+	// indexes have no statement.
+	return readSchema(t, raw, version, catalogue{
+		columns: `
+			SELECT m.name, p.name, p.type, p."notnull" OR p.pk > 0
+			FROM sqlite_schema AS m JOIN pragma_table_info(m.name) AS p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name <> 'schema_migrations'`,
+		indexes:  `SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`,
+		triggers: `SELECT name FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY name`,
+	})
+}
+
+func postgresSchema(t *testing.T) schema {
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t).NewSchema(t)
+	db, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.columns = map[string]string{}
+	version, err := db.Version(ctx)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := stdlib.OpenDB(*cfg)
+	defer raw.Close()
+	return readSchema(t, raw, version, catalogue{
+		columns: `
+			SELECT table_name, column_name, data_type, is_nullable = 'NO'
+			FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'`,
+		indexes: `
+			SELECT i.relname FROM pg_index AS x
+			JOIN pg_class AS i ON i.oid = x.indexrelid
+			WHERE i.relnamespace = current_schema()::regnamespace AND NOT x.indisprimary
+			ORDER BY 1`,
+		triggers: `
+			SELECT tgname FROM pg_trigger
+			WHERE NOT tgisinternal
+				AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace)
+			ORDER BY 1`,
+	})
+}
+
+// catalogue is how an engine is asked what its database holds: the
+// columns as (table, column, type, not null), the names of the indexes
+// and triggers that a migration created.
+type catalogue struct{ columns, indexes, triggers string }
+
+// readSchema asks db, at the version given, what it holds.
+func readSchema(t *testing.T, db *sql.DB, version int, c catalogue) schema {
+	t.Helper()
+	s := schema{version: version, columns: map[string]string{}}
+	rows, err := db.QueryContext(t.Context(), c.columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var table, col, typ string
 		var notNull bool
@@ -126,16 +178,15 @@ func sqliteSchema(t *testing.T) schema {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	s.indexes = sqliteNames(t, raw, "index")
-	s.triggers = sqliteNames(t, raw, "trigger")
+	s.indexes = names(t, db, c.indexes)
+	s.triggers = names(t, db, c.triggers)
 	return s
 }
 
-// sqliteNames returns the names of the objects of a type that were
-// created by a statement (not automatic indexes).
-func sqliteNames(t *testing.T, db *sql.DB, typ string) []string {
-	rows, err := db.QueryContext(t.Context(),
-		`SELECT name FROM sqlite_schema WHERE type = $1 AND sql IS NOT NULL ORDER BY name`, typ)
+// names is the one column of what query returns.
+func names(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,69 +199,10 @@ func sqliteNames(t *testing.T, db *sql.DB, typ string) []string {
 		}
 		names = append(names, name)
 	}
-	return names
-}
-
-func postgresSchema(t *testing.T) schema {
-	ctx := t.Context()
-	url := pgtest.NewDatabase(t).NewSchema(t)
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s schema
-	s.version, err = db.Version(ctx)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `
-		SELECT table_name, column_name, data_type, is_nullable = 'NO'
-		FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.columns = map[string]string{}
-	for rows.Next() {
-		var table, col, typ string
-		var notNull bool
-		if err := rows.Scan(&table, &col, &typ, &notNull); err != nil {
-			t.Fatal(err)
-		}
-		s.columns[table+"."+col] = column(t, typ, notNull)
-	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	names := func(query string) []string {
-		rows, err := conn.Query(ctx, query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return names
-	}
-	s.indexes = names(`
-		SELECT i.relname FROM pg_index AS x
-		JOIN pg_class AS i ON i.oid = x.indexrelid
-		WHERE i.relnamespace = current_schema()::regnamespace AND NOT x.indisprimary
-		ORDER BY 1`)
-	s.triggers = names(`
-		SELECT tgname FROM pg_trigger
-		WHERE NOT tgisinternal
-			AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace)
-		ORDER BY 1`)
-	return s
+	return names
 }
 
 // TestSchemasMatch migrates a SQLite and a PostgreSQL database and compares
