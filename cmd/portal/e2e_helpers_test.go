@@ -126,25 +126,49 @@ func withClock(c *testClock) portalOption {
 // portal's text messages and email to them, logging at debug.
 func startProviders(t testing.TB) (*twiliotest.Server, *smtptest.Server, map[string]string) {
 	t.Helper()
-	sid := "AC" + randomHex(t, 16)
-	token := randomHex(t, 16)
-	tw := twiliotest.NewServer(sid, token)
-	t.Cleanup(tw.Close)
+	tw, env := startTwilio(t)
 	sm, err := smtptest.NewServer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sm.Close)
-	return tw, sm, map[string]string{
+	env["PORTAL_SMTP_URL"] = sm.URL()
+	env["PORTAL_MAIL_FROM"] = "Provider Portal <portal@example.org>"
+	env["PORTAL_LOG_LEVEL"] = "debug"
+	return tw, sm, env
+}
+
+// startTwilio starts a twiliotest server, stopped when the test ends, and
+// returns it with the PORTAL_* variables that send a portal's text
+// messages to it.
+func startTwilio(t testing.TB) (*twiliotest.Server, map[string]string) {
+	t.Helper()
+	sid := "AC" + randomHex(t, 16)
+	token := randomHex(t, 16)
+	tw := twiliotest.NewServer(sid, token)
+	t.Cleanup(tw.Close)
+	return tw, map[string]string{
 		"PORTAL_SMS_PROVIDER":       "twilio",
 		"PORTAL_TWILIO_ACCOUNT_SID": sid,
 		"PORTAL_TWILIO_AUTH_TOKEN":  token,
 		"PORTAL_TWILIO_FROM":        "+15005550006",
 		"PORTAL_TWILIO_API_URL":     tw.URL(),
-		"PORTAL_SMTP_URL":           sm.URL(),
-		"PORTAL_MAIL_FROM":          "Provider Portal <portal@example.org>",
-		"PORTAL_LOG_LEVEL":          "debug",
 	}
+}
+
+// processEnv is the environment of a `portal serve` process (or command)
+// whose text messages go to the twiliotest server returned and whose email
+// stays in the outbox (these tests read no email), logging warnings only;
+// more are further variables, which win over these.
+func processEnv(t testing.TB, more ...string) (*twiliotest.Server, []string) {
+	t.Helper()
+	tw, vars := startTwilio(t)
+	env := os.Environ()
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "PORTAL_ALLOW_EMAIL_OUTBOX=true", "PORTAL_LOG_LEVEL=warn")
+	return tw, append(env, more...)
 }
 
 // startPortal starts the portal in-process, sending text messages to a

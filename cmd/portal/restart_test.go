@@ -6,9 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,21 +27,8 @@ func TestKilledProcessLosesNoMessage(t *testing.T) {
 	bin := buildPortal(t)
 	dir := t.TempDir()
 
-	sid, token := "AC"+strings.Repeat("ab", 16), "token"
-	tw := twiliotest.NewServer(sid, token)
-	defer tw.Close()
 	addr := freeAddr(t)
-	env := append(os.Environ(),
-		"PORTAL_DATABASE_URL="+filepath.Join(dir, "portal.db"),
-		"PORTAL_SMS_PROVIDER=twilio",
-		"PORTAL_TWILIO_ACCOUNT_SID="+sid,
-		"PORTAL_TWILIO_AUTH_TOKEN="+token,
-		"PORTAL_TWILIO_FROM=+15005550006",
-		"PORTAL_TWILIO_API_URL="+tw.URL(),
-		// Email stays in the outbox: this test reads no email.
-		"PORTAL_ALLOW_EMAIL_OUTBOX=true",
-		"PORTAL_LOG_LEVEL=warn",
-	)
+	tw, env := processEnv(t, "PORTAL_DATABASE_URL="+filepath.Join(dir, "portal.db"))
 	runPortal(t, bin, env, e2ePassword+"\n", "user", "create", "--email", "kim@example.org", "--name", "Kim Kill")
 	runPortal(t, bin, env, "", "user", "set-phone", "--email", "kim@example.org", "--phone", "+447546123456", "--reason", "test set-up")
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -131,22 +130,10 @@ func terminateDuringLogins(t *testing.T, bin, dbURL string, checkDB func(*testin
 		accounts  = 240 // more than the workers get through before the signal
 		completed = 16  // logins completed before the signal
 	)
-	sid, token := "AC"+strings.Repeat("ef", 16), "token"
-	tw := twiliotest.NewServer(sid, token)
-	defer tw.Close()
-	env := append(os.Environ(), dbURL,
-		"PORTAL_SMS_PROVIDER=twilio",
-		"PORTAL_TWILIO_ACCOUNT_SID="+sid,
-		"PORTAL_TWILIO_AUTH_TOKEN="+token,
-		"PORTAL_TWILIO_FROM=+15005550006",
-		"PORTAL_TWILIO_API_URL="+tw.URL(),
-		// Email stays in the outbox: this test reads no email.
-		"PORTAL_ALLOW_EMAIL_OUTBOX=true",
+	tw, env := processEnv(t, append([]string{dbURL,
 		// Every login comes from 127.0.0.1: no per-address text budget.
 		"PORTAL_SMS_LIMIT_PER_IP_HOUR=0",
-		"PORTAL_LOG_LEVEL=warn",
-	)
-	env = append(env, moreEnv...)
+	}, moreEnv...)...)
 	phone := func(i int) string { return fmt.Sprintf("+4475461%05d", i) }
 	// Two accounts more than the workers use: for the requests held in
 	// the portal's hands across the signal.

@@ -27,21 +27,7 @@ func TestTwoServeProcesses(t *testing.T) {
 	}
 	db := pgtest.NewDatabase(t) // skips, or fails with PORTAL_REQUIRE_POSTGRES=1, without a server
 	bin := buildPortal(t)
-	sid, token := "AC"+strings.Repeat("cd", 16), "token"
-	tw := twiliotest.NewServer(sid, token)
-	defer tw.Close()
-	common := append(os.Environ(),
-		"PORTAL_DATABASE_URL="+db.URL,
-		"PORTAL_SECRET_KEY="+strings.Repeat("5a", 32),
-		"PORTAL_SMS_PROVIDER=twilio",
-		"PORTAL_TWILIO_ACCOUNT_SID="+sid,
-		"PORTAL_TWILIO_AUTH_TOKEN="+token,
-		"PORTAL_TWILIO_FROM=+15005550006",
-		"PORTAL_TWILIO_API_URL="+tw.URL(),
-		// Email stays in the outbox: this test reads no email.
-		"PORTAL_ALLOW_EMAIL_OUTBOX=true",
-		"PORTAL_LOG_LEVEL=warn",
-	)
+	tw, common := processEnv(t, "PORTAL_DATABASE_URL="+db.URL, "PORTAL_SECRET_KEY="+strings.Repeat("5a", 32))
 	// Both instances share one public address, as behind a load balancer.
 	const public = "http://portal.test"
 	runPortal(t, bin, common, e2ePassword+"\n", "user", "create", "--email", "nia@example.org", "--name", "Nia Two")
