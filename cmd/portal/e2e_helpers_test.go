@@ -99,6 +99,20 @@ func onPostgres(t testing.TB) portalOption {
 	}
 }
 
+// onPortals runs test on a portal of each storage engine, as the parallel
+// subtests "sqlite" and "postgres".
+func onPortals(t *testing.T, test func(t *testing.T, p *testPortal)) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, startPortal(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, startPortal(t, onPostgres(t)))
+	})
+}
+
 // withEnv sets a PORTAL_* variable for the portal (over the defaults).
 func withEnv(name, value string) portalOption {
 	return func(s *portalSetup) {

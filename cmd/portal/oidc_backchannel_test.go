@@ -22,15 +22,7 @@ import (
 // phone, and checks it with go-oidc's
 // key set, as an application would.
 
-func TestOIDCBackchannelSQLite(t *testing.T) {
-	t.Parallel()
-	testOIDCBackchannel(t, startPortal(t))
-}
-
-func TestOIDCBackchannelPostgres(t *testing.T) {
-	t.Parallel()
-	testOIDCBackchannel(t, startPortal(t, onPostgres(t)))
-}
+func TestOIDCBackchannel(t *testing.T) { onPortals(t, testOIDCBackchannel) }
 
 func testOIDCBackchannel(t *testing.T, p *testPortal) {
 	tokens := make(chan string, 10)

@@ -14,15 +14,7 @@ import (
 
 const rpLoggedOut = "http://127.0.0.1:9/logged-out"
 
-func TestOIDCLogoutSQLite(t *testing.T) {
-	t.Parallel()
-	testOIDCLogout(t, startPortal(t))
-}
-
-func TestOIDCLogoutPostgres(t *testing.T) {
-	t.Parallel()
-	testOIDCLogout(t, startPortal(t, onPostgres(t)))
-}
+func TestOIDCLogout(t *testing.T) { onPortals(t, testOIDCLogout) }
 
 func testOIDCLogout(t *testing.T, p *testPortal) {
 	r := newRP(t, p, apps.Registration{PostLogoutRedirectURIs: []string{rpLoggedOut}})

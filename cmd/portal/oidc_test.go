@@ -210,15 +210,7 @@ func (r *rp) verify(tok *oauth2.Token) (*gooidc.IDToken, idClaims) {
 	return idt, c
 }
 
-func TestOIDCSQLite(t *testing.T) {
-	t.Parallel()
-	testOIDC(t, startPortal(t))
-}
-
-func TestOIDCPostgres(t *testing.T) {
-	t.Parallel()
-	testOIDC(t, startPortal(t, onPostgres(t)))
-}
+func TestOIDC(t *testing.T) { onPortals(t, testOIDC) }
 
 func testOIDC(t *testing.T, p *testPortal) {
 	const phone = "+447546123456"
