@@ -6,6 +6,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"reflect"
@@ -88,6 +89,26 @@ func newChallenge(userID int64, attemptID string, purpose store.Purpose, created
 		ExpiresAt:   createdAt.Add(5 * time.Minute),
 		IP:          "192.0.2.1",
 	}
+}
+
+// mustList is what list, the store's method name, returns for q; an error
+// stops the test.
+func mustList[Q, R any](t *testing.T, name string, list func(context.Context, Q) ([]R, error), q Q) []R {
+	t.Helper()
+	rs, err := list(t.Context(), q)
+	if err != nil {
+		t.Fatalf("%s(%+v): %v", name, q, err)
+	}
+	return rs
+}
+
+// each is f of every one of rs, in order: empty, not nil, for none.
+func each[R, V any](rs []R, f func(R) V) []V {
+	vs := []V{}
+	for _, r := range rs {
+		vs = append(vs, f(r))
+	}
+	return vs
 }
 
 func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
