@@ -122,8 +122,6 @@ func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 	return c
 }
 
-// concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
-// released at once, and waits for them.
 // oneSucceeded checks the outcome of a race the store must settle: exactly
 // one of errs is nil, and every other is ErrNotFound.
 func oneSucceeded(t *testing.T, what string, errs []error) {
@@ -142,6 +140,8 @@ func oneSucceeded(t *testing.T, what string, errs []error) {
 	}
 }
 
+// concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
+// released at once, and waits for them.
 func concurrently(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
