@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -40,22 +41,29 @@ func wantLastAdmin(t *testing.T, err error, call string) {
 }
 
 func testSetAdmin(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	createAdmin(t, s, "admin@example.org")
 	u := createUser(t, s, "ann@example.org")
 	other := createUser(t, s, "bob@example.org")
 
-	want := *u
-	want.Admin = true
-	for range 2 { // giving it twice is no error
-		mustNot(t, s.SetAdmin(ctx, u.ID, true), "SetAdmin(true)")
-		checkUser(t, s, "user after SetAdmin(true)", want)
-	}
-	for range 2 { // nor is taking it twice
-		mustNot(t, s.SetAdmin(ctx, u.ID, false), "SetAdmin(false)")
-		checkUser(t, s, "user after SetAdmin(false)", *u)
-	}
+	setTwice(t, s, "SetAdmin", s.SetAdmin, u, func(want *store.User) { want.Admin = true })
 	checkUser(t, s, "other user", *other)
+}
+
+// setTwice sets a flag of u with set, named name, twice, then clears it
+// twice: none of the four calls is an error, and after each u is as
+// flag makes it, or as it was.
+func setTwice(t *testing.T, s store.Store, name string, set func(context.Context, int64, bool) error, u *store.User, flag func(*store.User)) {
+	t.Helper()
+	want := *u
+	flag(&want)
+	for range 2 { // setting it twice is no error
+		mustNot(t, set(t.Context(), u.ID, true), name+"(true)")
+		checkUser(t, s, "user after "+name+"(true)", want)
+	}
+	for range 2 { // nor is clearing it twice
+		mustNot(t, set(t.Context(), u.ID, false), name+"(false)")
+		checkUser(t, s, "user after "+name+"(false)", *u)
+	}
 }
 
 func testSetAdminLastAdmin(t *testing.T, s store.Store) {
@@ -90,23 +98,13 @@ func testSetAdminDeactivatedUser(t *testing.T, s store.Store) {
 }
 
 func testSetDeactivated(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	createAdmin(t, s, "admin@example.org")
 	b := createAdmin(t, s, "b@example.org")
 	u := createUser(t, s, "ann@example.org")
 	other := createUser(t, s, "bob@example.org")
 
 	for _, v := range []*store.User{u, b} {
-		want := *v
-		want.Deactivated = true
-		for range 2 { // deactivating twice is no error
-			mustNot(t, s.SetDeactivated(ctx, v.ID, true), "SetDeactivated(true)")
-			checkUser(t, s, "user after SetDeactivated(true)", want)
-		}
-		for range 2 {
-			mustNot(t, s.SetDeactivated(ctx, v.ID, false), "SetDeactivated(false)")
-			checkUser(t, s, "user after SetDeactivated(false)", *v)
-		}
+		setTwice(t, s, "SetDeactivated", s.SetDeactivated, v, func(want *store.User) { want.Deactivated = true })
 	}
 	checkUser(t, s, "other user", *other)
 }

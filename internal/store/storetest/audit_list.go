@@ -26,19 +26,11 @@ var auditListTests = []test{
 
 func listAudit(t *testing.T, s store.Store, q store.AuditQuery) []store.AuditEvent {
 	t.Helper()
-	events, err := s.ListAudit(t.Context(), q)
-	if err != nil {
-		t.Fatalf("ListAudit(%+v): %v", q, err)
-	}
-	return events
+	return mustList(t, "ListAudit", s.ListAudit, q)
 }
 
 func eventIDs(events []store.AuditEvent) []int64 {
-	ids := []int64{}
-	for _, e := range events {
-		ids = append(ids, e.ID)
-	}
-	return ids
+	return each(events, func(e store.AuditEvent) int64 { return e.ID })
 }
 
 // wantAudit checks that ListAudit(q) returns want, in this order.

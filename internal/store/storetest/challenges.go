@@ -795,13 +795,20 @@ func testTakeOverChallengeRefused(t *testing.T, s store.Store) {
 	}
 }
 
+// loginCodeSent creates user id's session "old" and issues it a login
+// code, both at t0.
+func loginCodeSent(t *testing.T, s store.Store, id int64) (*store.Session, *store.Challenge) {
+	t.Helper()
+	old := createSession(t, s, id, "old", t0, t0)
+	return old, issue(t, s, newChallenge(id, old.AttemptID, store.PurposeLogin, t0))
+}
+
 // testTakeOverChallengeConcurrent: ten newer logins take over one code at
 // once; afterwards exactly one login holds it.
 func testTakeOverChallengeConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	old := createSession(t, s, u.ID, "old", t0, t0)
-	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	old, c := loginCodeSent(t, s, u.ID)
 	const n = 10
 	logins := make([]*store.Session, n)
 	for i := range logins {
@@ -848,8 +855,7 @@ func testCompleteLogin(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	wrongCodes(t, s, u.ID, 1, nil) // a wrong code before
-	old := createSession(t, s, u.ID, "old", t0, t0)
-	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	old, c := loginCodeSent(t, s, u.ID)
 	at := t0.Add(time.Minute)
 	l := completion(u, c, old, "new", at)
 	mustNot(t, s.CompleteLogin(ctx, l), "CompleteLogin")
@@ -898,8 +904,7 @@ func testCompleteLoginAllOrNothing(t *testing.T, s store.Store) {
 	}
 
 	// The code was used already.
-	old := createSession(t, s, u.ID, "old", t0, t0)
-	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	old, c := loginCodeSent(t, s, u.ID)
 	if !consume(t, s, c.ID, at) {
 		t.Fatal("ConsumeChallenge = false")
 	}
@@ -930,8 +935,7 @@ func testCompleteLoginAllOrNothing(t *testing.T, s store.Store) {
 func testCompleteLoginConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	old := createSession(t, s, u.ID, "old", t0, t0)
-	c := issue(t, s, newChallenge(u.ID, old.AttemptID, store.PurposeLogin, t0))
+	old, c := loginCodeSent(t, s, u.ID)
 	const n = 20
 	errs := make([]error, n)
 	concurrently(n, func(i int) {

@@ -160,6 +160,16 @@ func redeem(r *store.AuthRequest, tokens []*store.OIDCToken, at time.Time) store
 	return store.TokenIssue{At: at, AuthRequestID: r.ID, CodeHash: r.CodeHash, Tokens: tokens}
 }
 
+// issueCode completes request "req1" for u and redeems its code, a
+// second after t0, for the tokens grantTokens names "1".
+func issueCode(t *testing.T, s store.Store, u *store.User) (*store.AuthRequest, []*store.OIDCToken) {
+	t.Helper()
+	r := codeRequest(t, s, u, "req1")
+	toks := grantTokens(u, r.ID, "1")
+	mustNot(t, s.IssueTokens(t.Context(), redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	return r, toks
+}
+
 func tokenState(t *testing.T, s store.Store, tok *store.OIDCToken) *store.OIDCToken {
 	t.Helper()
 	got, err := s.OIDCToken(t.Context(), tok.Hash)
@@ -170,9 +180,7 @@ func tokenState(t *testing.T, s store.Store, tok *store.OIDCToken) *store.OIDCTo
 func testIssueTokensCodeOnce(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	r, toks := issueCode(t, s, u)
 	for _, tok := range toks {
 		checkRecord(t, "OIDCToken", *tokenState(t, s, tok), *tok)
 	}
@@ -223,9 +231,7 @@ func testIssueTokensCodeConcurrent(t *testing.T, s store.Store) {
 func testIssueTokensCodeReuseRevokes(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	r, toks := issueCode(t, s, u)
 	err := s.IssueTokens(ctx, redeem(r, grantTokens(u, r.ID, "2"), t0.Add(2*time.Second)))
 	if !errors.Is(err, store.ErrTokenReused) {
 		t.Fatalf("IssueTokens of a redeemed code: %v, want store.ErrTokenReused", err)
@@ -249,9 +255,7 @@ func testIssueTokensCodeExpired(t *testing.T, s store.Store) {
 func testIssueTokensRotate(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	first := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, first, t0.Add(time.Second))), "IssueTokens")
+	r, first := issueCode(t, s, u)
 	second := grantTokens(u, r.ID, "2")
 	mustNot(t, s.IssueTokens(ctx, store.TokenIssue{At: t0.Add(time.Minute), Rotate: first[1].Hash, Tokens: second}), "IssueTokens rotating")
 	if got := tokenState(t, s, first[1]); !sameTime(got.UsedAt, t0.Add(time.Minute)) || got.Active(t0.Add(time.Minute)) {
@@ -277,9 +281,7 @@ func testIssueTokensRotate(t *testing.T, s store.Store) {
 
 func testIssueTokensRotateConcurrent(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	first := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(t.Context(), redeem(r, first, t0.Add(time.Second))), "IssueTokens")
+	r, first := issueCode(t, s, u)
 	const n = 10
 	errs := make([]error, n)
 	concurrently(n, func(i int) {
@@ -302,9 +304,7 @@ func testIssueTokensRotateConcurrent(t *testing.T, s store.Store) {
 func testRevokeOIDCToken(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	_, toks := issueCode(t, s, u)
 	mustNot(t, s.RevokeOIDCToken(ctx, toks[0].Hash, t0.Add(time.Minute)), "RevokeOIDCToken of the access token")
 	if !tokenState(t, s, toks[1]).RevokedAt.IsZero() {
 		t.Errorf("revoking an access token revoked its refresh token")
@@ -320,9 +320,7 @@ func testRevokeUserTokens(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
 	other := createUser(t, s, "bob@example.org")
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	_, toks := issueCode(t, s, u)
 	r2 := codeRequest(t, s, other, "req2")
 	theirs := grantTokens(other, r2.ID, "2")
 	mustNot(t, s.IssueTokens(ctx, redeem(r2, theirs, t0.Add(time.Second))), "IssueTokens")
@@ -370,9 +368,7 @@ func testSigningKeys(t *testing.T, s store.Store) {
 func testDeleteExpiredOIDC(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	_, toks := issueCode(t, s, u)
 	mustNot(t, s.CreateAuthRequest(ctx, newAuthRequest("req2")), "CreateAuthRequest")
 	n, err := s.DeleteExpiredOIDC(ctx, t0.Add(2*time.Hour))
 	mustNot(t, err, "DeleteExpiredOIDC")
@@ -388,9 +384,7 @@ func testEndOIDCSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustNot(t, s.CreateApplication(ctx, newApplication("client-a", false)), "CreateApplication")
 	u := createUser(t, s, "ann@example.org")
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	_, toks := issueCode(t, s, u)
 
 	at := t0.Add(time.Minute)
 	ids, err := s.EndOIDCSessions(ctx, u.ID, "sub-ann", at)
@@ -472,9 +466,7 @@ func testChangeAccountEndsOIDCSessions(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
 	mustNot(t, s.SetPhone(ctx, u.ID, "+15555550100"), "SetPhone")
 	createSession(t, s, u.ID, "other", t0, t0)
-	r := codeRequest(t, s, u, "req1")
-	toks := grantTokens(u, r.ID, "1")
-	mustNot(t, s.IssueTokens(ctx, redeem(r, toks, t0.Add(time.Second))), "IssueTokens")
+	_, toks := issueCode(t, s, u)
 	at := t0.Add(time.Minute)
 	queued := func() []store.OIDCLogout {
 		t.Helper()

@@ -74,21 +74,7 @@ func sessionWithEveryField(t *testing.T, s store.Store) (*store.User, *store.Ses
 		LastLoginAt:      t0.Add(-time.Hour),
 	}
 	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
-	ss := &store.Session{
-		TokenHash:       hash("token"),
-		UserID:          u.ID,
-		Stage:           store.StageFull,
-		AttemptID:       "attempt-1",
-		PendingPhone:    "+15555550199",
-		CreatedAt:       t0,
-		LastSeenAt:      t0.Add(time.Minute),
-		AuthenticatedAt: t0.Add(30 * time.Second),
-		CodeAt:          t0.Add(40 * time.Second),
-		PreviousLoginAt: t0.Add(-25 * time.Hour),
-		MFA:             true,
-		IP:              "2001:db8::1",
-		UserAgent:       "Mozilla/5.0",
-	}
+	ss := everyFieldSession(u.ID, store.StageFull, "+15555550199")
 	mustNot(t, s.CreateSession(ctx, ss), "CreateSession")
 	return u, ss
 }

@@ -34,24 +34,30 @@ func sessionExists(t *testing.T, s store.Store, tokenHash []byte) bool {
 	return err == nil
 }
 
-func testSessionRoundTrip(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	u := createUser(t, s, "ann@example.org")
-	ss := &store.Session{
+// everyFieldSession is the session "token" of user id at stage, with
+// pendingPhone and every other field set.
+func everyFieldSession(id int64, stage store.Stage, pendingPhone string) *store.Session {
+	return &store.Session{
 		TokenHash:       hash("token"),
-		UserID:          u.ID,
-		Stage:           store.StageRegisterPhone,
+		UserID:          id,
+		Stage:           stage,
 		AttemptID:       "attempt-1",
-		PendingPhone:    "+15555550100",
+		PendingPhone:    pendingPhone,
 		CreatedAt:       t0,
 		LastSeenAt:      t0.Add(time.Minute),
 		AuthenticatedAt: t0.Add(30 * time.Second),
-		CodeAt:          t0.Add(45 * time.Second),
-		PreviousLoginAt: t0.Add(-48 * time.Hour),
+		CodeAt:          t0.Add(40 * time.Second),
+		PreviousLoginAt: t0.Add(-25 * time.Hour),
 		MFA:             true,
 		IP:              "2001:db8::1",
 		UserAgent:       "Mozilla/5.0",
 	}
+}
+
+func testSessionRoundTrip(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "ann@example.org")
+	ss := everyFieldSession(u.ID, store.StageRegisterPhone, "+15555550100")
 	mustNot(t, s.CreateSession(ctx, ss), "CreateSession")
 	got, err := s.SessionByHash(ctx, ss.TokenHash)
 	mustNot(t, err, "SessionByHash")

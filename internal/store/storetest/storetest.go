@@ -6,6 +6,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"reflect"
@@ -90,6 +91,26 @@ func newChallenge(userID int64, attemptID string, purpose store.Purpose, created
 	}
 }
 
+// mustList is what list, the store's method name, returns for q; an error
+// stops the test.
+func mustList[Q, R any](t *testing.T, name string, list func(context.Context, Q) ([]R, error), q Q) []R {
+	t.Helper()
+	rs, err := list(t.Context(), q)
+	if err != nil {
+		t.Fatalf("%s(%+v): %v", name, q, err)
+	}
+	return rs
+}
+
+// each is f of every one of rs, in order: empty, not nil, for none.
+func each[R, V any](rs []R, f func(R) V) []V {
+	vs := []V{}
+	for _, r := range rs {
+		vs = append(vs, f(r))
+	}
+	return vs
+}
+
 func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 	t.Helper()
 	if err := s.IssueChallenge(t.Context(), c); err != nil {
@@ -101,8 +122,6 @@ func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 	return c
 }
 
-// concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
-// released at once, and waits for them.
 // oneSucceeded checks the outcome of a race the store must settle: exactly
 // one of errs is nil, and every other is ErrNotFound.
 func oneSucceeded(t *testing.T, what string, errs []error) {
@@ -121,6 +140,8 @@ func oneSucceeded(t *testing.T, what string, errs []error) {
 	}
 }
 
+// concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
+// released at once, and waits for them.
 func concurrently(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})

@@ -37,19 +37,11 @@ func addUser(t *testing.T, s store.Store, email, name, phone string) *store.User
 
 func listUsers(t *testing.T, s store.Store, q store.UserQuery) []store.User {
 	t.Helper()
-	users, err := s.ListUsers(t.Context(), q)
-	if err != nil {
-		t.Fatalf("ListUsers(%+v): %v", q, err)
-	}
-	return users
+	return mustList(t, "ListUsers", s.ListUsers, q)
 }
 
 func emails(users []store.User) []string {
-	es := []string{}
-	for _, u := range users {
-		es = append(es, u.Email)
-	}
-	return es
+	return each(users, func(u store.User) string { return u.Email })
 }
 
 // wantEmails checks that ListUsers(q) returns the users with these emails,
