@@ -43,10 +43,6 @@ func (s *Server) adminAppNewShow(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminAppCreate(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	f := r.PostForm
 	p := &newAppPage{chrome: s.adminChrome(newAppTitle, "applications", sess)}
 	p.AppForm = &appForm{

@@ -94,10 +94,6 @@ type appAction struct {
 func (s *Server) adminAppAction(act appAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess := sessionOf(r)
-		if err := r.ParseForm(); err != nil {
-			s.badForm(w, r, err)
-			return
-		}
 		p, err := s.appsPage(r, sess)
 		if err != nil {
 			s.internalError(w, r, err)

@@ -11,10 +11,6 @@ import (
 // request has been answered already.
 func (s *Server) stepUpForm(w http.ResponseWriter, r *http.Request) (sess *login.Session, next string, done bool) {
 	sess, fresh := sessionOf(r), loginFresh(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return nil, "", true
-	}
 	next = safeNext(r.PostForm.Get("next"))
 	if fresh {
 		// Confirmed already, for example in another tab.

@@ -4,10 +4,6 @@ import "net/http"
 
 func (s *Server) adminSettingsSave(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	p, err := s.newSettingsPage(r, sess)
 	if err != nil {
 		s.internalError(w, r, err)

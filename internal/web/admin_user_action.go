@@ -38,10 +38,6 @@ func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	f := readActionForm(name, r)
 	in, probs := f.Validate(s.login.Rules)
 	if len(probs) > 0 {

@@ -11,10 +11,6 @@ import (
 
 func (s *Server) adminUserCreate(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	p := &newUserPage{chrome: s.adminChrome(newUserTitle, "users", sess), Form: readNewUserForm(r)}
 	if p.Errors = p.Form.Validate(); len(p.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_user_new", p)

@@ -10,10 +10,6 @@ import (
 
 func (s *Server) codeCheck(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	full, err := s.login.VerifyLoginCode(r.Context(), sess, r.PostForm.Get("code"), s.client(r))
 	if err != nil {
 		s.codeFailed(w, r, sess, err, loginScreen)

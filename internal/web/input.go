@@ -46,7 +46,8 @@ func readableValues(v url.Values) bool {
 // from meeting it. The query is read as leniently as the pages read it
 // (r.URL.Query); a form body is parsed here, with the limit of
 // limitBodies, so a body too large or garbled gets the answer every page
-// gives (badForm).
+// gives (badForm). It is the one place a form is parsed: every POST
+// handler behind it reads r.PostForm as parsed here.
 func (s *Server) readableInput(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query, _ := url.ParseQuery(r.URL.RawQuery)

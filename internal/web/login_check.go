@@ -31,10 +31,6 @@ func (f loginForm) Validate() []problem {
 }
 
 func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	p := &loginPage{chrome: s.newChrome("Log in", nil), Form: readLoginForm(r)}
 	email, pw := p.Form.Email, p.Form.password
 	if p.Errors = p.Form.Validate(); len(p.Errors) > 0 {

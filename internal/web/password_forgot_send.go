@@ -7,10 +7,6 @@ import (
 // forgotPasswordSend answers the same whether or not an account uses the
 // address: the work happens after the answer.
 func (s *Server) forgotPasswordSend(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	f := emailForm{Email: r.PostForm.Get("email")}
 	if probs := f.Validate(); len(probs) > 0 {
 		p := &forgotPage{chrome: s.newChrome(forgotTitle, nil), Form: f}

@@ -17,10 +17,6 @@ func (s *Server) welcomeSet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) passwordLinkSet(w http.ResponseWriter, r *http.Request, l passwordLink) {
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	f := readPasswordForm(r)
 	token, pw := f.Token, f.password

@@ -12,10 +12,6 @@ import (
 // number that was typed.
 func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	p := s.newMyDetailsPage(sess)
 	p.Form = readPhoneForm(r)
 	if !s.login.Fresh(sess, login.ProofPassword) {

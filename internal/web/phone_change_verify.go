@@ -9,10 +9,6 @@ import (
 
 func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	if sess.PendingPhone == "" {
 		http.Redirect(w, r, "/my-details", http.StatusSeeOther)
 		return

@@ -9,10 +9,6 @@ import (
 
 func (s *Server) phoneRegisterSend(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	f := readPhoneForm(r)
 	_, err := s.login.StartPhoneRegistration(r.Context(), sess, f.Phone, s.client(r))
 	if err == nil {

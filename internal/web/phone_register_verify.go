@@ -6,10 +6,6 @@ import (
 
 func (s *Server) phoneRegisterVerify(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	if sess.PendingPhone == "" {
 		http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
 		return

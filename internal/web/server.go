@@ -200,7 +200,7 @@ func (s *Server) Handler() http.Handler {
 	register.handle("POST /login/phone", s.phoneRegisterSend)
 	register.handle("POST /login/phone/verify", s.phoneRegisterVerify)
 	register.handle("POST /login/phone/resend", s.phoneRegisterResend)
-	register.handle("POST /login/phone/different", s.phoneRegisterDifferent)
+	register.handle("POST /login/phone/different", s.phoneChangeCancel("/login/phone"))
 	register.handle("GET /login/phone/status", s.codeStatus(store.PurposeRegisterPhone))
 
 	// A person logged in.
@@ -211,7 +211,7 @@ func (s *Server) Handler() http.Handler {
 	full.handle("GET /my-details/phone/verify", s.phoneChangeShow)
 	full.handle("POST /my-details/phone/verify", s.phoneChangeVerify)
 	full.handle("POST /my-details/phone/resend", s.phoneChangeResend)
-	full.handle("POST /my-details/phone/cancel", s.phoneChangeCancel)
+	full.handle("POST /my-details/phone/cancel", s.phoneChangeCancel("/my-details"))
 	full.handle("GET /my-details/phone/status", s.codeStatus(store.PurposeChangePhone))
 
 	mux.HandleFunc("GET /forgot-password", s.forgotPasswordShow)

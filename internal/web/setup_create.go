@@ -8,10 +8,6 @@ import (
 )
 
 func (s *Server) setupCreate(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.badForm(w, r, err)
-		return
-	}
 	p := &setupPage{chrome: s.newChrome(setupTitle, nil), Form: readSetupForm(r)}
 	a := login.NewAccount{Name: p.Form.Name, Email: p.Form.Email, Password: p.Form.password}
 	_, err := s.login.CreateFirstAdmin(r.Context(), p.Form.Token, a, s.client(r))
