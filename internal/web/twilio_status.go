@@ -14,12 +14,9 @@ const TwilioStatusPath = "/hooks/twilio/status"
 
 // twilioStatus applies a Twilio status callback to the message it names.
 // Only callbacks signed with the account's auth token over the portal's
-// public URL are believed; others get 403 and change nothing.
+// public URL are believed; others get 403 and change nothing. Its form
+// was parsed by readableInput, as every POST's.
 func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
 	url := s.baseURL.String() + TwilioStatusPath
 	if !twilio.ValidateSignature(s.receipts.TwilioAuthToken, url, r.PostForm, r.Header.Get(twilio.SignatureHeader)) {
 		s.log.Warn("twilio status callback refused: bad signature", "id", requestID(r.Context()))
