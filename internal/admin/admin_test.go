@@ -50,15 +50,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 
 func (h *harness) user(email, phone string, isAdmin bool) *store.User {
 	h.t.Helper()
-	u, err := h.Login.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: strings.Split(email, "@")[0], Password: pw, Admin: isAdmin}, login.Client{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if phone != "" {
-		h.Store.SetPhone(h.ctx, u.ID, phone)
-		u.Phone = phone
-	}
-	return u
+	return h.User(h.t, login.NewAccount{Email: email, Name: strings.Split(email, "@")[0], Password: pw, Admin: isAdmin}, phone)
 }
 
 func (h *harness) code(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }

@@ -92,17 +92,7 @@ var client = login.Client{IP: "192.0.2.10", UserAgent: "test"}
 // user creates an account; phone may be empty.
 func (h *harness) user(email, phone string) *store.User {
 	h.t.Helper()
-	u, err := h.Login.CreateAccount(h.ctx, login.NewAccount{Email: email, Name: "Test Person", Password: testPassword}, client)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if phone != "" {
-		if err := h.Store.SetPhone(h.ctx, u.ID, phone); err != nil {
-			h.t.Fatal(err)
-		}
-		u.Phone = phone
-	}
-	return u
+	return h.User(h.t, login.NewAccount{Email: email, Name: "Test Person", Password: testPassword}, phone)
 }
 
 // login logs in with the right password and checks the stage.

@@ -92,14 +92,7 @@ func (e *env) browser() *http.Client {
 
 func (e *env) user(email, phone string) *store.User {
 	e.t.Helper()
-	u, err := e.Login.CreateAccount(context.Background(), login.NewAccount{Email: email, Name: "Pat Provider", Password: testPassword}, login.Client{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if phone != "" {
-		e.Store.SetPhone(context.Background(), u.ID, phone)
-	}
-	return u
+	return e.User(e.t, login.NewAccount{Email: email, Name: "Pat Provider", Password: testPassword}, phone)
 }
 
 type response struct {

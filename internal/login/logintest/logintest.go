@@ -55,6 +55,23 @@ func New(t testing.TB, db store.Store, log *slog.Logger) *Stack {
 	return s
 }
 
+// User creates the account a and, unless phone is empty, gives it phone
+// as if it had been registered; an error stops the test.
+func (s *Stack) User(t testing.TB, a login.NewAccount, phone string) *store.User {
+	t.Helper()
+	u, err := s.Login.CreateAccount(t.Context(), a, login.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phone != "" {
+		if err := s.Store.SetPhone(t.Context(), u.ID, phone); err != nil {
+			t.Fatal(err)
+		}
+		u.Phone = phone
+	}
+	return u
+}
+
 // CodeRE finds a code in a message's text.
 var CodeRE = regexp.MustCompile(`\b(\d{6})\b`)
 
