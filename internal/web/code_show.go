@@ -4,12 +4,15 @@ import (
 	"net/http"
 )
 
-func (s *Server) codeShow(w http.ResponseWriter, r *http.Request) {
-	sess := sessionOf(r)
-	p, err := s.newCodePage(r, loginScreen, sess)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
+// codeShow is a code screen: the login's, or the new number's after
+// Update on My Details.
+func (s *Server) codeShow(sc codeScreen) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.newCodePage(r, sc, sessionOf(r))
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		s.renderCode(w, r, http.StatusOK, sc, p)
 	}
-	s.renderCode(w, r, http.StatusOK, loginScreen, p)
 }

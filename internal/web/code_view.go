@@ -160,7 +160,7 @@ var (
 	loginScreen    = codeScreen{tmpl: "code", title: "Enter your code", purpose: store.PurposeLogin}
 	registerScreen = codeScreen{tmpl: "register_phone", title: registerTitle, purpose: store.PurposeRegisterPhone,
 		view: func(p *codePage) view { return (&registerPage{codePage: *p}).stepTitled() }}
-	changeScreen = codeScreen{tmpl: "change_phone_verify", title: changeTitle, purpose: store.PurposeChangePhone}
+	changeScreen = codeScreen{tmpl: "change_phone_verify", title: "Confirm your new number", purpose: store.PurposeChangePhone}
 )
 
 // codePage is what a code screen shows: the current code, and whether a

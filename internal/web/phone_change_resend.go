@@ -9,10 +9,6 @@ import (
 
 func (s *Server) phoneChangeResend(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if sess.PendingPhone == "" {
-		http.Redirect(w, r, "/my-details", http.StatusSeeOther)
-		return
-	}
 	if _, err := s.login.StartPhoneChange(r.Context(), sess, sess.PendingPhone, s.client(r)); err != nil {
 		var le *login.Error
 		switch {

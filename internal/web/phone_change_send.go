@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/providerportal/portal/internal/login"
@@ -20,22 +19,12 @@ func (s *Server) phoneChangeSend(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, err := s.login.StartPhoneChange(r.Context(), sess, p.Form.Phone, s.client(r))
-	if err == nil {
-		http.Redirect(w, r, "/my-details/phone/verify", http.StatusSeeOther)
+	le := s.toCodeScreen(w, r, err, "/my-details/phone/verify", login.KindInvalidInput, login.KindCodeExhausted)
+	switch {
+	case le == nil:
 		return
-	}
-	var le *login.Error
-	if !errors.As(err, &le) {
-		s.internalError(w, r, err)
-		return
-	}
-	switch le.Kind {
-	case login.KindCodeExhausted:
+	case le.Kind == login.KindCodeExhausted:
 		s.phoneChangeExhausted(w, r, sess)
-		return
-	case login.KindInvalidInput:
-	default:
-		http.Redirect(w, r, "/my-details/phone/verify?m="+sendProblemKey(err), http.StatusSeeOther)
 		return
 	}
 	p.Errors = []problem{{Field: "phone", Message: le.Message}}

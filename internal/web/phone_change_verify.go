@@ -9,10 +9,6 @@ import (
 
 func (s *Server) phoneChangeVerify(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if sess.PendingPhone == "" {
-		http.Redirect(w, r, "/my-details", http.StatusSeeOther)
-		return
-	}
 	err := s.login.VerifyPhoneChange(r.Context(), sess, r.PostForm.Get("code"), s.client(r))
 	var le *login.Error
 	switch {

@@ -6,10 +6,6 @@ import (
 
 func (s *Server) phoneRegisterResend(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if sess.PendingPhone == "" {
-		http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
-		return
-	}
 	if _, err := s.login.StartPhoneRegistration(r.Context(), sess, sess.PendingPhone, s.client(r)); err != nil {
 		s.sendFailed(w, r, sess, err, registerScreen)
 		return

@@ -6,10 +6,6 @@ import (
 
 func (s *Server) phoneRegisterVerify(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	if sess.PendingPhone == "" {
-		http.Redirect(w, r, "/login/phone", http.StatusSeeOther)
-		return
-	}
 	if err := s.login.VerifyPhoneRegistration(r.Context(), sess, r.PostForm.Get("code"), s.client(r)); err != nil {
 		s.codeFailed(w, r, sess, err, registerScreen)
 		return

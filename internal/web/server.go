@@ -188,7 +188,7 @@ func (s *Server) Handler() http.Handler {
 
 	// The code step of a login: a session past the password only.
 	code := routeGroup{mux, s.requireStage(store.StageCode)}
-	code.handle("GET /login/code", s.codeShow)
+	code.handle("GET /login/code", s.codeShow(loginScreen))
 	code.handle("POST /login/code", s.codeCheck)
 	code.handle("POST /login/code/resend", s.codeResend)
 	code.handle("POST /login/code/email", s.codeEmail)
@@ -198,8 +198,9 @@ func (s *Server) Handler() http.Handler {
 	register := routeGroup{mux, s.requireStage(store.StageRegisterPhone)}
 	register.handle("GET /login/phone", s.phoneRegisterShow)
 	register.handle("POST /login/phone", s.phoneRegisterSend)
-	register.handle("POST /login/phone/verify", s.phoneRegisterVerify)
-	register.handle("POST /login/phone/resend", s.phoneRegisterResend)
+	registerPending := register.within(requirePendingPhone("/login/phone"))
+	registerPending.handle("POST /login/phone/verify", s.phoneRegisterVerify)
+	registerPending.handle("POST /login/phone/resend", s.phoneRegisterResend)
 	register.handle("POST /login/phone/different", s.phoneChangeCancel("/login/phone"))
 	register.handle("GET /login/phone/status", s.codeStatus(store.PurposeRegisterPhone))
 
@@ -208,9 +209,10 @@ func (s *Server) Handler() http.Handler {
 	full.handle("GET /{$}", s.homeShow)
 	full.handle("GET /my-details", s.myDetailsShow)
 	full.handle("POST /my-details/phone", s.phoneChangeSend)
-	full.handle("GET /my-details/phone/verify", s.phoneChangeShow)
-	full.handle("POST /my-details/phone/verify", s.phoneChangeVerify)
-	full.handle("POST /my-details/phone/resend", s.phoneChangeResend)
+	changePending := full.within(requirePendingPhone("/my-details"))
+	changePending.handle("GET /my-details/phone/verify", s.codeShow(changeScreen))
+	changePending.handle("POST /my-details/phone/verify", s.phoneChangeVerify)
+	changePending.handle("POST /my-details/phone/resend", s.phoneChangeResend)
 	full.handle("POST /my-details/phone/cancel", s.phoneChangeCancel("/my-details"))
 	full.handle("GET /my-details/phone/status", s.codeStatus(store.PurposeChangePhone))
 
@@ -288,6 +290,11 @@ func (s *Server) Handler() http.Handler {
 type routeGroup struct {
 	mux   *http.ServeMux
 	check func(http.Handler) http.Handler
+}
+
+// within is the group's routes behind a further check.
+func (g routeGroup) within(check func(http.Handler) http.Handler) routeGroup {
+	return routeGroup{g.mux, func(h http.Handler) http.Handler { return g.check(check(h)) }}
 }
 
 func (g routeGroup) handle(pattern string, h http.HandlerFunc) {

@@ -137,6 +137,22 @@ func (s *Server) requireStage(stage store.Stage) func(http.Handler) http.Handler
 	}
 }
 
+// requirePendingPhone is the check of the routes that act on a number
+// waiting for its code (its screen, Verify Code, send again): without one
+// (it was confirmed or dropped meanwhile) the person goes back to where a
+// number is typed.
+func requirePendingPhone(back string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if sessionOf(r).PendingPhone == "" {
+				http.Redirect(w, r, back, http.StatusSeeOther)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 // sessionAt returns the session if it is at stage; otherwise it answers
 // and returns nil.
 func (s *Server) sessionAt(w http.ResponseWriter, r *http.Request, stage store.Stage) *login.Session {
