@@ -127,10 +127,7 @@ func (s *Server) adminAuditList(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	more := len(events) > auditPerPage
-	if more {
-		events = events[:auditPerPage]
-	}
+	events, more := onePage(events, auditPerPage)
 	if p.Events, err = s.auditRows(ctx, events); err != nil {
 		s.internalError(w, r, err)
 		return

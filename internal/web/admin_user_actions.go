@@ -76,15 +76,9 @@ var userActions = map[string]userAction{
 			return s.admin.DisableMFA(ctx, a, u.ID, in.Duration, in.Reason)
 		},
 	},
-	"end-mfa-disable": {
-		Title: "End MFA disable now", Notice: "mfa-enabled",
-		question: func(s *Server, u *store.User, in actionInput) string {
-			return fmt.Sprintf("End the MFA disable for %s now? From their next login the code is asked for again (if MFA applies to them). They will be told by email.", u.Name)
-		},
-		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
-			return s.admin.EndMFADisable(ctx, a, u.ID, in.Reason)
-		},
-	},
+	"end-mfa-disable": named("End MFA disable now", "mfa-enabled",
+		"End the MFA disable for %s now? From their next login the code is asked for again (if MFA applies to them). They will be told by email.",
+		(*admin.Service).EndMFADisable),
 	"update-phone": {
 		Title: "Update phone number", Notice: "phone-changed",
 		question: func(s *Server, u *store.User, in actionInput) string {
@@ -100,15 +94,9 @@ var userActions = map[string]userAction{
 		"Exempt %s from MFA? They will log in with email and password alone until this is changed. They will be told by email and logged out everywhere."),
 	"follow-policy": override("Follow portal policy", store.MFAFollowPolicy,
 		"Let %s follow the portal-wide MFA policy? Whether a code is asked for then depends on the Settings page. They will be told by email."),
-	"unlock": {
-		Title: "Unlock", Notice: "unlocked",
-		question: func(s *Server, u *store.User, in actionInput) string {
-			return fmt.Sprintf("Unlock the account of %s? The locks from wrong passwords and wrong codes are lifted, and they can log in again at once. They will be told by email.", u.Name)
-		},
-		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
-			return s.admin.Unlock(ctx, a, u.ID, in.Reason)
-		},
-	},
+	"unlock": named("Unlock", "unlocked",
+		"Unlock the account of %s? The locks from wrong passwords and wrong codes are lifted, and they can log in again at once. They will be told by email.",
+		(*admin.Service).Unlock),
 	"send-reset": {
 		Title: "Send password reset", Notice: "reset-sent",
 		question: func(s *Server, u *store.User, in actionInput) string {
@@ -118,15 +106,9 @@ var userActions = map[string]userAction{
 			return s.admin.SendPasswordReset(ctx, a, u.ID, in.Reason)
 		},
 	},
-	"end-sessions": {
-		Title: "End all sessions", Notice: "sessions-ended",
-		question: func(s *Server, u *store.User, in actionInput) string {
-			return fmt.Sprintf("End all sessions of %s? They will be logged out on every device and told by email.", u.Name)
-		},
-		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
-			return s.admin.EndSessions(ctx, a, u.ID, in.Reason)
-		},
-	},
+	"end-sessions": named("End all sessions", "sessions-ended",
+		"End all sessions of %s? They will be logged out on every device and told by email.",
+		(*admin.Service).EndSessions),
 	"deactivate": active("Deactivate", false, "deactivated",
 		"Deactivate the account of %s? They will be logged out everywhere and cannot log in until the account is reactivated. They will be told by email."),
 	"reactivate": active("Reactivate", true, "reactivated",
@@ -137,34 +119,34 @@ var userActions = map[string]userAction{
 		"Remove the administrator role from %s? They will no longer reach this console. They will be told by email."),
 }
 
-func override(title string, o store.MFAOverride, question string) userAction {
+// named is an action whose question names the user (question's one %s)
+// and which is one call of admin.Service with the user and the reason.
+func named(title, notice, question string, run func(*admin.Service, context.Context, admin.Actor, int64, string) error) userAction {
 	return userAction{
-		Title: title, Notice: "mfa-override",
+		Title: title, Notice: notice,
 		question: func(s *Server, u *store.User, in actionInput) string { return fmt.Sprintf(question, u.Name) },
 		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
-			return s.admin.SetMFAOverride(ctx, a, u.ID, o, in.Reason)
+			return run(s.admin, ctx, a, u.ID, in.Reason)
 		},
 	}
+}
+
+func override(title string, o store.MFAOverride, question string) userAction {
+	return named(title, "mfa-override", question, func(s *admin.Service, ctx context.Context, a admin.Actor, id int64, reason string) error {
+		return s.SetMFAOverride(ctx, a, id, o, reason)
+	})
 }
 
 func active(title string, on bool, notice, question string) userAction {
-	return userAction{
-		Title: title, Notice: notice,
-		question: func(s *Server, u *store.User, in actionInput) string { return fmt.Sprintf(question, u.Name) },
-		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
-			return s.admin.SetActive(ctx, a, u.ID, on, in.Reason)
-		},
-	}
+	return named(title, notice, question, func(s *admin.Service, ctx context.Context, a admin.Actor, id int64, reason string) error {
+		return s.SetActive(ctx, a, id, on, reason)
+	})
 }
 
 func role(title string, isAdmin bool, notice, question string) userAction {
-	return userAction{
-		Title: title, Notice: notice,
-		question: func(s *Server, u *store.User, in actionInput) string { return fmt.Sprintf(question, u.Name) },
-		run: func(ctx context.Context, s *Server, a admin.Actor, u *store.User, in actionInput) error {
-			return s.admin.SetRole(ctx, a, u.ID, isAdmin, in.Reason)
-		},
-	}
+	return named(title, notice, question, func(s *admin.Service, ctx context.Context, a admin.Actor, id int64, reason string) error {
+		return s.SetRole(ctx, a, id, isAdmin, reason)
+	})
 }
 
 // actionForm is what an action's form on a user's page sent, as typed:

@@ -48,10 +48,7 @@ func (s *Server) adminUsersList(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	more := len(users) > usersPerPage
-	if more {
-		users = users[:usersPerPage]
-	}
+	users, more := onePage(users, usersPerPage)
 	policy, err := s.admin.Policy(ctx)
 	if err != nil {
 		s.internalError(w, r, err)

@@ -200,3 +200,12 @@ func (s *Server) badForm(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderMessage(w, r, status, "That could not be read",
 		"What was sent was too long or garbled. Go back and try again.", "/", "Go to the start")
 }
+
+// onePage cuts a list fetched one longer than a page to the page; more
+// says whether another page follows.
+func onePage[T any](items []T, per int) (page []T, more bool) {
+	if len(items) > per {
+		return items[:per], true
+	}
+	return items, false
+}
