@@ -128,6 +128,15 @@ func notAllowed(msg string) error {
 	return &login.Error{Kind: login.KindNotAllowed, Message: msg}
 }
 
+// authorizedWith checks the actor, then tidies and checks the reason:
+// what every action does first.
+func (s *Service) authorizedWith(a Actor, reason string) (string, error) {
+	if err := s.Authorize(a); err != nil {
+		return "", err
+	}
+	return cleanReason(reason)
+}
+
 // cleanReason checks the reason every action takes.
 func cleanReason(reason string) (string, error) {
 	reason = strings.Join(strings.Fields(reason), " ")
@@ -146,10 +155,7 @@ func cleanReason(reason string) (string, error) {
 
 // target loads the account acted on and checks actor and reason.
 func (s *Service) target(ctx context.Context, a Actor, userID int64, reason string) (*store.User, string, error) {
-	if err := s.Authorize(a); err != nil {
-		return nil, "", err
-	}
-	reason, err := cleanReason(reason)
+	reason, err := s.authorizedWith(a, reason)
 	if err != nil {
 		return nil, "", err
 	}
@@ -438,10 +444,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*store.U
 // SetPortalMFA sets the portal-wide policy: MFA required for everyone (the
 // default) or only for those individually required.
 func (s *Service) SetPortalMFA(ctx context.Context, a Actor, required bool, reason string) error {
-	if err := s.Authorize(a); err != nil {
-		return err
-	}
-	reason, err := cleanReason(reason)
+	reason, err := s.authorizedWith(a, reason)
 	if err != nil {
 		return err
 	}

@@ -57,10 +57,7 @@ func (s *Service) Applications(ctx context.Context, a Actor) ([]store.Applicatio
 // application finds the application acted on, after checking the actor
 // and the reason (tidied, as every action's).
 func (s *Service) application(ctx context.Context, a Actor, clientID, reason string) (*store.Application, string, error) {
-	if err := s.Authorize(a); err != nil {
-		return nil, "", err
-	}
-	reason, err := cleanReason(reason)
+	reason, err := s.authorizedWith(a, reason)
 	if err != nil {
 		return nil, "", err
 	}
