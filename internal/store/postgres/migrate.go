@@ -30,14 +30,9 @@ const migrateLock int64 = 0x706f7274616c // "portal"
 // URL sets search_path).
 func (db *DB) Migrate(ctx context.Context) (int, error) {
 	return db.DB.Migrate(ctx, sqlstore.Migrations{
-		Files: migrationFiles,
-		Glob:  "migrations/*.sql",
-		CreateTable: `
-			CREATE TABLE IF NOT EXISTS schema_migrations (
-				version     INTEGER     PRIMARY KEY,
-				applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
-			)`,
-		AppliedAt: func() any { return time.Now() },
+		Files:         migrationFiles,
+		AppliedAtType: "TIMESTAMPTZ NOT NULL DEFAULT now()",
+		AppliedAt:     func() any { return time.Now() },
 		InTx: func(ctx context.Context, fn func(tx sqlstore.Querier, script func(string) error) error) error {
 			return db.inTx(ctx, func(tx pgx.Tx) error {
 				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {

@@ -19,14 +19,9 @@ var migrationFiles embed.FS
 // migration's write transaction holds the file's write lock.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
 	return db.DB.Migrate(ctx, sqlstore.Migrations{
-		Files: migrationFiles,
-		Glob:  "migrations/*.sql",
-		CreateTable: `
-			CREATE TABLE IF NOT EXISTS schema_migrations (
-				version     INTEGER PRIMARY KEY,
-				applied_at  TEXT    NOT NULL
-			)`,
-		AppliedAt: func() any { return time.Now().UTC().Format(time.RFC3339Nano) },
+		Files:         migrationFiles,
+		AppliedAtType: "TEXT NOT NULL",
+		AppliedAt:     func() any { return time.Now().UTC().Format(time.RFC3339Nano) },
 		InTx: func(ctx context.Context, fn func(tx sqlstore.Querier, script func(string) error) error) error {
 			return db.inTx(ctx, func(tx *poolTx) error {
 				return fn(sqlstore.Std(tx), func(sql string) error {

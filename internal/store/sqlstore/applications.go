@@ -53,22 +53,14 @@ func (db *DB) ApplicationByClientID(ctx context.Context, clientID string) (*stor
 // ListApplications returns every application in order of creation.
 func (db *DB) ListApplications(ctx context.Context) ([]store.Application, error) {
 	rows, err := db.r.Query(ctx, `SELECT `+applicationColumns+` FROM applications ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("%s: list applications: %w", db.name, err)
-	}
-	defer rows.Close()
-	var apps []store.Application
-	for rows.Next() {
-		a, err := scanApplication(rows)
+	apps, err := collect(rows, err, func(row Row) (store.Application, error) {
+		a, err := scanApplication(row)
 		if err != nil {
-			return nil, fmt.Errorf("%s: list applications: %w", db.name, err)
+			return store.Application{}, err
 		}
-		apps = append(apps, *a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: list applications: %w", db.name, err)
-	}
-	return apps, nil
+		return *a, nil
+	})
+	return apps, db.annotate("list applications", err)
 }
 
 // SetApplicationSecret replaces a confidential application's secret hash.

@@ -21,10 +21,7 @@ import (
 // what was committed before it began, and two new challenges would both
 // stay usable. (SQLite's write transaction holds the only write lock.)
 func (db *DB) IssueChallenge(ctx context.Context, c *store.Challenge) error {
-	if err := db.inTx(ctx, func(tx Querier) error { return db.issueChallenge(ctx, tx, c) }); err != nil {
-		return fmt.Errorf("%s: issue challenge: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("issue challenge", db.inTx(ctx, func(tx Querier) error { return db.issueChallenge(ctx, tx, c) }))
 }
 
 // issueChallenge is IssueChallenge inside the transaction tx.
@@ -213,22 +210,10 @@ func (db *DB) ChallengeTimesForUser(ctx context.Context, userID int64, since tim
 		ORDER BY created_at DESC
 		LIMIT $3`,
 		userID, since.UnixMilli(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("%s: challenge times for user: %w", db.name, err)
-	}
-	defer rows.Close()
-	var times []time.Time
-	for rows.Next() {
-		var t time.Time
-		if err := rows.Scan(ScanTime(&t)); err != nil {
-			return nil, fmt.Errorf("%s: challenge times for user: %w", db.name, err)
-		}
-		times = append(times, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: challenge times for user: %w", db.name, err)
-	}
-	return times, nil
+	times, err := collect(rows, err, func(row Row) (t time.Time, err error) {
+		return t, row.Scan(ScanTime(&t))
+	})
+	return times, db.annotate("challenge times for user", err)
 }
 
 // NewestChallenge returns the user's newest challenge for purpose, of any

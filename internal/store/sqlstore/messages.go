@@ -109,10 +109,7 @@ func (db *DB) IssueChallengeWithMessage(ctx context.Context, ci store.CodeIssue)
 
 // EnqueueMessage queues m.
 func (db *DB) EnqueueMessage(ctx context.Context, m *store.Message) error {
-	if err := db.inTx(ctx, func(tx Querier) error { return enqueue(ctx, tx, m) }); err != nil {
-		return fmt.Errorf("%s: enqueue message: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("enqueue message", db.inTx(ctx, func(tx Querier) error { return enqueue(ctx, tx, m) }))
 }
 
 // ClaimMessages marks due messages sending, in one statement on the due

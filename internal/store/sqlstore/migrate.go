@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -16,13 +17,11 @@ import (
 // change is a new file, made for both engines under the same number. The
 // DDL is each engine's own; the runner is this one.
 type Migrations struct {
-	Files fs.FS  // holding the files
-	Glob  string // that match them in Files, e.g. "migrations/*.sql"
-	// CreateTable creates schema_migrations (version, applied_at) if it is
-	// not there yet.
-	CreateTable string
-	// AppliedAt is the value of applied_at for a migration applied now.
-	AppliedAt func() any
+	Files fs.FS // holding the files as migrations/NNNN_name.sql
+	// AppliedAtType is the engine's type of schema_migrations.applied_at,
+	// when the migration was applied, and AppliedAt its value now.
+	AppliedAtType string
+	AppliedAt     func() any
 	// InTx runs fn in a write transaction that holds the lock every
 	// migrating instance takes (SQLite: its write lock; PostgreSQL: an
 	// advisory lock), so that instances starting at once apply each
@@ -39,7 +38,7 @@ type migration struct {
 
 // list returns the migrations in order.
 func (m Migrations) list() ([]migration, error) {
-	names, err := fs.Glob(m.Files, m.Glob)
+	names, err := fs.Glob(m.Files, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +62,7 @@ func (m Migrations) list() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: base, sql: string(b)})
 	}
 	if len(ms) == 0 {
-		return nil, fmt.Errorf("no migrations match %s", m.Glob)
+		return nil, errors.New("no migrations in migrations/")
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
@@ -84,7 +83,12 @@ func (db *DB) Migrate(ctx context.Context, m Migrations) (applied int, err error
 	// CREATE TABLE IF NOT EXISTS at once can both try to create it.
 	var current int
 	err = m.InTx(ctx, func(tx Querier, _ func(string) error) error {
-		if _, err := tx.Exec(ctx, m.CreateTable); err != nil {
+		_, err := tx.Exec(ctx, `
+			CREATE TABLE IF NOT EXISTS schema_migrations (
+				version     INTEGER PRIMARY KEY,
+				applied_at  `+m.AppliedAtType+`
+			)`)
+		if err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current)

@@ -279,30 +279,18 @@ func (db *DB) RevokeUserTokens(ctx context.Context, userID int64, clientID strin
 		UPDATE oidc_tokens SET revoked_at = $3
 		WHERE user_id = $1 AND (CAST($2 AS TEXT) = '' OR client_id = $2) AND revoked_at IS NULL AND expires_at > $3
 		RETURNING client_id`, userID, clientID, at.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("%s: revoke user tokens: %w", db.name, err)
-	}
-	return db.distinctClientIDs(rows)
+	ids, err := clientIDs(rows, err)
+	return ids, db.annotate("revoke user tokens", err)
 }
 
-func (db *DB) distinctClientIDs(rows Rows) ([]string, error) {
-	defer rows.Close()
-	seen := map[string]bool{}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("%s: revoke user tokens: %w", db.name, err)
-		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: revoke user tokens: %w", db.name, err)
-	}
-	return ids, nil
+// clientIDs reads the client_id of each row: each application once, in
+// order.
+func clientIDs(rows Rows, err error) ([]string, error) {
+	ids, err := collect(rows, err, func(row Row) (id string, err error) {
+		return id, row.Scan(&id)
+	})
+	slices.Sort(ids)
+	return slices.Compact(ids), err
 }
 
 // SigningKeys returns the keys still published at at, oldest first.
@@ -310,22 +298,10 @@ func (db *DB) SigningKeys(ctx context.Context, at time.Time) ([]store.SigningKey
 	rows, err := db.r.Query(ctx, `
 		SELECT id, algorithm, sealed, created_at, use_from, expires_at FROM oidc_keys
 		WHERE expires_at > $1 ORDER BY created_at, id`, at.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("%s: signing keys: %w", db.name, err)
-	}
-	defer rows.Close()
-	var keys []store.SigningKey
-	for rows.Next() {
-		var k store.SigningKey
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Sealed, ScanTime(&k.CreatedAt), ScanTime(&k.UseFrom), ScanTime(&k.ExpiresAt)); err != nil {
-			return nil, fmt.Errorf("%s: signing keys: %w", db.name, err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: signing keys: %w", db.name, err)
-	}
-	return keys, nil
+	keys, err := collect(rows, err, func(row Row) (k store.SigningKey, err error) {
+		return k, row.Scan(&k.ID, &k.Algorithm, &k.Sealed, ScanTime(&k.CreatedAt), ScanTime(&k.UseFrom), ScanTime(&k.ExpiresAt))
+	})
+	return keys, db.annotate("signing keys", err)
 }
 
 // AddSigningKey inserts k.
@@ -385,10 +361,7 @@ func (db *DB) endOIDCSessions(ctx context.Context, tx Querier, userID int64, sub
 		UPDATE oidc_tokens SET revoked_at = $2
 		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 		RETURNING client_id`, userID, at.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	ids, err := db.distinctClientIDs(rows)
+	ids, err := clientIDs(rows, err)
 	if err != nil {
 		return nil, err
 	}
@@ -413,22 +386,14 @@ func (db *DB) endOIDCSessions(ctx context.Context, tx Querier, userID int64, sub
 // concurrent claims skip each other's rows.
 func (db *DB) ClaimOIDCLogouts(ctx context.Context, at, until time.Time, n int) ([]store.OIDCLogout, error) {
 	rows, err := db.w.Query(ctx, db.q.claimOIDCLogouts, at.UnixMilli(), until.UnixMilli(), n)
-	if err != nil {
-		return nil, fmt.Errorf("%s: claim oidc logouts: %w", db.name, err)
-	}
-	defer rows.Close()
-	var out []store.OIDCLogout
-	for rows.Next() {
-		var l store.OIDCLogout
+	out, err := collect(rows, err, func(row Row) (l store.OIDCLogout, err error) {
 		var next, created int64
-		if err := rows.Scan(&l.ID, &l.ClientID, &l.Subject, &l.Attempts, &next, &created); err != nil {
-			return nil, fmt.Errorf("%s: claim oidc logouts: %w", db.name, err)
-		}
+		err = row.Scan(&l.ID, &l.ClientID, &l.Subject, &l.Attempts, &next, &created)
 		l.NextAttemptAt, l.CreatedAt = fromMillis(next), fromMillis(created)
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: claim oidc logouts: %w", db.name, err)
+		return l, err
+	})
+	if err != nil {
+		return nil, db.errorf("claim oidc logouts", err)
 	}
 	slices.SortFunc(out, func(a, b store.OIDCLogout) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil

@@ -22,10 +22,7 @@ func insertSession(ctx context.Context, q Querier, s *store.Session) error {
 
 // CreateSession inserts s.
 func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
-	if err := insertSession(ctx, db.w, s); err != nil {
-		return fmt.Errorf("%s: create session: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("create session", insertSession(ctx, db.w, s))
 }
 
 // StartLogin clears the throttle, creates the session, records the login
@@ -97,10 +94,7 @@ func replaceSession(ctx context.Context, tx Querier, oldHash []byte, s *store.Se
 // the session s.TokenHash (never what it proved, which changes only with
 // its token); store.ErrNotFound if gone.
 func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {
-	if err := updateSession(ctx, db.w, s); err != nil {
-		return fmt.Errorf("%s: update session: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("update session", updateSession(ctx, db.w, s))
 }
 
 // updateSession is the body of UpdateSession, on q.

@@ -164,6 +164,14 @@ func (db *DB) errorf(what string, err error) error {
 	return fmt.Errorf("%s: %s: %w", db.name, what, err)
 }
 
+// annotate is errorf for an error that may be nil, which stays nil.
+func (db *DB) annotate(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return db.errorf(what, err)
+}
+
 // queries are the statements whose text has a dialect's fragment in it,
 // built once.
 type queries struct {
@@ -296,5 +304,8 @@ func collect[T any](rows Rows, err error, scan func(Row) (T, error)) ([]T, error
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -105,10 +105,7 @@ func (db *DB) addThrottleFailure(ctx context.Context, key string, at, windowStar
 
 // ClearThrottle removes the counter for key, if there is one.
 func (db *DB) ClearThrottle(ctx context.Context, key string) error {
-	if err := clearThrottle(ctx, db.w, key); err != nil {
-		return fmt.Errorf("%s: clear throttle: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("clear throttle", clearThrottle(ctx, db.w, key))
 }
 
 // clearThrottle is the body of ClearThrottle, on q.

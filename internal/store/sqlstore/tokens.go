@@ -24,10 +24,7 @@ func scanToken(row Row) (*store.Token, error) {
 // CreateToken stores t after deleting the user's unused tokens of the same
 // purpose, in one transaction; store.ErrNotFound if there is no such user.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
-	if err := db.inTx(ctx, func(tx Querier) error { return db.createToken(ctx, tx, t) }); err != nil {
-		return fmt.Errorf("%s: create token: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("create token", db.inTx(ctx, func(tx Querier) error { return db.createToken(ctx, tx, t) }))
 }
 
 // createToken is the body of CreateToken, in tx.

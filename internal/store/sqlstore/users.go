@@ -49,10 +49,7 @@ func (db *DB) insertUser(ctx context.Context, q Querier, u *store.User) error {
 // CreateUser inserts u and sets u.ID; store.ErrEmailTaken if another
 // account has the email, whatever its case.
 func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
-	if err := db.insertUser(ctx, db.w, u); err != nil {
-		return fmt.Errorf("%s: create user: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("create user", db.insertUser(ctx, db.w, u))
 }
 
 // UserByID returns the user with the id; store.ErrNotFound if none.
@@ -86,10 +83,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 
 // update runs a one-row UPDATE; store.ErrNotFound if it changed no row.
 func (db *DB) update(ctx context.Context, what, query string, args ...any) error {
-	if err := updateOne(ctx, db.w, query, args...); err != nil {
-		return fmt.Errorf("%s: %s: %w", db.name, what, err)
-	}
-	return nil
+	return db.annotate(what, updateOne(ctx, db.w, query, args...))
 }
 
 // updateOne runs a one-row UPDATE on q; store.ErrNotFound if it changed
@@ -104,10 +98,7 @@ func updateOne(ctx context.Context, q Querier, query string, args ...any) error 
 
 // SetPhone sets the account's MFA phone; store.ErrNotFound if no such user.
 func (db *DB) SetPhone(ctx context.Context, userID int64, phone string) error {
-	if err := setPhone(ctx, db.w, userID, phone); err != nil {
-		return fmt.Errorf("%s: set phone: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("set phone", setPhone(ctx, db.w, userID, phone))
 }
 
 func setPhone(ctx context.Context, q Querier, userID int64, phone string) error {
@@ -128,10 +119,7 @@ func setPhoneIf(ctx context.Context, q Querier, userID int64, phone, was string)
 
 // SetMFA sets the per-user MFA override; store.ErrNotFound if no such user.
 func (db *DB) SetMFA(ctx context.Context, userID int64, o store.MFAOverride) error {
-	if err := setMFA(ctx, db.w, userID, o); err != nil {
-		return fmt.Errorf("%s: set MFA override: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("set MFA override", setMFA(ctx, db.w, userID, o))
 }
 
 func setMFA(ctx context.Context, q Querier, userID int64, o store.MFAOverride) error {
@@ -141,10 +129,7 @@ func setMFA(ctx context.Context, q Querier, userID int64, o store.MFAOverride) e
 // RecordLogin sets LastLoginAt and clears the code-failure count and code
 // lock; store.ErrNotFound if no such user.
 func (db *DB) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	if err := recordLogin(ctx, db.w, userID, at); err != nil {
-		return fmt.Errorf("%s: record login: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("record login", recordLogin(ctx, db.w, userID, at))
 }
 
 // recordLogin is the body of RecordLogin, on q.
@@ -236,10 +221,7 @@ func (db *DB) SetupTokenMatches(ctx context.Context, tokenHash []byte) (bool, er
 // SetMFADisabledUntil sets the temporary MFA exemption; the zero time clears
 // it. store.ErrNotFound if no such user.
 func (db *DB) SetMFADisabledUntil(ctx context.Context, userID int64, until time.Time) error {
-	if err := setMFADisabledUntil(ctx, db.w, userID, until); err != nil {
-		return fmt.Errorf("%s: set MFA disabled until: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("set MFA disabled until", setMFADisabledUntil(ctx, db.w, userID, until))
 }
 
 func setMFADisabledUntil(ctx context.Context, q Querier, userID int64, until time.Time) error {
@@ -255,10 +237,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error 
 // ClearCodeLock resets the code-failure count and code lock;
 // store.ErrNotFound if no such user.
 func (db *DB) ClearCodeLock(ctx context.Context, userID int64) error {
-	if err := clearCodeLock(ctx, db.w, userID); err != nil {
-		return fmt.Errorf("%s: clear code lock: %w", db.name, err)
-	}
-	return nil
+	return db.annotate("clear code lock", clearCodeLock(ctx, db.w, userID))
 }
 
 func clearCodeLock(ctx context.Context, q Querier, userID int64) error {
