@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,4 +54,32 @@ func Backoff(n int, base, limit time.Duration) time.Duration {
 		d *= 2
 	}
 	return min(d, limit)
+}
+
+// Drain works a queue until ctx ends: the dispatcher's messages, the
+// back-channel logouts. claim sends what is due, at most batch items, and
+// returns how many it claimed; Drain calls it again at once while it
+// claims whole batches, then waits for the next poll or for kick (work
+// just queued). An error is logged as what failed, and waits for the
+// next turn.
+func Drain(ctx context.Context, poll time.Duration, batch int, kick <-chan struct{}, log *slog.Logger, what string, claim func(context.Context) (int, error)) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := claim(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error(what, "err", err)
+			}
+			if n < batch || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-kick:
+		}
+	}
 }

@@ -113,26 +113,7 @@ func (d *Dispatcher) SendsInline() bool { return d.Inline }
 
 // Run sends due messages until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) {
-	poll := orDefault(d.Poll, time.Second)
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		for {
-			n, err := d.RunOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.log().Error("dispatch", "err", err)
-			}
-			if n < orDefault(d.Batch, 10) || err != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-d.kickChan():
-		}
-	}
+	delivery.Drain(ctx, orDefault(d.Poll, time.Second), orDefault(d.Batch, 10), d.kickChan(), d.log(), "dispatch", d.RunOnce)
 }
 
 // RunOnce claims one batch of due messages and sends them, one at a time.

@@ -49,25 +49,7 @@ func (p *Provider) LogoutsQueued() {
 
 // RunLogouts sends queued back-channel logouts until ctx ends.
 func (p *Provider) RunLogouts(ctx context.Context) {
-	t := time.NewTicker(logoutPoll)
-	defer t.Stop()
-	for {
-		for {
-			n, err := p.SendLogouts(ctx)
-			if err != nil && ctx.Err() == nil {
-				p.log.Error("back-channel logout", "err", err)
-			}
-			if n < logoutBatch || err != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-p.kick:
-		}
-	}
+	delivery.Drain(ctx, logoutPoll, logoutBatch, p.kick, p.log, "back-channel logout", p.SendLogouts)
 }
 
 // SendLogouts claims the logouts due and posts each once; it returns how
