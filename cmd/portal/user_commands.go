@@ -114,17 +114,23 @@ func openServices(ctx context.Context, getenv func(string) string, stderr io.Wri
 	return app, nil
 }
 
-// findUser looks up the account with this email address.
-func findUser(ctx context.Context, app *App, email string) (*store.User, error) {
+// openAccount opens the services as openServices does and looks up the
+// account with this email address; the caller closes the App.
+func openAccount(ctx context.Context, x cmdIO, email string) (*App, *store.User, error) {
+	app, err := openServices(ctx, x.getenv, x.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
 	email = login.NormalizeEmail(email)
 	u, err := app.DB.UserByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no user with email %s", email)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("look up %s: %w", email, err)
+		app.Close() // #nosec G104 -- the lookup's error is returned
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, fmt.Errorf("no user with email %s", email)
+		}
+		return nil, nil, fmt.Errorf("look up %s: %w", email, err)
 	}
-	return u, nil
+	return app, u, nil
 }
 
 // plain turns a refusal of the domain into its sentence, without the
@@ -158,15 +164,11 @@ func changeCommand(c change) func(ctx context.Context, args []string, x cmdIO) e
 		if err := parseFlags(fs, args, c.line, x.stderr, append([]string{"email", "reason"}, required...)...); err != nil {
 			return err
 		}
-		app, err := openServices(ctx, x.getenv, x.stderr)
+		app, u, err := openAccount(ctx, x, *email)
 		if err != nil {
 			return err
 		}
 		defer app.Close()
-		u, err := findUser(ctx, app, *email)
-		if err != nil {
-			return err
-		}
 		msg, err := act(ctx, app, u, *reason)
 		if err != nil {
 			return plain(err)
@@ -418,15 +420,11 @@ func userShow(ctx context.Context, args []string, x cmdIO) error {
 	if err := parseFlags(fs, args, line, x.stderr, "email"); err != nil {
 		return err
 	}
-	app, err := openServices(ctx, x.getenv, x.stderr)
+	app, u, err := openAccount(ctx, x, *email)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	u, err := findUser(ctx, app, *email)
-	if err != nil {
-		return err
-	}
 	policy, err := app.Admin.Policy(ctx)
 	if err != nil {
 		return err

@@ -369,17 +369,7 @@ func (r *Result) Print(w io.Writer) {
 func (r *Result) printLogins(w io.Writer) {
 	l := r.Logins
 	fmt.Fprintf(w, "MFA logins over HTTP, %d at a time: login page, password, code page, code from the outbox, code, landing page\n", l.Concurrency)
-	fmt.Fprintf(w, "  completed             %8s in %s   %8.1f logins/s\n", withCommas(l.Completed), benchSeconds(l.Elapsed), l.Rate())
-	fmt.Fprintf(w, "  refused busy (429)    %8s\n", withCommas(l.Busy))
-	fmt.Fprintf(w, "  failed                %8s", withCommas(l.Failed))
-	for i, e := range l.Errors {
-		if i == 0 {
-			fmt.Fprintf(w, "   first: %s", e)
-		} else {
-			fmt.Fprintf(w, "\n                                 then: %s", e)
-		}
-	}
-	fmt.Fprintln(w)
+	l.printCounts(w, len(l.Errors))
 	switch {
 	case l.GaveUp:
 		fmt.Fprintf(w, "  (stopped early: %d logins failed)\n", l.Failed)
@@ -444,17 +434,27 @@ func (r *Result) printViews(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
+// printCounts prints how many logins completed, were refused as busy and
+// failed, with the first errors (at most errors of them).
+func (l LoginResult) printCounts(w io.Writer, errors int) {
+	fmt.Fprintf(w, "  completed             %8s in %s   %8.1f logins/s\n", withCommas(l.Completed), benchSeconds(l.Elapsed), l.Rate())
+	fmt.Fprintf(w, "  refused busy (429)    %8s\n", withCommas(l.Busy))
+	fmt.Fprintf(w, "  failed                %8s", withCommas(l.Failed))
+	for i, e := range l.Errors[:min(errors, len(l.Errors))] {
+		if i == 0 {
+			fmt.Fprintf(w, "   first: %s", e)
+		} else {
+			fmt.Fprintf(w, "\n                                 then: %s", e)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
 // printOIDC is the report's part on OpenID Connect logins.
 func (r *Result) printOIDC(w io.Writer) {
 	o := r.OIDCLogins
 	fmt.Fprintf(w, "OpenID Connect logins over HTTP, %d at a time: authorize, login page, password, code page, code, the code to the application, token, userinfo\n", o.Concurrency)
-	fmt.Fprintf(w, "  completed             %8s in %s   %8.1f logins/s\n", withCommas(o.Completed), benchSeconds(o.Elapsed), o.Rate())
-	fmt.Fprintf(w, "  refused busy (429)    %8s\n", withCommas(o.Busy))
-	fmt.Fprintf(w, "  failed                %8s", withCommas(o.Failed))
-	if len(o.Errors) > 0 {
-		fmt.Fprintf(w, "   first: %s", o.Errors[0])
-	}
-	fmt.Fprintln(w)
+	o.printCounts(w, 1)
 	fmt.Fprintf(w, "  OpenID Connect logins/s ÷ hashes/s      %8.2f   (the MFA logins': %.2f)\n",
 		benchRatio(o.Rate(), r.Hashes), benchRatio(r.Logins.Rate(), r.Hashes))
 	if o.CPU > 0 && r.HashCPU > 0 {

@@ -26,46 +26,44 @@ func (m *Metrics) WatchPool(p *pgxpool.Pool) {
 
 type poolCollector struct{ pool *pgxpool.Pool }
 
-var (
-	poolAcquired = prometheus.NewDesc("portal_db_pool_acquired_conns",
-		"PostgreSQL connections in use just now.", nil, nil)
-	poolIdle = prometheus.NewDesc("portal_db_pool_idle_conns",
-		"PostgreSQL connections open and idle just now.", nil, nil)
-	poolTotal = prometheus.NewDesc("portal_db_pool_total_conns",
-		"PostgreSQL connections open just now (in use, idle and being opened).", nil, nil)
-	poolMax = prometheus.NewDesc("portal_db_pool_max_conns",
-		"The most PostgreSQL connections the pool opens (PORTAL_DATABASE_MAX_CONNS).", nil, nil)
-	poolAcquires = prometheus.NewDesc("portal_db_pool_acquires_total",
-		"Connections taken from the pool.", nil, nil)
-	poolAcquireSeconds = prometheus.NewDesc("portal_db_pool_acquire_seconds_total",
-		"Time spent taking connections from the pool.", nil, nil)
-	poolEmptyAcquires = prometheus.NewDesc("portal_db_pool_empty_acquires_total",
-		"Connections asked for when none was idle: the request waited for one to be opened or freed.", nil, nil)
-	poolEmptyWaitSeconds = prometheus.NewDesc("portal_db_pool_empty_acquire_wait_seconds_total",
-		"Time spent waiting for a connection when none was idle.", nil, nil)
-)
+// poolStats are the pool's metrics, each read from its pgxpool.Stat at a
+// scrape.
+var poolStats = []struct {
+	desc  *prometheus.Desc
+	kind  prometheus.ValueType
+	value func(*pgxpool.Stat) float64
+}{
+	{poolDesc("acquired_conns", "PostgreSQL connections in use just now."),
+		prometheus.GaugeValue, func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }},
+	{poolDesc("idle_conns", "PostgreSQL connections open and idle just now."),
+		prometheus.GaugeValue, func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }},
+	{poolDesc("total_conns", "PostgreSQL connections open just now (in use, idle and being opened)."),
+		prometheus.GaugeValue, func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }},
+	{poolDesc("max_conns", "The most PostgreSQL connections the pool opens (PORTAL_DATABASE_MAX_CONNS)."),
+		prometheus.GaugeValue, func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) }},
+	{poolDesc("acquires_total", "Connections taken from the pool."),
+		prometheus.CounterValue, func(s *pgxpool.Stat) float64 { return float64(s.AcquireCount()) }},
+	{poolDesc("acquire_seconds_total", "Time spent taking connections from the pool."),
+		prometheus.CounterValue, func(s *pgxpool.Stat) float64 { return s.AcquireDuration().Seconds() }},
+	{poolDesc("empty_acquires_total", "Connections asked for when none was idle: the request waited for one to be opened or freed."),
+		prometheus.CounterValue, func(s *pgxpool.Stat) float64 { return float64(s.EmptyAcquireCount()) }},
+	{poolDesc("empty_acquire_wait_seconds_total", "Time spent waiting for a connection when none was idle."),
+		prometheus.CounterValue, func(s *pgxpool.Stat) float64 { return s.EmptyAcquireWaitTime().Seconds() }},
+}
+
+func poolDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc("portal_db_pool_"+name, help, nil, nil)
+}
 
 func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax,
-		poolAcquires, poolAcquireSeconds, poolEmptyAcquires, poolEmptyWaitSeconds} {
-		ch <- d
+	for _, m := range poolStats {
+		ch <- m.desc
 	}
 }
 
 func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.pool.Stat()
-	gauge := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	for _, m := range poolStats {
+		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(s))
 	}
-	counter := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
-	}
-	gauge(poolAcquired, float64(s.AcquiredConns()))
-	gauge(poolIdle, float64(s.IdleConns()))
-	gauge(poolTotal, float64(s.TotalConns()))
-	gauge(poolMax, float64(s.MaxConns()))
-	counter(poolAcquires, float64(s.AcquireCount()))
-	counter(poolAcquireSeconds, s.AcquireDuration().Seconds())
-	counter(poolEmptyAcquires, float64(s.EmptyAcquireCount()))
-	counter(poolEmptyWaitSeconds, s.EmptyAcquireWaitTime().Seconds())
 }

@@ -47,35 +47,24 @@ func Count(ctx context.Context, q store.OverviewQuery, query Query) (*store.Over
 		messages, codes, events = TalliedMessages, TalliedCodes, TalliedEvents
 	}
 	var c store.OverviewCounts
-	sql, args := messages(q)
-	err := each(ctx, query, sql, args, func(r Rows) error {
-		var t store.MessageTally
-		err := r.Scan(&t.Bucket, &t.Channel, &t.Status, &t.Provider, &t.Prefix, &t.DeliveryTime, &t.Count)
-		c.Messages = append(c.Messages, t)
-		return err
+	var err error
+	c.Messages, err = tallies(ctx, query, "messages", messages, q, func(r Rows, t *store.MessageTally) error {
+		return r.Scan(&t.Bucket, &t.Channel, &t.Status, &t.Provider, &t.Prefix, &t.DeliveryTime, &t.Count)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("overview: messages: %w", err)
+		return nil, err
 	}
-	sql, args = codes(q)
-	err = each(ctx, query, sql, args, func(r Rows) error {
-		var t store.CodeTally
-		err := r.Scan(&t.Bucket, &t.Channel, &t.Prefix, &t.Issued, &t.Verified)
-		c.Codes = append(c.Codes, t)
-		return err
+	c.Codes, err = tallies(ctx, query, "codes", codes, q, func(r Rows, t *store.CodeTally) error {
+		return r.Scan(&t.Bucket, &t.Channel, &t.Prefix, &t.Issued, &t.Verified)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("overview: codes: %w", err)
+		return nil, err
 	}
-	sql, args = events(q)
-	err = each(ctx, query, sql, args, func(r Rows) error {
-		var t store.EventTally
-		err := r.Scan(&t.Bucket, &t.Event, &t.Outcome, &t.Count)
-		c.Events = append(c.Events, t)
-		return err
+	c.Events, err = tallies(ctx, query, "events", events, q, func(r Rows, t *store.EventTally) error {
+		return r.Scan(&t.Bucket, &t.Event, &t.Outcome, &t.Count)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("overview: events: %w", err)
+		return nil, err
 	}
 	return &c, nil
 }
@@ -120,23 +109,30 @@ func deliveryTime() string {
 		` ELSE ` + strconv.Itoa(len(classes)) + ` END ELSE -1 END`
 }
 
-// each runs the statement and calls scan on each row of its results,
-// stopping at scan's first error. The rows are read to their end whatever
-// happens, which closes them (they are few: one for each group).
-func each(ctx context.Context, query Query, sql string, args []any, scan func(Rows) error) error {
+// tallies runs one of Count's statements for q and scans each row into a
+// T, stopping at scan's first error. The rows are read to their end
+// whatever happens, which closes them (they are few: one for each group).
+func tallies[T any](ctx context.Context, query Query, what string, statement func(store.OverviewQuery) (string, []any), q store.OverviewQuery, scan func(Rows, *T) error) ([]T, error) {
+	sql, args := statement(q)
 	rows, err := query(ctx, sql, args...)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("overview: %s: %w", what, err)
 	}
+	var out []T
 	for rows.Next() {
 		if err == nil {
-			err = scan(rows)
+			var t T
+			err = scan(rows, &t)
+			out = append(out, t)
 		}
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = rows.Err()
 	}
-	return rows.Err()
+	if err != nil {
+		return nil, fmt.Errorf("overview: %s: %w", what, err)
+	}
+	return out, nil
 }
 
 // Messages is the statement counting the messages carrying codes, on
