@@ -368,27 +368,28 @@ func TestCallingCode(t *testing.T) {
 }
 
 func TestCallingCodeOfPrefix(t *testing.T) {
-	for _, c := range []struct{ prefix, code, region string }{
-		{"+447", "+44", "GB"},
-		{"+155", "+1", "US"},
-		{"+491", "+49", "DE"},
-		{"+353", "+353", "IE"},
-		{"+882", "+882", "001"},
-		{"+44", "+44", "GB"},
-		{"+", "", ""},
-		{"", "", ""},
-		{"447", "", ""},
-		{"+044", "", ""},
-		{"+x44", "", ""},
-		{"ann@", "", ""},
-	} {
-		code, regions := CallingCodeOfPrefix(c.prefix)
-		region := ""
-		if len(regions) > 0 {
-			region = regions[0]
-		}
-		if code != c.code || region != c.region {
-			t.Errorf("CallingCodeOfPrefix(%q) = %q, %q; want %q, %q", c.prefix, code, regions, c.code, c.region)
-		}
+	tabletest.Check(t, "CallingCodeOfPrefix", codeAndFirstRegion, map[string][2]string{
+		"+447": {"+44", "GB"},
+		"+155": {"+1", "US"},
+		"+491": {"+49", "DE"},
+		"+353": {"+353", "IE"},
+		"+882": {"+882", "001"},
+		"+44":  {"+44", "GB"},
+		"+":    {"", ""},
+		"":     {"", ""},
+		"447":  {"", ""},
+		"+044": {"", ""},
+		"+x44": {"", ""},
+		"ann@": {"", ""},
+	})
+}
+
+// codeAndFirstRegion is the calling code CallingCodeOfPrefix finds for a
+// prefix and the first of its regions, "" where it has none.
+func codeAndFirstRegion(prefix string) [2]string {
+	code, regions := CallingCodeOfPrefix(prefix)
+	if len(regions) == 0 {
+		return [2]string{code, ""}
 	}
+	return [2]string{code, regions[0]}
 }
