@@ -7,10 +7,12 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 func TestWaitWords(t *testing.T) {
-	for d, want := range map[time.Duration]string{
+	tabletest.Check(t, "waitWords", waitWords, map[time.Duration]string{
 		0:                             "1 second",
 		20 * time.Second:              "20 seconds",
 		20*time.Second + 1:            "21 seconds",
@@ -20,11 +22,7 @@ func TestWaitWords(t *testing.T) {
 		25 * time.Hour:                "25 hours",
 		59*time.Minute + 30*1e9:       "60 minutes",
 		time.Second + time.Nanosecond: "2 seconds",
-	} {
-		if got := waitWords(d); got != want {
-			t.Errorf("waitWords(%v) = %q, want %q", d, got, want)
-		}
-	}
+	})
 	if plural(1, "try") != "1 try" || plural(3, "try") != "3 tries" || plural(2, "code") != "2 codes" {
 		t.Error("plural")
 	}
@@ -32,38 +30,26 @@ func TestWaitWords(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	r := DefaultRules()
-	for n, want := range map[int]time.Duration{
+	tabletest.Check(t, "accountPasswordLock", r.accountPasswordLock, map[int]time.Duration{
 		1: 0, 5: 0, 6: 30 * time.Second, 7: time.Minute, 9: 4 * time.Minute,
 		10: time.Hour, 50: time.Hour,
-	} {
-		if got := r.accountPasswordLock(n); got != want {
-			t.Errorf("accountPasswordLock(%d) = %v, want %v", n, got, want)
-		}
-	}
-	for n, want := range map[int]time.Duration{
+	})
+	tabletest.Check(t, "codeLock", r.codeLock, map[int]time.Duration{
 		9: 0, 10: 5 * time.Minute, 11: 10 * time.Minute, 12: 20 * time.Minute, 30: 24 * time.Hour, 1000: 24 * time.Hour,
-	} {
-		if got := r.codeLock(n); got != want {
-			t.Errorf("codeLock(%d) = %v, want %v", n, got, want)
-		}
-	}
+	})
 }
 
 func TestMaskEmail(t *testing.T) {
-	for in, want := range map[string]string{
+	tabletest.Check(t, "MaskEmail", MaskEmail, map[string]string{
 		"jane@example.org": "j•••@example.org",
 		"é@example.org":    "é•••@example.org",
 		"nonsense":         "•••",
 		"@example.org":     "•••",
-	} {
-		if got := MaskEmail(in); got != want {
-			t.Errorf("MaskEmail(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestValidEmail(t *testing.T) {
-	for addr, want := range map[string]bool{
+	tabletest.Check(t, "validEmail", validEmail, map[string]bool{
 		"ann@example.org":            true,
 		"ann.smith+nhs@trust.nhs.uk": true,
 		"ann@localhost":              false,
@@ -72,11 +58,7 @@ func TestValidEmail(t *testing.T) {
 		"ann example@example.org":    false,
 		"":                           false,
 		strings.Repeat("a", 250) + "@example.org": false,
-	} {
-		if got := validEmail(addr); got != want {
-			t.Errorf("validEmail(%q) = %v, want %v", addr, got, want)
-		}
-	}
+	})
 }
 
 func FuzzValidEmail(f *testing.F) {

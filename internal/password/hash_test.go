@@ -162,7 +162,8 @@ func TestVerifyMalformed(t *testing.T) {
 	salt := base64.RawStdEncoding.EncodeToString([]byte("somesalt"))
 	key := base64.RawStdEncoding.EncodeToString(make([]byte, 16))
 	phc := func(params string) string { return "$argon2id$v=19$" + params + "$" + salt + "$" + key }
-	tests := []struct{ name, phc string }{
+	type malformed struct{ name, phc string }
+	tests := []malformed{
 		{"empty", ""},
 		{"bcrypt", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
 		{"argon2i", "$argon2i$v=19$m=64,t=1,p=1$" + salt + "$" + key},
@@ -172,32 +173,37 @@ func TestVerifyMalformed(t *testing.T) {
 		{"missing hash", "$argon2id$v=19$m=64,t=1,p=1$" + salt},
 		{"extra field", phc("m=64,t=1,p=1") + "$" + key},
 		{"leading text", "x" + phc("m=64,t=1,p=1")},
-		{"params out of order", phc("t=1,m=64,p=1")},
-		{"missing param", phc("m=64,t=1")},
-		{"extra param", phc("m=64,t=1,p=1,k=2")},
-		{"spaces", phc("m=64, t=1, p=1")},
-		{"negative", phc("m=-64,t=1,p=1")},
-		{"plus sign", phc("m=+64,t=1,p=1")},
-		{"leading zero", phc("m=064,t=1,p=1")},
-		{"not a number", phc("m=sixty,t=1,p=1")},
-		{"overflow", phc("m=4294967296,t=1,p=1")},
 		{"padded salt", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "=$" + key},
 		{"salt with a line break", "$argon2id$v=19$m=64,t=1,p=1$" + salt[:4] + "\n" + salt[4:] + "$" + key},
 		{"URL base64", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.Repeat("_", 22)},
 		{"short salt", "$argon2id$v=19$m=64,t=1,p=1$" + base64.RawStdEncoding.EncodeToString([]byte("salt")) + "$" + key},
 		{"short hash", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + base64.RawStdEncoding.EncodeToString([]byte("hash"))},
 		{"huge hash", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + base64.RawStdEncoding.EncodeToString(make([]byte, 200))},
+	}
+	// Strings well formed but for their parameters, given as just those.
+	for _, p := range []struct{ name, params string }{
+		{"params out of order", "t=1,m=64,p=1"},
+		{"missing param", "m=64,t=1"},
+		{"extra param", "m=64,t=1,p=1,k=2"},
+		{"spaces", "m=64, t=1, p=1"},
+		{"negative", "m=-64,t=1,p=1"},
+		{"plus sign", "m=+64,t=1,p=1"},
+		{"leading zero", "m=064,t=1,p=1"},
+		{"not a number", "m=sixty,t=1,p=1"},
+		{"overflow", "m=4294967296,t=1,p=1"},
 
 		// Absurd costs: a corrupt row must not tie up the server.
-		{"memory over 1 GiB", phc("m=1048577,t=1,p=1")},
-		{"memory too small for threads", phc("m=8,t=1,p=4")},
-		{"zero memory", phc("m=0,t=1,p=1")},
-		{"zero passes", phc("m=64,t=0,p=1")},
-		{"over 100 passes", phc("m=64,t=101,p=1")},
-		{"1 GiB for 100 passes", phc("m=1048576,t=100,p=1")},
-		{"zero threads", phc("m=64,t=1,p=0")},
-		{"over 64 threads", phc("m=1024,t=1,p=65")},
-		{"threads overflow uint8", phc("m=64,t=1,p=257")},
+		{"memory over 1 GiB", "m=1048577,t=1,p=1"},
+		{"memory too small for threads", "m=8,t=1,p=4"},
+		{"zero memory", "m=0,t=1,p=1"},
+		{"zero passes", "m=64,t=0,p=1"},
+		{"over 100 passes", "m=64,t=101,p=1"},
+		{"1 GiB for 100 passes", "m=1048576,t=100,p=1"},
+		{"zero threads", "m=64,t=1,p=0"},
+		{"over 64 threads", "m=1024,t=1,p=65"},
+		{"threads overflow uint8", "m=64,t=1,p=257"},
+	} {
+		tests = append(tests, malformed{p.name, phc(p.params)})
 	}
 	h := Hasher{Params: testParams}
 	for _, tt := range tests {

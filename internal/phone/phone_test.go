@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 func TestNormalizeAccepts(t *testing.T) {
@@ -180,48 +182,38 @@ func TestSuggestionsAreAccepted(t *testing.T) {
 }
 
 func TestMask(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"+447546123456", "•••• 3456"},
-		{"+14155552671", "•••• 2671"},
-		{"+3531", "•••• 3531"},
-		{"+123", "••••"},
-		{"", "••••"},
-		{"+44 7546 123456", "•••• 3456"}, // formatted input still shows digits only
-	}
-	for _, tt := range tests {
-		if got := Mask(tt.in); got != tt.want {
-			t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
+	tabletest.Check(t, "Mask", Mask, map[string]string{
+		"+447546123456":   "•••• 3456",
+		"+14155552671":    "•••• 2671",
+		"+3531":           "•••• 3531",
+		"+123":            "••••",
+		"":                "••••",
+		"+44 7546 123456": "•••• 3456", // formatted input still shows digits only
+	})
 }
 
 func TestRegion(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"+447546123456", "GB"},
-		{"+447624123456", "IM"}, // +44 is shared with the Crown Dependencies
-		{"+353851234567", "IE"},
-		{"+14155552671", "US"},
-		{"+12042345678", "CA"},
-		{"+4915123456789", "DE"},
-		{"+33612345678", "FR"},
-		{"+61412345678", "AU"},
-		{"+393471234567", "IT"},
-		{"+80012345678", ""}, // international freephone: no region
-		{"+999123456", ""},
-		{"447546123456", ""},
-		{"+44 7546 123456", ""},
-		{"+", ""},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := Region(tt.in); got != tt.want {
-			t.Errorf("Region(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
+	tabletest.Check(t, "Region", Region, map[string]string{
+		"+447546123456":   "GB",
+		"+447624123456":   "IM", // +44 is shared with the Crown Dependencies
+		"+353851234567":   "IE",
+		"+14155552671":    "US",
+		"+12042345678":    "CA",
+		"+4915123456789":  "DE",
+		"+33612345678":    "FR",
+		"+61412345678":    "AU",
+		"+393471234567":   "IT",
+		"+80012345678":    "", // international freephone: no region
+		"+999123456":      "",
+		"447546123456":    "",
+		"+44 7546 123456": "",
+		"+":               "",
+		"":                "",
+	})
 }
 
 func TestNonGeographic(t *testing.T) {
-	for in, want := range map[string]bool{
+	tabletest.Check(t, "NonGeographic", NonGeographic, map[string]bool{
 		"+881612345678":  true, // Iridium, a satellite phone: accepted by Normalize
 		"+870301234567":  true, // Inmarsat: accepted by Normalize
 		"+8823421234":    true, // an international network's mobile: accepted by Normalize
@@ -236,11 +228,7 @@ func TestNonGeographic(t *testing.T) {
 		"+881 612345678": false,
 		"+":              false,
 		"":               false,
-	} {
-		if got := NonGeographic(in); got != want {
-			t.Errorf("NonGeographic(%q) = %v, want %v", in, got, want)
-		}
-	}
+	})
 	// Normalize accepts the satellite and network mobiles (the rules
 	// refuse them); each has no region.
 	for _, in := range []string{"+881612345678", "+870301234567", "+8823421234"} {
@@ -369,42 +357,39 @@ func TestExampleMobilesEveryRegion(t *testing.T) {
 }
 
 func TestCallingCode(t *testing.T) {
-	for in, want := range map[string]string{
+	tabletest.Check(t, "CallingCode", CallingCode, map[string]string{
 		"+447546123456": "+44",
 		"+12025550123":  "+1",
 		"+353851234567": "+353",
 		"07546123456":   "",
 		"+":             "",
 		"+44abc":        "",
-	} {
-		if got := CallingCode(in); got != want {
-			t.Errorf("CallingCode(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestCallingCodeOfPrefix(t *testing.T) {
-	for _, c := range []struct{ prefix, code, region string }{
-		{"+447", "+44", "GB"},
-		{"+155", "+1", "US"},
-		{"+491", "+49", "DE"},
-		{"+353", "+353", "IE"},
-		{"+882", "+882", "001"},
-		{"+44", "+44", "GB"},
-		{"+", "", ""},
-		{"", "", ""},
-		{"447", "", ""},
-		{"+044", "", ""},
-		{"+x44", "", ""},
-		{"ann@", "", ""},
-	} {
-		code, regions := CallingCodeOfPrefix(c.prefix)
-		region := ""
-		if len(regions) > 0 {
-			region = regions[0]
-		}
-		if code != c.code || region != c.region {
-			t.Errorf("CallingCodeOfPrefix(%q) = %q, %q; want %q, %q", c.prefix, code, regions, c.code, c.region)
-		}
+	tabletest.Check(t, "CallingCodeOfPrefix", codeAndFirstRegion, map[string][2]string{
+		"+447": {"+44", "GB"},
+		"+155": {"+1", "US"},
+		"+491": {"+49", "DE"},
+		"+353": {"+353", "IE"},
+		"+882": {"+882", "001"},
+		"+44":  {"+44", "GB"},
+		"+":    {"", ""},
+		"":     {"", ""},
+		"447":  {"", ""},
+		"+044": {"", ""},
+		"+x44": {"", ""},
+		"ann@": {"", ""},
+	})
+}
+
+// codeAndFirstRegion is the calling code CallingCodeOfPrefix finds for a
+// prefix and the first of its regions, "" where it has none.
+func codeAndFirstRegion(prefix string) [2]string {
+	code, regions := CallingCodeOfPrefix(prefix)
+	if len(regions) == 0 {
+		return [2]string{code, ""}
 	}
+	return [2]string{code, regions[0]}
 }

@@ -11,11 +11,12 @@ import (
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/phone"
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 func TestSafeNext(t *testing.T) {
 	t.Parallel()
-	for next, want := range map[string]string{
+	tabletest.Check(t, "safeNext", safeNext, map[string]string{
 		"/admin/users":                  "/admin/users",
 		"/admin/users/7":                "/admin/users/7",
 		"/admin/users?q=pat&after=x":    "/admin/users?after=x&q=pat",
@@ -32,11 +33,7 @@ func TestSafeNext(t *testing.T) {
 		"javascript:alert(1)//admin":    "/admin/users",
 		"admin/users":                   "/admin/users",
 		"/admin/users\r\nLocation: //x": "/admin/users",
-	} {
-		if got := safeNext(next); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
-		}
-	}
+	})
 }
 
 func FuzzSafeNext(f *testing.F) {

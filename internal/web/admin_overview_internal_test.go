@@ -5,21 +5,18 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 func TestCallingCodeName(t *testing.T) {
-	for prefix, want := range map[string]string{
+	tabletest.Check(t, "callingCodeName", callingCodeName, map[string]string{
 		"+447": "+44 (GB, GG and 2 more)",
 		"+353": "+353 (IE)",
 		"+155": "+1 (US, AG and 23 more)",
 		"+882": "+882 (no country)",
 		"":     "Unknown",
 		"+0":   "Unknown",
-	} {
-		if got := callingCodeName(prefix); got != want {
-			t.Errorf("callingCodeName(%q) = %q, want %q", prefix, got, want)
-		}
-	}
+	})
 }
 
 func TestShare(t *testing.T) {

@@ -10,10 +10,11 @@ import (
 
 	"github.com/providerportal/portal/internal/admin"
 	"github.com/providerportal/portal/internal/login"
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 func TestReadable(t *testing.T) {
-	for s, want := range map[string]bool{
+	tabletest.Check(t, "readable", readable, map[string]bool{
 		"":                          true,
 		"Pat Example":               true,
 		"Zoë 李 ☃":                   true,
@@ -24,11 +25,7 @@ func TestReadable(t *testing.T) {
 		"escape \x1b[31m":           false,
 		"delete \x7f":               false,
 		"C1 control \u0085":         false,
-	} {
-		if got := readable(s); got != want {
-			t.Errorf("readable(%q) = %v, want %v", s, got, want)
-		}
-	}
+	})
 }
 
 // testServer is a Server with its pages, enough for the middleware: no
@@ -102,19 +99,21 @@ func FuzzReadableInput(f *testing.F) {
 }
 
 func TestUserAgent(t *testing.T) {
-	for ua, want := range map[string]string{
+	tabletest.Check(t, "userAgent", userAgentOf, map[string]string{
 		"Mozilla/5.0":                       "Mozilla/5.0",
 		strings.Repeat("a", 300):            strings.Repeat("a", 256),
 		strings.Repeat("a", 255) + "é":      strings.Repeat("a", 255), // never half a letter
 		"Mozilla/5.0 \xff\xfe":              "Mozilla/5.0 \uFFFD",
 		"Mozilla/5.0\x00\x1b[31m red \x7f!": "Mozilla/5.0[31m red !",
-	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("User-Agent", ua)
-		if got := userAgent(r); got != want {
-			t.Errorf("userAgent(%q) = %q, want %q", ua, got, want)
-		}
-	}
+	})
+}
+
+// userAgentOf is what userAgent keeps of a request sent with ua as its
+// User-Agent header.
+func userAgentOf(ua string) string {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("User-Agent", ua)
+	return userAgent(r)
 }
 
 // FuzzUserAgent: what the audit log keeps of a User-Agent is readable, at

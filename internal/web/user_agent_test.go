@@ -3,10 +3,12 @@ package web
 import (
 	"regexp"
 	"testing"
+
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 func TestShortBrowser(t *testing.T) {
-	for ua, want := range map[string]string{
+	tabletest.Check(t, "shortBrowser", shortBrowser, map[string]string{
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.7511.94 Safari/537.36":                                       "Chrome 156 on Linux",
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.7511.94 Safari/537.36":                               "Headless Chrome 156 on Linux",
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.3485.54":               "Edge 140 on Windows",
@@ -26,11 +28,7 @@ func TestShortBrowser(t *testing.T) {
 		"Chrome/12345678901234":     "Chrome 123456",
 		"":                          "",
 		"   ":                       "",
-	} {
-		if got := shortBrowser(ua); got != want {
-			t.Errorf("shortBrowser(%q) = %q, want %q", ua, got, want)
-		}
-	}
+	})
 }
 
 // shortBrowserForm is every answer shortBrowser may give: its own words

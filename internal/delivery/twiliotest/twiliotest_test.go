@@ -14,6 +14,7 @@ import (
 
 	"github.com/providerportal/portal/internal/delivery/twilio"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 const (
@@ -187,21 +188,16 @@ func TestAccount(t *testing.T) {
 }
 
 func TestExtractCode(t *testing.T) {
-	tests := []struct{ body, want string }{
-		{"Your Provider Portal code is 493027.", "493027"},
-		{"493027 is your code", "493027"},
-		{"Call +14155550123 if this wasn't you. Code: 000123", "000123"},
-		{"@portal.example #654321", "654321"},
-		{"12345 or 1234567", ""},
-		{"", ""},
-		{"Code 123456, ref 654321", "123456"},
-		{"Café code 112233", "112233"},
-	}
-	for _, tt := range tests {
-		if got := twiliotest.ExtractCode(tt.body); got != tt.want {
-			t.Errorf("ExtractCode(%q) = %q, want %q", tt.body, got, tt.want)
-		}
-	}
+	tabletest.Check(t, "ExtractCode", twiliotest.ExtractCode, map[string]string{
+		"Your Provider Portal code is 493027.":               "493027",
+		"493027 is your code":                                "493027",
+		"Call +14155550123 if this wasn't you. Code: 000123": "000123",
+		"@portal.example #654321":                            "654321",
+		"12345 or 1234567":                                   "",
+		"":                                                   "",
+		"Code 123456, ref 654321":                            "123456",
+		"Café code 112233":                                   "112233",
+	})
 }
 
 // callbackReceiver records the status callbacks it gets and answers with

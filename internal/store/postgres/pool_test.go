@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/providerportal/portal/internal/store/postgres/pgtest"
+	"github.com/providerportal/portal/internal/tabletest"
 )
 
 // TestPoolSize checks where the pool's size comes from: the MaxConns
@@ -32,15 +33,11 @@ func TestPoolSize(t *testing.T) {
 }
 
 func TestSetsPoolSize(t *testing.T) {
-	for s, want := range map[string]bool{
+	tabletest.Check(t, "setsPoolSize", setsPoolSize, map[string]bool{
 		"postgres://h/db":                                    false,
 		"postgres://h/db?pool_max_conns=3":                   true,
 		"postgresql://h/db?sslmode=disable&pool_max_conns=3": true,
 		"host=h dbname=db pool_max_conns=3":                  true,
 		"host=h dbname=db":                                   false,
-	} {
-		if got := setsPoolSize(s); got != want {
-			t.Errorf("setsPoolSize(%q) = %t, want %t", s, got, want)
-		}
-	}
+	})
 }
