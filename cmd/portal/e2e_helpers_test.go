@@ -304,8 +304,7 @@ func (p *testPortal) user(t testing.TB, email string) *store.User {
 // by text message to phone, and waits for the home page.
 func (p *testPortal) logInWithCode(t *testing.T, b *tab, email, password, phone string) {
 	t.Helper()
-	b.logIn(email, password)
-	b.waitHeading("Enter your code")
+	b.logInToCode(email, password)
 	b.verifyCodeToHome(p.smsCode(t, phone))
 }
 
@@ -554,17 +553,14 @@ func (b *tab) logIn(email, password string) {
 	b.t.Helper()
 	b.open("/login")
 	b.waitHeading("Log in")
-	b.fill("Email", email)
-	b.fill("Password", password)
-	b.click("Login")
+	b.submitLogin(email, password)
 }
 
 // verifyCodeToHome types code in Code, clicks Verify Code and waits for
 // the home page of a completed login.
 func (b *tab) verifyCodeToHome(code string) {
 	b.t.Helper()
-	b.fill("Code", code)
-	b.click("Verify Code")
+	b.enterCode(code)
 	b.waitFor("the home page", homePage)
 }
 
@@ -651,17 +647,24 @@ func (b *tab) count(sel string) int {
 // path is the path of the page the tab shows.
 func (b *tab) path() string {
 	b.t.Helper()
+	loc := b.location()
+	u, err := url.Parse(loc)
+	if err != nil {
+		b.t.Fatalf("location %q: %v", loc, err)
+	}
+	return u.Path
+}
+
+// location is the address the tab shows, error pages included.
+func (b *tab) location() string {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		b.t.Fatalf("read location: %v", err)
 	}
-	u, err := url.Parse(loc)
-	if err != nil {
-		b.t.Fatalf("location %q: %v", loc, err)
-	}
-	return u.Path
+	return loc
 }
 
 // expectText fails unless the element sel shows text containing each of
