@@ -30,17 +30,23 @@ func TestBrowserAdministration(t *testing.T) {
 		p.createUser(t, providerEmail, providerName, providerPhone)
 		return p
 	})
-
-	t.Run("administrator disables MFA for a day", func(t *testing.T) {
-		p, open := journey(t)
-
-		// The provider is logged in somewhere before the change.
-		earlier := open()
-		p.logInWithCode(t, earlier, providerEmail, e2ePassword, providerPhone)
-
-		admin := open()
+	// changeJourney starts a journey in which the administrator changes
+	// the provider's account: the provider is logged in on one tab (a
+	// session from before the change), and the administrator, logged in
+	// on another, is on the provider's page in the console.
+	changeJourney := func(t *testing.T) (p *testPortal, open func() *tab, provider, admin *tab) {
+		t.Helper()
+		p, open = journey(t)
+		provider = open()
+		p.logInWithCode(t, provider, providerEmail, e2ePassword, providerPhone)
+		admin = open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
 		openProviderPage(admin)
+		return p, open, provider, admin
+	}
+
+	t.Run("administrator disables MFA for a day", func(t *testing.T) {
+		p, open, earlier, admin := changeJourney(t)
 		admin.expectText("the MFA state", detail("MFA"), "Required")
 
 		// Disable MFA temporarily: 24 hours unless chosen otherwise, with
@@ -116,15 +122,7 @@ func TestBrowserAdministration(t *testing.T) {
 	})
 
 	t.Run("administrator updates a provider's phone", func(t *testing.T) {
-		p, open := journey(t)
-
-		// The provider is logged in somewhere before the change.
-		before := open()
-		p.logInWithCode(t, before, providerEmail, e2ePassword, providerPhone)
-
-		admin := open()
-		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
-		openProviderPage(admin)
+		p, open, before, admin := changeJourney(t)
 		admin.expectText("the phone", detail("Phone"), "•••• 3456")
 
 		// A number without the country code: the same guidance as the

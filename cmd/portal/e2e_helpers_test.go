@@ -199,21 +199,8 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	for k, v := range setup.env {
 		env[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := new(testlog.Buffer)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("portal log:\n%s", logs)
-		}
-	})
-	app := &App{Config: cfg, Log: newLogger(cfg, logs)}
-	cfg.Addr = "127.0.0.1:0"
-	if err := app.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	app, _ := listeningApp(t, env, "portal log")
+	cfg := app.Config
 	// The base URL names the bound port before Open, so links, cookies and
 	// the WebOTP line of text messages are right; unless the test gave
 	// one (a portal behind a proxy).
@@ -259,6 +246,29 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		t.Fatal(err)
 	}
 	return &testPortal{App: app, Twilio: tw, SMTP: sm, BaseURL: cfg.BaseURL, Host: u.Hostname(), Clock: setup.clock}
+}
+
+// listeningApp wires a portal configured by env and has it listen on a
+// free loopback port, not yet open. Its log, in the buffer returned, is
+// shown under the heading logName if the test fails.
+func listeningApp(t testing.TB, env map[string]string, logName string) (*App, *testlog.Buffer) {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := new(testlog.Buffer)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s:\n%s", logName, logs)
+		}
+	})
+	app := &App{Config: cfg, Log: newLogger(cfg, logs)}
+	cfg.Addr = "127.0.0.1:0"
+	if err := app.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return app, logs
 }
 
 // createUser makes a provider account with e2ePassword; with a phone

@@ -56,6 +56,7 @@ type proxySetup struct {
 	pool      *x509.CertPool
 }
 
+// freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
