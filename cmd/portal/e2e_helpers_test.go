@@ -225,22 +225,7 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	for _, f := range setup.tune {
 		f(app)
 	}
-	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-served:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("portal stopped: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("portal did not shut down within 15s")
-		}
-		if err := app.Close(); err != nil {
-			t.Errorf("close portal: %v", err)
-		}
-	})
+	serveUntilCleanup(t, ctx, cancel, app, "portal")
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		t.Fatal(err)
@@ -269,6 +254,30 @@ func listeningApp(t testing.TB, env map[string]string, logName string) (*App, *t
 		t.Fatal(err)
 	}
 	return app, logs
+}
+
+// serveUntilCleanup serves the opened app in the background until the
+// test ends, then cancels ctx (by cancel) and closes the app; it fails the
+// test if the app stopped with an error or took over 15 s to shut down.
+// name is how the messages call it ("portal", "instance A").
+func serveUntilCleanup(t testing.TB, ctx context.Context, cancel context.CancelFunc, app *App, name string) {
+	t.Helper()
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("%s stopped: %v", name, err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("%s did not shut down within 15s", name)
+		}
+		if err := app.Close(); err != nil {
+			t.Errorf("close %s: %v", name, err)
+		}
+	})
 }
 
 // createUser makes a provider account with e2ePassword; with a phone

@@ -96,22 +96,7 @@ func startCluster(t *testing.T, dbURL string, n int, envs ...clusterEnv) *cluste
 			c.finished[i].Add(1)
 			onFinal(ctx, m)
 		}
-		served := make(chan error, 1)
-		go func() { served <- app.Serve(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-served:
-				if err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("instance %s stopped: %v", instanceName(i), err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Errorf("instance %s did not shut down within 15s", instanceName(i))
-			}
-			if err := app.Close(); err != nil {
-				t.Errorf("close instance %s: %v", instanceName(i), err)
-			}
-		})
+		serveUntilCleanup(t, ctx, cancel, app, "instance "+instanceName(i))
 		c.Portals = append(c.Portals, &testPortal{App: app, Twilio: tw, SMTP: sm,
 			BaseURL: app.Config.BaseURL, Host: "127.0.0.1"})
 	}
