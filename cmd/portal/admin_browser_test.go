@@ -22,28 +22,31 @@ import (
 // password?" and the invitation of a new user.
 func TestBrowserAdministration(t *testing.T) {
 	t.Parallel()
-	browser := startBrowser(t)
-
-	const journeyTimeout = 60 * time.Second
 	// journey starts a fresh portal on a clock the test moves, with an
 	// administrator and a provider who both have a registered phone.
-	journey := func(t *testing.T) (*testPortal, func() *tab) {
+	journey := journeys(t, func(t *testing.T) *testPortal {
 		p := startPortal(t, withClock(new(testClock)))
 		p.createAdmin(t, adminEmail, adminName, adminPhone)
 		p.createUser(t, providerEmail, providerName, providerPhone)
-		return p, func() *tab { return newTab(t, browser, p.BaseURL, journeyTimeout) }
+		return p
+	})
+	// changeJourney starts a journey in which the administrator changes
+	// the provider's account: the provider is logged in on one tab (a
+	// session from before the change), and the administrator, logged in
+	// on another, is on the provider's page in the console.
+	changeJourney := func(t *testing.T) (p *testPortal, open func() *tab, provider, admin *tab) {
+		t.Helper()
+		p, open = journey(t)
+		provider = open()
+		p.logInWithCode(t, provider, providerEmail, e2ePassword, providerPhone)
+		admin = open()
+		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
+		openProviderPage(admin)
+		return p, open, provider, admin
 	}
 
 	t.Run("administrator disables MFA for a day", func(t *testing.T) {
-		p, open := journey(t)
-
-		// The provider is logged in somewhere before the change.
-		earlier := open()
-		p.logInWithCode(t, earlier, providerEmail, e2ePassword, providerPhone)
-
-		admin := open()
-		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
-		openProviderPage(admin)
+		p, open, earlier, admin := changeJourney(t)
 		admin.expectText("the MFA state", detail("MFA"), "Required")
 
 		// Disable MFA temporarily: 24 hours unless chosen otherwise, with
@@ -85,28 +88,23 @@ func TestBrowserAdministration(t *testing.T) {
 		}
 
 		// Lowering the protection logged the provider out everywhere.
-		earlier.open("/my-details")
-		earlier.waitHeading("Log in")
+		earlier.expectLoggedOut()
 
 		// The provider logs in with email and password alone.
 		provider := open()
 		provider.logIn(providerEmail, e2ePassword)
 		provider.waitFor("the home page", homePage)
 		provider.expectText("the home page", "//h1", "Welcome, "+providerName)
-		if got := provider.path(); got != "/" {
-			t.Errorf("the provider logged in without a code is at %s, want /", got)
-		}
+		provider.expectPath("the provider logged in without a code", "/")
 		if n := textsTo(p, providerPhone); n != 1 {
 			t.Errorf("with MFA disabled, %d more text messages went to the provider", n-1)
 		}
-		provider.click("Log out")
-		provider.waitHeading("Log in")
+		provider.logOut()
 
 		// A day and a minute later, the code is asked for again, with
 		// nothing run by hand.
 		p.Clock.Advance(24*time.Hour + time.Minute)
-		provider.logIn(providerEmail, e2ePassword)
-		provider.waitHeading("Enter your code")
+		provider.logInToCode(providerEmail, e2ePassword)
 		provider.expectText("the code screen", "//main", "•••• 3456")
 		code := p.smsCode(t, providerPhone)
 		provider.verifyCodeToHome(code)
@@ -124,15 +122,7 @@ func TestBrowserAdministration(t *testing.T) {
 	})
 
 	t.Run("administrator updates a provider's phone", func(t *testing.T) {
-		p, open := journey(t)
-
-		// The provider is logged in somewhere before the change.
-		before := open()
-		p.logInWithCode(t, before, providerEmail, e2ePassword, providerPhone)
-
-		admin := open()
-		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
-		openProviderPage(admin)
+		p, open, before, admin := changeJourney(t)
 		admin.expectText("the phone", detail("Phone"), "•••• 3456")
 
 		// A number without the country code: the same guidance as the
@@ -142,8 +132,7 @@ func TestBrowserAdministration(t *testing.T) {
 		admin.fill("New mobile number", "07546 654321")
 		admin.fillIn(actionSection("Update phone number"), "Reason", reason)
 		admin.click("Update phone number")
-		admin.waitFor("the error message", errorBox)
-		admin.expectText("the error message", errorBox, "+447546654321")
+		admin.expectError("+447546654321")
 		if got := admin.value("New mobile number"); got != "07546 654321" {
 			t.Errorf("after the error the number field holds %q, want what was typed, %q", got, "07546 654321")
 		}
@@ -157,8 +146,7 @@ func TestBrowserAdministration(t *testing.T) {
 		admin.waitFor("the confirmation", button("Confirm"))
 		admin.expectText("the confirmation", "//main", "+447546654321", reason)
 		admin.click("Confirm")
-		admin.waitFor("the notice", noticeBox)
-		admin.expectText("the notice", noticeBox, "•••• 4321")
+		admin.expectNotice("•••• 4321")
 		admin.expectText("the phone", detail("Phone"), "•••• 4321")
 
 		m := p.email(t, providerEmail)
@@ -169,13 +157,11 @@ func TestBrowserAdministration(t *testing.T) {
 		}
 
 		// The session from before the change has ended.
-		before.open("/my-details")
-		before.waitHeading("Log in")
+		before.expectLoggedOut()
 
 		// The next login sends the code to the new number.
 		provider := open()
-		provider.logIn(providerEmail, e2ePassword)
-		provider.waitHeading("Enter your code")
+		provider.logInToCode(providerEmail, e2ePassword)
 		provider.expectText("the code screen", "//main", "•••• 4321")
 		code := p.smsCode(t, "+447546654321")
 		provider.verifyCodeToHome(code)
@@ -247,15 +233,12 @@ func TestBrowserAdministration(t *testing.T) {
 		// An administrator with the password alone (the code not yet
 		// entered) is sent back to the code step.
 		admin := open()
-		admin.logIn(adminEmail, e2ePassword)
-		admin.waitHeading("Enter your code")
+		admin.logInToCode(adminEmail, e2ePassword)
 		p.sms(t, adminPhone)
 		for _, path := range []string{"/admin/users", "/admin/users/" + itoa(providerID), "/admin/audit"} {
 			admin.open(path)
 			admin.waitHeading("Enter your code")
-			if got := admin.path(); got != "/login/code" {
-				t.Errorf("an administrator without the code opening %s is at %s, want /login/code", path, got)
-			}
+			admin.expectPath("an administrator without the code opening "+path, "/login/code")
 		}
 		if status := admin.post("/admin/users/"+itoa(providerID)+"/disable-mfa", "duration=168h&reason=x&confirm=yes"); status == 200 {
 			t.Errorf("an administrator without the code posting Disable MFA gets status %d", status)
@@ -270,10 +253,8 @@ func TestBrowserAdministration(t *testing.T) {
 
 		admin := open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
-		admin.follow("Administration")
-		admin.waitHeading("Overview")
-		admin.follow("Users")
-		admin.waitHeading("Users")
+		admin.openConsole()
+		admin.followTo("Users")
 
 		// Ten minutes on, the console still opens (and the visit keeps the
 		// session from its 30-minute idle timeout).
@@ -285,27 +266,19 @@ func TestBrowserAdministration(t *testing.T) {
 		p.Clock.Advance(6 * time.Minute)
 		admin.open("/admin/users")
 		admin.waitHeading("Confirm it is you")
-		if got := admin.path(); got != "/admin/confirm" {
-			t.Errorf("a stale administrator opening /admin/users is at %s, want /admin/confirm", got)
-		}
+		admin.expectPath("a stale administrator opening /admin/users", "/admin/confirm")
 		admin.expectText("the confirmation page", "//main", "15 minutes")
 		admin.screenshot("admin-confirm")
 		confirmItIsYou(p, admin)
 		admin.waitHeading("Users")
-		if got := admin.path(); got != "/admin/users" {
-			t.Errorf("after confirming, the administrator is at %s, want /admin/users", got)
-		}
+		admin.expectPath("after confirming, the administrator", "/admin/users")
 
 		// An action confirmed after the login went stale (the confirmation
 		// page left open for 16 minutes) is not carried out: the
 		// administrator confirms it is them, comes back to the user's page
 		// and does it again.
-		admin.follow(providerName)
-		admin.waitHeading(providerName)
-		admin.openAction("Disable MFA temporarily")
-		admin.fillIn(actionSection("Disable MFA temporarily"), "Reason", "Travelling without her phone")
-		admin.click("Disable MFA temporarily")
-		admin.waitFor("the confirmation", button("Confirm"))
+		admin.followTo(providerName)
+		admin.askToConfirm("Disable MFA temporarily", "Travelling without her phone")
 		p.Clock.Advance(16 * time.Minute)
 		admin.click("Confirm")
 		admin.waitHeading("Confirm it is you")
@@ -316,10 +289,7 @@ func TestBrowserAdministration(t *testing.T) {
 		if u := p.user(t, providerEmail); !u.MFADisabledUntil.IsZero() {
 			t.Errorf("an action posted with a stale login disabled MFA until %s", u.MFADisabledUntil)
 		}
-		admin.openAction("Disable MFA temporarily")
-		admin.fillIn(actionSection("Disable MFA temporarily"), "Reason", "Travelling without her phone")
-		admin.click("Disable MFA temporarily")
-		admin.waitFor("the confirmation", button("Confirm"))
+		admin.askToConfirm("Disable MFA temporarily", "Travelling without her phone")
 		admin.click("Confirm")
 		admin.waitFor("the notice", noticeBox)
 		admin.expectText("the MFA state", detail("MFA"), "Disabled until")
@@ -343,11 +313,8 @@ func TestBrowserAdministration(t *testing.T) {
 		// "Forgot your password?" on the login screen.
 		b.open("/login")
 		b.waitHeading("Log in")
-		b.follow("Forgot your password?")
-		b.waitHeading("Forgot your password?")
-		b.fill("Email", providerEmail)
-		b.click("Send reset link")
-		b.waitHeading("Check your email")
+		b.followTo("Forgot your password?")
+		b.askForResetLink(providerEmail)
 		answer := b.text("//main")
 
 		m := p.email(t, providerEmail)
@@ -357,9 +324,7 @@ func TestBrowserAdministration(t *testing.T) {
 		other := open()
 		other.open("/forgot-password")
 		other.waitHeading("Forgot your password?")
-		other.fill("Email", "nobody@example.org")
-		other.click("Send reset link")
-		other.waitHeading("Check your email")
+		other.askForResetLink("nobody@example.org")
 		if got := other.text("//main"); got != answer {
 			t.Errorf("for an unknown address the answer is %q, want the same as for an account, %q", got, answer)
 		}
@@ -389,29 +354,23 @@ func TestBrowserAdministration(t *testing.T) {
 		b.waitHeading("This link does not work")
 
 		// Every session of the account has ended.
-		elsewhere.open("/my-details")
-		elsewhere.waitHeading("Log in")
+		elsewhere.expectLoggedOut()
 
 		// The old password no longer works; the new one does, and the
 		// code is still asked for.
 		b.logIn(providerEmail, e2ePassword)
-		b.waitFor("the error message", errorBox)
-		b.expectText("the error message", errorBox, "not right")
-		b.logIn(providerEmail, newPassword)
-		b.waitHeading("Enter your code")
+		b.expectError("not right")
+		b.logInToCode(providerEmail, newPassword)
 		p.smsCode(t, providerPhone)
 
 		// A link is good for 30 minutes.
 		other.open("/forgot-password")
-		other.fill("Email", providerEmail)
-		other.click("Send reset link")
-		other.waitHeading("Check your email")
+		other.askForResetLink(providerEmail)
 		late := p.linkPath(t, p.email(t, providerEmail), "/reset-password")
 		p.Clock.Advance(31 * time.Minute)
 		other.open(late)
 		other.waitHeading("This link does not work")
-		other.follow("Forgot your password?")
-		other.waitHeading("Forgot your password?")
+		other.followTo("Forgot your password?")
 	})
 
 	t.Run("invitation", func(t *testing.T) {
@@ -423,10 +382,8 @@ func TestBrowserAdministration(t *testing.T) {
 
 		admin := open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
-		admin.follow("Administration")
-		admin.waitHeading("Overview")
-		admin.follow("Users")
-		admin.waitHeading("Users")
+		admin.openConsole()
+		admin.followTo("Users")
 		admin.follow("Create user")
 		admin.waitFor("the Name field", field("Name"))
 		admin.fill("Name", name)
@@ -464,25 +421,17 @@ func TestBrowserAdministration(t *testing.T) {
 		// The first login goes to Update Phone Number.
 		b.logIn(email, password)
 		b.waitHeading("Update Phone Number")
-		b.fill("Mobile number", "+44 7546 777888")
-		b.click("Send Verification Code")
-		b.waitFor("the Code field", field("Code"))
-		b.fill("Code", p.smsCode(t, "+447546777888"))
-		b.click("Verify Code")
-		b.waitHeading("Log in")
-		b.expectText("the login screen", noticeBox, "phone number is registered")
+		p.registerPhone(t, b, "+44 7546 777888", "+447546777888")
 	})
 
 	t.Run("applications", func(t *testing.T) {
 		p, open := journey(t)
 		admin := open()
 		p.logInWithCode(t, admin, adminEmail, e2ePassword, adminPhone)
-		admin.follow("Administration")
-		admin.waitHeading("Overview")
+		admin.openConsole()
 		admin.expectText("the Overview", "//main", "Codes over time", "Codes sent", "Logins")
 		admin.screenshot("admin-overview")
-		admin.follow("Applications")
-		admin.waitHeading("Applications")
+		admin.followTo("Applications")
 		admin.expectText("the empty list", "//main", "No applications are registered yet.")
 		admin.follow("Create application")
 		admin.waitFor("the Name field", field("Name"))
@@ -513,8 +462,7 @@ func TestBrowserAdministration(t *testing.T) {
 		admin.expectText("the confirmation", "//main", "Disable Rota?")
 		admin.fill("Reason", "replaced by the new rota")
 		admin.click("Confirm")
-		admin.waitFor("the notice", noticeBox)
-		admin.expectText("the notice", noticeBox, "The application was disabled")
+		admin.expectNotice("The application was disabled")
 		admin.expectText("the list", "//main", "Disabled ")
 	})
 }
@@ -536,17 +484,14 @@ const adminTimeLayout = "2 Jan 2006 15:04 MST"
 // console: Administration, Users, search by name, the name in the list.
 func openProviderPage(b *tab) {
 	b.t.Helper()
-	b.follow("Administration")
-	b.waitHeading("Overview")
-	b.follow("Users")
-	b.waitHeading("Users")
+	b.openConsole()
+	b.followTo("Users")
 	b.fill("Search by name, email or phone", "Hopper")
 	b.click("Search")
 	// Only the page of results has this link, so the list below is the
 	// search's.
 	b.waitFor("the search results", link("Clear the search"))
-	b.follow(providerName)
-	b.waitHeading(providerName)
+	b.followTo(providerName)
 }
 
 // confirmItIsYou passes the "Confirm it is you" page: the password, then
@@ -558,8 +503,7 @@ func confirmItIsYou(p *testPortal, b *tab) {
 	b.click("Continue")
 	b.waitFor("the Code field", field("Code"))
 	b.expectText("the code step", "//main", "•••• 0001")
-	b.fill("Code", p.smsCode(b.t, adminPhone))
-	b.click("Verify Code")
+	b.enterCode(p.smsCode(b.t, adminPhone))
 }
 
 // actionSection is the expandable section of a user's page for one action, by
@@ -574,6 +518,17 @@ func (b *tab) openAction(summary string) {
 	b.run("open "+summary,
 		chromedp.Click(actionSection(summary)+"/summary"),
 		chromedp.WaitVisible(actionSection(summary)+"//button"))
+}
+
+// askToConfirm does an action on a user's page: it expands the action's
+// section, gives reason, sends it and waits for the confirmation asked
+// for.
+func (b *tab) askToConfirm(summary, reason string) {
+	b.t.Helper()
+	b.openAction(summary)
+	b.fillIn(actionSection(summary), "Reason", reason)
+	b.click(summary)
+	b.waitFor("the confirmation", button("Confirm"))
 }
 
 // detail is the value of the user page's detail named term.

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -16,10 +15,7 @@ import (
 // included, is Cache-Control: no-store, so the browser asks again.
 func TestBrowserBackAfterLogout(t *testing.T) {
 	t.Parallel()
-	browser := startBrowser(t)
-	p := startPortal(t)
-	p.createUser(t, "grace@example.org", "Grace Hopper", "+447546123456")
-	b := newTab(t, browser, p.BaseURL, 60*time.Second)
+	p, b := oneJourney(t, "grace@example.org", "Grace Hopper", "+447546123456")
 
 	p.logInWithCode(t, b, "grace@example.org", e2ePassword, "+447546123456")
 	// The bookmark: the login screen, while logged in, is Home.
@@ -28,9 +24,7 @@ func TestBrowserBackAfterLogout(t *testing.T) {
 	if got := b.path(); got != "/" {
 		t.Fatalf("/login while logged in shows %s, want / (Home)", got)
 	}
-	b.click("Log out")
-	b.waitHeading("Log in")
-	b.expectText("the login screen", noticeBox, "logged out")
+	b.logOut()
 
 	for i := range 2 {
 		b.run("press Back", chromedp.NavigateBack())
@@ -39,20 +33,6 @@ func TestBrowserBackAfterLogout(t *testing.T) {
 			t.Fatalf("Back #%d after logging out: the browser shows an error page (%s), a redirect loop\n%s", i+1, loc, b.describe())
 		}
 		b.waitHeading("Log in")
-		if got := b.path(); got != "/login" {
-			t.Errorf("Back #%d after logging out shows %s, want the login screen", i+1, got)
-		}
+		b.expectPath(fmt.Sprintf("Back #%d after logging out", i+1), "/login")
 	}
-}
-
-// location is the address the tab shows, error pages included.
-func (b *tab) location() string {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	loc, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil {
-		b.t.Fatalf("read location: %v", err)
-	}
-	return loc
 }

@@ -17,20 +17,19 @@ import (
 // messages and emails that the local Twilio and SMTP stand-ins received.
 func TestBrowserJourneys(t *testing.T) {
 	t.Parallel()
-	browser := startBrowser(t)
-
-	// journey starts a fresh portal and a fresh browser context for one
-	// journey; a hang fails after journeyTimeout instead of blocking CI.
-	const journeyTimeout = 60 * time.Second
-	journey := func(t *testing.T) (*testPortal, func() *tab) {
-		p := startPortal(t)
-		return p, func() *tab { return newTab(t, browser, p.BaseURL, journeyTimeout) }
+	fresh := journeys(t, func(t *testing.T) *testPortal { return startPortal(t) })
+	// journey starts the journey of one provider, the account email, name
+	// and phone (see createUser), on a fresh portal: it returns the portal,
+	// a tab on it and a way to open more.
+	journey := func(t *testing.T, email, name, phone string) (*testPortal, *tab, func() *tab) {
+		t.Helper()
+		p, open := fresh(t)
+		p.createUser(t, email, name, phone)
+		return p, open(), open
 	}
 
 	t.Run("first login registers phone", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "ada@example.org", "Ada Lovelace", "")
-		b := open()
+		p, b, _ := journey(t, "ada@example.org", "Ada Lovelace", "")
 
 		// Open the Provider Portal login screen. Enter your Email and
 		// Password, then click Login.
@@ -42,10 +41,8 @@ func TestBrowserJourneys(t *testing.T) {
 
 		// The Important note of the article: without the country code, the
 		// portal says how to write it and sends nothing.
-		b.fill("Mobile number", "07546123456")
-		b.click("Send Verification Code")
-		b.waitFor("the error message", errorBox)
-		b.expectText("the error message", errorBox, "+447546123456", "country code", "leading zero")
+		b.sendPhone("07546123456")
+		b.expectError("+447546123456", "country code", "leading zero")
 		if got := b.value("Mobile number"); got != "07546123456" {
 			t.Errorf("after the error the number field holds %q, want what was typed, %q", got, "07546123456")
 		}
@@ -55,20 +52,9 @@ func TestBrowserJourneys(t *testing.T) {
 
 		// Click Send Verification Code. A six-digit code is sent to your
 		// phone. Enter the code and click Verify Code.
-		b.fill("Mobile number", "+44 7546 123456")
-		b.click("Send Verification Code")
-		b.waitFor("the Code field", field("Code"))
-		b.expectText("the Update Phone Number screen", "//main", "•••• 3456")
-		code := p.smsCode(t, "+447546123456")
-		b.fill("Code", code)
-		b.click("Verify Code")
-
 		// You are returned to the login screen to log in again.
-		b.waitHeading("Log in")
-		b.expectText("the login screen", noticeBox, "phone number is registered")
-		if got := b.path(); got != "/login" {
-			t.Errorf("after Verify Code the browser is at %s, want /login", got)
-		}
+		p.registerPhone(t, b, "+44 7546 123456", "+447546123456")
+		b.expectPath("after Verify Code the browser", "/login")
 
 		m := p.email(t, "ada@example.org")
 		if !strings.Contains(m.Text, "•••• 3456") || !strings.Contains(strings.ToLower(m.Subject), "registered") {
@@ -76,17 +62,13 @@ func TestBrowserJourneys(t *testing.T) {
 		}
 
 		// Logging in again now asks for a code sent to that number.
-		b.fill("Email", "ada@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.submitLogin("ada@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		p.smsCode(t, "+447546123456")
 	})
 
 	t.Run("login with MFA", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "grace@example.org", "Grace Hopper", "+447546123456")
-		b := open()
+		p, b, _ := journey(t, "grace@example.org", "Grace Hopper", "+447546123456")
 
 		// Enter your Email and Password, then click Login.
 		b.logIn("grace@example.org", e2ePassword)
@@ -98,10 +80,8 @@ func TestBrowserJourneys(t *testing.T) {
 		b.screenshot("code-screen")
 
 		// A wrong code says so, and how many tries are left.
-		b.fill("Code", wrongCode(code))
-		b.click("Verify Code")
-		b.waitFor("the error message", errorBox)
-		b.expectText("the error message", errorBox, "not right", "4 tries left")
+		b.enterCode(wrongCode(code))
+		b.expectError("not right", "4 tries left")
 
 		// Enter the code in the Code field. Click Verify Code. You are
 		// logged in to Provider Portal.
@@ -110,30 +90,22 @@ func TestBrowserJourneys(t *testing.T) {
 		b.waitFor("the My Details link", link("My Details"))
 		b.waitFor("the Log out button", button("Log out"))
 
-		b.click("Log out")
-		b.waitHeading("Log in")
-		b.expectText("the login screen", noticeBox, "logged out")
+		b.logOut()
 
 		b.open("/")
 		b.waitHeading("Log in")
-		if got := b.path(); got != "/login" {
-			t.Errorf("after logging out, / shows %s, want /login", got)
-		}
+		b.expectPath("after logging out, /", "/login")
 	})
 
 	t.Run("email fallback", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "mary@example.org", "Mary Seacole", "+447546123456")
-		b := open()
+		p, b, _ := journey(t, "mary@example.org", "Mary Seacole", "+447546123456")
 
-		b.logIn("mary@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("mary@example.org", e2ePassword)
 		p.sms(t, "+447546123456") // the text message that did not arrive
 
 		// If you cannot receive the SMS, click Send code to email.
 		b.click("Send code to email")
-		b.waitFor("the notice", noticeBox)
-		b.expectText("the notice", noticeBox, "check your junk folder", "Any code sent before no longer works")
+		b.expectNotice("check your junk folder", "Any code sent before no longer works")
 		b.expectText("the code screen", "//p[contains(@class, 'lead')]", "m•••@example.org")
 
 		m := p.email(t, "mary@example.org")
@@ -150,13 +122,10 @@ func TestBrowserJourneys(t *testing.T) {
 		// email to receive it by email instead. Twilio refuses the number
 		// for good (21614: not a mobile number): the screen says so, and
 		// puts Send code to email first.
-		p, open := journey(t)
-		p.createUser(t, "agnes@example.org", "Agnes Hunt", "+447546123456")
-		b := open()
+		p, b, _ := journey(t, "agnes@example.org", "Agnes Hunt", "+447546123456")
 		p.Twilio.FailNext(400, 21614, "'To' number is not a valid mobile number")
 
-		b.logIn("agnes@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("agnes@example.org", e2ePassword)
 		b.waitFor("the delivery failure", "//p[@id='delivery'][contains(., 'could not be sent')]")
 		b.expectText("the delivery failure", "//p[@id='delivery']", "•••• 3456")
 		if main := b.text("//main"); strings.Contains(main, "Code sent to") || strings.Contains(main, "You can ask for a new code in") {
@@ -165,8 +134,7 @@ func TestBrowserJourneys(t *testing.T) {
 		b.waitFor("Send code to email, first", "//form[@class='email-first']//button[normalize-space()='Send code to email']")
 
 		b.click("Send code to email")
-		b.waitFor("the notice", noticeBox)
-		b.expectText("the notice", noticeBox, "check your junk folder", "Any code sent before no longer works")
+		b.expectNotice("check your junk folder", "Any code sent before no longer works")
 		code := twiliotest.ExtractCode(p.email(t, "agnes@example.org").Text)
 		if code == "" {
 			t.Fatal("the email has no six-digit code")
@@ -175,13 +143,10 @@ func TestBrowserJourneys(t *testing.T) {
 	})
 
 	t.Run("a refused text message can be sent again at once", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "linda@example.org", "Linda Richards", "+447546123456")
-		b := open()
+		p, b, _ := journey(t, "linda@example.org", "Linda Richards", "+447546123456")
 		p.Twilio.FailNext(400, 21614, "'To' number is not a valid mobile number")
 
-		b.logIn("linda@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("linda@example.org", e2ePassword)
 		b.waitFor("the delivery failure", "//p[@id='delivery'][contains(., 'could not be sent')]")
 
 		// No cooldown runs from a message that never went out.
@@ -193,14 +158,11 @@ func TestBrowserJourneys(t *testing.T) {
 	})
 
 	t.Run("a provider outage is retried without the person doing anything", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "clara@example.org", "Clara Barton", "+447546123456")
-		b := open()
+		p, b, _ := journey(t, "clara@example.org", "Clara Barton", "+447546123456")
 		p.Twilio.FailNext(503, 20500, "Service unavailable")
 
 		start := time.Now()
-		b.logIn("clara@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("clara@example.org", e2ePassword)
 		// The page answered while Twilio was failing; the dispatcher
 		// retries, and the screen follows it on its own.
 		code := p.smsCode(t, "+447546123456")
@@ -210,15 +172,12 @@ func TestBrowserJourneys(t *testing.T) {
 	})
 
 	t.Run("Update Phone Number screen offers what its messages name", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "mary.b@example.org", "Mary Breckinridge", "")
-		b := open()
+		p, b, _ := journey(t, "mary.b@example.org", "Mary Breckinridge", "")
 
 		b.logIn("mary.b@example.org", e2ePassword)
 		b.waitHeading("Update Phone Number")
 		p.Twilio.FailNext(400, 21614, "'To' number is not a valid mobile number")
-		b.fill("Mobile number", "+44 7546 123456")
-		b.click("Send Verification Code")
+		b.sendPhone("+44 7546 123456")
 		b.waitFor("the error message", errorBox)
 		if msg := b.text(errorBox); strings.Contains(msg, "Send code to email") || !strings.Contains(msg, "could not be sent") {
 			t.Errorf("the Update Phone Number screen's message: %q; want that the code could not be sent, without Send code to email (which it does not have)", msg)
@@ -232,23 +191,14 @@ func TestBrowserJourneys(t *testing.T) {
 	})
 
 	t.Run("change phone number", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "florence@example.org", "Florence Nightingale", "+447546123456")
-		login := func(b *tab) {
-			t.Helper()
-			b.logIn("florence@example.org", e2ePassword)
-			b.waitHeading("Enter your code")
-			b.verifyCodeToHome(p.smsCode(t, "+447546123456"))
-		}
+		p, b, open := journey(t, "florence@example.org", "Florence Nightingale", "+447546123456")
 		// Another device, logged in before the change.
 		other := open()
-		login(other)
+		p.logInWithCode(t, other, "florence@example.org", e2ePassword, "+447546123456")
 
 		// Log in to Provider Portal. Navigate to My Details.
-		b := open()
-		login(b)
-		b.follow("My Details")
-		b.waitHeading("My Details")
+		p.logInWithCode(t, b, "florence@example.org", e2ePassword, "+447546123456")
+		b.followTo("My Details")
 		const section = "//section[.//h2[normalize-space()='Multi-factor Authentication']]"
 		b.waitHeading("Multi-factor Authentication")
 		b.expectText("the Multi-factor Authentication section", section, "•••• 3456")
@@ -261,8 +211,7 @@ func TestBrowserJourneys(t *testing.T) {
 		b.waitFor("the Code field", field("Code"))
 		b.expectText("the confirmation screen", "//main", "•••• 4321")
 		code := p.smsCode(t, "+447546654321")
-		b.fill("Code", code)
-		b.click("Verify Code")
+		b.enterCode(code)
 
 		b.waitHeading("My Details")
 		b.waitHeading("Multi-factor Authentication")
@@ -281,38 +230,26 @@ func TestBrowserJourneys(t *testing.T) {
 		}
 
 		// The other device was logged out.
-		other.open("/my-details")
-		other.waitHeading("Log in")
-		if got := other.path(); got != "/login" {
-			t.Errorf("the other device opening /my-details is at %s, want /login", got)
-		}
+		other.expectLoggedOut()
 
 		// Codes now go to the new number.
-		b.click("Log out")
-		b.waitHeading("Log in")
-		b.fill("Email", "florence@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.logOut()
+		b.submitLogin("florence@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
 		b.expectText("the code screen", "//main", "•••• 4321")
 		p.smsCode(t, "+447546654321")
 	})
 
 	t.Run("half-finished login reaches nothing", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "edith@example.org", "Edith Cavell", "+447546123456")
-		b := open()
+		p, b, open := journey(t, "edith@example.org", "Edith Cavell", "+447546123456")
 
-		b.logIn("edith@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("edith@example.org", e2ePassword)
 		p.sms(t, "+447546123456")
 
 		for _, path := range []string{"/", "/my-details"} {
 			b.open(path)
 			b.waitHeading("Enter your code")
-			if got := b.path(); got != "/login/code" {
-				t.Errorf("with only the password entered, %s shows %s, want /login/code", path, got)
-			}
+			b.expectPath("with only the password entered, "+path, "/login/code")
 			if main := b.text("//main"); strings.Contains(main, "Welcome") || strings.Contains(main, "Multi-factor Authentication") {
 				t.Errorf("with only the password entered, %s shows a page of a logged-in person: %q", path, main)
 			}
@@ -326,19 +263,14 @@ func TestBrowserJourneys(t *testing.T) {
 		for _, path := range []string{"/", "/my-details", "/login/code"} {
 			first.open(path)
 			first.waitHeading("Update Phone Number")
-			if got := first.path(); got != "/login/phone" {
-				t.Errorf("before the phone is registered, %s shows %s, want /login/phone", path, got)
-			}
+			first.expectPath("before the phone is registered, "+path, "/login/phone")
 		}
 	})
 
 	t.Run("resend cooldown is visible", func(t *testing.T) {
-		p, open := journey(t)
-		p.createUser(t, "clara@example.org", "Clara Barton", "+447546123456")
-		b := open()
+		p, b, _ := journey(t, "clara@example.org", "Clara Barton", "+447546123456")
 
-		b.logIn("clara@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("clara@example.org", e2ePassword)
 		p.sms(t, "+447546123456")
 
 		// The script disables Send a new code and counts down.

@@ -12,15 +12,11 @@ import (
 // the page was made. A new code, by email or by text, is then announced.
 func TestBrowserCodeScreenSaysWhenTheCodeExpires(t *testing.T) {
 	t.Parallel()
-	browser := startBrowser(t)
 	clock := new(testClock)
-	p := startPortal(t, withClock(clock))
-	p.createUser(t, providerEmail, providerName, providerPhone)
-	b := newTab(t, browser, p.BaseURL, time.Minute)
+	_, b := oneJourney(t, providerEmail, providerName, providerPhone, withClock(clock))
 
 	b.open("/login")
-	b.logIn(providerEmail, e2ePassword)
-	b.waitHeading("Enter your code")
+	b.logInToCode(providerEmail, e2ePassword)
 	b.expectText("the code screen", "//p[@id='delivery']", "It expires in 10 minutes.")
 	// Two seconds before the code expires, the screen is shown again.
 	clock.Advance(10*time.Minute - 2*time.Second)
@@ -35,8 +31,7 @@ func TestBrowserCodeScreenSaysWhenTheCodeExpires(t *testing.T) {
 	// A new code by email, then by text: each time the screen says that a
 	// new code was sent and the one before no longer works.
 	b.click("Send code to email")
-	b.waitFor("the notice", noticeBox)
-	b.expectText("the notice", noticeBox, "Any code sent before no longer works.")
+	b.expectNotice("Any code sent before no longer works.")
 	b.screenshot("code-sent-by-email")
 	clock.Advance(31 * time.Second)
 	b.click("Send a new code")

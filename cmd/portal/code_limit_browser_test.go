@@ -1,9 +1,6 @@
 package main
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 // TestBrowserCodeLimit: issue 14, item 13, in a browser. Five logins whose
 // texts arrive late use up the account's codes for fifteen minutes; the
@@ -12,23 +9,17 @@ import (
 // email", and the newest code logs in.
 func TestBrowserCodeLimit(t *testing.T) {
 	t.Parallel()
-	browser := startBrowser(t)
-	p := startPortal(t)
-	p.createUser(t, "kate@example.org", "Kate Bell", "+447546123456")
-	b := newTab(t, browser, p.BaseURL, 60*time.Second)
+	p, b := oneJourney(t, "kate@example.org", "Kate Bell", "+447546123456")
 
 	var code string
 	for range 5 {
-		b.logIn("kate@example.org", e2ePassword)
-		b.waitHeading("Enter your code")
+		b.logInToCode("kate@example.org", e2ePassword)
 		code = p.smsCode(t, "+447546123456")
 		b.click("Cancel and go back to log in")
 		b.waitHeading("Log in")
 	}
-	b.logIn("kate@example.org", e2ePassword)
-	b.waitHeading("Enter your code")
-	b.waitFor("the error message", errorBox)
-	b.expectText("the error message", errorBox, "No new code was sent", "•••• 3456", "still works: enter it below")
+	b.logInToCode("kate@example.org", e2ePassword)
+	b.expectError("No new code was sent", "•••• 3456", "still works: enter it below")
 	b.expectText("the code screen", "//main", "You can ask for a new code in 15 minutes.")
 	if n := b.count("//button[normalize-space()='Send code to email']"); n != 0 {
 		t.Errorf("the code screen past the limit offers Send code to email (%d buttons)", n)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -26,18 +25,12 @@ type httpClient struct {
 }
 
 func newHTTPClient(t *testing.T, base string) *httpClient {
-	jar, _ := cookiejar.New(nil)
-	return &httpClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &httpClient{t: t, base: base, c: browserClient(10 * time.Second)}
 }
 
 func (h *httpClient) do(method, path string, form url.Values) (int, string, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest(method, h.base+path, strings.NewReader(form.Encode()))
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-	}
+	req, _ := formRequest(method, h.base+path, form)
 	resp, err := h.c.Do(req)
 	if err != nil {
 		h.t.Fatal(err)

@@ -199,21 +199,8 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	for k, v := range setup.env {
 		env[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := new(testlog.Buffer)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("portal log:\n%s", logs)
-		}
-	})
-	app := &App{Config: cfg, Log: newLogger(cfg, logs)}
-	cfg.Addr = "127.0.0.1:0"
-	if err := app.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	app, _ := listeningApp(t, env, "portal log")
+	cfg := app.Config
 	// The base URL names the bound port before Open, so links, cookies and
 	// the WebOTP line of text messages are right; unless the test gave
 	// one (a portal behind a proxy).
@@ -238,6 +225,43 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	for _, f := range setup.tune {
 		f(app)
 	}
+	serveUntilCleanup(t, ctx, cancel, app, "portal")
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testPortal{App: app, Twilio: tw, SMTP: sm, BaseURL: cfg.BaseURL, Host: u.Hostname(), Clock: setup.clock}
+}
+
+// listeningApp wires a portal configured by env and has it listen on a
+// free loopback port, not yet open. Its log, in the buffer returned, is
+// shown under the heading logName if the test fails.
+func listeningApp(t testing.TB, env map[string]string, logName string) (*App, *testlog.Buffer) {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := new(testlog.Buffer)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s:\n%s", logName, logs)
+		}
+	})
+	app := &App{Config: cfg, Log: newLogger(cfg, logs)}
+	cfg.Addr = "127.0.0.1:0"
+	if err := app.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return app, logs
+}
+
+// serveUntilCleanup serves the opened app in the background until the
+// test ends, then cancels ctx (by cancel) and closes the app; it fails the
+// test if the app stopped with an error or took over 15 s to shut down.
+// name is how the messages call it ("portal", "instance A").
+func serveUntilCleanup(t testing.TB, ctx context.Context, cancel context.CancelFunc, app *App, name string) {
+	t.Helper()
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx) }()
 	t.Cleanup(func() {
@@ -245,20 +269,15 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		select {
 		case err := <-served:
 			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("portal stopped: %v", err)
+				t.Errorf("%s stopped: %v", name, err)
 			}
 		case <-time.After(15 * time.Second):
-			t.Error("portal did not shut down within 15s")
+			t.Errorf("%s did not shut down within 15s", name)
 		}
 		if err := app.Close(); err != nil {
-			t.Errorf("close portal: %v", err)
+			t.Errorf("close %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testPortal{App: app, Twilio: tw, SMTP: sm, BaseURL: cfg.BaseURL, Host: u.Hostname(), Clock: setup.clock}
 }
 
 // createUser makes a provider account with e2ePassword; with a phone
@@ -304,8 +323,7 @@ func (p *testPortal) user(t testing.TB, email string) *store.User {
 // by text message to phone, and waits for the home page.
 func (p *testPortal) logInWithCode(t *testing.T, b *tab, email, password, phone string) {
 	t.Helper()
-	b.logIn(email, password)
-	b.waitHeading("Enter your code")
+	b.logInToCode(email, password)
 	b.verifyCodeToHome(p.smsCode(t, phone))
 }
 
@@ -554,17 +572,14 @@ func (b *tab) logIn(email, password string) {
 	b.t.Helper()
 	b.open("/login")
 	b.waitHeading("Log in")
-	b.fill("Email", email)
-	b.fill("Password", password)
-	b.click("Login")
+	b.submitLogin(email, password)
 }
 
 // verifyCodeToHome types code in Code, clicks Verify Code and waits for
 // the home page of a completed login.
 func (b *tab) verifyCodeToHome(code string) {
 	b.t.Helper()
-	b.fill("Code", code)
-	b.click("Verify Code")
+	b.enterCode(code)
 	b.waitFor("the home page", homePage)
 }
 
@@ -651,17 +666,24 @@ func (b *tab) count(sel string) int {
 // path is the path of the page the tab shows.
 func (b *tab) path() string {
 	b.t.Helper()
+	loc := b.location()
+	u, err := url.Parse(loc)
+	if err != nil {
+		b.t.Fatalf("location %q: %v", loc, err)
+	}
+	return u.Path
+}
+
+// location is the address the tab shows, error pages included.
+func (b *tab) location() string {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		b.t.Fatalf("read location: %v", err)
 	}
-	u, err := url.Parse(loc)
-	if err != nil {
-		b.t.Fatalf("location %q: %v", loc, err)
-	}
-	return u.Path
+	return loc
 }
 
 // expectText fails unless the element sel shows text containing each of

@@ -119,9 +119,7 @@ func (e *enumSetup) try(t testing.TB, path string, form url.Values) (status int,
 func (e *enumSetup) post(t testing.TB, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	e.ip++
-	req, _ := http.NewRequest("POST", e.p.BaseURL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req, _ := formRequest("POST", e.p.BaseURL+path, form)
 	req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", e.ip>>16&255, e.ip>>8&255, e.ip&255))
 	for _, c := range e.cookies {
 		req.AddCookie(c)

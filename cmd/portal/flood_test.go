@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,9 +23,6 @@ import (
 // Every attempt must get an answer, none a 5xx, and the process must stay
 // under 300 MB resident.
 func TestLoginFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the portal binary")
-	}
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the peak memory of the process from /proc")
 	}
@@ -88,13 +84,9 @@ func TestLoginFlood(t *testing.T) {
 	for i, a := range tries {
 		ready.Add(1)
 		done.Go(func() {
-			jar, _ := cookiejar.New(nil)
-			client := &http.Client{Transport: transport, Jar: jar, Timeout: 60 * time.Second,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			form := url.Values{"email": {a.email}, "password": {a.password}}
-			req, _ := http.NewRequest("POST", p.base+"/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			client := browserClient(60 * time.Second)
+			client.Transport = transport
+			req, _ := formRequest("POST", p.base+"/login", url.Values{"email": {a.email}, "password": {a.password}})
 			req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
 			ready.Done()
 			<-start

@@ -56,6 +56,7 @@ type proxySetup struct {
 	pool      *x509.CertPool
 }
 
+// freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -352,26 +353,20 @@ func TestForwardAuthNginx(t *testing.T) {
 			chromedp.Flag("host-resolver-rules", "MAP portal.test 127.0.0.1, MAP app.portal.test 127.0.0.1"),
 			chromedp.Flag("ignore-certificate-errors-spki-list", s.spki))
 		s.portal.createUser(t, "ada@example.org", "Ada Lovelace", "+447546123457")
-		b := newTab(t, browser, s.url("app.portal.test", ""), 60*time.Second)
+		b := newTab(t, browser, s.url("app.portal.test", ""), journeyTimeout)
 		b.open("/records/7?tab=notes")
 		b.waitHeading("Log in")
-		b.fill("Email", "ada@example.org")
-		b.fill("Password", e2ePassword)
-		b.click("Login")
+		b.submitLogin("ada@example.org", e2ePassword)
 		b.waitHeading("Enter your code")
-		b.fill("Code", twiliotest.ExtractCode(s.portal.sms(t, "+447546123457").Body))
-		b.click("Verify Code")
+		b.enterCode(twiliotest.ExtractCode(s.portal.sms(t, "+447546123457").Body))
 		b.waitHeading("App")
 		b.expectText("the application", "//p[@id='user']", "Remote-User: ada@example.org")
 		b.expectText("the application", "//p[@id='uri']", "/records/7?tab=notes")
-		if got := b.path(); got != "/records/7" {
-			t.Errorf("after the login the browser is at %s, want /records/7", got)
-		}
+		b.expectPath("after the login the browser", "/records/7")
 		// Signed in once: the portal's own pages know the person too.
 		b.run("open the portal", chromedp.Navigate(s.url("portal.test", "/")))
 		b.waitFor("the home page", homePage)
-		b.click("Log out")
-		b.waitHeading("Log in")
+		b.logOut()
 		b.run("open the application", chromedp.Navigate(s.url("app.portal.test", "/records/7")))
 		b.waitHeading("Log in")
 	})

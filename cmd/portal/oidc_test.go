@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
@@ -67,9 +66,7 @@ type browser struct {
 }
 
 func newBrowser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, Timeout: 15 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: t, c: browserClient(15 * time.Second)}
 }
 
 // visit requests u (absolute) and follows redirects within the portal; it
@@ -78,19 +75,9 @@ func newBrowser(t *testing.T) *browser {
 func (b *browser) visit(base, method, u string, form url.Values) (status int, location string, last string) {
 	b.t.Helper()
 	for range 20 {
-		var body *strings.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		} else {
-			body = strings.NewReader("")
-		}
-		req, err := http.NewRequest(method, u, body)
+		req, err := formRequest(method, u, form)
 		if err != nil {
 			b.t.Fatal(err)
-		}
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Sec-Fetch-Site", "same-origin")
 		}
 		resp, err := b.c.Do(req)
 		if err != nil {

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,9 +20,6 @@ import (
 // and none lost.
 func TestKilledProcessLosesNoMessage(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the portal binary")
-	}
 	bin := buildPortal(t)
 	dir := t.TempDir()
 
@@ -78,10 +74,5 @@ func TestKilledProcessLosesNoMessage(t *testing.T) {
 // ago.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr())
+	return "127.0.0.1:" + strconv.Itoa(freePort(t))
 }

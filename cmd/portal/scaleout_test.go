@@ -16,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/providerportal/portal/internal/config"
 	"github.com/providerportal/portal/internal/delivery/smtptest"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 	"github.com/providerportal/portal/internal/dispatch"
@@ -67,22 +66,8 @@ func startCluster(t *testing.T, dbURL string, n int, envs ...clusterEnv) *cluste
 
 	apps := make([]*App, n)
 	for i := range apps {
-		cfg, err := config.Load(func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		logs := new(testlog.Buffer)
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("log of instance %s:\n%s", instanceName(i), logs)
-			}
-		})
-		app := &App{Config: cfg, Log: newLogger(cfg, logs)}
-		cfg.Addr = "127.0.0.1:0"
-		if err := app.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		cfg.BaseURL = "http://" + app.Addr()
+		app, logs := listeningApp(t, env, "log of instance "+instanceName(i))
+		app.Config.BaseURL = "http://" + app.Addr()
 		apps[i] = app
 		c.Logs = append(c.Logs, logs)
 	}
@@ -111,22 +96,7 @@ func startCluster(t *testing.T, dbURL string, n int, envs ...clusterEnv) *cluste
 			c.finished[i].Add(1)
 			onFinal(ctx, m)
 		}
-		served := make(chan error, 1)
-		go func() { served <- app.Serve(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-served:
-				if err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("instance %s stopped: %v", instanceName(i), err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Errorf("instance %s did not shut down within 15s", instanceName(i))
-			}
-			if err := app.Close(); err != nil {
-				t.Errorf("close instance %s: %v", instanceName(i), err)
-			}
-		})
+		serveUntilCleanup(t, ctx, cancel, app, "instance "+instanceName(i))
 		c.Portals = append(c.Portals, &testPortal{App: app, Twilio: tw, SMTP: sm,
 			BaseURL: app.Config.BaseURL, Host: "127.0.0.1"})
 	}
@@ -379,12 +349,10 @@ func race(t *testing.T, portals []*testPortal, n int, cookies []*http.Cookie, pa
 	var wg sync.WaitGroup
 	for i := range n {
 		p := portals[i%len(portals)]
-		req, err := http.NewRequest("POST", p.BaseURL+path, strings.NewReader(form.Encode()))
+		req, err := formRequest("POST", p.BaseURL+path, form)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		for _, c := range cookies {
 			req.AddCookie(c)
 		}

@@ -20,9 +20,13 @@ import (
 
 // buildPortal builds the portal binary into a temporary directory. It is
 // built without -race even when the tests are, so that its memory and
-// speed are those of production.
+// speed are those of production. With -short it skips the test instead:
+// building and running the binary takes too long for a short run.
 func buildPortal(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the portal binary")
+	}
 	bin := filepath.Join(t.TempDir(), "portal")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr

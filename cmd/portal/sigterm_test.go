@@ -32,9 +32,6 @@ import (
 // login it completed must still be logged in after a restart. Logins cut
 // off half-way may fail; they are counted.
 func TestTerminateDuringLogins(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the portal binary")
-	}
 	bin := buildPortal(t)
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "portal.db")
@@ -257,10 +254,8 @@ func terminateDuringLogins(t *testing.T, bin, dbURL string, checkDB func(*testin
 		if !r.held {
 			reached[r.reached]++
 		}
-		jar, _ := cookiejar.New(nil)
-		jar.SetCookies(base, r.cookies)
-		c := &http.Client{Jar: jar, Timeout: 15 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		c := browserClient(15 * time.Second)
+		c.Jar.SetCookies(base, r.cookies)
 		switch r.reached {
 		case 0:
 			continue // no session to go on with
@@ -342,9 +337,8 @@ func checkLoginsRecorded(t *testing.T, env []string, records []*loginRecord) int
 // (signalled) every step must work; after it, a step without an answer
 // ends the worker, and an answer must still be a right one.
 func logInOnce(t *testing.T, transport http.RoundTripper, base string, tw *twiliotest.Server, gone context.Context, r *loginRecord, signalled *atomic.Bool) bool {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Transport: transport, Jar: jar, Timeout: 15 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := browserClient(15 * time.Second)
+	c.Transport = transport
 	u, _ := url.Parse(base)
 	fail := func(step string, err error, status int, loc string) bool {
 		if err != nil && signalled.Load() {
@@ -358,7 +352,7 @@ func logInOnce(t *testing.T, transport http.RoundTripper, base string, tw *twili
 	if err != nil || status != http.StatusSeeOther || loc != "/login/code" {
 		return fail("password", err, status, loc)
 	}
-	r.reached, r.cookies = reachedPassword, jar.Cookies(u)
+	r.reached, r.cookies = reachedPassword, c.Jar.Cookies(u)
 	ctx, cancel := context.WithTimeout(gone, 15*time.Second)
 	m, err := tw.Wait(ctx, r.phone)
 	cancel()
@@ -374,7 +368,7 @@ func logInOnce(t *testing.T, transport http.RoundTripper, base string, tw *twili
 	if err != nil || status != http.StatusSeeOther || loc != "/" {
 		return fail("code", err, status, loc)
 	}
-	r.reached, r.cookies = reachedCodeAccepted, jar.Cookies(u)
+	r.reached, r.cookies = reachedCodeAccepted, c.Jar.Cookies(u)
 	status, loc, body, err := get(c, base+"/")
 	if err != nil || status != 200 || !strings.Contains(body, "Welcome, ") {
 		return fail("home page", err, status, loc)
@@ -454,9 +448,7 @@ func waitRefused(t *testing.T, addr string) {
 }
 
 func post(c *http.Client, u string, form url.Values) (status int, location, body string, err error) {
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req, _ := formRequest("POST", u, form)
 	return roundTrip(c, req)
 }
 

@@ -22,11 +22,8 @@ import (
 // other, My Details on the first, and so on. Nothing is sticky.
 func TestTwoServeProcesses(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the portal binary")
-	}
-	db := pgtest.NewDatabase(t) // skips, or fails with PORTAL_REQUIRE_POSTGRES=1, without a server
 	bin := buildPortal(t)
+	db := pgtest.NewDatabase(t) // skips, or fails with PORTAL_REQUIRE_POSTGRES=1, without a server
 	tw, common := processEnv(t, "PORTAL_DATABASE_URL="+db.URL, "PORTAL_SECRET_KEY="+strings.Repeat("5a", 32))
 	// Both instances share one public address, as behind a load balancer.
 	const public = "http://portal.test"
@@ -69,11 +66,7 @@ func TestTwoServeProcesses(t *testing.T) {
 		t.Helper()
 		base := instances[step%2]
 		step++
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(form.Encode()))
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Sec-Fetch-Site", "same-origin")
-		}
+		req, _ := formRequest(method, base+path, form)
 		for _, c := range jar.Cookies(publicURL) {
 			req.AddCookie(c)
 		}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/postgres/pgtest"
 )
 
 // TestUnreadableInputOnPostgres sends text PostgreSQL cannot store (bytes
@@ -20,18 +19,15 @@ func TestUnreadableInputOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the portal on PostgreSQL")
 	}
-	db := pgtest.NewDatabase(t) // skips, or fails with PORTAL_REQUIRE_POSTGRES=1, without a server
-	p := startPortal(t, withEnv("PORTAL_DATABASE_URL", db.URL), withEnv("PORTAL_SECRET_KEY", strings.Repeat("5a", 32)))
+	p := startPortal(t, onPostgres(t))
 	p.createUser(t, "pat@example.org", "Pat Example", "+447546123456")
 
 	post := func(path, userAgent string, form url.Values) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest("POST", p.BaseURL+path, strings.NewReader(form.Encode()))
+		req, err := formRequest("POST", p.BaseURL+path, form)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		req.Header.Set("User-Agent", userAgent)
 		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := c.Do(req)

@@ -176,6 +176,15 @@ func (e *operatorEnv) wantAudit(t *testing.T, u *store.User, event, reason strin
 	return ev
 }
 
+// wantDoneAndTold checks both records of an operator's action on u with
+// the reason: the audit event (see wantAudit) and the email that told the
+// person, under subject (see wantNotice).
+func (e *operatorEnv) wantDoneAndTold(t *testing.T, u *store.User, event, subject, reason string) {
+	t.Helper()
+	e.wantAudit(t, u, event, reason)
+	e.wantNotice(t, u.Email, subject, reason)
+}
+
 // email waits for the next email to to.
 func (e *operatorEnv) email(t *testing.T, to string) smtptest.Message {
 	t.Helper()
@@ -386,8 +395,7 @@ func TestUserUnlock(t *testing.T) {
 	if th, err := e.db.Throttle(ctx, login.AccountThrottleKey(u.Email)); err != nil || th.Failures != 0 || !th.LockedUntil.IsZero() {
 		t.Errorf("password lock left: %+v, %v", th, err)
 	}
-	e.wantAudit(t, u, "admin.unlocked", "verified by phone")
-	e.wantNotice(t, u.Email, "Your account was unlocked", "verified by phone")
+	e.wantDoneAndTold(t, u, "admin.unlocked", "Your account was unlocked", "verified by phone")
 	if out := e.must(t, "user", "show", "--email", u.Email); !regexp.MustCompile(`Locked:\s+no\n`).MatchString(out) {
 		t.Errorf("show after unlock:\n%s", out)
 	}
@@ -435,8 +443,7 @@ func TestUserDeactivateReactivate(t *testing.T) {
 	if e.hasSession(t, sess) {
 		t.Error("deactivation left a session running")
 	}
-	e.wantAudit(t, u, "admin.deactivated", "left the practice")
-	e.wantNotice(t, u.Email, "Your account was deactivated", "left the practice")
+	e.wantDoneAndTold(t, u, "admin.deactivated", "Your account was deactivated", "left the practice")
 	if out := e.must(t, "user", "list"); !regexp.MustCompile(`pat@example.org\s+Pat Provider\s+provider\s+deactivated`).MatchString(out) {
 		t.Errorf("list does not show the deactivation:\n%s", out)
 	}
@@ -445,8 +452,7 @@ func TestUserDeactivateReactivate(t *testing.T) {
 	if e.user(t, u.Email).Deactivated {
 		t.Fatal("still deactivated")
 	}
-	e.wantAudit(t, u, "admin.reactivated", "came back")
-	e.wantNotice(t, u.Email, "Your account was reactivated", "came back")
+	e.wantDoneAndTold(t, u, "admin.reactivated", "Your account was reactivated", "came back")
 
 	// The last administrator stays.
 	e.refused(t, "This is the last active administrator.", "user", "deactivate", "--email", root.Email, "--reason", "tidy up")
@@ -471,16 +477,14 @@ func TestUserMakeAdmin(t *testing.T) {
 	if !e.user(t, u.Email).Admin {
 		t.Fatal("not an administrator")
 	}
-	e.wantAudit(t, u, "admin.role_granted", "practice manager")
-	e.wantNotice(t, u.Email, "You are now an administrator", "practice manager")
+	e.wantDoneAndTold(t, u, "admin.role_granted", "You are now an administrator", "practice manager")
 
 	// With a second administrator, the first may go.
 	e.must(t, "user", "make-admin", "--remove", "--email", root.Email, "--reason", "retiring")
 	if e.user(t, root.Email).Admin {
 		t.Fatal("role not taken")
 	}
-	e.wantAudit(t, root, "admin.role_removed", "retiring")
-	e.wantNotice(t, root.Email, "You are no longer an administrator", "retiring")
+	e.wantDoneAndTold(t, root, "admin.role_removed", "You are no longer an administrator", "retiring")
 }
 
 func TestUserCommandsRefuseInPlainWords(t *testing.T) {
