@@ -1,9 +1,9 @@
 package postgres_test
 
 import (
+	"context"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,46 +43,6 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return open(t, d.ReusedSchema(t))
 	})
-}
-
-// TestConcurrentOpen starts several instances on a new schema at once:
-// each migration is applied exactly once (a second application would fail
-// on tables that exist), under the advisory lock.
-func TestConcurrentOpen(t *testing.T) {
-	d := pgtest.NewDatabase(t)
-	for round := range 3 {
-		url := d.NewSchema(t)
-		const n = 4
-		dbs := make([]*postgres.DB, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				db, err := postgres.Open(t.Context(), url)
-				if err != nil {
-					t.Errorf("round %d: Open: %v", round, err)
-					return
-				}
-				dbs[i] = db
-			})
-		}
-		wg.Wait()
-		for _, db := range dbs {
-			if db == nil {
-				continue
-			}
-			if v, err := db.Version(t.Context()); err != nil || v != sqlstoretest.MigrationCount(t) {
-				t.Errorf("round %d: Version = %d, %v; want %d", round, v, err, sqlstoretest.MigrationCount(t))
-			}
-			db.Close()
-		}
-		conn := connect(t, url)
-		var rows, distinct int
-		err := conn.QueryRow(t.Context(),
-			`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct)
-		if err != nil || rows != sqlstoretest.MigrationCount(t) || distinct != rows {
-			t.Errorf("round %d: schema_migrations has %d rows, %d versions (%v); want %d", round, rows, distinct, err, sqlstoretest.MigrationCount(t))
-		}
-	}
 }
 
 // connect opens a plain connection, closed when t ends.
@@ -157,9 +117,19 @@ func FuzzListUsers(f *testing.F) {
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return pgtest.NewDatabase(t).NewSchema(t) },
 	Open:  func(t *testing.T, url string) sqlstoretest.DB { return open(t, url) },
+	OpenErr: func(ctx context.Context, url string) (sqlstoretest.DB, error) {
+		return postgres.Open(ctx, url)
+	},
 	Exec: func(t *testing.T, url, q string) error {
 		_, err := connect(t, url).Exec(t.Context(), q)
 		return err
+	},
+	Count: func(t *testing.T, url, q string) int {
+		var n int
+		if err := connect(t, url).QueryRow(t.Context(), q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
 	},
 	AuditWrites: []string{`TRUNCATE audit_events`},
 }

@@ -1,10 +1,10 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,35 +66,6 @@ func TestOpenSetsPragmas(t *testing.T) {
 	}
 }
 
-// TestConcurrentOpen starts several instances on a new file at once: each
-// migration is applied exactly once.
-func TestConcurrentOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "portal.db")
-	const n = 4
-	dbs := make([]*sqlite.DB, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			db, err := sqlite.Open(t.Context(), path)
-			if err != nil {
-				t.Errorf("Open: %v", err)
-				return
-			}
-			dbs[i] = db
-		})
-	}
-	wg.Wait()
-	for _, db := range dbs {
-		if db == nil {
-			continue
-		}
-		if v, err := db.Version(t.Context()); err != nil || v != sqlstoretest.MigrationCount(t) {
-			t.Errorf("Version = %d, %v; want %d", v, err, sqlstoretest.MigrationCount(t))
-		}
-		db.Close()
-	}
-}
-
 func FuzzListUsers(f *testing.F) {
 	db, err := sqlite.Open(f.Context(), filepath.Join(f.TempDir(), "portal.db"))
 	if err != nil {
@@ -108,15 +79,32 @@ func FuzzListUsers(f *testing.F) {
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return filepath.Join(t.TempDir(), "portal.db") },
 	Open:  func(t *testing.T, path string) sqlstoretest.DB { return open(t, path) },
+	OpenErr: func(ctx context.Context, path string) (sqlstoretest.DB, error) {
+		return sqlite.Open(ctx, path)
+	},
 	Exec: func(t *testing.T, path, q string) error {
-		raw, err := sql.Open("sqlite", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		_, err = raw.ExecContext(t.Context(), q)
+		_, err := raw(t, path).ExecContext(t.Context(), q)
 		return err
 	},
+	Count: func(t *testing.T, path, q string) int {
+		var n int
+		if err := raw(t, path).QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	},
+}
+
+// raw opens a plain connection to the database file at path, outside the
+// store, closed when t ends.
+func raw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestEngine runs the tests both engines share (package sqlstoretest).
@@ -132,13 +120,9 @@ func TestOverviewAtScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	conn := raw(t, path)
 	storetest.OverviewAtScale(t, db, n, func(q string) error {
-		_, err := raw.ExecContext(t.Context(), q)
+		_, err := conn.ExecContext(t.Context(), q)
 		return err
 	}, storetest.ScaleDialect{Blob: `x'00'`}) // the portal never runs ANALYZE on SQLite
 }

@@ -209,7 +209,7 @@ func testIssueChallengeConcurrent(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
 	const n = 10
 	cs := make([]*store.Challenge, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		c := newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Duration(i)*time.Second))
 		if err := s.IssueChallenge(ctx, c); err != nil {
 			t.Errorf("IssueChallenge: %v", err)
@@ -282,7 +282,7 @@ func testConsumeChallengeConcurrent(t *testing.T, s store.Store) {
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	const n = 20
 	results := make([]bool, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		ok, err := s.ConsumeChallenge(ctx, c.ID, t0.Add(time.Minute))
 		if err != nil {
 			t.Errorf("ConsumeChallenge: %v", err)
@@ -489,7 +489,7 @@ func testCountWrongCodeConcurrent(t *testing.T, s store.Store) {
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	const n, max = 20, 5
 	results := make([]store.WrongCodeCount, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Second),
 			Lock: func(f int) time.Time { return t0.Add(time.Duration(f) * time.Minute) }})
 		if err != nil {
@@ -540,7 +540,7 @@ func testCountWrongCodeConcurrentCodes(t *testing.T, s store.Store) {
 	}
 	const n, max = 30, 5
 	counts := make([]int, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: codes[i%2].ID, MaxTries: max, At: t0.Add(time.Second)})
 		if err != nil {
 			t.Errorf("CountWrongCode: %v", err)
@@ -814,7 +814,7 @@ func testTakeOverChallengeConcurrent(t *testing.T, s store.Store) {
 	for i := range logins {
 		logins[i] = createSession(t, s, u.ID, fmt.Sprint("new-", i), t0, t0)
 	}
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		err := s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: c.ID, Session: logins[i].TokenHash, At: t0.Add(time.Minute)})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("TakeOverChallenge: %v", err)
@@ -938,7 +938,7 @@ func testCompleteLoginConcurrent(t *testing.T, s store.Store) {
 	old, c := loginCodeSent(t, s, u.ID)
 	const n = 20
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		errs[i] = s.CompleteLogin(ctx, completion(u, c, old, fmt.Sprint("new ", i), t0.Add(time.Minute)))
 	})
 	oneSucceeded(t, "CompleteLogin", errs)

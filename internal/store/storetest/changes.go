@@ -286,7 +286,7 @@ func testChangeAccountRegistrationRace(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
 	const n = 10
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		var ended int
 		errs[i] = s.ChangeAccount(ctx, store.AccountChange{UserID: u.ID,
 			Phone: ptr(fmt.Sprintf("+1555555010%d", i)), PhoneWas: ptr(""), EndOthers: true,

@@ -543,7 +543,7 @@ func ClaimEachOnce(t *testing.T, stores []store.Messages, claimers int, now time
 	t.Helper()
 	var mu sync.Mutex
 	var claimed []store.Message
-	concurrently(claimers, func(i int) {
+	Concurrently(claimers, func(i int) {
 		s := stores[i%len(stores)]
 		for {
 			ms, err := s.ClaimMessages(t.Context(), now, time.Hour, 1+i%3)

@@ -282,7 +282,7 @@ func testReplaceSessionConcurrent(t *testing.T, s store.Store) {
 			CreatedAt: t0, LastSeenAt: t0,
 		}
 	}
-	concurrently(n, func(i int) { errs[i] = s.ReplaceSession(ctx, old.TokenHash, next[i]) })
+	Concurrently(n, func(i int) { errs[i] = s.ReplaceSession(ctx, old.TokenHash, next[i]) })
 	won := 0
 	for i, err := range errs {
 		exists := sessionExists(t, s, next[i].TokenHash)

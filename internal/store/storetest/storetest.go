@@ -122,6 +122,24 @@ func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 	return c
 }
 
+// CountLastAdmin counts, of errs, the calls that succeeded and those
+// refused with store.ErrLastAdmin; any other error stops the test, said
+// with what.
+func CountLastAdmin(t *testing.T, what string, errs []error) (ok, last int) {
+	t.Helper()
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrLastAdmin):
+			last++
+		default:
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	return ok, last
+}
+
 // oneSucceeded checks the outcome of a race the store must settle: exactly
 // one of errs is nil, and every other is ErrNotFound.
 func oneSucceeded(t *testing.T, what string, errs []error) {
@@ -140,9 +158,10 @@ func oneSucceeded(t *testing.T, what string, errs []error) {
 	}
 }
 
-// concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
-// released at once, and waits for them.
-func concurrently(n int, f func(i int)) {
+// Concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
+// released at once, and waits for them. f may report with t.Error, but
+// not stop the test with t.Fatal, which belongs to the test's goroutine.
+func Concurrently(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {

@@ -302,7 +302,7 @@ func testCreateFirstAdminConcurrent(t *testing.T, s store.Store) {
 	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
 	const n = 10
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		errs[i] = s.CreateFirstAdmin(ctx, hash("setup"), newAdmin(string(rune('a'+i))+"@example.org")) // #nosec G115 -- i < n = 10
 	})
 	oneSucceeded(t, "CreateFirstAdmin", errs)

@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,8 +34,16 @@ type Engine struct {
 	Fresh func(t *testing.T) string
 	// Open opens the store at where; it is closed when t ends.
 	Open func(t *testing.T, where string) DB
+	// OpenErr opens the store at where and returns the error rather than
+	// stopping the test, so that goroutines other than the test's can
+	// call it; the caller closes the store, which is only there if the
+	// error is nil.
+	OpenErr func(ctx context.Context, where string) (DB, error)
 	// Exec runs q on a plain connection to where, outside the store.
 	Exec func(t *testing.T, where, q string) error
+	// Count is the number q, a query of one integer, reads on a plain
+	// connection to where.
+	Count func(t *testing.T, where, q string) int
 	// AuditWrites are the engine's statements, besides UPDATE and DELETE,
 	// that could change the audit log and must be refused.
 	AuditWrites []string
@@ -50,6 +57,7 @@ func Run(t *testing.T, e Engine) {
 		test func(*testing.T, Engine)
 	}{
 		{"Migrate", Migrate},
+		{"ConcurrentOpen", ConcurrentOpen},
 		{"ReopenKeepsData", ReopenKeepsData},
 		{"AuditIsAppendOnly", AuditIsAppendOnly},
 		{"OverviewTalliesMigration", OverviewTalliesMigration},
@@ -107,6 +115,35 @@ func Migrate(t *testing.T, e Engine) {
 	}
 	if v2, err := db.Version(t.Context()); err != nil || v2 != v {
 		t.Errorf("Version = %d, %v after a second Migrate, want %d", v2, err, v)
+	}
+}
+
+// ConcurrentOpen starts several instances on a fresh database at once,
+// three times: each migration is applied exactly once (a second
+// application would fail on tables that exist), under the engine's
+// migration lock.
+func ConcurrentOpen(t *testing.T, e Engine) {
+	want := MigrationCount(t)
+	for round := range 3 {
+		where := e.Fresh(t)
+		const n = 4
+		dbs, errs := make([]DB, n), make([]error, n)
+		storetest.Concurrently(n, func(i int) { dbs[i], errs[i] = e.OpenErr(t.Context(), where) })
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: Open: %v", round, err)
+				continue
+			}
+			if v, err := dbs[i].Version(t.Context()); err != nil || v != want {
+				t.Errorf("round %d: Version = %d, %v; want %d", round, v, err, want)
+			}
+			dbs[i].Close()
+		}
+		rows := e.Count(t, where, `SELECT count(*) FROM schema_migrations`)
+		distinct := e.Count(t, where, `SELECT count(DISTINCT version) FROM schema_migrations`)
+		if rows != want || distinct != rows {
+			t.Errorf("round %d: schema_migrations has %d rows, %d versions; want %d", round, rows, distinct, want)
+		}
 	}
 }
 
@@ -181,6 +218,18 @@ func twoInstances(t *testing.T, e Engine) [2]DB {
 	return [2]DB{e.Open(t, where), e.Open(t, where)}
 }
 
+// twoInstancesWithAnn is twoInstances with one account, Ann's, created
+// at at through the first store.
+func twoInstancesWithAnn(t *testing.T, e Engine, at time.Time) ([2]DB, *store.User) {
+	t.Helper()
+	dbs := twoInstances(t, e)
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	return dbs, u
+}
+
 // loginCode is a code by SMS for a login, issued at created and expiring
 // an hour after the tests' time, at.
 func loginCode(userID int64, attempt string, created time.Time) *store.Challenge {
@@ -195,13 +244,8 @@ func loginCode(userID int64, attempt string, created time.Time) *store.Challenge
 // counters stay exact, a code and a link are used once.
 func TwoInstances(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	dbs, u := twoInstancesWithAnn(t, e, at)
 	const n = 40
 	for round := range 5 {
 		r := newInstancesRound(t, dbs, u.ID, round, at)
@@ -254,37 +298,30 @@ func newInstancesRound(t *testing.T, dbs [2]DB, userID int64, round int, at time
 // link used.
 func (r instancesRound) race(t *testing.T, dbs [2]DB, n int, at time.Time) (consumed, used int32) {
 	ctx := t.Context()
-	var wg sync.WaitGroup
 	var nConsumed, nUsed atomic.Int32
-	start := make(chan struct{})
-	for i := range n {
+	storetest.Concurrently(n, func(i int) {
 		db := dbs[i%2]
-		wg.Go(func() {
-			<-start
-			if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
-				t.Errorf("AddThrottleFailure: %v", err)
-			}
-			if res, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: r.w.ID, MaxTries: n, At: at}); err != nil || !res.Counted {
-				t.Errorf("CountWrongCode = %+v, %v; want counted", res, err)
-			}
-			ok, err := db.ConsumeChallenge(ctx, r.c.ID, at)
-			if err != nil {
-				t.Errorf("ConsumeChallenge: %v", err)
-			}
-			if ok {
-				nConsumed.Add(1)
-			}
-			_, err = db.UseToken(ctx, r.tok.Hash, r.tok.Purpose, at)
-			switch {
-			case err == nil:
-				nUsed.Add(1)
-			case !errors.Is(err, store.ErrNotFound):
-				t.Errorf("UseToken: %v", err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+		if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
+			t.Errorf("AddThrottleFailure: %v", err)
+		}
+		if res, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: r.w.ID, MaxTries: n, At: at}); err != nil || !res.Counted {
+			t.Errorf("CountWrongCode = %+v, %v; want counted", res, err)
+		}
+		ok, err := db.ConsumeChallenge(ctx, r.c.ID, at)
+		if err != nil {
+			t.Errorf("ConsumeChallenge: %v", err)
+		}
+		if ok {
+			nConsumed.Add(1)
+		}
+		_, err = db.UseToken(ctx, r.tok.Hash, r.tok.Purpose, at)
+		switch {
+		case err == nil:
+			nUsed.Add(1)
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("UseToken: %v", err)
+		}
+	})
 	return nConsumed.Load(), nUsed.Load()
 }
 
@@ -293,12 +330,8 @@ func (r instancesRound) race(t *testing.T, dbs [2]DB, n int, at time.Time) (cons
 // to exactly one claimer.
 func TwoInstancesClaimMessages(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	dbs, u := twoInstancesWithAnn(t, e, at)
 	for round := range 5 {
 		const n = 100
 		var ids []int64
@@ -327,12 +360,8 @@ func TwoInstancesClaimMessages(t *testing.T, e Engine) {
 // the Overview's tallies then agree with the tables' own count.
 func TwoInstancesOverview(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
 	h := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	u := &store.User{Email: "ann@example.org", CreatedAt: h}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	dbs, u := twoInstancesWithAnn(t, e, h)
 	const n = 40
 	providers := [2]string{"twilio", "vonage"}
 	codes := issueOverviewCodes(t, dbs, u.ID, h, n)
@@ -344,20 +373,10 @@ func TwoInstancesOverview(t *testing.T, e Engine) {
 		if err != nil || len(claimed) != n {
 			t.Fatalf("ClaimMessages: %d, %v; want %d", len(claimed), err, n)
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 2*n)
-		for i, m := range claimed {
-			for k := range 2 {
-				wg.Go(func() { errs <- step(dbs[(i+k)%2], i, m.ID) })
-			}
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		atOnce(t, 2*n, func(j int) error {
+			i, k := j/2, j%2
+			return step(dbs[(i+k)%2], i, claimed[i].ID)
+		})
 	}
 	try := func(status store.MessageStatus, provider func(i int) string) func(DB, int, int64) error {
 		return func(db DB, i int, id int64) error {
@@ -409,25 +428,25 @@ func issueOverviewCodes(t *testing.T, dbs [2]DB, userID int64, h time.Time, n in
 func reportTwiceAtOnce(t *testing.T, dbs [2]DB, codes []int64, now time.Time) {
 	t.Helper()
 	ctx := t.Context()
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(codes))
-	for i := range codes {
-		for range 2 {
-			wg.Go(func() {
-				m, err := dbs[i%2].MessageForChallenge(ctx, codes[i])
-				if err == nil {
-					_, _, err = dbs[(i/2)%2].RecordReceipt(ctx, m.Provider, m.ProviderRef, []store.MessageStatus{store.MessageDelivered, store.MessageFailed}[i%3%2], "", now.Add(time.Duration(i)*time.Second))
-				}
-				errs <- err
-			})
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	atOnce(t, 2*len(codes), func(j int) error {
+		i := j / 2
+		m, err := dbs[i%2].MessageForChallenge(ctx, codes[i])
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		_, _, err = dbs[(i/2)%2].RecordReceipt(ctx, m.Provider, m.ProviderRef, []store.MessageStatus{store.MessageDelivered, store.MessageFailed}[i%3%2], "", now.Add(time.Duration(i)*time.Second))
+		return err
+	})
+}
+
+// atOnce calls f(0) … f(n-1) at once (storetest.Concurrently) and stops
+// the test if any of them failed.
+func atOnce(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	storetest.Concurrently(n, func(i int) { errs[i] = f(i) })
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -499,26 +518,8 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 	}
 	for round := range 20 {
 		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 2 {
-			wg.Go(func() {
-				<-start
-				errs[i] = demote[(round+i)%2](dbs[i], ids[i])
-			})
-		}
-		close(start)
-		wg.Wait()
-		refused := 0
-		for _, err := range errs {
-			switch {
-			case errors.Is(err, store.ErrLastAdmin):
-				refused++
-			case err != nil:
-				t.Fatalf("round %d: demotion: %v", round, err)
-			}
-		}
-		if refused != 1 {
+		storetest.Concurrently(2, func(i int) { errs[i] = demote[(round+i)%2](dbs[i], ids[i]) })
+		if _, refused := storetest.CountLastAdmin(t, fmt.Sprintf("round %d: demotion", round), errs); refused != 1 {
 			t.Fatalf("round %d: %d of 2 demotions refused, want 1", round, refused)
 		}
 		for _, id := range ids {
@@ -563,28 +564,19 @@ func AuditIsAppendOnly(t *testing.T, e Engine) {
 // once: one challenge stays usable.
 func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	dbs, u := twoInstancesWithAnn(t, e, at)
 	const n = 10
 	for round := range 5 {
 		cs := make([]*store.Challenge, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		for i := range n {
 			cs[i] = loginCode(u.ID, fmt.Sprint("a", round), at.Add(time.Duration(i)*time.Second))
-			wg.Go(func() {
-				<-start
-				if err := dbs[i%2].IssueChallenge(ctx, cs[i]); err != nil {
-					t.Errorf("IssueChallenge: %v", err)
-				}
-			})
 		}
-		close(start)
-		wg.Wait()
+		storetest.Concurrently(n, func(i int) {
+			if err := dbs[i%2].IssueChallenge(ctx, cs[i]); err != nil {
+				t.Errorf("IssueChallenge: %v", err)
+			}
+		})
 		usable := 0
 		for _, c := range cs {
 			ok, err := dbs[0].ConsumeChallenge(ctx, c.ID, at.Add(time.Minute))
