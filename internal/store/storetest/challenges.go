@@ -866,18 +866,24 @@ func testCompleteLogin(t *testing.T, s store.Store) {
 	if sessionExists(t, s, old.TokenHash) || !sessionExists(t, s, hash("new")) {
 		t.Error("the old session is not replaced by the new one")
 	}
-	ss, err := s.SessionByHash(ctx, hash("new"))
-	mustNot(t, err, "SessionByHash(new)")
-	checkRecord(t, "the new session", *ss, *l.Session)
-	got, err := s.UserByID(ctx, u.ID)
+	checkSession(t, s, "the new session", *l.Session)
+	checkLoggedIn(t, s, "user after login", u.ID, at, 2, l.Audit)
+}
+
+// checkLoggedIn checks the account userID after a login completed at at
+// that wrote audit: its last login is at, its wrong codes are forgotten,
+// and its audit log holds n events, audit among them (their ids set).
+func checkLoggedIn(t *testing.T, s store.Store, what string, userID int64, at time.Time, n int, audit []*store.AuditEvent) {
+	t.Helper()
+	got, err := s.UserByID(t.Context(), userID)
 	mustNot(t, err, "UserByID")
 	if !sameTime(got.LastLoginAt, at) || got.CodeFailures != 0 {
-		t.Errorf("user after login: LastLoginAt %v, CodeFailures %d; want %v, 0", got.LastLoginAt, got.CodeFailures, at)
+		t.Errorf("%s: LastLoginAt %v, CodeFailures %d; want %v, 0", what, got.LastLoginAt, got.CodeFailures, at)
 	}
-	events, err := s.AuditForUser(ctx, u.ID, 10)
+	events, err := s.AuditForUser(t.Context(), userID, 10)
 	mustNot(t, err, "AuditForUser")
-	if len(events) != 2 || l.Audit[0].ID == 0 || l.Audit[1].ID == 0 {
-		t.Errorf("%d audit events (ids %d, %d), want the 2 given, with ids", len(events), l.Audit[0].ID, l.Audit[1].ID)
+	if len(events) != n || slices.ContainsFunc(audit, func(e *store.AuditEvent) bool { return e.ID == 0 }) {
+		t.Errorf("%s: %d audit events (the new ones' ids %v), want %d, with ids", what, len(events), each(audit, func(e *store.AuditEvent) int64 { return e.ID }), n)
 	}
 }
 

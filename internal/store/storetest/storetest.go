@@ -113,12 +113,7 @@ func each[R, V any](rs []R, f func(R) V) []V {
 
 func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 	t.Helper()
-	if err := s.IssueChallenge(t.Context(), c); err != nil {
-		t.Fatalf("IssueChallenge: %v", err)
-	}
-	if c.ID == 0 {
-		t.Fatal("IssueChallenge did not set ID")
-	}
+	mustCreate(t, s.IssueChallenge(t.Context(), c), "IssueChallenge", &c.ID)
 	return c
 }
 
@@ -181,10 +176,21 @@ func wantNotFound(t *testing.T, err error, call string) {
 	}
 }
 
+// mustNot stops the test if call, which returned err, failed.
 func mustNot(t *testing.T, err error, call string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", call, err)
+	}
+}
+
+// mustCreate is mustNot for a call that creates a record: it stops the
+// test too if the call did not set the record's id.
+func mustCreate(t *testing.T, err error, call string, id *int64) {
+	t.Helper()
+	mustNot(t, err, call)
+	if *id == 0 {
+		t.Fatalf("%s did not set ID", call)
 	}
 }
 
