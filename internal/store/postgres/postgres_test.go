@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres"
@@ -45,15 +47,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// connect opens a plain connection, closed when t ends.
-func connect(t *testing.T, url string) *pgx.Conn {
+// plain opens a plain connection to url, outside the store, closed when t
+// ends.
+func plain(t *testing.T, url string) *sql.DB {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close(t.Context()) })
-	return conn
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestStoredValues checks that values are stored as the SQLite store stores
@@ -70,7 +74,7 @@ func TestStoredValues(t *testing.T) {
 	}
 	var created int64
 	var lastLogin *int64
-	err := connect(t, url).QueryRow(ctx,
+	err := plain(t, url).QueryRowContext(ctx,
 		`SELECT created_at, last_login_at FROM users WHERE id = $1`, u.ID).Scan(&created, &lastLogin)
 	if err != nil || created != at.UnixMilli() || lastLogin != nil {
 		t.Errorf("stored created_at, last_login_at = %d, %v (%v); want %d, NULL", created, lastLogin, err, at.UnixMilli())
@@ -116,21 +120,10 @@ func FuzzListUsers(f *testing.F) {
 // new schema.
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return pgtest.NewDatabase(t).NewSchema(t) },
-	Open:  func(t *testing.T, url string) sqlstoretest.DB { return open(t, url) },
-	OpenErr: func(ctx context.Context, url string) (sqlstoretest.DB, error) {
+	Open: func(ctx context.Context, url string) (sqlstoretest.DB, error) {
 		return postgres.Open(ctx, url)
 	},
-	Exec: func(t *testing.T, url, q string) error {
-		_, err := connect(t, url).Exec(t.Context(), q)
-		return err
-	},
-	Count: func(t *testing.T, url, q string) int {
-		var n int
-		if err := connect(t, url).QueryRow(t.Context(), q).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	},
+	Plain:       plain,
 	AuditWrites: []string{`TRUNCATE audit_events`},
 }
 
@@ -143,9 +136,9 @@ func TestOverviewAtScale(t *testing.T) {
 	n := storetest.OverviewScale(t)
 	url := pgtest.NewDatabase(t).NewSchema(t)
 	db := open(t, url)
-	conn := connect(t, url)
+	conn := plain(t, url)
 	storetest.OverviewAtScale(t, db, n, func(q string) error {
-		_, err := conn.Exec(t.Context(), q)
+		_, err := conn.ExecContext(t.Context(), q)
 		return err
 	}, storetest.ScaleDialect{Blob: `'\x00'::bytea`, Analyze: `VACUUM ANALYZE`})
 }

@@ -78,21 +78,10 @@ func FuzzListUsers(f *testing.F) {
 // engine is SQLite for the tests both engines share: a database is a file.
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return filepath.Join(t.TempDir(), "portal.db") },
-	Open:  func(t *testing.T, path string) sqlstoretest.DB { return open(t, path) },
-	OpenErr: func(ctx context.Context, path string) (sqlstoretest.DB, error) {
+	Open: func(ctx context.Context, path string) (sqlstoretest.DB, error) {
 		return sqlite.Open(ctx, path)
 	},
-	Exec: func(t *testing.T, path, q string) error {
-		_, err := raw(t, path).ExecContext(t.Context(), q)
-		return err
-	},
-	Count: func(t *testing.T, path, q string) int {
-		var n int
-		if err := raw(t, path).QueryRowContext(t.Context(), q).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	},
+	Plain: raw,
 }
 
 // raw opens a plain connection to the database file at path, outside the

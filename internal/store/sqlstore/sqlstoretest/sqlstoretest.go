@@ -7,6 +7,7 @@ package sqlstoretest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -32,21 +33,49 @@ type DB interface {
 type Engine struct {
 	// Fresh returns where a new, empty database is (a file's path, a URL).
 	Fresh func(t *testing.T) string
-	// Open opens the store at where; it is closed when t ends.
-	Open func(t *testing.T, where string) DB
-	// OpenErr opens the store at where and returns the error rather than
-	// stopping the test, so that goroutines other than the test's can
-	// call it; the caller closes the store, which is only there if the
-	// error is nil.
-	OpenErr func(ctx context.Context, where string) (DB, error)
-	// Exec runs q on a plain connection to where, outside the store.
-	Exec func(t *testing.T, where, q string) error
-	// Count is the number q, a query of one integer, reads on a plain
-	// connection to where.
-	Count func(t *testing.T, where, q string) int
+	// Open opens the store at where. It returns its error rather than
+	// stopping the test, so that goroutines other than the test's can call
+	// it; the caller closes the store, which is only there if the error is
+	// nil. Most tests use open.
+	Open func(ctx context.Context, where string) (DB, error)
+	// Plain opens a plain connection to where, outside the store, closed
+	// when t ends.
+	Plain func(t *testing.T, where string) *sql.DB
 	// AuditWrites are the engine's statements, besides UPDATE and DELETE,
 	// that could change the audit log and must be refused.
 	AuditWrites []string
+}
+
+// open opens the store at where through e, and closes it when t ends.
+func open(t *testing.T, e Engine, where string) DB {
+	t.Helper()
+	db, err := e.Open(t.Context(), where)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+// exec runs q on a plain connection to where, outside the store.
+func exec(t *testing.T, e Engine, where, q string) error {
+	_, err := e.Plain(t, where).ExecContext(t.Context(), q)
+	return err
+}
+
+// count is the number q, a query of one integer, reads on a plain
+// connection to where; an error stops the test.
+func count(t *testing.T, e Engine, where, q string) int {
+	t.Helper()
+	var n int
+	if err := e.Plain(t, where).QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
 }
 
 // Run runs the tests on e, each a subtest.
@@ -101,7 +130,7 @@ func MigrationNames(t *testing.T) {
 // Migrate checks that Open applies every migration and a second Migrate
 // none.
 func Migrate(t *testing.T, e Engine) {
-	db := e.Open(t, e.Fresh(t))
+	db := open(t, e, e.Fresh(t))
 	v, err := db.Version(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +157,7 @@ func ConcurrentOpen(t *testing.T, e Engine) {
 		where := e.Fresh(t)
 		const n = 4
 		dbs, errs := make([]DB, n), make([]error, n)
-		storetest.Concurrently(n, func(i int) { dbs[i], errs[i] = e.OpenErr(t.Context(), where) })
+		storetest.Concurrently(n, func(i int) { dbs[i], errs[i] = e.Open(t.Context(), where) })
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("round %d: Open: %v", round, err)
@@ -139,8 +168,8 @@ func ConcurrentOpen(t *testing.T, e Engine) {
 			}
 			dbs[i].Close()
 		}
-		rows := e.Count(t, where, `SELECT count(*) FROM schema_migrations`)
-		distinct := e.Count(t, where, `SELECT count(DISTINCT version) FROM schema_migrations`)
+		rows := count(t, e, where, `SELECT count(*) FROM schema_migrations`)
+		distinct := count(t, e, where, `SELECT count(DISTINCT version) FROM schema_migrations`)
 		if rows != want || distinct != rows {
 			t.Errorf("round %d: schema_migrations has %d rows, %d versions; want %d", round, rows, distinct, want)
 		}
@@ -152,7 +181,7 @@ func ConcurrentOpen(t *testing.T, e Engine) {
 func ReopenKeepsData(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
@@ -164,7 +193,7 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 		t.Fatal(err)
 	}
 
-	db = e.Open(t, where)
+	db = open(t, e, where)
 	got, err := db.UserByEmail(ctx, "ann@example.org")
 	if err != nil || got.ID != u.ID || got.Name != "Ann" || !got.CreatedAt.Equal(u.CreatedAt) {
 		t.Errorf("after reopening: UserByEmail = %+v, %v; want %+v", got, err, u)
@@ -183,14 +212,14 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 func OverviewTalliesMigration(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	h := storetest.SeedOverview(t, db)
 	week := store.OverviewQuery{Since: h.Add(-3 * time.Hour), Bucket: time.Hour, Buckets: 168}
 	kept, err := db.Overview(ctx, week)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Retally(t, db, func(q string) error { return e.Exec(t, where, q) })
+	storetest.Retally(t, db, func(q string) error { return exec(t, e, where, q) })
 	made, err := db.Overview(ctx, week)
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +244,7 @@ func sorted(c *store.OverviewCounts) *store.OverviewCounts {
 // processes sharing it would.
 func twoInstances(t *testing.T, e Engine) [2]DB {
 	where := e.Fresh(t)
-	return [2]DB{e.Open(t, where), e.Open(t, where)}
+	return [2]DB{open(t, e, where), open(t, e, where)}
 }
 
 // twoInstancesWithAnn is twoInstances with one account, Ann's, created
@@ -539,7 +568,7 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 func AuditIsAppendOnly(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	if err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Event: "login", Outcome: "success"}); err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +576,7 @@ func AuditIsAppendOnly(t *testing.T, e Engine) {
 		`UPDATE audit_events SET outcome = 'failure'`,
 		`DELETE FROM audit_events`,
 	}, e.AuditWrites...) {
-		if err := e.Exec(t, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if err := exec(t, e, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused", q, err)
 		}
 	}
@@ -599,7 +628,7 @@ func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 func MigrationSessionCodeAt(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
@@ -630,7 +659,7 @@ func MigrationSessionCodeAt(t *testing.T, e Engine) {
 func MigrationPreviousLogin(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	ann := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
 	bob := &store.User{Email: "bob@example.org", Name: "Bob", CreatedAt: time.Now()}
 	for _, u := range []*store.User{ann, bob} {
@@ -678,7 +707,7 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 func migrateAgain(t *testing.T, e Engine, where string, db DB, version int, undo string) {
 	t.Helper()
 	for _, q := range []string{undo, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version)} {
-		if err := e.Exec(t, where, q); err != nil {
+		if err := exec(t, e, where, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
