@@ -22,6 +22,9 @@ import (
 	"github.com/providerportal/portal/internal/store/storetest"
 )
 
+// epoch is the tests' fixed time: in UTC, with whole milliseconds.
+var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
 // DB is an engine's store.
 type DB interface {
 	store.Store
@@ -182,7 +185,7 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
 	db := open(t, e, where)
-	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: epoch}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +265,7 @@ func twoInstancesWithAnn(t *testing.T, e Engine, at time.Time) ([2]DB, *store.Us
 // loginCode is a code by SMS for a login, issued at created and expiring
 // an hour after the tests' time, at.
 func loginCode(userID int64, attempt string, created time.Time) *store.Challenge {
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := epoch
 	return &store.Challenge{
 		UserID: userID, AttemptID: attempt, Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
 		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: created, ExpiresAt: at.Add(time.Hour),
@@ -273,7 +276,7 @@ func loginCode(userID int64, attempt string, created time.Time) *store.Challenge
 // counters stay exact, a code and a link are used once.
 func TwoInstances(t *testing.T, e Engine) {
 	ctx := t.Context()
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := epoch
 	dbs, u := twoInstancesWithAnn(t, e, at)
 	const n = 40
 	for round := range 5 {
@@ -359,7 +362,7 @@ func (r instancesRound) race(t *testing.T, dbs [2]DB, n int, at time.Time) (cons
 // to exactly one claimer.
 func TwoInstancesClaimMessages(t *testing.T, e Engine) {
 	ctx := t.Context()
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := epoch
 	dbs, u := twoInstancesWithAnn(t, e, at)
 	for round := range 5 {
 		const n = 100
@@ -535,7 +538,7 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 	dbs := twoInstances(t, e)
 	var ids []int64
 	for _, email := range []string{"a@example.org", "b@example.org"} {
-		u := &store.User{Email: email, Admin: true, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		u := &store.User{Email: email, Admin: true, CreatedAt: epoch}
 		if err := dbs[0].CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
@@ -593,7 +596,7 @@ func AuditIsAppendOnly(t *testing.T, e Engine) {
 // once: one challenge stays usable.
 func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 	ctx := t.Context()
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := epoch
 	dbs, u := twoInstancesWithAnn(t, e, at)
 	const n = 10
 	for round := range 5 {
@@ -633,7 +636,7 @@ func MigrationSessionCodeAt(t *testing.T, e Engine) {
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	created := epoch
 	for _, ss := range []*store.Session{
 		{TokenHash: []byte("with code"), UserID: u.ID, Stage: store.StageFull, MFA: true, CreatedAt: created, LastSeenAt: created.Add(time.Hour), AuthenticatedAt: created.Add(time.Hour)},
 		{TokenHash: []byte("password only"), UserID: u.ID, Stage: store.StageFull, CreatedAt: created, LastSeenAt: created, AuthenticatedAt: created},
