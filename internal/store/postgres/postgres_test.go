@@ -19,18 +19,10 @@ import (
 )
 
 // open opens a store on url and closes it when t ends.
-func open(t *testing.T, url string, opts ...postgres.Option) *postgres.DB {
+func open(t testing.TB, url string, opts ...postgres.Option) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(t.Context(), url, opts...)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return db
+	return sqlstoretest.Opened(t, db, err)
 }
 
 // TestMain drops the database that the conformance suites share.
@@ -107,13 +99,7 @@ func TestConnectTimeoutDefault(t *testing.T) {
 }
 
 func FuzzListUsers(f *testing.F) {
-	d := pgtest.NewDatabase(f)
-	db, err := postgres.Open(f.Context(), d.NewSchema(f))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	storetest.FuzzListUsers(f, db)
+	storetest.FuzzListUsers(f, open(f, pgtest.NewDatabase(f).NewSchema(f)))
 }
 
 // engine is PostgreSQL for the tests both engines share: a database is a

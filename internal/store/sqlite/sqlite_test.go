@@ -14,18 +14,11 @@ import (
 	"github.com/providerportal/portal/internal/store/storetest"
 )
 
-func open(t *testing.T, path string) *sqlite.DB {
+// open opens a store on the file at path and closes it when t ends.
+func open(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return db
+	return sqlstoretest.Opened(t, db, err)
 }
 
 func TestConformance(t *testing.T) {
@@ -67,12 +60,7 @@ func TestOpenSetsPragmas(t *testing.T) {
 }
 
 func FuzzListUsers(f *testing.F) {
-	db, err := sqlite.Open(f.Context(), filepath.Join(f.TempDir(), "portal.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	storetest.FuzzListUsers(f, db)
+	storetest.FuzzListUsers(f, open(f, filepath.Join(f.TempDir(), "portal.db")))
 }
 
 // engine is SQLite for the tests both engines share: a database is a file.

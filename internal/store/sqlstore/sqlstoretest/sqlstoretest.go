@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -49,10 +50,11 @@ type Engine struct {
 	AuditWrites []string
 }
 
-// open opens the store at where through e, and closes it when t ends.
-func open(t *testing.T, e Engine, where string) DB {
+// Opened is db, which an engine's Open has just returned with err, to be
+// closed when t ends: an error opening it stops the test, and one closing
+// it fails the test.
+func Opened[D io.Closer](t testing.TB, db D, err error) D {
 	t.Helper()
-	db, err := e.Open(t.Context(), where)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -62,6 +64,13 @@ func open(t *testing.T, e Engine, where string) DB {
 		}
 	})
 	return db
+}
+
+// open opens the store at where through e, and closes it when t ends.
+func open(t *testing.T, e Engine, where string) DB {
+	t.Helper()
+	db, err := e.Open(t.Context(), where)
+	return Opened(t, db, err)
 }
 
 // exec runs q on a plain connection to where, outside the store.
