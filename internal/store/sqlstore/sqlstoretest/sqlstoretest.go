@@ -1,6 +1,7 @@
 // Package sqlstoretest holds the tests of an engine package (sqlite,
-// postgres) that are the same on both engines: the migrations, reopening a
-// database, two instances on one database, the append-only audit log.
+// postgres) that are the same on both engines: the migrations, instances
+// opening one database at once, reopening a database, two instances on one
+// database, the append-only audit log.
 // storetest checks the methods of a store; these check the engine around
 // them. Each engine's test file calls them with its Engine.
 package sqlstoretest
