@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"database/sql"
 	"maps"
 	"path/filepath"
@@ -88,18 +89,30 @@ func column(t *testing.T, typ string, notNull bool) string {
 	return typeClass(t, typ) + ", null"
 }
 
-func sqliteSchema(t *testing.T) schema {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	db, err := sqlite.Open(ctx, path)
+// closedVersion is the schema version of db, which an engine's Open has
+// just returned (with err) and so migrated, and closes db. An error stops
+// the test.
+func closedVersion[DB interface {
+	Version(context.Context) (int, error)
+	Close() error
+}](t *testing.T, db DB, err error) int {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	version, err := db.Version(ctx)
+	version, err := db.Version(t.Context())
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return version
+}
+
+func sqliteSchema(t *testing.T) schema {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portal.db")
+	db, err := sqlite.Open(ctx, path)
+	version := closedVersion(t, db, err)
 	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -121,14 +134,7 @@ func postgresSchema(t *testing.T) schema {
 	ctx := t.Context()
 	url := pgtest.NewDatabase(t).NewSchema(t)
 	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	version, err := db.Version(ctx)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	version := closedVersion(t, db, err)
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)

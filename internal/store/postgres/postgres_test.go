@@ -1,13 +1,15 @@
 package postgres_test
 
 import (
+	"context"
+	"database/sql"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/postgres"
@@ -17,18 +19,10 @@ import (
 )
 
 // open opens a store on url and closes it when t ends.
-func open(t *testing.T, url string, opts ...postgres.Option) *postgres.DB {
+func open(t testing.TB, url string, opts ...postgres.Option) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(t.Context(), url, opts...)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return db
+	return sqlstoretest.Opened(t, db, err)
 }
 
 // TestMain drops the database that the conformance suites share.
@@ -45,55 +39,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestConcurrentOpen starts several instances on a new schema at once:
-// each migration is applied exactly once (a second application would fail
-// on tables that exist), under the advisory lock.
-func TestConcurrentOpen(t *testing.T) {
-	d := pgtest.NewDatabase(t)
-	for round := range 3 {
-		url := d.NewSchema(t)
-		const n = 4
-		dbs := make([]*postgres.DB, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				db, err := postgres.Open(t.Context(), url)
-				if err != nil {
-					t.Errorf("round %d: Open: %v", round, err)
-					return
-				}
-				dbs[i] = db
-			})
-		}
-		wg.Wait()
-		for _, db := range dbs {
-			if db == nil {
-				continue
-			}
-			if v, err := db.Version(t.Context()); err != nil || v != sqlstoretest.MigrationCount(t) {
-				t.Errorf("round %d: Version = %d, %v; want %d", round, v, err, sqlstoretest.MigrationCount(t))
-			}
-			db.Close()
-		}
-		conn := connect(t, url)
-		var rows, distinct int
-		err := conn.QueryRow(t.Context(),
-			`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct)
-		if err != nil || rows != sqlstoretest.MigrationCount(t) || distinct != rows {
-			t.Errorf("round %d: schema_migrations has %d rows, %d versions (%v); want %d", round, rows, distinct, err, sqlstoretest.MigrationCount(t))
-		}
-	}
-}
-
-// connect opens a plain connection, closed when t ends.
-func connect(t *testing.T, url string) *pgx.Conn {
+// plain opens a plain connection to url, outside the store, closed when t
+// ends.
+func plain(t *testing.T, url string) *sql.DB {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close(t.Context()) })
-	return conn
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestStoredValues checks that values are stored as the SQLite store stores
@@ -110,7 +66,7 @@ func TestStoredValues(t *testing.T) {
 	}
 	var created int64
 	var lastLogin *int64
-	err := connect(t, url).QueryRow(ctx,
+	err := plain(t, url).QueryRowContext(ctx,
 		`SELECT created_at, last_login_at FROM users WHERE id = $1`, u.ID).Scan(&created, &lastLogin)
 	if err != nil || created != at.UnixMilli() || lastLogin != nil {
 		t.Errorf("stored created_at, last_login_at = %d, %v (%v); want %d, NULL", created, lastLogin, err, at.UnixMilli())
@@ -143,24 +99,17 @@ func TestConnectTimeoutDefault(t *testing.T) {
 }
 
 func FuzzListUsers(f *testing.F) {
-	d := pgtest.NewDatabase(f)
-	db, err := postgres.Open(f.Context(), d.NewSchema(f))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	storetest.FuzzListUsers(f, db)
+	storetest.FuzzListUsers(f, open(f, pgtest.NewDatabase(f).NewSchema(f)))
 }
 
 // engine is PostgreSQL for the tests both engines share: a database is a
 // new schema.
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return pgtest.NewDatabase(t).NewSchema(t) },
-	Open:  func(t *testing.T, url string) sqlstoretest.DB { return open(t, url) },
-	Exec: func(t *testing.T, url, q string) error {
-		_, err := connect(t, url).Exec(t.Context(), q)
-		return err
+	Open: func(ctx context.Context, url string) (sqlstoretest.DB, error) {
+		return postgres.Open(ctx, url)
 	},
+	Plain:       plain,
 	AuditWrites: []string{`TRUNCATE audit_events`},
 }
 
@@ -173,9 +122,9 @@ func TestOverviewAtScale(t *testing.T) {
 	n := storetest.OverviewScale(t)
 	url := pgtest.NewDatabase(t).NewSchema(t)
 	db := open(t, url)
-	conn := connect(t, url)
+	conn := plain(t, url)
 	storetest.OverviewAtScale(t, db, n, func(q string) error {
-		_, err := conn.Exec(t.Context(), q)
+		_, err := conn.ExecContext(t.Context(), q)
 		return err
 	}, storetest.ScaleDialect{Blob: `'\x00'::bytea`, Analyze: `VACUUM ANALYZE`})
 }

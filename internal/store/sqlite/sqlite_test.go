@@ -1,10 +1,10 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,18 +14,11 @@ import (
 	"github.com/providerportal/portal/internal/store/storetest"
 )
 
-func open(t *testing.T, path string) *sqlite.DB {
+// open opens a store on the file at path and closes it when t ends.
+func open(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return db
+	return sqlstoretest.Opened(t, db, err)
 }
 
 func TestConformance(t *testing.T) {
@@ -66,57 +59,29 @@ func TestOpenSetsPragmas(t *testing.T) {
 	}
 }
 
-// TestConcurrentOpen starts several instances on a new file at once: each
-// migration is applied exactly once.
-func TestConcurrentOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "portal.db")
-	const n = 4
-	dbs := make([]*sqlite.DB, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			db, err := sqlite.Open(t.Context(), path)
-			if err != nil {
-				t.Errorf("Open: %v", err)
-				return
-			}
-			dbs[i] = db
-		})
-	}
-	wg.Wait()
-	for _, db := range dbs {
-		if db == nil {
-			continue
-		}
-		if v, err := db.Version(t.Context()); err != nil || v != sqlstoretest.MigrationCount(t) {
-			t.Errorf("Version = %d, %v; want %d", v, err, sqlstoretest.MigrationCount(t))
-		}
-		db.Close()
-	}
-}
-
 func FuzzListUsers(f *testing.F) {
-	db, err := sqlite.Open(f.Context(), filepath.Join(f.TempDir(), "portal.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	storetest.FuzzListUsers(f, db)
+	storetest.FuzzListUsers(f, open(f, filepath.Join(f.TempDir(), "portal.db")))
 }
 
 // engine is SQLite for the tests both engines share: a database is a file.
 var engine = sqlstoretest.Engine{
 	Fresh: func(t *testing.T) string { return filepath.Join(t.TempDir(), "portal.db") },
-	Open:  func(t *testing.T, path string) sqlstoretest.DB { return open(t, path) },
-	Exec: func(t *testing.T, path, q string) error {
-		raw, err := sql.Open("sqlite", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		_, err = raw.ExecContext(t.Context(), q)
-		return err
+	Open: func(ctx context.Context, path string) (sqlstoretest.DB, error) {
+		return sqlite.Open(ctx, path)
 	},
+	Plain: raw,
+}
+
+// raw opens a plain connection to the database file at path, outside the
+// store, closed when t ends.
+func raw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestEngine runs the tests both engines share (package sqlstoretest).
@@ -132,13 +97,9 @@ func TestOverviewAtScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	conn := raw(t, path)
 	storetest.OverviewAtScale(t, db, n, func(q string) error {
-		_, err := raw.ExecContext(t.Context(), q)
+		_, err := conn.ExecContext(t.Context(), q)
 		return err
 	}, storetest.ScaleDialect{Blob: `x'00'`}) // the portal never runs ANALYZE on SQLite
 }

@@ -154,26 +154,30 @@ func TestQueryPlans(t *testing.T) {
 		`SELECT EXISTS (SELECT 1 FROM users WHERE admin AND NOT deactivated AND id <> $1)`, []any{1},
 		noTableScan, "users_active_admins")
 
-	// The Overview reads one range of each index of migration 0010, and
-	// that index alone; each audit event its own range.
 	anyScan := func(line string) bool { return strings.HasPrefix(line, "SCAN ") }
 	day := store.OverviewQuery{Since: at, Bucket: time.Hour, Buckets: 24}
-	query, args = overview.Messages(day)
-	check("overview messages", query, args, anyScan, "SEARCH messages USING COVERING INDEX messages_overview (created_at>? AND created_at<?)")
-	query, args = overview.Codes(day)
-	check("overview codes", query, args, anyScan, "SEARCH challenges USING COVERING INDEX challenges_overview (created_at>? AND created_at<?)")
+	for _, c := range []struct {
+		name  string
+		query func(store.OverviewQuery) (string, []any)
+		want  string
+	}{
+		// The Overview reads one range of each index of migration 0010,
+		// and that index alone.
+		{"overview messages", overview.Messages, "SEARCH messages USING COVERING INDEX messages_overview (created_at>? AND created_at<?)"},
+		{"overview codes", overview.Codes, "SEARCH challenges USING COVERING INDEX challenges_overview (created_at>? AND created_at<?)"},
+		{"overview events", overview.Events, "SEARCH audit_events USING COVERING INDEX audit_events_overview (event=? AND outcome=? AND time>? AND time<?)"},
+		// The day and the week read one range of each table of hourly
+		// tallies (migration 0012), on its key.
+		{"tallied messages", overview.TalliedMessages, "SEARCH overview_messages USING INDEX sqlite_autoindex_overview_messages_1 (hour>? AND hour<?)"},
+		{"tallied codes", overview.TalliedCodes, "SEARCH overview_codes USING INDEX sqlite_autoindex_overview_codes_1 (hour>? AND hour<?)"},
+		{"tallied events", overview.TalliedEvents, "SEARCH overview_events USING INDEX sqlite_autoindex_overview_events_1 (hour>? AND hour<?)"},
+	} {
+		query, args := c.query(day)
+		check(c.name, query, args, anyScan, c.want)
+	}
+	// The Overview reads each audit event's own range.
 	query, args = overview.Events(day)
-	check("overview events", query, args, anyScan, "SEARCH audit_events USING COVERING INDEX audit_events_overview (event=? AND outcome=? AND time>? AND time<?)")
 	if n := strings.Count(plan(query, args), "audit_events_overview"); n != len(store.OverviewEvents) {
 		t.Errorf("overview events: %d ranges of audit_events_overview, want one for each of %d events", n, len(store.OverviewEvents))
 	}
-
-	// The day and the week read one range of each table of hourly
-	// tallies (migration 0012), on its key.
-	query, args = overview.TalliedMessages(day)
-	check("tallied messages", query, args, anyScan, "SEARCH overview_messages USING INDEX sqlite_autoindex_overview_messages_1 (hour>? AND hour<?)")
-	query, args = overview.TalliedCodes(day)
-	check("tallied codes", query, args, anyScan, "SEARCH overview_codes USING INDEX sqlite_autoindex_overview_codes_1 (hour>? AND hour<?)")
-	query, args = overview.TalliedEvents(day)
-	check("tallied events", query, args, anyScan, "SEARCH overview_events USING INDEX sqlite_autoindex_overview_events_1 (hour>? AND hour<?)")
 }

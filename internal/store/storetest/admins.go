@@ -66,15 +66,23 @@ func setTwice(t *testing.T, s store.Store, name string, set func(context.Context
 	}
 }
 
+// lastAdminRefused makes two administrators, a and b, and demotes both
+// with d: a may go, as b is left, but b is refused with
+// store.ErrLastAdmin and stays as it was.
+func lastAdminRefused(t *testing.T, s store.Store, d demotion) (a, b *store.User) {
+	t.Helper()
+	a = createAdmin(t, s, "a@example.org")
+	b = createAdmin(t, s, "b@example.org")
+	mustNot(t, d.f(t, a.ID), d.name+" of a, with b left")
+	wantLastAdmin(t, d.f(t, b.ID), d.name+" of the last admin")
+	checkUser(t, s, "refused last admin", *b) // unchanged
+	return a, b
+}
+
 func testSetAdminLastAdmin(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	a := createAdmin(t, s, "a@example.org")
-	b := createAdmin(t, s, "b@example.org")
+	_, b := lastAdminRefused(t, s, demotions(s)[0])
 	u := createUser(t, s, "ann@example.org")
-
-	mustNot(t, s.SetAdmin(ctx, a.ID, false), "SetAdmin(a, false) with b left")
-	wantLastAdmin(t, s.SetAdmin(ctx, b.ID, false), "SetAdmin(last admin, false)")
-	checkUser(t, s, "refused last admin", *b) // unchanged
 
 	// Another administrator, and b may go.
 	mustNot(t, s.SetAdmin(ctx, u.ID, true), "SetAdmin(u, true)")
@@ -111,12 +119,7 @@ func testSetDeactivated(t *testing.T, s store.Store) {
 
 func testSetDeactivatedLastAdmin(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	a := createAdmin(t, s, "a@example.org")
-	b := createAdmin(t, s, "b@example.org")
-
-	mustNot(t, s.SetDeactivated(ctx, a.ID, true), "SetDeactivated(a, true) with b left")
-	wantLastAdmin(t, s.SetDeactivated(ctx, b.ID, true), "SetDeactivated(last admin, true)")
-	checkUser(t, s, "refused last admin", *b) // unchanged
+	a, b := lastAdminRefused(t, s, demotions(s)[1])
 	mustNot(t, s.SetDeactivated(ctx, b.ID, false), "SetDeactivated(last admin, false)")
 
 	// Reactivated, a counts again.
@@ -175,15 +178,17 @@ func testAdminChangesUnknownUser(t *testing.T, s store.Store) {
 	checkUser(t, s, "admin", *a)
 }
 
-// demotions are the two ways of taking away an active administrator.
-func demotions(s store.Store) []struct {
+// demotion is a way of taking away an active administrator: f takes it
+// from the user id; name says how.
+type demotion struct {
 	name string
 	f    func(t *testing.T, id int64) error
-} {
-	return []struct {
-		name string
-		f    func(t *testing.T, id int64) error
-	}{
+}
+
+// demotions are the two ways of taking away an active administrator: the
+// role, and deactivation.
+func demotions(s store.Store) []demotion {
+	return []demotion{
 		{"SetAdmin(false)", func(t *testing.T, id int64) error { return s.SetAdmin(t.Context(), id, false) }},
 		{"SetDeactivated(true)", func(t *testing.T, id int64) error { return s.SetDeactivated(t.Context(), id, true) }},
 	}
@@ -214,7 +219,7 @@ func testLastAdminConcurrent(t *testing.T, s store.Store) {
 		for _, pair := range [][2]int{{0, 0}, {1, 1}, {0, 1}, {1, 0}} {
 			onA, onB := ds[pair[0]], ds[pair[1]]
 			errs := make([]error, 2)
-			concurrently(2, func(i int) {
+			Concurrently(2, func(i int) {
 				if i == 0 {
 					errs[0] = onA.f(t, a.ID)
 				} else {
@@ -222,18 +227,7 @@ func testLastAdminConcurrent(t *testing.T, s store.Store) {
 				}
 			})
 			what := fmt.Sprintf("round %d: %s of a and %s of b at once", round, onA.name, onB.name)
-			ok, last := 0, 0
-			for _, err := range errs {
-				switch {
-				case err == nil:
-					ok++
-				case errors.Is(err, store.ErrLastAdmin):
-					last++
-				default:
-					t.Fatalf("%s: %v", what, err)
-				}
-			}
-			if ok != 1 || last != 1 {
+			if ok, last := CountLastAdmin(t, what, errs); ok != 1 || last != 1 {
 				t.Fatalf("%s: %d succeeded and %d got store.ErrLastAdmin, want 1 and 1", what, ok, last)
 			}
 			if n := activeAdmins(t, s, a.ID, b.ID); n != 1 {
@@ -258,17 +252,8 @@ func testLastAdminConcurrentMany(t *testing.T, s store.Store) {
 	}
 	ds := demotions(s)
 	errs := make([]error, n)
-	concurrently(n, func(i int) { errs[i] = ds[i%2].f(t, ids[i]) })
-	last := 0
-	for _, err := range errs {
-		switch {
-		case errors.Is(err, store.ErrLastAdmin):
-			last++
-		case err != nil:
-			t.Fatalf("concurrent demotion: %v", err)
-		}
-	}
-	if last != 1 {
+	Concurrently(n, func(i int) { errs[i] = ds[i%2].f(t, ids[i]) })
+	if _, last := CountLastAdmin(t, "concurrent demotion", errs); last != 1 {
 		t.Errorf("%d of %d concurrent demotions got store.ErrLastAdmin, want 1", last, n)
 	}
 	if got := activeAdmins(t, s, ids...); got != 1 {

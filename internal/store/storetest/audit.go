@@ -14,12 +14,7 @@ var auditTests = []test{
 
 func appendAudit(t *testing.T, s store.Store, e store.AuditEvent) store.AuditEvent {
 	t.Helper()
-	if err := s.AppendAudit(t.Context(), &e); err != nil {
-		t.Fatalf("AppendAudit: %v", err)
-	}
-	if e.ID == 0 {
-		t.Fatal("AppendAudit did not set ID")
-	}
+	mustCreate(t, s.AppendAudit(t.Context(), &e), "AppendAudit", &e.ID)
 	return e
 }
 

@@ -209,7 +209,7 @@ func testIssueChallengeConcurrent(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
 	const n = 10
 	cs := make([]*store.Challenge, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		c := newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0.Add(time.Duration(i)*time.Second))
 		if err := s.IssueChallenge(ctx, c); err != nil {
 			t.Errorf("IssueChallenge: %v", err)
@@ -282,7 +282,7 @@ func testConsumeChallengeConcurrent(t *testing.T, s store.Store) {
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	const n = 20
 	results := make([]bool, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		ok, err := s.ConsumeChallenge(ctx, c.ID, t0.Add(time.Minute))
 		if err != nil {
 			t.Errorf("ConsumeChallenge: %v", err)
@@ -489,7 +489,7 @@ func testCountWrongCodeConcurrent(t *testing.T, s store.Store) {
 	c := issue(t, s, newChallenge(u.ID, "attempt-1", store.PurposeLogin, t0))
 	const n, max = 20, 5
 	results := make([]store.WrongCodeCount, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: c.ID, MaxTries: max, At: t0.Add(time.Second),
 			Lock: func(f int) time.Time { return t0.Add(time.Duration(f) * time.Minute) }})
 		if err != nil {
@@ -540,7 +540,7 @@ func testCountWrongCodeConcurrentCodes(t *testing.T, s store.Store) {
 	}
 	const n, max = 30, 5
 	counts := make([]int, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		r, err := s.CountWrongCode(ctx, store.WrongCode{ChallengeID: codes[i%2].ID, MaxTries: max, At: t0.Add(time.Second)})
 		if err != nil {
 			t.Errorf("CountWrongCode: %v", err)
@@ -814,7 +814,7 @@ func testTakeOverChallengeConcurrent(t *testing.T, s store.Store) {
 	for i := range logins {
 		logins[i] = createSession(t, s, u.ID, fmt.Sprint("new-", i), t0, t0)
 	}
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		err := s.TakeOverChallenge(ctx, store.ChallengeTakeOver{ChallengeID: c.ID, Session: logins[i].TokenHash, At: t0.Add(time.Minute)})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("TakeOverChallenge: %v", err)
@@ -866,18 +866,24 @@ func testCompleteLogin(t *testing.T, s store.Store) {
 	if sessionExists(t, s, old.TokenHash) || !sessionExists(t, s, hash("new")) {
 		t.Error("the old session is not replaced by the new one")
 	}
-	ss, err := s.SessionByHash(ctx, hash("new"))
-	mustNot(t, err, "SessionByHash(new)")
-	checkRecord(t, "the new session", *ss, *l.Session)
-	got, err := s.UserByID(ctx, u.ID)
+	checkSession(t, s, "the new session", *l.Session)
+	checkLoggedIn(t, s, "user after login", u.ID, at, 2, l.Audit)
+}
+
+// checkLoggedIn checks the account userID after a login completed at at
+// that wrote audit: its last login is at, its wrong codes are forgotten,
+// and its audit log holds n events, audit among them (their ids set).
+func checkLoggedIn(t *testing.T, s store.Store, what string, userID int64, at time.Time, n int, audit []*store.AuditEvent) {
+	t.Helper()
+	got, err := s.UserByID(t.Context(), userID)
 	mustNot(t, err, "UserByID")
 	if !sameTime(got.LastLoginAt, at) || got.CodeFailures != 0 {
-		t.Errorf("user after login: LastLoginAt %v, CodeFailures %d; want %v, 0", got.LastLoginAt, got.CodeFailures, at)
+		t.Errorf("%s: LastLoginAt %v, CodeFailures %d; want %v, 0", what, got.LastLoginAt, got.CodeFailures, at)
 	}
-	events, err := s.AuditForUser(ctx, u.ID, 10)
+	events, err := s.AuditForUser(t.Context(), userID, 10)
 	mustNot(t, err, "AuditForUser")
-	if len(events) != 2 || l.Audit[0].ID == 0 || l.Audit[1].ID == 0 {
-		t.Errorf("%d audit events (ids %d, %d), want the 2 given, with ids", len(events), l.Audit[0].ID, l.Audit[1].ID)
+	if len(events) != n || slices.ContainsFunc(audit, func(e *store.AuditEvent) bool { return e.ID == 0 }) {
+		t.Errorf("%s: %d audit events (the new ones' ids %v), want %d, with ids", what, len(events), each(audit, func(e *store.AuditEvent) int64 { return e.ID }), n)
 	}
 }
 
@@ -938,7 +944,7 @@ func testCompleteLoginConcurrent(t *testing.T, s store.Store) {
 	old, c := loginCodeSent(t, s, u.ID)
 	const n = 20
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		errs[i] = s.CompleteLogin(ctx, completion(u, c, old, fmt.Sprint("new ", i), t0.Add(time.Minute)))
 	})
 	oneSucceeded(t, "CompleteLogin", errs)

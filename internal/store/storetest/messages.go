@@ -104,12 +104,7 @@ func claimedWant(m store.Message, now time.Time) store.Message {
 
 func enqueueMessage(t *testing.T, s MessageStore, m *store.Message) *store.Message {
 	t.Helper()
-	if err := s.EnqueueMessage(t.Context(), m); err != nil {
-		t.Fatalf("EnqueueMessage: %v", err)
-	}
-	if m.ID == 0 {
-		t.Fatal("EnqueueMessage did not set ID")
-	}
+	mustCreate(t, s.EnqueueMessage(t.Context(), m), "EnqueueMessage", &m.ID)
 	return m
 }
 
@@ -543,7 +538,7 @@ func ClaimEachOnce(t *testing.T, stores []store.Messages, claimers int, now time
 	t.Helper()
 	var mu sync.Mutex
 	var claimed []store.Message
-	concurrently(claimers, func(i int) {
+	Concurrently(claimers, func(i int) {
 		s := stores[i%len(stores)]
 		for {
 			ms, err := s.ClaimMessages(t.Context(), now, time.Hour, 1+i%3)
@@ -757,26 +752,35 @@ func testRecordReceipt(t *testing.T, s MessageStore) {
 	u := createUser(t, s, "ann@example.org")
 	at := t0.Add(time.Minute)
 
-	// sent → delivered, and then nothing moves it: not a late or replayed
-	// report, nor the same one again (which is no move either).
-	m := sentMessage(t, s, u.ID, "+15555550101", t0, "twilio", "SM1")
-	delivered := receiptWant(m, store.MessageDelivered, "", at)
-	receipt(t, s, "twilio", "SM1", store.MessageDelivered, "", at, delivered)
-	receipt(t, s, "twilio", "SM1", store.MessageSent, "", at.Add(time.Second), delivered)
-	receipt(t, s, "twilio", "SM1", store.MessageFailed, "30003 unreachable", at.Add(2*time.Second), delivered)
-	receipt(t, s, "twilio", "SM1", store.MessageDelivered, "", at.Add(3*time.Second), delivered)
-
-	// sent → failed, with the provider's reason; a late "delivered"
-	// leaves the failure.
-	m = sentMessage(t, s, u.ID, "+15555550102", t0, "twilio", "SM2")
-	failed := receiptWant(m, store.MessageFailed, "30003 unreachable", at)
-	receipt(t, s, "twilio", "SM2", store.MessageFailed, "30003 unreachable", at, failed)
-	receipt(t, s, "twilio", "SM2", store.MessageDelivered, "", at.Add(time.Second), failed)
-	receipt(t, s, "twilio", "SM2", store.MessageSent, "", at.Add(2*time.Second), failed)
-	receipt(t, s, "twilio", "SM2", store.MessageFailed, "30005 unknown", at.Add(3*time.Second), failed)
+	type report struct {
+		status    store.MessageStatus
+		lastError string
+	}
+	for _, c := range []struct {
+		to, ref string
+		final   report   // the report that settles the message
+		later   []report // a second apart after it, moving it no more
+	}{
+		// sent → delivered, and then nothing moves it: not a late or
+		// replayed report, nor the same one again (which is no move
+		// either).
+		{"+15555550101", "SM1", report{store.MessageDelivered, ""},
+			[]report{{store.MessageSent, ""}, {store.MessageFailed, "30003 unreachable"}, {store.MessageDelivered, ""}}},
+		// sent → failed, with the provider's reason; a late "delivered"
+		// leaves the failure.
+		{"+15555550102", "SM2", report{store.MessageFailed, "30003 unreachable"},
+			[]report{{store.MessageDelivered, ""}, {store.MessageSent, ""}, {store.MessageFailed, "30005 unknown"}}},
+	} {
+		m := sentMessage(t, s, u.ID, c.to, t0, "twilio", c.ref)
+		settled := receiptWant(m, c.final.status, c.final.lastError, at)
+		receipt(t, s, "twilio", c.ref, c.final.status, c.final.lastError, at, settled)
+		for i, r := range c.later {
+			receipt(t, s, "twilio", c.ref, r.status, r.lastError, at.Add(time.Duration(i+1)*time.Second), settled)
+		}
+	}
 
 	// A second "sent" is no move.
-	m = sentMessage(t, s, u.ID, "+15555550103", t0, "twilio", "SM3")
+	m := sentMessage(t, s, u.ID, "+15555550103", t0, "twilio", "SM3")
 	receipt(t, s, "twilio", "SM3", store.MessageSent, "", at, m)
 
 	// The same reference at another provider is another message.

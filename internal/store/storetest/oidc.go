@@ -202,7 +202,7 @@ func testIssueTokensCodeConcurrent(t *testing.T, s store.Store) {
 	r := codeRequest(t, s, u, "req1")
 	const n = 10
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		errs[i] = s.IssueTokens(t.Context(), redeem(r, grantTokens(u, r.ID, fmt.Sprint("t", i)), t0.Add(time.Second)))
 	})
 	ok := 0
@@ -284,7 +284,7 @@ func testIssueTokensRotateConcurrent(t *testing.T, s store.Store) {
 	r, first := issueCode(t, s, u)
 	const n = 10
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		errs[i] = s.IssueTokens(t.Context(), store.TokenIssue{At: t0.Add(time.Minute), Rotate: first[1].Hash,
 			Tokens: grantTokens(u, r.ID, fmt.Sprint("r", i))})
 	})

@@ -34,6 +34,16 @@ func sessionExists(t *testing.T, s store.Store, tokenHash []byte) bool {
 	return err == nil
 }
 
+// checkSession checks that the store holds the session of
+// want.TokenHash as want, field by field (checkRecord); what says which
+// session it is.
+func checkSession(t *testing.T, s store.Store, what string, want store.Session) {
+	t.Helper()
+	got, err := s.SessionByHash(t.Context(), want.TokenHash)
+	mustNot(t, err, "SessionByHash("+what+")")
+	checkRecord(t, what, *got, want)
+}
+
 // everyFieldSession is the session "token" of user id at stage, with
 // pendingPhone and every other field set.
 func everyFieldSession(id int64, stage store.Stage, pendingPhone string) *store.Session {
@@ -59,16 +69,12 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 	u := createUser(t, s, "ann@example.org")
 	ss := everyFieldSession(u.ID, store.StageRegisterPhone, "+15555550100")
 	mustNot(t, s.CreateSession(ctx, ss), "CreateSession")
-	got, err := s.SessionByHash(ctx, ss.TokenHash)
-	mustNot(t, err, "SessionByHash")
-	checkRecord(t, "session", *got, *ss)
+	checkSession(t, s, "session", *ss)
 
 	// AuthenticatedAt and CodeAt are zero before the password and a code
 	// were proven.
 	bare := createSession(t, s, u.ID, "bare", t0, t0)
-	got, err = s.SessionByHash(ctx, bare.TokenHash)
-	mustNot(t, err, "SessionByHash")
-	checkRecord(t, "session", *got, *bare)
+	checkSession(t, s, "session", *bare)
 }
 
 func testSessionNotFound(t *testing.T, s store.Store) {
@@ -114,18 +120,23 @@ func testUpdateSession(t *testing.T, s store.Store) {
 		UserAgent:       "Other/2.0",
 	}
 	mustNot(t, s.UpdateSession(ctx, &upd), "UpdateSession")
-	got, err := s.SessionByHash(ctx, ss.TokenHash)
-	mustNot(t, err, "SessionByHash")
 	want := *ss
 	want.Stage, want.AttemptID, want.PendingPhone = upd.Stage, upd.AttemptID, upd.PendingPhone
 	want.LastSeenAt = upd.LastSeenAt
-	checkRecord(t, "session after UpdateSession", *got, want)
+	checkSession(t, s, "session after UpdateSession", want)
 
 	gone := upd
 	gone.TokenHash = hash("gone")
-	wantNotFound(t, s.UpdateSession(ctx, &gone), "UpdateSession(gone)")
-	if sessionExists(t, s, gone.TokenHash) {
-		t.Error("UpdateSession of a missing session created it")
+	refusedWithoutSession(t, s, s.UpdateSession(ctx, &gone), "UpdateSession(gone)", gone.TokenHash)
+}
+
+// refusedWithoutSession checks that call, whose error is err, was refused
+// with store.ErrNotFound and left no session of tokenHash behind.
+func refusedWithoutSession(t *testing.T, s store.Store, err error, call string, tokenHash []byte) {
+	t.Helper()
+	wantNotFound(t, err, call)
+	if sessionExists(t, s, tokenHash) {
+		t.Errorf("%s, refused, wrote the session", call)
 	}
 }
 
@@ -135,11 +146,9 @@ func testTouchSession(t *testing.T, s store.Store) {
 	ss := createSession(t, s, u.ID, "token", t0, t0)
 	at := t0.Add(7 * time.Minute)
 	mustNot(t, s.TouchSession(ctx, ss.TokenHash, at), "TouchSession")
-	got, err := s.SessionByHash(ctx, ss.TokenHash)
-	mustNot(t, err, "SessionByHash")
 	want := *ss
 	want.LastSeenAt = at
-	checkRecord(t, "session after TouchSession", *got, want)
+	checkSession(t, s, "session after TouchSession", want)
 
 	wantNotFound(t, s.TouchSession(ctx, hash("gone"), at), "TouchSession(gone)")
 }
@@ -237,17 +246,12 @@ func testReplaceSession(t *testing.T, s store.Store) {
 	if sessionExists(t, s, old.TokenHash) {
 		t.Error("old session still there after ReplaceSession")
 	}
-	got, err := s.SessionByHash(ctx, next.TokenHash)
-	mustNot(t, err, "SessionByHash(new)")
-	checkRecord(t, "new session", *got, *next)
+	checkSession(t, s, "new session", *next)
 
 	// The same old session cannot be stepped up twice.
 	again := *next
 	again.TokenHash = hash("again")
-	wantNotFound(t, s.ReplaceSession(ctx, old.TokenHash, &again), "ReplaceSession a second time")
-	if sessionExists(t, s, again.TokenHash) {
-		t.Error("refused ReplaceSession inserted the new session")
-	}
+	refusedWithoutSession(t, s, s.ReplaceSession(ctx, old.TokenHash, &again), "ReplaceSession a second time", again.TokenHash)
 }
 
 func testReplaceSessionAtomic(t *testing.T, s store.Store) {
@@ -264,9 +268,7 @@ func testReplaceSessionAtomic(t *testing.T, s store.Store) {
 	if !sessionExists(t, s, old.TokenHash) {
 		t.Error("failed ReplaceSession deleted the old session")
 	}
-	got, err := s.SessionByHash(ctx, taken.TokenHash)
-	mustNot(t, err, "SessionByHash")
-	checkRecord(t, "untouched session", *got, *taken)
+	checkSession(t, s, "untouched session", *taken)
 }
 
 func testReplaceSessionConcurrent(t *testing.T, s store.Store) {
@@ -282,7 +284,7 @@ func testReplaceSessionConcurrent(t *testing.T, s store.Store) {
 			CreatedAt: t0, LastSeenAt: t0,
 		}
 	}
-	concurrently(n, func(i int) { errs[i] = s.ReplaceSession(ctx, old.TokenHash, next[i]) })
+	Concurrently(n, func(i int) { errs[i] = s.ReplaceSession(ctx, old.TokenHash, next[i]) })
 	won := 0
 	for i, err := range errs {
 		exists := sessionExists(t, s, next[i].TokenHash)
@@ -339,9 +341,7 @@ func testStartLogin(t *testing.T, s store.Store) {
 	if th, err := s.Throttle(ctx, "password:ip:192.0.2.1"); err != nil || th.Failures != 1 {
 		t.Errorf("another throttle after StartLogin: %+v, %v; want it as it was", th, err)
 	}
-	got, err := s.SessionByHash(ctx, hash("code-step"))
-	mustNot(t, err, "SessionByHash")
-	checkRecord(t, "session", *got, *l.Session)
+	checkSession(t, s, "session", *l.Session)
 	if got, err := s.UserByID(ctx, u.ID); err != nil || !got.LastLoginAt.IsZero() || got.CodeFailures != 1 {
 		t.Errorf("user after a login that needs a code: LastLoginAt %v, CodeFailures %d (%v); want no login recorded yet", got.LastLoginAt, got.CodeFailures, err)
 	}
@@ -354,14 +354,7 @@ func testStartLogin(t *testing.T, s store.Store) {
 	full.Session.Stage, full.Session.AuthenticatedAt, full.LoginAt = store.StageFull, at, at
 	full.Audit = append(full.Audit, &store.AuditEvent{Time: at, Event: "login", Outcome: "success", ActorID: u.ID, SubjectID: u.ID})
 	mustNot(t, s.StartLogin(ctx, full), "StartLogin")
-	if got, err := s.UserByID(ctx, u.ID); err != nil || !sameTime(got.LastLoginAt, at) || got.CodeFailures != 0 {
-		t.Errorf("user after a complete login: LastLoginAt %v, CodeFailures %d (%v); want %v, 0", got.LastLoginAt, got.CodeFailures, err, at)
-	}
-	events, err := s.AuditForUser(ctx, u.ID, 10)
-	mustNot(t, err, "AuditForUser")
-	if len(events) != 3 || full.Audit[0].ID == 0 || full.Audit[1].ID == 0 {
-		t.Errorf("%d audit events (new ids %d, %d), want 3, with ids", len(events), full.Audit[0].ID, full.Audit[1].ID)
-	}
+	checkLoggedIn(t, s, "user after a complete login", u.ID, at, 3, full.Audit)
 }
 
 // When a part cannot be written, none is: the throttle cleared before it
@@ -393,7 +386,5 @@ func testStartLoginAllOrNothing(t *testing.T, s store.Store) {
 		t.Error("StartLogin accepted a token hash already in use")
 	}
 	unchanged("token taken")
-	got, err := s.SessionByHash(ctx, existing.TokenHash)
-	mustNot(t, err, "SessionByHash")
-	checkRecord(t, "the session already there", *got, *existing)
+	checkSession(t, s, "the session already there", *existing)
 }

@@ -113,13 +113,26 @@ func each[R, V any](rs []R, f func(R) V) []V {
 
 func issue(t *testing.T, s store.Store, c *store.Challenge) *store.Challenge {
 	t.Helper()
-	if err := s.IssueChallenge(t.Context(), c); err != nil {
-		t.Fatalf("IssueChallenge: %v", err)
-	}
-	if c.ID == 0 {
-		t.Fatal("IssueChallenge did not set ID")
-	}
+	mustCreate(t, s.IssueChallenge(t.Context(), c), "IssueChallenge", &c.ID)
 	return c
+}
+
+// CountLastAdmin counts, of errs, the calls that succeeded and those
+// refused with store.ErrLastAdmin; any other error stops the test, said
+// with what.
+func CountLastAdmin(t *testing.T, what string, errs []error) (ok, last int) {
+	t.Helper()
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrLastAdmin):
+			last++
+		default:
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	return ok, last
 }
 
 // oneSucceeded checks the outcome of a race the store must settle: exactly
@@ -140,9 +153,10 @@ func oneSucceeded(t *testing.T, what string, errs []error) {
 	}
 }
 
-// concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
-// released at once, and waits for them.
-func concurrently(n int, f func(i int)) {
+// Concurrently calls f(0) … f(n-1), each in a goroutine of its own, all
+// released at once, and waits for them. f may report with t.Error, but
+// not stop the test with t.Fatal, which belongs to the test's goroutine.
+func Concurrently(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -162,10 +176,21 @@ func wantNotFound(t *testing.T, err error, call string) {
 	}
 }
 
+// mustNot stops the test if call, which returned err, failed.
 func mustNot(t *testing.T, err error, call string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", call, err)
+	}
+}
+
+// mustCreate is mustNot for a call that creates a record: it stops the
+// test too if the call did not set the record's id.
+func mustCreate(t *testing.T, err error, call string, id *int64) {
+	t.Helper()
+	mustNot(t, err, call)
+	if *id == 0 {
+		t.Fatalf("%s did not set ID", call)
 	}
 }
 

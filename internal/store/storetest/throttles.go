@@ -122,7 +122,7 @@ func testClearThrottle(t *testing.T, s store.Store) {
 func testAddThrottleFailureConcurrent(t *testing.T, s store.Store) {
 	const key, n = "password:ip:192.0.2.1", 50
 	counts := make([]int, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		th, err := s.AddThrottleFailure(t.Context(), key, t0.Add(time.Duration(i)*time.Millisecond), t0.Add(-window), nil)
 		if err != nil {
 			t.Errorf("AddThrottleFailure: %v", err)
@@ -216,7 +216,7 @@ func testAddThrottleFailureUnlessLockedConcurrent(t *testing.T, s store.Store) {
 	const key, n, lockAt = "password:account:b@example.org", 50, 5
 	var mu sync.Mutex
 	var counted []int
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		th, ok, err := s.AddThrottleFailureUnlessLocked(t.Context(), key, t0, t0.Add(-window), lockFrom(lockAt, t0))
 		if err != nil {
 			t.Errorf("AddThrottleFailureUnlessLocked: %v", err)

@@ -177,7 +177,7 @@ func testUseTokenConcurrent(t *testing.T, s store.Store) {
 	tok := createToken(t, s, newToken(u.ID, "reset", store.TokenPasswordReset))
 	const n = 20
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		_, errs[i] = s.UseToken(t.Context(), tok.Hash, tok.Purpose, t0.Add(time.Minute))
 	})
 	won := 0

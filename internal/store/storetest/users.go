@@ -33,10 +33,7 @@ var usersTests = []test{
 func testCreateUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := everyFieldUser()
-	mustNot(t, s.CreateUser(ctx, u), "CreateUser")
-	if u.ID == 0 {
-		t.Fatal("CreateUser did not set ID")
-	}
+	mustCreate(t, s.CreateUser(ctx, u), "CreateUser", &u.ID)
 	got, err := s.UserByID(ctx, u.ID)
 	mustNot(t, err, "UserByID")
 	checkRecord(t, "UserByID", *got, *u)
@@ -100,22 +97,27 @@ func testCountUsers(t *testing.T, s store.Store) {
 	}
 }
 
-func testSetPhone(t *testing.T, s store.Store) {
-	ctx := t.Context()
+// setsOnlyItsUser checks a method setting one field of a user, name,
+// called by set with the user's id: on Ann it makes her as change makes
+// her, Bob stays as he was, and on an unknown id it is
+// store.ErrNotFound. It returns Ann as she was before.
+func setsOnlyItsUser(t *testing.T, s store.Store, name string, set func(id int64) error, change func(*store.User)) *store.User {
+	t.Helper()
 	u := createUser(t, s, "ann@example.org")
 	other := createUser(t, s, "bob@example.org")
-	mustNot(t, s.SetPhone(ctx, u.ID, "+15555550123"), "SetPhone")
-	got, err := s.UserByID(ctx, u.ID)
-	mustNot(t, err, "UserByID")
+	mustNot(t, set(u.ID), name)
 	want := *u
-	want.Phone = "+15555550123"
-	checkRecord(t, "user after SetPhone", *got, want)
+	change(&want)
+	checkUser(t, s, "user after "+name, want)
+	checkUser(t, s, "other user", *other)
+	wantNotFound(t, set(other.ID+1000), name+"(unknown)")
+	return u
+}
 
-	got, err = s.UserByID(ctx, other.ID)
-	mustNot(t, err, "UserByID")
-	checkRecord(t, "other user", *got, *other)
-
-	wantNotFound(t, s.SetPhone(ctx, other.ID+1000, "+15555550123"), "SetPhone(unknown)")
+func testSetPhone(t *testing.T, s store.Store) {
+	const phone = "+15555550123"
+	setsOnlyItsUser(t, s, "SetPhone", func(id int64) error { return s.SetPhone(t.Context(), id, phone) },
+		func(u *store.User) { u.Phone = phone })
 }
 
 func testSetMFA(t *testing.T, s store.Store) {
@@ -140,33 +142,19 @@ func checkUser(t *testing.T, s store.Store, what string, want store.User) {
 
 func testSetMFADisabledUntil(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	u := createUser(t, s, "ann@example.org")
-	other := createUser(t, s, "bob@example.org")
 	until := t0.Add(24 * time.Hour)
-	mustNot(t, s.SetMFADisabledUntil(ctx, u.ID, until), "SetMFADisabledUntil")
-	want := *u
-	want.MFADisabledUntil = until
-	checkUser(t, s, "user after SetMFADisabledUntil", want)
+	u := setsOnlyItsUser(t, s, "SetMFADisabledUntil", func(id int64) error { return s.SetMFADisabledUntil(ctx, id, until) },
+		func(u *store.User) { u.MFADisabledUntil = until })
 
 	// The zero time clears it.
 	mustNot(t, s.SetMFADisabledUntil(ctx, u.ID, time.Time{}), "SetMFADisabledUntil(zero time)")
 	checkUser(t, s, "user after SetMFADisabledUntil(zero time)", *u)
-
-	checkUser(t, s, "other user", *other)
-	wantNotFound(t, s.SetMFADisabledUntil(ctx, other.ID+1000, until), "SetMFADisabledUntil(unknown)")
 }
 
 func testSetPassword(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	u := createUser(t, s, "ann@example.org")
-	other := createUser(t, s, "bob@example.org")
 	const hash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
-	mustNot(t, s.SetPassword(ctx, u.ID, hash), "SetPassword")
-	want := *u
-	want.PasswordHash = hash
-	checkUser(t, s, "user after SetPassword", want)
-	checkUser(t, s, "other user", *other)
-	wantNotFound(t, s.SetPassword(ctx, other.ID+1000, hash), "SetPassword(unknown)")
+	setsOnlyItsUser(t, s, "SetPassword", func(id int64) error { return s.SetPassword(t.Context(), id, hash) },
+		func(u *store.User) { u.PasswordHash = hash })
 }
 
 func testClearCodeLock(t *testing.T, s store.Store) {
@@ -228,10 +216,7 @@ func testCreateFirstAdmin(t *testing.T, s store.Store) {
 	wantUsers(t, s, 0)
 
 	u := newAdmin("a@example.org")
-	mustNot(t, s.CreateFirstAdmin(ctx, hash("setup"), u), "CreateFirstAdmin")
-	if u.ID == 0 {
-		t.Fatal("CreateFirstAdmin did not set ID")
-	}
+	mustCreate(t, s.CreateFirstAdmin(ctx, hash("setup"), u), "CreateFirstAdmin", &u.ID)
 	got, err := s.UserByID(ctx, u.ID)
 	mustNot(t, err, "UserByID")
 	checkRecord(t, "first admin", *got, *u)
@@ -302,7 +287,7 @@ func testCreateFirstAdminConcurrent(t *testing.T, s store.Store) {
 	mustNot(t, s.SetSetupToken(ctx, hash("setup")), "SetSetupToken")
 	const n = 10
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	Concurrently(n, func(i int) {
 		errs[i] = s.CreateFirstAdmin(ctx, hash("setup"), newAdmin(string(rune('a'+i))+"@example.org")) // #nosec G115 -- i < n = 10
 	})
 	oneSucceeded(t, "CreateFirstAdmin", errs)
@@ -324,9 +309,7 @@ func testTimesRoundTrip(t *testing.T, s store.Store) {
 	}
 
 	ss := createSession(t, s, u.ID, "tok", at, at.Add(time.Minute))
-	gotS, err := s.SessionByHash(ctx, ss.TokenHash)
-	mustNot(t, err, "SessionByHash")
-	checkRecord(t, "session", *gotS, *ss)
+	checkSession(t, s, "session", *ss)
 }
 
 func testPing(t *testing.T, s store.Store) {

@@ -1,19 +1,21 @@
 // Package sqlstoretest holds the tests of an engine package (sqlite,
-// postgres) that are the same on both engines: the migrations, reopening a
-// database, two instances on one database, the append-only audit log.
+// postgres) that are the same on both engines: the migrations, instances
+// opening one database at once, reopening a database, two instances on one
+// database, the append-only audit log.
 // storetest checks the methods of a store; these check the engine around
 // them. Each engine's test file calls them with its Engine.
 package sqlstoretest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +23,9 @@ import (
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/storetest"
 )
+
+// epoch is the tests' fixed time: in UTC, with whole milliseconds.
+var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // DB is an engine's store.
 type DB interface {
@@ -33,13 +38,57 @@ type DB interface {
 type Engine struct {
 	// Fresh returns where a new, empty database is (a file's path, a URL).
 	Fresh func(t *testing.T) string
-	// Open opens the store at where; it is closed when t ends.
-	Open func(t *testing.T, where string) DB
-	// Exec runs q on a plain connection to where, outside the store.
-	Exec func(t *testing.T, where, q string) error
+	// Open opens the store at where. It returns its error rather than
+	// stopping the test, so that goroutines other than the test's can call
+	// it; the caller closes the store, which is only there if the error is
+	// nil. Most tests use open.
+	Open func(ctx context.Context, where string) (DB, error)
+	// Plain opens a plain connection to where, outside the store, closed
+	// when t ends.
+	Plain func(t *testing.T, where string) *sql.DB
 	// AuditWrites are the engine's statements, besides UPDATE and DELETE,
 	// that could change the audit log and must be refused.
 	AuditWrites []string
+}
+
+// Opened is db, which an engine's Open has just returned with err, to be
+// closed when t ends: an error opening it stops the test, and one closing
+// it fails the test.
+func Opened[D io.Closer](t testing.TB, db D, err error) D {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+// open opens the store at where through e, and closes it when t ends.
+func open(t *testing.T, e Engine, where string) DB {
+	t.Helper()
+	db, err := e.Open(t.Context(), where)
+	return Opened(t, db, err)
+}
+
+// exec runs q on a plain connection to where, outside the store.
+func exec(t *testing.T, e Engine, where, q string) error {
+	_, err := e.Plain(t, where).ExecContext(t.Context(), q)
+	return err
+}
+
+// count is the number q, a query of one integer, reads on a plain
+// connection to where; an error stops the test.
+func count(t *testing.T, e Engine, where, q string) int {
+	t.Helper()
+	var n int
+	if err := e.Plain(t, where).QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
 }
 
 // Run runs the tests on e, each a subtest.
@@ -50,6 +99,7 @@ func Run(t *testing.T, e Engine) {
 		test func(*testing.T, Engine)
 	}{
 		{"Migrate", Migrate},
+		{"ConcurrentOpen", ConcurrentOpen},
 		{"ReopenKeepsData", ReopenKeepsData},
 		{"AuditIsAppendOnly", AuditIsAppendOnly},
 		{"OverviewTalliesMigration", OverviewTalliesMigration},
@@ -93,7 +143,7 @@ func MigrationNames(t *testing.T) {
 // Migrate checks that Open applies every migration and a second Migrate
 // none.
 func Migrate(t *testing.T, e Engine) {
-	db := e.Open(t, e.Fresh(t))
+	db := open(t, e, e.Fresh(t))
 	v, err := db.Version(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -110,13 +160,42 @@ func Migrate(t *testing.T, e Engine) {
 	}
 }
 
+// ConcurrentOpen starts several instances on a fresh database at once,
+// three times: each migration is applied exactly once (a second
+// application would fail on tables that exist), under the engine's
+// migration lock.
+func ConcurrentOpen(t *testing.T, e Engine) {
+	want := MigrationCount(t)
+	for round := range 3 {
+		where := e.Fresh(t)
+		const n = 4
+		dbs, errs := make([]DB, n), make([]error, n)
+		storetest.Concurrently(n, func(i int) { dbs[i], errs[i] = e.Open(t.Context(), where) })
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: Open: %v", round, err)
+				continue
+			}
+			if v, err := dbs[i].Version(t.Context()); err != nil || v != want {
+				t.Errorf("round %d: Version = %d, %v; want %d", round, v, err, want)
+			}
+			dbs[i].Close()
+		}
+		rows := count(t, e, where, `SELECT count(*) FROM schema_migrations`)
+		distinct := count(t, e, where, `SELECT count(DISTINCT version) FROM schema_migrations`)
+		if rows != want || distinct != rows {
+			t.Errorf("round %d: schema_migrations has %d rows, %d versions; want %d", round, rows, distinct, want)
+		}
+	}
+}
+
 // ReopenKeepsData checks that what one store wrote, another opened on the
 // same database later reads.
 func ReopenKeepsData(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
-	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	db := open(t, e, where)
+	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: epoch}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +206,7 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 		t.Fatal(err)
 	}
 
-	db = e.Open(t, where)
+	db = open(t, e, where)
 	got, err := db.UserByEmail(ctx, "ann@example.org")
 	if err != nil || got.ID != u.ID || got.Name != "Ann" || !got.CreatedAt.Equal(u.CreatedAt) {
 		t.Errorf("after reopening: UserByEmail = %+v, %v; want %+v", got, err, u)
@@ -146,14 +225,14 @@ func ReopenKeepsData(t *testing.T, e Engine) {
 func OverviewTalliesMigration(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	h := storetest.SeedOverview(t, db)
 	week := store.OverviewQuery{Since: h.Add(-3 * time.Hour), Bucket: time.Hour, Buckets: 168}
 	kept, err := db.Overview(ctx, week)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Retally(t, db, func(q string) error { return e.Exec(t, where, q) })
+	storetest.Retally(t, db, func(q string) error { return exec(t, e, where, q) })
 	made, err := db.Overview(ctx, week)
 	if err != nil {
 		t.Fatal(err)
@@ -178,13 +257,25 @@ func sorted(c *store.OverviewCounts) *store.OverviewCounts {
 // processes sharing it would.
 func twoInstances(t *testing.T, e Engine) [2]DB {
 	where := e.Fresh(t)
-	return [2]DB{e.Open(t, where), e.Open(t, where)}
+	return [2]DB{open(t, e, where), open(t, e, where)}
+}
+
+// twoInstancesWithAnn is twoInstances with one account, Ann's, created
+// at at through the first store.
+func twoInstancesWithAnn(t *testing.T, e Engine, at time.Time) ([2]DB, *store.User) {
+	t.Helper()
+	dbs := twoInstances(t, e)
+	u := &store.User{Email: "ann@example.org", CreatedAt: at}
+	if err := dbs[0].CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	return dbs, u
 }
 
 // loginCode is a code by SMS for a login, issued at created and expiring
 // an hour after the tests' time, at.
 func loginCode(userID int64, attempt string, created time.Time) *store.Challenge {
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := epoch
 	return &store.Challenge{
 		UserID: userID, AttemptID: attempt, Purpose: store.PurposeLogin, Channel: store.ChannelSMS,
 		Destination: "+15555550100", CodeHash: []byte("h"), CreatedAt: created, ExpiresAt: at.Add(time.Hour),
@@ -195,13 +286,8 @@ func loginCode(userID int64, attempt string, created time.Time) *store.Challenge
 // counters stay exact, a code and a link are used once.
 func TwoInstances(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	at := epoch
+	dbs, u := twoInstancesWithAnn(t, e, at)
 	const n = 40
 	for round := range 5 {
 		r := newInstancesRound(t, dbs, u.ID, round, at)
@@ -254,37 +340,30 @@ func newInstancesRound(t *testing.T, dbs [2]DB, userID int64, round int, at time
 // link used.
 func (r instancesRound) race(t *testing.T, dbs [2]DB, n int, at time.Time) (consumed, used int32) {
 	ctx := t.Context()
-	var wg sync.WaitGroup
 	var nConsumed, nUsed atomic.Int32
-	start := make(chan struct{})
-	for i := range n {
+	storetest.Concurrently(n, func(i int) {
 		db := dbs[i%2]
-		wg.Go(func() {
-			<-start
-			if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
-				t.Errorf("AddThrottleFailure: %v", err)
-			}
-			if res, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: r.w.ID, MaxTries: n, At: at}); err != nil || !res.Counted {
-				t.Errorf("CountWrongCode = %+v, %v; want counted", res, err)
-			}
-			ok, err := db.ConsumeChallenge(ctx, r.c.ID, at)
-			if err != nil {
-				t.Errorf("ConsumeChallenge: %v", err)
-			}
-			if ok {
-				nConsumed.Add(1)
-			}
-			_, err = db.UseToken(ctx, r.tok.Hash, r.tok.Purpose, at)
-			switch {
-			case err == nil:
-				nUsed.Add(1)
-			case !errors.Is(err, store.ErrNotFound):
-				t.Errorf("UseToken: %v", err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+		if _, err := db.AddThrottleFailure(ctx, "k", at, at.Add(-time.Hour), nil); err != nil {
+			t.Errorf("AddThrottleFailure: %v", err)
+		}
+		if res, err := db.CountWrongCode(ctx, store.WrongCode{ChallengeID: r.w.ID, MaxTries: n, At: at}); err != nil || !res.Counted {
+			t.Errorf("CountWrongCode = %+v, %v; want counted", res, err)
+		}
+		ok, err := db.ConsumeChallenge(ctx, r.c.ID, at)
+		if err != nil {
+			t.Errorf("ConsumeChallenge: %v", err)
+		}
+		if ok {
+			nConsumed.Add(1)
+		}
+		_, err = db.UseToken(ctx, r.tok.Hash, r.tok.Purpose, at)
+		switch {
+		case err == nil:
+			nUsed.Add(1)
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("UseToken: %v", err)
+		}
+	})
 	return nConsumed.Load(), nUsed.Load()
 }
 
@@ -293,12 +372,8 @@ func (r instancesRound) race(t *testing.T, dbs [2]DB, n int, at time.Time) (cons
 // to exactly one claimer.
 func TwoInstancesClaimMessages(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	at := epoch
+	dbs, u := twoInstancesWithAnn(t, e, at)
 	for round := range 5 {
 		const n = 100
 		var ids []int64
@@ -327,12 +402,8 @@ func TwoInstancesClaimMessages(t *testing.T, e Engine) {
 // the Overview's tallies then agree with the tables' own count.
 func TwoInstancesOverview(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
 	h := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	u := &store.User{Email: "ann@example.org", CreatedAt: h}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	dbs, u := twoInstancesWithAnn(t, e, h)
 	const n = 40
 	providers := [2]string{"twilio", "vonage"}
 	codes := issueOverviewCodes(t, dbs, u.ID, h, n)
@@ -344,20 +415,10 @@ func TwoInstancesOverview(t *testing.T, e Engine) {
 		if err != nil || len(claimed) != n {
 			t.Fatalf("ClaimMessages: %d, %v; want %d", len(claimed), err, n)
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 2*n)
-		for i, m := range claimed {
-			for k := range 2 {
-				wg.Go(func() { errs <- step(dbs[(i+k)%2], i, m.ID) })
-			}
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		atOnce(t, 2*n, func(j int) error {
+			i, k := j/2, j%2
+			return step(dbs[(i+k)%2], i, claimed[i].ID)
+		})
 	}
 	try := func(status store.MessageStatus, provider func(i int) string) func(DB, int, int64) error {
 		return func(db DB, i int, id int64) error {
@@ -409,25 +470,25 @@ func issueOverviewCodes(t *testing.T, dbs [2]DB, userID int64, h time.Time, n in
 func reportTwiceAtOnce(t *testing.T, dbs [2]DB, codes []int64, now time.Time) {
 	t.Helper()
 	ctx := t.Context()
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(codes))
-	for i := range codes {
-		for range 2 {
-			wg.Go(func() {
-				m, err := dbs[i%2].MessageForChallenge(ctx, codes[i])
-				if err == nil {
-					_, _, err = dbs[(i/2)%2].RecordReceipt(ctx, m.Provider, m.ProviderRef, []store.MessageStatus{store.MessageDelivered, store.MessageFailed}[i%3%2], "", now.Add(time.Duration(i)*time.Second))
-				}
-				errs <- err
-			})
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	atOnce(t, 2*len(codes), func(j int) error {
+		i := j / 2
+		m, err := dbs[i%2].MessageForChallenge(ctx, codes[i])
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		_, _, err = dbs[(i/2)%2].RecordReceipt(ctx, m.Provider, m.ProviderRef, []store.MessageStatus{store.MessageDelivered, store.MessageFailed}[i%3%2], "", now.Add(time.Duration(i)*time.Second))
+		return err
+	})
+}
+
+// atOnce calls f(0) … f(n-1) at once (storetest.Concurrently) and stops
+// the test if any of them failed.
+func atOnce(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	storetest.Concurrently(n, func(i int) { errs[i] = f(i) })
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -487,7 +548,7 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 	dbs := twoInstances(t, e)
 	var ids []int64
 	for _, email := range []string{"a@example.org", "b@example.org"} {
-		u := &store.User{Email: email, Admin: true, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		u := &store.User{Email: email, Admin: true, CreatedAt: epoch}
 		if err := dbs[0].CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
@@ -499,26 +560,8 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 	}
 	for round := range 20 {
 		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 2 {
-			wg.Go(func() {
-				<-start
-				errs[i] = demote[(round+i)%2](dbs[i], ids[i])
-			})
-		}
-		close(start)
-		wg.Wait()
-		refused := 0
-		for _, err := range errs {
-			switch {
-			case errors.Is(err, store.ErrLastAdmin):
-				refused++
-			case err != nil:
-				t.Fatalf("round %d: demotion: %v", round, err)
-			}
-		}
-		if refused != 1 {
+		storetest.Concurrently(2, func(i int) { errs[i] = demote[(round+i)%2](dbs[i], ids[i]) })
+		if _, refused := storetest.CountLastAdmin(t, fmt.Sprintf("round %d: demotion", round), errs); refused != 1 {
 			t.Fatalf("round %d: %d of 2 demotions refused, want 1", round, refused)
 		}
 		for _, id := range ids {
@@ -538,7 +581,7 @@ func TwoInstancesLastAdmin(t *testing.T, e Engine) {
 func AuditIsAppendOnly(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	if err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Event: "login", Outcome: "success"}); err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +589,7 @@ func AuditIsAppendOnly(t *testing.T, e Engine) {
 		`UPDATE audit_events SET outcome = 'failure'`,
 		`DELETE FROM audit_events`,
 	}, e.AuditWrites...) {
-		if err := e.Exec(t, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if err := exec(t, e, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused", q, err)
 		}
 	}
@@ -563,28 +606,19 @@ func AuditIsAppendOnly(t *testing.T, e Engine) {
 // once: one challenge stays usable.
 func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 	ctx := t.Context()
-	dbs := twoInstances(t, e)
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	u := &store.User{Email: "ann@example.org", CreatedAt: at}
-	if err := dbs[0].CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	at := epoch
+	dbs, u := twoInstancesWithAnn(t, e, at)
 	const n = 10
 	for round := range 5 {
 		cs := make([]*store.Challenge, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		for i := range n {
 			cs[i] = loginCode(u.ID, fmt.Sprint("a", round), at.Add(time.Duration(i)*time.Second))
-			wg.Go(func() {
-				<-start
-				if err := dbs[i%2].IssueChallenge(ctx, cs[i]); err != nil {
-					t.Errorf("IssueChallenge: %v", err)
-				}
-			})
 		}
-		close(start)
-		wg.Wait()
+		storetest.Concurrently(n, func(i int) {
+			if err := dbs[i%2].IssueChallenge(ctx, cs[i]); err != nil {
+				t.Errorf("IssueChallenge: %v", err)
+			}
+		})
 		usable := 0
 		for _, c := range cs {
 			ok, err := dbs[0].ConsumeChallenge(ctx, c.ID, at.Add(time.Minute))
@@ -607,12 +641,12 @@ func TwoInstancesIssueChallenge(t *testing.T, e Engine) {
 func MigrationSessionCodeAt(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	u := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	created := epoch
 	for _, ss := range []*store.Session{
 		{TokenHash: []byte("with code"), UserID: u.ID, Stage: store.StageFull, MFA: true, CreatedAt: created, LastSeenAt: created.Add(time.Hour), AuthenticatedAt: created.Add(time.Hour)},
 		{TokenHash: []byte("password only"), UserID: u.ID, Stage: store.StageFull, CreatedAt: created, LastSeenAt: created, AuthenticatedAt: created},
@@ -638,7 +672,7 @@ func MigrationSessionCodeAt(t *testing.T, e Engine) {
 func MigrationPreviousLogin(t *testing.T, e Engine) {
 	ctx := t.Context()
 	where := e.Fresh(t)
-	db := e.Open(t, where)
+	db := open(t, e, where)
 	ann := &store.User{Email: "ann@example.org", Name: "Ann", CreatedAt: time.Now()}
 	bob := &store.User{Email: "bob@example.org", Name: "Bob", CreatedAt: time.Now()}
 	for _, u := range []*store.User{ann, bob} {
@@ -686,7 +720,7 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 func migrateAgain(t *testing.T, e Engine, where string, db DB, version int, undo string) {
 	t.Helper()
 	for _, q := range []string{undo, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version)} {
-		if err := e.Exec(t, where, q); err != nil {
+		if err := exec(t, e, where, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
