@@ -59,20 +59,10 @@ func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	return e
 }
 
+// account creates an account with phone (which may be empty).
 func (e *adminEnv) account(email, name, phone string, isAdmin bool) *store.User {
 	e.t.Helper()
-	ctx := context.Background()
-	u, err := e.Login.CreateAccount(ctx, login.NewAccount{Email: email, Name: name, Password: testPassword, Admin: isAdmin}, login.Client{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if phone != "" {
-		if err := e.Store.SetPhone(ctx, u.ID, phone); err != nil {
-			e.t.Fatal(err)
-		}
-		u.Phone = phone
-	}
-	return u
+	return e.User(e.t, login.NewAccount{Email: email, Name: name, Password: testPassword, Admin: isAdmin}, phone)
 }
 
 func (e *adminEnv) reload(u *store.User) *store.User {

@@ -1,25 +1,13 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/providerportal/portal/internal/admin"
-	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
-	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/password"
-	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/sqlite"
-	"github.com/providerportal/portal/internal/web"
 )
 
 // TestDeviceCookieKeepsOwnerIn is issue 14's item 5 over HTTP: others lock
@@ -95,30 +83,8 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 }
 
 func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
-		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
-	u, err := svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// No code needed: the password completes the login.
-	if err := db.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
-		t.Fatal(err)
-	}
-	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "https://portal.example.org/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	s.Handler().ServeHTTP(rec, req)
+	rec := httpsLogin(t, true)
 	var set string
 	for _, raw := range rec.Header().Values("Set-Cookie") {
 		if strings.HasPrefix(raw, "__Host-portal_device=") {

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"io"
@@ -17,14 +16,10 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
-	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/login/logintest"
-	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
-	"github.com/providerportal/portal/internal/store/sqlite"
 	"github.com/providerportal/portal/internal/testlog"
 	"github.com/providerportal/portal/internal/web"
 )
@@ -270,17 +265,19 @@ func testSessionCookieFlags(t *testing.T, e *env) {
 	}
 }
 
-func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
-	if err != nil {
-		t.Fatal(err)
+// httpsLogin posts the password of a@example.org to the portal served at
+// https://portal.example.org, on SQLite, and returns the answer; exempt
+// spares the account its code, so that the password completes the login.
+func httpsLogin(t *testing.T, exempt bool) *httptest.ResponseRecorder {
+	t.Helper()
+	st := logintest.New(t, enginetest.SQLite.Open(t), nil)
+	u := st.User(t, login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, "")
+	if exempt {
+		if err := st.Store.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
+			t.Fatal(err)
+		}
 	}
-	defer db.Close()
-	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
-		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
-	svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
-	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
+	s, err := web.New(web.Config{Login: st.Login, Admin: &admin.Service{Store: st.Store, Login: st.Login}, Records: st.Store, BaseURL: "https://portal.example.org", PortalName: "P"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +285,11 @@ func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
 	req := httptest.NewRequest("POST", "https://portal.example.org/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
+	rec := httpsLogin(t, false)
 	set := rec.Header().Get("Set-Cookie")
 	for _, want := range []string{"__Host-portal_session=", "Path=/", "HttpOnly", "Secure", "SameSite=Lax"} {
 		if !strings.Contains(set, want) {
