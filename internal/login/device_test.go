@@ -234,16 +234,7 @@ func testDeviceTokenKeepsNoEnumeration(t *testing.T, h *harness) {
 	if kindOf(errUnknown) != login.KindInvalidCredentials || errUnknown.Error() != errWrong.Error() || errOwn.Error() != errWrong.Error() {
 		t.Fatalf("with a device token: unknown %v, wrong %v, own account %v", errUnknown, errWrong, errOwn)
 	}
-	for i := 0; i < 5; i++ {
-		cl := withDevice(login.Client{IP: fmt.Sprint("198.51.100.", i)}, c.Device)
-		h.Login.Login(h.ctx, "nobody@example.org", "x", cl)
-		h.Login.Login(h.ctx, "someone@example.org", "x", cl)
-	}
-	_, _, errUnknown = h.Login.Login(h.ctx, "nobody@example.org", "x", c)
-	_, _, errWrong = h.Login.Login(h.ctx, "someone@example.org", "x", c)
-	if kindOf(errUnknown) != login.KindThrottled || errUnknown.Error() != errWrong.Error() {
-		t.Fatalf("throttled answers with a device token differ: %q vs %q", errUnknown, errWrong)
-	}
+	h.throttledAlike(c)
 }
 
 // TestConcurrentDeviceTries: of many wrong passwords at once with one

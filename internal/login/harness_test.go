@@ -108,6 +108,42 @@ func (h *harness) login(email string, want store.Stage) *login.Session {
 	return sess
 }
 
+// fullLogin logs email in with password and code from client c.
+func (h *harness) fullLogin(email string, c login.Client) *login.Session {
+	h.t.Helper()
+	sess, codeErr, err := h.Login.Login(h.ctx, email, testPassword, c)
+	if err != nil || codeErr != nil {
+		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
+	}
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(sess.User.Phone), c)
+	if err != nil {
+		h.t.Fatalf("VerifyLoginCode(%s): %v", email, err)
+	}
+	return full
+}
+
+// codeStep creates email with testPhone and logs in with its password,
+// which leaves the login at the code step: the session and the code sent.
+func (h *harness) codeStep(email string) (*login.Session, string) {
+	h.t.Helper()
+	h.user(email, testPhone)
+	sess := h.login(email, store.StageCode)
+	return sess, h.lastCode(testPhone)
+}
+
+// sendCodesUpToFive asks for codes 2 to 5 of sess's login by SMS, 31
+// seconds apart (past the wait between codes), so that the next code is
+// one over the budget; a refusal stops the test.
+func (h *harness) sendCodesUpToFive(sess *login.Session) {
+	h.t.Helper()
+	for i := 2; i <= 5; i++ {
+		h.clk.Advance(31 * time.Second)
+		if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+			h.t.Fatalf("code %d: %v", i, err)
+		}
+	}
+}
+
 // lastCode is the code in the newest message to to.
 func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 
