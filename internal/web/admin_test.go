@@ -52,8 +52,8 @@ func newAdminEnv(t *testing.T) *adminEnv {
 
 func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	t.Helper()
-	e := &adminEnv{env: newEnvOn(t, eng), clock: logintest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))}
-	e.Login.Clock = e.clock.Now
+	e := &adminEnv{env: newEnvOn(t, eng)}
+	e.clock = e.setClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)
 	return e
@@ -76,9 +76,7 @@ func (e *adminEnv) reload(u *store.User) *store.User {
 
 // adminBrowser is a browser with a full, fresh administrator login.
 func (e *adminEnv) adminBrowser() *http.Client {
-	c := e.browser()
-	e.loginFull(c, e.admin.Email, adminPhone)
-	return c
+	return e.loggedIn(e.admin.Email, adminPhone)
 }
 
 func userPath(u *store.User, action string) string {
@@ -118,8 +116,7 @@ func TestAdminRoutesForbiddenToProviders(t *testing.T) {
 
 func testAdminRoutesForbiddenToProviders(t *testing.T, e *adminEnv) {
 	other := e.account("sam@example.org", "Sam Provider", "+447546000111", false)
-	c := e.browser()
-	e.loginFull(c, e.provider.Email, providerPhone)
+	c := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(c, "/"); strings.Contains(r.body, "Administration") {
 		t.Error("a provider's header links to Administration")
 	}
@@ -364,8 +361,7 @@ func testAdminConfirmStatus(t *testing.T, e *adminEnv) {
 	if r := e.get(half, "/admin/confirm/status"); r.status != http.StatusSeeOther || r.location != "/login/code" {
 		t.Errorf("a half-finished login: %d %q", r.status, r.location)
 	}
-	pc := e.browser()
-	e.loginFull(pc, e.provider.Email, providerPhone)
+	pc := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(pc, "/admin/confirm/status"); r.status != http.StatusForbidden || strings.Contains(r.body, `{"status"`) {
 		t.Errorf("a provider: %d\n%s", r.status, r.body)
 	}
@@ -528,8 +524,7 @@ func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
 		t.Fatalf("phone %q", got.Phone)
 	}
 	// The person typing it in My Details gets the same sentence.
-	pb := e.browser()
-	e.loginFull(pb, e.provider.Email, providerPhone)
+	pb := e.loggedIn(e.provider.Email, providerPhone)
 	e.Login.Rules.SMSCountries = nil
 	if r := e.post(pb, "/my-details/phone", "phone", "+881 6 1234 5678"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "does not send text messages to satellite phones") {
 		t.Errorf("My Details with a satellite number: %d\n%s", r.status, r.body)
@@ -537,8 +532,7 @@ func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
 }
 
 func testAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T, e *adminEnv) {
-	pb := e.browser()
-	e.loginFull(pb, e.provider.Email, providerPhone)
+	pb := e.loggedIn(e.provider.Email, providerPhone)
 	c := e.adminBrowser()
 
 	r := e.get(c, userPath(e.provider, ""))
@@ -632,8 +626,7 @@ func testAdminCannotRemoveOrDeactivateThemselves(t *testing.T, e *adminEnv) {
 		t.Fatalf("make admin: %d %q", r.status, r.location)
 	}
 	refused("another administrator there")
-	pc := e.browser()
-	e.loginFull(pc, e.provider.Email, providerPhone)
+	pc := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(pc, "/admin/users"); r.status != http.StatusOK || !strings.Contains(r.body, `href="/admin/overview">Administration</a>`) {
 		t.Fatalf("new administrator: %d", r.status)
 	}
@@ -650,8 +643,7 @@ func TestAdminActionsOnAProvider(t *testing.T) { adminOnEngines(t, testAdminActi
 func testAdminActionsOnAProvider(t *testing.T, e *adminEnv) {
 	ctx := context.Background()
 	c := e.adminBrowser()
-	pb := e.browser()
-	e.loginFull(pb, e.provider.Email, providerPhone)
+	pb := e.loggedIn(e.provider.Email, providerPhone)
 
 	// Locked by wrong passwords: shown, and unlocked.
 	now := e.clock.Now()

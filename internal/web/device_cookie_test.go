@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -19,10 +18,7 @@ func TestDeviceCookieKeepsOwnerIn(t *testing.T) { onEngines(t, testDeviceCookieK
 func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 	const phone = "+447546123456"
 	e.user("owner@example.org", phone)
-	now := time.Now()
-	var mu sync.Mutex
-	e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clk := e.setClock(time.Now())
 
 	owner := e.browser()
 	r := e.post(owner, "/login", "email", "owner@example.org", "password", testPassword)
@@ -62,7 +58,7 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 			if r.header.Get("Retry-After") == "3600" {
 				break
 			}
-			advance(15 * time.Minute)
+			clk.Advance(15 * time.Minute)
 		}
 	}
 	if r := e.post(e.browser(), "/login", "email", "owner@example.org", "password", testPassword); r.status != http.StatusTooManyRequests {

@@ -13,8 +13,7 @@ const forgotAnswer = "If an account uses that address, we have sent it a link to
 func TestForgotPasswordJourney(t *testing.T) { adminOnEngines(t, testForgotPasswordJourney) }
 
 func testForgotPasswordJourney(t *testing.T, e *adminEnv) {
-	laptop := e.browser()
-	e.loginFull(laptop, e.provider.Email, providerPhone)
+	laptop := e.loggedIn(e.provider.Email, providerPhone)
 
 	c := e.browser()
 	r := e.get(c, "/login")

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -142,6 +141,22 @@ func (e *env) loginFull(c *http.Client, email, phone string) {
 	if r.status != http.StatusSeeOther || r.location != "/" {
 		e.t.Fatalf("code: %d %s %s", r.status, r.location, r.body)
 	}
+}
+
+// setClock gives the service a clock the test moves, set to start.
+func (e *env) setClock(start time.Time) *logintest.Clock {
+	c := logintest.NewClock(start)
+	e.Login.Clock = c.Now
+	return c
+}
+
+// loggedIn is a new browser logged in as email, with password and the
+// code sent to phone.
+func (e *env) loggedIn(email, phone string) *http.Client {
+	e.t.Helper()
+	c := e.browser()
+	e.loginFull(c, email, phone)
+	return c
 }
 
 func TestLoginPageLabelsAndAutocomplete(t *testing.T) {
@@ -442,8 +457,7 @@ func TestMyDetailsChangePhone(t *testing.T) { onEngines(t, testMyDetailsChangePh
 
 func testMyDetailsChangePhone(t *testing.T, e *env) {
 	e.user("me@example.org", "+447546123456")
-	c := e.browser()
-	e.loginFull(c, "me@example.org", "+447546123456")
+	c := e.loggedIn("me@example.org", "+447546123456")
 	r := e.get(c, "/my-details")
 	for _, want := range []string{"<h1>My Details</h1>", "Multi-factor Authentication", "•••• 3456", ">Update</button>", `autocomplete="tel"`} {
 		if !strings.Contains(r.body, want) {
@@ -475,14 +489,9 @@ func TestReauthKeepsTypedNumber(t *testing.T) { onEngines(t, testReauthKeepsType
 
 func testReauthKeepsTypedNumber(t *testing.T, e *env) {
 	e.user("old@example.org", "+447546123456")
-	now := time.Now()
-	var mu sync.Mutex
-	e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c := e.browser()
-	e.loginFull(c, "old@example.org", "+447546123456")
-	mu.Lock()
-	now = now.Add(20 * time.Minute)
-	mu.Unlock()
+	clk := e.setClock(time.Now())
+	c := e.loggedIn("old@example.org", "+447546123456")
+	clk.Advance(20 * time.Minute)
 	e.get(c, "/") // still active (idle < 30 min)
 	r := e.post(c, "/my-details/phone", "phone", "+447546654321")
 	if r.status != http.StatusOK || !strings.Contains(r.body, `name="password"`) || !strings.Contains(r.body, `value="+447546654321"`) {
