@@ -14,22 +14,6 @@ import (
 
 const attackerPhone = "+447546000999"
 
-// events are the account's audit events named name, newest first.
-func (h *harness) events(userID int64, name string) []store.AuditEvent {
-	h.t.Helper()
-	all, err := h.Store.AuditForUser(h.ctx, userID, 100)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []store.AuditEvent
-	for _, e := range all {
-		if e.Event == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // The attack of issue 14 (3): someone who knows the password logs in while
 // the account has no phone and keeps Update Phone Number open; the owner
 // registers their phone and logs in; the held page then posts its own

@@ -144,6 +144,22 @@ func (h *harness) sendCodesUpToFive(sess *login.Session) {
 	}
 }
 
+// events are the account's audit events named name, newest first.
+func (h *harness) events(userID int64, name string) []store.AuditEvent {
+	h.t.Helper()
+	all, err := h.Store.AuditForUser(h.ctx, userID, 100)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []store.AuditEvent
+	for _, e := range all {
+		if e.Event == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // lastCode is the code in the newest message to to.
 func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 

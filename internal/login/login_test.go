@@ -622,12 +622,7 @@ func testEmailFallback(t *testing.T, h *harness) {
 	if err != nil || full.Stage != store.StageFull {
 		t.Fatalf("email code: %v", err)
 	}
-	events, _ := h.Store.AuditForUser(h.ctx, sess.UserID, 50)
-	found := false
-	for _, e := range events {
-		found = found || e.Event == "login.email_fallback"
-	}
-	if !found {
+	if len(h.events(sess.UserID, "login.email_fallback")) == 0 {
 		t.Error("use of the email fallback is not audited")
 	}
 
