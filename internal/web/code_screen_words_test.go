@@ -32,8 +32,7 @@ func testExpiredCodeScreensSayOnlyThatItExpired(t *testing.T, e *adminEnv) {
 	const advice = "Use \u201cSend a new code\u201d to get another."
 	// The login's code screen: the lifetime while the code works (and
 	// the seconds left for the script), only that it expired after.
-	c := e.browser()
-	e.post(c, "/login", "email", e.provider.Email, "password", testPassword)
+	c := e.pastPassword(e.provider.Email)
 	code := e.lastCode(providerPhone)
 	r := e.get(c, "/login/code")
 	if lead := leadOf(t, r.body); !strings.Contains(lead, "It expires in 10 minutes.") || !strings.Contains(lead, `data-expires-in="600"`) ||
@@ -83,8 +82,7 @@ func testExpiredCodeScreensSayOnlyThatItExpired(t *testing.T, e *adminEnv) {
 func (e *adminEnv) atPhoneRegistration() *http.Client {
 	e.t.Helper()
 	e.account("new@example.org", "Nell New", "", false)
-	c := e.browser()
-	e.post(c, "/login", "email", "new@example.org", "password", testPassword)
+	c := e.pastPassword("new@example.org")
 	e.post(c, "/login/phone", "phone", "+447546777888")
 	return c
 }
@@ -121,8 +119,7 @@ func testNewCodeScreensSayANewCodeWasSent(t *testing.T, e *adminEnv) {
 	afterCooldown := func() { e.clock.Advance(31 * time.Second) }
 
 	// The login: Send a new code, by text.
-	c := e.browser()
-	e.post(c, "/login", "email", e.provider.Email, "password", testPassword)
+	c := e.pastPassword(e.provider.Email)
 	first := e.lastCode(providerPhone)
 	if r := e.get(c, "/login/code"); strings.Contains(r.body, `class="notice"`) {
 		t.Errorf("the first code screen has a notice:\n%s", r.body)
@@ -204,8 +201,7 @@ func TestConsolePhoneProblemsAreThePersonsWords(t *testing.T) {
 	for _, typed := range []string{"07546123456", "+4407546123456", "+44 (0) 20 7946 0000", "+44 7546", "0754 612 345x", ""} {
 		console := fieldErrorOf(e.post(c, userPath(e.provider, "update-phone"), "phone", typed, "reason", "Asked by phone").body)
 		details := fieldErrorOf(e.post(me, "/my-details/phone", "phone", typed).body)
-		n := e.browser()
-		e.post(n, "/login", "email", "new@example.org", "password", testPassword)
+		n := e.pastPassword("new@example.org")
 		register := fieldErrorOf(e.post(n, "/login/phone", "phone", typed).body)
 		if console == "" || console != details || console != register {
 			t.Errorf("%q: the console says %q, My Details %q, Update Phone Number %q; want one sentence", typed, console, details, register)
@@ -220,8 +216,7 @@ func TestConsolePhoneProblemsAreThePersonsWords(t *testing.T) {
 func TestUpdatePhoneNumberStepsHaveTheirOwnTitles(t *testing.T) {
 	e := newAdminEnv(t)
 	e.account("new@example.org", "Nell New", "", false)
-	n := e.browser()
-	e.post(n, "/login", "email", "new@example.org", "password", testPassword)
+	n := e.pastPassword("new@example.org")
 	title := func(r response) string {
 		m := regexp.MustCompile(`<title>(.*?)</title>`).FindStringSubmatch(r.body)
 		if m == nil || !strings.Contains(r.body, "<h1>Update Phone Number</h1>") {

@@ -150,6 +150,15 @@ func (e *env) setClock(start time.Time) *logintest.Clock {
 	return c
 }
 
+// pastPassword is a new browser that has given email's password: at the
+// login's next step (the code, or Update Phone Number).
+func (e *env) pastPassword(email string) *http.Client {
+	e.t.Helper()
+	c := e.browser()
+	e.post(c, "/login", "email", email, "password", testPassword)
+	return c
+}
+
 // loggedIn is a new browser logged in as email, with password and the
 // code sent to phone.
 func (e *env) loggedIn(email, phone string) *http.Client {
@@ -370,8 +379,7 @@ func TestPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T) {
 
 func testPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T, e *env) {
 	e.user("new@example.org", "")
-	c := e.browser()
-	e.post(c, "/login", "email", "new@example.org", "password", testPassword)
+	c := e.pastPassword("new@example.org")
 	for _, raw := range []string{"07546123456", "+4407546123456"} {
 		r := e.post(c, "/login/phone", "phone", raw)
 		if r.status != http.StatusUnprocessableEntity {
@@ -393,8 +401,7 @@ func TestCodeScreen(t *testing.T) { onEngines(t, testCodeScreen) }
 
 func testCodeScreen(t *testing.T, e *env) {
 	e.user("code@example.org", "+447546123456")
-	c := e.browser()
-	e.post(c, "/login", "email", "code@example.org", "password", testPassword)
+	c := e.pastPassword("code@example.org")
 	code := e.lastCode("+447546123456")
 	r := e.get(c, "/login/code")
 	for _, want := range []string{
@@ -431,8 +438,7 @@ func TestExhaustedCodeSendsBackToLogin(t *testing.T) { onEngines(t, testExhauste
 
 func testExhaustedCodeSendsBackToLogin(t *testing.T, e *env) {
 	e.user("x@example.org", "+447546123456")
-	c := e.browser()
-	e.post(c, "/login", "email", "x@example.org", "password", testPassword)
+	c := e.pastPassword("x@example.org")
 	code := e.lastCode("+447546123456")
 	bad := "000000"
 	if code == bad {
@@ -550,8 +556,7 @@ func TestDevOutboxOnlyOnLoopback(t *testing.T) { onEngines(t, testDevOutboxOnlyO
 
 func testDevOutboxOnlyOnLoopback(t *testing.T, e *env) {
 	e.user("a@example.org", "+447546123456")
-	c := e.browser()
-	e.post(c, "/login", "email", "a@example.org", "password", testPassword)
+	c := e.pastPassword("a@example.org")
 	r := e.get(c, "/dev/outbox")
 	if r.status != http.StatusOK || !strings.Contains(r.body, e.lastCode("+447546123456")) {
 		t.Fatalf("outbox from loopback: %d", r.status)
