@@ -208,14 +208,7 @@ func TestPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T) {
 
 func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	const newPhone = "+447546654321"
-	u := h.user("lost@example.org", testPhone)
-	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	sess := h.login("lost@example.org", store.StageFull)
-	if sess.MFA {
-		t.Fatal("a password-only session claims MFA")
-	}
+	sess := h.passwordOnly("lost@example.org")
 	if _, err := h.Login.StartPhoneChange(h.ctx, sess, newPhone, client); err != nil {
 		t.Fatal(err)
 	}
@@ -234,12 +227,12 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if h.sent("lost@example.org") != 1 {
 		t.Errorf("%d emails, want the notice", h.sent("lost@example.org"))
 	}
-	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "without a code") {
+	if ev := h.events(sess.UserID, "phone.changed"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "without a code") {
 		t.Errorf("phone.changed records %+v, want one marked without a code", ev)
 	}
 
 	// A session that proved a code texts only the new number's code.
-	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, time.Time{}); err != nil {
+	if err := h.Store.SetMFADisabledUntil(h.ctx, sess.UserID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Advance(time.Minute)
@@ -257,7 +250,7 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if n := h.sent(newPhone) - before; n != 0 {
 		t.Errorf("%d texts to the old number after a change by a session that proved a code", n)
 	}
-	if ev := h.events(u.ID, "phone.changed"); len(ev) != 2 || strings.Contains(ev[0].Detail, "without a code") {
+	if ev := h.events(sess.UserID, "phone.changed"); len(ev) != 2 || strings.Contains(ev[0].Detail, "without a code") {
 		t.Errorf("phone.changed records %+v, want the newest not marked", ev)
 	}
 }

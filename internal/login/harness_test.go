@@ -160,6 +160,21 @@ func (h *harness) events(userID int64, name string) []store.AuditEvent {
 	return out
 }
 
+// passwordOnly creates email with testPhone, its MFA disabled for an
+// hour, and logs it in with the password alone: a session without MFA.
+func (h *harness) passwordOnly(email string) *login.Session {
+	h.t.Helper()
+	u := h.user(email, testPhone)
+	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
+		h.t.Fatal(err)
+	}
+	sess := h.login(email, store.StageFull)
+	if sess.MFA {
+		h.t.Fatal("a password-only session claims MFA")
+	}
+	return sess
+}
+
 // lastCode is the code in the newest message to to.
 func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 

@@ -752,14 +752,7 @@ func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
 }
 
 func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
-	u := h.user("window@example.org", testPhone)
-	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	sess := h.login("window@example.org", store.StageFull)
-	if sess.MFA {
-		t.Fatal("a password-only session claims MFA")
-	}
+	sess := h.passwordOnly("window@example.org")
 	for i := 0; i < 2; i++ {
 		h.clk.Advance(25 * time.Minute)
 		if _, err := h.Login.Authenticate(h.ctx, sess.Token); err != nil {
