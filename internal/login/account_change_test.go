@@ -174,8 +174,8 @@ func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 	if _, err := h.Login.Authenticate(h.ctx, other.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Errorf("the other session survived the change: %v", err)
 	}
-	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || h.sent("whole@example.org") != 1 {
-		t.Errorf("%d phone.changed records and %d emails, want 1 and 1", len(ev), h.sent("whole@example.org"))
+	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || h.Sent("whole@example.org") != 1 {
+		t.Errorf("%d phone.changed records and %d emails, want 1 and 1", len(ev), h.Sent("whole@example.org"))
 	}
 
 	// A registration likewise.
@@ -190,8 +190,8 @@ func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 		t.Fatal("VerifyPhoneRegistration succeeded without its write")
 	}
 	h.Login.Store = real
-	if got, _ := h.Store.UserByID(h.ctx, v.ID); got.Phone != "" || len(h.events(v.ID, "phone.registered")) != 0 || h.sent("whole2@example.org") != 0 {
-		t.Errorf("a failed registration left phone %q, %d records, %d emails", got.Phone, len(h.events(v.ID, "phone.registered")), h.sent("whole2@example.org"))
+	if got, _ := h.Store.UserByID(h.ctx, v.ID); got.Phone != "" || len(h.events(v.ID, "phone.registered")) != 0 || h.Sent("whole2@example.org") != 0 {
+		t.Errorf("a failed registration left phone %q, %d records, %d emails", got.Phone, len(h.events(v.ID, "phone.registered")), h.Sent("whole2@example.org"))
 	}
 	if err := h.Login.VerifyPhoneRegistration(h.ctx, h.reload(reg), code, client); err != nil {
 		t.Fatal(err)
@@ -224,8 +224,8 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if len(toOld) != 1 || !strings.Contains(toOld[0], "•••• 4321") || logintest.CodeRE.MatchString(toOld[0]) {
 		t.Errorf("texts to the old number %q, want one notice naming the new number (masked) and no code", toOld)
 	}
-	if h.sent("lost@example.org") != 1 {
-		t.Errorf("%d emails, want the notice", h.sent("lost@example.org"))
+	if h.Sent("lost@example.org") != 1 {
+		t.Errorf("%d emails, want the notice", h.Sent("lost@example.org"))
 	}
 	if ev := h.events(sess.UserID, "phone.changed"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "without a code") {
 		t.Errorf("phone.changed records %+v, want one marked without a code", ev)
@@ -240,14 +240,14 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := h.sent(newPhone)
+	before := h.Sent(newPhone)
 	if _, err := h.Login.StartPhoneChange(h.ctx, full, testPhone, client); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Login.VerifyPhoneChange(h.ctx, full, h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.sent(newPhone) - before; n != 0 {
+	if n := h.Sent(newPhone) - before; n != 0 {
 		t.Errorf("%d texts to the old number after a change by a session that proved a code", n)
 	}
 	if ev := h.events(sess.UserID, "phone.changed"); len(ev) != 2 || strings.Contains(ev[0].Detail, "without a code") {

@@ -37,7 +37,7 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 		}
 		h.clk.Advance(time.Second)
 	}
-	if n := h.sent(testPhone); n != 5 {
+	if n := h.Sent(testPhone); n != 5 {
 		t.Fatalf("%d codes went to the victim's number from phone changes, want 5", n)
 	}
 
@@ -45,7 +45,7 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 	if err != nil || codeErr != nil {
 		t.Fatalf("the victim's login after others' phone changes to their number: %v, %v", codeErr, err)
 	}
-	if n := h.sent(testPhone); n != 6 {
+	if n := h.Sent(testPhone); n != 6 {
 		t.Fatalf("%d codes went to the victim's number, want the 5 and the victim's own", n)
 	}
 	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client); err != nil {
@@ -85,7 +85,7 @@ func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 	if _, codeErr, err := h.Login.Login(h.ctx, "second@example.org", testPassword, client); err != nil || codeErr != nil {
 		t.Fatalf("the second account's login at the shared number: %v, %v", codeErr, err)
 	}
-	if n := h.sent(testPhone); n != 7 {
+	if n := h.Sent(testPhone); n != 7 {
 		t.Fatalf("%d codes went to the number, want 5 + 2", n)
 	}
 }

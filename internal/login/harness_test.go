@@ -178,16 +178,6 @@ func (h *harness) passwordOnly(email string) *login.Session {
 // lastCode is the code in the newest message to to.
 func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 
-func (h *harness) sent(to string) int {
-	n := 0
-	for _, m := range h.Outbox.Messages() {
-		if m.To == to {
-			n++
-		}
-	}
-	return n
-}
-
 // reload refreshes the session's account from the store, as a new request
 // would.
 func (h *harness) reload(sess *login.Session) *login.Session {

@@ -293,7 +293,7 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindTooManyCodes {
 		t.Fatalf("the per-account budget must cover email too: %v", err)
 	}
-	if n := h.sent(testPhone); n != 5 {
+	if n := h.Sent(testPhone); n != 5 {
 		t.Fatalf("%d messages sent, want 5", n)
 	}
 	// After 15 minutes the account may ask again, but its number has had
@@ -332,7 +332,7 @@ func testDestinationBudget(t *testing.T, h *harness) {
 		}
 		h.clk.Advance(31 * time.Second)
 	}
-	if sent != 5 || h.sent("+447546000111") != 5 {
+	if sent != 5 || h.Sent("+447546000111") != 5 {
 		t.Fatalf("%d codes went to one number within the hour, want 5", sent)
 	}
 }
@@ -358,10 +358,10 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 		h.clk.Advance(time.Minute)
 	}
 	// Locked: the code step refuses, and sends nothing.
-	before := h.sent(testPhone)
+	before := h.Sent(testPhone)
 	sess, codeErr, err := h.Login.Login(h.ctx, "l@example.org", testPassword, client)
-	if err != nil || kindOf(codeErr) != login.KindCodeLocked || h.sent(testPhone) != before {
-		t.Fatalf("login while locked: %v, %v; %d messages sent", codeErr, err, h.sent(testPhone)-before)
+	if err != nil || kindOf(codeErr) != login.KindCodeLocked || h.Sent(testPhone) != before {
+		t.Fatalf("login while locked: %v, %v; %d messages sent", codeErr, err, h.Sent(testPhone)-before)
 	}
 	if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), "123456", client); kindOf(err) != login.KindCodeLocked {
 		t.Fatalf("while locked: %v", err)

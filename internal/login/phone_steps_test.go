@@ -48,7 +48,7 @@ func testPhoneRegistration(t *testing.T, h *harness) {
 	if _, err := h.Login.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("registration session after verification: %v", err)
 	}
-	if h.sent("new@example.org") != 1 {
+	if h.Sent("new@example.org") != 1 {
 		t.Error("no email notice of the registered phone")
 	}
 	h.clk.Advance(time.Minute)

@@ -244,13 +244,13 @@ func testAdminStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "That password is not right") {
 		t.Fatalf("wrong password: %d", r.status)
 	}
-	smsBefore := countTo(e, adminPhone)
+	smsBefore := e.Sent(adminPhone)
 	r = e.post(c, "/admin/confirm", "next", next, "password", testPassword)
 	if r.status != http.StatusOK || !strings.Contains(r.body, "•••• 0001") || !strings.Contains(r.body, `action="/admin/confirm/code"`) ||
 		!strings.Contains(r.body, ">Send a new code</button>") {
 		t.Fatalf("after the password: %d\n%s", r.status, r.body)
 	}
-	if countTo(e, adminPhone) != smsBefore+1 {
+	if e.Sent(adminPhone) != smsBefore+1 {
 		t.Fatal("no code sent for the confirmation")
 	}
 	if r := e.post(c, "/admin/confirm/code", "next", next, "code", "12345"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "6-digit") {
@@ -378,9 +378,9 @@ func testAdminConfirmNeedsThePasswordEachTime(t *testing.T, e *adminEnv) {
 		t.Fatalf("first confirmation: %d %q", r.status, r.location)
 	}
 	e.clock.Advance(16 * time.Minute)
-	before := countTo(e, adminPhone)
+	before := e.Sent(adminPhone)
 	r := e.post(c, "/admin/confirm/resend", "next", "/admin/users")
-	if countTo(e, adminPhone) != before {
+	if e.Sent(adminPhone) != before {
 		t.Fatal("a code was sent without the password")
 	}
 	if !strings.Contains(r.body, `<label for="password">Password</label>`) {
@@ -456,11 +456,11 @@ func testAdminDisableMFAThenItReturnsByItself(t *testing.T, e *adminEnv) {
 
 	// The provider logs in with the password alone.
 	p := e.browser()
-	sms := countTo(e, providerPhone)
+	sms := e.Sent(providerPhone)
 	if r := e.post(p, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/" {
 		t.Fatalf("provider while MFA is disabled: %d %q", r.status, r.location)
 	}
-	if countTo(e, providerPhone) != sms {
+	if e.Sent(providerPhone) != sms {
 		t.Fatal("a code was sent while MFA is disabled")
 	}
 	e.post(p, "/logout")
@@ -470,7 +470,7 @@ func testAdminDisableMFAThenItReturnsByItself(t *testing.T, e *adminEnv) {
 	if r := e.post(p, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
 		t.Fatalf("after the end: %d %q", r.status, r.location)
 	}
-	if countTo(e, providerPhone) != sms+1 {
+	if e.Sent(providerPhone) != sms+1 {
 		t.Fatal("no code sent after the end")
 	}
 }
@@ -557,9 +557,9 @@ func testAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T, e *adminEnv) {
 	if r := e.get(pb, "/"); !strings.HasPrefix(r.location, "/login") {
 		t.Fatalf("provider's session survived: %d %q", r.status, r.location)
 	}
-	old := countTo(e, providerPhone)
+	old := e.Sent(providerPhone)
 	e.loginFull(pb, e.provider.Email, newPhone)
-	if countTo(e, providerPhone) != old {
+	if e.Sent(providerPhone) != old {
 		t.Fatal("a code went to the old number")
 	}
 	if e.auditCount("admin.phone_changed") != 1 {
@@ -926,17 +926,6 @@ func testAdminCreateUserAndInvitation(t *testing.T, e *adminEnv) {
 	if r := e.get(n, path); r.status != http.StatusGone || !strings.Contains(r.body, `href="/forgot-password"`) {
 		t.Fatalf("used invitation: %d", r.status)
 	}
-}
-
-// countTo counts the messages sent to an address or number.
-func countTo(e *adminEnv, to string) int {
-	n := 0
-	for _, m := range e.Outbox.Messages() {
-		if m.To == to {
-			n++
-		}
-	}
-	return n
 }
 
 var linkRE = regexp.MustCompile(`https?://\S+token=[A-Za-z0-9_-]+`)

@@ -41,7 +41,7 @@ func testForgotPasswordJourney(t *testing.T, e *adminEnv) {
 		t.Fatalf("the answers differ or lack the sentence:\n%s\n---\n%s", answers[1].body, answers[3].body)
 	}
 	e.Login.Wait()
-	if n := countTo(e, "nobody@example.org"); n != 0 {
+	if n := e.Sent("nobody@example.org"); n != 0 {
 		t.Fatalf("%d emails to an unknown address", n)
 	}
 	link := resetLinkIn(e, e.provider.Email)
