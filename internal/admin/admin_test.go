@@ -65,6 +65,24 @@ func (h *harness) mailTo(to string) []outbox.Message {
 	return ms
 }
 
+// boss creates boss@example.org, an administrator, and returns their
+// session after a full login: the one who acts in most tests.
+func (h *harness) boss() *login.Session {
+	h.t.Helper()
+	h.user("boss@example.org", "+447546000001", true)
+	return h.loginFull("boss@example.org", "+447546000001")
+}
+
+// bossAndPat creates the administrator boss@example.org and the provider
+// pat@example.org (phone +447546123456), and returns boss's session after
+// a full login and pat's account: who acts and on whom.
+func (h *harness) bossAndPat() (*login.Session, *store.User) {
+	h.t.Helper()
+	h.user("boss@example.org", "+447546000001", true)
+	p := h.user("pat@example.org", "+447546123456", false)
+	return h.loginFull("boss@example.org", "+447546000001"), p
+}
+
 // loginFull logs u in with password and code and returns the session.
 func (h *harness) loginFull(email, phone string) *login.Session {
 	h.t.Helper()
@@ -126,9 +144,7 @@ func (h *harness) lastAudit(userID int64) store.AuditEvent {
 func TestDisableMFATemporarily(t *testing.T) { onEngines(t, testDisableMFATemporarily) }
 
 func testDisableMFATemporarily(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	patSess := h.loginFull("pat@example.org", "+447546123456")
 
 	for _, d := range []time.Duration{59 * time.Minute, 7*24*time.Hour + time.Second} {
@@ -172,9 +188,7 @@ func testDisableMFATemporarily(t *testing.T, h *harness) {
 func TestEndMFADisableEarly(t *testing.T) { onEngines(t, testEndMFADisableEarly) }
 
 func testEndMFADisableEarly(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	h.adm.DisableMFA(h.ctx, h.actor(boss), p.ID, 48*time.Hour, "travel")
 	if err := h.adm.EndMFADisable(h.ctx, h.actor(boss), p.ID, "back early"); err != nil {
 		t.Fatal(err)
@@ -236,10 +250,8 @@ func testAdministratorsCannotLowerTheirOwnProtection(t *testing.T, h *harness) {
 func TestOnlyFreshAdministratorsAct(t *testing.T) { onEngines(t, testOnlyFreshAdministratorsAct) }
 
 func testOnlyFreshAdministratorsAct(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
+	boss, p := h.bossAndPat()
 	h.user("other@example.org", "+447546000003", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
 	provider := h.loginFull("other@example.org", "+447546000003")
 
 	if err := h.adm.Unlock(h.ctx, h.actor(provider), p.ID, "x"); !errors.Is(err, admin.ErrForbidden) {
@@ -293,9 +305,7 @@ func TestPasswordAloneNeverMakesTheConsoleFresh(t *testing.T) {
 }
 
 func testPasswordAloneNeverMakesTheConsoleFresh(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	h.clk.Advance(20 * time.Minute)
 	h.Login.Authenticate(h.ctx, boss.Token)
 	again, err := h.Login.Reauthenticate(h.ctx, boss, pw, login.Client{})
@@ -339,9 +349,8 @@ func TestActionsThatChangeNothingAreRefused(t *testing.T) {
 }
 
 func testActionsThatChangeNothingAreRefused(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.actor(h.loginFull("boss@example.org", "+447546000001"))
+	bossSess, p := h.bossAndPat()
+	boss := h.actor(bossSess)
 	before := len(h.mailTo("pat@example.org"))
 	for name, err := range map[string]error{
 		"end disable":   h.adm.EndMFADisable(h.ctx, boss, p.ID, "r"),
@@ -363,9 +372,7 @@ func testActionsThatChangeNothingAreRefused(t *testing.T, h *harness) {
 func TestSetPhone(t *testing.T) { onEngines(t, testSetPhone) }
 
 func testSetPhone(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	err := h.adm.SetPhone(h.ctx, h.actor(boss), p.ID, "07546654321", "new phone")
 	var le *login.Error
 	if !errors.As(err, &le) || le.Field != "phone" || !strings.Contains(le.Message, "+447546654321") {
@@ -403,9 +410,8 @@ func TestSetPhoneAppliesTheDestinationRules(t *testing.T) {
 }
 
 func testSetPhoneAppliesTheDestinationRules(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.actor(h.loginFull("boss@example.org", "+447546000001"))
+	bossSess, p := h.bossAndPat()
+	boss := h.actor(bossSess)
 	refused := func(raw, words string) {
 		t.Helper()
 		err := h.adm.SetPhone(h.ctx, boss, p.ID, raw, "new phone")
@@ -434,9 +440,7 @@ func testSetPhoneAppliesTheDestinationRules(t *testing.T, h *harness) {
 func TestUnlock(t *testing.T) { onEngines(t, testUnlock) }
 
 func testUnlock(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	for i := 0; i < 10; i++ {
 		h.Login.Login(h.ctx, "pat@example.org", "wrong password", login.Client{IP: "198.51.100.1"})
 	}
@@ -461,9 +465,7 @@ func TestDeactivateEndsSessionsAndRefusesLogin(t *testing.T) {
 }
 
 func testDeactivateEndsSessionsAndRefusesLogin(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	patSess := h.loginFull("pat@example.org", "+447546123456")
 	if err := h.adm.SetActive(h.ctx, h.actor(boss), p.ID, false, "left the practice"); err != nil {
 		t.Fatal(err)
@@ -485,8 +487,7 @@ func testDeactivateEndsSessionsAndRefusesLogin(t *testing.T, h *harness) {
 func TestCreateUserInvitation(t *testing.T) { onEngines(t, testCreateUserInvitation) }
 
 func testCreateUserInvitation(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss := h.boss()
 	if _, err := h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "", Email: "x@example.org"}); kind(err) != login.KindInvalidInput {
 		t.Fatalf("no name: %v", err)
 	}
@@ -525,8 +526,7 @@ func testCreateUserInvitation(t *testing.T, h *harness) {
 func TestInvitationExpires(t *testing.T) { onEngines(t, testInvitationExpires) }
 
 func testInvitationExpires(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss := h.boss()
 	h.adm.CreateUser(h.ctx, h.actor(boss), admin.NewUser{Name: "Late", Email: "late@example.org"})
 	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(h.mailTo("late@example.org")[0].Body)[1]
 	h.clk.Advance(72 * time.Hour)
@@ -538,9 +538,7 @@ func testInvitationExpires(t *testing.T, h *harness) {
 func TestPortalPolicy(t *testing.T) { onEngines(t, testPortalPolicy) }
 
 func testPortalPolicy(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	if err := h.adm.SetPortalMFA(h.ctx, h.actor(boss), false, "pilot without MFA"); err != nil {
 		t.Fatal(err)
 	}
@@ -558,9 +556,7 @@ func testPortalPolicy(t *testing.T, h *harness) {
 func TestEndSessions(t *testing.T) { onEngines(t, testEndSessions) }
 
 func testEndSessions(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	p := h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, p := h.bossAndPat()
 	patSess := h.loginFull("pat@example.org", "+447546123456")
 	if err := h.adm.EndSessions(h.ctx, h.actor(boss), p.ID, "stolen laptop"); err != nil {
 		t.Fatal(err)
@@ -576,9 +572,8 @@ func testEndSessions(t *testing.T, h *harness) {
 func TestAdministratorsAlwaysUseMFA(t *testing.T) { onEngines(t, testAdministratorsAlwaysUseMFA) }
 
 func testAdministratorsAlwaysUseMFA(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
+	boss := h.boss()
 	deputy := h.user("deputy@example.org", "+447546000002", true)
-	boss := h.loginFull("boss@example.org", "+447546000001")
 	if err := h.adm.DisableMFA(h.ctx, h.actor(boss), deputy.ID, time.Hour, "travel"); kind(err) != login.KindNotAllowed {
 		t.Fatalf("disabling another administrator's MFA: %v", err)
 	}

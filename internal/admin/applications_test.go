@@ -21,9 +21,7 @@ func TestApplicationActionsNeedAFreshAdministrator(t *testing.T) {
 }
 
 func testApplicationActionsNeedAFreshAdministrator(t *testing.T, h *harness) {
-	h.user("boss@example.org", "+447546000001", true)
-	h.user("pat@example.org", "+447546123456", false)
-	boss := h.loginFull("boss@example.org", "+447546000001")
+	boss, _ := h.bossAndPat()
 	provider := h.loginFull("pat@example.org", "+447546123456")
 	reg := apps.Registration{Name: "Rota", RedirectURIs: []string{"https://rota.example.org/cb"}}
 

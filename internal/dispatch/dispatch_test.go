@@ -103,6 +103,21 @@ func (h *harness) queue(text string, ttl time.Duration) *store.Message {
 	return m
 }
 
+// sendsOnlyAfter checks that the queued message waits wait more: a run of
+// the dispatcher now sends nothing (early says what that would mean), and
+// a run once wait has passed has p send it, once.
+func (h *harness) sendsOnlyAfter(p *scripted, wait time.Duration, early string) {
+	h.t.Helper()
+	if h.runOnce() != 0 {
+		h.t.Fatal(early)
+	}
+	h.advance(wait)
+	h.runOnce()
+	if n := p.count(); n != 1 {
+		h.t.Fatalf("%v later: sent %d times, want once", wait, n)
+	}
+}
+
 func (h *harness) final() []store.Message {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -158,14 +173,7 @@ func TestRetriesTemporaryFailuresWithBackoff(t *testing.T) {
 	h.advance(2 * time.Second)
 	h.runOnce() // timeout: retry in 4 s
 	h.advance(3 * time.Second)
-	if n := h.runOnce(); n != 0 {
-		t.Fatal("the backoff did not double")
-	}
-	h.advance(time.Second)
-	h.runOnce()
-	if p.count() != 1 {
-		t.Fatalf("sent %d times, want once after two failures", p.count())
-	}
+	h.sendsOnlyAfter(p, time.Second, "the backoff did not double")
 }
 
 func TestHonoursRetryAfter(t *testing.T) {
@@ -174,14 +182,7 @@ func TestHonoursRetryAfter(t *testing.T) {
 	h.queue("hello", 10*time.Minute)
 	h.runOnce()
 	h.advance(29 * time.Second)
-	if h.runOnce() != 0 {
-		t.Fatal("retried before Retry-After")
-	}
-	h.advance(time.Second)
-	h.runOnce()
-	if p.count() != 1 {
-		t.Fatal("not sent after Retry-After")
-	}
+	h.sendsOnlyAfter(p, time.Second, "retried before Retry-After")
 }
 
 func TestPermanentFailureIsNotRetried(t *testing.T) {
@@ -263,14 +264,7 @@ func TestCrashedDispatcherIsTakenOver(t *testing.T) {
 	if len(claimed) != 1 {
 		t.Fatal("nothing claimed")
 	}
-	if h.runOnce() != 0 {
-		t.Fatal("a live claim was taken over")
-	}
-	h.advance(time.Minute)
-	h.runOnce()
-	if p.count() != 1 {
-		t.Fatal("the message was lost with its dispatcher")
-	}
+	h.sendsOnlyAfter(p, time.Minute, "a live claim was taken over")
 }
 
 func TestRunSendsWhenKicked(t *testing.T) {

@@ -14,22 +14,6 @@ import (
 
 const attackerPhone = "+447546000999"
 
-// events are the account's audit events named name, newest first.
-func (h *harness) events(userID int64, name string) []store.AuditEvent {
-	h.t.Helper()
-	all, err := h.Store.AuditForUser(h.ctx, userID, 100)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []store.AuditEvent
-	for _, e := range all {
-		if e.Event == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // The attack of issue 14 (3): someone who knows the password logs in while
 // the account has no phone and keeps Update Phone Number open; the owner
 // registers their phone and logs in; the held page then posts its own
@@ -190,8 +174,8 @@ func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 	if _, err := h.Login.Authenticate(h.ctx, other.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Errorf("the other session survived the change: %v", err)
 	}
-	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || h.sent("whole@example.org") != 1 {
-		t.Errorf("%d phone.changed records and %d emails, want 1 and 1", len(ev), h.sent("whole@example.org"))
+	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || h.Sent("whole@example.org") != 1 {
+		t.Errorf("%d phone.changed records and %d emails, want 1 and 1", len(ev), h.Sent("whole@example.org"))
 	}
 
 	// A registration likewise.
@@ -206,8 +190,8 @@ func testPhoneStepsAreOneWrite(t *testing.T, h *harness) {
 		t.Fatal("VerifyPhoneRegistration succeeded without its write")
 	}
 	h.Login.Store = real
-	if got, _ := h.Store.UserByID(h.ctx, v.ID); got.Phone != "" || len(h.events(v.ID, "phone.registered")) != 0 || h.sent("whole2@example.org") != 0 {
-		t.Errorf("a failed registration left phone %q, %d records, %d emails", got.Phone, len(h.events(v.ID, "phone.registered")), h.sent("whole2@example.org"))
+	if got, _ := h.Store.UserByID(h.ctx, v.ID); got.Phone != "" || len(h.events(v.ID, "phone.registered")) != 0 || h.Sent("whole2@example.org") != 0 {
+		t.Errorf("a failed registration left phone %q, %d records, %d emails", got.Phone, len(h.events(v.ID, "phone.registered")), h.Sent("whole2@example.org"))
 	}
 	if err := h.Login.VerifyPhoneRegistration(h.ctx, h.reload(reg), code, client); err != nil {
 		t.Fatal(err)
@@ -224,14 +208,7 @@ func TestPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T) {
 
 func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	const newPhone = "+447546654321"
-	u := h.user("lost@example.org", testPhone)
-	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	sess := h.login("lost@example.org", store.StageFull)
-	if sess.MFA {
-		t.Fatal("a password-only session claims MFA")
-	}
+	sess := h.passwordOnly("lost@example.org")
 	if _, err := h.Login.StartPhoneChange(h.ctx, sess, newPhone, client); err != nil {
 		t.Fatal(err)
 	}
@@ -247,15 +224,15 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if len(toOld) != 1 || !strings.Contains(toOld[0], "•••• 4321") || logintest.CodeRE.MatchString(toOld[0]) {
 		t.Errorf("texts to the old number %q, want one notice naming the new number (masked) and no code", toOld)
 	}
-	if h.sent("lost@example.org") != 1 {
-		t.Errorf("%d emails, want the notice", h.sent("lost@example.org"))
+	if h.Sent("lost@example.org") != 1 {
+		t.Errorf("%d emails, want the notice", h.Sent("lost@example.org"))
 	}
-	if ev := h.events(u.ID, "phone.changed"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "without a code") {
+	if ev := h.events(sess.UserID, "phone.changed"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "without a code") {
 		t.Errorf("phone.changed records %+v, want one marked without a code", ev)
 	}
 
 	// A session that proved a code texts only the new number's code.
-	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, time.Time{}); err != nil {
+	if err := h.Store.SetMFADisabledUntil(h.ctx, sess.UserID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Advance(time.Minute)
@@ -263,17 +240,17 @@ func testPasswordOnlyPhoneChangeTellsTheOldNumber(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := h.sent(newPhone)
+	before := h.Sent(newPhone)
 	if _, err := h.Login.StartPhoneChange(h.ctx, full, testPhone, client); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Login.VerifyPhoneChange(h.ctx, full, h.lastCode(testPhone), client); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.sent(newPhone) - before; n != 0 {
+	if n := h.Sent(newPhone) - before; n != 0 {
 		t.Errorf("%d texts to the old number after a change by a session that proved a code", n)
 	}
-	if ev := h.events(u.ID, "phone.changed"); len(ev) != 2 || strings.Contains(ev[0].Detail, "without a code") {
+	if ev := h.events(sess.UserID, "phone.changed"); len(ev) != 2 || strings.Contains(ev[0].Detail, "without a code") {
 		t.Errorf("phone.changed records %+v, want the newest not marked", ev)
 	}
 }

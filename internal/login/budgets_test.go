@@ -11,20 +11,6 @@ import (
 	"github.com/providerportal/portal/internal/store"
 )
 
-// fullLogin logs email in with password and code from client c.
-func (h *harness) fullLogin(email string, c login.Client) *login.Session {
-	h.t.Helper()
-	sess, codeErr, err := h.Login.Login(h.ctx, email, testPassword, c)
-	if err != nil || codeErr != nil {
-		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
-	}
-	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(sess.User.Phone), c)
-	if err != nil {
-		h.t.Fatalf("VerifyLoginCode(%s): %v", email, err)
-	}
-	return full
-}
-
 // TestOthersCannotSpendAPersonsCodes is issue 14's fourth finding: five
 // ordinary accounts, each starting one phone change to a victim's number,
 // used to leave the victim's next login on "too many codes" with no text
@@ -51,7 +37,7 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 		}
 		h.clk.Advance(time.Second)
 	}
-	if n := h.sent(testPhone); n != 5 {
+	if n := h.Sent(testPhone); n != 5 {
 		t.Fatalf("%d codes went to the victim's number from phone changes, want 5", n)
 	}
 
@@ -59,7 +45,7 @@ func testOthersCannotSpendAPersonsCodes(t *testing.T, h *harness) {
 	if err != nil || codeErr != nil {
 		t.Fatalf("the victim's login after others' phone changes to their number: %v, %v", codeErr, err)
 	}
-	if n := h.sent(testPhone); n != 6 {
+	if n := h.Sent(testPhone); n != 6 {
 		t.Fatalf("%d codes went to the victim's number, want the 5 and the victim's own", n)
 	}
 	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client); err != nil {
@@ -79,12 +65,7 @@ func TestOwnCodesDoNotSpendANumbersBudget(t *testing.T) {
 func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 	h.user("first@example.org", testPhone)
 	sess := h.login("first@example.org", store.StageCode) // code 1
-	for i := 2; i <= 5; i++ {
-		h.clk.Advance(31 * time.Second)
-		if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
-			t.Fatalf("code %d: %v", i, err)
-		}
-	}
+	h.sendCodesUpToFive(sess)
 	h.clk.Advance(15 * time.Minute)
 	_, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client)
 	var le *login.Error
@@ -104,7 +85,7 @@ func testOwnCodesDoNotSpendANumbersBudget(t *testing.T, h *harness) {
 	if _, codeErr, err := h.Login.Login(h.ctx, "second@example.org", testPassword, client); err != nil || codeErr != nil {
 		t.Fatalf("the second account's login at the shared number: %v, %v", codeErr, err)
 	}
-	if n := h.sent(testPhone); n != 7 {
+	if n := h.Sent(testPhone); n != 7 {
 		t.Fatalf("%d codes went to the number, want 5 + 2", n)
 	}
 }

@@ -100,7 +100,7 @@ func testNonGeographicNumbersRefused(t *testing.T, h *harness) {
 	}
 	refused("a login code to a stored satellite number", codeErr)
 
-	if n := h.sent(satellitePhone) + h.sent(inmarsatPhone); n != 0 {
+	if n := h.Sent(satellitePhone) + h.Sent(inmarsatPhone); n != 0 {
 		t.Fatalf("%d codes went to numbers of no country", n)
 	}
 	events, err := h.Store.AuditForUser(h.ctx, u.ID, 10)
@@ -120,7 +120,7 @@ func testNonGeographicNumbersRefused(t *testing.T, h *harness) {
 	if _, err := h.Login.StartPhoneRegistration(h.ctx, reg, "+881 6 1234 5678", client); err != nil {
 		t.Fatalf("registering an Iridium number once allowed: %v", err)
 	}
-	if h.sent(satellitePhone) != 1 {
+	if h.Sent(satellitePhone) != 1 {
 		t.Fatal("no code went to the allowed satellite number")
 	}
 }

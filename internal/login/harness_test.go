@@ -108,18 +108,75 @@ func (h *harness) login(email string, want store.Stage) *login.Session {
 	return sess
 }
 
-// lastCode is the code in the newest message to to.
-func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
+// fullLogin logs email in with password and code from client c.
+func (h *harness) fullLogin(email string, c login.Client) *login.Session {
+	h.t.Helper()
+	sess, codeErr, err := h.Login.Login(h.ctx, email, testPassword, c)
+	if err != nil || codeErr != nil {
+		h.t.Fatalf("Login(%s) = %v, %v", email, codeErr, err)
+	}
+	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(sess.User.Phone), c)
+	if err != nil {
+		h.t.Fatalf("VerifyLoginCode(%s): %v", email, err)
+	}
+	return full
+}
 
-func (h *harness) sent(to string) int {
-	n := 0
-	for _, m := range h.Outbox.Messages() {
-		if m.To == to {
-			n++
+// codeStep creates email with testPhone and logs in with its password,
+// which leaves the login at the code step: the session and the code sent.
+func (h *harness) codeStep(email string) (*login.Session, string) {
+	h.t.Helper()
+	h.user(email, testPhone)
+	sess := h.login(email, store.StageCode)
+	return sess, h.lastCode(testPhone)
+}
+
+// sendCodesUpToFive asks for codes 2 to 5 of sess's login by SMS, 31
+// seconds apart (past the wait between codes), so that the next code is
+// one over the budget; a refusal stops the test.
+func (h *harness) sendCodesUpToFive(sess *login.Session) {
+	h.t.Helper()
+	for i := 2; i <= 5; i++ {
+		h.clk.Advance(31 * time.Second)
+		if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
+			h.t.Fatalf("code %d: %v", i, err)
 		}
 	}
-	return n
 }
+
+// events are the account's audit events named name, newest first.
+func (h *harness) events(userID int64, name string) []store.AuditEvent {
+	h.t.Helper()
+	all, err := h.Store.AuditForUser(h.ctx, userID, 100)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []store.AuditEvent
+	for _, e := range all {
+		if e.Event == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// passwordOnly creates email with testPhone, its MFA disabled for an
+// hour, and logs it in with the password alone: a session without MFA.
+func (h *harness) passwordOnly(email string) *login.Session {
+	h.t.Helper()
+	u := h.user(email, testPhone)
+	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
+		h.t.Fatal(err)
+	}
+	sess := h.login(email, store.StageFull)
+	if sess.MFA {
+		h.t.Fatal("a password-only session claims MFA")
+	}
+	return sess
+}
+
+// lastCode is the code in the newest message to to.
+func (h *harness) lastCode(to string) string { h.t.Helper(); return h.LastCode(h.t, to) }
 
 // reload refreshes the session's account from the store, as a new request
 // would.

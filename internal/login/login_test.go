@@ -87,14 +87,23 @@ func testNoEnumeration(t *testing.T, h *harness) {
 	}
 	// Throttling treats both alike too: after the same number of failures
 	// both are locked with the same message.
+	h.throttledAlike(client)
+}
+
+// throttledAlike tries five wrong passwords, from five addresses, for
+// nobody@example.org (no account) and for someone@example.org, with c's
+// device token; then both are throttled for c, with the same answer.
+func (h *harness) throttledAlike(c login.Client) {
+	h.t.Helper()
 	for i := 0; i < 5; i++ {
-		h.Login.Login(h.ctx, "nobody@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
-		h.Login.Login(h.ctx, "someone@example.org", "x", login.Client{IP: fmt.Sprint("198.51.100.", i)})
+		cl := withDevice(login.Client{IP: fmt.Sprint("198.51.100.", i)}, c.Device)
+		h.Login.Login(h.ctx, "nobody@example.org", "x", cl)
+		h.Login.Login(h.ctx, "someone@example.org", "x", cl)
 	}
-	_, _, errUnknown = h.Login.Login(h.ctx, "nobody@example.org", "x", client)
-	_, _, errWrong = h.Login.Login(h.ctx, "someone@example.org", "x", client)
+	_, _, errUnknown := h.Login.Login(h.ctx, "nobody@example.org", "x", c)
+	_, _, errWrong := h.Login.Login(h.ctx, "someone@example.org", "x", c)
 	if kindOf(errUnknown) != login.KindThrottled || errUnknown.Error() != errWrong.Error() {
-		t.Fatalf("throttled answers differ: %q vs %q", errUnknown, errWrong)
+		h.t.Fatalf("throttled answers differ (device token %q): %q vs %q", c.Device, errUnknown, errWrong)
 	}
 }
 
@@ -149,9 +158,7 @@ func testPasswordThrottlePerIP(t *testing.T, h *harness) {
 func TestCodeLogin(t *testing.T) { onEngines(t, testCodeLogin) }
 
 func testCodeLogin(t *testing.T, h *harness) {
-	h.user("c@example.org", testPhone)
-	sess := h.login("c@example.org", store.StageCode)
-	code := h.lastCode(testPhone)
+	sess, code := h.codeStep("c@example.org")
 
 	full, err := h.Login.VerifyLoginCode(h.ctx, sess, " "+code[:3]+" "+code[3:], client)
 	if err != nil {
@@ -181,9 +188,7 @@ func testCodeLogin(t *testing.T, h *harness) {
 func TestWrongCodesAndTriesLeft(t *testing.T) { onEngines(t, testWrongCodesAndTriesLeft) }
 
 func testWrongCodesAndTriesLeft(t *testing.T, h *harness) {
-	h.user("w@example.org", testPhone)
-	sess := h.login("w@example.org", store.StageCode)
-	code := h.lastCode(testPhone)
+	sess, code := h.codeStep("w@example.org")
 	for left := 4; left >= 1; left-- {
 		_, err := h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(code), client)
 		var le *login.Error
@@ -221,9 +226,7 @@ func TestResendVoidsOldCodeKeepsFailures(t *testing.T) {
 }
 
 func testResendVoidsOldCodeKeepsFailures(t *testing.T, h *harness) {
-	h.user("r@example.org", testPhone)
-	sess := h.login("r@example.org", store.StageCode)
-	first := h.lastCode(testPhone)
+	sess, first := h.codeStep("r@example.org")
 	for i := 0; i < 3; i++ {
 		h.Login.VerifyLoginCode(h.ctx, sess, wrongCode(first), client)
 	}
@@ -258,9 +261,7 @@ func testResendVoidsOldCodeKeepsFailures(t *testing.T, h *harness) {
 func TestCodeExpiry(t *testing.T) { onEngines(t, testCodeExpiry) }
 
 func testCodeExpiry(t *testing.T, h *harness) {
-	h.user("e@example.org", testPhone)
-	sess := h.login("e@example.org", store.StageCode)
-	code := h.lastCode(testPhone)
+	sess, code := h.codeStep("e@example.org")
 	h.clk.Advance(10 * time.Minute)
 	_, err := h.Login.VerifyLoginCode(h.ctx, sess, code, client)
 	var le *login.Error
@@ -272,9 +273,7 @@ func testCodeExpiry(t *testing.T, h *harness) {
 func TestCodeExpiryBoundary(t *testing.T) { onEngines(t, testCodeExpiryBoundary) }
 
 func testCodeExpiryBoundary(t *testing.T, h *harness) {
-	h.user("e@example.org", testPhone)
-	sess := h.login("e@example.org", store.StageCode)
-	code := h.lastCode(testPhone)
+	sess, code := h.codeStep("e@example.org")
 	h.clk.Advance(10*time.Minute - time.Second)
 	if _, err := h.Login.VerifyLoginCode(h.ctx, sess, code, client); err != nil {
 		t.Fatalf("code one second before expiry: %v", err)
@@ -286,12 +285,7 @@ func TestCodeBudgets(t *testing.T) { onEngines(t, testCodeBudgets) }
 func testCodeBudgets(t *testing.T, h *harness) {
 	h.user("b@example.org", testPhone)
 	sess := h.login("b@example.org", store.StageCode) // code 1
-	for i := 2; i <= 5; i++ {
-		h.clk.Advance(31 * time.Second)
-		if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); err != nil {
-			t.Fatalf("code %d: %v", i, err)
-		}
-	}
+	h.sendCodesUpToFive(sess)
 	h.clk.Advance(31 * time.Second)
 	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelSMS, client); kindOf(err) != login.KindTooManyCodes {
 		t.Fatalf("sixth code within 15 minutes: %v", err)
@@ -299,7 +293,7 @@ func testCodeBudgets(t *testing.T, h *harness) {
 	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); kindOf(err) != login.KindTooManyCodes {
 		t.Fatalf("the per-account budget must cover email too: %v", err)
 	}
-	if n := h.sent(testPhone); n != 5 {
+	if n := h.Sent(testPhone); n != 5 {
 		t.Fatalf("%d messages sent, want 5", n)
 	}
 	// After 15 minutes the account may ask again, but its number has had
@@ -338,7 +332,7 @@ func testDestinationBudget(t *testing.T, h *harness) {
 		}
 		h.clk.Advance(31 * time.Second)
 	}
-	if sent != 5 || h.sent("+447546000111") != 5 {
+	if sent != 5 || h.Sent("+447546000111") != 5 {
 		t.Fatalf("%d codes went to one number within the hour, want 5", sent)
 	}
 }
@@ -364,10 +358,10 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 		h.clk.Advance(time.Minute)
 	}
 	// Locked: the code step refuses, and sends nothing.
-	before := h.sent(testPhone)
+	before := h.Sent(testPhone)
 	sess, codeErr, err := h.Login.Login(h.ctx, "l@example.org", testPassword, client)
-	if err != nil || kindOf(codeErr) != login.KindCodeLocked || h.sent(testPhone) != before {
-		t.Fatalf("login while locked: %v, %v; %d messages sent", codeErr, err, h.sent(testPhone)-before)
+	if err != nil || kindOf(codeErr) != login.KindCodeLocked || h.Sent(testPhone) != before {
+		t.Fatalf("login while locked: %v, %v; %d messages sent", codeErr, err, h.Sent(testPhone)-before)
 	}
 	if _, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), "123456", client); kindOf(err) != login.KindCodeLocked {
 		t.Fatalf("while locked: %v", err)
@@ -395,9 +389,7 @@ func testCodeLockAfterTenInARow(t *testing.T, h *harness) {
 func TestConcurrentRightCodeLogsInOnce(t *testing.T) { onEngines(t, testConcurrentRightCodeLogsInOnce) }
 
 func testConcurrentRightCodeLogsInOnce(t *testing.T, h *harness) {
-	h.user("race@example.org", testPhone)
-	sess := h.login("race@example.org", store.StageCode)
-	code := h.lastCode(testPhone)
+	sess, code := h.codeStep("race@example.org")
 	var wins atomic.Int32
 	h.race(20, func(int) {
 		cp := *sess
@@ -553,9 +545,7 @@ func testConcurrentGuessesCountOnlyTheCodesTries(t *testing.T, h *harness) {
 // returns the session, the right code, the answers and the code's record.
 func (h *harness) guessAtOnce(email string, n int, right bool) (*login.Session, string, []error, *store.Challenge) {
 	h.t.Helper()
-	h.user(email, testPhone)
-	sess := h.login(email, store.StageCode)
-	code := h.lastCode(testPhone)
+	sess, code := h.codeStep(email)
 	guesses := make([]string, n)
 	for i := range guesses {
 		if guesses[i] = fmt.Sprintf("%06d", i); guesses[i] == code {
@@ -596,9 +586,7 @@ func (h *harness) guessAtOnce(email string, n int, right bool) (*login.Session, 
 func TestCodeBoundToAttempt(t *testing.T) { onEngines(t, testCodeBoundToAttempt) }
 
 func testCodeBoundToAttempt(t *testing.T, h *harness) {
-	h.user("a@example.org", testPhone)
-	first := h.login("a@example.org", store.StageCode)
-	code := h.lastCode(testPhone)
+	first, code := h.codeStep("a@example.org")
 	second := h.login("a@example.org", store.StageCode)
 	other := h.lastCode(testPhone)
 	if code == other {
@@ -615,9 +603,7 @@ func testCodeBoundToAttempt(t *testing.T, h *harness) {
 func TestEmailFallback(t *testing.T) { onEngines(t, testEmailFallback) }
 
 func testEmailFallback(t *testing.T, h *harness) {
-	h.user("mail@example.org", testPhone)
-	sess := h.login("mail@example.org", store.StageCode)
-	smsCode := h.lastCode(testPhone)
+	sess, smsCode := h.codeStep("mail@example.org")
 	// No cooldown when switching channel: the person could not get the SMS.
 	if _, err := h.Login.SendLoginCode(h.ctx, sess, store.ChannelEmail, client); err != nil {
 		t.Fatal(err)
@@ -636,12 +622,7 @@ func testEmailFallback(t *testing.T, h *harness) {
 	if err != nil || full.Stage != store.StageFull {
 		t.Fatalf("email code: %v", err)
 	}
-	events, _ := h.Store.AuditForUser(h.ctx, sess.UserID, 50)
-	found := false
-	for _, e := range events {
-		found = found || e.Event == "login.email_fallback"
-	}
-	if !found {
+	if len(h.events(sess.UserID, "login.email_fallback")) == 0 {
 		t.Error("use of the email fallback is not audited")
 	}
 
@@ -771,14 +752,7 @@ func TestPasswordOnlySessionEndsWhenMFAReturns(t *testing.T) {
 }
 
 func testPasswordOnlySessionEndsWhenMFAReturns(t *testing.T, h *harness) {
-	u := h.user("window@example.org", testPhone)
-	if err := h.Store.SetMFADisabledUntil(h.ctx, u.ID, h.clk.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	sess := h.login("window@example.org", store.StageFull)
-	if sess.MFA {
-		t.Fatal("a password-only session claims MFA")
-	}
+	sess := h.passwordOnly("window@example.org")
 	for i := 0; i < 2; i++ {
 		h.clk.Advance(25 * time.Minute)
 		if _, err := h.Login.Authenticate(h.ctx, sess.Token); err != nil {

@@ -36,7 +36,7 @@ func testForgotPassword(t *testing.T, h *harness) {
 	h.Login.RequestPasswordReset(h.ctx, "nobody@example.org", client)
 	h.Login.RequestPasswordReset(h.ctx, " PAT@example.org", client)
 	h.Login.Wait()
-	if n := h.sent("nobody@example.org"); n != 0 {
+	if n := h.Sent("nobody@example.org"); n != 0 {
 		t.Fatal("a reset email went to an address without an account")
 	}
 	token := h.resetToken("pat@example.org")
@@ -90,13 +90,13 @@ func testResetLinkExpiresAndIsLimited(t *testing.T, h *harness) {
 		h.Login.RequestPasswordReset(h.ctx, "pat@example.org", client)
 	}
 	h.Login.Wait()
-	if n := h.sent("pat@example.org"); n > 3 {
+	if n := h.Sent("pat@example.org"); n > 3 {
 		t.Fatalf("%d reset emails within the hour", n)
 	}
 	h.clk.Advance(time.Hour)
 	h.Login.RequestPasswordReset(h.ctx, "pat@example.org", client)
 	h.Login.Wait()
-	if n := h.sent("pat@example.org"); n != 4 {
+	if n := h.Sent("pat@example.org"); n != 4 {
 		t.Fatalf("after the hour: %d emails, want 4", n)
 	}
 }

@@ -48,7 +48,7 @@ func testPhoneRegistration(t *testing.T, h *harness) {
 	if _, err := h.Login.Authenticate(h.ctx, sess.Token); !errors.Is(err, login.ErrNoSession) {
 		t.Fatalf("registration session after verification: %v", err)
 	}
-	if h.sent("new@example.org") != 1 {
+	if h.Sent("new@example.org") != 1 {
 		t.Error("no email notice of the registered phone")
 	}
 	h.clk.Advance(time.Minute)
@@ -84,11 +84,7 @@ func TestPhoneChange(t *testing.T) { onEngines(t, testPhoneChange) }
 
 func testPhoneChange(t *testing.T, h *harness) {
 	h.user("change@example.org", testPhone)
-	other := h.login("change@example.org", store.StageCode)
-	otherFull, err := h.Login.VerifyLoginCode(h.ctx, other, h.lastCode(testPhone), client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherFull := h.fullLogin("change@example.org", client)
 	h.clk.Advance(time.Minute)
 	sess := h.login("change@example.org", store.StageCode)
 	full, err := h.Login.VerifyLoginCode(h.ctx, h.reload(sess), h.lastCode(testPhone), client)
@@ -138,11 +134,7 @@ func TestPhoneChangeNeedsRecentPassword(t *testing.T) {
 
 func testPhoneChangeNeedsRecentPassword(t *testing.T, h *harness) {
 	h.user("re@example.org", testPhone)
-	sess := h.login("re@example.org", store.StageCode)
-	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := h.fullLogin("re@example.org", client)
 	h.clk.Advance(16 * time.Minute)
 	if _, err := h.Login.Authenticate(h.ctx, full.Token); err != nil { // keep it alive
 		t.Fatal(err)

@@ -12,11 +12,7 @@ func TestStepUp(t *testing.T) { onEngines(t, testStepUp) }
 
 func testStepUp(t *testing.T, h *harness) {
 	h.user("boss@example.org", testPhone)
-	sess := h.login("boss@example.org", store.StageCode)
-	full, err := h.Login.VerifyLoginCode(h.ctx, sess, h.lastCode(testPhone), client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := h.fullLogin("boss@example.org", client)
 	if !h.Login.Fresh(full, login.ProofPasswordAndCode) {
 		t.Fatal("a new login is not fresh")
 	}

@@ -36,6 +36,27 @@ func (e *adminEnv) createApp(c *http.Client, kv ...string) (r response, clientID
 	return r, clientID, secret
 }
 
+// rota registers, from the administrator's browser c, the application
+// most tests act on (Rota, https://rota.example.org/cb): its client id
+// and secret.
+func (e *adminEnv) rota(c *http.Client) (clientID, secret string) {
+	e.t.Helper()
+	_, clientID, secret = e.createApp(c, "name", "Rota", "redirect-uri", "https://rota.example.org/cb")
+	return clientID, secret
+}
+
+// appUntouched fails unless the application clientID is still the only
+// one, enabled and with its secret: who, refused, changed nothing.
+func (e *adminEnv) appUntouched(t *testing.T, clientID, secret, who string) {
+	t.Helper()
+	if a := e.application(clientID); a.Disabled() || !apps.SecretMatches(a, secret) {
+		t.Errorf("%s changed the application", who)
+	}
+	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
+		t.Errorf("%s created an application: %d", who, len(list))
+	}
+}
+
 func (e *adminEnv) application(clientID string) *store.Application {
 	e.t.Helper()
 	a, err := e.Store.ApplicationByClientID(context.Background(), clientID)
@@ -188,7 +209,7 @@ func TestAdminAppsRotateSecret(t *testing.T) { adminOnEngines(t, testAdminAppsRo
 
 func testAdminAppsRotateSecret(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
-	_, id, old := e.createApp(c, "name", "Rota", "redirect-uri", "https://rota.example.org/cb")
+	id, old := e.rota(c)
 	path := "/admin/applications/" + id + "/rotate-secret"
 	r := e.post(c, path)
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Give Rota a new client secret?") ||
@@ -236,7 +257,7 @@ func TestAdminAppsDisable(t *testing.T) { adminOnEngines(t, testAdminAppsDisable
 
 func testAdminAppsDisable(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
-	_, id, _ := e.createApp(c, "name", "Rota", "redirect-uri", "https://rota.example.org/cb")
+	id, _ := e.rota(c)
 	path := "/admin/applications/" + id + "/disable"
 	r := e.post(c, path)
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Disable Rota?") || !strings.Contains(r.body, `name="confirm" value="yes"`) {
@@ -277,9 +298,8 @@ func TestAdminAppsForbiddenToProviders(t *testing.T) {
 
 func testAdminAppsForbiddenToProviders(t *testing.T, e *adminEnv) {
 	ac := e.adminBrowser()
-	_, id, secret := e.createApp(ac, "name", "Rota", "redirect-uri", "https://rota.example.org/cb")
-	c := e.browser()
-	e.loginFull(c, e.provider.Email, providerPhone)
+	id, secret := e.rota(ac)
+	c := e.loggedIn(e.provider.Email, providerPhone)
 	form := url.Values{"confirm": {"yes"}, "name": {"Eve"}, "redirect-uri": {"https://eve.example/cb"}}
 	for _, rt := range []struct{ method, path string }{
 		{"GET", "/admin/applications"}, {"GET", "/admin/applications/new"}, {"POST", "/admin/applications/new"},
@@ -294,13 +314,7 @@ func testAdminAppsForbiddenToProviders(t *testing.T, e *adminEnv) {
 			t.Errorf("%s %s as a provider: %d %q", rt.method, rt.path, r.status, r.location)
 		}
 	}
-	a := e.application(id)
-	if a.Disabled() || !apps.SecretMatches(a, secret) {
-		t.Error("a provider changed the application")
-	}
-	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
-		t.Errorf("%d applications", len(list))
-	}
+	e.appUntouched(t, id, secret, "a provider")
 	if n := e.auditCount("admin.app_created"); n != 1 {
 		t.Errorf("%d applications created", n)
 	}
@@ -312,7 +326,7 @@ func TestAdminAppsStaleLoginMustConfirm(t *testing.T) {
 
 func testAdminAppsStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 	c := e.adminBrowser()
-	_, id, secret := e.createApp(c, "name", "Rota", "redirect-uri", "https://rota.example.org/cb")
+	id, secret := e.rota(c)
 	e.clock.Advance(16 * time.Minute)
 	for _, p := range []string{"/admin/applications", "/admin/applications/new"} {
 		if r := e.get(c, p); r.status != http.StatusSeeOther || r.location != "/admin/confirm?next="+url.QueryEscape(p) {
@@ -330,19 +344,13 @@ func testAdminAppsStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 			t.Errorf("stale POST %s: %d\n%s", p, r.status, r.body)
 		}
 	}
-	a := e.application(id)
-	if a.Disabled() || !apps.SecretMatches(a, secret) {
-		t.Error("a stale administrator changed the application")
-	}
-	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
-		t.Errorf("a stale administrator created an application: %d", len(list))
-	}
+	e.appUntouched(t, id, secret, "a stale administrator")
 }
 
 func TestAdminAppsCrossOriginRefused(t *testing.T) {
 	e := newAdminEnv(t)
 	c := e.adminBrowser()
-	_, id, secret := e.createApp(c, "name", "Rota", "redirect-uri", "https://rota.example.org/cb")
+	id, secret := e.rota(c)
 	form := url.Values{"confirm": {"yes"}, "name": {"Eve"}, "redirect-uri": {"https://eve.example/cb"}}
 	for _, p := range []string{"/admin/applications/new", "/admin/applications/" + id + "/rotate-secret", "/admin/applications/" + id + "/disable"} {
 		for _, hdr := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
@@ -351,11 +359,5 @@ func TestAdminAppsCrossOriginRefused(t *testing.T) {
 			}
 		}
 	}
-	a := e.application(id)
-	if a.Disabled() || !apps.SecretMatches(a, secret) {
-		t.Error("a cross-origin request changed the application")
-	}
-	if list, _ := e.Store.ListApplications(context.Background()); len(list) != 1 {
-		t.Errorf("a cross-origin request created an application: %d", len(list))
-	}
+	e.appUntouched(t, id, secret, "a cross-origin request")
 }

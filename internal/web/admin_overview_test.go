@@ -82,8 +82,7 @@ func testAdminOverview(t *testing.T, e *adminEnv) {
 	}
 
 	// A provider sees no Overview.
-	pc := e.browser()
-	e.loginFull(pc, e.provider.Email, providerPhone)
+	pc := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(pc, "/admin/overview"); r.status != http.StatusForbidden || strings.Contains(r.body, "Codes over time") {
 		t.Errorf("a provider's Overview: %d", r.status)
 	}

@@ -52,27 +52,17 @@ func newAdminEnv(t *testing.T) *adminEnv {
 
 func newAdminEnvOn(t *testing.T, eng enginetest.Engine) *adminEnv {
 	t.Helper()
-	e := &adminEnv{env: newEnvOn(t, eng), clock: logintest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))}
-	e.Login.Clock = e.clock.Now
+	e := &adminEnv{env: newEnvOn(t, eng)}
+	e.clock = e.setClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	e.admin = e.account("ada@example.org", "Ada Admin", adminPhone, true)
 	e.provider = e.account("pat@example.org", "Pat Provider", providerPhone, false)
 	return e
 }
 
+// account creates an account with phone (which may be empty).
 func (e *adminEnv) account(email, name, phone string, isAdmin bool) *store.User {
 	e.t.Helper()
-	ctx := context.Background()
-	u, err := e.Login.CreateAccount(ctx, login.NewAccount{Email: email, Name: name, Password: testPassword, Admin: isAdmin}, login.Client{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if phone != "" {
-		if err := e.Store.SetPhone(ctx, u.ID, phone); err != nil {
-			e.t.Fatal(err)
-		}
-		u.Phone = phone
-	}
-	return u
+	return e.User(e.t, login.NewAccount{Email: email, Name: name, Password: testPassword, Admin: isAdmin}, phone)
 }
 
 func (e *adminEnv) reload(u *store.User) *store.User {
@@ -86,9 +76,7 @@ func (e *adminEnv) reload(u *store.User) *store.User {
 
 // adminBrowser is a browser with a full, fresh administrator login.
 func (e *adminEnv) adminBrowser() *http.Client {
-	c := e.browser()
-	e.loginFull(c, e.admin.Email, adminPhone)
-	return c
+	return e.loggedIn(e.admin.Email, adminPhone)
 }
 
 func userPath(u *store.User, action string) string {
@@ -128,8 +116,7 @@ func TestAdminRoutesForbiddenToProviders(t *testing.T) {
 
 func testAdminRoutesForbiddenToProviders(t *testing.T, e *adminEnv) {
 	other := e.account("sam@example.org", "Sam Provider", "+447546000111", false)
-	c := e.browser()
-	e.loginFull(c, e.provider.Email, providerPhone)
+	c := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(c, "/"); strings.Contains(r.body, "Administration") {
 		t.Error("a provider's header links to Administration")
 	}
@@ -257,13 +244,13 @@ func testAdminStaleLoginMustConfirm(t *testing.T, e *adminEnv) {
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "That password is not right") {
 		t.Fatalf("wrong password: %d", r.status)
 	}
-	smsBefore := countTo(e, adminPhone)
+	smsBefore := e.Sent(adminPhone)
 	r = e.post(c, "/admin/confirm", "next", next, "password", testPassword)
 	if r.status != http.StatusOK || !strings.Contains(r.body, "•••• 0001") || !strings.Contains(r.body, `action="/admin/confirm/code"`) ||
 		!strings.Contains(r.body, ">Send a new code</button>") {
 		t.Fatalf("after the password: %d\n%s", r.status, r.body)
 	}
-	if countTo(e, adminPhone) != smsBefore+1 {
+	if e.Sent(adminPhone) != smsBefore+1 {
 		t.Fatal("no code sent for the confirmation")
 	}
 	if r := e.post(c, "/admin/confirm/code", "next", next, "code", "12345"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "6-digit") {
@@ -369,13 +356,11 @@ func testAdminConfirmStatus(t *testing.T, e *adminEnv) {
 	if r := e.get(e.browser(), "/admin/confirm/status"); r.status != http.StatusSeeOther || r.location != "/login" {
 		t.Errorf("without a session: %d %q", r.status, r.location)
 	}
-	half := e.browser()
-	e.post(half, "/login", "email", e.admin.Email, "password", testPassword)
+	half := e.pastPassword(e.admin.Email)
 	if r := e.get(half, "/admin/confirm/status"); r.status != http.StatusSeeOther || r.location != "/login/code" {
 		t.Errorf("a half-finished login: %d %q", r.status, r.location)
 	}
-	pc := e.browser()
-	e.loginFull(pc, e.provider.Email, providerPhone)
+	pc := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(pc, "/admin/confirm/status"); r.status != http.StatusForbidden || strings.Contains(r.body, `{"status"`) {
 		t.Errorf("a provider: %d\n%s", r.status, r.body)
 	}
@@ -393,9 +378,9 @@ func testAdminConfirmNeedsThePasswordEachTime(t *testing.T, e *adminEnv) {
 		t.Fatalf("first confirmation: %d %q", r.status, r.location)
 	}
 	e.clock.Advance(16 * time.Minute)
-	before := countTo(e, adminPhone)
+	before := e.Sent(adminPhone)
 	r := e.post(c, "/admin/confirm/resend", "next", "/admin/users")
-	if countTo(e, adminPhone) != before {
+	if e.Sent(adminPhone) != before {
 		t.Fatal("a code was sent without the password")
 	}
 	if !strings.Contains(r.body, `<label for="password">Password</label>`) {
@@ -471,11 +456,11 @@ func testAdminDisableMFAThenItReturnsByItself(t *testing.T, e *adminEnv) {
 
 	// The provider logs in with the password alone.
 	p := e.browser()
-	sms := countTo(e, providerPhone)
+	sms := e.Sent(providerPhone)
 	if r := e.post(p, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/" {
 		t.Fatalf("provider while MFA is disabled: %d %q", r.status, r.location)
 	}
-	if countTo(e, providerPhone) != sms {
+	if e.Sent(providerPhone) != sms {
 		t.Fatal("a code was sent while MFA is disabled")
 	}
 	e.post(p, "/logout")
@@ -485,7 +470,7 @@ func testAdminDisableMFAThenItReturnsByItself(t *testing.T, e *adminEnv) {
 	if r := e.post(p, "/login", "email", e.provider.Email, "password", testPassword); r.location != "/login/code" {
 		t.Fatalf("after the end: %d %q", r.status, r.location)
 	}
-	if countTo(e, providerPhone) != sms+1 {
+	if e.Sent(providerPhone) != sms+1 {
 		t.Fatal("no code sent after the end")
 	}
 }
@@ -538,8 +523,7 @@ func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
 		t.Fatalf("phone %q", got.Phone)
 	}
 	// The person typing it in My Details gets the same sentence.
-	pb := e.browser()
-	e.loginFull(pb, e.provider.Email, providerPhone)
+	pb := e.loggedIn(e.provider.Email, providerPhone)
 	e.Login.Rules.SMSCountries = nil
 	if r := e.post(pb, "/my-details/phone", "phone", "+881 6 1234 5678"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "does not send text messages to satellite phones") {
 		t.Errorf("My Details with a satellite number: %d\n%s", r.status, r.body)
@@ -547,8 +531,7 @@ func testAdminUpdatePhoneAppliesTheDestinationRules(t *testing.T, e *adminEnv) {
 }
 
 func testAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T, e *adminEnv) {
-	pb := e.browser()
-	e.loginFull(pb, e.provider.Email, providerPhone)
+	pb := e.loggedIn(e.provider.Email, providerPhone)
 	c := e.adminBrowser()
 
 	r := e.get(c, userPath(e.provider, ""))
@@ -574,9 +557,9 @@ func testAdminUpdatePhoneSendsTheNextCodeThere(t *testing.T, e *adminEnv) {
 	if r := e.get(pb, "/"); !strings.HasPrefix(r.location, "/login") {
 		t.Fatalf("provider's session survived: %d %q", r.status, r.location)
 	}
-	old := countTo(e, providerPhone)
+	old := e.Sent(providerPhone)
 	e.loginFull(pb, e.provider.Email, newPhone)
-	if countTo(e, providerPhone) != old {
+	if e.Sent(providerPhone) != old {
 		t.Fatal("a code went to the old number")
 	}
 	if e.auditCount("admin.phone_changed") != 1 {
@@ -642,8 +625,7 @@ func testAdminCannotRemoveOrDeactivateThemselves(t *testing.T, e *adminEnv) {
 		t.Fatalf("make admin: %d %q", r.status, r.location)
 	}
 	refused("another administrator there")
-	pc := e.browser()
-	e.loginFull(pc, e.provider.Email, providerPhone)
+	pc := e.loggedIn(e.provider.Email, providerPhone)
 	if r := e.get(pc, "/admin/users"); r.status != http.StatusOK || !strings.Contains(r.body, `href="/admin/overview">Administration</a>`) {
 		t.Fatalf("new administrator: %d", r.status)
 	}
@@ -660,8 +642,7 @@ func TestAdminActionsOnAProvider(t *testing.T) { adminOnEngines(t, testAdminActi
 func testAdminActionsOnAProvider(t *testing.T, e *adminEnv) {
 	ctx := context.Background()
 	c := e.adminBrowser()
-	pb := e.browser()
-	e.loginFull(pb, e.provider.Email, providerPhone)
+	pb := e.loggedIn(e.provider.Email, providerPhone)
 
 	// Locked by wrong passwords: shown, and unlocked.
 	now := e.clock.Now()
@@ -945,17 +926,6 @@ func testAdminCreateUserAndInvitation(t *testing.T, e *adminEnv) {
 	if r := e.get(n, path); r.status != http.StatusGone || !strings.Contains(r.body, `href="/forgot-password"`) {
 		t.Fatalf("used invitation: %d", r.status)
 	}
-}
-
-// countTo counts the messages sent to an address or number.
-func countTo(e *adminEnv, to string) int {
-	n := 0
-	for _, m := range e.Outbox.Messages() {
-		if m.To == to {
-			n++
-		}
-	}
-	return n
 }
 
 var linkRE = regexp.MustCompile(`https?://\S+token=[A-Za-z0-9_-]+`)

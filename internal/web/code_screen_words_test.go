@@ -32,8 +32,7 @@ func testExpiredCodeScreensSayOnlyThatItExpired(t *testing.T, e *adminEnv) {
 	const advice = "Use \u201cSend a new code\u201d to get another."
 	// The login's code screen: the lifetime while the code works (and
 	// the seconds left for the script), only that it expired after.
-	c := e.browser()
-	e.post(c, "/login", "email", e.provider.Email, "password", testPassword)
+	c := e.pastPassword(e.provider.Email)
 	code := e.lastCode(providerPhone)
 	r := e.get(c, "/login/code")
 	if lead := leadOf(t, r.body); !strings.Contains(lead, "It expires in 10 minutes.") || !strings.Contains(lead, `data-expires-in="600"`) ||
@@ -59,10 +58,7 @@ func testExpiredCodeScreensSayOnlyThatItExpired(t *testing.T, e *adminEnv) {
 	}
 
 	// Update Phone Number's code step.
-	e.account("new@example.org", "Nell New", "", false)
-	n := e.browser()
-	e.post(n, "/login", "email", "new@example.org", "password", testPassword)
-	e.post(n, "/login/phone", "phone", "+447546777888")
+	n := e.atPhoneRegistration()
 	e.clock.Advance(10*time.Minute + time.Second)
 	r = e.get(n, "/login/phone")
 	if lead := leadOf(t, r.body); lead != "The code sent to <strong>•••• 7888</strong> has expired. "+advice ||
@@ -71,15 +67,45 @@ func testExpiredCodeScreensSayOnlyThatItExpired(t *testing.T, e *adminEnv) {
 	}
 
 	// My Details' phone change.
-	pb := e.browser()
-	e.loginFull(pb, e.admin.Email, adminPhone)
-	e.post(pb, "/my-details/phone", "phone", "+447546555666")
+	pb := e.atPhoneChange()
 	e.clock.Advance(10*time.Minute + time.Second)
 	r = e.get(pb, "/my-details/phone/verify")
 	if lead := leadOf(t, r.body); lead != "The code sent to <strong>•••• 5666</strong> has expired. "+advice ||
 		strings.Contains(r.body, "expires in") || strings.Contains(r.body, "Enter it to confirm the change.") ||
 		!strings.Contains(r.body, "Until then, codes still go to your current number.") {
 		t.Errorf("the phone change after 10 minutes says %q\n%s", lead, r.body)
+	}
+}
+
+// atPhoneRegistration is the browser of a new account, new@example.org,
+// that has given Update Phone Number +447546777888: at its code step.
+func (e *adminEnv) atPhoneRegistration() *http.Client {
+	e.t.Helper()
+	e.account("new@example.org", "Nell New", "", false)
+	c := e.pastPassword("new@example.org")
+	e.post(c, "/login/phone", "phone", "+447546777888")
+	return c
+}
+
+// atPhoneChange is the administrator's browser, logged in, that has asked
+// My Details to change the phone to +447546555666: at its code step.
+func (e *adminEnv) atPhoneChange() *http.Client {
+	e.t.Helper()
+	c := e.loggedIn(e.admin.Email, adminPhone)
+	e.post(c, "/my-details/phone", "phone", "+447546555666")
+	return c
+}
+
+// resendSays posts c's Send a new code to resend and checks that it leads
+// to next, a screen that shows the notice sent.
+func resendSays(t *testing.T, e *adminEnv, c *http.Client, resend, next, sent string) {
+	t.Helper()
+	r := e.post(c, resend)
+	if r.location != next {
+		t.Fatalf("%s: %d %q, want %s", resend, r.status, r.location, next)
+	}
+	if r := e.get(c, r.location); !strings.Contains(r.body, sent) {
+		t.Errorf("%s after Send a new code:\n%s", next, r.body)
 	}
 }
 
@@ -93,8 +119,7 @@ func testNewCodeScreensSayANewCodeWasSent(t *testing.T, e *adminEnv) {
 	afterCooldown := func() { e.clock.Advance(31 * time.Second) }
 
 	// The login: Send a new code, by text.
-	c := e.browser()
-	e.post(c, "/login", "email", e.provider.Email, "password", testPassword)
+	c := e.pastPassword(e.provider.Email)
 	first := e.lastCode(providerPhone)
 	if r := e.get(c, "/login/code"); strings.Contains(r.body, `class="notice"`) {
 		t.Errorf("the first code screen has a notice:\n%s", r.body)
@@ -127,31 +152,14 @@ func testNewCodeScreensSayANewCodeWasSent(t *testing.T, e *adminEnv) {
 	}
 
 	// Update Phone Number's Send a new code.
-	e.account("new@example.org", "Nell New", "", false)
-	n := e.browser()
-	e.post(n, "/login", "email", "new@example.org", "password", testPassword)
-	e.post(n, "/login/phone", "phone", "+447546777888")
+	n := e.atPhoneRegistration()
 	afterCooldown()
-	r = e.post(n, "/login/phone/resend")
-	if r.location != "/login/phone?m=sent-new" {
-		t.Fatalf("Update Phone Number, Send a new code: %d %q", r.status, r.location)
-	}
-	if r := e.get(n, r.location); !strings.Contains(r.body, sent) {
-		t.Errorf("Update Phone Number after Send a new code:\n%s", r.body)
-	}
+	resendSays(t, e, n, "/login/phone/resend", "/login/phone?m=sent-new", sent)
 
 	// My Details' phone change.
-	pb := e.browser()
-	e.loginFull(pb, e.admin.Email, adminPhone)
-	e.post(pb, "/my-details/phone", "phone", "+447546555666")
+	pb := e.atPhoneChange()
 	afterCooldown()
-	r = e.post(pb, "/my-details/phone/resend")
-	if r.location != "/my-details/phone/verify?m=sent-new" {
-		t.Fatalf("phone change, Send a new code: %d %q", r.status, r.location)
-	}
-	if r := e.get(pb, r.location); !strings.Contains(r.body, sent) {
-		t.Errorf("the phone change after Send a new code:\n%s", r.body)
-	}
+	resendSays(t, e, pb, "/my-details/phone/resend", "/my-details/phone/verify?m=sent-new", sent)
 }
 
 func TestPasswordProblemIsNotItsHintAgain(t *testing.T) {
@@ -188,14 +196,12 @@ func fieldErrorOf(body string) string {
 func TestConsolePhoneProblemsAreThePersonsWords(t *testing.T) {
 	e := newAdminEnv(t)
 	c := e.adminBrowser()
-	me := e.browser()
-	e.loginFull(me, e.provider.Email, providerPhone)
+	me := e.loggedIn(e.provider.Email, providerPhone)
 	e.account("new@example.org", "Nell New", "", false)
 	for _, typed := range []string{"07546123456", "+4407546123456", "+44 (0) 20 7946 0000", "+44 7546", "0754 612 345x", ""} {
 		console := fieldErrorOf(e.post(c, userPath(e.provider, "update-phone"), "phone", typed, "reason", "Asked by phone").body)
 		details := fieldErrorOf(e.post(me, "/my-details/phone", "phone", typed).body)
-		n := e.browser()
-		e.post(n, "/login", "email", "new@example.org", "password", testPassword)
+		n := e.pastPassword("new@example.org")
 		register := fieldErrorOf(e.post(n, "/login/phone", "phone", typed).body)
 		if console == "" || console != details || console != register {
 			t.Errorf("%q: the console says %q, My Details %q, Update Phone Number %q; want one sentence", typed, console, details, register)
@@ -210,8 +216,7 @@ func TestConsolePhoneProblemsAreThePersonsWords(t *testing.T) {
 func TestUpdatePhoneNumberStepsHaveTheirOwnTitles(t *testing.T) {
 	e := newAdminEnv(t)
 	e.account("new@example.org", "Nell New", "", false)
-	n := e.browser()
-	e.post(n, "/login", "email", "new@example.org", "password", testPassword)
+	n := e.pastPassword("new@example.org")
 	title := func(r response) string {
 		m := regexp.MustCompile(`<title>(.*?)</title>`).FindStringSubmatch(r.body)
 		if m == nil || !strings.Contains(r.body, "<h1>Update Phone Number</h1>") {

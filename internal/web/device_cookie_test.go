@@ -1,25 +1,12 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/providerportal/portal/internal/admin"
-	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
-	"github.com/providerportal/portal/internal/login"
-	"github.com/providerportal/portal/internal/password"
-	"github.com/providerportal/portal/internal/store"
-	"github.com/providerportal/portal/internal/store/sqlite"
-	"github.com/providerportal/portal/internal/web"
 )
 
 // TestDeviceCookieKeepsOwnerIn is issue 14's item 5 over HTTP: others lock
@@ -31,10 +18,7 @@ func TestDeviceCookieKeepsOwnerIn(t *testing.T) { onEngines(t, testDeviceCookieK
 func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 	const phone = "+447546123456"
 	e.user("owner@example.org", phone)
-	now := time.Now()
-	var mu sync.Mutex
-	e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clk := e.setClock(time.Now())
 
 	owner := e.browser()
 	r := e.post(owner, "/login", "email", "owner@example.org", "password", testPassword)
@@ -74,7 +58,7 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 			if r.header.Get("Retry-After") == "3600" {
 				break
 			}
-			advance(15 * time.Minute)
+			clk.Advance(15 * time.Minute)
 		}
 	}
 	if r := e.post(e.browser(), "/login", "email", "owner@example.org", "password", testPassword); r.status != http.StatusTooManyRequests {
@@ -95,30 +79,8 @@ func testDeviceCookieKeepsOwnerIn(t *testing.T, e *env) {
 }
 
 func TestHTTPSDeviceCookieIsHostPrefixedAndSecure(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
-		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
-	u, err := svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// No code needed: the password completes the login.
-	if err := db.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
-		t.Fatal(err)
-	}
-	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "https://portal.example.org/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	s.Handler().ServeHTTP(rec, req)
+	rec := httpsLogin(t, true)
 	var set string
 	for _, raw := range rec.Header().Values("Set-Cookie") {
 		if strings.HasPrefix(raw, "__Host-portal_device=") {

@@ -326,10 +326,7 @@ func (s *countingStore) DeleteUserSessions(ctx context.Context, id int64, except
 // logged in; one away for 30 minutes is not.
 func TestForwardAuthWritesAndIdleTimeout(t *testing.T) {
 	onEngines(t, func(t *testing.T, e *env) {
-		var mu sync.Mutex
-		now := time.Now()
-		e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+		clk := e.setClock(time.Now())
 		e.user("cy@example.org", "+447546123456")
 		c, _ := looseBrowser()
 		e.loginTo(c, "cy@example.org", "+447546123456")
@@ -347,7 +344,7 @@ func TestForwardAuthWritesAndIdleTimeout(t *testing.T) {
 		// Busy in the application for an hour, a request every 10 minutes:
 		// still logged in, with one write each time.
 		for i := range 6 {
-			advance(10 * time.Minute)
+			clk.Advance(10 * time.Minute)
 			for range 5 {
 				if r := e.verifyFor(c, "", "/"); r.status != http.StatusOK {
 					t.Fatalf("after %d minutes of use: %d, want 200", (i+1)*10, r.status)
@@ -358,7 +355,7 @@ func TestForwardAuthWritesAndIdleTimeout(t *testing.T) {
 			t.Errorf("30 requests over an hour wrote %d times, want 6 (once a minute at most)", n)
 		}
 		// Away for the idle timeout: over.
-		advance(30 * time.Minute)
+		clk.Advance(30 * time.Minute)
 		if r := e.verifyFor(c, "", "/"); r.status != http.StatusUnauthorized {
 			t.Errorf("after 30 idle minutes: %d, want 401", r.status)
 		}

@@ -13,8 +13,7 @@ const forgotAnswer = "If an account uses that address, we have sent it a link to
 func TestForgotPasswordJourney(t *testing.T) { adminOnEngines(t, testForgotPasswordJourney) }
 
 func testForgotPasswordJourney(t *testing.T, e *adminEnv) {
-	laptop := e.browser()
-	e.loginFull(laptop, e.provider.Email, providerPhone)
+	laptop := e.loggedIn(e.provider.Email, providerPhone)
 
 	c := e.browser()
 	r := e.get(c, "/login")
@@ -42,7 +41,7 @@ func testForgotPasswordJourney(t *testing.T, e *adminEnv) {
 		t.Fatalf("the answers differ or lack the sentence:\n%s\n---\n%s", answers[1].body, answers[3].body)
 	}
 	e.Login.Wait()
-	if n := countTo(e, "nobody@example.org"); n != 0 {
+	if n := e.Sent("nobody@example.org"); n != 0 {
 		t.Fatalf("%d emails to an unknown address", n)
 	}
 	link := resetLinkIn(e, e.provider.Email)

@@ -35,8 +35,7 @@ func testHeldRegistrationPage(t *testing.T, e *env) {
 	// A registration session that outlived the registration (simulated:
 	// the phone written behind its back) is ended when it acts.
 	v := e.user("late@example.org", "")
-	late := e.browser()
-	e.post(late, "/login", "email", "late@example.org", "password", testPassword)
+	late := e.pastPassword("late@example.org")
 	e.post(late, "/login/phone", "phone", heldPhone)
 	lateCode := e.lastCode(heldPhone)
 	if err := e.Store.SetPhone(context.Background(), v.ID, ownerPhone); err != nil {

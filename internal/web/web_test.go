@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"io"
@@ -12,19 +11,14 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/admin"
-	"github.com/providerportal/portal/internal/delivery/outbox"
-	"github.com/providerportal/portal/internal/dispatch/dispatchtest"
 	"github.com/providerportal/portal/internal/login"
 	"github.com/providerportal/portal/internal/login/logintest"
-	"github.com/providerportal/portal/internal/password"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
-	"github.com/providerportal/portal/internal/store/sqlite"
 	"github.com/providerportal/portal/internal/testlog"
 	"github.com/providerportal/portal/internal/web"
 )
@@ -149,6 +143,31 @@ func (e *env) loginFull(c *http.Client, email, phone string) {
 	}
 }
 
+// setClock gives the service a clock the test moves, set to start.
+func (e *env) setClock(start time.Time) *logintest.Clock {
+	c := logintest.NewClock(start)
+	e.Login.Clock = c.Now
+	return c
+}
+
+// pastPassword is a new browser that has given email's password: at the
+// login's next step (the code, or Update Phone Number).
+func (e *env) pastPassword(email string) *http.Client {
+	e.t.Helper()
+	c := e.browser()
+	e.post(c, "/login", "email", email, "password", testPassword)
+	return c
+}
+
+// loggedIn is a new browser logged in as email, with password and the
+// code sent to phone.
+func (e *env) loggedIn(email, phone string) *http.Client {
+	e.t.Helper()
+	c := e.browser()
+	e.loginFull(c, email, phone)
+	return c
+}
+
 func TestLoginPageLabelsAndAutocomplete(t *testing.T) {
 	e := newEnv(t)
 	e.user("a@example.org", "")
@@ -270,17 +289,19 @@ func testSessionCookieFlags(t *testing.T, e *env) {
 	}
 }
 
-func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/p.db")
-	if err != nil {
-		t.Fatal(err)
+// httpsLogin posts the password of a@example.org to the portal served at
+// https://portal.example.org, on SQLite, and returns the answer; exempt
+// spares the account its code, so that the password completes the login.
+func httpsLogin(t *testing.T, exempt bool) *httptest.ResponseRecorder {
+	t.Helper()
+	st := logintest.New(t, enginetest.SQLite.Open(t), nil)
+	u := st.User(t, login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, "")
+	if exempt {
+		if err := st.Store.SetMFA(context.Background(), u.ID, store.MFAExempt); err != nil {
+			t.Fatal(err)
+		}
 	}
-	defer db.Close()
-	box := outbox.New(nil, nil)
-	svc := &login.Service{Store: db, Dispatch: dispatchtest.Inline(t, db, box, box, nil), Passwords: &password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
-		CodeKey: bytes.Repeat([]byte{1}, 32), Rules: login.DefaultRules(), PortalName: "P", BaseURL: "https://portal.example.org"}
-	svc.CreateAccount(context.Background(), login.NewAccount{Email: "a@example.org", Name: "A", Password: testPassword}, login.Client{})
-	s, err := web.New(web.Config{Login: svc, Admin: &admin.Service{Store: db, Login: svc}, Records: db, BaseURL: "https://portal.example.org", PortalName: "P"})
+	s, err := web.New(web.Config{Login: st.Login, Admin: &admin.Service{Store: st.Store, Login: st.Login}, Records: st.Store, BaseURL: "https://portal.example.org", PortalName: "P"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +309,11 @@ func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
 	req := httptest.NewRequest("POST", "https://portal.example.org/login", strings.NewReader("email=a%40example.org&password="+url.QueryEscape(testPassword)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func TestHTTPSCookieIsHostPrefixedAndSecure(t *testing.T) {
+	rec := httpsLogin(t, false)
 	set := rec.Header().Get("Set-Cookie")
 	for _, want := range []string{"__Host-portal_session=", "Path=/", "HttpOnly", "Secure", "SameSite=Lax"} {
 		if !strings.Contains(set, want) {
@@ -353,8 +379,7 @@ func TestPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T) {
 
 func testPhoneInputErrorsKeepTheValueAndSendNothing(t *testing.T, e *env) {
 	e.user("new@example.org", "")
-	c := e.browser()
-	e.post(c, "/login", "email", "new@example.org", "password", testPassword)
+	c := e.pastPassword("new@example.org")
 	for _, raw := range []string{"07546123456", "+4407546123456"} {
 		r := e.post(c, "/login/phone", "phone", raw)
 		if r.status != http.StatusUnprocessableEntity {
@@ -376,8 +401,7 @@ func TestCodeScreen(t *testing.T) { onEngines(t, testCodeScreen) }
 
 func testCodeScreen(t *testing.T, e *env) {
 	e.user("code@example.org", "+447546123456")
-	c := e.browser()
-	e.post(c, "/login", "email", "code@example.org", "password", testPassword)
+	c := e.pastPassword("code@example.org")
 	code := e.lastCode("+447546123456")
 	r := e.get(c, "/login/code")
 	for _, want := range []string{
@@ -414,8 +438,7 @@ func TestExhaustedCodeSendsBackToLogin(t *testing.T) { onEngines(t, testExhauste
 
 func testExhaustedCodeSendsBackToLogin(t *testing.T, e *env) {
 	e.user("x@example.org", "+447546123456")
-	c := e.browser()
-	e.post(c, "/login", "email", "x@example.org", "password", testPassword)
+	c := e.pastPassword("x@example.org")
 	code := e.lastCode("+447546123456")
 	bad := "000000"
 	if code == bad {
@@ -440,8 +463,7 @@ func TestMyDetailsChangePhone(t *testing.T) { onEngines(t, testMyDetailsChangePh
 
 func testMyDetailsChangePhone(t *testing.T, e *env) {
 	e.user("me@example.org", "+447546123456")
-	c := e.browser()
-	e.loginFull(c, "me@example.org", "+447546123456")
+	c := e.loggedIn("me@example.org", "+447546123456")
 	r := e.get(c, "/my-details")
 	for _, want := range []string{"<h1>My Details</h1>", "Multi-factor Authentication", "•••• 3456", ">Update</button>", `autocomplete="tel"`} {
 		if !strings.Contains(r.body, want) {
@@ -473,14 +495,9 @@ func TestReauthKeepsTypedNumber(t *testing.T) { onEngines(t, testReauthKeepsType
 
 func testReauthKeepsTypedNumber(t *testing.T, e *env) {
 	e.user("old@example.org", "+447546123456")
-	now := time.Now()
-	var mu sync.Mutex
-	e.Login.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c := e.browser()
-	e.loginFull(c, "old@example.org", "+447546123456")
-	mu.Lock()
-	now = now.Add(20 * time.Minute)
-	mu.Unlock()
+	clk := e.setClock(time.Now())
+	c := e.loggedIn("old@example.org", "+447546123456")
+	clk.Advance(20 * time.Minute)
 	e.get(c, "/") // still active (idle < 30 min)
 	r := e.post(c, "/my-details/phone", "phone", "+447546654321")
 	if r.status != http.StatusOK || !strings.Contains(r.body, `name="password"`) || !strings.Contains(r.body, `value="+447546654321"`) {
@@ -539,8 +556,7 @@ func TestDevOutboxOnlyOnLoopback(t *testing.T) { onEngines(t, testDevOutboxOnlyO
 
 func testDevOutboxOnlyOnLoopback(t *testing.T, e *env) {
 	e.user("a@example.org", "+447546123456")
-	c := e.browser()
-	e.post(c, "/login", "email", "a@example.org", "password", testPassword)
+	c := e.pastPassword("a@example.org")
 	r := e.get(c, "/dev/outbox")
 	if r.status != http.StatusOK || !strings.Contains(r.body, e.lastCode("+447546123456")) {
 		t.Fatalf("outbox from loopback: %d", r.status)

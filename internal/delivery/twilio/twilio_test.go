@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/delivery/gatewaytest"
 	"github.com/providerportal/portal/internal/delivery/twilio"
 	"github.com/providerportal/portal/internal/delivery/twiliotest"
 )
@@ -21,6 +22,7 @@ const (
 	testFrom  = "+15005550006"
 	testTo    = "+14155550123"
 	testBody  = "Your Provider Portal code is 493027. It expires in 10 minutes."
+	testCode  = "493027"
 )
 
 func newSender(t *testing.T) (*twilio.Sender, *twiliotest.Server) {
@@ -58,7 +60,7 @@ func TestSendFromNumber(t *testing.T) {
 	if msgs[0] != want {
 		t.Errorf("server got %+v, want %+v", msgs[0], want)
 	}
-	if code := twiliotest.ExtractCode(msgs[0].Body); code != "493027" {
+	if code := twiliotest.ExtractCode(msgs[0].Body); code != testCode {
 		t.Errorf("ExtractCode = %q", code)
 	}
 }
@@ -237,10 +239,7 @@ func TestSendNetworkErrorIsTemporary(t *testing.T) {
 	s, srv := newSender(t)
 	srv.Close()
 	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
-	if err == nil || errors.Is(err, delivery.ErrPermanent) {
-		t.Fatalf("err = %v, want a temporary error", err)
-	}
-	assertNoBody(t, err)
+	gatewaytest.Temporary(t, err, testBody, testCode)
 }
 
 func TestSendTimeout(t *testing.T) {
@@ -254,29 +253,10 @@ func TestSendTimeout(t *testing.T) {
 	t.Cleanup(hang.Close)
 	t.Cleanup(func() { close(release) }) // runs before hang.Close
 
-	s := &twilio.Sender{APIURL: hang.URL, AccountSID: testSID, AuthToken: testToken,
-		From: testFrom, Timeout: 200 * time.Millisecond}
-	start := time.Now()
-	err := s.SendSMS(t.Context(), delivery.SMS{To: testTo, Body: testBody})
-	elapsed := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
-	}
-	if errors.Is(err, delivery.ErrPermanent) {
-		t.Error("a timeout must not be permanent")
-	}
-	if elapsed > 2*time.Second {
-		t.Errorf("returned after %v, want about the 200ms timeout", elapsed)
-	}
-	assertNoBody(t, err)
-
-	// The caller's deadline wins when it is shorter than Timeout.
-	s.Timeout = time.Minute
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	if err := s.SendSMS(ctx, delivery.SMS{To: testTo, Body: testBody}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
-	}
+	s := &twilio.Sender{APIURL: hang.URL, AccountSID: testSID, AuthToken: testToken, From: testFrom}
+	gatewaytest.TimesOut(t, func(d time.Duration) { s.Timeout = d }, func(ctx context.Context) error {
+		return s.SendSMS(ctx, delivery.SMS{To: testTo, Body: testBody})
+	}, testBody, testCode)
 }
 
 func TestSendNonTwilioResponse(t *testing.T) {
@@ -340,42 +320,20 @@ func TestValidate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	tests := []struct {
-		name   string
-		change func(*twilio.Sender)
-		want   string
-	}{
-		{"no SID", func(s *twilio.Sender) { s.AccountSID = "" }, "account SID"},
-		{"no token", func(s *twilio.Sender) { s.AuthToken = "" }, "auth token"},
-		{"no From", func(s *twilio.Sender) { s.From = "" }, "From"},
-		{"bad API URL", func(s *twilio.Sender) { s.APIURL = "api.twilio.com" }, "API URL"},
-		{"bad callback", func(s *twilio.Sender) { s.StatusCallback = "/status" }, "status callback"},
-		{"negative timeout", func(s *twilio.Sender) { s.Timeout = -time.Second }, "timeout"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := ok
-			tt.change(&s)
-			err := s.Validate()
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Validate = %v, want an error about %q", err, tt.want)
-			}
-		})
-	}
-	var empty twilio.Sender
-	if err := empty.Validate(); err == nil || strings.Count(err.Error(), "\n") != 2 {
-		t.Errorf("Validate of the zero Sender = %q, want all three problems", err)
-	}
+	gatewaytest.RefusesEach(t, ok, "Validate", (*twilio.Sender).Validate, []gatewaytest.Refusal[twilio.Sender]{
+		{Name: "no SID", Change: func(s *twilio.Sender) { s.AccountSID = "" }, Want: "account SID"},
+		{Name: "no token", Change: func(s *twilio.Sender) { s.AuthToken = "" }, Want: "auth token"},
+		{Name: "no From", Change: func(s *twilio.Sender) { s.From = "" }, Want: "From"},
+		{Name: "bad API URL", Change: func(s *twilio.Sender) { s.APIURL = "api.twilio.com" }, Want: "API URL"},
+		{Name: "bad callback", Change: func(s *twilio.Sender) { s.StatusCallback = "/status" }, Want: "status callback"},
+		{Name: "negative timeout", Change: func(s *twilio.Sender) { s.Timeout = -time.Second }, Want: "timeout"},
+	})
+	gatewaytest.RefusesZero(t, new(twilio.Sender).Validate(), 3)
 }
 
 // assertNoBody fails if the SMS body or the code in it leaked into err,
 // since errors end up in logs.
 func assertNoBody(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if msg := err.Error(); strings.Contains(msg, testBody) || strings.Contains(msg, "493027") {
-		t.Errorf("error contains the message body: %q", msg)
-	}
+	gatewaytest.NoBody(t, err, testBody, testCode)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/providerportal/portal/internal/delivery"
+	"github.com/providerportal/portal/internal/delivery/gatewaytest"
 	"github.com/providerportal/portal/internal/delivery/webhook"
 	"github.com/providerportal/portal/internal/delivery/webhooktest"
 )
@@ -220,35 +221,16 @@ func TestSendDownAndUp(t *testing.T) {
 func TestSendTimeout(t *testing.T) {
 	s, srv := newSender(t)
 	srv.Slow(time.Minute)
-	s.Timeout = 200 * time.Millisecond
-
-	start := time.Now()
-	err := s.SendSMS(t.Context(), delivery.SMS{ID: "m1", To: testTo, Body: testBody})
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, delivery.ErrPermanent) {
-		t.Fatalf("err = %v, want a temporary deadline exceeded", err)
-	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("returned after %v, want about 200ms", elapsed)
-	}
-	assertNoBody(t, err)
-
-	// The caller's deadline wins when it is shorter.
-	s.Timeout = time.Minute
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	if err := s.SendSMS(ctx, delivery.SMS{ID: "m1", To: testTo, Body: testBody}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want deadline exceeded", err)
-	}
+	gatewaytest.TimesOut(t, func(d time.Duration) { s.Timeout = d }, func(ctx context.Context) error {
+		return s.SendSMS(ctx, delivery.SMS{ID: "m1", To: testTo, Body: testBody})
+	}, testBody, testCode)
 }
 
 func TestSendNetworkErrorIsTemporary(t *testing.T) {
 	s, srv := newSender(t)
 	srv.Close()
 	err := s.SendSMS(t.Context(), delivery.SMS{ID: "m1", To: testTo, Body: testBody})
-	if err == nil || errors.Is(err, delivery.ErrPermanent) {
-		t.Fatalf("err = %v, want a temporary error", err)
-	}
-	assertNoBody(t, err)
+	gatewaytest.Temporary(t, err, testBody, testCode)
 }
 
 func TestSendResponseBodyNeverInError(t *testing.T) {
@@ -297,43 +279,22 @@ func TestValidateAndCheck(t *testing.T) {
 			t.Errorf("Check with %s: %v", u, err)
 		}
 	}
-	tests := []struct {
-		name   string
-		change func(*webhook.Sender)
-		want   string
-	}{
-		{"no URL", func(s *webhook.Sender) { s.URL = "" }, "URL is required"},
-		{"relative URL", func(s *webhook.Sender) { s.URL = "/sms" }, "absolute"},
-		{"other scheme", func(s *webhook.Sender) { s.URL = "ftp://sms.example/" }, "absolute"},
-		{"plain http off loopback", func(s *webhook.Sender) { s.URL = "http://sms.example/send" }, "https"},
-		{"no secret", func(s *webhook.Sender) { s.Secret = nil }, "secret is required"},
-		{"short secret", func(s *webhook.Sender) { s.Secret = []byte("short") }, "at least 32 bytes"},
-		{"negative timeout", func(s *webhook.Sender) { s.Timeout = -time.Second }, "timeout"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := ok
-			tt.change(&s)
-			err := s.Check(t.Context())
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Check = %v, want an error about %q", err, tt.want)
-			}
-		})
-	}
-	var empty webhook.Sender
-	if err := empty.Validate(); err == nil || strings.Count(err.Error(), "\n") != 1 {
-		t.Errorf("Validate of the zero Sender = %q, want both problems", err)
-	}
+	check := func(s *webhook.Sender) error { return s.Check(t.Context()) }
+	gatewaytest.RefusesEach(t, ok, "Check", check, []gatewaytest.Refusal[webhook.Sender]{
+		{Name: "no URL", Change: func(s *webhook.Sender) { s.URL = "" }, Want: "URL is required"},
+		{Name: "relative URL", Change: func(s *webhook.Sender) { s.URL = "/sms" }, Want: "absolute"},
+		{Name: "other scheme", Change: func(s *webhook.Sender) { s.URL = "ftp://sms.example/" }, Want: "absolute"},
+		{Name: "plain http off loopback", Change: func(s *webhook.Sender) { s.URL = "http://sms.example/send" }, Want: "https"},
+		{Name: "no secret", Change: func(s *webhook.Sender) { s.Secret = nil }, Want: "secret is required"},
+		{Name: "short secret", Change: func(s *webhook.Sender) { s.Secret = []byte("short") }, Want: "at least 32 bytes"},
+		{Name: "negative timeout", Change: func(s *webhook.Sender) { s.Timeout = -time.Second }, Want: "timeout"},
+	})
+	gatewaytest.RefusesZero(t, new(webhook.Sender).Validate(), 2)
 }
 
 // assertNoBody fails if the SMS body or its code leaked into err, since
 // errors end up in logs.
 func assertNoBody(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if msg := err.Error(); strings.Contains(msg, testBody) || strings.Contains(msg, testCode) {
-		t.Errorf("error contains the message body: %q", msg)
-	}
+	gatewaytest.NoBody(t, err, testBody, testCode)
 }

@@ -72,6 +72,17 @@ func (s *Stack) User(t testing.TB, a login.NewAccount, phone string) *store.User
 	return u
 }
 
+// Sent counts the messages sent to to, an address or a number.
+func (s *Stack) Sent(to string) int {
+	n := 0
+	for _, m := range s.Outbox.Messages() {
+		if m.To == to {
+			n++
+		}
+	}
+	return n
+}
+
 // CodeRE finds a code in a message's text.
 var CodeRE = regexp.MustCompile(`\b(\d{6})\b`)
 
