@@ -179,7 +179,9 @@ func ConcurrentOpen(t *testing.T, e Engine) {
 			if v, err := dbs[i].Version(t.Context()); err != nil || v != want {
 				t.Errorf("round %d: Version = %d, %v; want %d", round, v, err, want)
 			}
-			dbs[i].Close()
+			if err := dbs[i].Close(); err != nil {
+				t.Errorf("round %d: Close: %v", round, err)
+			}
 		}
 		rows := count(t, e, where, `SELECT count(*) FROM schema_migrations`)
 		distinct := count(t, e, where, `SELECT count(DISTINCT version) FROM schema_migrations`)
