@@ -141,11 +141,7 @@ func withClock(c *testClock) portalOption {
 func startProviders(t testing.TB) (*twiliotest.Server, *smtptest.Server, map[string]string) {
 	t.Helper()
 	tw, env := startTwilio(t)
-	sm, err := smtptest.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sm.Close)
+	sm := smtptest.Start(t)
 	env["PORTAL_SMTP_URL"] = sm.URL()
 	env["PORTAL_MAIL_FROM"] = "Provider Portal <portal@example.org>"
 	env["PORTAL_LOG_LEVEL"] = "debug"

@@ -31,11 +31,7 @@ type operatorEnv struct {
 
 func newOperatorEnv(t *testing.T) *operatorEnv {
 	t.Helper()
-	sm, err := smtptest.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sm.Close)
+	sm := smtptest.Start(t)
 	dbPath := t.TempDir() + "/portal.db"
 	db, err := sqlite.Open(t.Context(), dbPath)
 	if err != nil {

@@ -24,16 +24,6 @@ var email = delivery.Email{
 	HTML:    "<p>Your code is <b>493027</b>.</p><p>Café ✓</p>",
 }
 
-func newServer(t *testing.T, opts ...smtptest.Option) *smtptest.Server {
-	t.Helper()
-	srv, err := smtptest.NewServer(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func newMailer(t *testing.T, srv *smtptest.Server) *smtp.Mailer {
 	t.Helper()
 	m, err := smtp.New(srv.URL(), from)
@@ -84,7 +74,7 @@ func assertReceived(t *testing.T, srv *smtptest.Server) smtptest.Message {
 }
 
 func TestSendPlain(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
 	if err := m.SendEmail(t.Context(), email); err != nil {
 		t.Fatal(err)
@@ -100,7 +90,7 @@ func TestSendPlain(t *testing.T) {
 }
 
 func TestSendOnlyText(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
 	if err := m.SendEmail(t.Context(), delivery.Email{To: "bob@example.com", Subject: "Hi", Text: "code 111222"}); err != nil {
 		t.Fatal(err)
@@ -115,7 +105,7 @@ func TestSendOnlyText(t *testing.T) {
 }
 
 func TestSendWithAuth(t *testing.T) {
-	srv := newServer(t, smtptest.WithAuth("portal", "p@ss word"))
+	srv := smtptest.Start(t, smtptest.WithAuth("portal", "p@ss word"))
 	m := newMailer(t, srv)
 	if err := m.SendEmail(t.Context(), email); err != nil {
 		t.Fatal(err)
@@ -129,7 +119,7 @@ func TestSendWithAuth(t *testing.T) {
 }
 
 func TestAuthFailure(t *testing.T) {
-	srv := newServer(t, smtptest.WithAuth("portal", "right"))
+	srv := smtptest.Start(t, smtptest.WithAuth("portal", "right"))
 	url := strings.Replace(srv.URL(), ":right@", ":wrong-s3cret@", 1)
 	m, err := smtp.New(url, from)
 	if err != nil {
@@ -155,7 +145,7 @@ func TestAuthFailure(t *testing.T) {
 }
 
 func TestAuthRequiredButNotConfigured(t *testing.T) {
-	srv := newServer(t, smtptest.WithAuth("portal", "right"))
+	srv := smtptest.Start(t, smtptest.WithAuth("portal", "right"))
 	m, err := smtp.New(strings.Replace(srv.URL(), "portal:right@", "", 1), from)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +156,7 @@ func TestAuthRequiredButNotConfigured(t *testing.T) {
 }
 
 func TestSTARTTLS(t *testing.T) {
-	srv := newServer(t, smtptest.WithSTARTTLS(), smtptest.WithAuth("portal", "secret"))
+	srv := smtptest.Start(t, smtptest.WithSTARTTLS(), smtptest.WithAuth("portal", "secret"))
 	m := newMailer(t, srv)
 	if err := m.SendEmail(t.Context(), email); err != nil {
 		t.Fatal(err)
@@ -191,7 +181,7 @@ func TestSTARTTLS(t *testing.T) {
 }
 
 func TestImplicitTLS(t *testing.T) {
-	srv := newServer(t, smtptest.WithImplicitTLS(), smtptest.WithAuth("portal", "secret"))
+	srv := smtptest.Start(t, smtptest.WithImplicitTLS(), smtptest.WithAuth("portal", "secret"))
 	if !strings.HasPrefix(srv.URL(), "smtps://") {
 		t.Fatalf("URL = %s", srv.URL())
 	}
@@ -208,7 +198,7 @@ func TestImplicitTLS(t *testing.T) {
 }
 
 func TestRejectedRecipient(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
 
 	srv.RejectNext(550, "No such user")
@@ -227,7 +217,7 @@ func TestRejectedRecipient(t *testing.T) {
 }
 
 func TestInvalidRecipient(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
 	e := email
 	e.To = "not an address"
@@ -241,7 +231,7 @@ func TestInvalidRecipient(t *testing.T) {
 }
 
 func TestSubjectInjection(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
 	e := email
 	e.Subject = "Hi\r\nBcc: eve@example.com"
@@ -258,7 +248,7 @@ func TestSubjectInjection(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
 	if err := m.Check(t.Context()); err != nil {
 		t.Fatalf("Check: %v", err)

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -72,6 +73,18 @@ func WithSTARTTLS() Option {
 // port 465 (smtps://), with the same certificate as WithSTARTTLS.
 func WithImplicitTLS() Option {
 	return func(s *Server) { s.implicitTLS = true }
+}
+
+// Start is NewServer for a test: it stops the test if the server cannot
+// start, and closes it when the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := NewServer(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
 
 // NewServer starts a server on 127.0.0.1 at a free port. Call Close when

@@ -16,16 +16,6 @@ import (
 // The server is exercised with the standard library's client, so these
 // tests do not depend on the mailer the server exists to test.
 
-func newServer(t *testing.T, opts ...smtptest.Option) *smtptest.Server {
-	t.Helper()
-	srv, err := smtptest.NewServer(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // A message as another mail library might write it: mixed, holding an
 // alternative with base64 text and quoted-printable HTML, and an attachment.
 const nested = "From: Portal <no-reply@portal.example>\r\n" +
@@ -92,7 +82,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestReceive(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	if !strings.HasPrefix(srv.URL(), "smtp://127.0.0.1:") || srv.TLSConfig() != nil {
 		t.Errorf("URL %s, TLSConfig %v", srv.URL(), srv.TLSConfig())
 	}
@@ -120,7 +110,7 @@ func TestReceive(t *testing.T) {
 }
 
 func TestNextBlocks(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	got := make(chan smtptest.Message)
 	go func() {
 		m, err := srv.Next(context.Background())
@@ -140,7 +130,7 @@ func TestNextBlocks(t *testing.T) {
 }
 
 func TestAuth(t *testing.T) {
-	srv := newServer(t, smtptest.WithAuth("portal", "secret"))
+	srv := smtptest.Start(t, smtptest.WithAuth("portal", "secret"))
 	if !strings.HasPrefix(srv.URL(), "smtp://portal:secret@127.0.0.1:") {
 		t.Errorf("URL = %s", srv.URL())
 	}
@@ -165,7 +155,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestSTARTTLS(t *testing.T) {
-	srv := newServer(t, smtptest.WithSTARTTLS())
+	srv := smtptest.Start(t, smtptest.WithSTARTTLS())
 	c, err := smtp.Dial(srv.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +187,7 @@ func TestSTARTTLS(t *testing.T) {
 }
 
 func TestImplicitTLS(t *testing.T) {
-	srv := newServer(t, smtptest.WithImplicitTLS())
+	srv := smtptest.Start(t, smtptest.WithImplicitTLS())
 	if !strings.HasPrefix(srv.URL(), "smtps://127.0.0.1:") {
 		t.Errorf("URL = %s", srv.URL())
 	}
@@ -225,7 +215,7 @@ func TestImplicitTLS(t *testing.T) {
 }
 
 func TestRejectNext(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	srv.RejectNext(550, "No such user")
 	srv.RejectNext(451, "Try later")
 	msg := []byte("Subject: x\r\n\r\nx\r\n")
@@ -241,7 +231,7 @@ func TestRejectNext(t *testing.T) {
 }
 
 func TestUnparsableMessageRefused(t *testing.T) {
-	srv := newServer(t)
+	srv := smtptest.Start(t)
 	err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"},
 		[]byte("Content-Transfer-Encoding: base64\r\n\r\n!!!!\r\n"))
 	if !hasCode(err, 554) {
