@@ -435,12 +435,12 @@ func (r *Result) printViews(w io.Writer) {
 }
 
 // printCounts prints how many logins completed, were refused as busy and
-// failed, with the first errors (at most errors of them).
-func (l LoginResult) printCounts(w io.Writer, errors int) {
+// failed, with the first errors (at most shown of them).
+func (l LoginResult) printCounts(w io.Writer, shown int) {
 	fmt.Fprintf(w, "  completed             %8s in %s   %8.1f logins/s\n", withCommas(l.Completed), benchSeconds(l.Elapsed), l.Rate())
 	fmt.Fprintf(w, "  refused busy (429)    %8s\n", withCommas(l.Busy))
 	fmt.Fprintf(w, "  failed                %8s", withCommas(l.Failed))
-	for i, e := range l.Errors[:min(errors, len(l.Errors))] {
+	for i, e := range l.Errors[:min(shown, len(l.Errors))] {
 		if i == 0 {
 			fmt.Fprintf(w, "   first: %s", e)
 		} else {
