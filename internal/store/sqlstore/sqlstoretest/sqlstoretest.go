@@ -74,21 +74,14 @@ func open(t *testing.T, e Engine, where string) DB {
 	return Opened(t, db, err)
 }
 
-// exec runs q on a plain connection to where, outside the store.
-func exec(t *testing.T, e Engine, where, q string) error {
-	_, err := e.Plain(t, where).ExecContext(t.Context(), q)
-	return err
-}
-
-// count is the number q, a query of one integer, reads on a plain
-// connection to where; an error stops the test.
-func count(t *testing.T, e Engine, where, q string) int {
-	t.Helper()
-	var n int
-	if err := e.Plain(t, where).QueryRowContext(t.Context(), q).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
+// execOn returns a function that runs a statement on a plain connection
+// to where, outside the store: one connection for all it runs.
+func execOn(t *testing.T, e Engine, where string) func(q string) error {
+	plain := e.Plain(t, where)
+	return func(q string) error {
+		_, err := plain.ExecContext(t.Context(), q)
+		return err
 	}
-	return n
 }
 
 // Run runs the tests on e, each a subtest.
@@ -183,8 +176,11 @@ func ConcurrentOpen(t *testing.T, e Engine) {
 				t.Errorf("round %d: Close: %v", round, err)
 			}
 		}
-		rows := count(t, e, where, `SELECT count(*) FROM schema_migrations`)
-		distinct := count(t, e, where, `SELECT count(DISTINCT version) FROM schema_migrations`)
+		var rows, distinct int
+		err := e.Plain(t, where).QueryRowContext(t.Context(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if rows != want || distinct != rows {
 			t.Errorf("round %d: schema_migrations has %d rows, %d versions; want %d", round, rows, distinct, want)
 		}
@@ -234,7 +230,7 @@ func OverviewTalliesMigration(t *testing.T, e Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Retally(t, db, func(q string) error { return exec(t, e, where, q) })
+	storetest.Retally(t, db, execOn(t, e, where))
 	made, err := db.Overview(ctx, week)
 	if err != nil {
 		t.Fatal(err)
@@ -587,11 +583,12 @@ func AuditIsAppendOnly(t *testing.T, e Engine) {
 	if err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Event: "login", Outcome: "success"}); err != nil {
 		t.Fatal(err)
 	}
+	exec := execOn(t, e, where)
 	for _, q := range append([]string{
 		`UPDATE audit_events SET outcome = 'failure'`,
 		`DELETE FROM audit_events`,
 	}, e.AuditWrites...) {
-		if err := exec(t, e, where, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if err := exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused", q, err)
 		}
 	}
@@ -721,8 +718,9 @@ func MigrationPreviousLogin(t *testing.T, e Engine) {
 // Migrate then runs it and only it.
 func migrateAgain(t *testing.T, e Engine, where string, db DB, version int, undo string) {
 	t.Helper()
+	exec := execOn(t, e, where)
 	for _, q := range []string{undo, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version)} {
-		if err := exec(t, e, where, q); err != nil {
+		if err := exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
