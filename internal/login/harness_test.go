@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/providerportal/portal/internal/login/logintest"
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
+	"github.com/providerportal/portal/internal/store/storetest"
 	"github.com/providerportal/portal/internal/testlog"
 )
 
@@ -68,16 +68,7 @@ func newHarnessOn(t *testing.T, e enginetest.Engine) *harness {
 func (h *harness) race(n int, fn func(i int)) {
 	h.t.Helper()
 	enginetest.PeakConns(h.Store) // count from here
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
+	storetest.Concurrently(n, fn)
 	peak := enginetest.PeakConns(h.Store)
 	if h.engine.Name == enginetest.PostgreSQL.Name {
 		h.t.Logf("%d calls at once held up to %d connections", n, peak)

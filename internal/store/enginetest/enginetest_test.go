@@ -2,12 +2,12 @@ package enginetest_test
 
 import (
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/providerportal/portal/internal/store"
 	"github.com/providerportal/portal/internal/store/enginetest"
+	"github.com/providerportal/portal/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(enginetest.Main(m)) }
@@ -64,18 +64,11 @@ func TestPeakConns(t *testing.T) {
 	if p := enginetest.PeakConns(s); p != 0 {
 		t.Errorf("after nothing: peak %d connections, want 0", p)
 	}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range 8 {
-		wg.Go(func() {
-			<-start
-			for range 20 {
-				s.Ping(ctx)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	storetest.Concurrently(8, func(int) {
+		for range 20 {
+			s.Ping(ctx)
+		}
+	})
 	if p := enginetest.PeakConns(s); p < 2 {
 		t.Errorf("8 goroutines pinging at once: peak %d connections, want more than 1", p)
 	}
